@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DenialsConfig(AppConfig):
+    name = "denials"
+    verbose_name = "Denials"
+    default_auto_field = "django.db.models.BigAutoField"

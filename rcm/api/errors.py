@@ -1,0 +1,55 @@
+"""One error format for the whole API:
+
+    {"error": {"status": 400, "code": "invalid", "message": "...", "fields": {"npi": ["..."]}}}
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def _flatten(detail):
+    if isinstance(detail, list):
+        return [str(item) for item in detail]
+    if isinstance(detail, dict):
+        return {key: _flatten(value) for key, value in detail.items()}
+    return [str(detail)]
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+
+    body = {"status": response.status_code, "code": "error", "message": "", "fields": {}}
+    if isinstance(exc, exceptions.ValidationError):
+        body["code"] = "invalid"
+        detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        body["fields"] = _flatten(detail)
+        first = next(iter(body["fields"].items()), None)
+        body["message"] = f"{first[0]}: {first[1][0]}" if first and first[1] else "Invalid input."
+        if first and first[0] == "non_field_errors":
+            body["message"] = first[1][0]
+    elif isinstance(exc, exceptions.APIException):
+        body["code"] = exc.get_codes() if isinstance(exc.get_codes(), str) else "error"
+        body["message"] = str(exc.detail)
+    response.data = {"error": body}
+    return response
+
+
+def error_response(message: str, *, code: str = "invalid", http_status: int = status.HTTP_400_BAD_REQUEST):
+    return Response(
+        {"error": {"status": http_status, "code": code, "message": message, "fields": {}}}, status=http_status
+    )

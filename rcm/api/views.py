@@ -1,0 +1,39 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins
+from rest_framework.response import Response
+
+from rcm.api.base import PracticeAPIView, PracticeScopedViewSet
+from rcm.api.serializers import AuditEventSerializer, MeSerializer
+from rcm.models import AuditEvent
+from rcm.selectors import audit_events_filtered
+
+PRACTICE_HEADER = OpenApiParameter(
+    "X-Practice", str, OpenApiParameter.HEADER, required=False, description="Slug of the practice to act in."
+)
+
+
+class MeView(PracticeAPIView):
+    """The signed-in user, the practice in force and every practice they belong to."""
+
+    @extend_schema(responses=MeSerializer, parameters=[PRACTICE_HEADER])
+    def get(self, request):
+        data = {
+            "username": request.user.get_username(),
+            "full_name": request.user.get_full_name(),
+            "current_practice": request.practice.slug if request.practice else None,
+            "role": request.role,
+            "memberships": request.memberships,
+        }
+        return Response(MeSerializer(data).data)
+
+
+@extend_schema(parameters=[PRACTICE_HEADER])
+class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeScopedViewSet):
+    """The practice's audit trail, newest first (read-only; practice managers and admins)."""
+
+    queryset = AuditEvent.objects.select_related(None)
+    serializer_class = AuditEventSerializer
+    required_permission = "audit.view"
+
+    def get_queryset(self):
+        return audit_events_filtered(super().get_queryset(), self.request.query_params)

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
+
+
+class RcmConfig(AppConfig):
+    name = "rcm"
+    verbose_name = "RCM core"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+
+        from rcm import audit, signals
+
+        post_save.connect(audit.on_audited_save, dispatch_uid="rcm_audit_save")
+        post_delete.connect(audit.on_audited_delete, dispatch_uid="rcm_audit_delete")
+        user_logged_in.connect(signals.on_login, dispatch_uid="rcm_audit_login")
+        user_logged_out.connect(signals.on_logout, dispatch_uid="rcm_audit_logout")
+        user_login_failed.connect(signals.on_login_failed, dispatch_uid="rcm_audit_login_failed")

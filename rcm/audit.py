@@ -1,0 +1,142 @@
+"""The audit trail: who created, changed or viewed what.
+
+Creates and updates of every model that inherits ``Audited`` are written by a ``post_save``
+receiver, so nothing that saves through the ORM escapes the log; the actor, client IP and source
+come from the context set by the request middleware, the API, or ``audit_context`` in commands
+and tasks. Views of patient and claim detail pages are written with ``audit_view``.
+Bulk paths (``bulk_create``, used by data generators) bypass it and are logged as one event.
+"""
+
+import contextlib
+import dataclasses
+import datetime
+import decimal
+from contextvars import ContextVar
+
+from django.db import models
+
+from rcm.auditable import Audited
+from rcm.models import AuditAction, AuditEvent
+
+
+@dataclasses.dataclass(frozen=True)
+class AuditContext:
+    user: object | None = None
+    ip_address: str | None = None
+    source: str = "web"
+    enabled: bool = True
+
+
+_context: ContextVar[AuditContext] = ContextVar("audit_context", default=AuditContext(source="system"))  # noqa: B039 - frozen
+
+
+def current_context() -> AuditContext:
+    return _context.get()
+
+
+@contextlib.contextmanager
+def audit_context(*, user=None, ip_address=None, source="command", enabled=True):
+    token = _context.set(AuditContext(user=user, ip_address=ip_address, source=source, enabled=enabled))
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+def set_context(**kwargs):
+    """Replace the context for the rest of this request (used by middleware and the API).
+    Returns the token that ``reset_context`` takes to restore the previous one."""
+    return _context.set(AuditContext(**kwargs))
+
+
+def reset_context(token) -> None:
+    _context.reset(token)
+
+
+def _jsonable(value):
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def _user_fields(user):
+    if user is not None and getattr(user, "is_authenticated", False):
+        return user, user.get_username()
+    return None, ""
+
+
+def audit_record(
+    *, action: str, practice=None, object_type: str = "", object_id="", changes=None, user=None, ip_address=None
+):
+    """Write one audit event with the current context's actor, IP and source (or those given)."""
+    ctx = current_context()
+    actor, username = _user_fields(user if user is not None else ctx.user)
+    return AuditEvent.objects.create(
+        user=actor,
+        username=username,
+        practice=practice,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id or ""),
+        changes=_jsonable(changes or {}),
+        ip_address=ip_address or ctx.ip_address,
+        source=ctx.source,
+    )
+
+
+def audit_view(request, obj) -> AuditEvent:
+    """Record that the signed-in user opened the detail page (or API detail) of ``obj``."""
+    return audit_record(
+        action=AuditAction.VIEW,
+        practice=getattr(obj, "practice", None),
+        object_type=obj._meta.label_lower,
+        object_id=obj.pk,
+        user=request.user,
+    )
+
+
+def _practice_of(instance):
+    from rcm.models import Practice
+
+    if isinstance(instance, Practice):
+        return instance
+    practice_id = getattr(instance, "practice_id", None)
+    return Practice(pk=practice_id) if practice_id else None
+
+
+def on_audited_save(sender, instance, created, raw=False, **kwargs):
+    if raw or not isinstance(instance, Audited) or not current_context().enabled:
+        return
+    changes = instance.audit_changes(created)
+    if not created and not changes:
+        return
+    audit_record(
+        action=AuditAction.CREATE if created else AuditAction.UPDATE,
+        practice=_practice_of(instance),
+        object_type=instance._meta.label_lower,
+        object_id=instance.pk,
+        changes=changes,
+    )
+    # After a save the row is what we hold: the next save diffs against it.
+    instance._audit_loaded = instance.audit_snapshot()
+
+
+def on_audited_delete(sender, instance, **kwargs):
+    if not isinstance(instance, Audited) or not current_context().enabled:
+        return
+    audit_record(
+        action=AuditAction.DELETE,
+        practice=_practice_of(instance),
+        object_type=instance._meta.label_lower,
+        object_id=instance.pk,
+    )

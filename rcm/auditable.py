@@ -1,0 +1,34 @@
+"""The ``Audited`` mixin: models whose creates and updates land in the audit log (see ``rcm.audit``)."""
+
+from django.db import models
+
+
+class Audited(models.Model):
+    """Mixin for models whose creates and updates are written to the audit log with the changed fields."""
+
+    audit_exclude: tuple[str, ...] = ()
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._audit_loaded = dict(zip(field_names, values, strict=True))
+        return instance
+
+    def audit_snapshot(self) -> dict:
+        return {
+            f.attname: getattr(self, f.attname)
+            for f in self._meta.concrete_fields
+            if f.attname not in self.audit_exclude and not f.primary_key
+        }
+
+    def audit_changes(self, created: bool) -> dict:
+        now = self.audit_snapshot()
+        if created:
+            return {k: [None, v] for k, v in now.items() if v not in (None, "", [], {})}
+        before = getattr(self, "_audit_loaded", None)
+        if before is None:
+            return {k: [None, v] for k, v in now.items()}
+        return {k: [before[k], v] for k, v in now.items() if k in before and before[k] != v}

@@ -1,0 +1,45 @@
+"""No Docker engine runs here: check that docker-compose.yml and the Dockerfile name what exists."""
+
+import tomllib
+from pathlib import Path
+
+import yaml
+from django.core.management import get_commands
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_compose_file_defines_the_stack_with_health_checks_and_a_database_volume():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    for name, service in services.items():
+        assert "healthcheck" in service, name
+    assert "pgdata:/var/lib/postgresql/data" in services["postgres"]["volumes"]
+    assert "pgdata" in compose["volumes"]
+    for name in ("web", "worker", "beat"):
+        assert services[name]["build"] == "."
+        assert services[name]["environment"]["DATABASE_URL"].startswith("postgres://")
+        assert services[name]["environment"]["CELERY_BROKER_URL"].startswith("redis://")
+
+
+def test_compose_commands_point_at_things_that_exist():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    web = " ".join(services["web"]["command"])
+    assert "migrate" in get_commands()
+    assert "gunicorn rcm.wsgi:application" in web
+    assert (ROOT / "rcm" / "wsgi.py").exists()
+    assert services["worker"]["command"][:3] == ["celery", "-A", "rcm"]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "rcm", "beat"]
+    assert (ROOT / "rcm" / "celery.py").exists()
+
+
+def test_dockerfile_copies_every_app_and_installs_what_pyproject_declares():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for app in ("rcm", "claims", "denials", "payment_plans", "kpis"):
+        assert f"COPY {app} ./{app}" in dockerfile
+    assert "pip install --no-cache-dir ." in dockerfile
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert any(dep.startswith("gunicorn") for dep in deps)
+    assert any(dep.startswith("celery[redis]") for dep in deps)
