@@ -1,1 +1,246 @@
-"""Models of the Claims app."""
+"""Claims, their lines and diagnoses, the append-only financial ledger, and the claim status history."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from rcm.append_only import AppendOnlyModel
+from rcm.models import Coverage, Patient, Payer, Practice, PracticeScoped, Provider
+
+ZERO = Decimal("0.00")
+
+
+class ClaimStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    READY = "ready", "Ready to submit"
+    SUBMITTED = "submitted", "Submitted"
+    ACCEPTED = "accepted", "Accepted by payer"
+    REJECTED = "rejected", "Rejected"
+    CORRECTED = "corrected", "Being corrected"
+    PAID = "paid", "Paid"
+    PARTIALLY_PAID = "partially_paid", "Partially paid"
+    DENIED = "denied", "Denied"
+    FORWARDED = "forwarded", "Forwarded to secondary"
+    APPEALED = "appealed", "Appealed"
+    WRITTEN_OFF = "written_off", "Written off"
+    VOIDED = "voided", "Voided"
+
+
+class FrequencyCode(models.TextChoices):
+    ORIGINAL = "1", "Original"
+    CORRECTED = "7", "Replacement of prior claim"
+    VOID = "8", "Void of prior claim"
+
+
+class Balances(models.Model):
+    """Cached money buckets, derived from the ledger (``claims.ledger`` keeps them and can rebuild them).
+
+    Identity, always: charge = insurance_paid + patient_paid + adjustments + write_offs
+    + insurance_balance + patient_balance.
+    """
+
+    charge_total = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
+    insurance_paid = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
+    patient_paid = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
+    adjustments = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
+    write_offs = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
+    insurance_balance = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
+    patient_balance = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
+
+    BUCKETS = (
+        "charge_total", "insurance_paid", "patient_paid", "adjustments", "write_offs",
+        "insurance_balance", "patient_balance",
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def balance(self) -> Decimal:
+        return self.insurance_balance + self.patient_balance
+
+
+class Claim(Balances, PracticeScoped):
+    audit_exclude = (*Balances.BUCKETS, "status_changed_at")
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="claims")
+    coverage = models.ForeignKey(
+        Coverage, null=True, blank=True, on_delete=models.PROTECT, related_name="claims",
+        help_text="Empty for a self-pay claim.",
+    )
+    payer = models.ForeignKey(
+        Payer, null=True, blank=True, on_delete=models.PROTECT, related_name="claims",
+        help_text="The coverage's payer, kept on the claim for queues and reports.",
+    )
+    billing_provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="billed_claims")
+    rendering_provider = models.ForeignKey(
+        Provider, null=True, blank=True, on_delete=models.PROTECT, related_name="rendered_claims"
+    )
+    place_of_service = models.CharField(max_length=2, default="11")
+    frequency_code = models.CharField(max_length=1, choices=FrequencyCode.choices, default=FrequencyCode.ORIGINAL)
+    original_claim = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replacements",
+        help_text="For a corrected (7) or void (8) claim: the claim it replaces.",
+    )
+    prior_authorization = models.CharField(max_length=50, blank=True)
+    patient_control_number = models.CharField(
+        max_length=20, help_text="Our claim number (CLM01), echoed back by the payer in CLP01."
+    )
+    payer_claim_number = models.CharField(max_length=50, blank=True, help_text="The payer's number (CLP07).")
+    diagnosis_codes = models.JSONField(default=list, help_text="ICD-10-CM codes in order, 1 to 12.")
+    status = models.CharField(max_length=20, choices=ClaimStatus.choices, default=ClaimStatus.DRAFT)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    service_date = models.DateField(help_text="The earliest date of service on the claim.")
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    first_submitted_at = models.DateTimeField(null=True, blank=True)
+    last_submitted_at = models.DateTimeField(null=True, blank=True)
+    adjudicated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-service_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "patient_control_number"], name="claim_pcn_unique_in_practice"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["practice", "status", "service_date"], name="claim_status_dos"),
+            models.Index(fields=["practice", "service_date"], name="claim_dos"),
+            models.Index(fields=["practice", "payer", "status"], name="claim_payer_status"),
+            models.Index(fields=["patient", "service_date"], name="claim_patient_dos"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Claim {self.patient_control_number}"
+
+
+class ClaimLine(Balances, PracticeScoped):
+    audit_exclude = Balances.BUCKETS
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="lines")
+    line_number = models.PositiveSmallIntegerField()
+    procedure_code = models.CharField(max_length=5)
+    modifiers = models.JSONField(default=list, blank=True, help_text="Up to four two-character modifiers.")
+    units = models.DecimalField(
+        max_digits=9, decimal_places=3, default=Decimal("1"), validators=[MinValueValidator(Decimal("1"))]
+    )
+    charge = models.DecimalField(max_digits=12, decimal_places=2, help_text="Charge for the line (all units).")
+    service_date_from = models.DateField()
+    service_date_to = models.DateField()
+    diagnosis_pointers = models.JSONField(default=list, help_text="1 to 4 positions in the claim's diagnoses.")
+    line_control_number = models.CharField(max_length=30, help_text="Our line number (REF*6R), echoed in the ERA.")
+
+    class Meta:
+        ordering = ["claim", "line_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "line_number"], name="claim_line_number_unique"),
+            models.UniqueConstraint(fields=["practice", "line_control_number"], name="claim_line_control_unique"),
+        ]
+
+    def __str__(self) -> str:
+        modifiers = "".join(f"-{m}" for m in self.modifiers)
+        return f"{self.line_number}: {self.procedure_code}{modifiers} × {self.units.normalize()}"
+
+
+class TransactionKind(models.TextChoices):
+    CHARGE = "charge", "Charge"
+    INSURANCE_PAYMENT = "insurance_payment", "Insurance payment"
+    PATIENT_PAYMENT = "patient_payment", "Patient payment"
+    CONTRACTUAL_ADJUSTMENT = "contractual_adjustment", "Contractual adjustment"
+    OTHER_ADJUSTMENT = "other_adjustment", "Other adjustment"
+    TRANSFER_TO_PATIENT = "transfer_to_patient", "Transfer to patient responsibility"
+    WRITE_OFF = "write_off", "Write-off"
+    REFUND = "refund", "Refund"
+    REVERSAL = "reversal", "Reversal"
+
+
+class Party(models.TextChoices):
+    INSURANCE = "insurance", "Insurance"
+    PATIENT = "patient", "Patient"
+
+
+class TransactionSource(models.TextChoices):
+    CHARGE_ENTRY = "charge_entry", "Charge entry"
+    REMITTANCE = "remittance", "Remittance (ERA)"
+    PAYMENT = "payment", "Payment"
+    USER = "user", "User action"
+    SYSTEM = "system", "System"
+
+
+class PatientResponsibility(models.TextChoices):
+    DEDUCTIBLE = "deductible", "Deductible (PR-1)"
+    COINSURANCE = "coinsurance", "Coinsurance (PR-2)"
+    COPAY = "copay", "Copay (PR-3)"
+    OTHER = "other", "Other patient responsibility"
+
+
+class Transaction(AppendOnlyModel):
+    """One financial event on one claim line. Never changed or deleted: a correction is a reversal row.
+
+    ``amount`` is always positive; what it does to the line's buckets is given by ``kind`` and
+    ``party`` (see ``claims.ledger.EFFECTS``)."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="transactions")
+    line = models.ForeignKey(ClaimLine, on_delete=models.PROTECT, related_name="transactions")
+    kind = models.CharField(max_length=30, choices=TransactionKind.choices)
+    party = models.CharField(max_length=10, choices=Party.choices)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    effective_date = models.DateField()
+    posted_at = models.DateTimeField(default=timezone.now)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source = models.CharField(max_length=20, choices=TransactionSource.choices)
+    source_reference = models.CharField(max_length=64, blank=True, help_text="Remittance, batch or receipt id.")
+    payer = models.ForeignKey(Payer, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    group_code = models.CharField(max_length=2, blank=True, help_text="CAS group: CO, PR, OA, PI, CR.")
+    reason_code = models.CharField(max_length=5, blank=True, help_text="CARC.")
+    remark_codes = models.JSONField(default=list, blank=True, help_text="RARCs.")
+    responsibility = models.CharField(max_length=12, choices=PatientResponsibility.choices, blank=True)
+    note = models.CharField(max_length=255, blank=True)
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by",
+        help_text="For a reversal: the transaction it cancels (each can be reversed once).",
+    )
+
+    class Meta:
+        ordering = ["line_id", "posted_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="transaction_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(kind="reversal", reverses__isnull=False)
+                | (~models.Q(kind="reversal") & models.Q(reverses__isnull=True)),
+                name="transaction_reversal_has_original",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["practice", "kind", "effective_date"], name="txn_kind_date"),
+            models.Index(fields=["claim", "posted_at"], name="txn_claim"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} on line {self.line_id}"
+
+
+class ClaimStatusChange(AppendOnlyModel):
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="status_history")
+    from_status = models.CharField(max_length=20, choices=ClaimStatus.choices)
+    to_status = models.CharField(max_length=20, choices=ClaimStatus.choices)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["claim", "at", "id"]
+        indexes = [models.Index(fields=["practice", "to_status", "at"], name="status_change_to_at")]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}: {self.from_status} → {self.to_status}"

@@ -1,18 +1,22 @@
 """The shared core: practices (tenants), users and their roles, and the audit log.
 
-Reference data (providers, patients, payers, coverage, contracts) lives in ``rcm.reference``'s
-models module, imported at the bottom so Django sees one ``rcm`` app.
+and the reference data the revenue cycle runs on: providers, patients and their contact consents,
+payers, coverage, payer contracts with fee schedules, and the practice's charge master.
 """
+
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.core.validators import RegexValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 
 from rcm.append_only import AppendOnlyModel
 from rcm.auditable import Audited
 from rcm.roles import Role
+from rcm.validators import validate_npi, validate_procedure_code
 
 
 class User(AbstractUser):
@@ -124,3 +128,321 @@ class AuditEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.object_type} {self.object_id}"
+
+
+# --- Reference data: providers, patients, payers, coverage, contracts, charge master ----------
+
+_STATE = RegexValidator(r"^[A-Z]{2}$", "Use the two-letter state code.")
+_ZIP = RegexValidator(r"^\d{5}(\d{4})?$", "A ZIP code is 5 or 9 digits.")
+
+
+class ProviderRole(models.TextChoices):
+    RENDERING = "rendering", "Rendering"
+    BILLING = "billing", "Billing"
+    BOTH = "both", "Billing and rendering"
+
+
+class Provider(PracticeScoped):
+    """A clinician (or the group) billed on claims. The NPI passes the Luhn check."""
+
+    first_name = models.CharField(max_length=60, blank=True)
+    last_name = models.CharField(max_length=60, help_text="Last name, or the organization's name.")
+    credentials = models.CharField(max_length=20, blank=True, help_text="MD, DO, NP, PA-C...")
+    is_organization = models.BooleanField(default=False)
+    npi = models.CharField("NPI", max_length=10, validators=[validate_npi])
+    taxonomy_code = models.CharField(
+        max_length=10, validators=[RegexValidator(r"^[0-9A-Z]{9}X$", "A taxonomy code is 9 characters + X.")]
+    )
+    role = models.CharField(max_length=10, choices=ProviderRole.choices, default=ProviderRole.RENDERING)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        constraints = [models.UniqueConstraint(fields=["practice", "npi"], name="provider_npi_unique_in_practice")]
+
+    def __str__(self) -> str:
+        if self.is_organization:
+            return self.last_name
+        name = f"{self.first_name} {self.last_name}".strip()
+        return f"{name}, {self.credentials}" if self.credentials else name
+
+
+class Sex(models.TextChoices):
+    FEMALE = "F", "Female"
+    MALE = "M", "Male"
+    UNKNOWN = "U", "Unknown"
+
+
+class Patient(PracticeScoped):
+    account_number = models.CharField(max_length=20)
+    first_name = models.CharField(max_length=60)
+    middle_name = models.CharField(max_length=60, blank=True)
+    last_name = models.CharField(max_length=60)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=1, choices=Sex.choices)
+    address_line1 = models.CharField(max_length=120)
+    address_line2 = models.CharField(max_length=120, blank=True)
+    city = models.CharField(max_length=60)
+    state = models.CharField(max_length=2, validators=[_STATE])
+    postal_code = models.CharField(max_length=10, validators=[_ZIP])
+    phone = models.CharField(max_length=20, blank=True)
+    email = models.EmailField(blank=True)
+    preferred_language = models.CharField(max_length=30, default="English")
+    time_zone = models.CharField(max_length=64, default="America/New_York")
+    guarantor = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="dependents",
+        help_text="Who is responsible for the bill; empty when the patient is their own guarantor.",
+    )
+    guarantor_relationship = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "account_number"], name="patient_account_unique_in_practice")
+        ]
+        indexes = [models.Index(fields=["practice", "last_name", "first_name"], name="patient_name")]
+
+    def __str__(self) -> str:
+        return f"{self.last_name}, {self.first_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def age_on(self, day) -> int:
+        years = day.year - self.date_of_birth.year
+        if (day.month, day.day) < (self.date_of_birth.month, self.date_of_birth.day):
+            years -= 1
+        return years
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "Text message"
+    MAIL = "mail", "Mail"
+    PHONE = "phone", "Phone"
+
+
+class ConsentEvent(AppendOnlyModel):
+    """Consent to be contacted on a channel, given or withdrawn: a history, the latest row per channel wins."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consent_events")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    granted = models.BooleanField()
+    at = models.DateTimeField(default=timezone.now)
+    method = models.CharField(max_length=40, help_text="written form, verbal, patient portal, STOP reply...")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["patient", "channel", "-at", "-id"]
+        indexes = [models.Index(fields=["patient", "channel", "-at"], name="consent_latest")]
+
+
+class PayerKind(models.TextChoices):
+    MEDICARE = "medicare", "Medicare"
+    MEDICAID = "medicaid", "Medicaid"
+    COMMERCIAL = "commercial", "Commercial"
+    WORKERS_COMP = "workers_comp", "Workers' compensation"
+    SELF_PAY = "self_pay", "Self-pay"
+
+
+# X12 claim filing indicator (SBR09) by payer kind.
+CLAIM_FILING_INDICATOR = {
+    PayerKind.MEDICARE: "MB",
+    PayerKind.MEDICAID: "MC",
+    PayerKind.COMMERCIAL: "CI",
+    PayerKind.WORKERS_COMP: "WC",
+    PayerKind.SELF_PAY: "ZZ",
+}
+
+
+class Payer(PracticeScoped):
+    name = models.CharField(max_length=120)
+    payer_id = models.CharField("payer ID (EDI)", max_length=20)
+    kind = models.CharField(max_length=20, choices=PayerKind.choices)
+    address_line1 = models.CharField(max_length=120, blank=True)
+    city = models.CharField(max_length=60, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    postal_code = models.CharField(max_length=10, blank=True)
+    phone = models.CharField(max_length=20, blank=True)
+    no_response_days = models.PositiveIntegerField(
+        default=30, help_text="A submitted claim with no answer after this many days needs follow-up."
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["practice", "payer_id"], name="payer_id_unique_in_practice")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CoveragePriority(models.IntegerChoices):
+    PRIMARY = 1, "Primary"
+    SECONDARY = 2, "Secondary"
+    TERTIARY = 3, "Tertiary"
+
+
+class SubscriberRelationship(models.TextChoices):
+    # X12 individual relationship codes (SBR02 / PAT01)
+    SELF = "18", "Self"
+    SPOUSE = "01", "Spouse"
+    CHILD = "19", "Child"
+    OTHER = "G8", "Other"
+
+
+class Coverage(PracticeScoped):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="coverages")
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="coverages")
+    priority = models.PositiveSmallIntegerField(choices=CoveragePriority.choices, default=CoveragePriority.PRIMARY)
+    member_id = models.CharField(max_length=30)
+    group_number = models.CharField(max_length=30, blank=True)
+    relationship = models.CharField(
+        "patient's relationship to subscriber", max_length=2, choices=SubscriberRelationship.choices,
+        default=SubscriberRelationship.SELF,
+    )
+    subscriber_first_name = models.CharField(max_length=60, blank=True)
+    subscriber_last_name = models.CharField(max_length=60, blank=True)
+    subscriber_date_of_birth = models.DateField(null=True, blank=True)
+    subscriber_sex = models.CharField(max_length=1, choices=Sex.choices, blank=True)
+    effective_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["patient", "priority", "-effective_date"]
+        indexes = [models.Index(fields=["patient", "priority"], name="coverage_patient_priority")]
+
+    def __str__(self) -> str:
+        return f"{self.payer} ({self.get_priority_display().lower()}) {self.member_id}"
+
+    def clean(self):
+        errors = {}
+        if self.end_date and self.effective_date and self.end_date < self.effective_date:
+            errors["end_date"] = "The end date is before the effective date."
+        if self.relationship != SubscriberRelationship.SELF and not (
+            self.subscriber_first_name and self.subscriber_last_name and self.subscriber_date_of_birth
+        ):
+            errors["subscriber_last_name"] = (
+                "When the patient is not the subscriber, the subscriber's name and date of birth are required."
+            )
+        if self.patient_id and self.practice_id and self.patient.practice_id != self.practice_id:
+            errors["patient"] = "The patient belongs to another practice."
+        if self.payer_id and self.practice_id and self.payer.practice_id != self.practice_id:
+            errors["payer"] = "The payer belongs to another practice."
+        if errors:
+            raise ValidationError(errors)
+
+    def is_active_on(self, day) -> bool:
+        return self.effective_date <= day and (self.end_date is None or day <= self.end_date)
+
+
+class PricingMethod(models.TextChoices):
+    FEE_SCHEDULE = "fee_schedule", "Fee schedule"
+    PERCENT_OF_BASE = "percent_of_base", "% of a base contract's fee schedule"
+    PERCENT_OF_CHARGES = "percent_of_charges", "% of billed charges"
+
+
+class PayerContract(PracticeScoped):
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="contracts")
+    name = models.CharField(max_length=120)
+    effective_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    in_network = models.BooleanField(default=True)
+    timely_filing_days = models.PositiveIntegerField(default=365)
+    appeal_limit_days = models.PositiveIntegerField(default=180)
+    prior_auth_codes = models.JSONField(
+        default=list, blank=True, help_text="Procedure codes that need prior authorization under this contract."
+    )
+    pricing_method = models.CharField(max_length=20, choices=PricingMethod.choices, default=PricingMethod.FEE_SCHEDULE)
+    base_contract = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="derived_contracts",
+        help_text="For % of a base schedule: the contract whose fee schedule is the base (e.g. Medicare).",
+    )
+    percent = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True,
+        help_text="For the percentage methods: 110.00 means 110%.",
+    )
+    underpayment_tolerance_amount = models.DecimalField(
+        max_digits=10, decimal_places=2, default=Decimal("1.00"),
+        help_text="A line paid short by at most this much is not flagged as underpaid.",
+    )
+    underpayment_tolerance_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0.00"))
+
+    class Meta:
+        ordering = ["payer", "-effective_date"]
+
+    def __str__(self) -> str:
+        return f"{self.payer}: {self.name}"
+
+    def clean(self):
+        errors = {}
+        if self.end_date and self.effective_date and self.end_date < self.effective_date:
+            errors["end_date"] = "The end date is before the effective date."
+        if self.pricing_method != PricingMethod.FEE_SCHEDULE and self.percent is None:
+            errors["percent"] = "A percentage method needs the percentage."
+        if self.pricing_method == PricingMethod.PERCENT_OF_BASE and self.base_contract_id is None:
+            errors["base_contract"] = "The % of a base schedule method needs the base contract."
+        if errors:
+            raise ValidationError(errors)
+
+
+class FeeScheduleRow(PracticeScoped):
+    contract = models.ForeignKey(PayerContract, on_delete=models.CASCADE, related_name="fee_rows")
+    procedure_code = models.CharField(max_length=5, validators=[validate_procedure_code])
+    modifier = models.CharField(max_length=2, blank=True)
+    facility = models.BooleanField(default=False, help_text="Facility rate (e.g. hospital) vs non-facility (office).")
+    allowed_amount = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+
+    class Meta:
+        ordering = ["procedure_code", "modifier"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "procedure_code", "modifier", "facility"], name="fee_row_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        modifier = f"-{self.modifier}" if self.modifier else ""
+        return f"{self.procedure_code}{modifier} {'facility' if self.facility else 'non-facility'} ${self.allowed_amount}"
+
+
+class ChargeMasterEntry(PracticeScoped):
+    """The practice's standard charge for a procedure code (and modifier)."""
+
+    procedure_code = models.CharField(max_length=5, validators=[validate_procedure_code])
+    modifier = models.CharField(max_length=2, blank=True)
+    description = models.CharField(max_length=200, blank=True, help_text="The practice's own wording.")
+    charge = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["procedure_code", "modifier"]
+        verbose_name_plural = "charge master entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "procedure_code", "modifier"], name="charge_master_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.procedure_code}{'-' + self.modifier if self.modifier else ''} ${self.charge}"
+
+
+class NumberSequence(models.Model):
+    """Per-practice counters for numbers we hand out (claim numbers, account numbers, X12 control numbers).
+    Allocated under a row lock, so numbers are unique and increasing even with concurrent requests."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=40)
+    last_value = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["practice", "name"], name="number_sequence_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.practice_id}:{self.name}={self.last_value}"

@@ -1,0 +1,218 @@
+"""Writes on claims: charge entry (draft claims with lines and charges) and status moves.
+
+Validation errors are raised as ``ValidationError`` keyed by the field that is wrong
+(``diagnosis_codes``, ``lines[2].charge`` ...), with a message that says why. Nothing is saved
+unless everything is valid.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from claims.ledger import Entry, ledger_post, money
+from claims.models import (
+    Claim,
+    ClaimLine,
+    ClaimStatus,
+    FrequencyCode,
+    Party,
+    TransactionKind,
+    TransactionSource,
+)
+from claims.state_machine import claim_transition
+from rcm.models import Coverage, Patient, Provider
+from rcm.sequences import sequence_next
+from rcm.validators import (
+    icd10_problem,
+    normalize_icd10,
+    validate_modifier,
+    validate_place_of_service,
+    validate_procedure_code,
+)
+
+MAX_DIAGNOSES = 12
+MAX_MODIFIERS = 4
+MAX_POINTERS = 4
+MAX_LINES = 50
+
+
+@dataclass
+class LineInput:
+    procedure_code: str
+    charge: Decimal | str
+    service_date_from: datetime.date
+    service_date_to: datetime.date | None = None
+    units: Decimal | str | int = 1
+    modifiers: list[str] = field(default_factory=list)
+    diagnosis_pointers: list[int] = field(default_factory=lambda: [1])
+
+
+def _as_decimal(value, name: str, errors: dict):
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        errors[name] = f"{value!r} is not a number."
+        return None
+
+
+def _validate_diagnoses(codes, errors) -> list[str]:
+    normalized = [normalize_icd10(code) for code in codes or []]
+    if not normalized:
+        errors["diagnosis_codes"] = "A claim needs at least one diagnosis code."
+    elif len(normalized) > MAX_DIAGNOSES:
+        errors["diagnosis_codes"] = f"A claim has at most {MAX_DIAGNOSES} diagnosis codes; {len(normalized)} given."
+    else:
+        problems = [p for p in (icd10_problem(code) for code in normalized) if p]
+        if problems:
+            errors["diagnosis_codes"] = " ".join(problems)
+        elif len(set(normalized)) != len(normalized):
+            errors["diagnosis_codes"] = "A diagnosis code is listed twice."
+    return normalized
+
+
+def _validate_line(index: int, line: LineInput, diagnosis_count: int, today, errors) -> dict | None:
+    prefix = f"lines[{index}]"
+    code = (line.procedure_code or "").strip().upper()
+    try:
+        validate_procedure_code(code)
+    except ValidationError as exc:
+        errors[f"{prefix}.procedure_code"] = exc.messages[0]
+    modifiers = [m.strip().upper() for m in line.modifiers or [] if m and m.strip()]
+    if len(modifiers) > MAX_MODIFIERS:
+        errors[f"{prefix}.modifiers"] = f"A line has at most {MAX_MODIFIERS} modifiers; {len(modifiers)} given."
+    else:
+        for modifier in modifiers:
+            try:
+                validate_modifier(modifier)
+            except ValidationError as exc:
+                errors[f"{prefix}.modifiers"] = exc.messages[0]
+    units = _as_decimal(line.units, f"{prefix}.units", errors)
+    if units is not None and units < 1:
+        errors[f"{prefix}.units"] = f"Units must be at least 1 (got {units})."
+    charge = _as_decimal(line.charge, f"{prefix}.charge", errors)
+    if charge is not None and charge <= 0:
+        errors[f"{prefix}.charge"] = f"The charge must be greater than zero (got {charge})."
+    start, end = line.service_date_from, line.service_date_to or line.service_date_from
+    if start is None:
+        errors[f"{prefix}.service_date_from"] = "The date of service is required."
+    else:
+        if end < start:
+            errors[f"{prefix}.service_date_to"] = "The last date of service is before the first."
+        if start > today:
+            errors[f"{prefix}.service_date_from"] = f"The date of service {start} is in the future."
+    pointers = list(line.diagnosis_pointers or [])
+    if not pointers:
+        errors[f"{prefix}.diagnosis_pointers"] = "Point the line at 1 to 4 of the claim's diagnoses."
+    elif len(pointers) > MAX_POINTERS:
+        errors[f"{prefix}.diagnosis_pointers"] = f"A line points at most at {MAX_POINTERS} diagnoses."
+    elif any(not isinstance(p, int) or p < 1 or p > diagnosis_count for p in pointers):
+        bad = next(p for p in pointers if not isinstance(p, int) or p < 1 or p > diagnosis_count)
+        errors[f"{prefix}.diagnosis_pointers"] = (
+            f"Pointer {bad} does not point at a diagnosis: the claim has {diagnosis_count}."
+        )
+    elif len(set(pointers)) != len(pointers):
+        errors[f"{prefix}.diagnosis_pointers"] = "A diagnosis pointer is repeated."
+    if any(key.startswith(prefix) for key in errors):
+        return None
+    return {
+        "procedure_code": code, "modifiers": modifiers, "units": units, "charge": money(charge),
+        "service_date_from": start, "service_date_to": end, "diagnosis_pointers": pointers,
+    }
+
+
+def claim_create(
+    *,
+    practice,
+    patient: Patient,
+    coverage: Coverage | None,
+    billing_provider: Provider,
+    rendering_provider: Provider | None = None,
+    diagnosis_codes: list[str],
+    lines: list[LineInput],
+    place_of_service: str = "11",
+    prior_authorization: str = "",
+    frequency_code: str = FrequencyCode.ORIGINAL,
+    original_claim: Claim | None = None,
+    user=None,
+    created_at: datetime.datetime | None = None,
+) -> Claim:
+    """Create a draft claim with its lines and post one charge per line.
+
+    Guarantees: every reference belongs to ``practice`` (and the coverage to the patient); diagnoses are
+    1-12 billable ICD-10-CM codes; lines have valid codes, at most 4 modifiers, units >= 1, a positive
+    charge and pointers to existing diagnoses. Otherwise ValidationError and nothing is saved."""
+    created_at = created_at or timezone.now()
+    today = timezone.localdate(created_at)
+    errors: dict[str, str] = {}
+    if patient.practice_id != practice.pk:
+        errors["patient"] = "The patient belongs to another practice."
+    if coverage is not None:
+        if coverage.practice_id != practice.pk:
+            errors["coverage"] = "The coverage belongs to another practice."
+        elif coverage.patient_id != patient.pk:
+            errors["coverage"] = "The coverage belongs to another patient."
+    for name, provider in (("billing_provider", billing_provider), ("rendering_provider", rendering_provider)):
+        if provider is not None and provider.practice_id != practice.pk:
+            errors[name] = "The provider belongs to another practice."
+    try:
+        validate_place_of_service(place_of_service)
+    except ValidationError as exc:
+        errors["place_of_service"] = exc.messages[0]
+    if frequency_code not in FrequencyCode.values:
+        errors["frequency_code"] = f"Frequency code {frequency_code!r} must be 1 (original), 7 or 8."
+    elif frequency_code != FrequencyCode.ORIGINAL:
+        if original_claim is None or original_claim.practice_id != practice.pk:
+            errors["original_claim"] = "A corrected or void claim must name the claim it replaces."
+        elif not original_claim.payer_claim_number:
+            errors["original_claim"] = "The claim being replaced has no payer claim number yet (REF*F8 needs it)."
+    codes = _validate_diagnoses(diagnosis_codes, errors)
+    if not lines:
+        errors["lines"] = "A claim needs at least one service line."
+    elif len(lines) > MAX_LINES:
+        errors["lines"] = f"A claim has at most {MAX_LINES} lines."
+    clean_lines = [_validate_line(i, line, len(codes), today, errors) for i, line in enumerate(lines or [], 1)]
+    if errors:
+        raise ValidationError(errors)
+
+    with transaction.atomic():
+        (number,) = sequence_next(practice=practice, name="claim")
+        pcn = f"{practice.pk:03d}{number:09d}"
+        claim = Claim.objects.create(
+            practice=practice, patient=patient, coverage=coverage,
+            payer_id=coverage.payer_id if coverage else None,
+            billing_provider=billing_provider, rendering_provider=rendering_provider,
+            place_of_service=place_of_service, frequency_code=frequency_code, original_claim=original_claim,
+            prior_authorization=prior_authorization.strip(), patient_control_number=pcn,
+            payer_claim_number=original_claim.payer_claim_number if original_claim else "",
+            diagnosis_codes=codes, status=ClaimStatus.DRAFT, status_changed_at=created_at,
+            service_date=min(line["service_date_from"] for line in clean_lines),
+            created_at=created_at, created_by=user if user is not None and user.is_authenticated else None,
+        )
+        line_rows = ClaimLine.objects.bulk_create(
+            [
+                ClaimLine(practice=practice, claim=claim, line_number=i, line_control_number=f"{pcn}-{i}", **line)
+                for i, line in enumerate(clean_lines, 1)
+            ]
+        )
+        party = Party.INSURANCE if coverage is not None else Party.PATIENT
+        ledger_post(
+            claim=claim,
+            entries=[
+                Entry(line=line, kind=TransactionKind.CHARGE, amount=line.charge, party=party,
+                      effective_date=line.service_date_from)
+                for line in line_rows
+            ],
+            user=user, source=TransactionSource.CHARGE_ENTRY, source_reference=pcn, posted_at=created_at,
+        )
+    return claim
+
+
+def claim_move(*, claim: Claim, to_status: str, user=None, reason: str = "", at=None) -> Claim:
+    """Move a claim through the state machine (see ``claims.state_machine``)."""
+    return claim_transition(claim=claim, to_status=to_status, user=user, reason=reason, at=at)

@@ -1,0 +1,83 @@
+"""The claim life cycle as data: one table of allowed moves, one function that applies a move.
+
+See the life cycle in DESIGN.md. Every status change goes through ``claim_transition``, which locks
+the claim, refuses moves not in ``TRANSITIONS`` with a clear error, stamps the claim's dates and
+writes the history row (who, when, from, to, why).
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from claims.models import Claim, ClaimStatus, ClaimStatusChange
+
+S = ClaimStatus
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.DRAFT: frozenset({S.READY, S.VOIDED}),
+    S.READY: frozenset({S.DRAFT, S.SUBMITTED, S.VOIDED}),
+    # A remittance can arrive before (or without) an acknowledgment: adjudication straight from submitted.
+    S.SUBMITTED: frozenset({S.ACCEPTED, S.REJECTED, S.PAID, S.PARTIALLY_PAID, S.DENIED, S.FORWARDED, S.VOIDED}),
+    S.ACCEPTED: frozenset({S.REJECTED, S.PAID, S.PARTIALLY_PAID, S.DENIED, S.FORWARDED, S.VOIDED}),
+    S.REJECTED: frozenset({S.CORRECTED, S.VOIDED}),
+    S.CORRECTED: frozenset({S.READY, S.VOIDED}),
+    # A payer reversal (CLP02 = 22) sends an adjudicated claim back to accepted until the correction posts.
+    S.PAID: frozenset({S.ACCEPTED, S.CORRECTED}),
+    S.PARTIALLY_PAID: frozenset({S.PAID, S.FORWARDED, S.APPEALED, S.CORRECTED, S.WRITTEN_OFF, S.ACCEPTED}),
+    S.DENIED: frozenset({S.APPEALED, S.CORRECTED, S.WRITTEN_OFF, S.PAID, S.PARTIALLY_PAID, S.ACCEPTED, S.VOIDED}),
+    S.FORWARDED: frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED, S.ACCEPTED}),
+    # Appeal outcome: overturned (paid / partially paid) or upheld (denied again, to appeal further or write off).
+    S.APPEALED: frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED, S.WRITTEN_OFF}),
+    S.WRITTEN_OFF: frozenset(),
+    S.VOIDED: frozenset(),
+}
+
+OPEN_STATUSES = frozenset(s for s, targets in TRANSITIONS.items() if S.VOIDED in targets) | {S.APPEALED}
+CLOSED_STATUSES = frozenset({S.PAID, S.WRITTEN_OFF, S.VOIDED})
+ADJUDICATED_STATUSES = frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED, S.FORWARDED})
+
+
+class IllegalTransition(ValidationError):
+    def __init__(self, claim: Claim, to_status: str):
+        current = ClaimStatus(claim.status)
+        allowed = ", ".join(sorted(ClaimStatus(s).label.lower() for s in TRANSITIONS[claim.status])) or "none"
+        self.from_status, self.to_status = claim.status, to_status
+        target = ClaimStatus(to_status).label.lower() if to_status in ClaimStatus.values else repr(to_status)
+        super().__init__(
+            f"Claim {claim.patient_control_number} is {current.label.lower()} and cannot become {target}. "
+            f"From {current.label.lower()} it can become: {allowed}.",
+            code="illegal_transition",
+        )
+
+
+def can_transition(from_status: str, to_status: str) -> bool:
+    return to_status in TRANSITIONS.get(from_status, frozenset())
+
+
+def claim_transition(*, claim: Claim, to_status: str, user=None, reason: str = "", at=None) -> Claim:
+    """Move ``claim`` to ``to_status`` or raise ``IllegalTransition`` leaving everything unchanged.
+
+    Guarantees: the move is in ``TRANSITIONS`` for the claim's status as stored (the row is locked
+    and re-read), a ``ClaimStatusChange`` row records it, and the claim's submission and
+    adjudication dates follow."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        locked = Claim.objects.select_for_update().get(pk=claim.pk)
+        if not can_transition(locked.status, to_status):
+            raise IllegalTransition(locked, to_status)
+        from_status = locked.status
+        update = {"status": to_status, "status_changed_at": at}
+        if to_status == S.SUBMITTED:
+            update["last_submitted_at"] = at
+            if locked.first_submitted_at is None:
+                update["first_submitted_at"] = at
+        if to_status in ADJUDICATED_STATUSES:
+            update["adjudicated_at"] = at
+        Claim.objects.filter(pk=locked.pk).update(**update)
+        ClaimStatusChange.objects.create(
+            practice_id=locked.practice_id, claim_id=locked.pk, from_status=from_status, to_status=to_status,
+            at=at, by=user if user is not None and user.is_authenticated else None, reason=reason[:255],
+        )
+    for field, value in update.items():
+        setattr(claim, field, value)
+    return claim
