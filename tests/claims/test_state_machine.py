@@ -1,0 +1,102 @@
+import itertools
+
+import pytest
+
+from claims.models import Claim, ClaimStatus, ClaimStatusChange
+from claims.state_machine import TRANSITIONS, IllegalTransition, claim_transition
+from tests.claims.factories import make_claim
+
+ALL = [s.value for s in ClaimStatus]
+
+# The life cycle of DESIGN.md, written out independently of the table under test.
+EXPECTED_ALLOWED = {
+    ("draft", "ready"), ("draft", "voided"),
+    ("ready", "draft"), ("ready", "submitted"), ("ready", "voided"),
+    ("submitted", "accepted"), ("submitted", "rejected"), ("submitted", "paid"), ("submitted", "partially_paid"),
+    ("submitted", "denied"), ("submitted", "forwarded"), ("submitted", "voided"),
+    ("accepted", "rejected"), ("accepted", "paid"), ("accepted", "partially_paid"), ("accepted", "denied"),
+    ("accepted", "forwarded"), ("accepted", "voided"),
+    ("rejected", "corrected"), ("rejected", "voided"),
+    ("corrected", "ready"), ("corrected", "voided"),
+    ("paid", "accepted"), ("paid", "corrected"),
+    ("partially_paid", "paid"), ("partially_paid", "forwarded"), ("partially_paid", "appealed"),
+    ("partially_paid", "corrected"), ("partially_paid", "written_off"), ("partially_paid", "accepted"),
+    ("denied", "appealed"), ("denied", "corrected"), ("denied", "written_off"), ("denied", "paid"),
+    ("denied", "partially_paid"), ("denied", "accepted"), ("denied", "voided"),
+    ("forwarded", "paid"), ("forwarded", "partially_paid"), ("forwarded", "denied"), ("forwarded", "accepted"),
+    ("appealed", "paid"), ("appealed", "partially_paid"), ("appealed", "denied"), ("appealed", "written_off"),
+}
+
+
+def test_the_table_is_the_documented_life_cycle():
+    table = {(a, b) for a, targets in TRANSITIONS.items() for b in targets}
+    assert table == EXPECTED_ALLOWED
+    assert set(TRANSITIONS) == set(ALL)
+
+
+@pytest.mark.parametrize("from_status", ALL)
+def test_every_move_from_a_status_is_allowed_or_refused_as_the_table_says(practice, biller, from_status):
+    claim = make_claim(practice)
+    for to_status in ALL:
+        Claim.objects.filter(pk=claim.pk).update(status=from_status)  # test set-up only
+        claim.refresh_from_db()
+        history_before = ClaimStatusChange.objects.filter(claim=claim).count()
+        if (from_status, to_status) in EXPECTED_ALLOWED:
+            claim_transition(claim=claim, to_status=to_status, user=biller, reason="matrix")
+            claim.refresh_from_db()
+            assert claim.status == to_status
+            change = ClaimStatusChange.objects.filter(claim=claim).latest("id")
+            assert (change.from_status, change.to_status, change.by, change.reason) == (
+                from_status, to_status, biller, "matrix")
+        else:
+            with pytest.raises(IllegalTransition) as caught:
+                claim_transition(claim=claim, to_status=to_status, user=biller)
+            assert claim.patient_control_number in caught.value.messages[0]
+            assert "cannot become" in caught.value.messages[0]
+            claim.refresh_from_db()
+            assert claim.status == from_status
+            assert ClaimStatusChange.objects.filter(claim=claim).count() == history_before
+
+
+def test_refusal_message_lists_what_is_allowed(practice):
+    claim = make_claim(practice)
+    with pytest.raises(IllegalTransition) as caught:
+        claim_transition(claim=claim, to_status="paid")
+    assert caught.value.messages[0] == (
+        f"Claim {claim.patient_control_number} is draft and cannot become paid. "
+        "From draft it can become: ready to submit, voided."
+    )
+
+
+def test_unknown_status_is_refused(practice):
+    claim = make_claim(practice)
+    with pytest.raises(IllegalTransition, match="cannot become 'teleported'"):
+        claim_transition(claim=claim, to_status="teleported")
+
+
+def test_submission_and_adjudication_dates_are_stamped(practice, biller):
+    import datetime
+
+    from django.utils import timezone
+
+    claim = make_claim(practice)
+    t1 = timezone.make_aware(datetime.datetime(2026, 3, 3, 9, 0))
+    t2 = timezone.make_aware(datetime.datetime(2026, 3, 20, 9, 0))
+    t3 = timezone.make_aware(datetime.datetime(2026, 4, 10, 9, 0))
+    for status, at in [("ready", t1), ("submitted", t1), ("rejected", t2), ("corrected", t2), ("ready", t2),
+                       ("submitted", t2), ("paid", t3)]:
+        claim_transition(claim=claim, to_status=status, user=biller, at=at)
+    claim.refresh_from_db()
+    assert claim.first_submitted_at == t1
+    assert claim.last_submitted_at == t2
+    assert claim.adjudicated_at == t3
+    assert [(c.from_status, c.to_status) for c in claim.status_history.all()] == [
+        ("draft", "ready"), ("ready", "submitted"), ("submitted", "rejected"), ("rejected", "corrected"),
+        ("corrected", "ready"), ("ready", "submitted"), ("submitted", "paid"),
+    ]
+
+
+def test_closed_statuses_lead_nowhere():
+    for status in ("written_off", "voided"):
+        assert TRANSITIONS[status] == frozenset()
+    assert all(a != b for a, b in itertools.chain(EXPECTED_ALLOWED))
