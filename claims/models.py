@@ -29,6 +29,13 @@ class ClaimStatus(models.TextChoices):
     VOIDED = "voided", "Voided"
 
 
+class ScrubStatus(models.TextChoices):
+    NOT_SCRUBBED = "", "Not scrubbed"
+    CLEAN = "clean", "Clean"
+    WARNINGS = "warnings", "Warnings only"
+    ERRORS = "errors", "Errors"
+
+
 class FrequencyCode(models.TextChoices):
     ORIGINAL = "1", "Original"
     CORRECTED = "7", "Replacement of prior claim"
@@ -64,7 +71,7 @@ class Balances(models.Model):
 
 
 class Claim(Balances, PracticeScoped):
-    audit_exclude = (*Balances.BUCKETS, "status_changed_at")
+    audit_exclude = (*Balances.BUCKETS, "status_changed_at", "scrubbed_at", "scrub_findings", "scrub_status")
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="claims")
     coverage = models.ForeignKey(
@@ -101,6 +108,12 @@ class Claim(Balances, PracticeScoped):
     first_submitted_at = models.DateTimeField(null=True, blank=True)
     last_submitted_at = models.DateTimeField(null=True, blank=True)
     adjudicated_at = models.DateTimeField(null=True, blank=True)
+    scrub_status = models.CharField(max_length=10, choices=ScrubStatus.choices, default=ScrubStatus.NOT_SCRUBBED)
+    scrubbed_at = models.DateTimeField(null=True, blank=True)
+    scrub_findings = models.JSONField(default=list, blank=True, help_text="The scrubber's last findings.")
+    edited_after_scrub = models.BooleanField(
+        default=False, help_text="A person changed the claim after the scrubber first found errors (clean claim rate)."
+    )
 
     class Meta:
         ordering = ["-service_date", "-id"]
@@ -244,3 +257,140 @@ class ClaimStatusChange(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.claim_id}: {self.from_status} → {self.to_status}"
+
+
+class Clearinghouse(PracticeScoped):
+    """Where a practice sends its claims: the EDI identities for the envelopes and the SFTP drop.
+
+    The SFTP password or key passphrase is never stored here: ``sftp_secret_ref`` names where to
+    find it (``env:VARIABLE`` or ``file:/path``), resolved only when connecting."""
+
+    name = models.CharField(max_length=120)
+    submitter_name = models.CharField(max_length=60, help_text="Loop 1000A: who sends the file.")
+    submitter_id = models.CharField(max_length=15, help_text="ISA06 / 1000A NM109: our id at the clearinghouse.")
+    contact_name = models.CharField(max_length=60)
+    contact_phone = models.CharField(max_length=20)
+    receiver_name = models.CharField(max_length=60, help_text="Loop 1000B: the clearinghouse's name.")
+    receiver_id = models.CharField(max_length=15, help_text="ISA08 / 1000B NM109.")
+    production = models.BooleanField(default=False, help_text="ISA15: P when on, T (test) when off.")
+    sftp_host = models.CharField(max_length=255, blank=True)
+    sftp_port = models.PositiveIntegerField(default=22)
+    sftp_username = models.CharField(max_length=60, blank=True)
+    sftp_secret_ref = models.CharField(
+        max_length=255, blank=True, help_text="env:VARIABLE or file:/path holding the password; never the password."
+    )
+    sftp_host_key = models.TextField(blank=True, help_text="The server's public host key (known_hosts line).")
+    sftp_outbox = models.CharField(max_length=255, default="/inbound", help_text="Remote folder claims go to.")
+    sftp_inbox = models.CharField(max_length=255, default="/outbound", help_text="Remote folder acks/ERAs come from.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BatchStatus(models.TextChoices):
+    BUILT = "built", "Built"
+    SENT = "sent", "Sent"
+    SEND_FAILED = "send_failed", "Sending failed"
+    ACCEPTED = "accepted", "Accepted (999)"
+    PARTLY_ACCEPTED = "partly_accepted", "Partly accepted (999)"
+    REJECTED = "rejected", "Rejected (999)"
+
+
+class SubmissionBatch(PracticeScoped):
+    """One 837P file: one interchange with one functional group and one transaction set of claims
+    for one payer. Control numbers are unique and increasing per practice."""
+
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="batches")
+    clearinghouse = models.ForeignKey(Clearinghouse, on_delete=models.PROTECT, related_name="batches")
+    interchange_control_number = models.PositiveIntegerField()
+    group_control_number = models.PositiveIntegerField()
+    transaction_control_number = models.CharField(max_length=9)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    file_name = models.CharField(max_length=120)
+    content = models.TextField()
+    claim_count = models.PositiveIntegerField()
+    total_charge = models.DecimalField(max_digits=14, decimal_places=2)
+    validation_ok = models.BooleanField()
+    validation_findings = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=20, choices=BatchStatus.choices, default=BatchStatus.BUILT)
+    claims = models.ManyToManyField(Claim, through="BatchClaim", related_name="batches")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "interchange_control_number"], name="batch_isa13_unique"),
+            models.UniqueConstraint(fields=["practice", "group_control_number"], name="batch_gs06_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class BatchClaim(models.Model):
+    batch = models.ForeignKey(SubmissionBatch, on_delete=models.PROTECT, related_name="batch_claims")
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="batch_claims")
+    frequency_code = models.CharField(max_length=1, choices=FrequencyCode.choices)
+    charge = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["batch", "claim"], name="batch_claim_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.claim_id}"
+
+
+class ScrubRuleSetting(PracticeScoped):
+    """Turns a scrubber rule off (or back on) for the practice, or for one payer of it."""
+
+    rule_code = models.CharField(max_length=40)
+    payer = models.ForeignKey(Payer, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    enabled = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "rule_code", "payer"], name="scrub_rule_setting_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_code} {'on' if self.enabled else 'off'} for {self.payer or 'all payers'}"
+
+
+class NcciPtpEdit(models.Model):
+    """A CMS NCCI procedure-to-procedure edit (practitioner table): column 2 is not paid with column 1
+    on the same day, unless the modifier indicator is 1 and an NCCI-associated modifier applies.
+    National reference data, the same for every practice."""
+
+    column1 = models.CharField(max_length=5)
+    column2 = models.CharField(max_length=5)
+    effective_date = models.DateField()
+    deletion_date = models.DateField(null=True, blank=True)
+    modifier_indicator = models.CharField(max_length=1, help_text="0 never allowed, 1 allowed with modifier, 9 n/a")
+    rationale = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["column1", "column2", "effective_date"], name="ncci_ptp_unique"),
+        ]
+        indexes = [models.Index(fields=["column1", "column2"], name="ncci_ptp_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.column1}/{self.column2} ({self.modifier_indicator})"
+
+
+class MueLimit(models.Model):
+    """A CMS Medically Unlikely Edit (practitioner table): most units of a code per patient per day."""
+
+    procedure_code = models.CharField(max_length=5, unique=True)
+    max_units = models.PositiveIntegerField()
+    adjudication_indicator = models.CharField(max_length=60, blank=True)
+    rationale = models.CharField(max_length=120, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.procedure_code} ≤ {self.max_units}"

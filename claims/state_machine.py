@@ -81,3 +81,40 @@ def claim_transition(*, claim: Claim, to_status: str, user=None, reason: str = "
     for field, value in update.items():
         setattr(claim, field, value)
     return claim
+
+
+def claim_transition_many(*, claim_ids: list[int], to_status: str, user=None, reason: str = "", at=None) -> int:
+    """The same move for many claims at once (batch scrubbing, batch submission): one locked read,
+    one update per status group, one insert of the history rows. Raises ``IllegalTransition`` for the
+    first claim that may not move, and then moves none."""
+    if not claim_ids:
+        return 0
+    at = at or timezone.now()
+    by = user if user is not None and user.is_authenticated else None
+    with transaction.atomic():
+        rows = list(
+            Claim.objects.select_for_update().filter(pk__in=claim_ids)
+            .only("pk", "practice_id", "status", "patient_control_number", "first_submitted_at")
+            .order_by("pk")
+        )
+        for row in rows:
+            if not can_transition(row.status, to_status):
+                raise IllegalTransition(row, to_status)
+        update = {"status": to_status, "status_changed_at": at}
+        if to_status == S.SUBMITTED:
+            update["last_submitted_at"] = at
+            Claim.objects.filter(pk__in=[r.pk for r in rows if r.first_submitted_at is None]).update(
+                first_submitted_at=at
+            )
+        if to_status in ADJUDICATED_STATUSES:
+            update["adjudicated_at"] = at
+        Claim.objects.filter(pk__in=[r.pk for r in rows]).update(**update)
+        ClaimStatusChange.objects.bulk_create(
+            [
+                ClaimStatusChange(practice_id=r.practice_id, claim_id=r.pk, from_status=r.status,
+                                  to_status=to_status, at=at, by=by, reason=reason[:255])
+                for r in rows
+            ],
+            batch_size=1000,
+        )
+    return len(rows)

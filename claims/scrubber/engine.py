@@ -1,0 +1,161 @@
+"""Runs the rules over many claims with a fixed number of queries per batch, and stores the results."""
+
+import dataclasses
+from collections import defaultdict
+
+from django.db import transaction
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from claims.models import Claim, ClaimLine, ClaimStatus, MueLimit, NcciPtpEdit, ScrubRuleSetting, ScrubStatus
+from claims.scrubber.rules import RULES, ClaimContext, Finding, Severity
+from rcm.models import PayerContract
+
+SCRUB_BATCH = 1000
+
+
+@dataclasses.dataclass
+class ScrubContext:
+    """Reference data shared by one batch of claims."""
+
+    today: object
+    contracts: dict[int, list]
+    ncci: dict[tuple[str, str], list]
+    mue: dict[str, int]
+    settings: dict[tuple[str, int | None], bool]
+    duplicates: dict[int, dict[int, list[str]]]
+
+
+def _load_context(claims: list[Claim], today) -> ScrubContext:
+    practice_ids = {c.practice_id for c in claims}
+    payer_ids = {c.payer_id for c in claims if c.payer_id}
+    codes = {line.procedure_code for c in claims for line in c.lines.all()}
+    contracts = defaultdict(list)
+    for contract in PayerContract.objects.filter(practice_id__in=practice_ids, payer_id__in=payer_ids):
+        contracts[contract.payer_id].append(contract)
+    ncci = defaultdict(list)
+    if codes:
+        for edit in NcciPtpEdit.objects.filter(column1__in=codes, column2__in=codes):
+            ncci[(edit.column1, edit.column2)].append(edit)
+    mue = dict(MueLimit.objects.filter(procedure_code__in=codes).values_list("procedure_code", "max_units"))
+    settings = {
+        (row.rule_code, row.payer_id): row.enabled
+        for row in ScrubRuleSetting.objects.filter(practice_id__in=practice_ids)
+    }
+    return ScrubContext(today=today, contracts=contracts, ncci=ncci, mue=mue, settings=settings,
+                        duplicates=_duplicates(claims))
+
+
+def _duplicates(claims: list[Claim]) -> dict[int, dict[int, list[str]]]:
+    """Claim id -> line number -> other (not voided) claims of the same patient with the same
+    procedure, modifiers and date of service."""
+    patient_ids = {c.patient_id for c in claims}
+    dates = {line.service_date_from for c in claims for line in c.lines.all()}
+    if not patient_ids:
+        return {}
+    seen = defaultdict(set)
+    rows = (
+        ClaimLine.objects.filter(claim__patient_id__in=patient_ids, service_date_from__in=dates)
+        .exclude(claim__status=ClaimStatus.VOIDED)
+        .exclude(claim__frequency_code__in=["7", "8"])
+        .values_list("claim_id", "claim__patient_id", "claim__patient_control_number", "claim__original_claim_id",
+                     "procedure_code", "modifiers", "service_date_from")
+    )
+    for claim_id, patient_id, pcn, original_id, code, modifiers, day in rows:
+        seen[(patient_id, code, tuple(modifiers), day)].add((claim_id, pcn, original_id))
+    result: dict[int, dict[int, list[str]]] = defaultdict(dict)
+    for claim in claims:
+        for line in claim.lines.all():
+            others = [
+                pcn for claim_id, pcn, original_id in seen[(claim.patient_id, line.procedure_code, tuple(line.modifiers),
+                                                            line.service_date_from)]
+                if claim_id != claim.pk and claim_id != claim.original_claim_id and original_id != claim.pk
+            ]
+            if others:
+                result[claim.pk][line.line_number] = others
+    return result
+
+
+def _enabled(rule_code: str, payer_id, settings) -> bool:
+    if (rule_code, payer_id) in settings:
+        return settings[(rule_code, payer_id)]
+    return settings.get((rule_code, None), True)
+
+
+def _contract_for(claim: Claim, context: ScrubContext):
+    for contract in context.contracts.get(claim.payer_id, []):
+        if contract.effective_date <= claim.service_date and (
+            contract.end_date is None or claim.service_date <= contract.end_date
+        ):
+            return contract
+    return None
+
+
+def scrub_claims(claims: list[Claim], *, today=None) -> dict[int, list[Finding]]:
+    """Findings per claim id. ``claims`` must come from ``claims_for_scrub`` (lines prefetched)."""
+    today = today or timezone.localdate()
+    context = _load_context(claims, today)
+    results = {}
+    for claim in claims:
+        ctx = ClaimContext(
+            claim=claim, lines=list(claim.lines.all()), today=today, contract=_contract_for(claim, context),
+            ncci=context.ncci, mue=context.mue, duplicates=context.duplicates.get(claim.pk, {}),
+        )
+        findings = []
+        for code, rule in RULES.items():
+            if _enabled(code, claim.payer_id, context.settings):
+                findings.extend(rule.run(ctx))
+        results[claim.pk] = findings
+    return results
+
+
+def claims_for_scrub(queryset):
+    return queryset.select_related(
+        "practice", "patient", "coverage", "coverage__payer", "payer", "billing_provider", "rendering_provider"
+    ).prefetch_related(Prefetch("lines", queryset=ClaimLine.objects.order_by("line_number")))
+
+
+def status_of(findings: list[Finding]) -> str:
+    if any(f.severity == Severity.ERROR for f in findings):
+        return ScrubStatus.ERRORS
+    if findings:
+        return ScrubStatus.WARNINGS
+    return ScrubStatus.CLEAN
+
+
+def claims_scrub(*, queryset, user=None, today=None, move=True) -> dict[str, int]:
+    """Scrub the claims of ``queryset`` in batches, store each claim's findings, and move clean drafts
+    (and corrected claims) to ready and ready claims that now have errors back to draft. Returns counts
+    per scrub status."""
+    from claims.state_machine import claim_transition_many
+
+    now = timezone.now()
+    counts = {ScrubStatus.CLEAN: 0, ScrubStatus.WARNINGS: 0, ScrubStatus.ERRORS: 0}
+    ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), SCRUB_BATCH):
+        with transaction.atomic():
+            batch = list(claims_for_scrub(Claim.objects.filter(pk__in=ids[start:start + SCRUB_BATCH]).order_by("pk")))
+            results = scrub_claims(batch, today=today)
+            to_ready, to_draft = [], []
+            for claim in batch:
+                findings = results[claim.pk]
+                claim.scrub_status = status_of(findings)
+                claim.scrub_findings = [f.as_dict() for f in findings]
+                claim.scrubbed_at = now
+                counts[claim.scrub_status] += 1
+                if claim.scrub_status != ScrubStatus.ERRORS and claim.status in (ClaimStatus.DRAFT, ClaimStatus.CORRECTED):
+                    to_ready.append(claim)
+                elif claim.scrub_status == ScrubStatus.ERRORS and claim.status == ClaimStatus.READY:
+                    to_draft.append(claim)
+            Claim.objects.bulk_update(batch, ["scrub_status", "scrub_findings", "scrubbed_at"], batch_size=500)
+            if move:
+                claim_transition_many(claim_ids=[c.pk for c in to_ready], to_status=ClaimStatus.READY, user=user,
+                                      reason="scrubber: clean", at=now)
+                claim_transition_many(claim_ids=[c.pk for c in to_draft], to_status=ClaimStatus.DRAFT, user=user,
+                                      reason="scrubber: errors found", at=now)
+    return counts
+
+
+def scrub_filter_open():
+    """Claims the scrubber works on: drafts, corrected claims and ready claims."""
+    return Q(status__in=[ClaimStatus.DRAFT, ClaimStatus.CORRECTED, ClaimStatus.READY])
