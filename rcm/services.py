@@ -38,7 +38,18 @@ def patient_create(*, practice, **fields):
         from django.core.exceptions import ValidationError
 
         raise ValidationError({"guarantor": "The guarantor belongs to another practice."})
-    return _create(Patient, practice=practice, **fields)
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError
+
+    if Patient.objects.filter(practice=practice, account_number=fields["account_number"]).exists():
+        raise ValidationError({"account_number": f"Account number {fields['account_number']} is already in use."})
+    try:
+        with transaction.atomic():
+            return _create(Patient, practice=practice, **fields)
+    except IntegrityError:  # a concurrent request took the same number between the check and the insert
+        raise ValidationError(
+            {"account_number": f"Account number {fields['account_number']} is already in use."}
+        ) from None
 
 
 @transaction.atomic

@@ -3,10 +3,16 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from rcm.api import views
+from claims.api import ClaimViewSet
+from rcm.api import reference, views
 
 router = DefaultRouter()
 router.register("audit-events", views.AuditEventViewSet, basename="audit-event")
+router.register("patients", reference.PatientViewSet, basename="patient")
+router.register("coverages", reference.CoverageViewSet, basename="coverage")
+router.register("payers", reference.PayerViewSet, basename="payer")
+router.register("providers", reference.ProviderViewSet, basename="provider")
+router.register("claims", ClaimViewSet, basename="claim")
 
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="api-me"),

@@ -1,15 +1,26 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins
 from rest_framework.response import Response
 
 from rcm.api.base import PracticeAPIView, PracticeScopedViewSet
-from rcm.api.serializers import AuditEventSerializer, MeSerializer
+from rcm.api.serializers import AuditEventSerializer, ErrorSerializer, MeSerializer
 from rcm.models import AuditEvent
 from rcm.selectors import audit_events_filtered
 
 PRACTICE_HEADER = OpenApiParameter(
     "X-Practice", str, OpenApiParameter.HEADER, required=False, description="Slug of the practice to act in."
 )
+
+_ERROR_DESCRIPTIONS = {
+    400: "Invalid input: `fields` names each field in error.",
+    403: "Not signed in, not a member of the practice, or the role does not allow this.",
+    404: "No such object in this practice.",
+}
+
+
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    """The documented error responses of an operation, all in the one error format."""
+    return {code: OpenApiResponse(ErrorSerializer, description=_ERROR_DESCRIPTIONS[code]) for code in codes}
 
 
 class MeView(PracticeAPIView):

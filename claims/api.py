@@ -1,0 +1,250 @@
+"""The claims API: claims with their lines, diagnoses, balances, ledger and status history, and charge
+entry (a draft claim with its lines, through ``claims.services.claim_create``).
+
+Every read is scoped to the request's practice; opening a claim's detail is written to the audit log.
+Money is a string with two decimals both ways ("150.00"); a JSON number is read through its text, so
+no float reaches the service."""
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import mixins, serializers, status
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+
+from claims.models import Claim, ClaimLine, ClaimStatus, ClaimStatusChange, Transaction
+from claims.selectors import claim_list
+from claims.services import LineInput, claim_create
+from rcm.api.base import PracticeScopedViewSet
+from rcm.api.reference import PayerBriefSerializer
+from rcm.api.serializers import DecimalAsSentField, EnumField, FlatErrorsMixin, PracticeRelatedField
+from rcm.api.views import PRACTICE_HEADER, error_responses
+from rcm.audit import audit_view
+from rcm.models import Coverage, Patient, Provider
+from rcm.validators import icd10_description
+
+# --- Out ---------------------------------------------------------------------------------------
+
+
+def _money(**kwargs):
+    return serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True, **kwargs)
+
+
+class BalancesSerializer(serializers.Serializer):
+    """The money buckets, derived from the ledger. Always: charge_total = insurance_paid + patient_paid
+    + adjustments + write_offs + insurance_balance + patient_balance; balance = the two balances."""
+
+    charge_total = _money()
+    insurance_paid = _money()
+    patient_paid = _money()
+    adjustments = _money()
+    write_offs = _money()
+    insurance_balance = _money()
+    patient_balance = _money()
+    balance = _money(help_text="insurance_balance + patient_balance")
+
+
+class ClaimPatientSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Patient
+        fields = ["id", "account_number", "first_name", "last_name"]
+
+
+class ClaimSerializer(serializers.ModelSerializer):
+    """A claim as lists show it."""
+
+    status = EnumField(ClaimStatus)
+    patient = ClaimPatientSerializer()
+    payer = PayerBriefSerializer(allow_null=True, help_text="The coverage's payer; null for self-pay.")
+    balances = BalancesSerializer(source="*")
+
+    class Meta:
+        model = Claim
+        fields = [
+            "id", "patient_control_number", "status", "status_changed_at", "service_date", "patient", "coverage",
+            "payer", "billing_provider", "rendering_provider", "frequency_code", "created_at", "balances",
+        ]
+
+
+class DiagnosisSerializer(serializers.Serializer):
+    pointer = serializers.IntegerField(help_text="The position lines point at (from 1).")
+    code = serializers.CharField()
+    description = serializers.CharField()
+
+
+class ClaimLineSerializer(serializers.ModelSerializer):
+    modifiers = serializers.ListField(child=serializers.CharField())
+    diagnosis_pointers = serializers.ListField(child=serializers.IntegerField())
+    balances = BalancesSerializer(source="*")
+
+    class Meta:
+        model = ClaimLine
+        fields = [
+            "id", "line_number", "line_control_number", "procedure_code", "modifiers", "units", "charge",
+            "service_date_from", "service_date_to", "diagnosis_pointers", "balances",
+        ]
+
+
+class ClaimTransactionSerializer(serializers.ModelSerializer):
+    line_number = serializers.IntegerField(source="line.line_number")
+    posted_by = serializers.CharField(source="posted_by.username", allow_null=True)
+    remark_codes = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = Transaction
+        fields = [
+            "id", "line", "line_number", "kind", "party", "amount", "effective_date", "posted_at", "posted_by",
+            "source", "source_reference", "payer", "group_code", "reason_code", "remark_codes", "responsibility",
+            "note", "reverses",
+        ]
+
+
+class ClaimStatusChangeSerializer(serializers.ModelSerializer):
+    from_status = EnumField(ClaimStatus)
+    to_status = EnumField(ClaimStatus)
+    by = serializers.CharField(source="by.username", allow_null=True)
+
+    class Meta:
+        model = ClaimStatusChange
+        fields = ["from_status", "to_status", "at", "by", "reason"]
+
+
+class ClaimDetailSerializer(ClaimSerializer):
+    """A claim with everything on it: lines, diagnoses, balances, the ledger and the status history."""
+
+    created_by = serializers.CharField(source="created_by.username", allow_null=True)
+    diagnoses = serializers.SerializerMethodField()
+    lines = ClaimLineSerializer(many=True)
+    transactions = ClaimTransactionSerializer(many=True, help_text="The ledger, oldest first.")
+    status_history = ClaimStatusChangeSerializer(many=True, help_text="Oldest first.")
+
+    class Meta(ClaimSerializer.Meta):
+        fields = [
+            *ClaimSerializer.Meta.fields, "original_claim", "payer_claim_number", "place_of_service",
+            "prior_authorization", "created_by", "first_submitted_at", "last_submitted_at", "adjudicated_at",
+            "diagnoses", "lines", "transactions", "status_history",
+        ]
+
+    @extend_schema_field(DiagnosisSerializer(many=True))
+    def get_diagnoses(self, claim) -> list[dict]:
+        return [
+            {"pointer": pointer, "code": code, "description": icd10_description(code)}
+            for pointer, code in enumerate(claim.diagnosis_codes, 1)
+        ]
+
+
+# --- In ----------------------------------------------------------------------------------------
+
+
+class ClaimFilterSerializer(serializers.Serializer):
+    ORDERINGS = {
+        "service_date": ("service_date", "id"),
+        "-service_date": ("-service_date", "-id"),
+        "id": ("id",),
+        "-id": ("-id",),
+    }
+
+    status = EnumField(ClaimStatus, required=False)
+    payer = serializers.IntegerField(required=False, help_text="A payer id.")
+    patient = serializers.IntegerField(required=False, help_text="A patient id.")
+    ordering = serializers.ChoiceField(
+        choices=list(ORDERINGS), default="-service_date", help_text="Latest date of service first by default."
+    )
+
+
+class ClaimLineCreateSerializer(serializers.Serializer):
+    procedure_code = serializers.CharField(help_text="CPT (5 digits, or 4 + F/T/U) or HCPCS Level II code.")
+    modifiers = serializers.ListField(
+        child=serializers.CharField(allow_blank=True), required=False, help_text="Up to 4 two-character modifiers."
+    )
+    units = DecimalAsSentField(max_digits=9, decimal_places=3, required=False, help_text="At least 1; default 1.")
+    charge = DecimalAsSentField(
+        max_digits=12, decimal_places=2, help_text='For the line (all units), greater than zero: "150.00".'
+    )
+    service_date_from = serializers.DateField()
+    service_date_to = serializers.DateField(required=False, allow_null=True, help_text="Default: service_date_from.")
+    diagnosis_pointers = serializers.ListField(
+        child=serializers.IntegerField(), required=False,
+        help_text="1 to 4 positions (from 1) in diagnosis_codes; default [1].",
+    )
+
+
+class ClaimCreateSerializer(FlatErrorsMixin, serializers.Serializer):
+    """A draft claim. Errors are keyed by field, lines by position from 1: ``lines[2].charge``."""
+
+    patient = PracticeRelatedField(queryset=Patient.objects.all())
+    coverage = PracticeRelatedField(
+        queryset=Coverage.objects.all(), allow_null=True, help_text="One of the patient's coverages; null for self-pay."
+    )
+    billing_provider = PracticeRelatedField(queryset=Provider.objects.all())
+    rendering_provider = PracticeRelatedField(queryset=Provider.objects.all(), required=False, allow_null=True)
+    place_of_service = serializers.CharField(required=False, help_text="Two-digit CMS code; default 11 (office).")
+    prior_authorization = serializers.CharField(required=False, allow_blank=True, max_length=50)
+    diagnosis_codes = serializers.ListField(
+        child=serializers.CharField(), help_text="1 to 12 billable ICD-10-CM codes, in order."
+    )
+    lines = ClaimLineCreateSerializer(many=True, help_text="1 to 50 service lines.")
+
+
+# --- Views -------------------------------------------------------------------------------------
+
+
+@extend_schema(parameters=[PRACTICE_HEADER])
+@extend_schema_view(
+    list=extend_schema(
+        summary="Claims", parameters=[ClaimFilterSerializer],
+        responses={200: ClaimSerializer(many=True), **error_responses(400, 403)},
+    ),
+    retrieve=extend_schema(
+        summary="One claim with its lines, diagnoses, balances, ledger and status history (the view is audited)",
+        responses={200: ClaimDetailSerializer, **error_responses(403, 404)},
+    ),
+    create=extend_schema(
+        summary="Enter charges: create a draft claim with its lines and post a charge per line",
+        request=ClaimCreateSerializer, responses={201: ClaimDetailSerializer, **error_responses(400, 403)},
+    ),
+)
+class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeScopedViewSet):
+    queryset = Claim.objects.all()
+    serializer_class = ClaimSerializer
+    parser_classes = [JSONParser]
+    required_permission = {"*": "claims.view", "POST": "claims.edit"}
+
+    def get_queryset(self):
+        if self.action == "list":
+            filters = ClaimFilterSerializer(data=self.request.query_params)
+            filters.is_valid(raise_exception=True)
+            wanted = filters.validated_data
+            return claim_list(
+                self.request.practice, status=wanted.get("status"), payer_id=wanted.get("payer"),
+                patient_id=wanted.get("patient"),
+            ).order_by(*ClaimFilterSerializer.ORDERINGS[wanted["ordering"]])
+        return (
+            super()
+            .get_queryset()
+            .select_related("patient", "payer", "created_by", "practice")  # practice: for the audit row
+            .prefetch_related(
+                Prefetch("lines", queryset=ClaimLine.objects.order_by("line_number")),
+                Prefetch(
+                    "transactions",
+                    queryset=Transaction.objects.select_related("line", "posted_by").order_by("posted_at", "id"),
+                ),
+                Prefetch("status_history", queryset=ClaimStatusChange.objects.select_related("by").order_by("at", "id")),
+            )
+        )
+
+    def get_serializer_class(self):
+        return ClaimSerializer if self.action == "list" else ClaimDetailSerializer
+
+    def retrieve(self, request, *args, **kwargs):
+        claim = self.get_object()
+        audit_view(request, claim)
+        return Response(ClaimDetailSerializer(claim).data)
+
+    def create(self, request, *args, **kwargs):
+        payload = ClaimCreateSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        fields = dict(payload.validated_data)
+        lines = [LineInput(**line) for line in fields.pop("lines")]
+        claim = claim_create(practice=request.practice, lines=lines, user=request.user, **fields)
+        claim = self.get_queryset().get(pk=claim.pk)
+        return Response(ClaimDetailSerializer(claim).data, status=status.HTTP_201_CREATED)
