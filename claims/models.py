@@ -111,6 +111,14 @@ class Claim(Balances, PracticeScoped):
     scrub_status = models.CharField(max_length=10, choices=ScrubStatus.choices, default=ScrubStatus.NOT_SCRUBBED)
     scrubbed_at = models.DateTimeField(null=True, blank=True)
     scrub_findings = models.JSONField(default=list, blank=True, help_text="The scrubber's last findings.")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_claims",
+        help_text="Who works this claim in the queues.",
+    )
+    underpaid_amount = models.DecimalField(
+        max_digits=12, decimal_places=2, default=ZERO,
+        help_text="Expected allowed minus paid allowed, where short by more than the contract's tolerance.",
+    )
     edited_after_scrub = models.BooleanField(
         default=False, help_text="A person changed the claim after the scrubber first found errors (clean claim rate)."
     )
@@ -127,6 +135,7 @@ class Claim(Balances, PracticeScoped):
             models.Index(fields=["practice", "service_date"], name="claim_dos"),
             models.Index(fields=["practice", "payer", "status"], name="claim_payer_status"),
             models.Index(fields=["patient", "service_date"], name="claim_patient_dos"),
+            models.Index(fields=["practice", "assigned_to", "status"], name="claim_assignee_status"),
         ]
 
     def __str__(self) -> str:
@@ -148,6 +157,9 @@ class ClaimLine(Balances, PracticeScoped):
     service_date_to = models.DateField()
     diagnosis_pointers = models.JSONField(default=list, help_text="1 to 4 positions in the claim's diagnoses.")
     line_control_number = models.CharField(max_length=30, help_text="Our line number (REF*6R), echoed in the ERA.")
+    removed = models.BooleanField(
+        default=False, help_text="Taken off the claim while editing: its charge is reversed, it is never billed."
+    )
 
     class Meta:
         ordering = ["claim", "line_number"]

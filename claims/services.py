@@ -20,6 +20,7 @@ from claims.models import (
     ClaimStatus,
     FrequencyCode,
     Party,
+    ScrubStatus,
     TransactionKind,
     TransactionSource,
 )
@@ -216,3 +217,116 @@ def claim_create(
 def claim_move(*, claim: Claim, to_status: str, user=None, reason: str = "", at=None) -> Claim:
     """Move a claim through the state machine (see ``claims.state_machine``)."""
     return claim_transition(claim=claim, to_status=to_status, user=user, reason=reason, at=at)
+
+
+EDITABLE = (ClaimStatus.DRAFT, ClaimStatus.READY, ClaimStatus.CORRECTED, ClaimStatus.REJECTED)
+
+
+def claim_update(
+    *,
+    claim: Claim,
+    coverage: Coverage | None,
+    billing_provider: Provider,
+    rendering_provider: Provider | None,
+    diagnosis_codes: list[str],
+    lines: list[LineInput],
+    place_of_service: str = "11",
+    prior_authorization: str = "",
+    user=None,
+) -> Claim:
+    """Edit a claim that has not been adjudicated (draft, ready, rejected or being corrected).
+
+    Lines are matched by position: a changed charge is reversed and posted again, a line no longer
+    given is removed (its charge reversed), a new line gets the next line number. A ready claim goes
+    back to draft and a rejected one to corrected: it must be scrubbed again. Same validation as
+    ``claim_create``; on any error nothing changes."""
+    from claims.ledger import transaction_reverse
+
+    if claim.status not in EDITABLE:
+        raise ValidationError(
+            f"Claim {claim.patient_control_number} is {claim.get_status_display().lower()}: only drafts, ready, "
+            "rejected and corrected claims can be edited. To change an adjudicated claim, create a corrected claim."
+        )
+    errors: dict[str, str] = {}
+    practice = claim.practice
+    if coverage is not None and (coverage.practice_id != practice.pk or coverage.patient_id != claim.patient_id):
+        errors["coverage"] = "The coverage belongs to another patient or practice."
+    for name, provider in (("billing_provider", billing_provider), ("rendering_provider", rendering_provider)):
+        if provider is not None and provider.practice_id != practice.pk:
+            errors[name] = "The provider belongs to another practice."
+    try:
+        validate_place_of_service(place_of_service)
+    except ValidationError as exc:
+        errors["place_of_service"] = exc.messages[0]
+    codes = _validate_diagnoses(diagnosis_codes, errors)
+    if not lines:
+        errors["lines"] = "A claim needs at least one service line."
+    elif len(lines) > MAX_LINES:
+        errors["lines"] = f"A claim has at most {MAX_LINES} lines."
+    today = timezone.localdate()
+    clean_lines = [_validate_line(i, line, len(codes), today, errors) for i, line in enumerate(lines or [], 1)]
+    if errors:
+        raise ValidationError(errors)
+
+    party = Party.INSURANCE if coverage is not None else Party.PATIENT
+    with transaction.atomic():
+        locked = Claim.objects.select_for_update().get(pk=claim.pk)
+        if locked.status not in EDITABLE:
+            raise ValidationError(f"Claim {locked.patient_control_number} changed status meanwhile; reload it.")
+        if locked.status == ClaimStatus.REJECTED:
+            claim_transition(claim=locked, to_status=ClaimStatus.CORRECTED, user=user, reason="edited after rejection")
+        elif locked.status == ClaimStatus.READY:
+            claim_transition(claim=locked, to_status=ClaimStatus.DRAFT, user=user, reason="edited")
+        active = list(locked.lines.filter(removed=False).order_by("line_number"))
+        next_number = (locked.lines.order_by("-line_number").values_list("line_number", flat=True).first() or 0) + 1
+        new_charges = []
+        for index, values in enumerate(clean_lines):
+            if index < len(active):
+                line = active[index]
+                charge_changed = line.charge != values["charge"]
+                for field_name, value in values.items():
+                    setattr(line, field_name, value)
+                line.save()
+                if charge_changed or _charge_party(line) != party:
+                    for charge in line.transactions.filter(kind=TransactionKind.CHARGE, reversed_by__isnull=True):
+                        transaction_reverse(original=charge, user=user, note="charge changed in editing",
+                                            source=TransactionSource.CHARGE_ENTRY)
+                    new_charges.append(line)
+            else:
+                line = ClaimLine.objects.create(
+                    practice=practice, claim=locked, line_number=next_number,
+                    line_control_number=f"{locked.patient_control_number}-{next_number}", **values,
+                )
+                next_number += 1
+                new_charges.append(line)
+        for line in active[len(clean_lines):]:
+            for charge in line.transactions.filter(kind=TransactionKind.CHARGE, reversed_by__isnull=True):
+                transaction_reverse(original=charge, user=user, note="line removed in editing",
+                                    source=TransactionSource.CHARGE_ENTRY)
+            line.removed = True
+            line.save(update_fields=["removed"])
+        ledger_post(
+            claim=locked,
+            entries=[Entry(line=line, kind=TransactionKind.CHARGE, amount=line.charge, party=party,
+                           effective_date=line.service_date_from) for line in new_charges],
+            user=user, source=TransactionSource.CHARGE_ENTRY, source_reference=locked.patient_control_number,
+        )
+        locked.refresh_from_db()
+        locked.coverage = coverage
+        locked.payer_id = coverage.payer_id if coverage else None
+        locked.billing_provider = billing_provider
+        locked.rendering_provider = rendering_provider
+        locked.place_of_service = place_of_service
+        locked.prior_authorization = prior_authorization.strip()
+        locked.diagnosis_codes = codes
+        locked.service_date = min(values["service_date_from"] for values in clean_lines)
+        if locked.scrub_status == ScrubStatus.ERRORS:
+            locked.edited_after_scrub = True
+        locked.scrub_status = ScrubStatus.NOT_SCRUBBED
+        locked.save()
+    return locked
+
+
+def _charge_party(line: ClaimLine) -> str | None:
+    charge = line.transactions.filter(kind=TransactionKind.CHARGE, reversed_by__isnull=True).first()
+    return charge.party if charge else None

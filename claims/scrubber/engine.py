@@ -55,7 +55,7 @@ def _duplicates(claims: list[Claim]) -> dict[int, dict[int, list[str]]]:
         return {}
     seen = defaultdict(set)
     rows = (
-        ClaimLine.objects.filter(claim__patient_id__in=patient_ids, service_date_from__in=dates)
+        ClaimLine.objects.filter(claim__patient_id__in=patient_ids, service_date_from__in=dates, removed=False)
         .exclude(claim__status=ClaimStatus.VOIDED)
         .exclude(claim__frequency_code__in=["7", "8"])
         .values_list("claim_id", "claim__patient_id", "claim__patient_control_number", "claim__original_claim_id",
@@ -112,7 +112,7 @@ def scrub_claims(claims: list[Claim], *, today=None) -> dict[int, list[Finding]]
 def claims_for_scrub(queryset):
     return queryset.select_related(
         "practice", "patient", "coverage", "coverage__payer", "payer", "billing_provider", "rendering_provider"
-    ).prefetch_related(Prefetch("lines", queryset=ClaimLine.objects.order_by("line_number")))
+    ).prefetch_related(Prefetch("lines", queryset=ClaimLine.objects.filter(removed=False).order_by("line_number")))
 
 
 def status_of(findings: list[Finding]) -> str:

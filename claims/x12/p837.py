@@ -102,7 +102,7 @@ def claims_for_837(queryset):
     return queryset.select_related(
         "practice", "patient", "patient__guarantor", "coverage", "coverage__payer", "payer",
         "billing_provider", "rendering_provider", "original_claim",
-    ).prefetch_related(Prefetch("lines", queryset=ClaimLine.objects.order_by("line_number")))
+    ).prefetch_related(Prefetch("lines", queryset=ClaimLine.objects.filter(removed=False).order_by("line_number")))
 
 
 def prior_adjudications(claims: list[Claim]) -> dict[int, PriorAdjudication]:

@@ -1,0 +1,135 @@
+"""The biller's work queues: which claims need work, in what order, for whom.
+
+Each queue is a filter over the practice's claims; every queue is annotated with ``balance_total``,
+``age_days`` (since the date of service) and ``deadline`` (the timely filing or appeal deadline
+that applies, from the payer's contract), and can be sorted by priority, balance, age or deadline.
+A list costs the same number of queries whatever the number of rows."""
+
+import dataclasses
+import datetime
+
+from django.db.models import (
+    Case,
+    DateField,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from claims.models import Claim, ClaimStatus, ScrubStatus
+from rcm.models import Payer, PayerContract
+
+S = ClaimStatus
+UNSUBMITTED = [S.DRAFT, S.READY, S.REJECTED, S.CORRECTED]
+DEADLINE_WINDOW_DAYS = 30
+
+
+@dataclasses.dataclass(frozen=True)
+class Queue:
+    slug: str
+    title: str
+    description: str
+
+
+QUEUES = [
+    Queue("scrub_errors", "Scrub errors", "Drafts and corrections the scrubber stopped: fix and scrub again."),
+    Queue("rejected", "Rejected", "Rejected by the clearinghouse or payer (999/277CA): correct and resubmit."),
+    Queue("denied", "Denied", "Denied on adjudication: appeal, correct or write off before the appeal deadline."),
+    Queue("no_response", "No response", "Submitted with no answer after the payer's usual time: follow up."),
+    Queue("underpaid", "Underpaid", "Paid less than the contract says, beyond the tolerance: dispute."),
+    Queue("deadlines", "Deadlines", f"Timely filing or appeal deadline within {DEADLINE_WINDOW_DAYS} days."),
+]
+QUEUE_BY_SLUG = {q.slug: q for q in QUEUES}
+
+SORTS = {
+    "priority": (F("deadline").asc(nulls_last=True), F("balance_total").desc(), "id"),
+    "balance": (F("balance_total").desc(), "id"),
+    "age": ("service_date", "id"),
+    "deadline": (F("deadline").asc(nulls_last=True), "id"),
+}
+
+
+def _contract_days(practice) -> dict[int, tuple[int, int]]:
+    """Payer id -> (timely filing days, appeal days) from the payer's most recent contract."""
+    days = {}
+    for contract in PayerContract.objects.filter(practice=practice).order_by("payer_id", "-effective_date"):
+        days.setdefault(contract.payer_id, (contract.timely_filing_days, contract.appeal_limit_days))
+    return days
+
+
+def _deadline_expression(contract_days: dict[int, tuple[int, int]]):
+    """Timely filing deadline (service date + filing days) for unsubmitted claims, appeal deadline
+    (adjudication date + appeal days) for denied ones."""
+    whens = []
+    for payer_id, (filing, appeal) in contract_days.items():
+        whens.append(When(Q(payer_id=payer_id, status__in=UNSUBMITTED),
+                          then=ExpressionWrapper(F("service_date") + datetime.timedelta(days=filing),
+                                                 output_field=DateField())))
+        whens.append(When(Q(payer_id=payer_id, status=S.DENIED, adjudicated_at__isnull=False),
+                          then=ExpressionWrapper(F("adjudicated_at__date") + datetime.timedelta(days=appeal),
+                                                 output_field=DateField())))
+    if not whens:
+        return Value(None, output_field=DateField())
+    return Case(*whens, default=Value(None, output_field=DateField()), output_field=DateField())
+
+
+def queue_claims(practice, slug: str, *, assigned_to=None, unassigned=False, sort: str = "priority",
+                 today: datetime.date | None = None) -> QuerySet[Claim]:
+    today = today or timezone.localdate()
+    if slug not in QUEUE_BY_SLUG:
+        raise KeyError(slug)
+    contract_days = _contract_days(practice)
+    queryset = Claim.objects.filter(practice=practice).annotate(
+        balance_total=ExpressionWrapper(F("insurance_balance") + F("patient_balance"),
+                                        output_field=DecimalField(max_digits=14, decimal_places=2)),
+        deadline=_deadline_expression(contract_days),
+    )
+    if slug == "scrub_errors":
+        queryset = queryset.filter(status__in=[S.DRAFT, S.CORRECTED], scrub_status=ScrubStatus.ERRORS)
+    elif slug == "rejected":
+        queryset = queryset.filter(status=S.REJECTED)
+    elif slug == "denied":
+        queryset = queryset.filter(status=S.DENIED)
+    elif slug == "no_response":
+        now = timezone.now()
+        overdue = Q(pk__in=[])
+        for payer_id, days in Payer.objects.filter(practice=practice).values_list("pk", "no_response_days"):
+            overdue |= Q(payer_id=payer_id, last_submitted_at__lt=now - datetime.timedelta(days=days))
+        queryset = queryset.filter(overdue, status__in=[S.SUBMITTED, S.ACCEPTED])
+    elif slug == "underpaid":
+        queryset = queryset.filter(underpaid_amount__gt=0).exclude(status__in=[S.VOIDED, S.WRITTEN_OFF])
+    elif slug == "deadlines":
+        queryset = queryset.filter(
+            deadline__isnull=False, deadline__lte=today + datetime.timedelta(days=DEADLINE_WINDOW_DAYS),
+            status__in=[*UNSUBMITTED, S.DENIED],
+        )
+    if assigned_to is not None:
+        queryset = queryset.filter(assigned_to=assigned_to)
+    elif unassigned:
+        queryset = queryset.filter(assigned_to__isnull=True)
+    return queryset.select_related("patient", "payer", "assigned_to").order_by(*SORTS.get(sort, SORTS["priority"]))
+
+
+def queue_counts(practice, *, today=None) -> dict[str, int]:
+    """Number of claims in each queue (one query per queue)."""
+    return {q.slug: queue_claims(practice, q.slug, today=today).count() for q in QUEUES}
+
+
+def claims_assign(*, practice, claim_ids: list[int], assignee, user=None) -> int:
+    """Give claims of ``practice`` to ``assignee`` (a member of the practice) or to nobody (None)."""
+    from django.core.exceptions import ValidationError
+
+    from rcm.models import Membership
+
+    if assignee is not None and not Membership.objects.filter(practice=practice, user=assignee, is_active=True).exists():
+        raise ValidationError({"assignee": f"{assignee} is not a member of this practice."})
+    claims = list(Claim.objects.filter(practice=practice, pk__in=claim_ids))
+    for claim in claims:  # saved one by one so each reassignment lands in the audit log
+        claim.assigned_to = assignee
+        claim.save(update_fields=["assigned_to"])
+    return len(claims)
