@@ -469,3 +469,34 @@ class ClaimAcknowledgment(PracticeScoped):
 
     def __str__(self) -> str:
         return f"{'accepted' if self.accepted else 'rejected'} {self.claim_id}"
+
+
+class DeliveryAttempt(models.Model):
+    """One try at sending a batch to the clearinghouse, with what happened."""
+
+    batch = models.ForeignKey(SubmissionBatch, on_delete=models.PROTECT, related_name="delivery_attempts")
+    at = models.DateTimeField(default=timezone.now)
+    ok = models.BooleanField()
+    message = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["batch", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id} {'ok' if self.ok else 'failed'} {self.at:%Y-%m-%d %H:%M}"
+
+
+class RemoteFile(models.Model):
+    """A file seen in the clearinghouse's outbound folder: fetched once, imported once."""
+
+    clearinghouse = models.ForeignKey(Clearinghouse, on_delete=models.PROTECT, related_name="remote_files")
+    name = models.CharField(max_length=255)
+    size = models.BigIntegerField()
+    fetched_at = models.DateTimeField(default=timezone.now)
+    x12_file = models.ForeignKey(X12File, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["clearinghouse", "name"], name="remote_file_once")]
+
+    def __str__(self) -> str:
+        return self.name

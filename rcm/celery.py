@@ -9,3 +9,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rcm.settings")
 app = Celery("rcm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+# Periodic work, in one place. Beat (django-celery-beat) copies these into its database schedule.
+app.conf.beat_schedule = {
+    # Acknowledgments (999/277CA) and ERAs arrive at the clearinghouse through the day: fetch every 15 minutes.
+    "claims-pickup-clearinghouse-files": {"task": "claims.pickup_all", "schedule": 15 * 60},
+}

@@ -173,3 +173,18 @@ def test_nothing_to_submit_without_a_clearinghouse(billing, biller):
     with pytest.raises(ValidationError, match="Set up the practice's clearinghouse"):
         claims_submit(practice=billing.practice, user=biller)
     assert SubmissionBatch.objects.count() == 0
+
+
+def test_export_command_writes_the_batches_and_lists_refused_claims(billing, tmp_path, capsys):
+    from django.core.management import call_command
+
+    ready(billing.claim())
+    bad = ready(billing.claim(lines=[LineInput(procedure_code="36415", charge=Decimal("54.00"),
+                                               service_date_from=DOS, units=3)]))
+    call_command("export_837", "--practice", "riverside", "--out", str(tmp_path))
+    out = capsys.readouterr().out
+    (written,) = list(tmp_path.glob("*.837"))
+    batch = SubmissionBatch.objects.get()
+    assert written.name == batch.file_name and written.read_text() == batch.content
+    assert f"{batch.file_name}: 1 claims, $185.00 (Acme Health)" in out
+    assert f"claim {bad.pk} not submitted: scrubber errors: Line 1: 3 units of 36415 exceed the MUE of 2." in out

@@ -1,0 +1,37 @@
+"""Celery tasks of the claims app: thin, take ids, call services, safe to run twice."""
+
+from celery import shared_task
+
+from claims.delivery import DeliveryError
+
+
+@shared_task(name="claims.deliver_batch", autoretry_for=(DeliveryError,), retry_backoff=60, retry_backoff_max=3600,
+             max_retries=8, time_limit=300, soft_time_limit=240, acks_late=True)
+def deliver_batch(batch_id: int) -> str:
+    from claims.delivery import batch_deliver
+    from claims.models import BatchStatus, SubmissionBatch
+
+    batch = SubmissionBatch.objects.select_related("clearinghouse").get(pk=batch_id)
+    if batch.status not in (BatchStatus.BUILT, BatchStatus.SEND_FAILED):
+        return f"batch {batch_id} already {batch.status}"  # a retry after success sends nothing twice
+    return batch_deliver(batch=batch).message
+
+
+@shared_task(name="claims.pickup_clearinghouse", autoretry_for=(DeliveryError,), retry_backoff=120, max_retries=3,
+             time_limit=900, soft_time_limit=840, acks_late=True)
+def pickup_clearinghouse(clearinghouse_id: int) -> int:
+    from claims.delivery import clearinghouse_pickup
+    from claims.models import Clearinghouse
+
+    clearinghouse = Clearinghouse.objects.select_related("practice").get(pk=clearinghouse_id)
+    return len(clearinghouse_pickup(clearinghouse=clearinghouse))
+
+
+@shared_task(name="claims.pickup_all", time_limit=120, soft_time_limit=100)
+def pickup_all() -> int:
+    from claims.models import Clearinghouse
+
+    ids = list(Clearinghouse.objects.filter(is_active=True).exclude(sftp_host="").values_list("pk", flat=True))
+    for clearinghouse_id in ids:
+        pickup_clearinghouse.delay(clearinghouse_id)
+    return len(ids)
