@@ -102,48 +102,64 @@ def ledger_post(*, claim: Claim, entries: list[Entry], user=None, source: str, s
                 posted_at=None) -> list[Transaction]:
     """Post ``entries`` on ``claim``'s lines atomically, updating the cached balances of the lines and
     the claim. Either every entry is posted or none is (the first invalid one raises ValidationError)."""
-    if not entries:
+    rows = ledger_post_many(postings=[(claim, entries, source_reference)], user=user, source=source,
+                            posted_at=posted_at)
+    return rows
+
+
+def ledger_post_many(*, postings: list[tuple[Claim, list[Entry], str]], user=None, source: str,
+                     posted_at=None) -> list[Transaction]:
+    """Post many claims' entries in one go (ERA posting, data generators): one locked read of the
+    claims, one of their lines, one insert of the rows, one update of the lines and of the claims.
+    All or nothing, like ``ledger_post``; ``postings`` are (claim, entries, source reference)."""
+    postings = [(claim, entries, reference) for claim, entries, reference in postings if entries]
+    if not postings:
         return []
     posted_at = posted_at or timezone.now()
     today = timezone.localdate(posted_at)
+    by = user if user is not None and user.is_authenticated else None
+    claim_ids = sorted({claim.pk for claim, _e, _r in postings})
     with transaction.atomic():
-        locked_claim = Claim.objects.select_for_update().get(pk=claim.pk)
-        lines = {line.pk: line for line in ClaimLine.objects.filter(claim=locked_claim)}
+        locked = {c.pk: c for c in Claim.objects.select_for_update().filter(pk__in=claim_ids).order_by("pk")
+                  .only("pk", "practice_id", "patient_control_number", *Balances.BUCKETS)}
+        lines = {line.pk: line for line in ClaimLine.objects.filter(claim_id__in=claim_ids)
+                 .only("pk", "claim_id", *Balances.BUCKETS)}
         rows = []
         deltas: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-        for entry in entries:
-            entry.amount = money(entry.amount)
-            _validate(entry, locked_claim)
-            if entry.kind == K.REVERSAL:
-                entry.party = entry.reverses.party
-            for bucket, sign in effect_of(entry.kind, entry.party, entry.reverses).items():
-                deltas[entry.line.pk][bucket] += sign * entry.amount
-            rows.append(
-                Transaction(
-                    practice_id=locked_claim.practice_id, claim_id=locked_claim.pk, line_id=entry.line.pk,
-                    kind=entry.kind, party=entry.party, amount=entry.amount,
-                    effective_date=entry.effective_date or today, posted_at=posted_at,
-                    posted_by=user if user is not None and user.is_authenticated else None,
-                    source=source, source_reference=source_reference, payer_id=entry.payer_id,
-                    group_code=entry.group_code, reason_code=entry.reason_code,
-                    remark_codes=list(entry.remark_codes), responsibility=entry.responsibility,
-                    note=entry.note[:255], reverses=entry.reverses,
+        for claim, entries, reference in postings:
+            locked_claim = locked[claim.pk]
+            for entry in entries:
+                entry.amount = money(entry.amount)
+                _validate(entry, locked_claim)
+                if entry.kind == K.REVERSAL:
+                    entry.party = entry.reverses.party
+                for bucket, sign in effect_of(entry.kind, entry.party, entry.reverses).items():
+                    deltas[entry.line.pk][bucket] += sign * entry.amount
+                rows.append(
+                    Transaction(
+                        practice_id=locked_claim.practice_id, claim_id=locked_claim.pk, line_id=entry.line.pk,
+                        kind=entry.kind, party=entry.party, amount=entry.amount,
+                        effective_date=entry.effective_date or today, posted_at=posted_at, posted_by=by,
+                        source=source, source_reference=reference, payer_id=entry.payer_id,
+                        group_code=entry.group_code, reason_code=entry.reason_code,
+                        remark_codes=list(entry.remark_codes), responsibility=entry.responsibility,
+                        note=entry.note[:255], reverses=entry.reverses,
+                    )
                 )
-            )
-        Transaction.objects.bulk_create(rows)
+        Transaction.objects.bulk_create(rows, batch_size=2000)
         changed_lines = []
         for line_id, bucket_deltas in deltas.items():
             line = lines[line_id]
+            owner = locked[line.claim_id]
             for bucket, delta in bucket_deltas.items():
                 setattr(line, bucket, getattr(line, bucket) + delta)
-                setattr(locked_claim, bucket, getattr(locked_claim, bucket) + delta)
+                setattr(owner, bucket, getattr(owner, bucket) + delta)
             changed_lines.append(line)
-        ClaimLine.objects.bulk_update(changed_lines, list(Balances.BUCKETS))
-        Claim.objects.filter(pk=locked_claim.pk).update(
-            **{bucket: getattr(locked_claim, bucket) for bucket in Balances.BUCKETS}
-        )
-    for bucket in Balances.BUCKETS:
-        setattr(claim, bucket, getattr(locked_claim, bucket))
+        ClaimLine.objects.bulk_update(changed_lines, list(Balances.BUCKETS), batch_size=1000)
+        Claim.objects.bulk_update(list(locked.values()), list(Balances.BUCKETS), batch_size=1000)
+    for claim, _entries, _reference in postings:
+        for bucket in Balances.BUCKETS:
+            setattr(claim, bucket, getattr(locked[claim.pk], bucket))
     return rows
 
 

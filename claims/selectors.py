@@ -1,14 +1,26 @@
 """Reads on claims for pages, API, queues and reports. Every function takes the practice first."""
 
+import datetime
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from claims.models import ZERO, Claim, ClaimStatus, ClaimStatusChange, Transaction
+from claims.models import ZERO, Claim, ClaimStatus, ClaimStatusChange, Transaction, TransactionKind
 from claims.state_machine import CLOSED_STATUSES
-from rcm.models import Patient
+from rcm.models import Coverage, CoveragePriority, Patient
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 
@@ -112,4 +124,228 @@ def patient_ledger(patient) -> QuerySet[Transaction]:
         Transaction.objects.filter(claim__patient=patient)
         .select_related("claim", "line", "posted_by", "payer")
         .order_by("-posted_at", "-id")
+    )
+
+
+# --- Pages: patient list, claim list, landing pages -------------------------------------------
+
+AGING_BUCKETS: tuple[tuple[str, str, int, int | None], ...] = (
+    # key (for URLs), label, from day, to day (inclusive; None = no upper bound), by age of the date of service
+    ("0-30", "0–30", 0, 30),
+    ("31-60", "31–60", 31, 60),
+    ("61-90", "61–90", 61, 90),
+    ("91-120", "91–120", 91, 120),
+    ("120+", "120+", 121, None),
+)
+AGING_LABELS = {key: label for key, label, _start, _end in AGING_BUCKETS}
+
+CLAIM_SORTS: dict[str, tuple[str, ...]] = {
+    # ?sort= value -> ordering; age is the inverse of the date of service
+    "dos": ("service_date", "id"),
+    "-dos": ("-service_date", "-id"),
+    "balance": ("balance_total", "id"),
+    "-balance": ("-balance_total", "-id"),
+    "age": ("-service_date", "-id"),
+    "-age": ("service_date", "id"),
+}
+
+# Where a biller's attention goes first: claims the payer bounced or refused, or that sit unanswered.
+NEEDS_WORK_STATUSES = (ClaimStatus.REJECTED, ClaimStatus.DENIED, ClaimStatus.SUBMITTED, ClaimStatus.ACCEPTED)
+
+
+def _parse_dob(term: str) -> datetime.date | None:
+    for pattern in ("%Y-%m-%d", "%m/%d/%Y"):
+        try:
+            return datetime.datetime.strptime(term, pattern).date()  # noqa: DTZ007 - a date, no time zone
+        except ValueError:
+            continue
+    return None
+
+
+def patient_search_filter(term: str) -> Q:
+    """What the patient search box means, as one ``Q``:
+    a date (YYYY-MM-DD or MM/DD/YYYY) matches the date of birth; "Last, First" matches a last-name prefix
+    and a first-name prefix; "First Last" the same the other way round; one word matches a last-name
+    prefix, a first name or an account number."""
+    term = " ".join((term or "").split())
+    if not term:
+        return Q()
+    dob = _parse_dob(term)
+    if dob is not None:
+        return Q(date_of_birth=dob)
+    if "," in term:
+        last, _, first = (part.strip() for part in term.partition(","))
+        query = Q(last_name__istartswith=last)
+        return query & Q(first_name__istartswith=first) if first else query
+    query = Q(last_name__istartswith=term) | Q(first_name__iexact=term) | Q(account_number__iexact=term)
+    if " " in term:
+        first, _, last = term.rpartition(" ")
+        query |= Q(first_name__istartswith=first, last_name__istartswith=last)
+    return query
+
+
+def patient_list(practice, *, search: str = "", today=None) -> QuerySet[Patient]:
+    """Patients of ``practice`` matching ``search`` (see ``patient_search_filter``), each with
+    ``primary_payer_name`` (the primary coverage in force today), ``patient_balance_total`` and
+    ``insurance_balance_total``, in one query whatever the number of rows."""
+    today = today or timezone.localdate()
+    primary = (
+        Coverage.objects.filter(patient=OuterRef("pk"), priority=CoveragePriority.PRIMARY, effective_date__lte=today)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .order_by("-effective_date", "-id")
+        .values("payer__name")[:1]
+    )
+
+    def claim_sum(bucket):
+        return Coalesce(
+            Subquery(
+                Claim.objects.filter(patient=OuterRef("pk"))
+                .values("patient")
+                .annotate(total=Sum(bucket))
+                .values("total")[:1],
+                output_field=MONEY,
+            ),
+            Value(ZERO),
+            output_field=MONEY,
+        )
+
+    return (
+        Patient.objects.filter(practice=practice)
+        .filter(patient_search_filter(search))
+        .annotate(
+            primary_payer_name=Subquery(primary),
+            patient_balance_total=claim_sum("patient_balance"),
+            insurance_balance_total=claim_sum("insurance_balance"),
+        )
+        .order_by("last_name", "first_name", "id")
+    )
+
+
+def _in_aging_bucket(start: int, end: int | None, today) -> Q:
+    query = Q(service_date__lte=today - datetime.timedelta(days=start))
+    if end is not None:
+        query &= Q(service_date__gte=today - datetime.timedelta(days=end))
+    return query
+
+
+def _open_ar(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
+    """Claims that make up A/R: a balance either way, voided claims left out."""
+    return queryset.exclude(status=ClaimStatus.VOIDED).filter(~Q(insurance_balance=0) | ~Q(patient_balance=0))
+
+
+def claim_list_filtered(
+    practice, *, status: str = "", payer_id=None, claim_number: str = "", sort: str = "", aging: str = "",
+    today=None,
+) -> QuerySet[Claim]:
+    """The claim list page: filters that are safe in a URL (status, payer, our claim number prefix or the
+    payer's claim number, an ``AGING_BUCKETS`` key; never patient names), ``balance_total`` annotated,
+    sorted by a ``CLAIM_SORTS`` key (date of service, newest first, when the key is unknown).
+    The aging filter keeps the claims ``ar_aging`` counts in that bucket, so its totals drill down here."""
+    queryset = claim_list(practice, status=status or None, payer_id=payer_id).annotate(
+        balance_total=ExpressionWrapper(F("insurance_balance") + F("patient_balance"), output_field=MONEY)
+    )
+    claim_number = (claim_number or "").strip()
+    if claim_number:
+        queryset = queryset.filter(
+            Q(patient_control_number__startswith=claim_number) | Q(payer_claim_number=claim_number)
+        )
+    bucket = next((b for b in AGING_BUCKETS if b[0] == aging), None)
+    if bucket is not None:
+        _key, _label, start, end = bucket
+        queryset = _open_ar(queryset).filter(_in_aging_bucket(start, end, today or timezone.localdate()))
+    return queryset.order_by(*CLAIM_SORTS.get(sort, CLAIM_SORTS["-dos"]))
+
+
+def claims_needing_work(practice, *, limit: int = 15) -> QuerySet[Claim]:
+    """Open claims rejected, denied, or submitted and not yet answered, the longest-waiting first
+    (by the time they entered their status)."""
+    return (
+        claim_list(practice)
+        .filter(status__in=NEEDS_WORK_STATUSES)
+        .annotate(balance_total=ExpressionWrapper(F("insurance_balance") + F("patient_balance"), output_field=MONEY))
+        .order_by("status_changed_at", "id")[:limit]
+    )
+
+
+def ar_aging(practice, *, today=None) -> dict:
+    """Open A/R by age of the date of service, in one aggregate query.
+
+    Returns ``{"buckets": [{"key", "label", "count", "insurance", "patient", "total", "percent"}...],
+    "insurance", "patient", "total", "count"}``; ``percent`` is the bucket's share of the total A/R
+    (Decimal, one place). Voided claims are left out."""
+    today = today or timezone.localdate()
+    aggregates = {}
+    for index, (_key, _label, start, end) in enumerate(AGING_BUCKETS):
+        in_bucket = _in_aging_bucket(start, end, today)
+        aggregates[f"count_{index}"] = Count("id", filter=in_bucket)
+        for bucket in ("insurance_balance", "patient_balance"):
+            aggregates[f"{bucket}_{index}"] = Coalesce(
+                Sum(bucket, filter=in_bucket), Value(ZERO), output_field=MONEY
+            )
+    row = _open_ar(claims_for_practice(practice)).aggregate(**aggregates)
+    buckets = []
+    for index, (key, label, start, end) in enumerate(AGING_BUCKETS):
+        insurance, patient = row[f"insurance_balance_{index}"], row[f"patient_balance_{index}"]
+        buckets.append({
+            "key": key, "label": label, "from_day": start, "to_day": end, "count": row[f"count_{index}"],
+            "insurance": insurance, "patient": patient, "total": insurance + patient,
+        })
+    total = sum((b["total"] for b in buckets), ZERO)
+    for bucket in buckets:
+        bucket["percent"] = (
+            (bucket["total"] * 100 / total).quantize(Decimal("0.1")) if total else Decimal("0.0")
+        )
+    return {
+        "buckets": buckets,
+        "insurance": sum((b["insurance"] for b in buckets), ZERO),
+        "patient": sum((b["patient"] for b in buckets), ZERO),
+        "total": total,
+        "count": sum(b["count"] for b in buckets),
+    }
+
+
+def ledger_totals(practice, *, since, until=None) -> dict[str, Decimal]:
+    """Money moved by the ledger with an effective date in [since, until], net of reversals and refunds,
+    in one aggregate query: ``charges``, ``insurance_payments``, ``patient_payments``, ``payments``,
+    ``adjustments``, ``write_offs``."""
+    K = TransactionKind
+
+    until = until or timezone.localdate()
+
+    def total(*kinds, party=None):
+        direct = Q(kind__in=kinds)
+        reversed_ = Q(kind=K.REVERSAL, reverses__kind__in=kinds)
+        if party:
+            direct &= Q(party=party)
+            reversed_ &= Q(reverses__party=party)
+        return (
+            Coalesce(Sum("amount", filter=direct), Value(ZERO), output_field=MONEY)
+            - Coalesce(Sum("amount", filter=reversed_), Value(ZERO), output_field=MONEY)
+        )
+
+    row = Transaction.objects.filter(
+        practice=practice, effective_date__gte=since, effective_date__lte=until
+    ).aggregate(
+        charges=total(K.CHARGE),
+        insurance_payments=total(K.INSURANCE_PAYMENT),
+        patient_payments=total(K.PATIENT_PAYMENT),
+        insurance_refunds=total(K.REFUND, party="insurance"),
+        patient_refunds=total(K.REFUND, party="patient"),
+        adjustments=total(K.CONTRACTUAL_ADJUSTMENT, K.OTHER_ADJUSTMENT),
+        write_offs=total(K.WRITE_OFF),
+    )
+    row["insurance_payments"] -= row.pop("insurance_refunds")
+    row["patient_payments"] -= row.pop("patient_refunds")
+    row["payments"] = row["insurance_payments"] + row["patient_payments"]
+    return row
+
+
+def patient_ar_totals(practice) -> dict:
+    """Patient A/R in one aggregate query: what patients owe (``owed``), credit balances (``credits``,
+    negative or zero), the number of patients and of claims with a balance owed."""
+    return claims_for_practice(practice).exclude(status=ClaimStatus.VOIDED).aggregate(
+        owed=Coalesce(Sum("patient_balance", filter=Q(patient_balance__gt=0)), Value(ZERO), output_field=MONEY),
+        credits=Coalesce(Sum("patient_balance", filter=Q(patient_balance__lt=0)), Value(ZERO), output_field=MONEY),
+        patients=Count("patient", distinct=True, filter=Q(patient_balance__gt=0)),
+        claims=Count("id", filter=Q(patient_balance__gt=0)),
     )

@@ -1,4 +1,11 @@
-"""URLs of the Claims app; pages are added here as the app's issues land."""
+"""URLs of the Claims app."""
+
+from django.urls import path
+
+from claims import views
 
 app_name = "claims"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.claim_list_page, name="list"),
+    path("<int:pk>/", views.claim_detail, name="detail"),
+]

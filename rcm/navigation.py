@@ -7,6 +7,8 @@ from rcm.roles import role_can
 # (label, url name, permission or None for everyone signed in into a practice)
 NAV_ITEMS: list[tuple[str, str, str | None]] = [
     ("Home", "home", None),
+    ("Patients", "patients", "patients.view"),
+    ("Claims", "claims:list", "claims.view"),
     ("Audit log", "audit_log", "audit.view"),
 ]
 

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from rcm import views
+from rcm import views, views_patients
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,6 +13,9 @@ urlpatterns = [
     path("practice/switch/", views.practice_switch, name="practice_switch"),
     path("account/", views.account, name="account"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("patients/", views_patients.patients, name="patients"),
+    path("patients/export/", views_patients.patients_export, name="patients_export"),
+    path("patients/<int:pk>/", views_patients.patient_detail, name="patient_detail"),
     path("claims/", include("claims.urls")),
     path("denials/", include("denials.urls")),
     path("plans/", include("payment_plans.urls")),

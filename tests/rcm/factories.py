@@ -41,6 +41,13 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Role.BILLER
 
 
+def npi_with_check_digit(first_nine: str) -> str:
+    """A valid NPI: the Luhn check digit over "80840" + the first nine digits."""
+    from rcm.validators import npi_is_valid
+
+    return next(first_nine + str(d) for d in range(10) if npi_is_valid(first_nine + str(d)))
+
+
 class ProviderFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "rcm.Provider"
@@ -49,7 +56,7 @@ class ProviderFactory(factory.django.DjangoModelFactory):
     first_name = "Dana"
     last_name = factory.Sequence(lambda n: f"Rivera{n}")
     credentials = "MD"
-    npi = "1234567893"
+    npi = factory.Sequence(lambda n: npi_with_check_digit(f"{100000000 + n:09d}"))
     taxonomy_code = "207Q00000X"
     role = "both"
 
