@@ -330,3 +330,41 @@ def claim_update(
 def _charge_party(line: ClaimLine) -> str | None:
     charge = line.transactions.filter(kind=TransactionKind.CHARGE, reversed_by__isnull=True).first()
     return charge.party if charge else None
+
+
+SECONDARY_BILLING_NOTE = "moved back to insurance for secondary billing"
+
+
+def claim_bill_secondary(*, claim: Claim, user=None) -> Claim:
+    """Bill the balance the primary left to the patient's secondary coverage.
+
+    Guarantees: the claim was forwarded with ``secondary_pending``; the secondary coverage active on the
+    date of service becomes the claim's coverage; the primary's transfers to patient responsibility are
+    reversed (the amounts wait for the secondary on the insurance side, and the 837 still reports them as
+    the primary's adjudication); the claim goes to ready, to be scrubbed and submitted."""
+    from claims.ledger import transaction_reverse
+    from rcm.models import Coverage
+
+    with transaction.atomic():
+        locked = Claim.objects.select_for_update(of=("self",)).select_related("coverage").get(pk=claim.pk)
+        if not locked.secondary_pending or locked.status != ClaimStatus.FORWARDED:
+            raise ValidationError(f"Claim {locked.patient_control_number} is not waiting for secondary billing.")
+        secondary = next(
+            (c for c in Coverage.objects.filter(patient_id=locked.patient_id, priority__gt=locked.coverage.priority)
+             .select_related("payer").order_by("priority") if c.is_active_on(locked.service_date)),
+            None,
+        )
+        if secondary is None:
+            raise ValidationError(
+                f"Claim {locked.patient_control_number}: the patient has no secondary coverage active on "
+                f"{locked.service_date}; bill the patient instead."
+            )
+        primary_payer_id = locked.payer_id
+        for transfer in locked.transactions.filter(kind=TransactionKind.TRANSFER_TO_PATIENT, payer_id=primary_payer_id,
+                                                   reversed_by__isnull=True):
+            transaction_reverse(original=transfer, user=user, note=SECONDARY_BILLING_NOTE, source=TransactionSource.USER)
+        Claim.objects.filter(pk=locked.pk).update(coverage=secondary, payer=secondary.payer, secondary_pending=False)
+        claim_transition(claim=locked, to_status=ClaimStatus.READY, user=user,
+                         reason=f"billing the secondary: {secondary.payer.name}")
+        locked.refresh_from_db()
+    return locked

@@ -25,7 +25,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.PAID: frozenset({S.ACCEPTED, S.CORRECTED}),
     S.PARTIALLY_PAID: frozenset({S.PAID, S.FORWARDED, S.APPEALED, S.CORRECTED, S.WRITTEN_OFF, S.ACCEPTED}),
     S.DENIED: frozenset({S.APPEALED, S.CORRECTED, S.WRITTEN_OFF, S.PAID, S.PARTIALLY_PAID, S.ACCEPTED, S.VOIDED}),
-    S.FORWARDED: frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED, S.ACCEPTED}),
+    # Forwarded to the secondary: by the payer (crossover) or billed by us (back to ready for a new 837).
+    S.FORWARDED: frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED, S.ACCEPTED, S.READY}),
     # Appeal outcome: overturned (paid / partially paid) or upheld (denied again, to appeal further or write off).
     S.APPEALED: frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED, S.WRITTEN_OFF}),
     S.WRITTEN_OFF: frozenset(),

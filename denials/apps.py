@@ -5,3 +5,10 @@ class DenialsConfig(AppConfig):
     name = "denials"
     verbose_name = "Denials"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from claims.posting import DENIAL_HANDLERS
+        from denials.services import denials_record
+
+        if denials_record not in DENIAL_HANDLERS:
+            DENIAL_HANDLERS.append(denials_record)

@@ -17,6 +17,7 @@ from itertools import groupby
 from django.db.models import Prefetch
 
 from claims.models import Claim, ClaimLine, Party, Transaction, TransactionKind
+from claims.services import SECONDARY_BILLING_NOTE
 from rcm.models import CLAIM_FILING_INDICATOR, SubscriberRelationship
 
 SEGMENT = "~"
@@ -137,9 +138,11 @@ def prior_adjudications(claims: list[Claim]) -> dict[int, PriorAdjudication]:
         paid: dict[int, Decimal] = defaultdict(Decimal)
         adjustments: dict[int, dict[tuple[str, str], Decimal]] = defaultdict(lambda: defaultdict(Decimal))
         last_date = None
-        reversed_ids = {t.reverses_id for t in txns[claim.original_claim_id or claim.pk] if t.reverses_id}
+        # A transfer reversed only to bill the secondary is still the primary's adjudication (PR in 2430 CAS).
+        reversed_ids = {t.reverses_id for t in txns[claim.original_claim_id or claim.pk]
+                        if t.reverses_id and t.note != SECONDARY_BILLING_NOTE}
         for txn in txns[claim.original_claim_id or claim.pk]:
-            if txn.payer_id != primary.payer_id or txn.pk in reversed_ids or txn.kind == TransactionKind.REVERSAL:
+            if txn.kind == TransactionKind.REVERSAL or txn.payer_id != primary.payer_id or txn.pk in reversed_ids:
                 continue
             last_date = max(last_date or txn.effective_date, txn.effective_date)
             if txn.kind == TransactionKind.INSURANCE_PAYMENT:

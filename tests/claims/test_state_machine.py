@@ -24,6 +24,7 @@ EXPECTED_ALLOWED = {
     ("denied", "appealed"), ("denied", "corrected"), ("denied", "written_off"), ("denied", "paid"),
     ("denied", "partially_paid"), ("denied", "accepted"), ("denied", "voided"),
     ("forwarded", "paid"), ("forwarded", "partially_paid"), ("forwarded", "denied"), ("forwarded", "accepted"),
+    ("forwarded", "ready"),
     ("appealed", "paid"), ("appealed", "partially_paid"), ("appealed", "denied"), ("appealed", "written_off"),
 }
 
