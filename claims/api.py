@@ -1,5 +1,6 @@
-"""The claims API: claims with their lines, diagnoses, balances, ledger and status history, and charge
-entry (a draft claim with its lines, through ``claims.services.claim_create``).
+"""The claims API: claims with their lines, diagnoses, balances, ledger and status history, charge
+entry (a draft claim with its lines, through ``claims.services.claim_create``), editing a claim not
+yet adjudicated (``claim_update``) and scrubbing one claim (``claims_scrub``).
 
 Every read is scoped to the request's practice; opening a claim's detail is written to the audit log.
 Money is a string with two decimals both ways ("150.00"); a JSON number is read through its text, so
@@ -8,13 +9,17 @@ no float reaches the service."""
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from claims.models import Claim, ClaimLine, ClaimStatus, ClaimStatusChange, Transaction
+from claims.models import Claim, ClaimLine, ClaimStatus, ClaimStatusChange, ScrubStatus, Transaction
+from claims.scrubber.engine import claims_scrub, scrub_filter_open
+from claims.scrubber.rules import Severity
 from claims.selectors import claim_list
-from claims.services import LineInput, claim_create
+from claims.services import LineInput, claim_create, claim_update
 from rcm.api.base import PracticeScopedViewSet
+from rcm.api.errors import error_response
 from rcm.api.reference import PayerBriefSerializer
 from rcm.api.serializers import DecimalAsSentField, EnumField, FlatErrorsMixin, PracticeRelatedField
 from rcm.api.views import PRACTICE_HEADER, error_responses
@@ -132,6 +137,27 @@ class ClaimDetailSerializer(ClaimSerializer):
         ]
 
 
+class ScrubFindingSerializer(serializers.Serializer):
+    rule = serializers.CharField(help_text="The rule's code, e.g. MUE_UNITS.")
+    severity = serializers.ChoiceField(choices=[s.value for s in Severity], help_text="An error blocks submission.")
+    message = serializers.CharField()
+    hint = serializers.CharField(help_text="How to fix it.")
+    line = serializers.IntegerField(allow_null=True, help_text="The line number, or null for the whole claim.")
+
+
+class ScrubResultSerializer(serializers.ModelSerializer):
+    """What the scrubber found on the claim, and where that left it: a clean draft is now ready, a ready
+    claim with errors is back to draft."""
+
+    status = EnumField(ClaimStatus)
+    scrub_status = EnumField(ScrubStatus)
+    findings = ScrubFindingSerializer(source="scrub_findings", many=True)
+
+    class Meta:
+        model = Claim
+        fields = ["id", "status", "scrub_status", "scrubbed_at", "findings"]
+
+
 # --- In ----------------------------------------------------------------------------------------
 
 
@@ -168,10 +194,10 @@ class ClaimLineCreateSerializer(serializers.Serializer):
     )
 
 
-class ClaimCreateSerializer(FlatErrorsMixin, serializers.Serializer):
-    """A draft claim. Errors are keyed by field, lines by position from 1: ``lines[2].charge``."""
+class ClaimUpdateSerializer(FlatErrorsMixin, serializers.Serializer):
+    """The whole claim as it should be (the patient stays). Lines are matched by position: a line left
+    out is removed, its charge reversed. Errors are keyed like charge entry's: ``lines[2].charge``."""
 
-    patient = PracticeRelatedField(queryset=Patient.objects.all())
     coverage = PracticeRelatedField(
         queryset=Coverage.objects.all(), allow_null=True, help_text="One of the patient's coverages; null for self-pay."
     )
@@ -185,7 +211,27 @@ class ClaimCreateSerializer(FlatErrorsMixin, serializers.Serializer):
     lines = ClaimLineCreateSerializer(many=True, help_text="1 to 50 service lines.")
 
 
+class ClaimCreateSerializer(ClaimUpdateSerializer):
+    """A draft claim. Errors are keyed by field, lines by position from 1: ``lines[2].charge``."""
+
+    patient = PracticeRelatedField(queryset=Patient.objects.all())
+
+    def get_fields(self):
+        fields = super().get_fields()
+        return {"patient": fields.pop("patient"), **fields}  # first, as before: errors name it first
+
+
 # --- Views -------------------------------------------------------------------------------------
+
+
+def _with_details(queryset):
+    return queryset.select_related("patient", "payer", "created_by", "practice").prefetch_related(  # practice: audit
+        Prefetch("lines", queryset=ClaimLine.objects.filter(removed=False).order_by("line_number")),
+        Prefetch(
+            "transactions", queryset=Transaction.objects.select_related("line", "posted_by").order_by("posted_at", "id")
+        ),
+        Prefetch("status_history", queryset=ClaimStatusChange.objects.select_related("by").order_by("at", "id")),
+    )
 
 
 @extend_schema(parameters=[PRACTICE_HEADER])
@@ -202,12 +248,19 @@ class ClaimCreateSerializer(FlatErrorsMixin, serializers.Serializer):
         summary="Enter charges: create a draft claim with its lines and post a charge per line",
         request=ClaimCreateSerializer, responses={201: ClaimDetailSerializer, **error_responses(400, 403)},
     ),
+    update=extend_schema(
+        summary="Edit a claim not yet adjudicated (draft, ready, rejected or being corrected)",
+        description="The body is the whole claim as it should be, without the patient. Changed charges are "
+        "reversed and posted again; a ready claim goes back to draft and a rejected one to corrected, to be "
+        "scrubbed again. An adjudicated claim is refused (400): create a corrected claim instead.",
+        request=ClaimUpdateSerializer, responses={200: ClaimDetailSerializer, **error_responses(400, 403, 404)},
+    ),
 )
 class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeScopedViewSet):
     queryset = Claim.objects.all()
     serializer_class = ClaimSerializer
     parser_classes = [JSONParser]
-    required_permission = {"*": "claims.view", "POST": "claims.edit"}
+    required_permission = {"*": "claims.view", "POST": "claims.edit", "PUT": "claims.edit"}
 
     def get_queryset(self):
         if self.action == "list":
@@ -218,22 +271,15 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeSco
                 self.request.practice, status=wanted.get("status"), payer_id=wanted.get("payer"),
                 patient_id=wanted.get("patient"),
             ).order_by(*ClaimFilterSerializer.ORDERINGS[wanted["ordering"]])
-        return (
-            super()
-            .get_queryset()
-            .select_related("patient", "payer", "created_by", "practice")  # practice: for the audit row
-            .prefetch_related(
-                Prefetch("lines", queryset=ClaimLine.objects.order_by("line_number")),
-                Prefetch(
-                    "transactions",
-                    queryset=Transaction.objects.select_related("line", "posted_by").order_by("posted_at", "id"),
-                ),
-                Prefetch("status_history", queryset=ClaimStatusChange.objects.select_related("by").order_by("at", "id")),
-            )
-        )
+        if self.action in ("update", "scrub"):
+            return super().get_queryset().select_related("practice")
+        return _with_details(super().get_queryset())
 
     def get_serializer_class(self):
         return ClaimSerializer if self.action == "list" else ClaimDetailSerializer
+
+    def _detail(self, claim) -> dict:
+        return ClaimDetailSerializer(_with_details(Claim.objects.filter(pk=claim.pk)).get()).data
 
     def retrieve(self, request, *args, **kwargs):
         claim = self.get_object()
@@ -246,5 +292,30 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeSco
         fields = dict(payload.validated_data)
         lines = [LineInput(**line) for line in fields.pop("lines")]
         claim = claim_create(practice=request.practice, lines=lines, user=request.user, **fields)
-        claim = self.get_queryset().get(pk=claim.pk)
-        return Response(ClaimDetailSerializer(claim).data, status=status.HTTP_201_CREATED)
+        return Response(self._detail(claim), status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        claim = self.get_object()
+        payload = ClaimUpdateSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        fields = dict(payload.validated_data)
+        lines = [LineInput(**line) for line in fields.pop("lines")]
+        fields.setdefault("rendering_provider", None)
+        claim = claim_update(claim=claim, lines=lines, user=request.user, **fields)
+        return Response(self._detail(claim))
+
+    @extend_schema(
+        summary="Scrub the claim: run every rule, keep the findings, move a clean draft to ready",
+        request=None, responses={200: ScrubResultSerializer, **error_responses(400, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], required_permission="claims.edit")
+    def scrub(self, request, pk=None):
+        claim = self.get_object()
+        counts = claims_scrub(queryset=Claim.objects.filter(scrub_filter_open(), pk=claim.pk), user=request.user)
+        claim.refresh_from_db()
+        if not sum(counts.values()):
+            return error_response(
+                f"Claim {claim.patient_control_number} is {claim.get_status_display().lower()}: only drafts, "
+                "corrected and ready claims are scrubbed."
+            )
+        return Response(ScrubResultSerializer(claim).data)

@@ -157,10 +157,25 @@ def ledger_post_many(*, postings: list[tuple[Claim, list[Entry], str]], user=Non
             changed_lines.append(line)
         ClaimLine.objects.bulk_update(changed_lines, list(Balances.BUCKETS), batch_size=1000)
         Claim.objects.bulk_update(list(locked.values()), list(Balances.BUCKETS), batch_size=1000)
+        # Every financial change is in the audit log too: one event per claim posted to.
+        from rcm.audit import audit_records_bulk
+
+        per_claim: dict[int, list] = defaultdict(list)
+        for row in rows:
+            per_claim[row.claim_id].append([row.kind, str(row.amount), row.line_id, row.reason_code])
+        audit_records_bulk([
+            {"action": "create", "practice_id": locked[claim_id].practice_id, "object_type": "claims.claim",
+             "object_id": claim_id, "changes": {"ledger": entries, "source": [source, postings_reference(postings, claim_id)]}}
+            for claim_id, entries in per_claim.items()
+        ], user=by)
     for claim, _entries, _reference in postings:
         for bucket in Balances.BUCKETS:
             setattr(claim, bucket, getattr(locked[claim.pk], bucket))
     return rows
+
+
+def postings_reference(postings, claim_id) -> str:
+    return next((reference for claim, _entries, reference in postings if claim.pk == claim_id), "")
 
 
 def transaction_reverse(*, original: Transaction, user=None, note: str = "", source: str = "user",

@@ -19,6 +19,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from claims.models import Claim, ClaimStatus, ScrubStatus
@@ -67,23 +68,23 @@ def _deadline_expression(contract_days: dict[int, tuple[int, int]]):
     (adjudication date + appeal days) for denied ones."""
     whens = []
     for payer_id, (filing, appeal) in contract_days.items():
+        # date + interval is a timestamp on PostgreSQL: cast back to a date.
         whens.append(When(Q(payer_id=payer_id, status__in=UNSUBMITTED),
-                          then=ExpressionWrapper(F("service_date") + datetime.timedelta(days=filing),
-                                                 output_field=DateField())))
+                          then=Cast(F("service_date") + datetime.timedelta(days=filing), output_field=DateField())))
         whens.append(When(Q(payer_id=payer_id, status=S.DENIED, adjudicated_at__isnull=False),
-                          then=ExpressionWrapper(F("adjudicated_at__date") + datetime.timedelta(days=appeal),
-                                                 output_field=DateField())))
+                          then=Cast(F("adjudicated_at__date") + datetime.timedelta(days=appeal),
+                                    output_field=DateField())))
     if not whens:
         return Value(None, output_field=DateField())
     return Case(*whens, default=Value(None, output_field=DateField()), output_field=DateField())
 
 
 def queue_claims(practice, slug: str, *, assigned_to=None, unassigned=False, sort: str = "priority",
-                 today: datetime.date | None = None) -> QuerySet[Claim]:
+                 today: datetime.date | None = None, contract_days=None) -> QuerySet[Claim]:
     today = today or timezone.localdate()
     if slug not in QUEUE_BY_SLUG:
         raise KeyError(slug)
-    contract_days = _contract_days(practice)
+    contract_days = _contract_days(practice) if contract_days is None else contract_days
     queryset = Claim.objects.filter(practice=practice).annotate(
         balance_total=ExpressionWrapper(F("insurance_balance") + F("patient_balance"),
                                         output_field=DecimalField(max_digits=14, decimal_places=2)),
@@ -116,8 +117,9 @@ def queue_claims(practice, slug: str, *, assigned_to=None, unassigned=False, sor
 
 
 def queue_counts(practice, *, today=None) -> dict[str, int]:
-    """Number of claims in each queue (one query per queue)."""
-    return {q.slug: queue_claims(practice, q.slug, today=today).count() for q in QUEUES}
+    """Number of claims in each queue (one query per queue, plus the contracts and payers once)."""
+    contract_days = _contract_days(practice)
+    return {q.slug: queue_claims(practice, q.slug, today=today, contract_days=contract_days).count() for q in QUEUES}
 
 
 def claims_assign(*, practice, claim_ids: list[int], assignee, user=None) -> int:
@@ -127,7 +129,7 @@ def claims_assign(*, practice, claim_ids: list[int], assignee, user=None) -> int
     from rcm.models import Membership
 
     if assignee is not None and not Membership.objects.filter(practice=practice, user=assignee, is_active=True).exists():
-        raise ValidationError({"assignee": f"{assignee} is not a member of this practice."})
+        raise ValidationError({"assignee": "That user is not a member of this practice."})
     claims = list(Claim.objects.filter(practice=practice, pk__in=claim_ids))
     for claim in claims:  # saved one by one so each reassignment lands in the audit log
         claim.assigned_to = assignee

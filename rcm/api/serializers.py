@@ -3,6 +3,7 @@ field types every app's API uses (ids within the practice, enums, decimals, erro
 
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent, build_choice_field
 from rest_framework import serializers
@@ -138,3 +139,19 @@ class FlatErrorsMixin:
             return super().run_validation(data)
         except serializers.ValidationError as exc:
             raise serializers.ValidationError(flatten_error_keys(exc.detail)) from None
+
+
+class PracticeMemberField(serializers.PrimaryKeyRelatedField):
+    """The id of a user with an active membership in the request's practice. Anyone else is refused
+    like a missing id ("No member with id 7 in this practice."): ids reveal no other practice's staff."""
+
+    default_error_messages = {"does_not_exist": "No member with id {pk_value} in this practice."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", get_user_model().objects.all())
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        return self.queryset.filter(
+            memberships__practice=self.context["request"].practice, memberships__is_active=True
+        )

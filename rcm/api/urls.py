@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from claims.api import ClaimViewSet
+from claims.api_submission import BatchViewSet, QueueViewSet, X12FileViewSet
 from rcm.api import reference, views
 
 router = DefaultRouter()
@@ -13,6 +14,9 @@ router.register("coverages", reference.CoverageViewSet, basename="coverage")
 router.register("payers", reference.PayerViewSet, basename="payer")
 router.register("providers", reference.ProviderViewSet, basename="provider")
 router.register("claims", ClaimViewSet, basename="claim")
+router.register("batches", BatchViewSet, basename="batch")
+router.register("x12-files", X12FileViewSet, basename="x12-file")
+router.register("queues", QueueViewSet, basename="queue")
 
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="api-me"),

@@ -15,7 +15,16 @@ OPERATIONS = {
     "/api/providers/": {"get"},
     "/api/providers/{id}/": {"get"},
     "/api/claims/": {"get", "post"},
-    "/api/claims/{id}/": {"get"},
+    "/api/claims/{id}/": {"get", "put"},
+    "/api/claims/{id}/scrub/": {"post"},
+    "/api/batches/": {"get", "post"},
+    "/api/batches/{id}/": {"get"},
+    "/api/batches/{id}/download/": {"get"},
+    "/api/x12-files/": {"get", "post"},
+    "/api/x12-files/{id}/": {"get"},
+    "/api/queues/": {"get"},
+    "/api/queues/{slug}/claims/": {"get"},
+    "/api/queues/assign/": {"post"},
 }
 HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
 
@@ -68,7 +77,8 @@ def test_no_operation_takes_patient_details_in_the_query_string(schema):
         for method, operation in schema["paths"][path].items() if method in HTTP_METHODS
         for parameter in operation.get("parameters", []) if parameter["in"] == "query"
     }
-    assert query_parameters == {"page", "page_size", "status", "payer", "patient", "ordering"}
+    assert query_parameters == {
+        "page", "page_size", "status", "payer", "patient", "ordering", "sort", "assigned_to", "unassigned"}
 
 
 def test_claim_statuses_are_one_enum_everywhere(schema):
@@ -83,3 +93,57 @@ def test_claim_statuses_are_one_enum_everywhere(schema):
 def test_the_schema_generates_without_warnings_and_validates(db, tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
     assert "/api/claims/{id}/" in yaml.safe_load((tmp_path / "schema.yml").read_text())["paths"]
+
+
+def _component(schema, ref):
+    return schema["components"]["schemas"][ref["$ref"].rsplit("/", 1)[1]]
+
+
+def test_claim_editing_takes_the_create_body_without_the_patient(schema):
+    content = schema["paths"]["/api/claims/{id}/"]["put"]["requestBody"]["content"]
+    update = _component(schema, content["application/json"]["schema"])
+    create = _request_schema(schema, "/api/claims/")
+    assert set(update["properties"]) == set(create["properties"]) - {"patient"}
+    assert set(update["required"]) == {"coverage", "billing_provider", "diagnosis_codes", "lines"}
+    assert update["properties"]["lines"] == create["properties"]["lines"]
+
+
+def test_every_new_operation_documents_its_errors_in_the_error_format(schema):
+    error = {"$ref": "#/components/schemas/Error"}
+    expected = {
+        ("/api/claims/{id}/scrub/", "post"): {"200", "400", "403", "404"},
+        ("/api/claims/{id}/", "put"): {"200", "400", "403", "404"},
+        ("/api/batches/", "post"): {"201", "400", "403"},
+        ("/api/batches/{id}/download/", "get"): {"200", "403", "404"},
+        ("/api/x12-files/", "post"): {"201", "400", "403"},
+        ("/api/queues/{slug}/claims/", "get"): {"200", "400", "403", "404"},
+        ("/api/queues/assign/", "post"): {"200", "400", "403"},
+    }
+    for (path, method), codes in expected.items():
+        responses = schema["paths"][path][method]["responses"]
+        assert set(responses) == codes, path
+        for code in codes - {"200", "201"}:
+            assert responses[code]["content"] == {"application/json": {"schema": error}}, (path, code)
+
+
+def test_the_837p_download_and_the_x12_upload_are_described(schema):
+    download = schema["paths"]["/api/batches/{id}/download/"]["get"]
+    assert download["responses"]["200"]["content"] == {"application/edi-x12": {"schema": {"type": "string"}}}
+    assert [p["name"] for p in download["parameters"] if p["in"] == "query"] == []
+    upload = schema["paths"]["/api/x12-files/"]["post"]["requestBody"]["content"]
+    assert list(upload) == ["multipart/form-data"]
+    body = _component(schema, upload["multipart/form-data"]["schema"])
+    assert body["properties"]["file"]["items"] == {"type": "string", "format": "binary"}
+
+
+def test_queue_claims_are_paginated_and_the_queue_is_one_of_the_known_slugs(schema):
+    operation = schema["paths"]["/api/queues/{slug}/claims/"]["get"]
+    (slug,) = [p for p in operation["parameters"] if p["in"] == "path"]
+    assert slug["schema"]["enum"] == ["deadlines", "denied", "no_response", "rejected", "scrub_errors", "underpaid"]
+    page = _component(schema, operation["responses"]["200"]["content"]["application/json"]["schema"])
+    row = _component(schema, page["properties"]["results"]["items"])
+    assert set(row["properties"]) == {
+        "id", "patient_control_number", "patient", "payer", "status", "service_date", "balance_total", "deadline",
+        "assigned_to", "scrub_status"}
+    queues = schema["paths"]["/api/queues/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert queues["type"] == "array"  # every queue at once, not paginated
