@@ -96,36 +96,39 @@ def ncci_load(*, text: str) -> tuple[str, int, int]:
     kind = detect_kind(text)
     if kind == "ptp":
         edits = parse_ptp(text)
-        existing = {(e.column1, e.column2, e.effective_date): e for e in NcciPtpEdit.objects.filter(
-            column1__in={e.column1 for e in edits})}
-        new, changed = [], []
-        for edit in edits:
-            old = existing.get((edit.column1, edit.column2, edit.effective_date))
-            if old is None:
-                new.append(edit)
-            elif (old.deletion_date, old.modifier_indicator, old.rationale) != (
-                    edit.deletion_date, edit.modifier_indicator, edit.rationale):
-                old.deletion_date, old.modifier_indicator, old.rationale = (
-                    edit.deletion_date, edit.modifier_indicator, edit.rationale)
-                changed.append(old)
-        NcciPtpEdit.objects.bulk_create(new, batch_size=5000)
-        NcciPtpEdit.objects.bulk_update(changed, ["deletion_date", "modifier_indicator", "rationale"], batch_size=5000)
-        return kind, len(new), len(changed)
-    limits = parse_mue(text)
-    existing = {m.procedure_code: m for m in MueLimit.objects.filter(procedure_code__in=[m.procedure_code for m in limits])}
+        existing = NcciPtpEdit.objects.filter(column1__in={e.column1 for e in edits})
+        created, updated = _upsert(NcciPtpEdit, edits, existing, ("column1", "column2", "effective_date"),
+                                   ("deletion_date", "modifier_indicator", "rationale"))
+    else:
+        limits = parse_mue(text)
+        existing = MueLimit.objects.filter(procedure_code__in=[m.procedure_code for m in limits])
+        created, updated = _upsert(MueLimit, limits, existing, ("procedure_code",),
+                                   ("max_units", "adjudication_indicator", "rationale"))
+    return kind, created, updated
+
+
+def _upsert(model, rows, existing, key_fields: tuple[str, ...], value_fields: tuple[str, ...]) -> tuple[int, int]:
+    """Insert rows not there yet (by key), update those whose values changed; returns (created, updated)."""
+
+    def key(row):
+        return tuple(getattr(row, name) for name in key_fields)
+
+    def values(row):
+        return tuple(getattr(row, name) for name in value_fields)
+
+    current = {key(row): row for row in existing}
     new, changed = [], []
-    for limit in limits:
-        old = existing.get(limit.procedure_code)
+    for row in rows:
+        old = current.get(key(row))
         if old is None:
-            new.append(limit)
-        elif (old.max_units, old.adjudication_indicator, old.rationale) != (
-                limit.max_units, limit.adjudication_indicator, limit.rationale):
-            old.max_units, old.adjudication_indicator, old.rationale = (
-                limit.max_units, limit.adjudication_indicator, limit.rationale)
+            new.append(row)
+        elif values(old) != values(row):
+            for name in value_fields:
+                setattr(old, name, getattr(row, name))
             changed.append(old)
-    MueLimit.objects.bulk_create(new, batch_size=5000)
-    MueLimit.objects.bulk_update(changed, ["max_units", "adjudication_indicator", "rationale"], batch_size=5000)
-    return kind, len(new), len(changed)
+    model.objects.bulk_create(new, batch_size=5000)
+    model.objects.bulk_update(changed, list(value_fields), batch_size=5000)
+    return len(new), len(changed)
 
 
 def ncci_load_samples() -> None:
