@@ -712,6 +712,8 @@ def exception_resolve(*, exception: RemittanceException, action: str, user, note
     exception.resolved_at, exception.resolved_by = timezone.now(), user
     exception.resolution_note = note.strip()[:255]
     exception.save(update_fields=["status", "resolved_at", "resolved_by", "resolution_note"])
+    if not RemittanceException.objects.filter(remittance_id=exception.remittance_id, status=ExceptionStatus.OPEN).exists():
+        Remittance.objects.filter(pk=exception.remittance_id).update(status=RemittanceStatus.POSTED)
     return exception
 
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("patients/export/", views_patients.patients_export, name="patients_export"),
     path("patients/<int:pk>/", views_patients.patient_detail, name="patient_detail"),
     path("claims/", include("claims.urls")),
+    path("remittances/", include("claims.urls_remittances")),
     path("denials/", include("denials.urls")),
     path("plans/", include("payment_plans.urls")),
     path("kpis/", include("kpis.urls")),

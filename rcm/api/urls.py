@@ -22,3 +22,15 @@ urlpatterns = [
     path("me/", views.MeView.as_view(), name="api-me"),
     *router.urls,
 ]
+
+
+# --- Remittances (ERA 835) and their exceptions (claims/api_remittances.py) ------------------------
+# A router of their own, added after the main one's URLs were built above.
+from rest_framework.routers import SimpleRouter  # noqa: E402
+
+from claims.api_remittances import RemittanceExceptionViewSet, RemittanceViewSet  # noqa: E402
+
+remittance_router = SimpleRouter()
+remittance_router.register("remittances", RemittanceViewSet, basename="remittance")
+remittance_router.register("remittance-exceptions", RemittanceExceptionViewSet, basename="remittance-exception")
+urlpatterns += remittance_router.urls

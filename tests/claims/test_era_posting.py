@@ -332,7 +332,8 @@ def test_an_unmatched_payment_is_matched_by_hand_and_posted(billing, biller):
     assert (exception.status, exception.resolved_by, exception.resolution_note) == (
         ExceptionStatus.POSTED, biller, "PCN typo at the payer")
     assert (claim.status, claim.insurance_paid) == (ClaimStatus.PAID, D("138.00"))
-    assert Remittance.objects.get().posted_payments == D("138.00")
+    remittance = Remittance.objects.get()
+    assert (remittance.posted_payments, remittance.status, remittance.exception_count) == (D("138.00"), "posted", 1)
     assert ledger_check(practice=billing.practice) == []
 
 
