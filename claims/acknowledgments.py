@@ -46,6 +46,24 @@ class ImportResult:
         return f"{self.file.file_name} ({self.file.get_kind_display()}) imported: {summary}."
 
 
+INLINE_VALIDATION_CHARS = 200_000
+
+
+def validation_findings(text: str) -> list[dict]:
+    from claims.x12.validation import validate_x12
+
+    _ok, findings = validate_x12(text)
+    return [f.as_dict() for f in findings][:200]
+
+
+def x12_file_validate(*, x12_file: X12File) -> X12File:
+    """Run pyx12 over a stored file and keep its findings (idempotent)."""
+    X12File.objects.filter(pk=x12_file.pk).update(validation_findings=validation_findings(x12_file.content),
+                                                  validated_at=timezone.now())
+    x12_file.refresh_from_db()
+    return x12_file
+
+
 def _decode(content: bytes | str) -> str:
     if isinstance(content, str):
         return content
@@ -171,16 +189,19 @@ def x12_import(*, practice, file_name: str, content: bytes | str, user=None, sou
             wanted = ", ".join(sorted(APPLIERS))
             raise X12Error(f"This file holds {kind} transactions; this import takes {wanted}.")
         record.warnings = [w for i in interchanges for w in i.warnings]
-        if validate:
-            from claims.x12.validation import validate_x12
-
-            _ok, findings = validate_x12(text)
-            record.validation_findings = [f.as_dict() for f in findings][:200]
+        if validate and len(text) <= INLINE_VALIDATION_CHARS:
+            record.validation_findings = validation_findings(text)
+            record.validated_at = timezone.now()
         with transaction.atomic():
             record.status = X12FileStatus.APPLIED
             record.save()
             record.outcome = APPLIERS[kind](practice=practice, interchanges=interchanges, x12_file=record, user=by)
             record.save(update_fields=["outcome"])
+        if validate and record.validated_at is None:
+            # pyx12 takes seconds per megabyte: a large ERA is posted now and checked in the background.
+            from claims.tasks import validate_x12_file
+
+            transaction.on_commit(lambda: validate_x12_file.delay(record.pk))
     except IntegrityError:
         earlier = X12File.objects.filter(practice=practice, sha256=digest, status=X12FileStatus.APPLIED).first()
         if earlier is None:

@@ -18,6 +18,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from claims.models import ZERO, Balances, Claim, ClaimLine, Party, Transaction, TransactionKind
+from rcm.bulk import bulk_insert_rows, bulk_update_values
 
 K, P = TransactionKind, Party
 CENT = Decimal("0.01")
@@ -108,10 +109,12 @@ def ledger_post(*, claim: Claim, entries: list[Entry], user=None, source: str, s
 
 
 def ledger_post_many(*, postings: list[tuple[Claim, list[Entry], str]], user=None, source: str,
-                     posted_at=None) -> list[Transaction]:
+                     posted_at=None, need_ids: bool = True, preloaded=None) -> list[Transaction]:
     """Post many claims' entries in one go (ERA posting, data generators): one locked read of the
     claims, one of their lines, one insert of the rows, one update of the lines and of the claims.
-    All or nothing, like ``ledger_post``; ``postings`` are (claim, entries, source reference)."""
+    All or nothing, like ``ledger_post``; ``postings`` are (claim, entries, source reference). Without
+    ``need_ids`` nothing is returned and a large batch is streamed (COPY). ``preloaded`` is
+    (claims by id, lines by id) already read under lock in this transaction by the caller."""
     postings = [(claim, entries, reference) for claim, entries, reference in postings if entries]
     if not postings:
         return []
@@ -120,33 +123,40 @@ def ledger_post_many(*, postings: list[tuple[Claim, list[Entry], str]], user=Non
     by = user if user is not None and user.is_authenticated else None
     claim_ids = sorted({claim.pk for claim, _e, _r in postings})
     with transaction.atomic():
-        locked = {c.pk: c for c in Claim.objects.select_for_update().filter(pk__in=claim_ids).order_by("pk")
-                  .only("pk", "practice_id", "patient_control_number", *Balances.BUCKETS)}
-        lines = {line.pk: line for line in ClaimLine.objects.filter(claim_id__in=claim_ids)
-                 .only("pk", "claim_id", *Balances.BUCKETS)}
-        rows = []
+        if preloaded is not None:
+            locked, lines = preloaded
+            locked = {pk: locked[pk] for pk in claim_ids}
+        else:
+            locked = {c.pk: c for c in Claim.objects.select_for_update().filter(pk__in=claim_ids).order_by("pk")
+                      .only("pk", "practice_id", "patient_control_number", *Balances.BUCKETS)}
+            lines = {line.pk: line for line in ClaimLine.objects.filter(claim_id__in=claim_ids)
+                     .only("pk", "claim_id", *Balances.BUCKETS)}
+        values = []
         deltas: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
         for claim, entries, reference in postings:
             locked_claim = locked[claim.pk]
             for entry in entries:
+                lines.setdefault(entry.line.pk, entry.line)  # a removed line can still be reversed
                 entry.amount = money(entry.amount)
                 _validate(entry, locked_claim)
                 if entry.kind == K.REVERSAL:
                     entry.party = entry.reverses.party
                 for bucket, sign in effect_of(entry.kind, entry.party, entry.reverses).items():
                     deltas[entry.line.pk][bucket] += sign * entry.amount
-                rows.append(
-                    Transaction(
-                        practice_id=locked_claim.practice_id, claim_id=locked_claim.pk, line_id=entry.line.pk,
-                        kind=entry.kind, party=entry.party, amount=entry.amount,
-                        effective_date=entry.effective_date or today, posted_at=posted_at, posted_by=by,
-                        source=source, source_reference=reference, payer_id=entry.payer_id,
-                        group_code=entry.group_code, reason_code=entry.reason_code,
-                        remark_codes=list(entry.remark_codes), responsibility=entry.responsibility,
-                        note=entry.note[:255], reverses=entry.reverses,
-                    )
-                )
-        Transaction.objects.bulk_create(rows, batch_size=2000)
+                values.append({
+                    "practice_id": locked_claim.practice_id, "claim_id": locked_claim.pk, "line_id": entry.line.pk,
+                    "kind": entry.kind, "party": entry.party, "amount": entry.amount,
+                    "effective_date": entry.effective_date or today, "posted_at": posted_at,
+                    "posted_by_id": by.pk if by else None, "source": source, "source_reference": reference,
+                    "payer_id": entry.payer_id, "group_code": entry.group_code, "reason_code": entry.reason_code,
+                    "remark_codes": list(entry.remark_codes), "responsibility": entry.responsibility,
+                    "note": entry.note[:255], "reverses_id": entry.reverses.pk if entry.reverses else None,
+                })
+        if need_ids:
+            rows = Transaction.objects.bulk_create([Transaction(**value) for value in values], batch_size=2000)
+        else:
+            rows = []
+            bulk_insert_rows(Transaction, values)
         changed_lines = []
         for line_id, bucket_deltas in deltas.items():
             line = lines[line_id]
@@ -155,27 +165,25 @@ def ledger_post_many(*, postings: list[tuple[Claim, list[Entry], str]], user=Non
                 setattr(line, bucket, getattr(line, bucket) + delta)
                 setattr(owner, bucket, getattr(owner, bucket) + delta)
             changed_lines.append(line)
-        ClaimLine.objects.bulk_update(changed_lines, list(Balances.BUCKETS), batch_size=1000)
-        Claim.objects.bulk_update(list(locked.values()), list(Balances.BUCKETS), batch_size=1000)
+        bulk_update_values(ClaimLine, changed_lines, list(Balances.BUCKETS))
+        bulk_update_values(Claim, list(locked.values()), list(Balances.BUCKETS))
         # Every financial change is in the audit log too: one event per claim posted to.
         from rcm.audit import audit_records_bulk
 
         per_claim: dict[int, list] = defaultdict(list)
-        for row in rows:
-            per_claim[row.claim_id].append([row.kind, str(row.amount), row.line_id, row.reason_code])
+        for value in values:
+            per_claim[value["claim_id"]].append([value["kind"], str(value["amount"]), value["line_id"],
+                                                 value["reason_code"]])
+        references = {claim.pk: reference for claim, _entries, reference in postings}
         audit_records_bulk([
             {"action": "create", "practice_id": locked[claim_id].practice_id, "object_type": "claims.claim",
-             "object_id": claim_id, "changes": {"ledger": entries, "source": [source, postings_reference(postings, claim_id)]}}
+             "object_id": claim_id, "changes": {"ledger": entries, "source": [source, references[claim_id]]}}
             for claim_id, entries in per_claim.items()
         ], user=by)
     for claim, _entries, _reference in postings:
         for bucket in Balances.BUCKETS:
             setattr(claim, bucket, getattr(locked[claim.pk], bucket))
     return rows
-
-
-def postings_reference(postings, claim_id) -> str:
-    return next((reference for claim, _entries, reference in postings if claim.pk == claim_id), "")
 
 
 def transaction_reverse(*, original: Transaction, user=None, note: str = "", source: str = "user",
@@ -267,10 +275,10 @@ def ledger_rebuild(*, practice=None, claim_ids=None) -> int:
         for bucket in Balances.BUCKETS:
             setattr(line, bucket, expected[bucket])
             claim_totals[line.claim_id][bucket] += expected[bucket]
-    ClaimLine.objects.bulk_update(lines, list(Balances.BUCKETS), batch_size=1000)
+    bulk_update_values(ClaimLine, lines, list(Balances.BUCKETS))
     claims = list(Claim.objects.filter(pk__in=list(claim_totals)).only("pk", *Balances.BUCKETS))
     for claim in claims:
         for bucket in Balances.BUCKETS:
             setattr(claim, bucket, claim_totals[claim.pk][bucket])
-    Claim.objects.bulk_update(claims, list(Balances.BUCKETS), batch_size=1000)
+    bulk_update_values(Claim, claims, list(Balances.BUCKETS))
     return len(lines)

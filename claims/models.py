@@ -441,6 +441,9 @@ class X12File(PracticeScoped):
     error = models.TextField(blank=True, help_text="Why the file was refused, in plain words.")
     warnings = models.JSONField(default=list, blank=True)
     validation_findings = models.JSONField(default=list, blank=True)
+    validated_at = models.DateTimeField(
+        null=True, blank=True, help_text="When pyx12 checked it (large files are checked in the background)."
+    )
     outcome = models.JSONField(default=dict, blank=True, help_text="What applying the file did (counts).")
 
     class Meta:

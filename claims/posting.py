@@ -56,6 +56,7 @@ from claims.x12.era import (
     check_balance_problem,
 )
 from claims.x12.reader import X12Error
+from rcm.bulk import bulk_insert_rows, bulk_update_values
 from rcm.models import Coverage, FeeScheduleRow, Payer, PayerContract, PricingMethod, Provider
 
 K = TransactionKind
@@ -519,7 +520,7 @@ def _from_raw(raw: dict) -> ClaimPayment:
     )
 
 
-def _write(plans: list[Plan], remittance: Remittance, user, now) -> None:
+def _write(plans: list[Plan], remittance: Remittance, user, now, context: "_Context") -> None:
     """Write the planned postings: remittance rows, ledger, statuses, denials, claim flags."""
     records = RemittanceClaim.objects.bulk_create([
         RemittanceClaim(
@@ -527,7 +528,8 @@ def _write(plans: list[Plan], remittance: Remittance, user, now) -> None:
             status_code=plan.payment.status_code, charge=plan.payment.charge, paid=plan.payment.paid,
             patient_responsibility=plan.payment.patient_responsibility, interest=plan.payment.interest,
             payer_claim_number=plan.payment.payer_claim_number[:50], posted=plan.exception is None,
-            remarks=plan.payment.remarks, position=plan.payment.position, raw=_raw(plan.payment),
+            remarks=plan.payment.remarks, position=plan.payment.position,
+            raw=_raw(plan.payment) if plan.exception is not None else {},  # kept to post the exception later
         ) for plan in plans
     ], batch_size=1000)
     line_rows, adjustment_rows = [], []
@@ -544,21 +546,23 @@ def _write(plans: list[Plan], remittance: Remittance, user, now) -> None:
             )
             line_rows.append((row, service))
         for adjustment in plan.payment.adjustments:
-            adjustment_rows.append(RemittanceAdjustment(remittance_claim=record, group_code=adjustment.group,
-                                                        reason_code=adjustment.reason, amount=adjustment.amount,
-                                                        quantity=adjustment.quantity[:15]))
+            adjustment_rows.append({"remittance_claim_id": record.pk, "remittance_line_id": None,
+                                    "group_code": adjustment.group, "reason_code": adjustment.reason,
+                                    "amount": adjustment.amount, "quantity": adjustment.quantity[:15]})
     RemittanceLine.objects.bulk_create([row for row, _s in line_rows], batch_size=1000)
     for row, service in line_rows:
         for adjustment in service.adjustments:
-            adjustment_rows.append(RemittanceAdjustment(remittance_claim=row.remittance_claim, remittance_line=row,
-                                                        group_code=adjustment.group, reason_code=adjustment.reason,
-                                                        amount=adjustment.amount, quantity=adjustment.quantity[:15]))
-    RemittanceAdjustment.objects.bulk_create(adjustment_rows, batch_size=2000)
+            adjustment_rows.append({"remittance_claim_id": row.remittance_claim_id, "remittance_line_id": row.pk,
+                                    "group_code": adjustment.group, "reason_code": adjustment.reason,
+                                    "amount": adjustment.amount, "quantity": adjustment.quantity[:15]})
+    bulk_insert_rows(RemittanceAdjustment, adjustment_rows)
 
     posted = [plan for plan in plans if plan.exception is None]
     ledger_post_many(
         postings=[(plan.claim, plan.entries, ref_for(plan.record.pk)) for plan in posted],
-        user=user, source=TransactionSource.REMITTANCE, posted_at=now,
+        user=user, source=TransactionSource.REMITTANCE, posted_at=now, need_ids=False,
+        preloaded=({c.pk: c for c in context.claims.values()},
+                   {line.pk: line for lines in context.lines.values() for line in lines}),
     )
     for plan in posted:
         if plan.reverses is not None:
@@ -577,16 +581,20 @@ def _write(plans: list[Plan], remittance: Remittance, user, now) -> None:
         for to_status, claim_ids in wave.items():
             claim_transition_many(claim_ids=claim_ids, to_status=to_status, user=user, at=now,
                                   reason=f"ERA {remittance.payer_name} {remittance.trace_number}")
+    changed = {}
     for plan in posted:
-        changes = {}
-        if plan.payment.payer_claim_number and not plan.claim.payer_claim_number:
-            changes["payer_claim_number"] = plan.payment.payer_claim_number[:50]
+        claim = plan.claim
+        if plan.payment.payer_claim_number and not claim.payer_claim_number:
+            claim.payer_claim_number = plan.payment.payer_claim_number[:50]
+            changed[claim.pk] = claim
         if plan.secondary_pending:
-            changes["secondary_pending"] = True
+            claim.secondary_pending = True
+            changed[claim.pk] = claim
         if plan.underpaid:
-            changes["underpaid_amount"] = F("underpaid_amount") + plan.underpaid
-        if changes:
-            Claim.objects.filter(pk=plan.claim.pk).update(**changes)
+            claim.underpaid_amount += plan.underpaid
+            changed[claim.pk] = claim
+    # The claims were read under lock at the start of this transaction, so these values are current.
+    bulk_update_values(Claim, list(changed.values()), ["payer_claim_number", "secondary_pending", "underpaid_amount"])
     denials = [dict(practice=remittance.practice, claim=plan.claim, remittance_claim=plan.record, **denial)
                for plan in posted for denial in plan.denials]
     if denials:
@@ -625,7 +633,7 @@ def remittance_post(*, practice, advice: RemittanceAdvice, x12_file: X12File, us
                            reference=p.reference[:50], amount=p.amount)
         for p in advice.provider_adjustments
     ])
-    _write(plans, remittance, user, now)
+    _write(plans, remittance, user, now, context)
     exceptions = [
         RemittanceException(practice=practice, remittance=remittance, remittance_claim=plan.record,
                             kind=plan.exception[0], message=plan.exception[1], created_at=now)

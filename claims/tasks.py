@@ -35,3 +35,14 @@ def pickup_all() -> int:
     for clearinghouse_id in ids:
         pickup_clearinghouse.delay(clearinghouse_id)
     return len(ids)
+
+
+@shared_task(name="claims.validate_x12_file", time_limit=1800, soft_time_limit=1700, acks_late=True)
+def validate_x12_file(x12_file_id: int) -> int:
+    from claims.acknowledgments import x12_file_validate
+    from claims.models import X12File
+
+    x12_file = X12File.objects.get(pk=x12_file_id)
+    if x12_file.validated_at is not None:
+        return len(x12_file.validation_findings)
+    return len(x12_file_validate(x12_file=x12_file).validation_findings)

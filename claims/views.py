@@ -1,4 +1,5 @@
-"""Claim pages: the claim list (filters, sorting, CSV export) and the claim's detail."""
+"""Claim pages: the claim list (filters, sorting, CSV export) and the claim's detail (with its scrub
+findings, acknowledgments, batches and assignment)."""
 
 import csv
 
@@ -12,14 +13,19 @@ from claims.models import Claim, ClaimStatus
 from claims.selectors import (
     AGING_LABELS,
     CLAIM_SORTS,
+    claim_acknowledgments,
+    claim_batches,
     claim_history,
     claim_ledger,
     claim_list_filtered,
     claim_status_counts,
+    queue_assignees,
 )
+from claims.views_entry import is_editable, not_editable_reason
 from rcm.audit import audit_record, audit_view
 from rcm.models import AuditAction, Payer
 from rcm.permissions import role_required
+from rcm.roles import role_can
 from rcm.tenancy import get_scoped_or_404, scoped
 from rcm.validators import icd10_description
 
@@ -117,7 +123,7 @@ def claim_detail(request, pk: int):
     claim = get_scoped_or_404(
         Claim.objects.select_related(
             "practice", "patient", "coverage", "payer", "billing_provider", "rendering_provider", "original_claim",
-            "created_by",
+            "created_by", "assigned_to",
         ),
         request.practice,
         pk=pk,
@@ -127,6 +133,8 @@ def claim_detail(request, pk: int):
     reversed_by = {txn.reverses_id: txn.pk for txn in ledger if txn.reverses_id}
     for txn in ledger:
         txn.reversed_by_id = reversed_by.get(txn.pk)
+    editable = is_editable(claim)
+    can_assign = role_can(request.role, "claims.queues")
     return render(
         request,
         "claims/claim_detail.html",
@@ -140,5 +148,13 @@ def claim_detail(request, pk: int):
             "lines": list(claim.lines.order_by("line_number")),
             "ledger": ledger,
             "history": list(claim_history(claim)),
+            "editable": editable,
+            "not_editable_reason": "" if editable else not_editable_reason(claim),
+            "can_edit": role_can(request.role, "claims.edit"),
+            "findings": sorted(claim.scrub_findings, key=lambda f: (f.get("severity") != "error", f.get("line") or 0)),
+            "acknowledgments": list(claim_acknowledgments(claim)),
+            "batches": list(claim_batches(claim)),
+            "can_assign": can_assign,
+            "assignees": queue_assignees(request.practice) if can_assign else [],
         },
     )

@@ -96,22 +96,23 @@ def audit_record(
 
 def audit_records_bulk(events: list[dict], *, user=None) -> int:
     """Write many audit events in one insert (bulk financial work: ERA posting, batch submission).
-    Each dict has action, practice_id, object_type, object_id and changes; nothing is written when the
-    context turns auditing off (data generators)."""
+    Each dict has action, practice_id, object_type, object_id and changes (already JSON-ready: strings,
+    numbers, lists); nothing is written when the context turns auditing off (data generators)."""
     ctx = current_context()
     if not ctx.enabled or not events:
         return 0
+    from django.utils import timezone
+
+    from rcm.bulk import bulk_insert_rows
+
     actor, username = _user_fields(user if user is not None else ctx.user)
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(user=actor, username=username, practice_id=event["practice_id"], action=event["action"],
-                       object_type=event["object_type"], object_id=str(event["object_id"]),
-                       changes=_jsonable(event.get("changes") or {}), ip_address=ctx.ip_address, source=ctx.source)
-            for event in events
-        ],
-        batch_size=2000,
-    )
-    return len(events)
+    now = timezone.now()
+    return bulk_insert_rows(AuditEvent, [
+        {"at": now, "user_id": actor.pk if actor else None, "username": username, "practice_id": event["practice_id"],
+         "action": event["action"], "object_type": event["object_type"], "object_id": str(event["object_id"]),
+         "changes": event.get("changes") or {}, "ip_address": ctx.ip_address, "source": ctx.source}
+        for event in events
+    ])
 
 
 def audit_view(request, obj) -> AuditEvent:

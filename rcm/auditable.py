@@ -14,8 +14,21 @@ class Audited(models.Model):
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
-        instance._audit_loaded = dict(zip(field_names, values, strict=True))
+        # Keep what was loaded as it came (cheap); the dict is built only if the row is saved.
+        instance._audit_loaded_raw = (field_names, values)
         return instance
+
+    @property
+    def _audit_loaded(self):
+        raw = self.__dict__.get("_audit_loaded_raw")
+        if raw is None:
+            return None
+        field_names, values = raw
+        return dict(zip(field_names, values, strict=True))
+
+    @_audit_loaded.setter
+    def _audit_loaded(self, snapshot):
+        self._audit_loaded_raw = (list(snapshot), list(snapshot.values()))
 
     def audit_snapshot(self) -> dict:
         return {

@@ -106,6 +106,14 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Optional read replica for dashboards (docs/scale-out.md). Unset: one database, no router, as before.
+DATABASE_REPLICA_URL = envstr("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_REPLICA_APPS = envlist("DATABASE_REPLICA_APPS", ["kpis"])
+    DATABASE_ROUTERS = ["rcm.db_router.ReplicaRouter"]
+
 AUTH_USER_MODEL = "rcm.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from claims.models import Claim, ClaimLine, ClaimStatus, MueLimit, NcciPtpEdit, ScrubRuleSetting, ScrubStatus
 from claims.scrubber.rules import RULES, ClaimContext, Finding, Severity
+from rcm.bulk import bulk_update_values
 from rcm.models import PayerContract
 
 SCRUB_BATCH = 1000
@@ -147,7 +148,7 @@ def claims_scrub(*, queryset, user=None, today=None, move=True) -> dict[str, int
                     to_ready.append(claim)
                 elif claim.scrub_status == ScrubStatus.ERRORS and claim.status == ClaimStatus.READY:
                     to_draft.append(claim)
-            Claim.objects.bulk_update(batch, ["scrub_status", "scrub_findings", "scrubbed_at"], batch_size=500)
+            bulk_update_values(Claim, batch, ["scrub_status", "scrub_findings", "scrubbed_at"])
             if move:
                 claim_transition_many(claim_ids=[c.pk for c in to_ready], to_status=ClaimStatus.READY, user=user,
                                       reason="scrubber: clean", at=now)

@@ -204,6 +204,9 @@ def timely_filing_passed(ctx: ClaimContext):
     if ctx.contract is None:
         return
     deadline = ctx.claim.service_date + datetime.timedelta(days=ctx.contract.timely_filing_days)
+    first = ctx.claim.first_submitted_at
+    if first is not None and first.date() <= deadline:
+        return  # sent in time once: the first submission is the proof of timely filing
     if ctx.today > deadline:
         yield (f"The payer's timely filing limit ({ctx.contract.timely_filing_days} days) passed on {deadline}."), None
 

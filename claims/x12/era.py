@@ -108,7 +108,9 @@ def _date(segment: Segment, index: int) -> datetime.date | None:
     if not raw:
         return None
     try:
-        return datetime.datetime.strptime(raw[:8], "%Y%m%d").date()  # noqa: DTZ007 - a calendar date
+        if len(raw) < 8 or not raw[:8].isdigit():
+            raise ValueError(raw)
+        return datetime.date(int(raw[:4]), int(raw[4:6]), int(raw[6:8]))
     except ValueError:
         raise X12Error(f"Segment {segment.position} ({segment.id}): {raw!r} is not a date (CCYYMMDD).") from None
 

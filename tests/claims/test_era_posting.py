@@ -392,3 +392,19 @@ def test_a_failure_halfway_rolls_the_whole_file_back(billing, monkeypatch):
     assert not result.applied and "CLP04 '1X0' is not an amount" in result.file.error
     assert Remittance.objects.count() == 0
     assert Transaction.objects.exclude(kind="charge").count() == 0
+
+
+def test_a_large_file_is_posted_at_once_and_checked_by_pyx12_in_the_background(billing, monkeypatch):
+    from claims import acknowledgments
+    from claims.tasks import validate_x12_file
+
+    monkeypatch.setattr(acknowledgments, "INLINE_VALIDATION_CHARS", 100)
+    claim = submitted(billing)
+    result = post(billing, era(claims=[_paid_era(claim)]))
+    assert result.applied and result.file.validated_at is None
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.PAID
+    validate_x12_file.apply(args=[result.file.pk])
+    result.file.refresh_from_db()
+    assert result.file.validated_at is not None
+    assert isinstance(result.file.validation_findings, list)

@@ -24,7 +24,7 @@ from tests.rcm.factories import CoverageFactory, PayerFactory, ProviderFactory, 
 
 # Pinned query counts: session, user, memberships (middleware) + what the page itself reads.
 CLAIM_LIST_QUERIES = 7  # + status counts, page count, page rows, payers
-CLAIM_DETAIL_QUERIES = 8  # + claim, audit insert, lines, ledger, history
+CLAIM_DETAIL_QUERIES = 11  # + claim, audit insert, lines, ledger, history, acknowledgments, batches, assignees
 
 
 def make_claim(practice, **kwargs):
@@ -124,7 +124,7 @@ def test_another_practices_claim_is_a_404_and_not_listed(practice, outsider, bil
 def test_navigation_shows_patients_and_claims_before_the_audit_log(manager):
     response = login(manager).get("/claims/")
     labels = [item["label"] for item in response.context["nav_items"]]
-    assert labels == ["Home", "Patients", "Claims", "Audit log"]
+    assert labels == ["Home", "Claims", "Patients", "Batches", "X12 files", "Remittances", "Audit log"]
     assert [item["label"] for item in response.context["nav_items"] if item["active"]] == ["Claims"]
 
 

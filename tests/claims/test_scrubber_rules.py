@@ -110,6 +110,17 @@ def test_timely_filing_passed_and_close(billing):
         ("TIMELY_FILING_PASSED", "error", "The payer's timely filing limit (20 days) passed on 2026-03-22.")]
 
 
+def test_a_claim_first_sent_in_time_keeps_its_timely_filing(billing):
+    from django.utils import timezone
+
+    billing.contract.timely_filing_days = 20
+    billing.contract.save()
+    claim = billing.claim()
+    Claim.objects.filter(pk=claim.pk).update(
+        first_submitted_at=timezone.make_aware(datetime.datetime(2026, 3, 10, 9, 0)))
+    assert findings_of(claim, today=datetime.date(2026, 6, 1)) == []
+
+
 def test_prior_authorization_required_by_contract(billing):
     claim = billing.claim(lines=[line("20610", charge="120.00")], diagnosis_codes=["M17.11"])
     assert findings_of(claim) == [(

@@ -1,0 +1,92 @@
+"""Runs every benchmark several times (each run a fresh process), then writes docs/benchmarks.md.
+
+Usage: python bench/run.py [--repeat 5] [--load-seconds 20] [--skip-load] [--out docs/benchmarks.md]
+Expects the database named by DATABASE_URL to hold bench data (scripts/bench.sh makes it)."""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = str(ROOT / ".venv/bin/python")
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--repeat", type=int, default=5)
+parser.add_argument("--load-seconds", type=float, default=20)
+parser.add_argument("--skip-load", action="store_true")
+parser.add_argument("--scrub-claims", type=int, default=100_000)
+parser.add_argument("--out", default=str(ROOT / "var" / "bench" / "results.json"))
+args = parser.parse_args()
+
+
+def run(script: str, *options: str) -> list[dict]:
+    command = [PY, str(ROOT / "bench" / script), *options]
+    print("$", " ".join(command[1:]), flush=True)
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)  # noqa: S603
+    if done.returncode != 0:
+        print(done.stdout[-2000:], done.stderr[-4000:], file=sys.stderr)
+        return [{"name": f"{script} {' '.join(options)}", "error": done.stderr.strip().splitlines()[-1:]}]
+    return [json.loads(line[6:]) for line in done.stdout.splitlines() if line.startswith("BENCH ")]
+
+
+def repeated(script: str, *options: str) -> list[list[dict]]:
+    return [run(script, *options) for _ in range(args.repeat)]
+
+
+def machine() -> dict:
+    meminfo = Path("/proc/meminfo").read_text().split("\n")
+    total = next(line for line in meminfo if line.startswith("MemTotal")).split()[1]
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return {"cores": os.cpu_count(), "memory_gb": round(int(total) / 1024 / 1024, 1), "cpu": cpu,
+            "python": platform.python_version(), "load_before": Path("/proc/loadavg").read_text().split()[:3]}
+
+
+def database() -> dict:
+    sys.path.insert(0, str(ROOT / "bench"))
+    import common  # noqa: F401  (Django set-up)
+    from django.db import connection
+
+    from claims.models import Claim, ClaimLine, ClaimStatusChange, Remittance, RemittanceClaim, Transaction
+    from rcm.models import Patient, Practice
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version()")
+        version = cursor.fetchone()[0].split(" on ")[0]
+        cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
+        size = cursor.fetchone()[0]
+    return {
+        "version": version, "size": size, "practices": Practice.objects.filter(slug__regex=r"^bench-[0-9]+$").count(),
+        "claims": Claim.objects.count(), "lines": ClaimLine.objects.count(), "transactions": Transaction.objects.count(),
+        "status_changes": ClaimStatusChange.objects.count(), "patients": Patient.objects.count(),
+        "remittances": Remittance.objects.count(), "remittance_claims": RemittanceClaim.objects.count(),
+        "bench_001_claims": Claim.objects.filter(practice__slug="bench-001").count(),
+    }
+
+
+results = {"started": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), "machine": machine(),
+           "database": database(), "repeat": args.repeat, "runs": {}}
+results["runs"]["scrub"] = repeated("bench_scrub.py", "--claims", str(args.scrub_claims))
+results["runs"]["837p_build"] = repeated("bench_837.py")
+results["runs"]["837p_build_validate"] = [run("bench_837.py", "--validate") for _ in range(max(1, args.repeat // 3))]
+results["runs"]["835_setup"] = [run("bench_835.py", "--mode", "setup")]
+for mode in ("post", "import", "pyx12", "read"):
+    results["runs"][f"835_{mode}"] = repeated("bench_835.py", "--mode", mode) if mode != "import" else \
+        [run("bench_835.py", "--mode", mode) for _ in range(max(1, args.repeat // 3))]
+results["runs"]["pages"] = [run("bench_pages.py")]
+results["runs"]["ledger_check"] = repeated("bench_ledger_check.py")
+if not args.skip_load:
+    results["runs"]["load"] = [run("load.py", "--seconds", str(args.load_seconds))]
+results["finished"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+results["machine"]["load_after"] = Path("/proc/loadavg").read_text().split()[:3]
+Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+Path(args.out).write_text(json.dumps(results, indent=1, default=str))
+print(f"wrote {args.out}")
+subprocess.run([PY, str(ROOT / "bench" / "report.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
+del statistics

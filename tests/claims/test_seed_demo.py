@@ -1,0 +1,229 @@
+"""``seed_demo``: a small demo (300 claims, seed 7, as of 2026-06-30) is built once for this module and
+rolled back at the end; the tests read it. Refusals run on their own."""
+
+import datetime
+import io
+import zoneinfo
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.test import Client, override_settings
+
+from claims.demo.builder import demo_random
+from claims.demo.people import npi_check_digit, npi_generate
+from claims.demo.reference import ALL_DIAGNOSES, PROCEDURES
+from claims.ledger import ledger_check
+from claims.models import Claim, ClaimLine, ClaimStatusChange, Transaction, TransactionKind
+from rcm.demo import DEMO_PASSWORD, DEMO_USERS
+from rcm.models import (
+    AuditEvent,
+    ChargeMasterEntry,
+    ConsentEvent,
+    Coverage,
+    FeeScheduleRow,
+    Membership,
+    Patient,
+    Payer,
+    PayerContract,
+    Practice,
+    PricingMethod,
+    Provider,
+    User,
+)
+from rcm.validators import icd10_problem, npi_is_valid
+
+SMALL_RUN = ("--claims", "300", "--seed", "7", "--as-of", "2026-06-30")
+
+# What seed 7 builds as of 2026-06-30: the same every run, on SQLite and PostgreSQL alike.
+EXPECTED_STATUSES = {
+    "riverside": {
+        "draft": 12, "ready": 1, "submitted": 1, "accepted": 17, "paid": 227, "partially_paid": 2, "denied": 4,
+        "forwarded": 3, "appealed": 1, "written_off": 2,
+    },
+    "lakeview": {"draft": 2, "accepted": 2, "corrected": 1, "paid": 25},
+}
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """Build the small demo once; everything it wrote is rolled back after the module's last test."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        output = io.StringIO()
+        with override_settings(DEBUG=True):
+            call_command("seed_demo", *SMALL_RUN, stdout=output)
+        yield output.getvalue()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def demo(seeded, db):
+    return seeded
+
+
+def _statuses(slug: str) -> dict[str, int]:
+    rows = Claim.objects.filter(practice__slug=slug).values_list("status").annotate(n=Count("id")).order_by()
+    return dict(rows)
+
+
+def test_it_builds_the_same_claims_per_status_for_the_same_seed(demo):
+    assert {slug: _statuses(slug) for slug in EXPECTED_STATUSES} == EXPECTED_STATUSES
+    assert Claim.objects.count() == 300
+
+
+def test_the_queues_have_claims_in_every_stage(demo):
+    riverside = _statuses("riverside")
+    for status in ("draft", "submitted", "accepted", "paid", "partially_paid", "denied", "written_off"):
+        assert riverside.get(status, 0) >= 1, status
+
+
+def test_it_creates_both_practices_and_the_demo_logins_with_their_roles(demo):
+    assert list(Practice.objects.order_by("slug").values_list("slug", "name")) == [
+        ("lakeview", "Lakeview Pediatrics"), ("riverside", "Riverside Family Medicine"),
+    ]
+    for username, _first, _last, role in DEMO_USERS:
+        assert Client().login(username=username, password=DEMO_PASSWORD), username
+        assert Membership.objects.get(user__username=username, practice__slug="riverside").role == role
+    admin = User.objects.get(username="admin")
+    assert (admin.is_staff, admin.is_superuser) == (True, True)
+    assert User.objects.filter(is_superuser=True).count() == 1
+    assert list(
+        Membership.objects.filter(practice__slug="lakeview").values_list("user__username", "role")
+    ) == [("biller", "biller")]
+
+
+def test_payers_of_each_kind_with_contracts_and_fee_schedules(demo):
+    riverside = Practice.objects.get(slug="riverside")
+    kinds = Counter(Payer.objects.filter(practice=riverside).values_list("kind", flat=True))
+    assert kinds == {"medicare": 1, "medicaid": 1, "commercial": 3}
+    medicare = PayerContract.objects.get(practice=riverside, payer__kind="medicare")
+    assert medicare.pricing_method == PricingMethod.FEE_SCHEDULE
+    assert set(medicare.fee_rows.values_list("procedure_code", flat=True)) == set(PROCEDURES)
+    percent = PayerContract.objects.filter(practice=riverside, pricing_method=PricingMethod.PERCENT_OF_BASE)
+    assert sorted(percent.values_list("percent", "base_contract")) == [
+        (Decimal("110.00"), medicare.pk), (Decimal("125.00"), medicare.pk),
+    ]
+    assert not FeeScheduleRow.objects.filter(contract__in=percent).exists()
+    keystone = PayerContract.objects.get(practice=riverside, payer__payer_id="KSM22")
+    assert (keystone.timely_filing_days, keystone.appeal_limit_days, keystone.prior_auth_codes) == (
+        90, 60, ["20610", "11102"],
+    )
+    # The charge master sits above every contract's allowed amount.
+    charges = dict(ChargeMasterEntry.objects.filter(practice=riverside).values_list("procedure_code", "charge"))
+    assert set(charges) == set(PROCEDURES)
+    for row in FeeScheduleRow.objects.filter(practice=riverside):
+        assert row.allowed_amount < charges[row.procedure_code], row
+
+
+def test_the_ledger_balances_and_every_claim_started_at_charge_entry(demo):
+    assert ledger_check() == []
+    charges = Transaction.objects.filter(kind=TransactionKind.CHARGE, source="charge_entry")
+    assert charges.count() == ClaimLine.objects.count()
+    # Each claim's status is where its recorded history leads, and the history starts at draft.
+    for claim in Claim.objects.prefetch_related("status_history"):
+        history = list(claim.status_history.all())
+        if history:
+            assert history[0].from_status == "draft"
+            assert history[-1].to_status == claim.status
+            assert [h.at for h in history] == sorted(h.at for h in history)
+        else:
+            assert claim.status == "draft"
+
+
+def test_history_spans_fifteen_months_and_ends_before_the_as_of_day(demo):
+    cutoff = datetime.datetime(2026, 6, 30, tzinfo=zoneinfo.ZoneInfo("America/New_York"))
+    assert not Claim.objects.filter(Q(created_at__gte=cutoff) | Q(service_date__gte=cutoff.date())).exists()
+    assert not Transaction.objects.filter(posted_at__gte=cutoff).exists()
+    assert not ClaimStatusChange.objects.filter(at__gte=cutoff).exists()
+    assert not Patient.objects.filter(Q(created_at__gte=cutoff) | Q(date_of_birth__gte=cutoff.date())).exists()
+    assert not ConsentEvent.objects.filter(at__gte=cutoff).exists()
+    dates = Claim.objects.order_by("service_date").values_list("service_date", flat=True)
+    # The window opens 2025-03-28 (a Friday); the first clinic day with a visit is the Monday after.
+    assert (dates.first(), dates.last()) == (datetime.date(2025, 3, 31), datetime.date(2026, 6, 23))
+
+
+def test_payments_follow_the_contract(demo):
+    """A Medicare line paid with no secondary: payment + patient share = the fee schedule amount."""
+    riverside = Practice.objects.get(slug="riverside")
+    fees = dict(
+        FeeScheduleRow.objects.filter(contract__payer__kind="medicare", practice=riverside)
+        .values_list("procedure_code", "allowed_amount")
+    )
+    lines = ClaimLine.objects.filter(
+        practice=riverside, claim__payer__kind="medicare", claim__status="paid"
+    ).exclude(claim__coverage__patient__coverages__priority=2)
+    checked = 0
+    for line in lines.prefetch_related("transactions"):
+        paid = sum(t.amount for t in line.transactions.all() if t.kind == "insurance_payment")
+        shares = sum(t.amount for t in line.transactions.all() if t.kind == "transfer_to_patient")
+        assert paid + shares == fees[line.procedure_code] * line.units, line
+        checked += 1
+    assert checked > 20
+
+
+def test_patients_coverage_and_consents(demo):
+    riverside = Practice.objects.get(slug="riverside")
+    patients = Patient.objects.filter(practice=riverside)
+    assert patients.count() == 109
+    # Every child has an adult guarantor; most children are on a parent's plan.
+    children = list(patients.filter(date_of_birth__gt=datetime.date(2008, 6, 30)).select_related("guarantor"))
+    assert len(children) == 19
+    assert all(child.guarantor.age_on(datetime.date(2026, 6, 30)) >= 18 for child in children)
+    assert Coverage.objects.filter(practice=riverside, relationship="19").count() == 16
+    assert ConsentEvent.objects.filter(channel="sms", granted=False, method="STOP reply").count() == 1
+    assert set(ConsentEvent.objects.filter(practice=riverside).values_list("channel", flat=True)) == {
+        "mail", "phone", "sms", "email",
+    }
+    assert all(npi_is_valid(npi) for npi in Provider.objects.values_list("npi", flat=True))
+
+
+def test_every_diagnosis_the_demo_uses_is_billable(demo):
+    assert [code for code in ALL_DIAGNOSES if icd10_problem(code) is not None] == []
+    used = {code for codes in Claim.objects.values_list("diagnosis_codes", flat=True) for code in codes}
+    assert used <= set(ALL_DIAGNOSES)
+
+
+def test_one_summary_audit_event_per_practice(demo):
+    events = AuditEvent.objects.order_by("practice__slug")
+    assert [(e.practice.slug, e.action, e.object_type, e.source) for e in events] == [
+        ("lakeview", "create", "claims.claim", "command"), ("riverside", "create", "claims.claim", "command"),
+    ]
+    summary = events.get(practice__slug="riverside").changes["seed_demo"]
+    assert summary["claims"] == sum(EXPECTED_STATUSES["riverside"].values())
+    assert summary["claims_by_status"]["paid"] == EXPECTED_STATUSES["riverside"]["paid"]
+
+
+def test_it_prints_progress_a_summary_and_the_logins(demo):
+    assert "riverside: 270 / 270 claims" in demo
+    assert "Ledger check: every cached balance matches the ledger." in demo
+    assert "Demo logins (password for all: rcm-demo-2026)" in demo
+
+
+def test_it_refuses_to_run_twice_and_changes_nothing(demo):
+    def counts():
+        return Claim.objects.count(), Transaction.objects.count(), User.objects.count(), Practice.objects.count()
+
+    before = counts()
+    with pytest.raises(CommandError, match="Demo data is already loaded"), override_settings(DEBUG=True):
+        call_command("seed_demo", *SMALL_RUN, stdout=io.StringIO())
+    assert counts() == before
+
+
+def test_it_refuses_with_debug_off(db, settings):
+    settings.DEBUG = False
+    practices = Practice.objects.count()
+    with pytest.raises(CommandError, match="demo logins must never reach a production database"):
+        call_command("seed_demo", *SMALL_RUN, stdout=io.StringIO())
+    assert Practice.objects.count() == practices
+
+
+def test_npi_check_digit_matches_the_validator():
+    assert npi_check_digit(first_nine="123456789") == "3"  # the CMS example NPI 1234567893
+    rng = demo_random("npi-test")
+    assert all(npi_is_valid(npi_generate(rng=rng)) for _ in range(200))
+    with pytest.raises(ValueError, match="nine digits"):
+        npi_check_digit(first_nine="12345")
