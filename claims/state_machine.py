@@ -7,6 +7,8 @@ writes the history row (who, when, from, to, why).
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from claims.models import Claim, ClaimStatus, ClaimStatusChange
@@ -58,28 +60,35 @@ def can_transition(from_status: str, to_status: str) -> bool:
 def claim_transition(*, claim: Claim, to_status: str, user=None, reason: str = "", at=None) -> Claim:
     """Move ``claim`` to ``to_status`` or raise ``IllegalTransition`` leaving everything unchanged.
 
-    Guarantees: the move is in ``TRANSITIONS`` for the claim's status as stored (the row is locked
-    and re-read), a ``ClaimStatusChange`` row records it, and the claim's submission and
-    adjudication dates follow."""
+    Guarantees: the move is in ``TRANSITIONS`` for the claim's status as stored (checked by a
+    compare-and-set update, or under a row lock when the status changed meanwhile), a
+    ``ClaimStatusChange`` row records it, and the claim's submission and adjudication dates follow."""
     at = at or timezone.now()
+    update = {"status": to_status, "status_changed_at": at}
+    if to_status == S.SUBMITTED:
+        update["last_submitted_at"] = at
+        update["first_submitted_at"] = Coalesce(F("first_submitted_at"), Value(at))
+    if to_status in ADJUDICATED_STATUSES:
+        update["adjudicated_at"] = at
     with transaction.atomic():
-        locked = Claim.objects.select_for_update().get(pk=claim.pk)
-        if not can_transition(locked.status, to_status):
-            raise IllegalTransition(locked, to_status)
-        from_status = locked.status
-        update = {"status": to_status, "status_changed_at": at}
-        if to_status == S.SUBMITTED:
-            update["last_submitted_at"] = at
-            if locked.first_submitted_at is None:
-                update["first_submitted_at"] = at
-        if to_status in ADJUDICATED_STATUSES:
-            update["adjudicated_at"] = at
-        Claim.objects.filter(pk=locked.pk).update(**update)
+        # Compare-and-set on the status we hold: one UPDATE when nobody moved the claim meanwhile;
+        # otherwise read it under lock and judge the move against what is stored.
+        from_status = claim.status
+        moved = can_transition(from_status, to_status) and Claim.objects.filter(
+            pk=claim.pk, status=from_status).update(**update)
+        if not moved:
+            locked = Claim.objects.select_for_update().only("pk", "status", "patient_control_number").get(pk=claim.pk)
+            if not can_transition(locked.status, to_status):
+                raise IllegalTransition(locked, to_status)
+            from_status = locked.status
+            Claim.objects.filter(pk=claim.pk).update(**update)
         ClaimStatusChange.objects.create(
-            practice_id=locked.practice_id, claim_id=locked.pk, from_status=from_status, to_status=to_status,
+            practice_id=claim.practice_id, claim_id=claim.pk, from_status=from_status, to_status=to_status,
             at=at, by=user if user is not None and user.is_authenticated else None, reason=reason[:255],
         )
     for field, value in update.items():
+        if field == "first_submitted_at":
+            value = claim.first_submitted_at or at
         setattr(claim, field, value)
     return claim
 

@@ -70,7 +70,12 @@ def bulk_update_values(model: type[models.Model], objs, fields: list[str]) -> in
     if not objs:
         return 0
     if not _use_copy(objs):
-        model._base_manager.bulk_update(objs, fields, batch_size=500)
+        if len(objs) <= 20:
+            # A few rows: plain UPDATEs cost less than building bulk_update's CASE expressions.
+            for obj in objs:
+                model._base_manager.filter(pk=obj.pk).update(**{name: getattr(obj, name) for name in fields})
+        else:
+            model._base_manager.bulk_update(objs, fields, batch_size=500)
         return len(objs)
     meta = model._meta
     pk = meta.pk

@@ -1,0 +1,147 @@
+"""Writes the demo payers' 835 remittance advice (ERA) files, to be imported through ``x12_import``.
+
+The layout follows what payers send and what ``claims.x12.era.read_835`` reads (the same shape as the test
+helper ``tests/claims/era_builder.py``): BPR (payment, BPR16 = the payment date), TRN (EFT trace), N1*PR with
+REF*2U = the payer's id, N1*PE with XX = the practice's NPI, then per claim CLP (CLP01 = our patient control
+number), claim-level CAS, NM1*QC, AMT*I (interest), and per line SVC, DTM*472, CAS, REF*6R (our line control
+number), AMT*B6 (allowed) and LQ*HE (remarks); PLB for provider-level adjustments. Every claim balances the
+way the 835 rules ask (SVC02 − ΣCAS = SVC03; CLP03 − ΣCAS = CLP04 − interest) and BPR02 = ΣCLP04 − ΣPLB.
+"""
+
+import dataclasses
+import datetime
+from decimal import Decimal
+
+ZERO = Decimal("0.00")
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+@dataclasses.dataclass
+class EraService:
+    procedure_code: str
+    modifiers: list[str]
+    charge: Decimal
+    paid: Decimal
+    units: Decimal
+    service_date: datetime.date
+    line_control_number: str
+    allowed: Decimal | None = None
+    adjustments: list[tuple[str, str, Decimal]] = dataclasses.field(default_factory=list)  # (group, CARC, amount)
+    remarks: list[str] = dataclasses.field(default_factory=list)  # RARCs (LQ*HE)
+
+
+@dataclasses.dataclass
+class EraClaim:
+    patient_control_number: str
+    status_code: str  # 1 primary, 2 secondary, 4 denied, 22 reversal
+    charge: Decimal
+    payer_claim_number: str
+    patient_last: str
+    patient_first: str
+    member_id: str
+    services: list[EraService] = dataclasses.field(default_factory=list)
+    adjustments: list[tuple[str, str, Decimal]] = dataclasses.field(default_factory=list)
+    interest: Decimal = ZERO
+
+    @property
+    def paid(self) -> Decimal:
+        return sum((s.paid for s in self.services), ZERO) - sum((a[2] for a in self.adjustments), ZERO) + self.interest
+
+    @property
+    def patient_responsibility(self) -> Decimal:
+        return sum((a[2] for s in self.services for a in s.adjustments if a[0] == "PR"), ZERO)
+
+
+@dataclasses.dataclass
+class EraFile:
+    payer_name: str
+    payer_id: str
+    payer_tax_id: str  # 9 digits; TRN03 is "1" + it
+    payee_name: str
+    payee_npi: str
+    payee_tax_id: str
+    payment_date: datetime.date
+    trace_number: str
+    interchange_control_number: int
+    claims: list[EraClaim] = dataclasses.field(default_factory=list)
+    # (reason, reference, amount): a positive amount reduces the payment (a recoupment), negative adds (interest)
+    provider_adjustments: list[tuple[str, str, Decimal]] = dataclasses.field(default_factory=list)
+
+    @property
+    def payment(self) -> Decimal:
+        return sum((c.paid for c in self.claims), ZERO) - sum((p[2] for p in self.provider_adjustments), ZERO)
+
+
+def _cas(group: str, items: list[tuple[str, str, Decimal]]) -> list[str]:
+    """One CAS per group with up to six reason/amount pairs, as payers send them."""
+    reasons = [(reason, amount) for g, reason, amount in items if g == group]
+    segments = []
+    for start in range(0, len(reasons), 6):
+        parts = ["CAS", group]
+        for reason, amount in reasons[start:start + 6]:
+            parts += [reason, _money(amount), ""]
+        segments.append("*".join(parts).rstrip("*"))
+    return segments
+
+
+def _adjustment_segments(items: list[tuple[str, str, Decimal]]) -> list[str]:
+    segments = []
+    for group in dict.fromkeys(g for g, _r, _a in items):
+        segments += _cas(group, items)
+    return segments
+
+
+def era_835(era: EraFile) -> str:
+    """The whole interchange text for one ERA (one ST/SE transaction set)."""
+    day = era.payment_date.strftime("%Y%m%d")
+    body = [
+        f"BPR*I*{_money(era.payment)}*C*ACH*CCP*01*041000124*DA*4421907716*1{era.payer_tax_id}**01*044000037*DA*"
+        f"{era.payee_npi[-6:]}*{day}",
+        f"TRN*1*{era.trace_number}*1{era.payer_tax_id}",
+        f"DTM*405*{day}",
+        f"N1*PR*{era.payer_name.upper()}",
+        "N3*PO BOX 1840",
+        "N4*COLUMBUS*OH*432161840",
+        f"REF*2U*{era.payer_id}",
+        f"N1*PE*{era.payee_name.upper()}*XX*{era.payee_npi}",
+        f"REF*TJ*{era.payee_tax_id}",
+        "LX*1",
+    ]
+    for claim in era.claims:
+        body.append("*".join([
+            "CLP", claim.patient_control_number, claim.status_code, _money(claim.charge), _money(claim.paid),
+            _money(claim.patient_responsibility), "12", claim.payer_claim_number, "11", "1",
+        ]))
+        body += _adjustment_segments(claim.adjustments)
+        body.append(f"NM1*QC*1*{claim.patient_last.upper()}*{claim.patient_first.upper()}****MI*{claim.member_id}")
+        if claim.interest:
+            body.append(f"AMT*I*{_money(claim.interest)}")
+        for service in claim.services:
+            composite = ":".join(["HC", service.procedure_code, *service.modifiers])
+            body.append("*".join(["SVC", composite, _money(service.charge), _money(service.paid), "",
+                                  f"{service.units.normalize():f}"]))
+            body.append(f"DTM*472*{service.service_date:%Y%m%d}")
+            body += _adjustment_segments(service.adjustments)
+            body.append(f"REF*6R*{service.line_control_number}")
+            if service.allowed is not None:
+                body.append(f"AMT*B6*{_money(service.allowed)}")
+            body += [f"LQ*HE*{remark}" for remark in service.remarks]
+    for reason, reference, amount in era.provider_adjustments:
+        body.append(f"PLB*{era.payee_npi}*{era.payment_date.year}1231*{reason}:{reference}*{_money(amount)}")
+    st = "0001"
+    segments = [f"ST*835*{st}*005010X221A1", *body, f"SE*{len(body) + 2}*{st}"]
+    control = f"{era.interchange_control_number:09d}"
+    sender = era.payer_id.ljust(15)
+    receiver = era.payee_npi.ljust(15)
+    stamp = datetime.datetime.combine(era.payment_date, datetime.time(6, 0))
+    envelope = [
+        f"ISA*00*          *00*          *ZZ*{sender}*ZZ*{receiver}*{stamp:%y%m%d}*{stamp:%H%M}*^*00501*{control}*0*P*:",
+        f"GS*HP*{era.payer_id}*{era.payee_npi}*{stamp:%Y%m%d}*{stamp:%H%M}*{era.interchange_control_number}*X*005010X221A1",
+        *segments,
+        f"GE*1*{era.interchange_control_number}",
+        f"IEA*1*{control}",
+    ]
+    return "~\n".join(envelope) + "~\n"
