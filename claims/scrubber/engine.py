@@ -4,7 +4,7 @@ import dataclasses
 from collections import defaultdict
 
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from claims.models import Claim, ClaimLine, ClaimStatus, MueLimit, NcciPtpEdit, ScrubRuleSetting, ScrubStatus
@@ -30,7 +30,7 @@ class ScrubContext:
 def _load_context(claims: list[Claim], today) -> ScrubContext:
     practice_ids = {c.practice_id for c in claims}
     payer_ids = {c.payer_id for c in claims if c.payer_id}
-    codes = {line.procedure_code for c in claims for line in c.lines.all()}
+    codes = {line.procedure_code for c in claims for line in c.scrub_lines}
     contracts = defaultdict(list)
     for contract in PayerContract.objects.filter(practice_id__in=practice_ids, payer_id__in=payer_ids):
         contracts[contract.payer_id].append(contract)
@@ -51,7 +51,7 @@ def _duplicates(claims: list[Claim]) -> dict[int, dict[int, list[str]]]:
     """Claim id -> line number -> other (not voided) claims of the same patient with the same
     procedure, modifiers and date of service."""
     patient_ids = {c.patient_id for c in claims}
-    dates = {line.service_date_from for c in claims for line in c.lines.all()}
+    dates = {line.service_date_from for c in claims for line in c.scrub_lines}
     if not patient_ids:
         return {}
     seen = defaultdict(set)
@@ -66,7 +66,7 @@ def _duplicates(claims: list[Claim]) -> dict[int, dict[int, list[str]]]:
         seen[(patient_id, code, tuple(modifiers), day)].add((claim_id, pcn, original_id))
     result: dict[int, dict[int, list[str]]] = defaultdict(dict)
     for claim in claims:
-        for line in claim.lines.all():
+        for line in claim.scrub_lines:
             others = [
                 pcn for claim_id, pcn, original_id in seen[(claim.patient_id, line.procedure_code, tuple(line.modifiers),
                                                             line.service_date_from)]
@@ -93,13 +93,13 @@ def _contract_for(claim: Claim, context: ScrubContext):
 
 
 def scrub_claims(claims: list[Claim], *, today=None) -> dict[int, list[Finding]]:
-    """Findings per claim id. ``claims`` must come from ``claims_for_scrub`` (lines prefetched)."""
+    """Findings per claim id. ``claims`` must come from ``claims_for_scrub``."""
     today = today or timezone.localdate()
     context = _load_context(claims, today)
     results = {}
     for claim in claims:
         ctx = ClaimContext(
-            claim=claim, lines=list(claim.lines.all()), today=today, contract=_contract_for(claim, context),
+            claim=claim, lines=claim.scrub_lines, today=today, contract=_contract_for(claim, context),
             ncci=context.ncci, mue=context.mue, duplicates=context.duplicates.get(claim.pk, {}),
         )
         findings = []
@@ -110,10 +110,66 @@ def scrub_claims(claims: list[Claim], *, today=None) -> dict[int, list[Finding]]
     return results
 
 
-def claims_for_scrub(queryset):
-    return queryset.select_related(
-        "practice", "patient", "coverage", "coverage__payer", "payer", "billing_provider", "rendering_provider"
-    ).prefetch_related(Prefetch("lines", queryset=ClaimLine.objects.filter(removed=False).order_by("line_number")))
+CLAIM_FIELDS = (
+    "pk", "practice_id", "patient_id", "coverage_id", "payer_id", "billing_provider_id", "rendering_provider_id",
+    "status", "service_date", "diagnosis_codes", "prior_authorization", "patient_control_number", "original_claim_id",
+    "first_submitted_at", "frequency_code",
+    "patient__sex", "patient__date_of_birth", "patient__address_line1", "patient__city", "patient__state",
+    "patient__postal_code",
+    "coverage__payer_id", "coverage__member_id", "coverage__relationship", "coverage__subscriber_first_name",
+    "coverage__subscriber_last_name", "coverage__subscriber_date_of_birth", "coverage__effective_date",
+    "coverage__end_date", "coverage__priority",
+)
+LINE_FIELDS = ("pk", "claim_id", "line_number", "procedure_code", "modifiers", "units", "charge",
+               "service_date_from", "diagnosis_pointers")
+
+
+@dataclasses.dataclass(slots=True)
+class LineView:
+    """What the rules read of a claim line (plain data: scrubbing reads ~2.5 lines per claim)."""
+
+    pk: int
+    claim_id: int
+    line_number: int
+    procedure_code: str
+    modifiers: list
+    units: object
+    charge: object
+    service_date_from: object
+    diagnosis_pointers: list
+
+
+class ScrubbableClaims(list):
+    """Claims loaded for scrubbing: each carries ``scrub_lines``."""
+
+
+def claims_for_scrub(queryset) -> ScrubbableClaims:
+    """Claims with only the fields the rules read, their active lines as plain data, and practices,
+    providers and payers (few, shared by many claims) from one query each."""
+    claims = ScrubbableClaims(queryset.select_related("patient", "coverage").only(*CLAIM_FIELDS))
+    by_id = {claim.pk: claim for claim in claims}
+    for claim in claims:
+        claim.scrub_lines = []
+    for row in (ClaimLine.objects.filter(claim_id__in=list(by_id), removed=False)
+                .order_by("claim_id", "line_number").values_list(*LINE_FIELDS)):
+        by_id[row[1]].scrub_lines.append(LineView(*row))
+    _attach_shared(claims)
+    return claims
+
+
+def _attach_shared(claims: list[Claim]) -> None:
+    from rcm.models import Payer, Practice, Provider
+
+    practices = Practice.objects.in_bulk({c.practice_id for c in claims})
+    providers = Provider.objects.in_bulk(
+        {c.billing_provider_id for c in claims} | {c.rendering_provider_id for c in claims if c.rendering_provider_id})
+    payers = Payer.objects.in_bulk({c.coverage.payer_id for c in claims if c.coverage_id})
+    for claim in claims:
+        claim.practice = practices[claim.practice_id]
+        claim.billing_provider = providers[claim.billing_provider_id]
+        claim.rendering_provider = providers.get(claim.rendering_provider_id)
+        if claim.coverage_id:
+            claim.coverage.payer = payers[claim.coverage.payer_id]
 
 
 def status_of(findings: list[Finding]) -> str:
@@ -135,7 +191,7 @@ def claims_scrub(*, queryset, user=None, today=None, move=True) -> dict[str, int
     ids = list(queryset.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), SCRUB_BATCH):
         with transaction.atomic():
-            batch = list(claims_for_scrub(Claim.objects.filter(pk__in=ids[start:start + SCRUB_BATCH]).order_by("pk")))
+            batch = claims_for_scrub(Claim.objects.filter(pk__in=ids[start:start + SCRUB_BATCH]).order_by("pk"))
             results = scrub_claims(batch, today=today)
             to_ready, to_draft = [], []
             for claim in batch:

@@ -191,5 +191,5 @@ def test_scrubbing_uses_a_fixed_number_of_queries(billing, django_assert_num_que
         billing.claim(coverage=CoverageFactory(practice=billing.practice, patient=patient, payer=billing.payer,
                                                effective_date=datetime.date(2025, 1, 1)))
     loaded = list(claims_for_scrub(Claim.objects.all()))
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(5):  # contracts, NCCI, MUE, settings, duplicates
         scrub_claims(loaded, today=TODAY)
