@@ -26,7 +26,8 @@ def resolve_membership(user, wanted_practice_id=None, wanted_slug=None):
             current = membership
             break
     if current is None and memberships and wanted_slug is None:
-        current = memberships[0]
+        # No choice made yet: the practice the user joined first (their home practice).
+        current = min(memberships, key=lambda m: (m.created_at, m.pk))
     return memberships, current
 
 

@@ -55,18 +55,18 @@ def test_practice_switcher_changes_the_practice_in_force(manager, other_practice
 
     Membership.objects.create(user=manager, practice=other_practice, role=Role.BILLER)
     client = login(manager)
-    # With no choice made yet, the first practice by name is in force: Lakeview, where mona bills.
-    home = client.get("/")
-    assert home.context["current_practice"].slug == "lakeview"
-    assert home.templates[0].name == "rcm/home_biller.html"
-    assert client.get("/audit/").status_code == 403
-    response = client.post("/practice/switch/", {"practice": "riverside"})
-    assert response.status_code == 302
+    # With no choice made yet, the practice joined first is in force: Riverside, where mona manages.
     home = client.get("/")
     assert home.context["current_practice"].slug == "riverside"
     assert home.templates[0].name == "rcm/home_manager.html"
-    # the role follows the practice: as Riverside's manager she may read its audit log
     assert client.get("/audit/").status_code == 200
+    response = client.post("/practice/switch/", {"practice": "lakeview"})
+    assert response.status_code == 302
+    home = client.get("/")
+    assert home.context["current_practice"].slug == "lakeview"
+    assert home.templates[0].name == "rcm/home_biller.html"
+    # the role follows the practice: as Lakeview's biller she may not read its audit log
+    assert client.get("/audit/").status_code == 403
 
 
 def test_practice_switcher_refuses_a_practice_the_user_is_not_in(manager, other_practice):
