@@ -166,13 +166,48 @@ def register_applier(kind: str, applier: Callable) -> None:
     APPLIERS[kind] = applier
 
 
+def postable_practices(request) -> list:
+    """The practices the signed-in user may import files into (claims.edit there), current one first."""
+    from rcm.roles import role_can
+
+    others = [m.practice for m in request.memberships
+              if role_can(m.role, "claims.edit") and m.practice_id != request.practice.pk]
+    return [request.practice, *others]
+
+
+def _payee_practice(interchanges: list[Interchange], candidates):
+    """For an 835: the practice among ``candidates`` that its payee (N1*PE NPI or TIN) names, or None."""
+    from rcm.models import Provider
+
+    payees = set()
+    for interchange in interchanges:
+        for ts in interchange.transactions():
+            party = ""
+            for segment in ts.segments:
+                if segment.id == "N1":
+                    party = segment.get(1)
+                    if party == "PE" and segment.get(4):
+                        payees.add(segment.get(4))
+                elif segment.id == "REF" and party == "PE" and segment.get(1) == "TJ":
+                    payees.add(segment.get(2))
+                elif segment.id == "LX":
+                    break
+    by_provider = set(Provider.objects.filter(practice__in=candidates, npi__in=payees).values_list("practice_id", flat=True))
+    for candidate in candidates:
+        if candidate.npi in payees or candidate.tax_id in payees or candidate.pk in by_provider:
+            return candidate
+    return None
+
+
 def x12_import(*, practice, file_name: str, content: bytes | str, user=None, source: str = "upload",
-               validate: bool = True) -> ImportResult:
+               validate: bool = True, candidates=None) -> ImportResult:
     """Read, keep and apply one X12 file for ``practice``.
 
     Guarantees: the file is stored (applied or refused, with the reason); an applied file changed
     everything it describes, a refused one nothing; the same content is applied at most once per
-    practice, even when two imports race (the second reports a duplicate)."""
+    practice, even when two imports race (the second reports a duplicate). For an 835 the payee picks
+    the practice among ``candidates`` (the practices the user may import into; default ``practice``):
+    a file for none of them is refused."""
     text = _decode(content)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     by = user if user is not None and getattr(user, "is_authenticated", False) else None
@@ -188,6 +223,15 @@ def x12_import(*, practice, file_name: str, content: bytes | str, user=None, sou
         if kind not in APPLIERS:
             wanted = ", ".join(sorted(APPLIERS))
             raise X12Error(f"This file holds {kind} transactions; this import takes {wanted}.")
+        if kind == X12FileKind.ERA_835 and candidates:
+            chosen = _payee_practice(interchanges, candidates)
+            if chosen is None:
+                raise X12Error("This 835 pays a payee that is none of the practices you may post for; nothing was posted.")
+            if chosen.pk != practice.pk:
+                earlier = X12File.objects.filter(practice=chosen, sha256=digest, status=X12FileStatus.APPLIED).first()
+                if earlier is not None:
+                    return ImportResult(file=earlier, duplicate=True)
+                practice = record.practice = chosen
         record.warnings = [w for i in interchanges for w in i.warnings]
         if validate and len(text) <= INLINE_VALIDATION_CHARS:
             record.validation_findings = validation_findings(text)

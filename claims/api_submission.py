@@ -17,7 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from claims.acknowledgments import x12_import
+from claims.acknowledgments import postable_practices, x12_import
 from claims.models import (
     BatchStatus,
     Claim,
@@ -300,7 +300,8 @@ class X12FileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeS
         rows = []
         for upload in payload.validated_data["file"]:
             result = x12_import(practice=request.practice, file_name=upload.name, content=upload.read(),
-                                user=request.user, source="api")
+                                user=request.user, source="api",
+                            candidates=postable_practices(request))
             rows.append({
                 "id": result.file.pk, "file_name": upload.name, "kind": result.file.kind,
                 "status": result.file.status, "duplicate": result.duplicate, "message": result.message,

@@ -16,7 +16,7 @@ from django.utils.http import content_disposition_header, url_has_allowed_host_a
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from claims.acknowledgments import x12_import
+from claims.acknowledgments import postable_practices, x12_import
 from claims.models import (
     ZERO,
     BatchClaim,
@@ -293,7 +293,8 @@ def files_upload(request):
                                     f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB. Nothing was changed.")
             continue
         result = x12_import(practice=request.practice, file_name=upload.name, content=upload.read(),
-                            user=request.user, source="upload")
+                            user=request.user, source="upload",
+                            candidates=postable_practices(request))
         if result.duplicate:
             messages.info(request, result.message)
         elif result.applied:

@@ -408,3 +408,23 @@ def test_a_large_file_is_posted_at_once_and_checked_by_pyx12_in_the_background(b
     result.file.refresh_from_db()
     assert result.file.validated_at is not None
     assert isinstance(result.file.validation_findings, list)
+
+
+def test_the_payee_picks_the_practice_among_those_the_user_may_post_for(billing, other_practice):
+    from claims.models import X12File
+
+    other_practice.npi = "1999999992"
+    other_practice.save()
+    claim = submitted(billing)
+    # Imported while working in the other practice: the payee (Riverside's group NPI) decides.
+    result = x12_import(practice=other_practice, file_name="era.835", content=era(claims=[_paid_era(claim)]),
+                        candidates=[other_practice, billing.practice])
+    assert result.applied and result.file.practice_id == billing.practice.pk
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.PAID
+    refused = x12_import(practice=other_practice, file_name="theirs.835",
+                         content=era(trace="EFT9", claims=[_paid_era(claim)], control="000000109"),
+                         candidates=[other_practice])
+    assert refused.file.error == ("This 835 pays a payee that is none of the practices you may post for; "
+                                  "nothing was posted.")
+    assert X12File.objects.filter(practice=other_practice, status="refused").count() == 1
