@@ -75,6 +75,8 @@ def bulk_update_values(model: type[models.Model], objs, fields: list[str]) -> in
             for obj in objs:
                 model._base_manager.filter(pk=obj.pk).update(**{name: getattr(obj, name) for name in fields})
         else:
+            if not isinstance(objs[0], model):  # plain data objects carrying pk and the fields
+                objs = [model(pk=obj.pk, **{name: getattr(obj, name) for name in fields}) for obj in objs]
             model._base_manager.bulk_update(objs, fields, batch_size=500)
         return len(objs)
     meta = model._meta

@@ -10,7 +10,7 @@ from django.utils import timezone
 from claims.models import Claim, ClaimLine, ClaimStatus, MueLimit, NcciPtpEdit, ScrubRuleSetting, ScrubStatus
 from claims.scrubber.rules import RULES, ClaimContext, Finding, Severity
 from rcm.bulk import bulk_update_values
-from rcm.models import PayerContract
+from rcm.models import Coverage, Patient, PayerContract, Sex
 
 SCRUB_BATCH = 1000
 
@@ -114,20 +114,18 @@ CLAIM_FIELDS = (
     "pk", "practice_id", "patient_id", "coverage_id", "payer_id", "billing_provider_id", "rendering_provider_id",
     "status", "service_date", "diagnosis_codes", "prior_authorization", "patient_control_number", "original_claim_id",
     "first_submitted_at", "frequency_code",
-    "patient__sex", "patient__date_of_birth", "patient__address_line1", "patient__city", "patient__state",
-    "patient__postal_code",
-    "coverage__payer_id", "coverage__member_id", "coverage__relationship", "coverage__subscriber_first_name",
-    "coverage__subscriber_last_name", "coverage__subscriber_date_of_birth", "coverage__effective_date",
-    "coverage__end_date", "coverage__priority",
 )
+PATIENT_FIELDS = ("sex", "date_of_birth", "address_line1", "city", "state", "postal_code")
+COVERAGE_FIELDS = ("payer_id", "member_id", "relationship", "subscriber_first_name", "subscriber_last_name",
+                   "subscriber_date_of_birth", "effective_date", "end_date", "priority")
 LINE_FIELDS = ("pk", "claim_id", "line_number", "procedure_code", "modifiers", "units", "charge",
                "service_date_from", "diagnosis_pointers")
 
 
+# Scrubbing reads many claims and writes back three fields: plain data objects with just what the rules
+# read cost a fraction of model instances (the rules only read attributes and these few methods).
 @dataclasses.dataclass(slots=True)
 class LineView:
-    """What the rules read of a claim line (plain data: scrubbing reads ~2.5 lines per claim)."""
-
     pk: int
     claim_id: int
     line_number: int
@@ -139,17 +137,79 @@ class LineView:
     diagnosis_pointers: list
 
 
-class ScrubbableClaims(list):
-    """Claims loaded for scrubbing: each carries ``scrub_lines``."""
+@dataclasses.dataclass(slots=True)
+class PatientView:
+    sex: str
+    date_of_birth: object
+    address_line1: str
+    city: str
+    state: str
+    postal_code: str
+
+    age_on = Patient.age_on
+
+    def get_sex_display(self) -> str:
+        return dict(Sex.choices).get(self.sex, self.sex)
 
 
-def claims_for_scrub(queryset) -> ScrubbableClaims:
-    """Claims with only the fields the rules read, their active lines as plain data, and practices,
-    providers and payers (few, shared by many claims) from one query each."""
-    claims = ScrubbableClaims(queryset.select_related("patient", "coverage").only(*CLAIM_FIELDS))
-    by_id = {claim.pk: claim for claim in claims}
-    for claim in claims:
-        claim.scrub_lines = []
+@dataclasses.dataclass(slots=True)
+class CoverageView:
+    payer_id: int
+    member_id: str
+    relationship: str
+    subscriber_first_name: str
+    subscriber_last_name: str
+    subscriber_date_of_birth: object
+    effective_date: object
+    end_date: object
+    priority: int
+    payer: object = None
+
+    is_active_on = Coverage.is_active_on
+
+
+@dataclasses.dataclass(slots=True)
+class ClaimView:
+    pk: int
+    practice_id: int
+    patient_id: int
+    coverage_id: int | None
+    payer_id: int | None
+    billing_provider_id: int
+    rendering_provider_id: int | None
+    status: str
+    service_date: object
+    diagnosis_codes: list
+    prior_authorization: str
+    patient_control_number: str
+    original_claim_id: int | None
+    first_submitted_at: object
+    frequency_code: str
+    patient: PatientView | None = None
+    coverage: CoverageView | None = None
+    practice: object = None
+    billing_provider: object = None
+    rendering_provider: object = None
+    scrub_lines: list = dataclasses.field(default_factory=list)
+    scrub_status: str = ""
+    scrub_findings: list = dataclasses.field(default_factory=list)
+    scrubbed_at: object = None
+
+
+def claims_for_scrub(queryset) -> list[ClaimView]:
+    """The claims as plain data with what the rules read: their patient and coverage, their active lines,
+    and practices, providers and payers (few, shared by many claims) from one query each."""
+    fields = (CLAIM_FIELDS + tuple(f"patient__{f}" for f in PATIENT_FIELDS)
+              + tuple(f"coverage__{f}" for f in COVERAGE_FIELDS))
+    claims, by_id = [], {}
+    n_claim, n_patient = len(CLAIM_FIELDS), len(PATIENT_FIELDS)
+    for row in queryset.values_list(*fields):
+        claim = ClaimView(*row[:n_claim])
+        claim.patient = PatientView(*row[n_claim:n_claim + n_patient])
+        if claim.coverage_id:
+            claim.coverage = CoverageView(*row[n_claim + n_patient:])
+        claims.append(claim)
+        by_id[claim.pk] = claim
     for row in (ClaimLine.objects.filter(claim_id__in=list(by_id), removed=False)
                 .order_by("claim_id", "line_number").values_list(*LINE_FIELDS)):
         by_id[row[1]].scrub_lines.append(LineView(*row))
@@ -157,7 +217,7 @@ def claims_for_scrub(queryset) -> ScrubbableClaims:
     return claims
 
 
-def _attach_shared(claims: list[Claim]) -> None:
+def _attach_shared(claims: list[ClaimView]) -> None:
     from rcm.models import Payer, Practice, Provider
 
     practices = Practice.objects.in_bulk({c.practice_id for c in claims})
