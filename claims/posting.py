@@ -56,7 +56,7 @@ from claims.x12.era import (
     check_balance_problem,
 )
 from claims.x12.reader import X12Error
-from rcm.bulk import bulk_insert_rows, bulk_update_values
+from rcm.bulk import bulk_insert_rows, bulk_insert_with_ids, bulk_update_values
 from rcm.models import Coverage, FeeScheduleRow, Payer, PayerContract, PricingMethod, Provider
 
 K = TransactionKind
@@ -522,7 +522,7 @@ def _from_raw(raw: dict) -> ClaimPayment:
 
 def _write(plans: list[Plan], remittance: Remittance, user, now, context: "_Context") -> None:
     """Write the planned postings: remittance rows, ledger, statuses, denials, claim flags."""
-    records = RemittanceClaim.objects.bulk_create([
+    records = bulk_insert_with_ids(RemittanceClaim, [
         RemittanceClaim(
             remittance=remittance, claim=plan.claim, patient_control_number=plan.payment.patient_control_number[:38],
             status_code=plan.payment.status_code, charge=plan.payment.charge, paid=plan.payment.paid,
@@ -531,7 +531,7 @@ def _write(plans: list[Plan], remittance: Remittance, user, now, context: "_Cont
             remarks=plan.payment.remarks, position=plan.payment.position,
             raw=_raw(plan.payment) if plan.exception is not None else {},  # kept to post the exception later
         ) for plan in plans
-    ], batch_size=1000)
+    ])
     line_rows, adjustment_rows = [], []
     for plan, record in zip(plans, records, strict=True):
         plan.record = record
@@ -549,7 +549,7 @@ def _write(plans: list[Plan], remittance: Remittance, user, now, context: "_Cont
             adjustment_rows.append({"remittance_claim_id": record.pk, "remittance_line_id": None,
                                     "group_code": adjustment.group, "reason_code": adjustment.reason,
                                     "amount": adjustment.amount, "quantity": adjustment.quantity[:15]})
-    RemittanceLine.objects.bulk_create([row for row, _s in line_rows], batch_size=1000)
+    bulk_insert_with_ids(RemittanceLine, [row for row, _s in line_rows])
     for row, service in line_rows:
         for adjustment in service.adjustments:
             adjustment_rows.append({"remittance_claim_id": row.remittance_claim_id, "remittance_line_id": row.pk,

@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from claims.models import Claim, ClaimStatus, ClaimStatusChange
+from rcm.bulk import bulk_insert_rows
 
 S = ClaimStatus
 
@@ -119,12 +120,9 @@ def claim_transition_many(*, claim_ids: list[int], to_status: str, user=None, re
         if to_status in ADJUDICATED_STATUSES:
             update["adjudicated_at"] = at
         Claim.objects.filter(pk__in=[r.pk for r in rows]).update(**update)
-        ClaimStatusChange.objects.bulk_create(
-            [
-                ClaimStatusChange(practice_id=r.practice_id, claim_id=r.pk, from_status=r.status,
-                                  to_status=to_status, at=at, by=by, reason=reason[:255])
-                for r in rows
-            ],
-            batch_size=1000,
-        )
+        bulk_insert_rows(ClaimStatusChange, [
+            {"practice_id": r.practice_id, "claim_id": r.pk, "from_status": r.status, "to_status": to_status,
+             "at": at, "by_id": by.pk if by else None, "reason": reason[:255]}
+            for r in rows
+        ])
     return len(rows)

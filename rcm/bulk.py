@@ -45,6 +45,31 @@ def bulk_insert(model: type[models.Model], objs, *, need_ids: bool = True) -> li
     return objs
 
 
+def bulk_insert_with_ids(model: type[models.Model], objs) -> list:
+    """Insert ``objs`` and give them their primary keys: on PostgreSQL with a large batch the keys are
+    reserved from the table's sequence in one query and the rows streamed with COPY; ``bulk_create``
+    otherwise."""
+    objs = list(objs)
+    if not _use_copy(objs):
+        return model._base_manager.bulk_create(objs, batch_size=2000) if objs else objs
+    meta = model._meta
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                       [meta.db_table, meta.pk.column, len(objs)])
+        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+            obj.pk = pk
+        fields = list(meta.concrete_fields)
+        columns = ", ".join(quote(f.column) for f in fields)
+        with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for obj in objs:
+                copy.write_row([_python_value(f, getattr(obj, f.attname)) for f in fields])
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return objs
+
+
 def bulk_insert_rows(model: type[models.Model], rows: list[dict]) -> int:
     """Insert rows given as field-name dicts, without primary keys back: streamed with COPY for a large
     batch on PostgreSQL (no model objects built at all), ``bulk_create`` otherwise."""
