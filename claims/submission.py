@@ -52,7 +52,7 @@ def claims_submit(*, practice, claim_ids: list[int] | None = None, payer_id=None
     if claim_ids is not None:
         for missing in sorted(set(claim_ids) - set(candidate_ids)):
             refused[missing] = "not a ready claim of this practice"
-    claims_scrub(queryset=Claim.objects.filter(pk__in=candidate_ids), user=user)
+    claims_scrub(queryset=Claim.objects.filter(pk__in=candidate_ids), user=user, today=timezone.localdate(now), now=now)
     for claim_id, findings in Claim.objects.filter(pk__in=candidate_ids, scrub_status=ScrubStatus.ERRORS) \
             .values_list("pk", "scrub_findings"):
         refused[claim_id] = "scrubber errors: " + "; ".join(f["message"] for f in findings if f["severity"] == "error")

@@ -4,9 +4,9 @@
 ``claims.demo.practices.PRACTICES``: the practice and its clinicians, payers with contracts and fee
 schedules and the charge master, patients with coverage and consents, the encounter plan, and the claims
 played forward through the services (``claims.demo.lifecycle``). Features that come later add their own
-step (recording denials, offering payment plans to patients with balances, importing remittances...)
+step (offering payment plans to patients with balances, sending statements...)
 after ``claims_step``: a step is a function of the ``PracticeRun``, which carries everything built so far,
-and owns its transactions (setup steps are atomic; ``claims_step`` commits every ``chunk_size`` claims).
+and owns its transactions (setup steps are atomic; ``claims_step`` commits once per simulated week).
 
 Determinism: every random draw comes from ``demo_random`` seeded with the ``--seed``, the practice and,
 for each claim, the claim's place in date order, and every date derives from ``as_of``. The same seed and
@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import Count, Sum
 
 from claims.demo.encounters import Encounter, encounters_plan
-from claims.demo.lifecycle import ClaimStory, StoryContext
+from claims.demo.lifecycle import PracticeSimulation, StoryContext
 from claims.demo.payers import PayerBook, payers_create
 from claims.demo.people import (
     Clinician,
@@ -39,7 +39,8 @@ from claims.demo.people import (
 from claims.demo.practices import PRACTICES, PracticeSpec
 from claims.demo.reference import PROCEDURES
 from claims.ledger import money
-from claims.models import Balances, Claim, ClaimStatus, Transaction
+from claims.models import Balances, Claim, ClaimStatus, Clearinghouse, MueLimit, NcciPtpEdit, Transaction
+from claims.ncci import ncci_load_samples
 from rcm.audit import audit_context, audit_record
 from rcm.models import AuditAction, ChargeMasterEntry, Practice, Provider, User
 
@@ -52,7 +53,6 @@ class DemoOptions:
     seed: int
     claims: int
     as_of: datetime.date
-    chunk_size: int = 250  # claims per database transaction
 
 
 def demo_random(*parts) -> random.Random:
@@ -114,11 +114,19 @@ class PracticeRun:
 
 @transaction.atomic
 def practice_step(run: PracticeRun) -> None:
-    """The practice, its members (the demo logins) and its clinicians."""
+    """The practice, its members (the demo logins), its clinicians and its clearinghouse (EDI identities)."""
     founded = run.moment(run.window_start.replace(year=run.window_start.year - 6, day=1))
     run.practice = practice_create(spec=run.spec, rng=run.rng, created_at=founded)
     memberships_create(practice=run.practice, spec=run.spec, users=run.users, at=founded)
     run.billing_provider, run.clinicians = providers_create(practice=run.practice, spec=run.spec, rng=run.rng)
+    clearinghouse = Clearinghouse(
+        practice=run.practice, name="Availity (demo)", submitter_name=run.spec.name.upper()[:60],
+        submitter_id=f"RCM{run.practice.npi[-7:]}", contact_name="Billing Office",
+        contact_phone=f"{run.spec.area_code}5550100", receiver_name="AVAILITY LLC", receiver_id="030240928",
+        production=True,
+    )
+    clearinghouse.full_clean(exclude=["practice"], validate_unique=False, validate_constraints=False)
+    clearinghouse.save()
     run.counts["providers"] = 1 + len(run.clinicians)
 
 
@@ -157,23 +165,31 @@ def encounters_step(run: PracticeRun) -> None:
     )
 
 
+def ncci_step(run: PracticeRun) -> None:
+    """The scrubber's NCCI edits: the sample PTP and MUE tables, unless a table is loaded already."""
+    if not NcciPtpEdit.objects.exists() and not MueLimit.objects.exists():
+        with transaction.atomic():
+            ncci_load_samples()
+
+
 def claims_step(run: PracticeRun) -> None:
-    """Each encounter's claim, played forward through the services, ``chunk_size`` claims per transaction."""
+    """The encounters' claims, played forward day by day through the services (``claims.demo.lifecycle``);
+    one database transaction per simulated week."""
     context = StoryContext(
         practice=run.practice, billing_provider=run.billing_provider, charge_master=run.charge_master,
         cutoff=run.cutoff, tz=run.tz, biller=run.users["biller"],
         collections=run.users["collections"] if "collections" in run.spec.members else None,
-        on_denial=run.on_denial,
+        books=run.books, seed=run.options.seed, on_denial=run.on_denial,
     )
-    total, size = len(run.encounters), run.options.chunk_size
-    for first in range(0, total, size):
-        with transaction.atomic():
-            for encounter in run.encounters[first:first + size]:
-                rng = demo_random(run.options.seed, run.spec.slug, "claim", encounter.index)
-                ClaimStory(context=context, encounter=encounter, rng=rng).run()
-        done = min(first + size, total)
-        if done // PROGRESS_EVERY != first // PROGRESS_EVERY or done == total:
-            run.log(f"  {run.spec.slug}: {done:,} / {total:,} claims ({time.monotonic() - run.started:.0f} s)")
+
+    def progress(done: int, total: int) -> None:
+        run.log(f"  {run.spec.slug}: {done:,} / {total:,} claims ({time.monotonic() - run.started:.0f} s)")
+
+    simulation = PracticeSimulation(
+        context=context, encounters=run.encounters, log=run.log, progress=progress,
+        rng_for=lambda index: demo_random(run.options.seed, run.spec.slug, "claim", index),
+    )
+    run.counts.update(simulation.run())
 
 
 PRACTICE_STEPS: list[Callable[[PracticeRun], None]] = [
@@ -181,6 +197,7 @@ PRACTICE_STEPS: list[Callable[[PracticeRun], None]] = [
     payers_step,
     patients_step,
     encounters_step,
+    ncci_step,
     claims_step,
 ]
 
@@ -212,8 +229,9 @@ def demo_build(*, options: DemoOptions, log: Callable[[str], None] = print) -> l
     """Create the demo logins and both practices with 15 months of history up to ``options.as_of``.
 
     Guarantees: audit logging of individual rows is off (one summary ``create`` event per practice is
-    written instead); claims and money go through ``claim_create``, ``claim_move`` and ``ledger_post``
-    only; the same options build the same data. The caller checks that no demo data exists yet."""
+    written instead); claims and money go through the services only (``claim_create``, ``claims_scrub``,
+    ``claims_submit``, ``claim_transition_many``, ``x12_import`` of generated 835s, ``claim_bill_secondary``,
+    ``ledger_post_many``); the same options build the same data. The caller checks that no demo data exists yet."""
     runs = []
     with audit_context(user=None, source="command", enabled=False):
         with transaction.atomic():

@@ -134,10 +134,14 @@ def encounters_plan(
     candidates = [r for r in records if r.registered <= end]
     cumulative = list(itertools.accumulate(r.visit_weight for r in candidates))
     dated = []
+    booked: set[tuple[int, datetime.date]] = set()
     while len(dated) < count and candidates:
         record = rng.choices(candidates, cum_weights=cumulative)[0]
         day = calendar.pick(rng, not_before=max(start, record.registered))
-        if day is not None:
+        # One visit per patient per day: a second claim for the same services would be a duplicate
+        # (the scrubber's DUPLICATE_CLAIM edit), which real schedules do not produce.
+        if day is not None and (id(record), day) not in booked:
+            booked.add((id(record), day))
             dated.append((day, len(dated), record))
     dated.sort(key=lambda item: (item[0], item[1]))
     encounters = []

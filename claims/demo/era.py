@@ -48,7 +48,10 @@ class EraClaim:
 
     @property
     def paid(self) -> Decimal:
-        return sum((s.paid for s in self.services), ZERO) - sum((a[2] for a in self.adjustments), ZERO) + self.interest
+        """CLP04: the charge less every adjustment (claim and lines), plus interest."""
+        adjusted = sum((a[2] for a in self.adjustments), ZERO) + sum(
+            (a[2] for s in self.services for a in s.adjustments), ZERO)
+        return self.charge - adjusted + self.interest
 
     @property
     def patient_responsibility(self) -> Decimal:

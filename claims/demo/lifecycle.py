@@ -1,35 +1,48 @@
-"""A claim's life, told through the services the app itself uses.
+"""The practice's claims, played forward day by day through the services the app itself uses.
 
-``ClaimStory`` takes one planned encounter and plays its history forward in time: charge entry
-(``claim_create``), scrubbing and submission, acknowledgment, the payer's remittance, denial work
-(correction, appeal, write-off), the secondary payer, and the patient's payments. Every status change
-goes through ``claim_move`` and every dollar through ``ledger_post``, back-dated with ``at`` /
-``created_at`` / ``posted_at``. Nothing writes an end state directly.
+A practice works in batches, and so does ``PracticeSimulation``: charges are entered as the day goes
+(``claim_create``, one per visit); every weekday evening a nightly run scrubs the claims that are ready
+(``claims_scrub``) and submits them in real 837P batches, one per payer (``claims_submit``); the payers'
+277CA acknowledgments accept or reject them the next mornings (``claim_transition_many``); each payer
+sends one 835 a week on its own weekday, written by ``claims.demo.era`` and imported with ``x12_import``,
+so the posting engine posts payments, contractual adjustments, patient responsibility, denials,
+remittances and exceptions; secondary balances are billed with ``claim_bill_secondary``; billers work
+denials in batches (correct and resubmit, appeal, write off: ``claim_transition_many`` and
+``ledger_post_many``); patients' payments are posted once a week (``ledger_post_many``).
 
-The story stops at the cutoff (the start of the ``as of`` day): an event that would happen later raises
-``NotYet``, and the claim stays where a real one would be today. That is what fills the queues: recent
-claims are still drafts, ready, submitted or accepted; older ones are paid, denied, appealed or written off.
+Time: every event has a moment before the cutoff (the start of the ``as of`` day); an event that would
+fall on or after it has not happened yet, and the claim stays where a real one would be today. Services
+that take no date (``x12_import``, ``claim_bill_secondary``, the scrub inside ``claims_submit``) read
+``django.utils.timezone.now``: ``demo_clock`` points it at the simulated moment while the demo runs, so
+every row is dated when its event happened.
 
-Patient payments run on their own clock (a ``branch``): a patient pays a statement while the biller is
-still appealing a denied line, and status changes stay in time order.
-
-Extension points: ``remittance_post`` is the one place an adjudication becomes ledger entries (a
-remittance feature can route it through an 835 and ERA posting instead); ``on_denial`` hooks let a
-denials feature record each denial as it happens.
+Determinism: each claim draws from its own generator (seeded by the claim's place in date order), and
+events run in a fixed order (moment, kind, key, then the order they were scheduled in).
 """
 
 import contextlib
 import dataclasses
 import datetime
+import heapq
+import itertools
 import random
+import time
+from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
+from unittest import mock
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone as django_timezone
+
+from claims.acknowledgments import x12_import
 from claims.demo.encounters import Encounter
+from claims.demo.era import EraClaim, EraFile, EraService, era_835
 from claims.demo.payers import PayerBook
 from claims.demo.people import CoverageRecord
 from claims.demo.reference import BUNDLE_PRONE, CARC_DESCRIPTIONS, OFFICE_VISITS, PREVENTIVE
-from claims.ledger import Entry, ledger_post, money
+from claims.ledger import Entry, ledger_post, ledger_post_many, money
 from claims.models import (
     Claim,
     ClaimLine,
@@ -40,7 +53,10 @@ from claims.models import (
     TransactionKind,
     TransactionSource,
 )
-from claims.services import LineInput, claim_create, claim_move
+from claims.scrubber.engine import claims_scrub
+from claims.services import LineInput, claim_bill_secondary, claim_create
+from claims.state_machine import claim_transition, claim_transition_many
+from claims.submission import claims_submit
 from rcm.models import Practice, Provider, User
 
 S, K = ClaimStatus, TransactionKind
@@ -57,21 +73,43 @@ APPEALS = {
     "197": "retro-authorization request with the office notes",
     "97": "documentation of a separately identifiable visit (modifier 25)",
 }
+# The remark codes (RARC, LQ*HE) payers send with each denial reason.
+REMARKS = {"16": ["MA130"], "27": ["N30"], "50": ["N115"], "18": ["M86"], "29": ["N211"], "197": ["N54"],
+           "97": ["M15"]}
 REJECTIONS = (
     "277CA A7:164 subscriber ID not found",
     "277CA A7:562 rendering provider NPI not on file with the payer",
     "277CA A3:21 missing or invalid information",
 )
 PAYMENT_NOTES = ("Card payment (patient portal)", "Check", "Card payment (phone)", "Cash at front desk")
+UNMATCHED_RATE = 0.003  # one claim payment in a few hundred carries a claim number we never sent
+INTEREST_RATE = 0.01  # prompt-pay interest on a late commercial payment
+RECOUPMENT_RATE = 0.12  # a commercial ERA that takes back an old overpayment (PLB WO)
 
 
-class NotYet(Exception):
-    """The story's next event falls on or after the cutoff: it has not happened yet."""
+# --- the clock ---------------------------------------------------------------------------------
 
+class DemoClock:
+    """What ``django.utils.timezone.now`` returns while the demo builds (see the module docstring)."""
+
+    def __init__(self, start: datetime.datetime):
+        self.moment = start
+
+    def now(self) -> datetime.datetime:
+        return self.moment
+
+
+@contextlib.contextmanager
+def demo_clock(clock: DemoClock):
+    with mock.patch.object(django_timezone, "now", clock.now):
+        yield clock
+
+
+# --- shared facts ------------------------------------------------------------------------------
 
 @dataclasses.dataclass
 class StoryContext:
-    """What every claim story of one practice shares."""
+    """What every claim of one practice shares."""
 
     practice: Practice
     billing_provider: Provider
@@ -80,13 +118,15 @@ class StoryContext:
     tz: datetime.tzinfo
     biller: User
     collections: User | None
+    books: dict[str, PayerBook]
+    seed: int = 0
     # Called as hook(story=..., carc=..., lines=...) when a payer denies a claim or lines of it.
     on_denial: list[Callable[..., None]] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
 class LineOutcome:
-    """How a payer adjudicated one line: allowed (0 when denied), paid, and the patient's share by kind."""
+    """How a payer adjudicated one line: allowed, paid, and the patient's share by kind."""
 
     line: ClaimLine
     allowed: Decimal
@@ -94,87 +134,143 @@ class LineOutcome:
     shares: list[tuple[str, str, Decimal]]  # (responsibility, CARC 1/2/3, amount)
 
 
-class ClaimStory:
-    """Plays one encounter's claim forward until the cutoff. ``run`` returns the claim (None when the
-    charge had not been entered yet)."""
+@dataclasses.dataclass
+class Story:
+    """One claim's facts as the simulation knows them (never read back unless the database decides)."""
 
-    def __init__(self, *, context: StoryContext, encounter: Encounter, rng: random.Random):
-        self.ctx, self.encounter, self.rng = context, encounter, rng
-        self.now = datetime.datetime.combine(encounter.service_date, datetime.time(7, 30), tzinfo=context.tz)
-        self.claim: Claim | None = None
-        self.lines: list[ClaimLine] = []
-        # What is owed on each line, by side, as our own postings left it (no need to read balances back).
-        self.insurance_due: dict[int, Decimal] = {}
-        self.patient_due: dict[int, Decimal] = {}
-        self.held_for_secondary: dict[int, list[tuple[str, str, Decimal]]] = {}
-        self.primary_paid: dict[int, Decimal] = {}
-        self.missing_auth: set[str] = set()
-        self.first_submitted: datetime.datetime | None = None
+    encounter: Encounter
+    rng: random.Random
+    claim: Claim | None = None
+    lines: list[ClaimLine] = dataclasses.field(default_factory=list)
+    missing_auth: set[str] = dataclasses.field(default_factory=set)
+    copay_held: Decimal = ZERO
+    first_submitted: datetime.date | None = None
+    resubmission: bool = False
+    secondary: bool = False  # billing the secondary payer now
+    reverse_denial: str = ""  # the CARC of a denial the payer reverses when it pays the corrected claim
+    denied_again: bool = False
+    carc: str = ""
+    denied_lines: dict[int, str] = dataclasses.field(default_factory=dict)
+    held: dict[int, list[tuple[str, str, Decimal]]] = dataclasses.field(default_factory=dict)
+    primary_paid: dict[int, Decimal] = dataclasses.field(default_factory=dict)
+    payer_claim_numbers: dict[str, str] = dataclasses.field(default_factory=dict)
 
-    # --- time -------------------------------------------------------------------------------
-    def later(self, *, days: int = 0, hours: tuple[int, int] = (8, 18)) -> datetime.datetime:
-        """The next event: ``days`` after the current one, on a weekday, within ``hours`` local time.
-        Raises ``NotYet`` when that is on or after the cutoff."""
-        day = self.now.astimezone(self.ctx.tz).date() + datetime.timedelta(days=days)
+    @property
+    def cover(self) -> CoverageRecord:
+        return self.encounter.secondary if self.secondary else self.encounter.primary
+
+
+# Event kinds, in the order they run when they fall on the same moment.
+ENTER, VOID, ACK, ERA, WORK, BILL_SECONDARY, PAYMENTS, NIGHTLY = range(8)
+KIND_NAMES = ("charge entry", "voids", "acknowledgments", "ERA imports", "denial work", "secondary billing",
+              "patient payments", "nightly scrub + 837P")
+
+
+class PracticeSimulation:
+    """Runs one practice's encounters forward to the cutoff; ``run`` returns counts for the report."""
+
+    def __init__(self, *, context: StoryContext, encounters: list[Encounter], rng_for: Callable[[int], random.Random],
+                 log: Callable[[str], None], progress: Callable[[int, int], None] | None = None):
+        self.ctx, self.encounters, self.rng_for, self.log = context, encounters, rng_for, log
+        self.progress = progress
+        self.queue: list = []
+        self.seq = itertools.count()
+        self.clock = DemoClock(context.cutoff)
+        self.counts: dict[str, int] = defaultdict(int)
+        self.seconds: dict[str, float] = defaultdict(float)  # wall time per kind of event, for the log
+        self.era_control = itertools.count(1)
+        books = list(context.books.values())
+        # Each payer pays once a week on its own weekday (Monday..Friday), at its own minute.
+        self.era_weekday = {book.profile.key: index % 5 for index, book in enumerate(books)}
+        self.era_minute = {book.profile.key: index for index, book in enumerate(books)}
+        self.entered = 0
+
+    # --- scheduling ---------------------------------------------------------------------------
+    def at(self, day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
+        return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=self.ctx.tz)
+
+    @staticmethod
+    def business_day(day: datetime.date, days: int = 0) -> datetime.date:
+        day += datetime.timedelta(days=days)
         while day.weekday() >= 5:
             day += datetime.timedelta(days=1)
-        minute = self.rng.randint(hours[0] * 60, hours[1] * 60 - 1)
-        moment = datetime.datetime.combine(day, datetime.time(minute // 60, minute % 60), tzinfo=self.ctx.tz)
-        if moment <= self.now:
-            moment = self.now + datetime.timedelta(minutes=self.rng.randint(3, 45))
-        if moment >= self.ctx.cutoff:
-            raise NotYet
-        self.now = moment
-        return moment
+        return day
 
-    @contextlib.contextmanager
-    def branch(self):
-        """A side track (the patient paying) with its own clock; the main track resumes where it was."""
-        saved = self.now
-        try:
-            yield
-        except NotYet:
-            pass
-        finally:
-            self.now = saved
+    def schedule(self, when: datetime.datetime, kind: int, key, story: Story | None, payload=None) -> None:
+        if when >= self.ctx.cutoff:
+            return  # not yet: the claim waits where it is
+        heapq.heappush(self.queue, (when, kind, str(key), next(self.seq), key, story, payload))
 
-    # --- the story --------------------------------------------------------------------------
-    def run(self) -> Claim | None:
-        try:
-            self._tell()
-        except NotYet:
-            pass
-        return self.claim
+    def nightly(self, story: Story, day: datetime.date, after: datetime.datetime) -> None:
+        """The evening run on ``day`` (a weekday), or the first one after ``after``."""
+        day = self.business_day(day)
+        when = self.at(day, 18, 30)
+        while when <= after:
+            day = self.business_day(day, 1)
+            when = self.at(day, 18, 30)
+        self.schedule(when, NIGHTLY, "", story)
 
-    def _tell(self) -> None:
-        rng, encounter = self.rng, self.encounter
-        self._charge_entry()
-        if encounter.primary is None:
-            self._self_pay()
-            return
-        if rng.random() < 0.004:
-            self._void_duplicate()
-            return
-        self._copay_at_visit()
-        self._scrub()
-        if not self._send():
-            return
-        self._primary_adjudication()
+    def weekly_payments(self, story: Story, day: datetime.date, payload) -> None:
+        """Patient payments are posted in the Friday batch on or after ``day``."""
+        friday = day + datetime.timedelta(days=(4 - day.weekday()) % 7)
+        self.schedule(self.at(friday, 16), PAYMENTS, "", story, payload)
 
-    def _charge_entry(self) -> None:
-        rng, encounter, ctx = self.rng, self.encounter, self.ctx
-        lag = rng.choices((0, 1, 2, 3, 4), weights=(55, 28, 9, 5, 3))[0]
-        at = self.later(days=lag, hours=(9, 19))
+    def work(self, story: Story, when: datetime.datetime, action: str, reason: str = "") -> None:
+        self.schedule(when, WORK, (action, reason), story)
+
+    # --- the loop -----------------------------------------------------------------------------
+    def run(self) -> dict[str, int]:
+        for encounter in self.encounters:
+            story = Story(encounter=encounter, rng=self.rng_for(encounter.index))
+            lag = story.rng.choices((0, 1, 2, 3, 4), weights=(55, 28, 9, 5, 3))[0]
+            day = self.business_day(encounter.service_date, lag)
+            minute = story.rng.randint(9 * 60, 19 * 60 - 1)
+            self.schedule(self.at(day, minute // 60, minute % 60), ENTER, "", story)
+        handlers = {ENTER: self._enter, VOID: self._void, ACK: self._ack, ERA: self._era, WORK: self._work,
+                    BILL_SECONDARY: self._bill_secondary, PAYMENTS: self._payments, NIGHTLY: self._nightly}
+        with demo_clock(self.clock):
+            while self.queue:
+                week = self.queue[0][0].isocalendar()[:2]
+                with transaction.atomic():  # one database transaction per simulated week
+                    while self.queue and self.queue[0][0].isocalendar()[:2] == week:
+                        self._run_next(handlers)
+        if self.progress:
+            self.progress(len(self.encounters), len(self.encounters))
+        self.log("    time by step: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in
+                                                 sorted(self.seconds.items(), key=lambda item: -item[1])))
+        return dict(self.counts)
+
+    def _run_next(self, handlers) -> None:
+        """Run the next group of events: those of the same kind and key at the same moment."""
+        when, kind, key_text = self.queue[0][:3]
+        group, key = [], None
+        while self.queue and self.queue[0][:3] == (when, kind, key_text):
+            _when, _kind, _text, _seq, key, story, payload = heapq.heappop(self.queue)
+            group.append((story, payload))
+        self.clock.moment = when
+        started = time.perf_counter()
+        handlers[kind](group, when, key)
+        self.seconds[KIND_NAMES[kind]] += time.perf_counter() - started
+
+    # --- charge entry -------------------------------------------------------------------------
+    def _enter(self, group, when, _key) -> None:
+        for story, _payload in group:
+            self._charge_entry(story, when)
+            self.entered += 1
+            if self.progress and self.entered % 2000 == 0:
+                self.progress(self.entered, len(self.encounters))
+
+    def _charge_entry(self, story: Story, when: datetime.datetime) -> None:
+        ctx, encounter, rng = self.ctx, story.encounter, story.rng
         prior_authorization = ""
         if encounter.primary is not None:
             needs_auth = {line.procedure_code for line in encounter.lines} & set(
-                encounter.primary.book.profile.prior_auth_codes
-            )
+                encounter.primary.book.profile.prior_auth_codes)
             if needs_auth and rng.random() < 0.8:
                 prior_authorization = f"PA{rng.randint(10_000_000, 99_999_999)}"
             elif needs_auth:
-                self.missing_auth = needs_auth
-        self.claim = claim_create(
+                story.missing_auth = needs_auth
+        story.claim = claim_create(
             practice=ctx.practice, patient=encounter.record.patient,
             coverage=encounter.primary.coverage if encounter.primary else None,
             billing_provider=ctx.billing_provider, rendering_provider=encounter.clinician.provider,
@@ -187,174 +283,282 @@ class ClaimStory:
                 )
                 for line in encounter.lines
             ],
-            prior_authorization=prior_authorization, user=ctx.biller, created_at=at,
+            prior_authorization=prior_authorization, user=ctx.biller, created_at=when,
         )
-        self.lines = list(ClaimLine.objects.filter(claim=self.claim).order_by("line_number"))
-        insured = encounter.primary is not None
-        for line in self.lines:
-            self.insurance_due[line.pk] = line.charge if insured else ZERO
-            self.patient_due[line.pk] = ZERO if insured else line.charge
-
-    def _post(self, entries: list[Entry], *, source: str, at: datetime.datetime, reference: str = "",
-              user: User | None = None) -> None:
-        """Post through the ledger and keep our own per-line dues in step."""
-        entries = [entry for entry in entries if entry.amount > 0]
-        if not entries:
+        story.lines = list(ClaimLine.objects.filter(claim=story.claim).order_by("line_number"))
+        self.counts["claims"] += 1
+        if encounter.primary is None:
+            self._self_pay(story, when)
             return
-        ledger_post(claim=self.claim, entries=entries, source=source, source_reference=reference, posted_at=at,
-                    user=user)
-        for entry in entries:
-            pk = entry.line.pk
-            if entry.kind == K.TRANSFER_TO_PATIENT:
-                self.insurance_due[pk] -= entry.amount
-                self.patient_due[pk] += entry.amount
-            elif entry.party == Party.PATIENT:
-                self.patient_due[pk] -= entry.amount
-            else:
-                self.insurance_due[pk] -= entry.amount
-
-    def _move(self, status: str, *, reason: str, user: User | None = None) -> None:
-        claim_move(claim=self.claim, to_status=status, at=self.now, reason=reason, user=user)
-
-    # --- front desk -------------------------------------------------------------------------
-    def _copay_at_visit(self) -> None:
-        """Most patients pay their copay at check-in, before the payer has said what they owe: the
-        line carries a patient credit until the remittance moves the copay to the patient side."""
-        copay = self.encounter.primary.plan.copay
-        visit = next((line for line in self.lines if line.procedure_code in OFFICE_VISITS), None)
-        if not copay or visit is None or self.rng.random() >= 0.75:
+        if rng.random() < 0.004:
+            self.schedule(self.at(self.business_day(when.date(), 1), 10, 5), VOID, "", story)
             return
-        self._post(
-            [Entry(line=visit, kind=K.PATIENT_PAYMENT, party=Party.PATIENT, amount=copay,
-                   effective_date=self.encounter.service_date, note="Copay collected at check-in")],
-            source=TransactionSource.PAYMENT, at=self.now + datetime.timedelta(minutes=1),
-            reference=f"CHK-IN-{self.claim.patient_control_number}",
-        )
+        # Most patients pay their copay at check-in: it is held on the account and applied to the visit
+        # once the payer says what the patient owes (never before: that would leave a patient credit).
+        copay = encounter.primary.plan.copay
+        if copay and any(line.procedure_code in OFFICE_VISITS for line in story.lines) and rng.random() < 0.75:
+            story.copay_held = copay
+        # Drafts wait for the provider's signature; a few wait much longer.
+        roll = rng.random()
+        if roll < 0.95:
+            days = rng.choices((0, 1, 2), weights=(50, 35, 15))[0]
+        elif roll < 0.99:
+            days = rng.randint(5, 25)
+        else:
+            days = rng.randint(60, 220)
+        self.nightly(story, when.date() + datetime.timedelta(days=days + rng.choice((0, 0, 1))), when)
 
-    def _self_pay(self) -> None:
-        """No coverage: the charge sits with the patient from the start; the practice's self-pay discount
-        applies and most pay at the visit. There is no payer to submit to, so the claim stays a draft."""
-        ctx, rng = self.ctx, self.rng
-        at = self.now + datetime.timedelta(minutes=2)
-        self._post(
-            [Entry(line=line, kind=K.OTHER_ADJUSTMENT, party=Party.PATIENT,
-                   amount=money(line.charge * SELF_PAY_DISCOUNT), note="Self-pay discount (practice policy)")
-             for line in self.lines],
-            source=TransactionSource.USER, at=at, user=ctx.biller,
+    def _self_pay(self, story: Story, when: datetime.datetime) -> None:
+        """No coverage: the charge sits with the patient; the self-pay discount applies and most pay at the
+        visit. There is no payer to submit to, so the claim stays a draft (patient A/R)."""
+        ctx, rng = self.ctx, story.rng
+        self.counts["self_pay"] += 1
+        at = when + datetime.timedelta(minutes=2)
+        self.clock.moment = at
+        ledger_post(
+            claim=story.claim, source=TransactionSource.USER, posted_at=at, user=ctx.biller,
+            entries=[Entry(line=line, kind=K.OTHER_ADJUSTMENT, party=Party.PATIENT,
+                           amount=money(line.charge * SELF_PAY_DISCOUNT), note="Self-pay discount (practice policy)")
+                     for line in story.lines],
         )
         roll = rng.random()
         if roll < 0.6:
-            self._patient_payment(at=at + datetime.timedelta(minutes=3), share=Decimal("1"))
+            at += datetime.timedelta(minutes=3)
+            self.clock.moment = at
+            entries = [Entry(line=line, kind=K.PATIENT_PAYMENT, party=Party.PATIENT,
+                             amount=line.charge - money(line.charge * SELF_PAY_DISCOUNT),
+                             note=rng.choice(PAYMENT_NOTES)) for line in story.lines]
+            ledger_post(claim=story.claim, entries=entries, source=TransactionSource.PAYMENT, posted_at=at,
+                        user=ctx.collections, source_reference=f"RCPT-{story.claim.patient_control_number}")
         elif roll < 0.8:
-            with self.branch():
-                self._patient_payment(at=self.later(days=rng.randint(15, 60)), share=Decimal("1"))
+            day = when.date() + datetime.timedelta(days=rng.randint(15, 60))
+            self.weekly_payments(story, day, ("pay", Decimal("1"), day))
+        self.clock.moment = when
 
-    def _void_duplicate(self) -> None:
-        """A charge entered twice: the duplicate is voided and its charges reversed."""
-        self.later(days=self.rng.choice((0, 1)))
-        charges = list(Transaction.objects.filter(claim=self.claim, kind=K.CHARGE))
-        ledger_post(
-            claim=self.claim, source=TransactionSource.USER, posted_at=self.now, user=self.ctx.biller,
-            entries=[Entry(line=next(line for line in self.lines if line.pk == charge.line_id), kind=K.REVERSAL,
-                           amount=charge.amount, reverses=charge, note="Duplicate charge entry")
-                     for charge in charges],
+    def _void(self, group, when, _key) -> None:
+        """A charge entered twice: the duplicate's charges are reversed and the claim voided."""
+        for story, _payload in group:
+            charges = {t.line_id: t for t in Transaction.objects.filter(claim=story.claim, kind=K.CHARGE)}
+            ledger_post(
+                claim=story.claim, source=TransactionSource.USER, posted_at=when, user=self.ctx.biller,
+                entries=[Entry(line=line, kind=K.REVERSAL, amount=charges[line.pk].amount, reverses=charges[line.pk],
+                               note="Duplicate charge entry") for line in story.lines],
+            )
+            claim_transition(claim=story.claim, to_status=S.VOIDED, at=when, user=self.ctx.biller,
+                             reason="Duplicate of a claim entered the same day")
+
+    # --- the nightly run ------------------------------------------------------------------------
+    def _nightly(self, group, when, _key) -> None:
+        """Scrub the claims whose time has come and submit the clean ones in one 837P batch per payer."""
+        ctx = self.ctx
+        stories = {story.claim.pk: story for story, _payload in group}
+        ids = sorted(stories)
+        claims_scrub(queryset=Claim.objects.filter(pk__in=ids, status__in=[S.DRAFT, S.CORRECTED]), user=ctx.biller,
+                     today=when.date())
+        sent_at = when + datetime.timedelta(minutes=15)
+        self.clock.moment = sent_at
+        result = claims_submit(practice=ctx.practice, claim_ids=ids, user=ctx.biller, validate=False, now=sent_at)
+        self.counts["batches"] += len(result.batches)
+        self.counts["refused_by_scrubber"] += len(result.refused)
+        for claim_id in ids:
+            if claim_id in result.refused:
+                continue  # scrubber errors: the claim waits on the work queue
+            story = stories[claim_id]
+            rng = story.rng
+            story.first_submitted = story.first_submitted or when.date()
+            if not story.resubmission and not story.secondary and rng.random() < 0.025:
+                day = self.business_day(when.date(), rng.randint(1, 2))
+                self.schedule(self.at(day, 6, 30), ACK, ("reject", rng.choice(REJECTIONS)), story)
+            elif rng.random() < 0.004:
+                self.counts["lost"] += 1  # no acknowledgment, no remittance (the follow-up queue finds it)
+            else:
+                day = self.business_day(when.date(), rng.randint(1, 3))
+                self.schedule(self.at(day, 6, 30), ACK, ("accept", ""), story)
+
+    def _ack(self, group, when, key) -> None:
+        outcome, reason = key
+        ids = [story.claim.pk for story, _payload in group]
+        if outcome == "reject":
+            claim_transition_many(claim_ids=ids, to_status=S.REJECTED, reason=reason, at=when)
+            for story, _payload in group:
+                day = self.business_day(when.date(), story.rng.randint(1, 6))
+                self.work(story, self.at(day, 10), "correct_rejected")
+            return
+        claim_transition_many(claim_ids=ids, to_status=S.ACCEPTED, reason="277CA: accepted for adjudication", at=when)
+        for story, _payload in group:
+            if story.rng.random() < 0.005:
+                self.counts["no_answer"] += 1  # accepted, and the payer never answers
+                continue
+            self._await_remittance(story, story.first_submitted if not story.resubmission else when.date())
+
+    def _await_remittance(self, story: Story, submitted: datetime.date) -> None:
+        profile = story.cover.book.profile
+        lag = max(profile.lag_min, round(story.rng.gauss(profile.lag_mean, profile.lag_sd)))
+        due = max(submitted + datetime.timedelta(days=lag), self.clock.moment.date() + datetime.timedelta(days=1))
+        weekday = self.era_weekday[profile.key]
+        day = due + datetime.timedelta(days=(weekday - due.weekday()) % 7)
+        self.schedule(self.at(day, 7, self.era_minute[profile.key]), ERA, profile.key, story)
+
+    # --- remittances ----------------------------------------------------------------------------
+    def _era(self, group, when, payer_key) -> None:
+        """The payer's weekly 835: adjudicate each claim, write the file, import it, act on the outcome."""
+        ctx = self.ctx
+        book = ctx.books[payer_key]
+        practice = ctx.practice
+        era = EraFile(
+            payer_name=book.payer.name, payer_id=book.payer.payer_id,
+            payer_tax_id=f"{abs(hash_text(book.payer.payer_id)) % 900_000_000 + 100_000_000}",
+            payee_name=practice.name, payee_npi=practice.npi, payee_tax_id=practice.tax_id,
+            payment_date=when.date(), trace_number=f"{book.payer.payer_id}{when:%y%m%d}",
+            interchange_control_number=next(self.era_control),
         )
-        self._move(S.VOIDED, reason="Duplicate of a claim entered the same day", user=self.ctx.biller)
+        stories = []
+        for story, _payload in group:
+            claims = self._adjudicate(story)
+            if story.rng.random() < UNMATCHED_RATE and claims[-1].status_code in ("1", "2"):
+                # The payer keyed our claim number wrong: the exceptions queue gets it, the claim waits.
+                claims[-1].patient_control_number = f"{int(claims[-1].patient_control_number) + 700_000_000:012d}"
+                self.counts["unmatched"] += 1
+            else:
+                stories.append(story)
+            era.claims.extend(claims)
+        rng = random.Random(f"{ctx.seed}:{practice.slug}:era:{era.trace_number}")  # noqa: S311 - demo data
+        commercial = book.profile.kind == "commercial"
+        if commercial and era.claims:
+            late = [c for c in era.claims if c.status_code == "1" and c.paid > 0]
+            if late and rng.random() < INTEREST_RATE * len(late):
+                claim = rng.choice(late)
+                claim.interest = money(claim.paid * Decimal(rng.randint(5, 30)) / 1000)
+            if rng.random() < RECOUPMENT_RATE and era.payment > 100:
+                amount = money(Decimal(rng.randint(1500, 9000)) / 100)
+                era.provider_adjustments.append(("WO", f"{rng.randint(10**9, 10**10 - 1)}", amount))
+        if not era.claims:
+            return
+        result = x12_import(practice=practice, file_name=f"{book.payer.payer_id}-{when:%Y%m%d}.835",
+                            content=era_835(era), source="demo", validate=False)
+        if not result.applied:
+            raise RuntimeError(f"The demo ERA {era.trace_number} was refused: {result.file.error}")
+        self.counts["remittances"] += 1
+        statuses = dict(Claim.objects.filter(pk__in=[s.claim.pk for s in stories]).values_list("pk", "status"))
+        for story in stories:
+            self._after_remittance(story, statuses[story.claim.pk], when)
 
-    # --- billing ----------------------------------------------------------------------------
-    def _scrub(self) -> None:
-        """Drafts wait for the provider's signature and a coding check; a few wait much longer."""
-        roll = self.rng.random()
-        if roll < 0.95:
-            days, reason = self.rng.choices((0, 1, 2), weights=(50, 35, 15))[0], "Scrubber: no edits"
-        elif roll < 0.99:
-            days, reason = self.rng.randint(5, 25), "Documentation signed; scrubber: no edits"
-        else:
-            days, reason = self.rng.randint(60, 220), "Found in a stalled batch; scrubber: no edits"
-        self.later(days=days)
-        self._move(S.READY, reason=reason, user=self.ctx.biller)
-
-    def _send(self, *, resubmission: bool = False) -> bool:
-        """Submit in the evening 837P batch; the payer's 277CA accepts (or rejects) it a day or so later.
-        Returns False when the payer never answers (the claim waits for follow-up)."""
-        rng, book = self.rng, self.encounter.primary.book
-        self.later(days=rng.choice((0, 0, 1)), hours=(17, 20))
-        batch = f"837P batch {self.now:%Y%m%d}-{book.payer.payer_id}"
-        self._move(S.SUBMITTED, reason=batch, user=self.ctx.biller)
-        self.first_submitted = self.first_submitted or self.now
-        if not resubmission and rng.random() < 0.025:
-            self.later(days=rng.randint(1, 2), hours=(6, 9))
-            self._move(S.REJECTED, reason=rng.choice(REJECTIONS))
-            self.later(days=rng.randint(1, 6))
-            self._move(S.CORRECTED, reason="Fixed the registration data the payer rejected", user=self.ctx.biller)
-            self.later(days=0)
-            self._move(S.READY, reason="Scrubber: no edits", user=self.ctx.biller)
-            return self._send(resubmission=True)
-        if rng.random() < 0.004:
-            return False  # lost: no acknowledgment, no remittance (the follow-up queue finds it)
-        self.later(days=rng.randint(1, 3), hours=(6, 9))
-        self._move(S.ACCEPTED, reason="277CA: accepted for adjudication")
-        return rng.random() >= 0.005  # a few accepted claims never get an answer
-
-    def _await_remittance(self, book: PayerBook) -> str:
-        """Wait the payer's usual time; returns the ERA's trace reference."""
-        profile = book.profile
-        lag = max(profile.lag_min, round(self.rng.gauss(profile.lag_mean, profile.lag_sd)))
-        self.later(days=lag, hours=(7, 11))
-        return f"ERA-{book.payer.payer_id}-{self.now:%Y%m%d}"
-
-    def _primary_adjudication(self) -> None:
-        rng, encounter = self.rng, self.encounter
-        primary = encounter.primary
-        profile = primary.book.profile
-        trace = self._await_remittance(primary.book)
-        carc = None
-        if (self.first_submitted.date() - encounter.service_date).days > profile.timely_filing_days:
+    def _adjudicate(self, story: Story) -> list[EraClaim]:
+        """The payer's decision on the claim, as 835 claim payments."""
+        rng, encounter = story.rng, story.encounter
+        cover = story.cover
+        profile = cover.book.profile
+        claims = []
+        if story.reverse_denial:
+            claims.append(self._era_claim(story, "22", adjustments=[("CO", story.reverse_denial,
+                                                                      -story.claim.charge_total)], negative=True))
+        if story.secondary:
+            claims.append(self._secondary_claim(story))
+            return claims
+        carc = ""
+        corrected = bool(story.reverse_denial)
+        if story.reverse_denial:
+            if rng.random() >= 0.85:
+                carc, story.denied_again = story.reverse_denial, True
+            story.reverse_denial = ""
+        elif (story.first_submitted - encounter.service_date).days > profile.timely_filing_days:
             carc = "29"
         elif rng.random() < profile.denial_rate:
             causes, weights = zip(*profile.denial_causes, strict=True)
             carc = rng.choices(causes, weights=weights)[0]
         denied: dict[int, str] = {}
-        if carc is None:
-            denied = {line.pk: "197" for line in self.lines if line.procedure_code in self.missing_auth}
-            bundle_prone = [line for line in self.lines[1:] if line.procedure_code in BUNDLE_PRONE]
+        if not carc and not corrected:
+            denied = {line.pk: "197" for line in story.lines if line.procedure_code in story.missing_auth}
+            bundle_prone = [line for line in story.lines[1:] if line.procedure_code in BUNDLE_PRONE]
             if not denied and bundle_prone and rng.random() < profile.bundling_rate:
                 denied = {rng.choice(bundle_prone).pk: "97"}
-            if len(denied) == len(self.lines):
+            if len(denied) == len(story.lines):
                 carc, denied = next(iter(denied.values())), {}
-        if carc is not None:
-            self._move(S.DENIED, reason=f"{trace}: CARC {carc} {CARC_DESCRIPTIONS[carc]}")
-            self._denied(carc=carc, lines=self.lines)
-            self._work_denial(carc)
-            return
-        paid_lines = [line for line in self.lines if line.pk not in denied]
-        to_secondary = encounter.secondary is not None and not denied
-        outcomes = self._price(paid_lines, cover=primary, underpay=not denied)
-        self.remittance_post(outcomes, book=primary.book, trace=trace, to_secondary=to_secondary)
-        if denied:
-            codes = ", ".join(sorted(set(denied.values())))
-            self._move(S.PARTIALLY_PAID, reason=f"{trace}: lines denied (CARC {codes})")
-            denied_lines = [line for line in self.lines if line.pk in denied]
-            self._denied(carc=next(iter(denied.values())), lines=denied_lines)
-            self._collect_from_patient()
-            self._work_line_denial(carc=next(iter(denied.values())), lines=denied_lines)
-        elif to_secondary and self.held_for_secondary:
-            self._move(S.FORWARDED, reason=f"{trace}: crossed over to {encounter.secondary.book.payer.name}")
-            self._secondary()
-        else:
-            self._move(S.PAID, reason=f"{trace}: paid")
-            self._collect_from_patient()
+        story.carc, story.denied_lines = carc, denied
+        if carc:
+            claims.append(self._era_claim(story, "4", denied={line.pk: carc for line in story.lines}))
+            return claims
+        outcomes = self.price([line for line in story.lines if line.pk not in denied], cover=cover,
+                              underpay=not denied, rng=rng, service_date=encounter.service_date)
+        if encounter.secondary is not None:
+            for outcome in outcomes:
+                story.held[outcome.line.pk] = outcome.shares
+                story.primary_paid[outcome.line.pk] = outcome.paid
+        claims.append(self._era_claim(story, "1", outcomes={o.line.pk: o for o in outcomes}, denied=denied))
+        return claims
 
-    def _denied(self, *, carc: str, lines: list[ClaimLine]) -> None:
-        for hook in self.ctx.on_denial:
-            hook(story=self, carc=carc, lines=lines)
+    def _payer_claim_number(self, story: Story) -> str:
+        key = story.cover.book.profile.key
+        if key not in story.payer_claim_numbers:
+            story.payer_claim_numbers[key] = f"{story.cover.book.payer.payer_id[:3]}{story.rng.randint(10**10, 10**11 - 1)}"
+        return story.payer_claim_numbers[key]
 
-    # --- money ------------------------------------------------------------------------------
-    def _price(self, lines: list[ClaimLine], *, cover: CoverageRecord, underpay: bool) -> list[LineOutcome]:
+    def _era_claim(self, story: Story, status: str, *, outcomes=None, denied=None, adjustments=(),
+                   negative: bool = False) -> EraClaim:
+        patient = story.encounter.record.patient
+        claim = EraClaim(
+            patient_control_number=story.claim.patient_control_number, status_code=status,
+            charge=-story.claim.charge_total if negative else story.claim.charge_total,
+            payer_claim_number=self._payer_claim_number(story), patient_last=patient.last_name,
+            patient_first=patient.first_name, member_id=story.cover.coverage.member_id,
+            adjustments=list(adjustments),
+        )
+        if negative:
+            return claim
+        for line in story.lines:
+            service = EraService(procedure_code=line.procedure_code, modifiers=list(line.modifiers), charge=line.charge,
+                                 paid=ZERO, units=line.units, service_date=line.service_date_from,
+                                 line_control_number=line.line_control_number)
+            if denied and line.pk in denied:
+                carc = denied[line.pk]
+                service.adjustments = [("CO", carc, line.charge)]
+                service.remarks = list(REMARKS.get(carc, []))
+            else:
+                outcome = outcomes[line.pk]
+                service.paid, service.allowed = outcome.paid, outcome.allowed
+                if line.charge > outcome.allowed:
+                    service.adjustments.append(("CO", "45", line.charge - outcome.allowed))
+                service.adjustments += [("PR", code, amount) for _r, code, amount in outcome.shares]
+            claim.services.append(service)
+        return claim
+
+    def _secondary_claim(self, story: Story) -> EraClaim:
+        """The secondary pays what the primary left to the patient: a supplement pays the coinsurance (the
+        patient keeps the Part B deductible); Medicaid pays up to its own allowed and the rest is contractual
+        (a dual-eligible patient cannot be billed). OA-23 carries the primary's part."""
+        book = story.cover.book
+        claim = self._era_claim(story, "2", outcomes={}, denied={}, negative=True)
+        claim.charge = ZERO
+        for line in story.lines:
+            shares = story.held.get(line.pk, [])
+            owed = sum((amount for _r, _c, amount in shares), ZERO)
+            if not owed:
+                continue
+            claim.charge += line.charge
+            service = EraService(procedure_code=line.procedure_code, modifiers=list(line.modifiers), charge=line.charge,
+                                 paid=ZERO, units=line.units, service_date=line.service_date_from,
+                                 line_control_number=line.line_control_number)
+            adjustments = [("OA", "23", line.charge - owed)]
+            if book.profile.pays_full_secondary:
+                deductible = sum((a for r, _c, a in shares if r == PatientResponsibility.DEDUCTIBLE), ZERO)
+                service.paid = owed - deductible
+                if deductible:
+                    adjustments.append(("PR", "1", deductible))
+            else:
+                own = book.expected_allowed(procedure_code=line.procedure_code, units=int(line.units)) or ZERO
+                service.paid = min(owed, max(ZERO, own - story.primary_paid.get(line.pk, ZERO)))
+                if owed > service.paid:
+                    adjustments.append(("CO", "45", owed - service.paid))
+            service.adjustments = [a for a in adjustments if a[2] > 0]
+            claim.services.append(service)
+        return claim
+
+    def price(self, lines: list[ClaimLine], *, cover: CoverageRecord, underpay: bool, rng: random.Random,
+              service_date: datetime.date) -> list[LineOutcome]:
         """The payer's allowed amounts (the contract's, sometimes shaved) and the patient's share:
         the visit copay, then the yearly deductible, then coinsurance; preventive care has none."""
-        rng, book, plan = self.rng, cover.book, cover.plan
-        year = self.encounter.service_date.year
+        book, plan = cover.book, cover.plan
+        year = service_date.year
         deductible_left = plan.deductible_in(year) - cover.deductible_met.get(year, ZERO)
         copay_left = plan.copay
         shaved = None
@@ -362,7 +566,6 @@ class ClaimStory:
             candidates = [line for line in lines if book.allowed[line.procedure_code] >= 20]
             if candidates:
                 low, high = book.profile.underpayment_range
-                # A fraction like 0.043, drawn in whole tenths of a percent so no float reaches the money.
                 fraction = Decimal(rng.randint(round(low * 1000), round(high * 1000))) / 1000
                 shaved = (rng.choice(candidates).pk, fraction)
         outcomes = []
@@ -390,161 +593,201 @@ class ClaimStory:
         cover.deductible_met[year] = plan.deductible_in(year) - deductible_left
         return outcomes
 
-    def remittance_post(self, outcomes: list[LineOutcome], *, book: PayerBook, trace: str,
-                        to_secondary: bool = False) -> None:
-        """Post one payer's adjudication: payment, contractual adjustment (CO-45) and the patient's share
-        (PR-1/2/3) moved to the patient, or left on the insurance side for the secondary payer."""
-        payer_id = book.payer.pk
-        entries = []
-        for outcome in outcomes:
-            line = outcome.line
-            entries.append(Entry(line=line, kind=K.INSURANCE_PAYMENT, amount=outcome.paid, payer_id=payer_id))
-            entries.append(Entry(line=line, kind=K.CONTRACTUAL_ADJUSTMENT, amount=self.insurance_due[line.pk]
-                                 - outcome.allowed, payer_id=payer_id, group_code="CO", reason_code="45"))
-            if to_secondary:
-                self.held_for_secondary[line.pk] = outcome.shares
-                self.primary_paid[line.pk] = outcome.paid
-                continue
-            entries.extend(
-                Entry(line=line, kind=K.TRANSFER_TO_PATIENT, amount=amount, payer_id=payer_id, group_code="PR",
-                      reason_code=reason, responsibility=responsibility)
-                for responsibility, reason, amount in outcome.shares
-            )
-        self._post(entries, source=TransactionSource.REMITTANCE, at=self.now, reference=trace)
-
-    def _secondary(self) -> None:
-        """The secondary pays what the primary left to the patient: a supplement pays the coinsurance
-        (the patient keeps the Part B deductible); Medicaid pays up to its own allowed and the rest is
-        contractual (a dual-eligible patient cannot be billed)."""
-        secondary = self.encounter.secondary
-        book = secondary.book
-        trace = self._await_remittance(book)
-        payer_id = book.payer.pk
-        entries = []
-        for line in self.lines:
-            shares = self.held_for_secondary.get(line.pk, [])
-            owed = sum((amount for _r, _c, amount in shares), ZERO)
-            if not owed:
-                continue
-            if book.profile.pays_full_secondary:
-                deductible = sum((a for r, _c, a in shares if r == PatientResponsibility.DEDUCTIBLE), ZERO)
-                entries += [
-                    Entry(line=line, kind=K.INSURANCE_PAYMENT, amount=owed - deductible, payer_id=payer_id),
-                    Entry(line=line, kind=K.TRANSFER_TO_PATIENT, amount=deductible, payer_id=payer_id, group_code="PR",
-                          reason_code="1", responsibility=PatientResponsibility.DEDUCTIBLE),
-                ]
+    def _after_remittance(self, story: Story, status: str, when: datetime.datetime) -> None:
+        """What the biller does next, from where the posting engine left the claim."""
+        rng = story.rng
+        day = when.date()
+        if status == S.FORWARDED:
+            if story.encounter.secondary is None:
+                self.counts["forwarded_without_secondary"] += 1
+                return
+            self.schedule(self.at(self.business_day(day, rng.randint(1, 3)), 11), BILL_SECONDARY, "", story)
+        elif status == S.DENIED and story.carc:
+            self.counts["denied"] += 1
+            self._denied(story, story.carc, story.lines)
+            self._work_denial(story, when)
+        elif status in (S.PARTIALLY_PAID, S.DENIED):
+            # Some lines denied (a denied claim when the other lines paid nothing: all to the deductible).
+            lines = [line for line in story.lines if line.pk in story.denied_lines]
+            carc = next(iter(story.denied_lines.values()))
+            self._denied(story, carc, lines)
+            self._collect(story, day)
+            if rng.random() < 0.2:
+                return  # small-dollar line denials are the ones billers leave for later
+            worked = self.at(self.business_day(day, rng.randint(5, 25)), 10, 15)
+            if carc == "197" or rng.random() < 0.6:
+                self.work(story, worked, "appeal_lines", carc)
             else:
-                own_allowed = book.expected_allowed(procedure_code=line.procedure_code, units=int(line.units))
-                pays = min(owed, max(ZERO, own_allowed - self.primary_paid.get(line.pk, ZERO)))
-                entries += [
-                    Entry(line=line, kind=K.INSURANCE_PAYMENT, amount=pays, payer_id=payer_id),
-                    Entry(line=line, kind=K.CONTRACTUAL_ADJUSTMENT, amount=owed - pays, payer_id=payer_id,
-                          group_code="CO", reason_code="45"),
-                ]
-        self._post(entries, source=TransactionSource.REMITTANCE, at=self.now, reference=trace)
-        self._move(S.PAID, reason=f"{trace}: secondary paid")
-        self._collect_from_patient()
+                self.work(story, worked, "write_off", carc)  # accept the payer's bundling edit
+        elif status == S.PAID:
+            self._collect(story, day)
 
-    def _write_off(self, lines: list[ClaimLine], *, carc: str) -> None:
-        """Write off what insurance still owes on ``lines``: a payer denial is never billed to the patient."""
-        note = f"CARC {carc}: {CARC_DESCRIPTIONS[carc]}; not billable to the patient"
-        self._post(
-            [Entry(line=line, kind=K.WRITE_OFF, amount=self.insurance_due[line.pk], group_code="CO",
-                   reason_code=carc, note=note) for line in lines],
-            source=TransactionSource.USER, at=self.now, user=self.ctx.biller,
-        )
+    def _denied(self, story: Story, carc: str, lines: list[ClaimLine]) -> None:
+        for hook in self.ctx.on_denial:
+            hook(story=story, carc=carc, lines=lines)
 
-    # --- denial work ------------------------------------------------------------------------
-    def _work_denial(self, carc: str) -> None:
+    # --- denial work ------------------------------------------------------------------------------
+    def _work_denial(self, story: Story, when: datetime.datetime) -> None:
         """Fix and resubmit what the practice got wrong; appeal what the payer got wrong; write off what
         cannot be recovered. Some denials wait in the queue, unworked."""
-        rng, ctx = self.rng, self.ctx
-        profile = self.encounter.primary.book.profile
+        rng, carc, day = story.rng, story.carc, when.date()
         if rng.random() < 0.06:
             return
-        if carc in CORRECTIONS:
-            self.later(days=rng.randint(3, 15))
-            self._move(S.CORRECTED, reason=CORRECTIONS[carc], user=ctx.biller)
-            self.later(days=rng.choice((0, 1)))
-            self._move(S.READY, reason="Scrubber: no edits", user=ctx.biller)
-            if not self._send(resubmission=True):
-                return
-            trace = self._await_remittance(self.encounter.primary.book)
-            if rng.random() < 0.85:
-                self._pay_in_full(trace=trace)
-                return
-            self._move(S.DENIED, reason=f"{trace}: CARC {carc} {CARC_DESCRIPTIONS[carc]} (again)")
-            self._denied(carc=carc, lines=self.lines)
+        if carc in CORRECTIONS and not story.denied_again:
+            self.work(story, self.at(self.business_day(day, rng.randint(3, 15)), 10), "correct_denied", carc)
         elif carc in APPEALS:
-            self.later(days=rng.randint(5, 25))
-            self._move(S.APPEALED, reason=f"First-level appeal sent with {APPEALS[carc]}", user=ctx.biller)
-            self.later(days=rng.randint(25, 60), hours=(7, 11))
-            if rng.random() < profile.appeal_overturn_rate:
-                self._pay_in_full(trace=f"ERA-{self.encounter.primary.book.payer.payer_id}-{self.now:%Y%m%d}")
-                return
-            self._move(S.DENIED, reason="Appeal upheld by the payer")
-        self.later(days=rng.randint(3, 15))
-        self._write_off(self.lines, carc=carc)
-        self._move(S.WRITTEN_OFF, reason=f"Written off: CARC {carc}", user=ctx.biller)
+            self.work(story, self.at(self.business_day(day, rng.randint(5, 25)), 10, 15), "appeal", carc)
+        else:
+            self.work(story, self.at(self.business_day(day, rng.randint(3, 15)), 15), "write_off", carc)
 
-    def _pay_in_full(self, *, trace: str) -> None:
-        """The payer pays after a correction or an overturned appeal (no secondary crossover this late)."""
-        outcomes = self._price(self.lines, cover=self.encounter.primary, underpay=False)
-        self.remittance_post(outcomes, book=self.encounter.primary.book, trace=trace)
-        self._move(S.PAID, reason=f"{trace}: paid")
-        self._collect_from_patient()
+    def _work(self, group, when, key) -> None:
+        action, reason = key
+        stories = [story for story, _payload in group]
+        ids = [story.claim.pk for story in stories]
+        biller = self.ctx.biller
+        day = when.date()
+        if action == "correct_rejected":
+            claim_transition_many(claim_ids=ids, to_status=S.CORRECTED, user=biller,
+                                  reason="Fixed the registration data the payer rejected", at=when)
+            for story in stories:
+                story.resubmission = True
+                self.nightly(story, day, when)
+        elif action == "correct_denied":
+            claim_transition_many(claim_ids=ids, to_status=S.CORRECTED, user=biller, reason=CORRECTIONS[reason], at=when)
+            for story in stories:
+                story.resubmission, story.reverse_denial = True, reason
+                self.nightly(story, day, when)
+        elif action in ("appeal", "appeal_lines"):
+            what = "Appeal of denied lines" if action == "appeal_lines" else "First-level appeal"
+            claim_transition_many(claim_ids=ids, to_status=S.APPEALED, user=biller,
+                                  reason=f"{what} sent with {APPEALS.get(reason, 'the office notes')}", at=when)
+            for story in stories:
+                decided = self.business_day(day, story.rng.randint(25, 60))
+                self.work(story, self.at(decided, 9, 30), "appeal_decision", reason)
+        elif action == "appeal_decision":
+            self._appeal_decisions(stories, when, reason)
+        elif action == "write_off":
+            self._write_off(stories, when, reason)
+        self.counts[action] += len(stories)
 
-    def _work_line_denial(self, *, carc: str, lines: list[ClaimLine]) -> None:
-        """A denied line on an otherwise paid claim: appeal it (always for a missing authorization), or
-        accept the payer's bundling edit and write the line off."""
-        rng, ctx = self.rng, self.ctx
-        profile = self.encounter.primary.book.profile
-        if rng.random() < 0.2:
-            return  # small-dollar line denials are the ones billers leave for later
-        self.later(days=rng.randint(5, 25))
-        if carc == "197" or rng.random() < 0.6:
-            self._move(S.APPEALED, reason=f"Appeal of denied lines sent with {APPEALS[carc]}", user=ctx.biller)
-            self.later(days=rng.randint(25, 60), hours=(7, 11))
-            if rng.random() < profile.appeal_overturn_rate:
-                trace = f"ERA-{self.encounter.primary.book.payer.payer_id}-{self.now:%Y%m%d}"
-                self.remittance_post(self._price(lines, cover=self.encounter.primary, underpay=False),
-                                     book=self.encounter.primary.book, trace=trace)
-                self._move(S.PAID, reason=f"{trace}: appeal overturned, lines paid")
-                self._collect_from_patient()
-                return
-            self.later(days=rng.randint(3, 15))
-        self._write_off(lines, carc=carc)
-        self._move(S.WRITTEN_OFF, reason=f"Denied lines written off: CARC {carc}", user=ctx.biller)
+    def _appeal_decisions(self, stories: list[Story], when: datetime.datetime, carc: str) -> None:
+        """The payer's appeal decision letter: overturned appeals are paid (posted from the letter), upheld
+        ones go back to denied and are written off."""
+        overturned, upheld = [], []
+        for story in stories:
+            rate = story.encounter.primary.book.profile.appeal_overturn_rate
+            (overturned if story.rng.random() < rate else upheld).append(story)
+        postings = []
+        for story in overturned:
+            lines = [line for line in story.lines if line.pk in story.denied_lines] or story.lines
+            outcomes = self.price(lines, cover=story.encounter.primary, underpay=False, rng=story.rng,
+                                  service_date=story.encounter.service_date)
+            payer_id = story.encounter.primary.book.payer.pk
+            entries = []
+            for outcome in outcomes:
+                line = outcome.line
+                entries.append(Entry(line=line, kind=K.INSURANCE_PAYMENT, amount=outcome.paid, payer_id=payer_id,
+                                     note="appeal overturned"))
+                entries.append(Entry(line=line, kind=K.CONTRACTUAL_ADJUSTMENT, amount=line.charge - outcome.allowed,
+                                     payer_id=payer_id, group_code="CO", reason_code="45"))
+                entries += [Entry(line=line, kind=K.TRANSFER_TO_PATIENT, amount=amount, payer_id=payer_id,
+                                  group_code="PR", reason_code=code, responsibility=responsibility)
+                            for responsibility, code, amount in outcome.shares]
+            postings.append((story.claim, [e for e in entries if e.amount > 0],
+                             f"APPEAL-{story.claim.patient_control_number}"))
+        if postings:
+            ledger_post_many(postings=postings, source=TransactionSource.REMITTANCE, posted_at=when,
+                             user=self.ctx.biller, need_ids=False)
+            claim_transition_many(claim_ids=[s.claim.pk for s in overturned], to_status=S.PAID, user=self.ctx.biller,
+                                  reason="Appeal overturned: paid per the payer's decision letter", at=when)
+            for story in overturned:
+                self._collect(story, when.date())
+        if upheld:
+            claim_transition_many(claim_ids=[s.claim.pk for s in upheld], to_status=S.DENIED, user=self.ctx.biller,
+                                  reason="Appeal upheld by the payer", at=when)
+            for story in upheld:
+                day = self.business_day(when.date(), story.rng.randint(3, 15))
+                self.work(story, self.at(day, 15), "write_off", carc)
 
-    # --- the patient ------------------------------------------------------------------------
-    def _collect_from_patient(self) -> None:
-        """After a statement, most patients pay what they owe; some pay part; some have not paid yet."""
-        owed = sum((amount for amount in self.patient_due.values() if amount > 0), ZERO)
-        if not owed:
-            return
-        rng = self.rng
+    def _write_off(self, stories: list[Story], when: datetime.datetime, carc: str) -> None:
+        """Write off what insurance still owes: a payer denial is never billed to the patient."""
+        note = f"CARC {carc}: {CARC_DESCRIPTIONS[carc]}; not billable to the patient"
+        ids = [story.claim.pk for story in stories]
+        owed = dict(ClaimLine.objects.filter(claim_id__in=ids, removed=False, insurance_balance__gt=0)
+                    .values_list("pk", "insurance_balance"))
+        postings = [
+            (story.claim, [Entry(line=line, kind=K.WRITE_OFF, amount=owed[line.pk], group_code="CO", reason_code=carc,
+                                 note=note) for line in story.lines if line.pk in owed], "")
+            for story in stories
+        ]
+        ledger_post_many(postings=postings, source=TransactionSource.USER, posted_at=when, user=self.ctx.biller,
+                         need_ids=False)
+        claim_transition_many(claim_ids=ids, to_status=S.WRITTEN_OFF, user=self.ctx.biller,
+                              reason=f"Written off: CARC {carc}", at=when)
+
+    # --- secondary ------------------------------------------------------------------------------
+    def _bill_secondary(self, group, when, _key) -> None:
+        for story, _payload in group:
+            try:
+                claim_bill_secondary(claim=story.claim, user=self.ctx.biller)
+            except ValidationError:
+                self.counts["secondary_not_billed"] += 1
+                continue
+            story.secondary, story.resubmission = True, False
+            self.counts["secondary_billed"] += 1
+            self.nightly(story, when.date(), when)
+
+    # --- the patient ------------------------------------------------------------------------------
+    def _collect(self, story: Story, day: datetime.date) -> None:
+        """The claim is settled with insurance: apply the copay held since check-in, send the statement;
+        most patients pay what they owe, some pay part, some have not paid yet."""
+        rng = story.rng
+        if story.copay_held:
+            self.weekly_payments(story, day, ("copay", story.copay_held, story.encounter.service_date))
+            story.copay_held = ZERO
         roll = rng.random()
-        in_full = 0.7 if owed < 75 else 0.5
-        if roll < in_full:
+        if roll < 0.6:
             share = Decimal("1")
-        elif roll < in_full + 0.15:
+        elif roll < 0.75:
             share = Decimal(rng.randint(30, 60)) / 100
         else:
             return
-        with self.branch():
-            self._patient_payment(at=self.later(days=rng.randint(10, 75)), share=share)
+        paid_on = day + datetime.timedelta(days=rng.randint(10, 75))
+        self.weekly_payments(story, paid_on, ("pay", share, paid_on))
 
-    def _patient_payment(self, *, at: datetime.datetime, share: Decimal) -> None:
-        """Pay ``share`` of what the patient owes, line by line in order."""
-        owed = {pk: amount for pk, amount in self.patient_due.items() if amount > 0}
-        amount = money(sum(owed.values(), ZERO) * share)
-        entries = []
-        for line in self.lines:
-            if amount <= 0:
-                break
-            part = min(owed.get(line.pk, ZERO), amount)
-            amount -= part
-            entries.append(Entry(line=line, kind=K.PATIENT_PAYMENT, party=Party.PATIENT, amount=part,
-                                 note=self.rng.choice(PAYMENT_NOTES)))
-        self._post(entries, source=TransactionSource.PAYMENT, at=at, user=self.ctx.collections,
-                   reference=f"RCPT-{self.claim.patient_control_number}-{at:%m%d}")
+    def _payments(self, group, when, _key) -> None:
+        """The week's patient payments, posted in one go against what each patient owes now."""
+        ids = sorted({story.claim.pk for story, _payload in group})
+        owed: dict[int, Decimal] = dict(ClaimLine.objects.filter(claim_id__in=ids, removed=False)
+                                        .values_list("pk", "patient_balance"))
+        postings = []
+        for story, (kind, amount_or_share, day) in group:
+            open_lines = [line for line in story.lines if owed.get(line.pk, ZERO) > 0]
+            total = sum((owed[line.pk] for line in open_lines), ZERO)
+            if kind == "copay":
+                amount = min(amount_or_share, total)
+                visit_first = sorted(open_lines, key=lambda line: line.procedure_code not in OFFICE_VISITS)
+                note, reference = "Copay collected at check-in", f"CHK-IN-{story.claim.patient_control_number}"
+            else:
+                amount = money(total * amount_or_share)
+                visit_first = open_lines
+                note, reference = story.rng.choice(PAYMENT_NOTES), f"RCPT-{story.claim.patient_control_number}-{day:%m%d}"
+            entries = []
+            for line in visit_first:
+                if amount <= 0:
+                    break
+                part = min(owed[line.pk], amount)
+                amount -= part
+                owed[line.pk] -= part
+                entries.append(Entry(line=line, kind=K.PATIENT_PAYMENT, party=Party.PATIENT, amount=part,
+                                     effective_date=day, note=note))
+            if entries:
+                postings.append((story.claim, entries, reference))
+        ledger_post_many(postings=postings, source=TransactionSource.PAYMENT, posted_at=when,
+                         user=self.ctx.collections, need_ids=False)
+        self.counts["patient_payments"] += len(postings)
+
+
+def hash_text(text: str) -> int:
+    """A stable number from text (Python's ``hash`` of a string changes from run to run)."""
+    return int.from_bytes(text.encode()[:8].ljust(8, b"0"), "big")

@@ -364,9 +364,9 @@ class PatientFactory:
                     self._cover(record, book_key=key, effective=effective, end=ended)
                     key, effective = self._commercial_key(), switch
             self._cover(record, book_key=key, effective=effective)
-        elif roll < 0.94:
+        elif roll < 0.975:
             self._cover(record, book_key="medicaid", effective=effective)
-        # else: uninsured, self-pay (about 6% of working-age adults)
+        # else: uninsured, self-pay (about 2.5% of working-age adults: their claims stay drafts, patient A/R)
 
     def family(self) -> list[PatientRecord]:
         """A parent (the guarantor) and one to three children on the parent's plan or on Medicaid.
@@ -389,12 +389,12 @@ class PatientFactory:
         parent_plan = parent_record.coverages[-1] if parent_record and parent_record.coverages else None
         if self.spec.pediatric:
             roll = rng.random()
-            family_key = "medicaid" if roll < 0.48 else self._commercial_key() if roll < 0.97 else ""
+            family_key = "medicaid" if roll < 0.49 else self._commercial_key() if roll < 0.985 else ""
         elif parent_plan is not None and parent_plan.book.profile.kind == PayerKind.COMMERCIAL:
             family_key = parent_plan.book.profile.key
         else:
             # CHIP covers most children of parents without a commercial plan.
-            family_key = "medicaid" if rng.random() < 0.85 else ""
+            family_key = "medicaid" if rng.random() < 0.95 else ""
         on_parent_plan = bool(family_key) and self.books[family_key].profile.kind == PayerKind.COMMERCIAL
         family_plan = parent_plan.plan if on_parent_plan and parent_plan else None
         subscriber_id = ""

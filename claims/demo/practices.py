@@ -43,7 +43,7 @@ class PracticeSpec:
 
 RIVERSIDE = PracticeSpec(
     name="Riverside Family Medicine", slug="riverside",
-    address_line1="1200 Riverside Dr", city="Columbus", state="OH", postal_code="43221", area_code="614",
+    address_line1="1200 Riverside Dr", city="Columbus", state="OH", postal_code="432212417", area_code="614",
     group_taxonomy="261QP2300X",  # clinic/center, primary care
     clinicians=(
         ClinicianSpec("Sarah", "Whitman", "MD", "207Q00000X", 30),
@@ -66,7 +66,7 @@ RIVERSIDE = PracticeSpec(
 
 LAKEVIEW = PracticeSpec(
     name="Lakeview Pediatrics", slug="lakeview",
-    address_line1="450 Lake Ave", city="Lakewood", state="OH", postal_code="44107", area_code="216",
+    address_line1="450 Lake Ave", city="Lakewood", state="OH", postal_code="441071536", area_code="216",
     group_taxonomy="261QP2300X",
     clinicians=(
         ClinicianSpec("Priya", "Raman", "MD", "208000000X", 45),  # pediatrics

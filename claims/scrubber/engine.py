@@ -240,13 +240,13 @@ def status_of(findings: list[Finding]) -> str:
     return ScrubStatus.CLEAN
 
 
-def claims_scrub(*, queryset, user=None, today=None, move=True) -> dict[str, int]:
+def claims_scrub(*, queryset, user=None, today=None, move=True, now=None) -> dict[str, int]:
     """Scrub the claims of ``queryset`` in batches, store each claim's findings, and move clean drafts
     (and corrected claims) to ready and ready claims that now have errors back to draft. Returns counts
     per scrub status."""
     from claims.state_machine import claim_transition_many
 
-    now = timezone.now()
+    now = now or timezone.now()
     counts = {ScrubStatus.CLEAN: 0, ScrubStatus.WARNINGS: 0, ScrubStatus.ERRORS: 0}
     ids = list(queryset.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), SCRUB_BATCH):
