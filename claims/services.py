@@ -343,7 +343,6 @@ def claim_bill_secondary(*, claim: Claim, user=None) -> Claim:
     date of service becomes the claim's coverage; the primary's transfers to patient responsibility are
     reversed (the amounts wait for the secondary on the insurance side, and the 837 still reports them as
     the primary's adjudication); the claim goes to ready, to be scrubbed and submitted."""
-    from claims.ledger import transaction_reverse
     from rcm.models import Coverage
 
     with transaction.atomic():
@@ -361,9 +360,13 @@ def claim_bill_secondary(*, claim: Claim, user=None) -> Claim:
                 f"{locked.service_date}; bill the patient instead."
             )
         primary_payer_id = locked.payer_id
-        for transfer in locked.transactions.filter(kind=TransactionKind.TRANSFER_TO_PATIENT, payer_id=primary_payer_id,
-                                                   reversed_by__isnull=True):
-            transaction_reverse(original=transfer, user=user, note=SECONDARY_BILLING_NOTE, source=TransactionSource.USER)
+        transfers = list(locked.transactions.filter(kind=TransactionKind.TRANSFER_TO_PATIENT, payer_id=primary_payer_id,
+                                                    reversed_by__isnull=True).select_related("line"))
+        ledger_post(claim=locked, user=user, source=TransactionSource.USER, entries=[
+            Entry(line=transfer.line, kind=TransactionKind.REVERSAL, amount=transfer.amount, reverses=transfer,
+                  note=SECONDARY_BILLING_NOTE)
+            for transfer in transfers
+        ])
         Claim.objects.filter(pk=locked.pk).update(coverage=secondary, payer=secondary.payer, secondary_pending=False)
         claim_transition(claim=locked, to_status=ClaimStatus.READY, user=user,
                          reason=f"billing the secondary: {secondary.payer.name}")

@@ -33,7 +33,7 @@ def _clearinghouse_for(practice) -> Clearinghouse:
 
 
 def claims_submit(*, practice, claim_ids: list[int] | None = None, payer_id=None, user=None, validate=True,
-                  now=None) -> SubmitResult:
+                  now=None, scrubbed_since=None) -> SubmitResult:
     """Submit ready claims of ``practice`` (all of them, or ``claim_ids``, or those of ``payer_id``).
 
     Guarantees: each claim is scrubbed again first and one with errors is not submitted (it goes back
@@ -52,7 +52,11 @@ def claims_submit(*, practice, claim_ids: list[int] | None = None, payer_id=None
     if claim_ids is not None:
         for missing in sorted(set(claim_ids) - set(candidate_ids)):
             refused[missing] = "not a ready claim of this practice"
-    claims_scrub(queryset=Claim.objects.filter(pk__in=candidate_ids), user=user, today=timezone.localdate(now), now=now)
+    # Claims scrubbed clean since ``scrubbed_since`` (by the caller, in the same run) are not scrubbed twice.
+    rescrub = Claim.objects.filter(pk__in=candidate_ids)
+    if scrubbed_since is not None:
+        rescrub = rescrub.exclude(scrubbed_at__gte=scrubbed_since)
+    claims_scrub(queryset=rescrub, user=user, today=timezone.localdate(now), now=now)
     for claim_id, findings in Claim.objects.filter(pk__in=candidate_ids, scrub_status=ScrubStatus.ERRORS) \
             .values_list("pk", "scrub_findings"):
         refused[claim_id] = "scrubber errors: " + "; ".join(f["message"] for f in findings if f["severity"] == "error")

@@ -354,10 +354,11 @@ class PracticeSimulation:
         stories = {story.claim.pk: story for story, _payload in group}
         ids = sorted(stories)
         claims_scrub(queryset=Claim.objects.filter(pk__in=ids, status__in=[S.DRAFT, S.CORRECTED]), user=ctx.biller,
-                     today=when.date())
+                     today=when.date(), now=when)
         sent_at = when + datetime.timedelta(minutes=15)
         self.clock.moment = sent_at
-        result = claims_submit(practice=ctx.practice, claim_ids=ids, user=ctx.biller, validate=False, now=sent_at)
+        result = claims_submit(practice=ctx.practice, claim_ids=ids, user=ctx.biller, validate=False, now=sent_at,
+                               scrubbed_since=when)
         self.counts["batches"] += len(result.batches)
         self.counts["refused_by_scrubber"] += len(result.refused)
         for claim_id in ids:
