@@ -100,11 +100,11 @@ def _validate(entry: Entry, claim: Claim) -> None:
 
 
 def ledger_post(*, claim: Claim, entries: list[Entry], user=None, source: str, source_reference: str = "",
-                posted_at=None, preloaded=None) -> list[Transaction]:
+                posted_at=None, preloaded=None, need_ids: bool = True) -> list[Transaction]:
     """Post ``entries`` on ``claim``'s lines atomically, updating the cached balances of the lines and
     the claim. Either every entry is posted or none is (the first invalid one raises ValidationError)."""
     rows = ledger_post_many(postings=[(claim, entries, source_reference)], user=user, source=source,
-                            posted_at=posted_at, preloaded=preloaded)
+                            posted_at=posted_at, preloaded=preloaded, need_ids=need_ids)
     return rows
 
 

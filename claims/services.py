@@ -210,7 +210,7 @@ def claim_create(
                 for line in line_rows
             ],
             user=user, source=TransactionSource.CHARGE_ENTRY, source_reference=pcn, posted_at=created_at,
-            preloaded=({claim.pk: claim}, {line.pk: line for line in line_rows}),
+            preloaded=({claim.pk: claim}, {line.pk: line for line in line_rows}), need_ids=False,
         )
     return claim
 

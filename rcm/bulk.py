@@ -72,20 +72,33 @@ def bulk_insert_with_ids(model: type[models.Model], objs) -> list:
 
 def bulk_insert_rows(model: type[models.Model], rows: list[dict]) -> int:
     """Insert rows given as field-name dicts, without primary keys back: streamed with COPY for a large
-    batch on PostgreSQL (no model objects built at all), ``bulk_create`` otherwise."""
+    batch on PostgreSQL, one prepared INSERT run for every row (executemany) otherwise. No model
+    objects are built; every field not named gets its default."""
     if not rows:
         return 0
-    if not _use_copy(rows):
-        model._base_manager.bulk_create([model(**row) for row in rows], batch_size=2000)
-        return len(rows)
-    names = list(rows[0])
-    fields = [model._meta.get_field(name) for name in names]
+    meta = model._meta
+    named = list(rows[0])
+    given = {meta.get_field(name).attname: name for name in named}
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
+
+    def value(field, row):
+        if field.attname in given:
+            return row[given[field.attname]]
+        return field.get_default()
+
+    if _use_copy(rows):
+        with connection.cursor() as cursor:
+            with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([_python_value(field, value(field, row)) for field in fields])
+        return len(rows)
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    params = [[field.get_db_prep_save(value(field, row), connection) for field in fields] for row in rows]
     with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([_python_value(field, row[name]) for field, name in zip(fields, names, strict=True)])
+        cursor.executemany(sql, params)
     return len(rows)
 
 
