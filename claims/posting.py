@@ -459,7 +459,10 @@ def plan_claim(payment: ClaimPayment, context: _Context, *, forced_claim: Claim 
     if problems:
         plan.exception = (ExceptionKind.UNBALANCED, f"Claim {payment.patient_control_number}: " + "; ".join(problems) + ".")
         return plan
-    plan.claim = forced_claim or context.claims.get(payment.patient_control_number)
+    if forced_claim is not None:  # the copy read under lock, so its values are current
+        plan.claim = context.claims.get(forced_claim.patient_control_number, forced_claim)
+    else:
+        plan.claim = context.claims.get(payment.patient_control_number)
     if plan.claim is None:
         plan.exception = (ExceptionKind.UNMATCHED,
                           f"No claim {payment.patient_control_number} in this practice "
@@ -558,6 +561,14 @@ def _write(plans: list[Plan], remittance: Remittance, user, now, context: "_Cont
     bulk_insert_rows(RemittanceAdjustment, adjustment_rows)
 
     posted = [plan for plan in plans if plan.exception is None]
+    _apply_plans(posted, remittance, user, now, context,
+                 reason=f"ERA {remittance.payer_name} {remittance.trace_number}")
+
+
+def _apply_plans(posted: list[Plan], remittance: Remittance, user, now, context: "_Context", *, reason: str) -> None:
+    """Everything posting the planned claims does besides the remittance rows: the ledger, the reversal
+    links, the status moves, the claim flags and the denials. Used by the import and by an exception
+    posted by hand."""
     ledger_post_many(
         postings=[(plan.claim, plan.entries, ref_for(plan.record.pk)) for plan in posted],
         user=user, source=TransactionSource.REMITTANCE, posted_at=now, need_ids=False,
@@ -579,8 +590,7 @@ def _write(plans: list[Plan], remittance: Remittance, user, now, context: "_Cont
             waves[wave][plan.to_status].append(plan.claim.pk)
     for wave in waves:
         for to_status, claim_ids in wave.items():
-            claim_transition_many(claim_ids=claim_ids, to_status=to_status, user=user, at=now,
-                                  reason=f"ERA {remittance.payer_name} {remittance.trace_number}")
+            claim_transition_many(claim_ids=claim_ids, to_status=to_status, user=user, at=now, reason=reason)
     changed = {}
     for plan in posted:
         claim = plan.claim
@@ -712,7 +722,8 @@ def exception_resolve(*, exception: RemittanceException, action: str, user, note
                                           claim_line__isnull=True).filter(
                 Q(service_date=service.service_date_from) | Q(service_date__isnull=True)
             ).update(claim_line=line, match_reason=reason[:120])
-        _post_resolved(plan, remittance, user, now)
+        _apply_plans([plan], remittance, user, now, context,
+                     reason=f"ERA {remittance.payer_name} {remittance.trace_number} (posted by hand)")
         exception.status = ExceptionStatus.POSTED
         Remittance.objects.filter(pk=remittance.pk).update(posted_payments=F("posted_payments") + payment.paid)
     else:
@@ -723,24 +734,3 @@ def exception_resolve(*, exception: RemittanceException, action: str, user, note
     if not RemittanceException.objects.filter(remittance_id=exception.remittance_id, status=ExceptionStatus.OPEN).exists():
         Remittance.objects.filter(pk=exception.remittance_id).update(status=RemittanceStatus.POSTED)
     return exception
-
-
-def _post_resolved(plan: Plan, remittance: Remittance, user, now) -> None:
-    ledger_post_many(postings=[(plan.claim, plan.entries, ref_for(plan.record.pk))], user=user,
-                     source=TransactionSource.REMITTANCE, posted_at=now)
-    if plan.reverses is not None:
-        RemittanceClaim.objects.filter(pk=plan.reverses.pk).update(reversed_by=plan.record)
-    if plan.to_status:
-        claim_transition_many(claim_ids=[plan.claim.pk], to_status=plan.to_status, user=user, at=now,
-                              reason=f"ERA {remittance.payer_name} {remittance.trace_number} (posted by hand)")
-    changes = {}
-    if plan.secondary_pending:
-        changes["secondary_pending"] = True
-    if plan.underpaid:
-        changes["underpaid_amount"] = F("underpaid_amount") + plan.underpaid
-    if changes:
-        Claim.objects.filter(pk=plan.claim.pk).update(**changes)
-    if plan.denials:
-        rows = [dict(practice=remittance.practice, claim=plan.claim, remittance_claim=plan.record, **d) for d in plan.denials]
-        for handler in DENIAL_HANDLERS:
-            handler(rows)
