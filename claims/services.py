@@ -127,6 +127,26 @@ def _validate_line(index: int, line: LineInput, diagnosis_count: int, today, err
     }
 
 
+def _validate_claim_body(*, practice, billing_provider, rendering_provider, place_of_service, diagnosis_codes,
+                         lines, today, errors: dict) -> tuple[list[str], list[dict | None]]:
+    """The checks charge entry and editing share: providers of the practice, place of service, diagnoses
+    and lines. Adds to ``errors``; returns the normalized codes and lines."""
+    for name, provider in (("billing_provider", billing_provider), ("rendering_provider", rendering_provider)):
+        if provider is not None and provider.practice_id != practice.pk:
+            errors[name] = "The provider belongs to another practice."
+    try:
+        validate_place_of_service(place_of_service)
+    except ValidationError as exc:
+        errors["place_of_service"] = exc.messages[0]
+    codes = _validate_diagnoses(diagnosis_codes, errors)
+    if not lines:
+        errors["lines"] = "A claim needs at least one service line."
+    elif len(lines) > MAX_LINES:
+        errors["lines"] = f"A claim has at most {MAX_LINES} lines."
+    clean_lines = [_validate_line(i, line, len(codes), today, errors) for i, line in enumerate(lines or [], 1)]
+    return codes, clean_lines
+
+
 def claim_create(
     *,
     practice,
@@ -158,13 +178,6 @@ def claim_create(
             errors["coverage"] = "The coverage belongs to another practice."
         elif coverage.patient_id != patient.pk:
             errors["coverage"] = "The coverage belongs to another patient."
-    for name, provider in (("billing_provider", billing_provider), ("rendering_provider", rendering_provider)):
-        if provider is not None and provider.practice_id != practice.pk:
-            errors[name] = "The provider belongs to another practice."
-    try:
-        validate_place_of_service(place_of_service)
-    except ValidationError as exc:
-        errors["place_of_service"] = exc.messages[0]
     if frequency_code not in FrequencyCode.values:
         errors["frequency_code"] = f"Frequency code {frequency_code!r} must be 1 (original), 7 or 8."
     elif frequency_code != FrequencyCode.ORIGINAL:
@@ -172,12 +185,10 @@ def claim_create(
             errors["original_claim"] = "A corrected or void claim must name the claim it replaces."
         elif not original_claim.payer_claim_number:
             errors["original_claim"] = "The claim being replaced has no payer claim number yet (REF*F8 needs it)."
-    codes = _validate_diagnoses(diagnosis_codes, errors)
-    if not lines:
-        errors["lines"] = "A claim needs at least one service line."
-    elif len(lines) > MAX_LINES:
-        errors["lines"] = f"A claim has at most {MAX_LINES} lines."
-    clean_lines = [_validate_line(i, line, len(codes), today, errors) for i, line in enumerate(lines or [], 1)]
+    codes, clean_lines = _validate_claim_body(
+        practice=practice, billing_provider=billing_provider, rendering_provider=rendering_provider,
+        place_of_service=place_of_service, diagnosis_codes=diagnosis_codes, lines=lines, today=today, errors=errors,
+    )
     if errors:
         raise ValidationError(errors)
 
@@ -252,20 +263,11 @@ def claim_update(
     practice = claim.practice
     if coverage is not None and (coverage.practice_id != practice.pk or coverage.patient_id != claim.patient_id):
         errors["coverage"] = "The coverage belongs to another patient or practice."
-    for name, provider in (("billing_provider", billing_provider), ("rendering_provider", rendering_provider)):
-        if provider is not None and provider.practice_id != practice.pk:
-            errors[name] = "The provider belongs to another practice."
-    try:
-        validate_place_of_service(place_of_service)
-    except ValidationError as exc:
-        errors["place_of_service"] = exc.messages[0]
-    codes = _validate_diagnoses(diagnosis_codes, errors)
-    if not lines:
-        errors["lines"] = "A claim needs at least one service line."
-    elif len(lines) > MAX_LINES:
-        errors["lines"] = f"A claim has at most {MAX_LINES} lines."
-    today = timezone.localdate()
-    clean_lines = [_validate_line(i, line, len(codes), today, errors) for i, line in enumerate(lines or [], 1)]
+    codes, clean_lines = _validate_claim_body(
+        practice=practice, billing_provider=billing_provider, rendering_provider=rendering_provider,
+        place_of_service=place_of_service, diagnosis_codes=diagnosis_codes, lines=lines,
+        today=timezone.localdate(), errors=errors,
+    )
     if errors:
         raise ValidationError(errors)
 
