@@ -1,6 +1,9 @@
 """Load test: the app under gunicorn on 127.0.0.1, 20 signed-in users (threads, one keep-alive
-connection and one session each) requesting one page as fast as they can for ``--seconds`` per
-scenario. Reports p50/p95/p99 latency and throughput per scenario as BENCH lines.
+connection and one session each) requesting one page for ``--seconds`` per scenario. With
+``--think 1-3`` each user pauses a random 1 to 3 seconds between pages, as people working do (a
+biller reads a page before the next click; locust's ``between(1, 3)``); with ``--think 0`` they
+request as fast as they can, which measures the server's capacity rather than what a user waits.
+Reports p50/p95/p99 latency and throughput per scenario as BENCH lines.
 
 Standard library only (http.client): nothing to install. The client runs on the same two cores as
 the server and the database, so the throughput is a floor of what the server could do alone."""
@@ -27,7 +30,9 @@ parser.add_argument("--seconds", type=float, default=20)
 parser.add_argument("--workers", type=int, default=4)
 parser.add_argument("--port", type=int, default=8765)
 parser.add_argument("--only", default="", help="comma-separated scenario names")
+parser.add_argument("--think", default="0", help="seconds each user waits between pages: 0, or MIN-MAX (1-3)")
 args = parser.parse_args()
+THINK = tuple(float(x) for x in args.think.split("-")) if args.think != "0" else None
 
 
 def claim_ids() -> list[int]:
@@ -89,6 +94,8 @@ def run_scenario(name, sessions):
 
     def user(session):
         mine = []
+        if THINK:  # users arrive spread over one think time, not all in the same instant
+            time.sleep(random.uniform(0, THINK[1]))  # noqa: S311
         while time.monotonic() < stop:
             path = make_path()
             started = time.perf_counter()
@@ -101,6 +108,8 @@ def run_scenario(name, sessions):
             if status != 200:
                 with lock:
                     errors[0] += 1
+            if THINK:
+                time.sleep(min(random.uniform(*THINK), max(0.0, stop - time.monotonic())))  # noqa: S311
         with lock:
             latencies.extend(mine)
 
@@ -122,7 +131,7 @@ def run_scenario(name, sessions):
         "name": f"load {name}", "users": len(sessions), "requests": len(latencies), "errors": errors[0],
         "seconds": round(elapsed, 1), "rps": round(len(latencies) / elapsed, 1), "p50_ms": round(pct(0.50), 1),
         "p95_ms": round(pct(0.95), 1), "p99_ms": round(pct(0.99), 1), "mean_ms": round(statistics.mean(latencies), 1),
-        "workers": args.workers,
+        "workers": args.workers, "think": args.think,
     }), flush=True)
 
 

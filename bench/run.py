@@ -82,7 +82,10 @@ for mode in ("post", "import", "pyx12", "read"):
 results["runs"]["pages"] = [run("bench_pages.py")]
 results["runs"]["ledger_check"] = repeated("bench_ledger_check.py")
 if not args.skip_load:
-    results["runs"]["load"] = [run("load.py", "--seconds", str(args.load_seconds))]
+    # Users working (a 1-3 s pause between pages: the targets' case), then the same users without pauses
+    # (the server's capacity).
+    results["runs"]["load"] = [run("load.py", "--seconds", str(args.load_seconds), "--think", "1-3"),
+                               run("load.py", "--seconds", str(args.load_seconds), "--think", "0")]
 results["finished"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 results["machine"]["load_after"] = Path("/proc/loadavg").read_text().split()[:3]
 Path(args.out).parent.mkdir(parents=True, exist_ok=True)

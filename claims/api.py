@@ -17,7 +17,7 @@ from claims.models import Claim, ClaimLine, ClaimStatus, ClaimStatusChange, Scru
 from claims.scrubber.engine import claims_scrub, scrub_filter_open
 from claims.scrubber.rules import Severity
 from claims.selectors import claim_list
-from claims.services import LineInput, claim_create, claim_update
+from claims.services import LineInput, claim_create, claim_update, claims_bill_secondary
 from rcm.api.base import PracticeScopedViewSet
 from rcm.api.errors import error_response
 from rcm.api.reference import PayerBriefSerializer
@@ -271,7 +271,7 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeSco
                 self.request.practice, status=wanted.get("status"), payer_id=wanted.get("payer"),
                 patient_id=wanted.get("patient"),
             ).order_by(*ClaimFilterSerializer.ORDERINGS[wanted["ordering"]])
-        if self.action in ("update", "scrub"):
+        if self.action in ("update", "scrub", "bill_secondary"):
             return super().get_queryset().select_related("practice")
         return _with_details(super().get_queryset())
 
@@ -319,3 +319,18 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeSco
                 "corrected and ready claims are scrubbed."
             )
         return Response(ScrubResultSerializer(claim).data)
+
+    @extend_schema(
+        summary="Bill the secondary: the balance the primary left goes to the patient's next coverage",
+        description="The primary's transfers to patient responsibility are reversed, the secondary coverage active "
+                    "on the date of service becomes the claim's, and the claim goes to ready for the next 837P "
+                    "batch. Refused (400, naming why) unless the claim was forwarded with a secondary pending.",
+        request=None, responses={200: ClaimDetailSerializer, **error_responses(400, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="bill-secondary", required_permission="claims.edit")
+    def bill_secondary(self, request, pk=None):
+        claim = self.get_object()
+        _billed, refused = claims_bill_secondary(practice=request.practice, claim_ids=[claim.pk], user=request.user)
+        if refused:
+            return error_response(refused[claim.pk])
+        return Response(self._detail(claim))

@@ -6,6 +6,7 @@ unless everything is valid.
 """
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -13,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from claims.ledger import Entry, ledger_post, money
+from claims.ledger import Entry, ledger_post, ledger_post_many, money
 from claims.models import (
     Claim,
     ClaimLine,
@@ -21,10 +22,11 @@ from claims.models import (
     FrequencyCode,
     Party,
     ScrubStatus,
+    Transaction,
     TransactionKind,
     TransactionSource,
 )
-from claims.state_machine import claim_transition
+from claims.state_machine import claim_transition, claim_transition_many
 from rcm.models import Coverage, Patient, Provider
 from rcm.sequences import sequence_next
 from rcm.validators import (
@@ -147,30 +149,26 @@ def _validate_claim_body(*, practice, billing_provider, rendering_provider, plac
     return codes, clean_lines
 
 
-def claim_create(
-    *,
-    practice,
-    patient: Patient,
-    coverage: Coverage | None,
-    billing_provider: Provider,
-    rendering_provider: Provider | None = None,
-    diagnosis_codes: list[str],
-    lines: list[LineInput],
-    place_of_service: str = "11",
-    prior_authorization: str = "",
-    frequency_code: str = FrequencyCode.ORIGINAL,
-    original_claim: Claim | None = None,
-    user=None,
-    created_at: datetime.datetime | None = None,
-) -> Claim:
-    """Create a draft claim with its lines and post one charge per line.
+@dataclass
+class ClaimDraft:
+    """One visit's claim as charge entry receives it (see ``claims_create_many``)."""
 
-    Guarantees: every reference belongs to ``practice`` (and the coverage to the patient); diagnoses are
-    1-12 billable ICD-10-CM codes; lines have valid codes, at most 4 modifiers, units >= 1, a positive
-    charge and pointers to existing diagnoses. Otherwise ValidationError and nothing is saved."""
-    created_at = created_at or timezone.now()
-    today = timezone.localdate(created_at)
+    patient: Patient
+    coverage: Coverage | None
+    billing_provider: Provider
+    diagnosis_codes: list[str]
+    lines: list[LineInput]
+    rendering_provider: Provider | None = None
+    place_of_service: str = "11"
+    prior_authorization: str = ""
+    frequency_code: str = FrequencyCode.ORIGINAL
+    original_claim: Claim | None = None
+
+
+def _check_draft(practice, draft: ClaimDraft, today: datetime.date) -> tuple[dict, list[str], list[dict | None]]:
+    """Every check of charge entry on one draft: (errors by field, normalized codes, normalized lines)."""
     errors: dict[str, str] = {}
+    patient, coverage, original_claim = draft.patient, draft.coverage, draft.original_claim
     if patient.practice_id != practice.pk:
         errors["patient"] = "The patient belongs to another practice."
     if coverage is not None:
@@ -178,52 +176,104 @@ def claim_create(
             errors["coverage"] = "The coverage belongs to another practice."
         elif coverage.patient_id != patient.pk:
             errors["coverage"] = "The coverage belongs to another patient."
-    if frequency_code not in FrequencyCode.values:
-        errors["frequency_code"] = f"Frequency code {frequency_code!r} must be 1 (original), 7 or 8."
-    elif frequency_code != FrequencyCode.ORIGINAL:
+    if draft.frequency_code not in FrequencyCode.values:
+        errors["frequency_code"] = f"Frequency code {draft.frequency_code!r} must be 1 (original), 7 or 8."
+    elif draft.frequency_code != FrequencyCode.ORIGINAL:
         if original_claim is None or original_claim.practice_id != practice.pk:
             errors["original_claim"] = "A corrected or void claim must name the claim it replaces."
         elif not original_claim.payer_claim_number:
             errors["original_claim"] = "The claim being replaced has no payer claim number yet (REF*F8 needs it)."
     codes, clean_lines = _validate_claim_body(
-        practice=practice, billing_provider=billing_provider, rendering_provider=rendering_provider,
-        place_of_service=place_of_service, diagnosis_codes=diagnosis_codes, lines=lines, today=today, errors=errors,
+        practice=practice, billing_provider=draft.billing_provider, rendering_provider=draft.rendering_provider,
+        place_of_service=draft.place_of_service, diagnosis_codes=draft.diagnosis_codes, lines=draft.lines,
+        today=today, errors=errors,
     )
+    return errors, codes, clean_lines
+
+
+def claim_create(*, practice, user=None, created_at: datetime.datetime | None = None, **fields) -> Claim:
+    """Create a draft claim with its lines and post one charge per line (``fields`` are those of
+    ``ClaimDraft``).
+
+    Guarantees: every reference belongs to ``practice`` (and the coverage to the patient); diagnoses are
+    1-12 billable ICD-10-CM codes; lines have valid codes, at most 4 modifiers, units >= 1, a positive
+    charge and pointers to existing diagnoses. Otherwise ValidationError keyed by field and nothing is saved."""
+    draft = ClaimDraft(**fields)
+    created_at = created_at or timezone.now()
+    errors, codes, clean_lines = _check_draft(practice, draft, timezone.localdate(created_at))
     if errors:
         raise ValidationError(errors)
-
-    with transaction.atomic():
-        (number,) = sequence_next(practice=practice, name="claim")
-        pcn = f"{practice.pk:03d}{number:09d}"
-        claim = Claim.objects.create(
-            practice=practice, patient=patient, coverage=coverage,
-            payer_id=coverage.payer_id if coverage else None,
-            billing_provider=billing_provider, rendering_provider=rendering_provider,
-            place_of_service=place_of_service, frequency_code=frequency_code, original_claim=original_claim,
-            prior_authorization=prior_authorization.strip(), patient_control_number=pcn,
-            payer_claim_number=original_claim.payer_claim_number if original_claim else "",
-            diagnosis_codes=codes, status=ClaimStatus.DRAFT, status_changed_at=created_at,
-            service_date=min(line["service_date_from"] for line in clean_lines),
-            created_at=created_at, created_by=user if user is not None and user.is_authenticated else None,
-        )
-        line_rows = ClaimLine.objects.bulk_create(
-            [
-                ClaimLine(practice=practice, claim=claim, line_number=i, line_control_number=f"{pcn}-{i}", **line)
-                for i, line in enumerate(clean_lines, 1)
-            ]
-        )
-        party = Party.INSURANCE if coverage is not None else Party.PATIENT
-        ledger_post(
-            claim=claim,
-            entries=[
-                Entry(line=line, kind=TransactionKind.CHARGE, amount=line.charge, party=party,
-                      effective_date=line.service_date_from)
-                for line in line_rows
-            ],
-            user=user, source=TransactionSource.CHARGE_ENTRY, source_reference=pcn, posted_at=created_at,
-            preloaded=({claim.pk: claim}, {line.pk: line for line in line_rows}), need_ids=False,
-        )
+    ((claim, _lines),) = _insert_drafts(practice, [(draft, codes, clean_lines)], user=user, created_at=created_at)
     return claim
+
+
+def claims_create_many(*, practice, drafts: list[ClaimDraft], user=None,
+                       created_at: datetime.datetime | None = None) -> list[tuple[Claim, list[ClaimLine]]]:
+    """Charge entry of a batch of visits (a day's charges, an import): the same checks and effects as
+    ``claim_create`` for each draft, written with one insert of the claims, one of their lines and one
+    ledger posting. All or nothing: errors are keyed ``claims[i].field`` (i from 1) and nothing is saved.
+    Returns (claim, lines in line order) per draft, in the order given."""
+    created_at = created_at or timezone.now()
+    today = timezone.localdate(created_at)
+    checked, errors = [], {}
+    for index, draft in enumerate(drafts, 1):
+        draft_errors, codes, clean_lines = _check_draft(practice, draft, today)
+        errors.update({f"claims[{index}].{name}": message for name, message in draft_errors.items()})
+        checked.append((draft, codes, clean_lines))
+    if errors:
+        raise ValidationError(errors)
+    return _insert_drafts(practice, checked, user=user, created_at=created_at)
+
+
+def _insert_drafts(practice, checked, *, user, created_at) -> list[tuple[Claim, list[ClaimLine]]]:
+    """Write validated drafts: numbers from the practice's claim sequence, the claims, their lines, the
+    charges (through the ledger) and, when auditing is on, one create event per claim."""
+    from rcm.audit import audit_creations
+    from rcm.bulk import bulk_insert_with_ids
+
+    if not checked:
+        return []
+    by = user if user is not None and user.is_authenticated else None
+    with transaction.atomic():
+        numbers = sequence_next(practice=practice, name="claim", count=len(checked))
+        claims = []
+        for number, (draft, codes, clean_lines) in zip(numbers, checked, strict=True):
+            coverage, original = draft.coverage, draft.original_claim
+            claims.append(Claim(
+                practice=practice, patient=draft.patient, coverage=coverage,
+                payer_id=coverage.payer_id if coverage else None,
+                billing_provider=draft.billing_provider, rendering_provider=draft.rendering_provider,
+                place_of_service=draft.place_of_service, frequency_code=draft.frequency_code,
+                original_claim=original, prior_authorization=draft.prior_authorization.strip(),
+                patient_control_number=f"{practice.pk:03d}{number:09d}",
+                payer_claim_number=original.payer_claim_number if original else "",
+                diagnosis_codes=codes, status=ClaimStatus.DRAFT, status_changed_at=created_at,
+                service_date=min(line["service_date_from"] for line in clean_lines),
+                created_at=created_at, created_by=by,
+            ))
+        bulk_insert_with_ids(Claim, claims)
+        lines = bulk_insert_with_ids(ClaimLine, [
+            ClaimLine(practice=practice, claim=claim, line_number=i,
+                      line_control_number=f"{claim.patient_control_number}-{i}", **values)
+            for claim, (_draft, _codes, clean_lines) in zip(claims, checked, strict=True)
+            for i, values in enumerate(clean_lines, 1)
+        ])
+        lines_of: dict[int, list[ClaimLine]] = {claim.pk: [] for claim in claims}
+        for line in lines:
+            lines_of[line.claim_id].append(line)
+        ledger_post_many(
+            postings=[
+                (claim, [Entry(line=line, kind=TransactionKind.CHARGE, amount=line.charge,
+                               party=Party.INSURANCE if claim.coverage_id else Party.PATIENT,
+                               effective_date=line.service_date_from) for line in lines_of[claim.pk]],
+                 claim.patient_control_number)
+                for claim in claims
+            ],
+            user=user, source=TransactionSource.CHARGE_ENTRY, posted_at=created_at, need_ids=False,
+            preloaded=({claim.pk: claim for claim in claims}, {line.pk: line for line in lines}),
+        )
+        audit_creations(claims)
+    return [(claim, lines_of[claim.pk]) for claim in claims]
 
 
 def claim_move(*, claim: Claim, to_status: str, user=None, reason: str = "", at=None) -> Claim:
@@ -338,39 +388,77 @@ def _charge_party(line: ClaimLine) -> str | None:
 SECONDARY_BILLING_NOTE = "moved back to insurance for secondary billing"
 
 
-def claim_bill_secondary(*, claim: Claim, user=None) -> Claim:
-    """Bill the balance the primary left to the patient's secondary coverage.
+def claim_bill_secondary(*, claim: Claim, user=None, now: datetime.datetime | None = None) -> Claim:
+    """Bill the balance the primary left to the patient's secondary coverage (one claim of
+    ``claims_bill_secondary``); ValidationError naming the claim when it cannot be billed."""
+    _billed, refused = claims_bill_secondary(practice=claim.practice, claim_ids=[claim.pk], user=user, now=now)
+    if refused:
+        raise ValidationError(refused[claim.pk])
+    return Claim.objects.get(pk=claim.pk)
 
-    Guarantees: the claim was forwarded with ``secondary_pending``; the secondary coverage active on the
-    date of service becomes the claim's coverage; the primary's transfers to patient responsibility are
-    reversed (the amounts wait for the secondary on the insurance side, and the 837 still reports them as
-    the primary's adjudication); the claim goes to ready, to be scrubbed and submitted."""
+
+def claims_bill_secondary(*, practice, claim_ids: list[int], user=None,
+                          now: datetime.datetime | None = None) -> tuple[list[int], dict[int, str]]:
+    """Bill secondaries: each forwarded claim's balance goes to the patient's secondary coverage.
+
+    Guarantees, per claim: it was forwarded with ``secondary_pending``; the next coverage by priority
+    active on the date of service becomes the claim's coverage and payer; the primary's transfers to
+    patient responsibility are reversed (the amounts wait for the secondary on the insurance side, and
+    the 837 still reports them as the primary's adjudication); the claim goes to ready, to be scrubbed
+    and submitted. Claims that cannot be billed are left as they were. Returns (ids billed, reason per
+    id refused). A batch costs the same number of queries as one claim plus one posting per payer."""
+    from rcm.audit import audit_records_bulk
+    from rcm.bulk import bulk_update_values
     from rcm.models import Coverage
 
+    now = now or timezone.now()
+    refused: dict[int, str] = {}
     with transaction.atomic():
-        locked = Claim.objects.select_for_update(of=("self",)).select_related("coverage").get(pk=claim.pk)
-        if not locked.secondary_pending or locked.status != ClaimStatus.FORWARDED:
-            raise ValidationError(f"Claim {locked.patient_control_number} is not waiting for secondary billing.")
-        secondary = next(
-            (c for c in Coverage.objects.filter(patient_id=locked.patient_id, priority__gt=locked.coverage.priority)
-             .select_related("payer").order_by("priority") if c.is_active_on(locked.service_date)),
-            None,
-        )
-        if secondary is None:
-            raise ValidationError(
-                f"Claim {locked.patient_control_number}: the patient has no secondary coverage active on "
-                f"{locked.service_date}; bill the patient instead."
-            )
-        primary_payer_id = locked.payer_id
-        transfers = list(locked.transactions.filter(kind=TransactionKind.TRANSFER_TO_PATIENT, payer_id=primary_payer_id,
-                                                    reversed_by__isnull=True).select_related("line"))
-        ledger_post(claim=locked, user=user, source=TransactionSource.USER, entries=[
-            Entry(line=transfer.line, kind=TransactionKind.REVERSAL, amount=transfer.amount, reverses=transfer,
-                  note=SECONDARY_BILLING_NOTE)
-            for transfer in transfers
-        ])
-        Claim.objects.filter(pk=locked.pk).update(coverage=secondary, payer=secondary.payer, secondary_pending=False)
-        claim_transition(claim=locked, to_status=ClaimStatus.READY, user=user,
-                         reason=f"billing the secondary: {secondary.payer.name}")
-        locked.refresh_from_db()
-    return locked
+        claims = list(Claim.objects.select_for_update(of=("self",)).select_related("coverage")
+                      .filter(practice=practice, pk__in=claim_ids).order_by("pk"))
+        for missing in sorted(set(claim_ids) - {c.pk for c in claims}):
+            refused[missing] = f"Claim id {missing} is not a claim of this practice."
+        waiting = []
+        for claim in claims:
+            if claim.secondary_pending and claim.status == ClaimStatus.FORWARDED:
+                waiting.append(claim)
+            else:
+                refused[claim.pk] = f"Claim {claim.patient_control_number} is not waiting for secondary billing."
+        coverages = defaultdict(list)
+        for coverage in (Coverage.objects.filter(patient_id__in={c.patient_id for c in waiting})
+                         .select_related("payer").order_by("priority", "pk")):
+            coverages[coverage.patient_id].append(coverage)
+        billed: dict[int, tuple[Claim, Coverage]] = {}
+        for claim in waiting:
+            secondary = next((c for c in coverages[claim.patient_id]
+                              if c.priority > claim.coverage.priority and c.is_active_on(claim.service_date)), None)
+            if secondary is None:
+                refused[claim.pk] = (f"Claim {claim.patient_control_number}: the patient has no secondary coverage "
+                                     f"active on {claim.service_date}; bill the patient instead.")
+            else:
+                billed[claim.pk] = (claim, secondary)
+        if not billed:
+            return [], refused
+        reversals = defaultdict(list)
+        for transfer in (Transaction.objects.filter(claim_id__in=billed, kind=TransactionKind.TRANSFER_TO_PATIENT,
+                                                    reversed_by__isnull=True)
+                         .select_related("line").order_by("pk")):
+            if transfer.payer_id == billed[transfer.claim_id][0].payer_id:  # the primary's, not a later payer's
+                reversals[transfer.claim_id].append(
+                    Entry(line=transfer.line, kind=TransactionKind.REVERSAL, amount=transfer.amount, reverses=transfer,
+                          note=SECONDARY_BILLING_NOTE))
+        ledger_post_many(postings=[(claim, reversals[pk], "") for pk, (claim, _s) in billed.items()], user=user,
+                         source=TransactionSource.USER, posted_at=now, need_ids=False)
+        events, by_payer = [], defaultdict(list)
+        for claim, secondary in billed.values():
+            events.append({"action": "update", "practice_id": practice.pk, "object_type": "claims.claim",
+                           "object_id": claim.pk, "changes": {"coverage_id": [claim.coverage_id, secondary.pk],
+                                                              "payer_id": [claim.payer_id, secondary.payer_id]}})
+            claim.coverage, claim.payer, claim.secondary_pending = secondary, secondary.payer, False
+            by_payer[secondary.payer].append(claim.pk)
+        bulk_update_values(Claim, [claim for claim, _s in billed.values()], ["coverage", "payer", "secondary_pending"])
+        audit_records_bulk(events, user=user)
+        for payer, ids in by_payer.items():
+            claim_transition_many(claim_ids=ids, to_status=ClaimStatus.READY, user=user,
+                                  reason=f"billing the secondary: {payer.name}", at=now)
+    return sorted(billed), refused

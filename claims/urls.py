@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views_entry.claim_edit, name="edit"),
     path("<int:pk>/scrub/", views_entry.claim_scrub_now, name="scrub"),
     path("<int:pk>/assign/", views_entry.claim_assign, name="assign"),
+    path("<int:pk>/bill-secondary/", views_entry.claim_bill_secondary_now, name="bill_secondary"),
     # htmx helpers of charge entry
     path("entry/patients/", views_entry.entry_patient_search, name="entry_patients"),
     path("entry/patients/<int:pk>/", views_entry.entry_patient_pick, name="entry_patient_pick"),

@@ -40,7 +40,7 @@ from claims.selectors import (
     patient_picker_matches,
     queue_assignees,
 )
-from claims.services import EDITABLE, MAX_LINES, claim_create, claim_update
+from claims.services import EDITABLE, MAX_LINES, claim_create, claim_update, claims_bill_secondary
 from rcm.models import Patient
 from rcm.permissions import role_required
 from rcm.tenancy import get_scoped_or_404
@@ -310,6 +310,20 @@ def claim_scrub_now(request, pk: int):
         return redirect("claims:detail", claim.pk)
     _scrub_one(request, claim)
     return redirect(reverse("claims:detail", args=[claim.pk]) + "#scrub")
+
+
+@role_required("claims.edit")
+@require_POST
+def claim_bill_secondary_now(request, pk: int):
+    claim = get_scoped_or_404(Claim, request.practice, pk=pk)
+    _billed, refused = claims_bill_secondary(practice=request.practice, claim_ids=[claim.pk], user=request.user)
+    if refused:
+        messages.error(request, refused[claim.pk])
+    else:
+        claim.refresh_from_db()
+        messages.success(request, f"Claim {claim.patient_control_number} is ready for {claim.payer.name}: it goes "
+                                  "out with the next 837P batch.")
+    return redirect("claims:detail", claim.pk)
 
 
 @role_required("claims.queues")

@@ -1,18 +1,18 @@
 """The practice's claims, played forward day by day through the services the app itself uses.
 
-A practice works in batches, and so does ``PracticeSimulation``: charges are entered as the day goes
-(``claim_create``, one per visit); every weekday evening a nightly run scrubs the claims that are ready
+A practice works in batches, and so does ``PracticeSimulation``: charges are entered in a few sessions
+a day (``claims_create_many``, the visits since the last session); every weekday evening a nightly run scrubs the claims that are ready
 (``claims_scrub``) and submits them in real 837P batches, one per payer (``claims_submit``); the payers'
 277CA acknowledgments accept or reject them the next mornings (``claim_transition_many``); each payer
 sends one 835 a week on its own weekday, written by ``claims.demo.era`` and imported with ``x12_import``,
 so the posting engine posts payments, contractual adjustments, patient responsibility, denials,
-remittances and exceptions; secondary balances are billed with ``claim_bill_secondary``; billers work
+remittances and exceptions; secondary balances are billed with ``claims_bill_secondary``; billers work
 denials in batches (correct and resubmit, appeal, write off: ``claim_transition_many`` and
 ``ledger_post_many``); patients' payments are posted once a week (``ledger_post_many``).
 
 Time: every event has a moment before the cutoff (the start of the ``as of`` day); an event that would
 fall on or after it has not happened yet, and the claim stays where a real one would be today. Services
-that take no date (``x12_import``, ``claim_bill_secondary``, the scrub inside ``claims_submit``) read
+that take no date (``x12_import``, the scrub inside ``claims_submit``) read
 ``django.utils.timezone.now``: ``demo_clock`` points it at the simulated moment while the demo runs, so
 every row is dated when its event happened.
 
@@ -32,7 +32,6 @@ from collections.abc import Callable
 from decimal import Decimal
 from unittest import mock
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone as django_timezone
 
@@ -54,7 +53,7 @@ from claims.models import (
     TransactionSource,
 )
 from claims.scrubber.engine import claims_scrub
-from claims.services import LineInput, claim_bill_secondary, claim_create
+from claims.services import ClaimDraft, LineInput, claims_bill_secondary, claims_create_many
 from claims.state_machine import claim_transition, claim_transition_many
 from claims.submission import claims_submit
 from rcm.models import Practice, Provider, User
@@ -85,6 +84,8 @@ PAYMENT_NOTES = ("Card payment (patient portal)", "Check", "Card payment (phone)
 UNMATCHED_RATE = 0.003  # one claim payment in a few hundred carries a claim number we never sent
 INTEREST_RATE = 0.01  # prompt-pay interest on a late commercial payment
 RECOUPMENT_RATE = 0.12  # a commercial ERA that takes back an old overpayment (PLB WO)
+# Charges are entered in sessions (minutes of the day each ends): a visit waits for the next one.
+ENTRY_SESSIONS = (12 * 60, 16 * 60, 18 * 60 + 15, 19 * 60)
 
 
 # --- the clock ---------------------------------------------------------------------------------
@@ -225,7 +226,8 @@ class PracticeSimulation:
             lag = story.rng.choices((0, 1, 2, 3, 4), weights=(55, 28, 9, 5, 3))[0]
             day = self.business_day(encounter.service_date, lag)
             minute = story.rng.randint(9 * 60, 19 * 60 - 1)
-            self.schedule(self.at(day, minute // 60, minute % 60), ENTER, "", story)
+            session = next(end for end in ENTRY_SESSIONS if minute < end)
+            self.schedule(self.at(day, session // 60, session % 60), ENTER, "", story)
         handlers = {ENTER: self._enter, VOID: self._void, ACK: self._ack, ERA: self._era, WORK: self._work,
                     BILL_SECONDARY: self._bill_secondary, PAYMENTS: self._payments, NIGHTLY: self._nightly}
         with demo_clock(self.clock):
@@ -254,13 +256,24 @@ class PracticeSimulation:
 
     # --- charge entry -------------------------------------------------------------------------
     def _enter(self, group, when, _key) -> None:
-        for story, _payload in group:
-            self._charge_entry(story, when)
+        """A charge-entry session: the visits since the last one, entered as one batch."""
+        ctx = self.ctx
+        drafts = [self._draft(story) for story, _payload in group]
+        made = claims_create_many(practice=ctx.practice, drafts=drafts, user=ctx.biller, created_at=when)
+        self_pay = []
+        for (story, _payload), (claim, lines) in zip(group, made, strict=True):
+            story.claim, story.lines = claim, lines
+            self.counts["claims"] += 1
+            if story.encounter.primary is None:
+                self_pay.append(story)
+            else:
+                self._after_entry(story, when)
             self.entered += 1
             if self.progress and self.entered % 2000 == 0:
                 self.progress(self.entered, len(self.encounters))
+        self._self_pay(self_pay, when)
 
-    def _charge_entry(self, story: Story, when: datetime.datetime) -> None:
+    def _draft(self, story: Story) -> ClaimDraft:
         ctx, encounter, rng = self.ctx, story.encounter, story.rng
         prior_authorization = ""
         if encounter.primary is not None:
@@ -270,9 +283,8 @@ class PracticeSimulation:
                 prior_authorization = f"PA{rng.randint(10_000_000, 99_999_999)}"
             elif needs_auth:
                 story.missing_auth = needs_auth
-        story.claim = claim_create(
-            practice=ctx.practice, patient=encounter.record.patient,
-            coverage=encounter.primary.coverage if encounter.primary else None,
+        return ClaimDraft(
+            patient=encounter.record.patient, coverage=encounter.primary.coverage if encounter.primary else None,
             billing_provider=ctx.billing_provider, rendering_provider=encounter.clinician.provider,
             diagnosis_codes=encounter.diagnoses,
             lines=[
@@ -283,13 +295,11 @@ class PracticeSimulation:
                 )
                 for line in encounter.lines
             ],
-            prior_authorization=prior_authorization, user=ctx.biller, created_at=when,
+            prior_authorization=prior_authorization,
         )
-        story.lines = list(ClaimLine.objects.filter(claim=story.claim).order_by("line_number"))
-        self.counts["claims"] += 1
-        if encounter.primary is None:
-            self._self_pay(story, when)
-            return
+
+    def _after_entry(self, story: Story, when: datetime.datetime) -> None:
+        encounter, rng = story.encounter, story.rng
         if rng.random() < 0.004:
             self.schedule(self.at(self.business_day(when.date(), 1), 10, 5), VOID, "", story)
             return
@@ -308,31 +318,32 @@ class PracticeSimulation:
             days = rng.randint(60, 220)
         self.nightly(story, when.date() + datetime.timedelta(days=days + rng.choice((0, 0, 1))), when)
 
-    def _self_pay(self, story: Story, when: datetime.datetime) -> None:
+    def _self_pay(self, stories: list[Story], when: datetime.datetime) -> None:
         """No coverage: the charge sits with the patient; the self-pay discount applies and most pay at the
         visit. There is no payer to submit to, so the claim stays a draft (patient A/R)."""
-        ctx, rng = self.ctx, story.rng
-        self.counts["self_pay"] += 1
-        at = when + datetime.timedelta(minutes=2)
-        self.clock.moment = at
-        ledger_post(
-            claim=story.claim, source=TransactionSource.USER, posted_at=at, user=ctx.biller,
-            entries=[Entry(line=line, kind=K.OTHER_ADJUSTMENT, party=Party.PATIENT,
-                           amount=money(line.charge * SELF_PAY_DISCOUNT), note="Self-pay discount (practice policy)")
-                     for line in story.lines],
-        )
-        roll = rng.random()
-        if roll < 0.6:
-            at += datetime.timedelta(minutes=3)
-            self.clock.moment = at
-            entries = [Entry(line=line, kind=K.PATIENT_PAYMENT, party=Party.PATIENT,
-                             amount=line.charge - money(line.charge * SELF_PAY_DISCOUNT),
-                             note=rng.choice(PAYMENT_NOTES)) for line in story.lines]
-            ledger_post(claim=story.claim, entries=entries, source=TransactionSource.PAYMENT, posted_at=at,
-                        user=ctx.collections, source_reference=f"RCPT-{story.claim.patient_control_number}")
-        elif roll < 0.8:
-            day = when.date() + datetime.timedelta(days=rng.randint(15, 60))
-            self.weekly_payments(story, day, ("pay", Decimal("1"), day))
+        ctx = self.ctx
+        discounts, payments = [], []
+        for story in stories:
+            rng = story.rng
+            self.counts["self_pay"] += 1
+            discounts.append((story.claim, [
+                Entry(line=line, kind=K.OTHER_ADJUSTMENT, party=Party.PATIENT,
+                      amount=money(line.charge * SELF_PAY_DISCOUNT), note="Self-pay discount (practice policy)")
+                for line in story.lines], ""))
+            roll = rng.random()
+            if roll < 0.6:
+                payments.append((story.claim, [
+                    Entry(line=line, kind=K.PATIENT_PAYMENT, party=Party.PATIENT,
+                          amount=line.charge - money(line.charge * SELF_PAY_DISCOUNT), note=rng.choice(PAYMENT_NOTES))
+                    for line in story.lines], f"RCPT-{story.claim.patient_control_number}"))
+            elif roll < 0.8:
+                day = when.date() + datetime.timedelta(days=rng.randint(15, 60))
+                self.weekly_payments(story, day, ("pay", Decimal("1"), day))
+        for minutes, postings, source, user in ((2, discounts, TransactionSource.USER, ctx.biller),
+                                                (5, payments, TransactionSource.PAYMENT, ctx.collections)):
+            self.clock.moment = when + datetime.timedelta(minutes=minutes)
+            ledger_post_many(postings=postings, source=source, posted_at=self.clock.moment, user=user,
+                             need_ids=False)
         self.clock.moment = when
 
     def _void(self, group, when, _key) -> None:
@@ -728,14 +739,14 @@ class PracticeSimulation:
 
     # --- secondary ------------------------------------------------------------------------------
     def _bill_secondary(self, group, when, _key) -> None:
-        for story, _payload in group:
-            try:
-                claim_bill_secondary(claim=story.claim, user=self.ctx.biller)
-            except ValidationError:
-                self.counts["secondary_not_billed"] += 1
-                continue
+        stories = {story.claim.pk: story for story, _payload in group}
+        billed, refused = claims_bill_secondary(practice=self.ctx.practice, claim_ids=list(stories),
+                                                user=self.ctx.biller, now=when)
+        self.counts["secondary_not_billed"] += len(refused)
+        self.counts["secondary_billed"] += len(billed)
+        for claim_id in billed:
+            story = stories[claim_id]
             story.secondary, story.resubmission = True, False
-            self.counts["secondary_billed"] += 1
             self.nightly(story, when.date(), when)
 
     # --- the patient ------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ OPERATIONS = {
     "/api/claims/": {"get", "post"},
     "/api/claims/{id}/": {"get", "put"},
     "/api/claims/{id}/scrub/": {"post"},
+    "/api/claims/{id}/bill-secondary/": {"post"},
     "/api/batches/": {"get", "post"},
     "/api/batches/{id}/": {"get"},
     "/api/batches/{id}/download/": {"get"},
@@ -112,6 +113,7 @@ def test_every_new_operation_documents_its_errors_in_the_error_format(schema):
     error = {"$ref": "#/components/schemas/Error"}
     expected = {
         ("/api/claims/{id}/scrub/", "post"): {"200", "400", "403", "404"},
+        ("/api/claims/{id}/bill-secondary/", "post"): {"200", "400", "403", "404"},
         ("/api/claims/{id}/", "put"): {"200", "400", "403", "404"},
         ("/api/batches/", "post"): {"201", "400", "403"},
         ("/api/batches/{id}/download/", "get"): {"200", "403", "404"},

@@ -6,9 +6,11 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from claims.models import Claim, ClaimLine, Transaction
-from claims.services import LineInput, claim_create
-from rcm.models import NumberSequence
+from claims.ledger import ledger_check
+from claims.models import Claim, ClaimLine, ClaimStatus, Transaction
+from claims.services import ClaimDraft, LineInput, claim_create, claims_create_many
+from rcm.audit import audit_context
+from rcm.models import AuditEvent, NumberSequence
 from tests.rcm.factories import CoverageFactory, PatientFactory, ProviderFactory
 
 DOS = datetime.date(2026, 3, 2)
@@ -102,3 +104,58 @@ def test_codes_are_normalised(setup):
     assert claim.diagnosis_codes == ["E11.9", "I10"]
     only = claim.lines.get()
     assert (only.procedure_code, only.modifiers) == ("J1100", ["RT"])
+
+
+# --- batch charge entry (claims_create_many) ---------------------------------------------------
+
+def _draft(setup, **overrides):
+    values = {"patient": setup["patient"], "coverage": setup["coverage"],
+              "billing_provider": setup["billing_provider"], "diagnosis_codes": ["E11.9", "I10"],
+              "lines": [line()], **overrides}
+    return ClaimDraft(**values)
+
+
+def test_a_batch_with_one_bad_claim_saves_nothing_and_names_the_claim_and_field(setup):
+    drafts = [_draft(setup), _draft(setup, lines=[line(), line(units=0)]), _draft(setup, diagnosis_codes=["E11"])]
+    before = counts()
+    with pytest.raises(ValidationError) as caught:
+        claims_create_many(practice=setup["practice"], drafts=drafts)
+    errors = caught.value.message_dict
+    assert sorted(errors) == ["claims[2].lines[2].units", "claims[3].diagnosis_codes"]
+    assert errors["claims[2].lines[2].units"] == ["Units must be at least 1 (got 0)."]
+    assert counts() == before
+
+
+def test_a_batch_is_entered_like_claim_by_claim_entry(setup, practice, biller):
+    user = biller
+    created_at = datetime.datetime(2026, 3, 3, 17, 0, tzinfo=datetime.UTC)
+    self_pay = PatientFactory(practice=practice)
+    drafts = [
+        _draft(setup, lines=[line(), line(procedure_code="36415", charge="12.50", diagnosis_pointers=[2])]),
+        _draft(setup, patient=self_pay, coverage=None, prior_authorization=" PA1 "),
+    ]
+    with audit_context(user=user, source="test"):
+        made = claims_create_many(practice=practice, drafts=drafts, user=user, created_at=created_at)
+    (first, first_lines), (second, second_lines) = made
+    prefix = f"{practice.pk:03d}"
+    assert [first.patient_control_number, second.patient_control_number] == [f"{prefix}000000001",
+                                                                              f"{prefix}000000002"]
+    assert [line.line_control_number for line in first_lines] == [f"{prefix}000000001-1", f"{prefix}000000001-2"]
+    assert second.prior_authorization == "PA1" and second.payer_id is None
+    for claim, charge, insurance, patient in ((first, "162.50", "162.50", "0.00"), (second, "150.00", "0.00", "150.00")):
+        claim.refresh_from_db()
+        assert (claim.status, claim.created_at, claim.created_by) == (ClaimStatus.DRAFT, created_at, user)
+        assert (claim.charge_total, claim.insurance_balance, claim.patient_balance) == (
+            Decimal(charge), Decimal(insurance), Decimal(patient))
+    charges = Transaction.objects.filter(kind="charge").order_by("line_id")
+    assert [(t.line_id, t.amount, t.party, t.posted_at, t.source_reference) for t in charges] == [
+        (first_lines[0].pk, Decimal("150.00"), "insurance", created_at, first.patient_control_number),
+        (first_lines[1].pk, Decimal("12.50"), "insurance", created_at, first.patient_control_number),
+        (second_lines[0].pk, Decimal("150.00"), "patient", created_at, second.patient_control_number),
+    ]
+    events = AuditEvent.objects.filter(action="create", object_type="claims.claim").order_by("pk")
+    created = [(e.object_id, e.user, e.changes["patient_control_number"][1]) for e in events if "ledger" not in e.changes]
+    posted = [(e.object_id, e.changes["source"]) for e in events if "ledger" in e.changes]
+    assert created == [(str(c.pk), user, c.patient_control_number) for c in (first, second)]
+    assert posted == [(str(c.pk), ["charge_entry", c.patient_control_number]) for c in (first, second)]
+    assert ledger_check() == []
