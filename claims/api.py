@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from claims.models import Claim, ClaimLine, ClaimStatus, ClaimStatusChange, ScrubStatus, Transaction
 from claims.scrubber.engine import claims_scrub, scrub_filter_open
 from claims.scrubber.rules import Severity
-from claims.selectors import claim_list
+from claims.selectors import claim_list, claim_status_counts
 from claims.services import LineInput, claim_create, claim_update, claims_bill_secondary
 from rcm.api.base import PracticeScopedViewSet
 from rcm.api.errors import error_response
@@ -266,7 +266,7 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeSco
         if self.action == "list":
             filters = ClaimFilterSerializer(data=self.request.query_params)
             filters.is_valid(raise_exception=True)
-            wanted = filters.validated_data
+            wanted = self.list_filters = filters.validated_data
             return claim_list(
                 self.request.practice, status=wanted.get("status"), payer_id=wanted.get("payer"),
                 patient_id=wanted.get("patient"),
@@ -277,6 +277,15 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeSco
 
     def get_serializer_class(self):
         return ClaimSerializer if self.action == "list" else ClaimDetailSerializer
+
+    def known_count(self) -> int | None:
+        """The list's length when the practice's (cached) status counts hold it: no filter but the status."""
+        wanted = getattr(self, "list_filters", None)
+        if wanted is None or wanted.get("payer") or wanted.get("patient"):
+            return None
+        status = wanted.get("status")
+        return sum(row["count"] for row in claim_status_counts(self.request.practice)
+                   if not status or row["status"] == status)
 
     def _detail(self, claim) -> dict:
         return ClaimDetailSerializer(_with_details(Claim.objects.filter(pk=claim.pk)).get()).data

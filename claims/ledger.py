@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from claims.models import ZERO, Balances, Claim, ClaimLine, Party, Transaction, TransactionKind
 from rcm.bulk import bulk_insert_rows, bulk_update_values
+from rcm.practice_cache import claims_changed
 
 K, P = TransactionKind, Party
 CENT = Decimal("0.01")
@@ -167,6 +168,7 @@ def ledger_post_many(*, postings: list[tuple[Claim, list[Entry], str]], user=Non
             changed_lines.append(line)
         bulk_update_values(ClaimLine, changed_lines, list(Balances.BUCKETS))
         bulk_update_values(Claim, list(locked.values()), list(Balances.BUCKETS))
+        claims_changed({claim.practice_id for claim in locked.values()})
         # Every financial change is in the audit log too: one event per claim posted to.
         from rcm.audit import audit_records_bulk
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import F, Q
 from django.utils import timezone
 
 from rcm.append_only import AppendOnlyModel
@@ -134,11 +135,20 @@ class Claim(Balances, PracticeScoped):
             ),
         ]
         indexes = [
-            models.Index(fields=["practice", "status", "service_date"], name="claim_status_dos"),
+            # Covering (PostgreSQL): status counts, A/R aging, patient A/R, list counts and the no-response and
+            # deadline queues read the index alone (index-only scans), never the wide claim rows.
+            models.Index(fields=["practice", "status", "service_date"], name="claim_status_dos_cover",
+                         include=["id", "charge_total", "insurance_balance", "patient_balance", "patient", "payer",
+                                  "last_submitted_at", "adjudicated_at"]),
             models.Index(fields=["practice", "service_date"], name="claim_dos"),
             models.Index(fields=["practice", "payer", "status"], name="claim_payer_status"),
             models.Index(fields=["patient", "service_date"], name="claim_patient_dos"),
             models.Index(fields=["practice", "assigned_to", "status"], name="claim_assignee_status"),
+            # The claim list sorted by balance: walked in order, stopped after a page.
+            models.Index(F("practice"), F("insurance_balance") + F("patient_balance"), F("id"), name="claim_balance"),
+            # Small queues over big tables: only their rows are in the index.
+            models.Index(fields=["practice", "status"], condition=Q(scrub_status="errors"), name="claim_scrub_errors"),
+            models.Index(fields=["practice", "status"], condition=Q(underpaid_amount__gt=0), name="claim_underpaid"),
         ]
 
     def __str__(self) -> str:

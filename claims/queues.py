@@ -79,6 +79,18 @@ def _deadline_expression(contract_days: dict[int, tuple[int, int]]):
     return Case(*whens, default=Value(None, output_field=DateField()), output_field=DateField())
 
 
+def _deadline_by(contract_days: dict[int, tuple[int, int]], last_day: datetime.date) -> Q:
+    """``deadline <= last_day`` as plain column ranges per payer (service date for unsubmitted claims,
+    adjudication date for denied ones), so an index serves it instead of computing every row's deadline."""
+    query = Q(pk__in=[])
+    for payer_id, (filing, appeal) in contract_days.items():
+        query |= Q(payer_id=payer_id, status__in=UNSUBMITTED,
+                   service_date__lte=last_day - datetime.timedelta(days=filing))
+        query |= Q(payer_id=payer_id, status=S.DENIED, adjudicated_at__isnull=False,
+                   adjudicated_at__date__lte=last_day - datetime.timedelta(days=appeal))
+    return query
+
+
 def queue_claims(practice, slug: str, *, assigned_to=None, unassigned=False, sort: str = "priority",
                  today: datetime.date | None = None, contract_days=None) -> QuerySet[Claim]:
     today = today or timezone.localdate()
@@ -105,10 +117,7 @@ def queue_claims(practice, slug: str, *, assigned_to=None, unassigned=False, sor
     elif slug == "underpaid":
         queryset = queryset.filter(underpaid_amount__gt=0).exclude(status__in=[S.VOIDED, S.WRITTEN_OFF])
     elif slug == "deadlines":
-        queryset = queryset.filter(
-            deadline__isnull=False, deadline__lte=today + datetime.timedelta(days=DEADLINE_WINDOW_DAYS),
-            status__in=[*UNSUBMITTED, S.DENIED],
-        )
+        queryset = queryset.filter(_deadline_by(contract_days, today + datetime.timedelta(days=DEADLINE_WINDOW_DAYS)))
     if assigned_to is not None:
         queryset = queryset.filter(assigned_to=assigned_to)
     elif unassigned:

@@ -25,6 +25,7 @@ from django.utils import timezone
 from claims.models import ZERO, Claim, ClaimStatus, ClaimStatusChange, Transaction, TransactionKind
 from claims.state_machine import CLOSED_STATUSES
 from rcm.models import Coverage, CoveragePriority, Patient
+from rcm.practice_cache import practice_cached
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 
@@ -69,7 +70,12 @@ def claim_age_days(claim: Claim, today=None) -> int:
 
 
 def claim_status_counts(practice) -> list[dict]:
-    """Per status: number of claims, their total charge and their open balance, in life-cycle order."""
+    """Per status: number of claims, their total charge and their open balance, in life-cycle order
+    (cached until the practice's claims change: ``rcm.practice_cache``)."""
+    return practice_cached(practice, "status-counts", lambda: _claim_status_counts(practice))
+
+
+def _claim_status_counts(practice) -> list[dict]:
     rows = {
         row["status"]: row
         for row in claims_for_practice(practice)
@@ -278,6 +284,10 @@ def ar_aging(practice, *, today=None) -> dict:
     "insurance", "patient", "total", "count"}``; ``percent`` is the bucket's share of the total A/R
     (Decimal, one place). Voided claims are left out."""
     today = today or timezone.localdate()
+    return practice_cached(practice, f"ar-aging:{today.isoformat()}", lambda: _ar_aging(practice, today))
+
+
+def _ar_aging(practice, today) -> dict:
     aggregates = {}
     for index, (_key, _label, start, end) in enumerate(AGING_BUCKETS):
         in_bucket = _in_aging_bucket(start, end, today)
@@ -347,6 +357,10 @@ def ledger_totals(practice, *, since, until=None) -> dict[str, Decimal]:
 def patient_ar_totals(practice) -> dict:
     """Patient A/R in one aggregate query: what patients owe (``owed``), credit balances (``credits``,
     negative or zero), the number of patients and of claims with a balance owed."""
+    return practice_cached(practice, "patient-ar", lambda: _patient_ar_totals(practice))
+
+
+def _patient_ar_totals(practice) -> dict:
     return claims_for_practice(practice).exclude(status=ClaimStatus.VOIDED).aggregate(
         owed=Coalesce(Sum("patient_balance", filter=Q(patient_balance__gt=0)), Value(ZERO), output_field=MONEY),
         credits=Coalesce(Sum("patient_balance", filter=Q(patient_balance__lt=0)), Value(ZERO), output_field=MONEY),

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from claims.models import Claim, ClaimStatus, ClaimStatusChange
 from rcm.bulk import bulk_insert_rows
+from rcm.practice_cache import claims_changed
 
 S = ClaimStatus
 
@@ -87,6 +88,7 @@ def claim_transition(*, claim: Claim, to_status: str, user=None, reason: str = "
             practice_id=claim.practice_id, claim_id=claim.pk, from_status=from_status, to_status=to_status,
             at=at, by=user if user is not None and user.is_authenticated else None, reason=reason[:255],
         )
+        claims_changed([claim.practice_id])
     for field, value in update.items():
         if field == "first_submitted_at":
             value = claim.first_submitted_at or at
@@ -125,4 +127,5 @@ def claim_transition_many(*, claim_ids: list[int], to_status: str, user=None, re
              "at": at, "by_id": by.pk if by else None, "reason": reason[:255]}
             for r in rows
         ])
+        claims_changed({r.practice_id for r in rows})
     return len(rows)

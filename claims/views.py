@@ -4,7 +4,6 @@ findings, acknowledgments, batches and assignment)."""
 import csv
 
 from django.contrib.auth import get_user_model
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -25,6 +24,7 @@ from claims.selectors import (
 from claims.views_entry import is_editable, not_editable_reason
 from rcm.audit import audit_record, audit_view
 from rcm.models import AuditAction, Payer
+from rcm.paging import CountedPaginator
 from rcm.permissions import role_required
 from rcm.roles import role_can
 from rcm.tenancy import get_scoped_or_404, scoped
@@ -95,11 +95,16 @@ def claim_list_page(request):
             changes={key: value for key, value in filters.items() if value},
         )
         return _export(claims, today)
-    page = Paginator(claims, PAGE_SIZE).get_page(request.GET.get("page"))
+    status_counts = claim_status_counts(request.practice)
+    # With no filter but the status, the status counts already hold the list's length.
+    known = None
+    if not any(value for key, value in filters.items() if key not in ("status", "sort")):
+        known = sum(row["count"] for row in status_counts
+                    if not filters["status"] or row["status"] == filters["status"])
+    page = CountedPaginator(claims, PAGE_SIZE, count=known).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("format", None)
-    status_counts = claim_status_counts(request.practice)
     return render(
         request,
         "claims/claim_list.html",

@@ -33,6 +33,7 @@ from claims.submission import claims_submit
 from claims.views_entry import assignee_from
 from rcm.audit import audit_record, audit_view
 from rcm.models import AuditAction, Payer
+from rcm.paging import CountedPaginator
 from rcm.permissions import role_required
 from rcm.roles import role_can
 from rcm.tenancy import get_scoped_or_404, scoped
@@ -83,7 +84,8 @@ def queues(request, slug: str | None = None):
         audit_record(action=AuditAction.EXPORT, practice=practice, object_type="claims.claim",
                      changes={"queue": slug, **params})
         return _queue_export(claims, slug, today)
-    page = Paginator(claims, PAGE_SIZE).get_page(request.GET.get("page"))
+    known = counts[slug] if params["who"] not in ("mine", "unassigned") else None  # the tab's count is the list's
+    page = CountedPaginator(claims, PAGE_SIZE, count=known).get_page(request.GET.get("page"))
     for claim in page.object_list:
         claim.days_left = (claim.deadline - today).days if claim.deadline else None
         claim.days_overdue = -claim.days_left if claim.days_left is not None and claim.days_left < 0 else 0

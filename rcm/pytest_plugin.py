@@ -14,6 +14,7 @@ _DEFAULTS = {
     "STATIC_MANIFEST": "false",
     "ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
     "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    "CACHE_BACKEND": "locmem",  # emptied before each test (tests/conftest.py)
 }
 for key, value in _DEFAULTS.items():
     os.environ.setdefault(key, value)

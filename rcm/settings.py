@@ -105,6 +105,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Covering indexes (``Index(include=...)``) are a PostgreSQL optimisation; on SQLite Django builds the
+# same index without the included columns and says so with models.W040.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 # Optional read replica for dashboards (docs/scale-out.md). Unset: one database, no router, as before.
 DATABASE_REPLICA_URL = envstr("DATABASE_REPLICA_URL")
@@ -166,6 +169,22 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_PROXY", False) else None
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 3600)
 X_FRAME_OPTIONS = "DENY"
+
+# --- Cache ----------------------------------------------------------------------------------
+# Whole-practice aggregates (status counts, A/R) are cached until the practice's claims change
+# (``rcm.practice_cache``). Redis when the app has one (REDIS_URL, or a redis:// broker), shared by every
+# web and worker process; otherwise files under var/ (shared by the processes of one machine).
+# CACHE_BACKEND=locmem (the tests) keeps it in the process.
+_CACHE_REDIS = envstr("REDIS_URL") or (envstr("CELERY_BROKER_URL") if envstr("CELERY_BROKER_URL").startswith(
+    ("redis://", "rediss://")) else "")
+if envstr("CACHE_BACKEND") == "locmem":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+elif _CACHE_REDIS:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_REDIS,
+                          "KEY_PREFIX": "rcm-cache"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(VAR_DIR / "cache")}}
 
 # --- Celery ---------------------------------------------------------------------------------
 _BROKER_DIR = VAR_DIR / "broker"

@@ -67,6 +67,14 @@ def login(user) -> Client:
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (the database is rolled back; cached aggregates must go too)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_audit_context():
     """Each test starts with the default (system) audit context."""
     from rcm.audit import AuditContext, _context

@@ -453,3 +453,16 @@ def test_claim_detail_takes_a_fixed_number_of_queries(biller, practice, chart, d
     with django_assert_num_queries(6):
         body = client.get(f"/api/claims/{claim.pk}/").json()
     assert (len(body["lines"]), len(body["transactions"]), len(body["status_history"])) == (lines, lines, 1)
+
+
+def test_claim_list_count_is_exact_with_and_without_filters(biller, practice, chart):
+    claims = [make_claim(practice, coverage=chart.coverage, provider=chart.provider) for _ in range(3)]
+    claim_move(claim=claims[0], to_status="ready")
+    other_payer = make_claim(practice, provider=chart.provider)
+    client = api(biller)
+    counts = {query: client.get(f"/api/claims/{query}").json()["count"]
+              for query in ("", "?status=draft", "?status=ready", "?status=paid", f"?payer={chart.coverage.payer_id}",
+                            f"?status=draft&payer={other_payer.payer_id}", f"?patient={chart.coverage.patient_id}")}
+    assert counts == {"": 4, "?status=draft": 3, "?status=ready": 1, "?status=paid": 0,
+                      f"?payer={chart.coverage.payer_id}": 3, f"?status=draft&payer={other_payer.payer_id}": 1,
+                      f"?patient={chart.coverage.patient_id}": 3}

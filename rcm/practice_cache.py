@@ -1,0 +1,54 @@
+"""Whole-practice aggregates cached until the practice's claims change.
+
+Status counts and A/R totals read every claim of a practice (hundreds of thousands at a billing
+company), and the pages that show them are opened all day. Each practice has a version token in the
+cache; the services that change claims (new claims, status moves, ledger postings) call
+``claims_changed`` and the practice gets a new token (at once, and again when their transaction
+commits), so every aggregate cached under the old one is recomputed on its next read. A reader never
+sees a result from before a committed change: a result computed from older data is stored under an
+older token."""
+
+import uuid
+
+from django.core.cache import cache
+from django.db import transaction
+
+TIMEOUT = 15 * 60  # an aggregate nobody changed is still recomputed now and then
+
+
+def _version_key(practice_id: int) -> str:
+    return f"practice:{practice_id}:claims-version"
+
+
+def _version(practice_id: int) -> str:
+    key = _version_key(practice_id)
+    version = cache.get(key)
+    if version is None:
+        cache.add(key, uuid.uuid4().hex, None)
+        version = cache.get(key)
+    return version
+
+
+def practice_cached(practice, name: str, compute):
+    """``compute()`` for ``practice``, from the cache while the practice's claims are unchanged."""
+    key = f"practice:{practice.pk}:{name}:{_version(practice.pk)}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, TIMEOUT)
+    return value
+
+
+def claims_changed(practice_ids) -> None:
+    """Forget the cached aggregates of these practices: now (so no reader is served what was cached
+    before the change) and again when the current transaction commits (so nothing computed while it
+    was open outlives it)."""
+    ids = {int(pk) for pk in practice_ids if pk is not None}
+    if not ids:
+        return
+
+    def renew():
+        cache.set_many({_version_key(pk): uuid.uuid4().hex for pk in ids}, None)
+
+    renew()
+    transaction.on_commit(renew)

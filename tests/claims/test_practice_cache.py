@@ -1,0 +1,85 @@
+"""Whole-practice aggregates are cached until the practice's claims change, never after."""
+
+import os
+from decimal import Decimal
+
+import pytest
+from django.core.cache import caches
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+
+from claims.ledger import Entry, ledger_post
+from claims.models import Party, TransactionKind
+from claims.selectors import ar_aging, claim_status_counts, patient_ar_totals
+from claims.state_machine import claim_transition
+from rcm import practice_cache
+from rcm.practice_cache import claims_changed, practice_cached
+
+
+def _count(practice, status):
+    return next(row["count"] for row in claim_status_counts(practice) if row["status"] == status)
+
+
+def _queries(function):
+    with CaptureQueriesContext(connection) as captured:
+        function()
+    return len(captured)
+
+
+def test_a_second_read_costs_no_query_and_each_kind_of_change_is_seen_at_once(billing, other_practice):
+    claim = billing.claim()
+    assert _count(billing.practice, "draft") == 1
+    assert _queries(lambda: claim_status_counts(billing.practice)) == 0
+    # a new claim (charge entry)
+    second = billing.claim()
+    assert _count(billing.practice, "draft") == 2
+    # a status move
+    claim_transition(claim=claim, to_status="ready")
+    assert (_count(billing.practice, "draft"), _count(billing.practice, "ready")) == (1, 1)
+    # a ledger posting moves balances, not statuses
+    assert patient_ar_totals(billing.practice)["owed"] == Decimal("0.00")
+    line = second.lines.get()
+    ledger_post(claim=second, source="user", entries=[
+        Entry(line=line, kind=TransactionKind.TRANSFER_TO_PATIENT, amount=Decimal("40.00"), party=Party.INSURANCE)])
+    assert patient_ar_totals(billing.practice)["owed"] == Decimal("40.00")
+    assert ar_aging(billing.practice)["patient"] == Decimal("40.00")
+    # another practice's cache is its own
+    assert (_count(other_practice, "draft"), _count(billing.practice, "draft")) == (0, 1)
+    claims_changed([other_practice.pk])
+    assert _queries(lambda: claim_status_counts(billing.practice)) == 0
+
+
+def test_a_result_computed_before_a_change_is_never_served_after_it(practice):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    assert practice_cached(practice, "probe", compute) == 1
+    assert practice_cached(practice, "probe", compute) == 1
+    claims_changed([practice.pk])
+    assert practice_cached(practice, "probe", compute) == 2
+
+
+@pytest.mark.skipif(not os.environ.get("CELERY_BROKER_URL", "").startswith("redis://"),
+                    reason="runs where the suite has Redis (the PostgreSQL + Redis run)")
+def test_the_redis_cache_shares_versions_between_processes(practice, monkeypatch):
+    url = os.environ["CELERY_BROKER_URL"]
+    redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+             "KEY_PREFIX": f"rcm-cache-test-{os.getpid()}"}
+    with override_settings(CACHES={"default": redis}):
+        shared = caches.create_connection("default")
+        monkeypatch.setattr(practice_cache, "cache", shared)
+        try:
+            assert practice_cached(practice, "probe", lambda: {"n": Decimal("1.50")}) == {"n": Decimal("1.50")}
+            # another process (another cache client) sees the same entry, then the same invalidation
+            other = caches.create_connection("default")
+            version = other.get(f"practice:{practice.pk}:claims-version")
+            assert other.get(f"practice:{practice.pk}:probe:{version}") == {"n": Decimal("1.50")}
+            claims_changed([practice.pk])
+            assert other.get(f"practice:{practice.pk}:claims-version") != version
+            assert practice_cached(practice, "probe", lambda: {"n": Decimal("2.00")}) == {"n": Decimal("2.00")}
+        finally:
+            shared.delete_many([f"practice:{practice.pk}:claims-version"])
