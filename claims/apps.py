@@ -12,3 +12,18 @@ class ClaimsConfig(AppConfig):
         from claims.posting import _apply_835
 
         register_applier(X12FileKind.ERA_835, _apply_835)
+
+        # Queue counts depend on the payers' no-response days and the contracts' deadlines.
+        from django.db.models.signals import post_delete, post_save
+
+        from rcm.models import Payer, PayerContract
+        from rcm.practice_cache import claims_changed
+
+        def reference_changed(sender, instance, **kwargs):
+            claims_changed([instance.practice_id])
+
+        for model in (Payer, PayerContract):
+            post_save.connect(reference_changed, sender=model, weak=False,
+                              dispatch_uid=f"practice_cache_{model.__name__}_save")
+            post_delete.connect(reference_changed, sender=model, weak=False,
+                                dispatch_uid=f"practice_cache_{model.__name__}_delete")

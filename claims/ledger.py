@@ -278,9 +278,10 @@ def ledger_rebuild(*, practice=None, claim_ids=None) -> int:
             setattr(line, bucket, expected[bucket])
             claim_totals[line.claim_id][bucket] += expected[bucket]
     bulk_update_values(ClaimLine, lines, list(Balances.BUCKETS))
-    claims = list(Claim.objects.filter(pk__in=list(claim_totals)).only("pk", *Balances.BUCKETS))
+    claims = list(Claim.objects.filter(pk__in=list(claim_totals)).only("pk", "practice_id", *Balances.BUCKETS))
     for claim in claims:
         for bucket in Balances.BUCKETS:
             setattr(claim, bucket, claim_totals[claim.pk][bucket])
     bulk_update_values(Claim, claims, list(Balances.BUCKETS))
+    claims_changed({claim.practice_id for claim in claims})
     return len(lines)

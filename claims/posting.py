@@ -58,6 +58,7 @@ from claims.x12.era import (
 from claims.x12.reader import X12Error
 from rcm.bulk import bulk_insert_rows, bulk_insert_with_ids, bulk_update_values
 from rcm.models import Coverage, FeeScheduleRow, Payer, PayerContract, PricingMethod, Provider
+from rcm.practice_cache import claims_changed
 
 K = TransactionKind
 CENT = Decimal("0.01")
@@ -605,6 +606,7 @@ def _apply_plans(posted: list[Plan], remittance: Remittance, user, now, context:
             changed[claim.pk] = claim
     # The claims were read under lock at the start of this transaction, so these values are current.
     bulk_update_values(Claim, list(changed.values()), ["payer_claim_number", "secondary_pending", "underpaid_amount"])
+    claims_changed([remittance.practice_id])
     denials = [dict(practice=remittance.practice, claim=plan.claim, remittance_claim=plan.record, **denial)
                for plan in posted for denial in plan.denials]
     if denials:

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from claims.models import Claim, ClaimStatus, ScrubStatus
 from rcm.models import Payer, PayerContract
+from rcm.practice_cache import claims_changed, practice_cached
 
 S = ClaimStatus
 UNSUBMITTED = [S.DRAFT, S.READY, S.REJECTED, S.CORRECTED]
@@ -109,10 +110,11 @@ def queue_claims(practice, slug: str, *, assigned_to=None, unassigned=False, sor
     elif slug == "denied":
         queryset = queryset.filter(status=S.DENIED)
     elif slug == "no_response":
-        now = timezone.now()
+        # Submitted (last) on or before the day ``no_response_days`` ago: counted in whole days, so the queue
+        # changes at midnight or when a claim changes, never in between.
         overdue = Q(pk__in=[])
         for payer_id, days in Payer.objects.filter(practice=practice).values_list("pk", "no_response_days"):
-            overdue |= Q(payer_id=payer_id, last_submitted_at__lt=now - datetime.timedelta(days=days))
+            overdue |= Q(payer_id=payer_id, last_submitted_at__lt=_start_of(today - datetime.timedelta(days=days - 1)))
         queryset = queryset.filter(overdue, status__in=[S.SUBMITTED, S.ACCEPTED])
     elif slug == "underpaid":
         queryset = queryset.filter(underpaid_amount__gt=0).exclude(status__in=[S.VOIDED, S.WRITTEN_OFF])
@@ -125,10 +127,21 @@ def queue_claims(practice, slug: str, *, assigned_to=None, unassigned=False, sor
     return queryset.select_related("patient", "payer", "assigned_to").order_by(*SORTS.get(sort, SORTS["priority"]))
 
 
+def _start_of(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
 def queue_counts(practice, *, today=None) -> dict[str, int]:
-    """Number of claims in each queue (one query per queue, plus the contracts and payers once)."""
-    contract_days = _contract_days(practice)
-    return {q.slug: queue_claims(practice, q.slug, today=today, contract_days=contract_days).count() for q in QUEUES}
+    """Number of claims in each queue (one query per queue, plus the contracts and payers once), cached
+    for the day until the practice's claims, payers or contracts change (``rcm.practice_cache``)."""
+    today = today or timezone.localdate()
+
+    def count():
+        contract_days = _contract_days(practice)
+        return {q.slug: queue_claims(practice, q.slug, today=today, contract_days=contract_days).count()
+                for q in QUEUES}
+
+    return practice_cached(practice, f"queue-counts:{today.isoformat()}", count)
 
 
 def claims_assign(*, practice, claim_ids: list[int], assignee, user=None) -> int:
@@ -140,6 +153,7 @@ def claims_assign(*, practice, claim_ids: list[int], assignee, user=None) -> int
     if assignee is not None and not Membership.objects.filter(practice=practice, user=assignee, is_active=True).exists():
         raise ValidationError({"assignee": "That user is not a member of this practice."})
     claims = list(Claim.objects.filter(practice=practice, pk__in=claim_ids))
+    claims_changed([practice.pk])
     for claim in claims:  # saved one by one so each reassignment lands in the audit log
         claim.assigned_to = assignee
         claim.save(update_fields=["assigned_to"])

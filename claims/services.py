@@ -28,6 +28,7 @@ from claims.models import (
 )
 from claims.state_machine import claim_transition, claim_transition_many
 from rcm.models import Coverage, Patient, Provider
+from rcm.practice_cache import claims_changed
 from rcm.sequences import sequence_next
 from rcm.validators import (
     icd10_problem,
@@ -377,6 +378,7 @@ def claim_update(
             locked.edited_after_scrub = True
         locked.scrub_status = ScrubStatus.NOT_SCRUBBED
         locked.save()
+        claims_changed([locked.practice_id])
     return locked
 
 

@@ -11,6 +11,7 @@ from claims.models import Claim, ClaimLine, ClaimStatus, MueLimit, NcciPtpEdit, 
 from claims.scrubber.rules import RULES, ClaimContext, Finding, Severity
 from rcm.bulk import bulk_update_values
 from rcm.models import Coverage, Patient, PayerContract, Sex
+from rcm.practice_cache import claims_changed
 
 SCRUB_BATCH = 1000
 
@@ -265,6 +266,7 @@ def claims_scrub(*, queryset, user=None, today=None, move=True, now=None) -> dic
                 elif claim.scrub_status == ScrubStatus.ERRORS and claim.status == ClaimStatus.READY:
                     to_draft.append(claim)
             bulk_update_values(Claim, batch, ["scrub_status", "scrub_findings", "scrubbed_at"])
+            claims_changed({claim.practice_id for claim in batch})
             if move:
                 claim_transition_many(claim_ids=[c.pk for c in to_ready], to_status=ClaimStatus.READY, user=user,
                                       reason="scrubber: clean", at=now)

@@ -83,3 +83,56 @@ def test_the_redis_cache_shares_versions_between_processes(practice, monkeypatch
             assert practice_cached(practice, "probe", lambda: {"n": Decimal("2.00")}) == {"n": Decimal("2.00")}
         finally:
             shared.delete_many([f"practice:{practice.pk}:claims-version"])
+
+
+# --- work queue counts -------------------------------------------------------------------------
+
+def test_queue_counts_are_cached_and_follow_scrubs_contracts_and_payers(billing):
+    import datetime
+
+    from claims.queues import queue_counts
+    from claims.scrubber.engine import claims_scrub
+    from claims.services import LineInput
+    from tests.claims.conftest import DOS
+
+    today = datetime.date(2026, 3, 20)
+    draft = billing.claim(lines=[LineInput(procedure_code="20610", charge=Decimal("210.00"), service_date_from=DOS)])
+    assert queue_counts(billing.practice, today=today)["scrub_errors"] == 0
+    assert _queries(lambda: queue_counts(billing.practice, today=today)) == 0
+    # the scrubber finds the missing prior authorization: the claim stays a draft, with errors
+    claims_scrub(queryset=type(draft).objects.filter(pk=draft.pk), today=today)
+    draft.refresh_from_db()
+    assert (draft.status, draft.scrub_status) == ("draft", "errors")
+    assert queue_counts(billing.practice, today=today)["scrub_errors"] == 1
+    # a shorter timely filing limit brings the draft within 30 days of its deadline
+    assert queue_counts(billing.practice, today=today)["deadlines"] == 0
+    billing.contract.timely_filing_days = 40
+    billing.contract.save()
+    from claims.queues import queue_claims
+    assert queue_claims(billing.practice, "deadlines", today=today).count() == 1
+    assert queue_counts(billing.practice, today=today)["deadlines"] == 1
+
+
+def test_no_response_counts_whole_days(billing):
+    import datetime
+
+    from django.utils import timezone
+
+    from claims.models import Claim
+    from claims.queues import queue_claims, queue_counts
+
+    today = datetime.date(2026, 4, 30)
+    billing.payer.no_response_days = 30
+    billing.payer.save()
+    on_the_day = billing.claim()
+    day_after = billing.claim()
+    for claim, day, hour in ((on_the_day, datetime.date(2026, 3, 31), 23), (day_after, datetime.date(2026, 4, 1), 0)):
+        for status in ("ready", "submitted"):
+            claim_transition(claim=claim, to_status=status)
+        at = timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, 30)))
+        Claim.objects.filter(pk=claim.pk).update(last_submitted_at=at)
+    claims_changed([billing.practice.pk])  # the dates were set behind the services' back
+    # 30 days after March 31 is April 30: that claim is due today, whatever the hour; April 1's is not yet.
+    assert [c.pk for c in queue_claims(billing.practice, "no_response", today=today)] == [on_the_day.pk]
+    assert queue_counts(billing.practice, today=today)["no_response"] == 1
+    assert queue_counts(billing.practice, today=today + datetime.timedelta(days=1))["no_response"] == 2
