@@ -148,7 +148,8 @@ class Claim(Balances, PracticeScoped):
             models.Index(F("practice"), F("insurance_balance") + F("patient_balance"), F("id"), name="claim_balance"),
             # Small queues over big tables: only their rows are in the index.
             models.Index(fields=["practice", "status"], condition=Q(scrub_status="errors"), name="claim_scrub_errors"),
-            models.Index(fields=["practice", "status"], condition=Q(underpaid_amount__gt=0), name="claim_underpaid"),
+            models.Index(fields=["practice", "underpaid_amount", "id"], include=["status"],
+                         condition=Q(underpaid_amount__gt=0), name="claim_underpaid"),
         ]
 
     def __str__(self) -> str:

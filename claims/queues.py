@@ -43,7 +43,8 @@ QUEUES = [
     Queue("rejected", "Rejected", "Rejected by the clearinghouse or payer (999/277CA): correct and resubmit."),
     Queue("denied", "Denied", "Denied on adjudication: appeal, correct or write off before the appeal deadline."),
     Queue("no_response", "No response", "Submitted with no answer after the payer's usual time: follow up."),
-    Queue("underpaid", "Underpaid", "Paid less than the contract says, beyond the tolerance: dispute."),
+    Queue("underpaid", "Underpaid",
+          "Paid less than the contract says, beyond the tolerance: dispute, the largest shortfall first."),
     Queue("deadlines", "Deadlines", f"Timely filing or appeal deadline within {DEADLINE_WINDOW_DAYS} days."),
 ]
 QUEUE_BY_SLUG = {q.slug: q for q in QUEUES}
@@ -124,7 +125,12 @@ def queue_claims(practice, slug: str, *, assigned_to=None, unassigned=False, sor
         queryset = queryset.filter(assigned_to=assigned_to)
     elif unassigned:
         queryset = queryset.filter(assigned_to__isnull=True)
-    return queryset.select_related("patient", "payer", "assigned_to").order_by(*SORTS.get(sort, SORTS["priority"]))
+    ordering = SORTS.get(sort, SORTS["priority"])
+    if slug == "underpaid" and sort not in ("balance", "age", "deadline"):
+        # Adjudicated claims have no filing or appeal deadline here: the biggest shortfall is the priority
+        # (walked in the order of the claim_underpaid index).
+        ordering = (F("underpaid_amount").desc(), F("id").desc())
+    return queryset.select_related("patient", "payer", "assigned_to").order_by(*ordering)
 
 
 def _start_of(day: datetime.date) -> datetime.datetime:

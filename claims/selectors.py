@@ -321,10 +321,14 @@ def _ar_aging(practice, today) -> dict:
 def ledger_totals(practice, *, since, until=None) -> dict[str, Decimal]:
     """Money moved by the ledger with an effective date in [since, until], net of reversals and refunds,
     in one aggregate query: ``charges``, ``insurance_payments``, ``patient_payments``, ``payments``,
-    ``adjustments``, ``write_offs``."""
-    K = TransactionKind
-
+    ``adjustments``, ``write_offs`` (cached until the practice's ledger changes: ``rcm.practice_cache``)."""
     until = until or timezone.localdate()
+    return practice_cached(practice, f"ledger-totals:{since.isoformat()}:{until.isoformat()}",
+                           lambda: _ledger_totals(practice, since, until))
+
+
+def _ledger_totals(practice, since, until) -> dict[str, Decimal]:
+    K = TransactionKind
 
     def total(*kinds, party=None):
         direct = Q(kind__in=kinds)

@@ -201,3 +201,18 @@ def test_queues_are_all_reachable(billing, biller):
     client = login(biller)
     for queue in QUEUES:
         assert client.get(f"/claims/queues/{queue.slug}/").status_code == 200
+
+
+def test_the_underpaid_queue_puts_the_largest_shortfall_first(billing, biller):
+    claims = []
+    for shortfall in ("12.00", "80.00", "35.50"):
+        claim = billing.claim()
+        for status in ("ready", "submitted", "accepted", "paid"):
+            claim_transition(claim=claim, to_status=status)
+        Claim.objects.filter(pk=claim.pk).update(underpaid_amount=Decimal(shortfall))  # as ERA posting records it
+        claims.append(claim)
+    billing.claim()  # paid in full elsewhere: not underpaid, not listed
+    client = login(biller)
+    assert listed(client.get("/claims/queues/underpaid/")) == [claims[1].pk, claims[2].pk, claims[0].pk]
+    assert listed(client.get("/claims/queues/underpaid/?sort=priority")) == [claims[1].pk, claims[2].pk, claims[0].pk]
+    assert set(listed(client.get("/claims/queues/underpaid/?sort=age"))) == {c.pk for c in claims}
