@@ -73,7 +73,7 @@ def _decode(content: bytes | str) -> str:
         return content.decode("latin-1")
 
 
-def _apply_999(*, practice, interchanges: list[Interchange], x12_file: X12File, user) -> dict:
+def _apply_999(*, practice, interchanges: list[Interchange], x12_file: X12File, user, now) -> dict:
     counts = {"batches_accepted": 0, "batches_rejected": 0, "claims_rejected": 0}
     for interchange in interchanges:
         for ts in interchange.transactions():
@@ -103,7 +103,7 @@ def _apply_999(*, practice, interchanges: list[Interchange], x12_file: X12File, 
                         for claim in claims
                     ])
                     counts["claims_rejected"] += claim_transition_many(
-                        claim_ids=[c.pk for c in claims], to_status=ClaimStatus.REJECTED, user=user,
+                        claim_ids=[c.pk for c in claims], to_status=ClaimStatus.REJECTED, user=user, at=now,
                         reason="999: " + "; ".join(reasons)[:240],
                     )
                 batch.save(update_fields=["status"])
@@ -117,7 +117,7 @@ def _int(value: str, element: str) -> int:
         raise X12Error(f"{element} {value!r} is not a control number.") from None
 
 
-def _apply_277ca(*, practice, interchanges: list[Interchange], x12_file: X12File, user) -> dict:
+def _apply_277ca(*, practice, interchanges: list[Interchange], x12_file: X12File, user, now) -> dict:
     responses = [
         response
         for interchange in interchanges
@@ -148,9 +148,10 @@ def _apply_277ca(*, practice, interchanges: list[Interchange], x12_file: X12File
             if claim.status in (ClaimStatus.SUBMITTED, ClaimStatus.ACCEPTED):
                 to_reject.append((claim.pk, "; ".join(response.reasons)))
     ClaimAcknowledgment.objects.bulk_create(acknowledgments)
-    claim_transition_many(claim_ids=to_accept, to_status=ClaimStatus.ACCEPTED, user=user, reason="277CA: accepted")
+    claim_transition_many(claim_ids=to_accept, to_status=ClaimStatus.ACCEPTED, user=user, reason="277CA: accepted",
+                          at=now)
     for claim_id, reason in to_reject:
-        claim_transition_many(claim_ids=[claim_id], to_status=ClaimStatus.REJECTED, user=user,
+        claim_transition_many(claim_ids=[claim_id], to_status=ClaimStatus.REJECTED, user=user, at=now,
                               reason=f"277CA: {reason}"[:255])
     return counts
 
@@ -200,14 +201,16 @@ def _payee_practice(interchanges: list[Interchange], candidates):
 
 
 def x12_import(*, practice, file_name: str, content: bytes | str, user=None, source: str = "upload",
-               validate: bool = True, candidates=None) -> ImportResult:
+               validate: bool = True, candidates=None, now=None) -> ImportResult:
     """Read, keep and apply one X12 file for ``practice``.
 
     Guarantees: the file is stored (applied or refused, with the reason); an applied file changed
     everything it describes, a refused one nothing; the same content is applied at most once per
     practice, even when two imports race (the second reports a duplicate). For an 835 the payee picks
     the practice among ``candidates`` (the practices the user may import into; default ``practice``):
-    a file for none of them is refused."""
+    a file for none of them is refused. ``now`` (default: the current time) dates the file and everything
+    applying it writes."""
+    now = now or timezone.now()
     text = _decode(content)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     by = user if user is not None and getattr(user, "is_authenticated", False) else None
@@ -215,7 +218,7 @@ def x12_import(*, practice, file_name: str, content: bytes | str, user=None, sou
     if earlier is not None:
         return ImportResult(file=earlier, duplicate=True)
     record = X12File(practice=practice, file_name=file_name[:255], content=text, sha256=digest, received_by=by,
-                     source=source)
+                     source=source, received_at=now)
     try:
         interchanges = parse(text)
         kind = transaction_kind(interchanges)
@@ -239,7 +242,8 @@ def x12_import(*, practice, file_name: str, content: bytes | str, user=None, sou
         with transaction.atomic():
             record.status = X12FileStatus.APPLIED
             record.save()
-            record.outcome = APPLIERS[kind](practice=practice, interchanges=interchanges, x12_file=record, user=by)
+            record.outcome = APPLIERS[kind](practice=practice, interchanges=interchanges, x12_file=record, user=by,
+                                            now=now)
             record.save(update_fields=["outcome"])
         if validate and record.validated_at is None:
             # pyx12 takes seconds per megabyte: a large ERA is posted now and checked in the background.

@@ -607,15 +607,16 @@ def _apply_plans(posted: list[Plan], remittance: Remittance, user, now, context:
     # The claims were read under lock at the start of this transaction, so these values are current.
     bulk_update_values(Claim, list(changed.values()), ["payer_claim_number", "secondary_pending", "underpaid_amount"])
     claims_changed([remittance.practice_id])
-    denials = [dict(practice=remittance.practice, claim=plan.claim, remittance_claim=plan.record, **denial)
+    denials = [dict(practice=remittance.practice, claim=plan.claim, remittance_claim=plan.record, created_at=now, **denial)
                for plan in posted for denial in plan.denials]
     if denials:
         for handler in DENIAL_HANDLERS:
             handler(denials)
 
 
-def remittance_post(*, practice, advice: RemittanceAdvice, x12_file: X12File, user=None) -> Remittance:
-    """Post one remittance advice (inside the import's transaction): see the module docstring."""
+def remittance_post(*, practice, advice: RemittanceAdvice, x12_file: X12File, user=None, now=None) -> Remittance:
+    """Post one remittance advice (inside the import's transaction): see the module docstring. ``now``
+    (default: the current time) dates what it writes."""
     _check_payee(practice, advice)
     payer_identifier = advice.payer_trace_id or advice.payer_identifier or advice.payer_name
     earlier = Remittance.objects.filter(practice=practice, payer_identifier=payer_identifier,
@@ -626,7 +627,7 @@ def remittance_post(*, practice, advice: RemittanceAdvice, x12_file: X12File, us
             f"{earlier.x12_file.file_name} on {timezone.localtime(earlier.received_at):%Y-%m-%d}; it is not posted twice."
         )
     payer = _match_payer(practice, advice)
-    now = timezone.now()
+    now = now or timezone.now()
     context = _Context(practice, advice, payer)
     plans = [plan_claim(payment, context) for payment in advice.claims]
     remittance = Remittance.objects.create(
@@ -664,7 +665,7 @@ def remittance_post(*, practice, advice: RemittanceAdvice, x12_file: X12File, us
     return remittance
 
 
-def _apply_835(*, practice, interchanges, x12_file: X12File, user) -> dict:
+def _apply_835(*, practice, interchanges, x12_file: X12File, user, now=None) -> dict:
     from claims.x12.era import read_835
 
     counts = {"remittances": 0, "claims_posted": 0, "exceptions": 0}
@@ -672,7 +673,7 @@ def _apply_835(*, practice, interchanges, x12_file: X12File, user) -> dict:
         for ts in interchange.transactions():
             advice = read_835(ts, interchange.delimiters)
             x12_file.warnings = list(x12_file.warnings) + advice.warnings
-            remittance = remittance_post(practice=practice, advice=advice, x12_file=x12_file, user=user)
+            remittance = remittance_post(practice=practice, advice=advice, x12_file=x12_file, user=user, now=now)
             counts["remittances"] += 1
             counts["claims_posted"] += remittance.claim_count - sum(
                 1 for _ in remittance.exceptions.exclude(kind=ExceptionKind.CHECK_UNBALANCED))

@@ -8,7 +8,9 @@ commits), so every aggregate cached under the old one is recomputed on its next 
 sees a result from before a committed change: a result computed from older data is stored under an
 older token."""
 
+import contextlib
 import uuid
+from contextvars import ContextVar
 
 from django.core.cache import cache
 from django.db import transaction
@@ -39,12 +41,32 @@ def practice_cached(practice, name: str, compute):
     return value
 
 
+_deferred: ContextVar[set | None] = ContextVar("practice_cache_deferred", default=None)
+
+
+@contextlib.contextmanager
+def changes_deferred():
+    """For data generators that change thousands of claims in a row (``seed_demo``): the practices they
+    change are renewed once, when the block ends, instead of at every posting and status move."""
+    changed: set[int] = set()
+    token = _deferred.set(changed)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+        claims_changed(changed)
+
+
 def claims_changed(practice_ids) -> None:
     """Forget the cached aggregates of these practices: now (so no reader is served what was cached
     before the change) and again when the current transaction commits (so nothing computed while it
     was open outlives it)."""
     ids = {int(pk) for pk in practice_ids if pk is not None}
     if not ids:
+        return
+    deferred = _deferred.get()
+    if deferred is not None:
+        deferred.update(ids)
         return
 
     def renew():

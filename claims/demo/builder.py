@@ -43,6 +43,7 @@ from claims.models import Balances, Claim, ClaimStatus, Clearinghouse, MueLimit,
 from claims.ncci import ncci_load_samples
 from rcm.audit import audit_context, audit_record
 from rcm.models import AuditAction, ChargeMasterEntry, Practice, Provider, User
+from rcm.practice_cache import changes_deferred
 
 WINDOW_MONTHS = 15
 PROGRESS_EVERY = 2000
@@ -229,11 +230,12 @@ def demo_build(*, options: DemoOptions, log: Callable[[str], None] = print) -> l
     """Create the demo logins and both practices with 15 months of history up to ``options.as_of``.
 
     Guarantees: audit logging of individual rows is off (one summary ``create`` event per practice is
-    written instead); claims and money go through the services only (``claim_create``, ``claims_scrub``,
-    ``claims_submit``, ``claim_transition_many``, ``x12_import`` of generated 835s, ``claim_bill_secondary``,
+    written instead); cached practice aggregates are renewed once at the end (``changes_deferred``); claims
+    and money go through the services only (``claims_create_many``, ``claims_scrub``, ``claims_submit``,
+    ``claim_transition_many``, ``x12_import`` of generated 835s, ``claims_bill_secondary``,
     ``ledger_post_many``); the same options build the same data. The caller checks that no demo data exists yet."""
     runs = []
-    with audit_context(user=None, source="command", enabled=False):
+    with audit_context(user=None, source="command", enabled=False), changes_deferred():
         with transaction.atomic():
             users = demo_users_create()
         for spec, target in zip(PRACTICES, demo_claim_split(claims=options.claims), strict=True):

@@ -11,16 +11,14 @@ denials in batches (correct and resubmit, appeal, write off: ``claim_transition_
 ``ledger_post_many``); patients' payments are posted once a week (``ledger_post_many``).
 
 Time: every event has a moment before the cutoff (the start of the ``as of`` day); an event that would
-fall on or after it has not happened yet, and the claim stays where a real one would be today. Services
-that take no date (``x12_import``, the scrub inside ``claims_submit``) read
-``django.utils.timezone.now``: ``demo_clock`` points it at the simulated moment while the demo runs, so
-every row is dated when its event happened.
+fall on or after it has not happened yet, and the claim stays where a real one would be today. Every
+service is given the event's moment (``created_at``, ``now``, ``at``, ``posted_at``), so every row is
+dated when its event happened.
 
 Determinism: each claim draws from its own generator (seeded by the claim's place in date order), and
 events run in a fixed order (moment, kind, key, then the order they were scheduled in).
 """
 
-import contextlib
 import dataclasses
 import datetime
 import heapq
@@ -30,10 +28,8 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
-from unittest import mock
 
 from django.db import transaction
-from django.utils import timezone as django_timezone
 
 from claims.acknowledgments import x12_import
 from claims.demo.encounters import Encounter
@@ -86,24 +82,6 @@ INTEREST_RATE = 0.01  # prompt-pay interest on a late commercial payment
 RECOUPMENT_RATE = 0.12  # a commercial ERA that takes back an old overpayment (PLB WO)
 # Charges are entered in sessions (minutes of the day each ends): a visit waits for the next one.
 ENTRY_SESSIONS = (12 * 60, 16 * 60, 18 * 60 + 15, 19 * 60)
-
-
-# --- the clock ---------------------------------------------------------------------------------
-
-class DemoClock:
-    """What ``django.utils.timezone.now`` returns while the demo builds (see the module docstring)."""
-
-    def __init__(self, start: datetime.datetime):
-        self.moment = start
-
-    def now(self) -> datetime.datetime:
-        return self.moment
-
-
-@contextlib.contextmanager
-def demo_clock(clock: DemoClock):
-    with mock.patch.object(django_timezone, "now", clock.now):
-        yield clock
 
 
 # --- shared facts ------------------------------------------------------------------------------
@@ -176,7 +154,7 @@ class PracticeSimulation:
         self.progress = progress
         self.queue: list = []
         self.seq = itertools.count()
-        self.clock = DemoClock(context.cutoff)
+        self.moment = context.cutoff  # the moment of the event being played
         self.counts: dict[str, int] = defaultdict(int)
         self.seconds: dict[str, float] = defaultdict(float)  # wall time per kind of event, for the log
         self.era_control = itertools.count(1)
@@ -230,12 +208,11 @@ class PracticeSimulation:
             self.schedule(self.at(day, session // 60, session % 60), ENTER, "", story)
         handlers = {ENTER: self._enter, VOID: self._void, ACK: self._ack, ERA: self._era, WORK: self._work,
                     BILL_SECONDARY: self._bill_secondary, PAYMENTS: self._payments, NIGHTLY: self._nightly}
-        with demo_clock(self.clock):
-            while self.queue:
-                week = self.queue[0][0].isocalendar()[:2]
-                with transaction.atomic():  # one database transaction per simulated week
-                    while self.queue and self.queue[0][0].isocalendar()[:2] == week:
-                        self._run_next(handlers)
+        while self.queue:
+            week = self.queue[0][0].isocalendar()[:2]
+            with transaction.atomic():  # one database transaction per simulated week
+                while self.queue and self.queue[0][0].isocalendar()[:2] == week:
+                    self._run_next(handlers)
         if self.progress:
             self.progress(len(self.encounters), len(self.encounters))
         self.log("    time by step: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in
@@ -249,7 +226,7 @@ class PracticeSimulation:
         while self.queue and self.queue[0][:3] == (when, kind, key_text):
             _when, _kind, _text, _seq, key, story, payload = heapq.heappop(self.queue)
             group.append((story, payload))
-        self.clock.moment = when
+        self.moment = when
         started = time.perf_counter()
         handlers[kind](group, when, key)
         self.seconds[KIND_NAMES[kind]] += time.perf_counter() - started
@@ -341,10 +318,8 @@ class PracticeSimulation:
                 self.weekly_payments(story, day, ("pay", Decimal("1"), day))
         for minutes, postings, source, user in ((2, discounts, TransactionSource.USER, ctx.biller),
                                                 (5, payments, TransactionSource.PAYMENT, ctx.collections)):
-            self.clock.moment = when + datetime.timedelta(minutes=minutes)
-            ledger_post_many(postings=postings, source=source, posted_at=self.clock.moment, user=user,
-                             need_ids=False)
-        self.clock.moment = when
+            ledger_post_many(postings=postings, source=source, posted_at=when + datetime.timedelta(minutes=minutes),
+                             user=user, need_ids=False)
 
     def _void(self, group, when, _key) -> None:
         """A charge entered twice: the duplicate's charges are reversed and the claim voided."""
@@ -367,7 +342,6 @@ class PracticeSimulation:
         claims_scrub(queryset=Claim.objects.filter(pk__in=ids, status__in=[S.DRAFT, S.CORRECTED]), user=ctx.biller,
                      today=when.date(), now=when)
         sent_at = when + datetime.timedelta(minutes=15)
-        self.clock.moment = sent_at
         result = claims_submit(practice=ctx.practice, claim_ids=ids, user=ctx.biller, validate=False, now=sent_at,
                                scrubbed_since=when)
         self.counts["batches"] += len(result.batches)
@@ -406,7 +380,7 @@ class PracticeSimulation:
     def _await_remittance(self, story: Story, submitted: datetime.date) -> None:
         profile = story.cover.book.profile
         lag = max(profile.lag_min, round(story.rng.gauss(profile.lag_mean, profile.lag_sd)))
-        due = max(submitted + datetime.timedelta(days=lag), self.clock.moment.date() + datetime.timedelta(days=1))
+        due = max(submitted + datetime.timedelta(days=lag), self.moment.date() + datetime.timedelta(days=1))
         weekday = self.era_weekday[profile.key]
         day = due + datetime.timedelta(days=(weekday - due.weekday()) % 7)
         self.schedule(self.at(day, 7, self.era_minute[profile.key]), ERA, profile.key, story)
@@ -447,7 +421,7 @@ class PracticeSimulation:
         if not era.claims:
             return
         result = x12_import(practice=practice, file_name=f"{book.payer.payer_id}-{when:%Y%m%d}.835",
-                            content=era_835(era), source="demo", validate=False)
+                            content=era_835(era), source="demo", validate=False, now=when)
         if not result.applied:
             raise RuntimeError(f"The demo ERA {era.trace_number} was refused: {result.file.error}")
         self.counts["remittances"] += 1

@@ -82,6 +82,27 @@ def test_full_payment(billing):
     assert ledger_check(practice=billing.practice) == []
 
 
+def test_an_import_dated_by_its_caller_dates_everything_it_writes(billing):
+    from claims.models import ClaimStatusChange
+
+    at = datetime.datetime(2026, 3, 16, 7, 5, tzinfo=datetime.UTC)
+    paid = submitted(billing)
+    denied = submitted(billing, lines=[LineInput(procedure_code="20610", charge=D("120.00"), service_date_from=DOS)],
+                       diagnosis_codes=["M17.11"], prior_authorization="")
+    result = x12_import(practice=billing.practice, file_name="era.835", now=at, content=era(claims=[
+        dict(pcn=paid.patient_control_number, charge="203", paid="138", services=[
+            dict(code="99214", charge="185", paid="120", cas=[("CO", "45", "65")]),
+            dict(code="36415", charge="18", paid="18")]),
+        dict(pcn=denied.patient_control_number, status="4", charge="120", paid="0", services=[
+            dict(code="20610", charge="120", paid="0", cas=[("CO", "197", "120")])]),
+    ]))
+    assert result.applied, result.file.error
+    assert (result.file.received_at, Remittance.objects.get().received_at) == (at, at)
+    assert {t.posted_at for t in Transaction.objects.filter(claim=paid).exclude(kind="charge")} == {at}
+    assert [ClaimStatusChange.objects.filter(claim=c).latest("pk").at for c in (paid, denied)] == [at, at]
+    assert Denial.objects.get().created_at == at
+
+
 def test_partial_payment_with_deductible_coinsurance_and_copay(billing):
     claim = submitted(billing)
     result = post(billing, era(claims=[dict(pcn=claim.patient_control_number, charge="203", paid="90", pr="55", services=[

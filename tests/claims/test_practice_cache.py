@@ -136,3 +136,15 @@ def test_no_response_counts_whole_days(billing):
     assert [c.pk for c in queue_claims(billing.practice, "no_response", today=today)] == [on_the_day.pk]
     assert queue_counts(billing.practice, today=today)["no_response"] == 1
     assert queue_counts(billing.practice, today=today + datetime.timedelta(days=1))["no_response"] == 2
+
+
+def test_a_data_generator_renews_the_practices_once_at_the_end(billing):
+    from rcm.practice_cache import changes_deferred
+
+    assert _count(billing.practice, "draft") == 0
+    with changes_deferred():
+        billing.claim()
+        billing.claim()
+        # inside the block the cached counts are not renewed (the generator reads nothing)
+        assert _count(billing.practice, "draft") == 0
+    assert _count(billing.practice, "draft") == 2

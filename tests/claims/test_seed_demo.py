@@ -33,6 +33,7 @@ from claims.models import (
     X12File,
 )
 from claims.scrubber.engine import claims_for_scrub, scrub_claims
+from denials.models import Denial
 from rcm.demo import DEMO_PASSWORD, DEMO_USERS
 from rcm.models import (
     AuditEvent,
@@ -155,6 +156,11 @@ def test_history_spans_fifteen_months_and_ends_before_the_as_of_day(demo):
     assert not ClaimStatusChange.objects.filter(at__gte=cutoff).exists()
     assert not Patient.objects.filter(Q(created_at__gte=cutoff) | Q(date_of_birth__gte=cutoff.date())).exists()
     assert not ConsentEvent.objects.filter(at__gte=cutoff).exists()
+    # Everything the services wrote carries the simulated moment it was given, never the real clock.
+    for model, field in ((X12File, "received_at"), (Remittance, "received_at"), (RemittanceException, "created_at"),
+                         (SubmissionBatch, "created_at"), (Denial, "created_at")):
+        assert model.objects.exists(), model
+        assert not model.objects.filter(**{f"{field}__gte": cutoff}).exists(), model
     dates = Claim.objects.order_by("service_date").values_list("service_date", flat=True)
     # The window opens 2025-03-28 (a Friday) and the last clinic day is the day before the as-of day.
     assert (dates.first(), dates.last()) == (datetime.date(2025, 3, 28), datetime.date(2026, 6, 29))
