@@ -52,6 +52,8 @@ SCENARIOS = {
     "claim detail": lambda: f"/claims/{random.choice(IDS)}/",  # noqa: S311
     "work queues": lambda: "/claims/queues/",
     "queue denied": lambda: "/claims/queues/denied/",
+    "queue underpaid": lambda: "/claims/queues/underpaid/",
+    "landing (biller)": lambda: "/",
     "remittance list": lambda: "/remittances/",
     "api claims list": lambda: "/api/claims/",
     "api claim detail": lambda: f"/api/claims/{random.choice(IDS)}/",  # noqa: S311

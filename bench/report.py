@@ -132,7 +132,8 @@ for run in runs.get("pages", []):
                      f"{item.get('queries', '–')} | {ratio} |")
 load = [item for run in runs.get("load", []) for item in run]
 if load:
-    targets = {"queue denied": 200, "work queues": 200, "claim list": 200, "claim list status=denied": 200,
+    targets = {"queue denied": 200, "queue underpaid": 200, "work queues": 200, "claim list": 200,
+               "claim list status=denied": 200,
                "claim detail": 100}
     lines += ["", f"### Load test: gunicorn ({load[0].get('workers')} workers), {load[0].get('users')} signed-in users, "
               f"{load[0].get('seconds')} s per page, loopback", "",

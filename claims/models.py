@@ -150,6 +150,9 @@ class Claim(Balances, PracticeScoped):
             models.Index(fields=["practice", "status"], condition=Q(scrub_status="errors"), name="claim_scrub_errors"),
             models.Index(fields=["practice", "underpaid_amount", "id"], include=["status"],
                          condition=Q(underpaid_amount__gt=0), name="claim_underpaid"),
+            # The biller's landing: claims waiting on the payer or on us, the longest-waiting first.
+            models.Index(fields=["practice", "status_changed_at", "id"], name="claim_needs_work",
+                         condition=Q(status__in=["rejected", "denied", "submitted", "accepted"])),
         ]
 
     def __str__(self) -> str:
