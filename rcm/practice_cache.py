@@ -9,6 +9,7 @@ sees a result from before a committed change: a result computed from older data 
 older token."""
 
 import contextlib
+import logging
 import uuid
 from contextvars import ContextVar
 
@@ -16,6 +17,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 TIMEOUT = 15 * 60  # an aggregate nobody changed is still recomputed now and then
+log = logging.getLogger(__name__)
 
 
 def _version_key(practice_id: int) -> str:
@@ -32,12 +34,18 @@ def _version(practice_id: int) -> str:
 
 
 def practice_cached(practice, name: str, compute):
-    """``compute()`` for ``practice``, from the cache while the practice's claims are unchanged."""
-    key = f"practice:{practice.pk}:{name}:{_version(practice.pk)}"
-    value = cache.get(key)
+    """``compute()`` for ``practice``, from the cache while the practice's claims are unchanged. With the
+    cache down the value is computed every time: slower pages, never a failed one."""
+    try:
+        key = f"practice:{practice.pk}:{name}:{_version(practice.pk)}"
+        value = cache.get(key)
+    except Exception:  # noqa: BLE001 - any cache backend error
+        log.warning("cache unavailable: %s computed without it", name)
+        return compute()
     if value is None:
         value = compute()
-        cache.set(key, value, TIMEOUT)
+        with contextlib.suppress(Exception):
+            cache.set(key, value, TIMEOUT)
     return value
 
 
@@ -70,7 +78,12 @@ def claims_changed(practice_ids) -> None:
         return
 
     def renew():
-        cache.set_many({_version_key(pk): uuid.uuid4().hex for pk in ids}, None)
+        # A cache that is down must not stop a posting: the change is logged and the entries it would have
+        # replaced expire within TIMEOUT.
+        try:
+            cache.set_many({_version_key(pk): uuid.uuid4().hex for pk in ids}, None)
+        except Exception:  # noqa: BLE001 - any cache backend error
+            log.warning("cache unavailable: cached aggregates of practices %s not renewed", sorted(ids))
 
     renew()
     transaction.on_commit(renew)

@@ -148,3 +148,17 @@ def test_a_data_generator_renews_the_practices_once_at_the_end(billing):
         # inside the block the cached counts are not renewed (the generator reads nothing)
         assert _count(billing.practice, "draft") == 0
     assert _count(billing.practice, "draft") == 2
+
+
+def test_a_cache_that_is_down_slows_pages_but_never_stops_a_posting(billing, monkeypatch, caplog):
+    class Down:
+        def __getattr__(self, name):
+            def fail(*args, **kwargs):
+                raise ConnectionError("cache server unreachable")
+            return fail
+
+    monkeypatch.setattr(practice_cache, "cache", Down())
+    claim = billing.claim()  # charge entry renews the practice: logged, not raised
+    claim_transition(claim=claim, to_status="ready")
+    assert _count(billing.practice, "ready") == 1  # computed without the cache
+    assert "cache unavailable" in caplog.text
