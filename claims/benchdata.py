@@ -56,6 +56,7 @@ from claims.demo.reference import (
     PREVENTIVE,
     PROCEDURES,
     STREET_NAMES,
+    draft_wait_days,
 )
 from claims.ledger import EFFECTS
 from claims.models import (
@@ -776,13 +777,7 @@ class ClaimPlay:
 
     def _scrub(self) -> None:
         rng = self.rng
-        roll = rng.random()
-        if roll < 0.95:
-            days = rng.choices((0, 1, 2), weights=(50, 35, 15))[0]
-        elif roll < 0.99:
-            days = rng.randint(5, 25)
-        else:
-            days = rng.randint(60, 220)
+        days = draft_wait_days(rng)
         if rng.random() < 0.04:
             # The scrubber stops it first; someone fixes it a few days later (the scrub-errors queue).
             at = self.now

@@ -36,7 +36,7 @@ from claims.demo.encounters import Encounter
 from claims.demo.era import EraClaim, EraFile, EraService, era_835
 from claims.demo.payers import PayerBook
 from claims.demo.people import CoverageRecord
-from claims.demo.reference import BUNDLE_PRONE, CARC_DESCRIPTIONS, OFFICE_VISITS, PREVENTIVE
+from claims.demo.reference import BUNDLE_PRONE, CARC_DESCRIPTIONS, OFFICE_VISITS, PREVENTIVE, draft_wait_days
 from claims.ledger import Entry, ledger_post, ledger_post_many, money
 from claims.models import (
     Claim,
@@ -285,14 +285,7 @@ class PracticeSimulation:
         copay = encounter.primary.plan.copay
         if copay and any(line.procedure_code in OFFICE_VISITS for line in story.lines) and rng.random() < 0.75:
             story.copay_held = copay
-        # Drafts wait for the provider's signature; a few wait much longer.
-        roll = rng.random()
-        if roll < 0.95:
-            days = rng.choices((0, 1, 2), weights=(50, 35, 15))[0]
-        elif roll < 0.99:
-            days = rng.randint(5, 25)
-        else:
-            days = rng.randint(60, 220)
+        days = draft_wait_days(rng)
         self.nightly(story, when.date() + datetime.timedelta(days=days + rng.choice((0, 0, 1))), when)
 
     def _self_pay(self, stories: list[Story], when: datetime.datetime) -> None:

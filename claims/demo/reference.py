@@ -252,3 +252,14 @@ TIME_ZONES: tuple[tuple[str, int], ...] = (
 
 # Consent to be contacted: how it was given.
 CONSENT_METHODS = ("registration form", "patient portal", "verbal, at check-in")
+
+
+def draft_wait_days(rng) -> int:
+    """Days a new claim waits as a draft for the provider's signature: most a day or two, a few weeks for
+    some, months for the odd chart nobody signs."""
+    roll = rng.random()
+    if roll < 0.95:
+        return rng.choices((0, 1, 2), weights=(50, 35, 15))[0]
+    if roll < 0.99:
+        return rng.randint(5, 25)
+    return rng.randint(60, 220)
