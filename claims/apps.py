@@ -13,16 +13,19 @@ class ClaimsConfig(AppConfig):
 
         register_applier(X12FileKind.ERA_835, _apply_835)
 
-        # Queue counts depend on the payers' no-response days and the contracts' deadlines.
+        # Cached practice aggregates (rcm.practice_cache): the services renew them; a claim saved one by one
+        # (an administrator's edit) does too, and queue counts depend on the payers' no-response days and
+        # the contracts' deadlines.
         from django.db.models.signals import post_delete, post_save
 
+        from claims.models import Claim
         from rcm.models import Payer, PayerContract
         from rcm.practice_cache import claims_changed
 
         def reference_changed(sender, instance, **kwargs):
             claims_changed([instance.practice_id])
 
-        for model in (Payer, PayerContract):
+        for model in (Claim, Payer, PayerContract):
             post_save.connect(reference_changed, sender=model, weak=False,
                               dispatch_uid=f"practice_cache_{model.__name__}_save")
             post_delete.connect(reference_changed, sender=model, weak=False,

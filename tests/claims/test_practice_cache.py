@@ -162,3 +162,11 @@ def test_a_cache_that_is_down_slows_pages_but_never_stops_a_posting(billing, mon
     claim_transition(claim=claim, to_status="ready")
     assert _count(billing.practice, "ready") == 1  # computed without the cache
     assert "cache unavailable" in caplog.text
+
+
+def test_a_claim_saved_by_hand_renews_the_counts(billing):
+    claim = billing.claim()
+    assert _count(billing.practice, "draft") == 1
+    claim.status = "ready"  # as an administrator's edit in Django admin would
+    claim.save()
+    assert (_count(billing.practice, "draft"), _count(billing.practice, "ready")) == (0, 1)
