@@ -46,7 +46,6 @@ from claims.demo.people import npi_generate
 from claims.demo.reference import (
     ACUTE_ADULT,
     ACUTE_CHILD,
-    BUNDLE_PRONE,
     CHRONIC_CONDITIONS,
     FEMALE_FIRST,
     LAST_NAMES,
@@ -57,6 +56,7 @@ from claims.demo.reference import (
     PROCEDURES,
     STREET_NAMES,
     draft_wait_days,
+    line_denials,
 )
 from claims.ledger import EFFECTS
 from claims.models import (
@@ -827,12 +827,9 @@ class ClaimPlay:
             carc = rng.choices(terms.denial_causes, weights=terms.denial_weights)[0]
         denied: dict[int, str] = {}
         if carc is None:
-            denied = {line.line_id: "197" for line in self.lines if line.code in self.missing_auth}
-            prone = [line for line in self.lines[1:] if line.code in BUNDLE_PRONE]
-            if not denied and prone and rng.random() < terms.bundling_rate:
-                denied = {rng.choice(prone).line_id: "97"}
-            if len(denied) == len(self.lines):
-                carc, denied = next(iter(denied.values())), {}
+            carc, denied = line_denials([(line.line_id, line.code) for line in self.lines],
+                                        missing_auth=self.missing_auth, bundling_rate=terms.bundling_rate, rng=rng)
+            carc = carc or None
         self.payer_claim_number = self.payer_claim_number or f"{terms.edi_id}{self.claim_id:010d}"
         if carc is not None:
             self._remit(terms, [], denied_lines=self.lines, carc=carc, status_code="4")

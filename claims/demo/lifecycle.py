@@ -36,7 +36,7 @@ from claims.demo.encounters import Encounter
 from claims.demo.era import EraClaim, EraFile, EraService, era_835
 from claims.demo.payers import PayerBook
 from claims.demo.people import CoverageRecord
-from claims.demo.reference import BUNDLE_PRONE, CARC_DESCRIPTIONS, OFFICE_VISITS, PREVENTIVE, draft_wait_days
+from claims.demo.reference import CARC_DESCRIPTIONS, OFFICE_VISITS, PREVENTIVE, draft_wait_days, line_denials
 from claims.ledger import Entry, ledger_post, ledger_post_many, money
 from claims.models import (
     Claim,
@@ -447,12 +447,8 @@ class PracticeSimulation:
             carc = rng.choices(causes, weights=weights)[0]
         denied: dict[int, str] = {}
         if not carc and not corrected:
-            denied = {line.pk: "197" for line in story.lines if line.procedure_code in story.missing_auth}
-            bundle_prone = [line for line in story.lines[1:] if line.procedure_code in BUNDLE_PRONE]
-            if not denied and bundle_prone and rng.random() < profile.bundling_rate:
-                denied = {rng.choice(bundle_prone).pk: "97"}
-            if len(denied) == len(story.lines):
-                carc, denied = next(iter(denied.values())), {}
+            carc, denied = line_denials([(line.pk, line.procedure_code) for line in story.lines],
+                                        missing_auth=story.missing_auth, bundling_rate=profile.bundling_rate, rng=rng)
         story.carc, story.denied_lines = carc, denied
         if carc:
             claims.append(self._era_claim(story, "4", denied={line.pk: carc for line in story.lines}))
