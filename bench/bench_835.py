@@ -36,7 +36,7 @@ def _money(value: Decimal) -> Decimal:
 
 
 def setup() -> None:
-    from claims.benchdata import BenchOptions, bench_data_build
+    from devdata.bench import BenchOptions, bench_data_build
 
     practice = Practice.objects.filter(slug=SLUG).first()
     if practice is None:
@@ -95,13 +95,13 @@ segments = text.count("~")
 if args.mode == "read":
     emit(name="835_read", seconds=reading.seconds, segments=segments)
 elif args.mode == "pyx12":
-    from claims.x12.validation import validate_x12
+    from claims.edi.validation import validate_x12
 
     with Timer() as timer:
         ok, findings = validate_x12(text)
     emit(name="835_pyx12", seconds=timer.seconds, segments=segments, findings=len(findings))
 else:
-    from claims.acknowledgments import x12_import
+    from claims.edi.intake import x12_import
 
     practice = Practice.objects.get(slug=SLUG)
     validate = args.mode == "import"

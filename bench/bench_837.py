@@ -7,10 +7,10 @@ import argparse
 from common import Timer, bench_practice, emit
 from django.utils import timezone
 
+from claims.edi.p837 import Envelope, build_837p, claims_for_837, prior_adjudications
+from claims.edi.validation import validate_x12
 from claims.models import Claim, Clearinghouse
-from claims.submission import MAX_CLAIMS_PER_BATCH
-from claims.x12.p837 import Envelope, build_837p, claims_for_837, prior_adjudications
-from claims.x12.validation import validate_x12
+from claims.submission.batches import MAX_CLAIMS_PER_BATCH
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--claims", type=int, default=10_000)

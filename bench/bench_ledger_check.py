@@ -5,9 +5,9 @@ import random
 
 from common import Timer, bench_practice, emit
 
-from claims.benchdata import bench_check
 from claims.ledger import ledger_check
 from claims.models import Claim
+from devdata.bench import bench_check
 
 practice = bench_practice()
 ids = list(Claim.objects.filter(practice=practice).values_list("pk", flat=True))

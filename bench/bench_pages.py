@@ -14,7 +14,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from claims.models import Claim, ClaimStatus
-from claims.queues import queue_claims, queue_counts
+from claims.queues.selectors import queue_claims, queue_counts
 from claims.selectors import ar_aging, claim_list_filtered, claim_status_counts
 from rcm.models import User
 

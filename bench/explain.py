@@ -11,7 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from claims.models import Claim, ClaimStatus
-from claims.queues import QUEUES, queue_claims
+from claims.queues.selectors import QUEUES, queue_claims
 from claims.selectors import ar_aging, claim_list_filtered, claim_status_counts, patient_ar_totals
 from rcm.models import User
 

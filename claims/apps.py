@@ -7,9 +7,9 @@ class ClaimsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from claims.acknowledgments import register_applier
+        from claims.edi.intake import register_applier
         from claims.models import X12FileKind
-        from claims.posting import _apply_835
+        from claims.remittances.posting import _apply_835
 
         register_applier(X12FileKind.ERA_835, _apply_835)
 

@@ -738,7 +738,7 @@ def remittance_reconciliation(remittance) -> Reconciliation:
 
 
 def _remarks(codes) -> list[dict]:
-    from claims.x12.carc import rarc_words
+    from claims.edi.carc import rarc_words
 
     return [{"code": code, "words": rarc_words(code)} for code in codes or []]
 
@@ -749,7 +749,7 @@ def remittance_explain(remittance):
     ``remark_words`` and ``short_by`` (expected allowed − allowed, when the payer allowed something but
     less) on lines, and
     ``reconciliation`` on the remittance."""
-    from claims.x12.carc import adjustment_words
+    from claims.edi.carc import adjustment_words
 
     for payment in remittance.claim_payments.all():
         payment.status_words = claim_payment_status_words(payment.status_code)

@@ -2,14 +2,14 @@
 
 from celery import shared_task
 
-from claims.delivery import DeliveryError
+from claims.submission.delivery import DeliveryError
 
 
 @shared_task(name="claims.deliver_batch", autoretry_for=(DeliveryError,), retry_backoff=60, retry_backoff_max=3600,
              max_retries=8, time_limit=300, soft_time_limit=240, acks_late=True)
 def deliver_batch(batch_id: int) -> str:
-    from claims.delivery import batch_deliver
     from claims.models import BatchStatus, SubmissionBatch
+    from claims.submission.delivery import batch_deliver
 
     batch = SubmissionBatch.objects.select_related("clearinghouse").get(pk=batch_id)
     if batch.status not in (BatchStatus.BUILT, BatchStatus.SEND_FAILED):
@@ -20,8 +20,8 @@ def deliver_batch(batch_id: int) -> str:
 @shared_task(name="claims.pickup_clearinghouse", autoretry_for=(DeliveryError,), retry_backoff=120, max_retries=3,
              time_limit=900, soft_time_limit=840, acks_late=True)
 def pickup_clearinghouse(clearinghouse_id: int) -> int:
-    from claims.delivery import clearinghouse_pickup
     from claims.models import Clearinghouse
+    from claims.submission.delivery import clearinghouse_pickup
 
     clearinghouse = Clearinghouse.objects.select_related("practice").get(pk=clearinghouse_id)
     return len(clearinghouse_pickup(clearinghouse=clearinghouse))
@@ -39,7 +39,7 @@ def pickup_all() -> int:
 
 @shared_task(name="claims.validate_x12_file", time_limit=1800, soft_time_limit=1700, acks_late=True)
 def validate_x12_file(x12_file_id: int) -> int:
-    from claims.acknowledgments import x12_file_validate
+    from claims.edi.intake import x12_file_validate
     from claims.models import X12File
 
     x12_file = X12File.objects.get(pk=x12_file_id)

@@ -2,7 +2,9 @@
 
 from django.urls import path
 
-from claims import views, views_entry, views_work
+from claims.views import claims as views
+from claims.views import entry as views_entry
+from claims.views import work as views_work
 
 app_name = "claims"
 urlpatterns = [

@@ -7,7 +7,7 @@ class DenialsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from claims.posting import DENIAL_HANDLERS
+        from claims.remittances.posting import DENIAL_HANDLERS
         from denials.services import denials_record
 
         if denials_record not in DENIAL_HANDLERS:

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "denials",
     "payment_plans",
     "kpis",
+    "devdata",
 ]
 
 MIDDLEWARE = [

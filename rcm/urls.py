@@ -3,21 +3,22 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from rcm import views, views_patients
+from claims.views import home, patients
+from rcm import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("practice/switch/", views.practice_switch, name="practice_switch"),
     path("account/", views.account, name="account"),
     path("audit/", views.audit_log, name="audit_log"),
-    path("patients/", views_patients.patients, name="patients"),
-    path("patients/export/", views_patients.patients_export, name="patients_export"),
-    path("patients/<int:pk>/", views_patients.patient_detail, name="patient_detail"),
+    path("patients/", patients.patients, name="patients"),
+    path("patients/export/", patients.patients_export, name="patients_export"),
+    path("patients/<int:pk>/", patients.patient_detail, name="patient_detail"),
     path("claims/", include("claims.urls")),
-    path("remittances/", include("claims.urls_remittances")),
+    path("remittances/", include("claims.remittances.urls")),
     path("denials/", include("denials.urls")),
     path("plans/", include("payment_plans.urls")),
     path("kpis/", include("kpis.urls")),

@@ -2,14 +2,12 @@ import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from rcm import landing
 from rcm.audit import audit_record
 from rcm.health import health_report
 from rcm.middleware import SESSION_PRACTICE_KEY
@@ -25,14 +23,6 @@ from rcm.tenancy import scoped
 def healthz(request):
     healthy, report = health_report()
     return JsonResponse(report, status=200 if healthy else 503)
-
-
-@login_required
-def home(request):
-    if request.practice is None:
-        raise PermissionDenied("You are not a member of any active practice. Ask an administrator to add you.")
-    context = landing.for_role(request.role, practice=request.practice, user=request.user)
-    return render(request, f"rcm/home_{request.role}.html", context)
 
 
 @login_required

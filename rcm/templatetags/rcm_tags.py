@@ -5,31 +5,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 from django.utils import timezone
-from django.utils.html import format_html
-
-from claims.models import ClaimStatus
 
 register = template.Library()
 
 CENT = Decimal("0.01")
-
-# Claim status -> badge tone: ok = settled in our favour, warn = waiting on someone, bad = needs work.
-STATUS_TONES: dict[str, str] = {
-    "draft": "",
-    "ready": "",
-    "submitted": "warn",
-    "accepted": "warn",
-    "rejected": "bad",
-    "corrected": "warn",
-    "paid": "ok",
-    "partially_paid": "warn",
-    "denied": "bad",
-    "forwarded": "warn",
-    "appealed": "warn",
-    "written_off": "bad",
-    "voided": "",
-}
-
 
 @register.filter
 def money(value) -> str:
@@ -42,20 +21,6 @@ def money(value) -> str:
     amount = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
     sign = "-" if amount < 0 else ""
     return f"{sign}${abs(amount):,.2f}"
-
-
-@register.filter
-def status_tone(status: str) -> str:
-    return STATUS_TONES.get(status, "")
-
-
-@register.simple_tag
-def status_badge(status: str, label: str = ""):
-    """``{% status_badge claim.status claim.get_status_display %}`` -> a coloured badge."""
-    if not label:
-        label = ClaimStatus(status).label if status in ClaimStatus.values else status
-    tone = STATUS_TONES.get(status, "")
-    return format_html('<span class="badge{}" data-status="{}">{}</span>', f" {tone}" if tone else "", status, label)
 
 
 @register.filter

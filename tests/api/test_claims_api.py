@@ -290,7 +290,7 @@ def test_money_reaches_the_service_as_decimal_never_float(biller, chart, monkeyp
         seen.extend((line.charge, line.units) for line in kwargs["lines"])
         return services.claim_create(**kwargs)
 
-    monkeypatch.setattr("claims.api.claim_create", spy)
+    monkeypatch.setattr("claims.api.claims.claim_create", spy)
     body = _new_claim(chart)
     body["lines"][0].update(charge=19.99, units=2)
     assert api(biller).post("/api/claims/", body, format="json").status_code == 201

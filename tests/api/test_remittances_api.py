@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from claims.models import ClaimStatus, ExceptionStatus, RemittanceException
-from claims.ncci import ncci_load_samples
-from claims.posting import exception_resolve
+from claims.remittances.posting import exception_resolve
+from claims.scrubber.ncci import ncci_load_samples
 from rcm.models import AuditEvent
 from rcm.roles import Role
 from tests.api import api

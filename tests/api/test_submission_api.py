@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from claims.edi.validation import validate_x12
 from claims.models import (
     BatchClaim,
     Claim,
@@ -17,20 +18,18 @@ from claims.models import (
     Transaction,
     X12File,
 )
-from claims.ncci import ncci_load_samples
 from claims.scrubber.engine import claims_scrub
+from claims.scrubber.ncci import ncci_load_samples
 from claims.services import LineInput
 from claims.state_machine import claim_transition
-from claims.x12.validation import validate_x12
 from rcm.models import AuditEvent
 from tests.api import api
 from tests.claims.conftest import DOS, Billing
 from tests.claims.factories import make_claim
+from tests.fixtures import X12_SAMPLES
 from tests.rcm.factories import CoverageFactory, PatientFactory
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "x12-samples"
-if not SAMPLES.exists():  # CI lays shared/ beside the clone
-    SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "x12-samples"
+SAMPLES = X12_SAMPLES
 
 MUE_MESSAGE = "Line 1: 3 units of 36415 exceed the MUE of 2."
 MUE_FINDING = {

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from claims.models import Clearinghouse
-from claims.ncci import ncci_load_samples
+from claims.scrubber.ncci import ncci_load_samples
 from claims.services import LineInput
 from rcm.models import PayerContract
 from tests.rcm.factories import CoverageFactory, PatientFactory, PayerFactory, ProviderFactory

@@ -6,13 +6,13 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from claims.edi.reader import parse
+from claims.edi.validation import validate_x12
 from claims.ledger import Entry, ledger_post
 from claims.models import BatchClaim, Claim, ClaimStatus, SubmissionBatch
 from claims.services import LineInput
 from claims.state_machine import claim_transition
-from claims.submission import claims_submit
-from claims.x12.reader import parse
-from claims.x12.validation import validate_x12
+from claims.submission.batches import claims_submit
 from tests.claims.conftest import DOS
 from tests.rcm.factories import CoverageFactory, PatientFactory
 

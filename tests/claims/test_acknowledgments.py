@@ -1,4 +1,4 @@
-"""999 and 277CA files: the real samples in ../shared/x12-samples/acks/ and the broken ones in invalid/."""
+"""999 and 277CA files: the real samples in tests/fixtures/x12/acks/ and the broken ones in invalid/."""
 
 from pathlib import Path
 
@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from claims.acknowledgments import x12_import
+from claims.edi.intake import x12_import
 from claims.models import (
     BatchClaim,
     BatchStatus,
@@ -18,10 +18,9 @@ from claims.models import (
     X12File,
 )
 from claims.state_machine import claim_transition
+from tests.fixtures import X12_SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "x12-samples"
-if not SAMPLES.exists():  # CI lays shared/ beside the clone
-    SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "x12-samples"
+SAMPLES = X12_SAMPLES
 
 
 def sample(name):

@@ -7,9 +7,9 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from claims.benchdata import bench_check
 from claims.ledger import ledger_check
 from claims.models import Claim, ClaimLine, ClaimStatus, ClaimStatusChange, Transaction, TransactionKind
+from devdata.bench import bench_check
 from rcm.models import Coverage, NumberSequence, Patient, Practice
 from rcm.sequences import sequence_next
 

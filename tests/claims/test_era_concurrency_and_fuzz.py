@@ -9,10 +9,10 @@ from django.db import connection, connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from claims.acknowledgments import x12_import
+from claims.edi.era import read_835
+from claims.edi.intake import x12_import
+from claims.edi.reader import X12Error, parse
 from claims.models import Remittance, Transaction, X12File
-from claims.x12.era import read_835
-from claims.x12.reader import X12Error, parse
 from tests.claims.era_builder import era
 from tests.claims.test_acknowledgments import SAMPLES
 from tests.claims.test_era_posting import _paid_era, submitted
@@ -21,7 +21,7 @@ from tests.claims.test_era_posting import _paid_era, submitted
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent connections (PostgreSQL)")
 @pytest.mark.django_db(transaction=True)
 def test_the_same_file_imported_twice_at_once_posts_once(practice):
-    from claims.ncci import ncci_load_samples
+    from claims.scrubber.ncci import ncci_load_samples
     from tests.claims.conftest import Billing
 
     ncci_load_samples()

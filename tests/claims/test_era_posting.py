@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from claims.acknowledgments import x12_import
+from claims.edi.intake import x12_import
 from claims.ledger import ledger_check
 from claims.models import (
     ClaimStatus,
@@ -16,7 +16,7 @@ from claims.models import (
     RemittanceLine,
     Transaction,
 )
-from claims.posting import exception_resolve
+from claims.remittances.posting import exception_resolve
 from claims.services import LineInput
 from claims.state_machine import claim_transition
 from denials.models import Denial
@@ -210,9 +210,9 @@ def test_provider_level_adjustments_and_interest(billing):
 
 
 def test_secondary_billing_and_payment_with_prior_payer_impact(billing, biller):
+    from claims.edi.validation import validate_x12
     from claims.services import claim_bill_secondary
-    from claims.submission import claims_submit
-    from claims.x12.validation import validate_x12
+    from claims.submission.batches import claims_submit
 
     CoverageFactory(practice=billing.practice, patient=billing.patient, payer=billing.medicare, priority=2,
                     member_id="1EG4TE5MK73", effective_date=datetime.date(2025, 1, 1))
@@ -416,7 +416,7 @@ def test_a_failure_halfway_rolls_the_whole_file_back(billing, monkeypatch):
 
 
 def test_a_large_file_is_posted_at_once_and_checked_by_pyx12_in_the_background(billing, monkeypatch):
-    from claims import acknowledgments
+    from claims.edi import intake as acknowledgments
     from claims.tasks import validate_x12_file
 
     monkeypatch.setattr(acknowledgments, "INLINE_VALIDATION_CHARS", 100)

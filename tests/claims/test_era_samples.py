@@ -1,11 +1,11 @@
-"""The real 835 files in ../shared/x12-samples/835/, each imported into a practice set up to match it.
+"""The real 835 files in tests/fixtures/x12/835/, each imported into a practice set up to match it.
 
 What each test checks is written above it; amounts are the files' own."""
 
 import datetime
 from decimal import Decimal
 
-from claims.acknowledgments import x12_import
+from claims.edi.intake import x12_import
 from claims.ledger import ledger_check
 from claims.models import Claim, ClaimStatus, Remittance, RemittanceLine, Transaction
 from claims.services import LineInput

@@ -3,7 +3,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from claims.models import MueLimit, NcciPtpEdit
-from claims.ncci import SAMPLE_PTP
+from claims.scrubber.ncci import SAMPLE_PTP
 
 
 def test_sample_tables_load_once_and_reload_changes_nothing(db, capsys):

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from claims.edi.validation import validate_x12
 from claims.models import (
     BatchStatus,
     Claim,
@@ -21,8 +22,7 @@ from claims.models import (
 )
 from claims.services import LineInput
 from claims.state_machine import claim_transition
-from claims.submission import claims_submit
-from claims.x12.validation import validate_x12
+from claims.submission.batches import claims_submit
 from rcm.models import AuditEvent
 from rcm.roles import Role, role_can
 from tests.claims.conftest import DOS

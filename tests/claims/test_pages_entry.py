@@ -455,8 +455,8 @@ CLAIM_DETAIL_QUERIES = 3 + 5 + 3
 
 def test_the_claim_detail_query_count_does_not_grow_with_acknowledgments_and_batches(
         billing, biller, django_assert_num_queries):
-    from claims.acknowledgments import x12_import
-    from claims.submission import claims_submit
+    from claims.edi.intake import x12_import
+    from claims.submission.batches import claims_submit
     from tests.claims.test_acknowledgments import sample
 
     client = login(biller)

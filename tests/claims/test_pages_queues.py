@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from claims.models import Claim
-from claims.queues import QUEUES, queue_counts
+from claims.queues.selectors import QUEUES, queue_counts
 from claims.scrubber.engine import claims_scrub
 from claims.services import LineInput
 from claims.state_machine import claim_transition

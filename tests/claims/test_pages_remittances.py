@@ -12,7 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from claims.acknowledgments import x12_import
+from claims.edi.intake import x12_import
 from claims.models import ClaimStatus, ExceptionStatus, Remittance, RemittanceException, Transaction
 from claims.services import LineInput
 from claims.state_machine import claim_transition
@@ -172,7 +172,7 @@ def test_the_status_filter_keeps_remittances_with_open_exceptions_only(billing, 
 
 
 def test_a_remittance_whose_exceptions_are_resolved_counts_as_posted(billing, biller, two_remittances):
-    from claims.posting import exception_resolve
+    from claims.remittances.posting import exception_resolve
 
     exception_resolve(exception=RemittanceException.objects.get(), action="dismiss", user=biller, note="not ours")
     response = login(biller).get("/remittances/?status=exceptions")
@@ -462,7 +462,7 @@ def test_an_unbalanced_payment_is_posted_as_sent(billing, biller):
 
 
 def test_an_exception_resolved_meanwhile_says_so(billing, biller, two_remittances):
-    from claims.posting import exception_resolve
+    from claims.remittances.posting import exception_resolve
 
     exception = RemittanceException.objects.get()
     exception_resolve(exception=exception, action="dismiss", user=biller, note="first")

@@ -90,7 +90,7 @@ def test_the_redis_cache_shares_versions_between_processes(practice, monkeypatch
 def test_queue_counts_are_cached_and_follow_scrubs_contracts_and_payers(billing):
     import datetime
 
-    from claims.queues import queue_counts
+    from claims.queues.selectors import queue_counts
     from claims.scrubber.engine import claims_scrub
     from claims.services import LineInput
     from tests.claims.conftest import DOS
@@ -108,7 +108,7 @@ def test_queue_counts_are_cached_and_follow_scrubs_contracts_and_payers(billing)
     assert queue_counts(billing.practice, today=today)["deadlines"] == 0
     billing.contract.timely_filing_days = 40
     billing.contract.save()
-    from claims.queues import queue_claims
+    from claims.queues.selectors import queue_claims
     assert queue_claims(billing.practice, "deadlines", today=today).count() == 1
     assert queue_counts(billing.practice, today=today)["deadlines"] == 1
 
@@ -119,7 +119,7 @@ def test_no_response_counts_whole_days(billing):
     from django.utils import timezone
 
     from claims.models import Claim
-    from claims.queues import queue_claims, queue_counts
+    from claims.queues.selectors import queue_claims, queue_counts
 
     today = datetime.date(2026, 4, 30)
     billing.payer.no_response_days = 30

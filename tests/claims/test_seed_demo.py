@@ -15,9 +15,6 @@ from django.db.models import Count, Q
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from claims.demo.builder import demo_random
-from claims.demo.people import npi_check_digit, npi_generate
-from claims.demo.reference import ALL_DIAGNOSES, PROCEDURES
 from claims.ledger import ledger_check
 from claims.models import (
     BatchClaim,
@@ -34,6 +31,9 @@ from claims.models import (
 )
 from claims.scrubber.engine import claims_for_scrub, scrub_claims
 from denials.models import Denial
+from devdata.demo.builder import demo_random
+from devdata.demo.people import npi_check_digit, npi_generate
+from devdata.demo.reference import ALL_DIAGNOSES, PROCEDURES
 from rcm.demo import DEMO_PASSWORD, DEMO_USERS
 from rcm.models import (
     AuditEvent,

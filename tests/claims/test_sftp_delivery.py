@@ -8,10 +8,10 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from claims.delivery import DeliveryError, batch_deliver, clearinghouse_pickup
 from claims.models import BatchStatus, Claim, ClaimStatus, DeliveryAttempt, RemoteFile
 from claims.state_machine import claim_transition
-from claims.submission import claims_submit
+from claims.submission.batches import claims_submit
+from claims.submission.delivery import DeliveryError, batch_deliver, clearinghouse_pickup
 from claims.tasks import deliver_batch
 from tests.claims.test_acknowledgments import SAMPLES
 

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from claims.submission import claims_submit
+from claims.submission.batches import claims_submit
 from rcm.audit import audit_context
 from rcm.models import Practice
 

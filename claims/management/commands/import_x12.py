@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from claims.acknowledgments import x12_import
+from claims.edi.intake import x12_import
 from rcm.audit import audit_context
 from rcm.models import Practice
 

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from claims.ncci import SAMPLE_MUE, SAMPLE_PTP, ncci_load
+from claims.scrubber.ncci import SAMPLE_MUE, SAMPLE_PTP, ncci_load
 
 
 class Command(BaseCommand):

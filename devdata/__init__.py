@@ -1,0 +1,1 @@
+"""Development data: demo and benchmark data, and the one payer simulator both use."""
