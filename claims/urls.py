@@ -2,9 +2,9 @@
 
 from django.urls import path
 
+from claims.views import batches, files, queues
 from claims.views import claims as views
 from claims.views import entry as views_entry
-from claims.views import work as views_work
 
 app_name = "claims"
 urlpatterns = [
@@ -21,17 +21,17 @@ urlpatterns = [
     path("entry/icd10/", views_entry.entry_icd_search, name="entry_icd"),
     path("entry/charge/", views_entry.entry_charge, name="entry_charge"),
     # work queues
-    path("queues/", views_work.queues, name="queues"),
-    path("queues/assign/", views_work.queue_assign, name="queue_assign"),
-    path("queues/<slug:slug>/", views_work.queues, name="queue"),
+    path("queues/", queues.queues, name="queues"),
+    path("queues/assign/", queues.queue_assign, name="queue_assign"),
+    path("queues/<slug:slug>/", queues.queues, name="queue"),
     # 837P batches
-    path("batches/", views_work.batches, name="batches"),
-    path("batches/submit/", views_work.batches_submit, name="batches_submit"),
-    path("batches/<int:pk>/", views_work.batch_detail, name="batch_detail"),
-    path("batches/<int:pk>/download/", views_work.batch_download, name="batch_download"),
-    path("batches/<int:pk>/send/", views_work.batch_send, name="batch_send"),
+    path("batches/", batches.batches, name="batches"),
+    path("batches/submit/", batches.batches_submit, name="batches_submit"),
+    path("batches/<int:pk>/", batches.batch_detail, name="batch_detail"),
+    path("batches/<int:pk>/download/", batches.batch_download, name="batch_download"),
+    path("batches/<int:pk>/send/", batches.batch_send, name="batch_send"),
     # X12 files received
-    path("files/", views_work.files, name="files"),
-    path("files/upload/", views_work.files_upload, name="files_upload"),
-    path("files/<int:pk>/", views_work.file_detail, name="file_detail"),
+    path("files/", files.files, name="files"),
+    path("files/upload/", files.files_upload, name="files_upload"),
+    path("files/<int:pk>/", files.file_detail, name="file_detail"),
 ]

@@ -28,7 +28,8 @@ from claims.models import (
     X12FileKind,
     X12FileStatus,
 )
-from claims.queues.selectors import QUEUE_BY_SLUG, QUEUES, SORTS, claims_assign, queue_claims, queue_counts
+from claims.queues.selectors import QUEUE_BY_SLUG, QUEUES, SORTS, queue_claims, queue_counts
+from claims.queues.services import claims_assign
 from claims.submission.batches import claims_submit
 from rcm.api.base import PracticeAPIMixin, PracticeScopedViewSet
 from rcm.api.errors import error_response

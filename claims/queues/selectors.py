@@ -23,8 +23,9 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from claims.models import Claim, ClaimStatus, ScrubStatus
-from rcm.models import Payer, PayerContract
-from rcm.practice_cache import claims_changed, practice_cached
+from rcm.models import Membership, Payer, PayerContract
+from rcm.practice_cache import practice_cached
+from rcm.roles import PERMISSIONS
 
 S = ClaimStatus
 UNSUBMITTED = [S.DRAFT, S.READY, S.REJECTED, S.CORRECTED]
@@ -150,17 +151,12 @@ def queue_counts(practice, *, today=None) -> dict[str, int]:
     return practice_cached(practice, f"queue-counts:{today.isoformat()}", count)
 
 
-def claims_assign(*, practice, claim_ids: list[int], assignee, user=None) -> int:
-    """Give claims of ``practice`` to ``assignee`` (a member of the practice) or to nobody (None)."""
-    from django.core.exceptions import ValidationError
-
-    from rcm.models import Membership
-
-    if assignee is not None and not Membership.objects.filter(practice=practice, user=assignee, is_active=True).exists():
-        raise ValidationError({"assignee": "That user is not a member of this practice."})
-    claims = list(Claim.objects.filter(practice=practice, pk__in=claim_ids))
-    claims_changed([practice.pk])
-    for claim in claims:  # saved one by one so each reassignment lands in the audit log
-        claim.assigned_to = assignee
-        claim.save(update_fields=["assigned_to"])
-    return len(claims)
+def queue_assignees(practice) -> list:
+    """Members of the practice who work claim queues, by name: the choices of an "Assign to" select."""
+    memberships = (
+        Membership.objects.filter(practice=practice, is_active=True, role__in=PERMISSIONS["claims.queues"],
+                                  user__is_active=True)
+        .select_related("user")
+        .order_by("user__first_name", "user__last_name", "user__username")
+    )
+    return [membership.user for membership in memberships]

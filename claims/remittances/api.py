@@ -27,7 +27,7 @@ from claims.models import (
     RemittanceStatus,
 )
 from claims.remittances.posting import exception_resolve
-from claims.selectors import (
+from claims.remittances.selectors import (
     remittance_details,
     remittance_exception_list,
     remittance_explain,

@@ -15,10 +15,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from claims.models import Claim, ExceptionKind, Remittance, RemittanceException, RemittanceStatus
 from claims.remittances.posting import exception_resolve
-from claims.selectors import (
+from claims.remittances.selectors import (
     EXCEPTION_VIEWS,
     REMITTANCE_SORTS,
-    claim_by_number,
     payment_method_words,
     remittance_details,
     remittance_exception_counts,
@@ -27,6 +26,7 @@ from claims.selectors import (
     remittance_list,
     remittance_status_counts,
 )
+from claims.selectors import claim_by_number
 from rcm.audit import audit_record, audit_view
 from rcm.models import AuditAction, Payer
 from rcm.permissions import role_required

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from claims.models import Claim, ClaimStatus
+from claims.queues.selectors import queue_assignees
 from claims.selectors import (
     AGING_LABELS,
     CLAIM_SORTS,
@@ -19,7 +20,6 @@ from claims.selectors import (
     claim_ledger,
     claim_list_filtered,
     claim_status_counts,
-    queue_assignees,
 )
 from claims.views.entry import is_editable, not_editable_reason
 from rcm.audit import audit_record, audit_view

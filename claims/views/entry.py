@@ -29,7 +29,8 @@ from claims.forms import (
     rows_for_claim,
 )
 from claims.models import Claim, ScrubStatus
-from claims.queues.selectors import claims_assign
+from claims.queues.selectors import queue_assignees
+from claims.queues.services import claims_assign
 from claims.scrubber.engine import claims_scrub
 from claims.selectors import (
     charge_master_charge,
@@ -38,7 +39,6 @@ from claims.selectors import (
     icd10_index,
     icd10_search,
     patient_picker_matches,
-    queue_assignees,
 )
 from claims.services import EDITABLE, MAX_LINES, claim_create, claim_update, claims_bill_secondary
 from rcm.models import Patient

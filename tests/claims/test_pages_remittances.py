@@ -252,7 +252,7 @@ def test_the_detail_explains_every_claim_payment_in_plain_words(billing, biller)
     ("25", "predetermination pricing only, no payment"),
 ])
 def test_clp02_in_words(code, words):
-    from claims.selectors import claim_payment_status_words
+    from claims.remittances.selectors import claim_payment_status_words
 
     assert claim_payment_status_words(code) == words
 

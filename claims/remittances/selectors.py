@@ -1,0 +1,275 @@
+"""Reads for remittances (ERA 835): the list, the detail with its words and reconciliation, the exceptions."""
+
+import dataclasses
+from decimal import Decimal
+
+from django.db.models import (
+    Count,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from claims.models import ZERO
+
+# --- Remittances (ERA 835): list, detail with words and reconciliation, exceptions ---------------
+
+# CLP02, the claim status code of a claim payment, in plain words.
+CLAIM_PAYMENT_STATUS_WORDS = {
+    "1": "processed as primary",
+    "2": "processed as secondary",
+    "3": "processed as tertiary",
+    "4": "denied",
+    "19": "processed as primary, forwarded to additional payer(s)",
+    "20": "processed as secondary, forwarded to additional payer(s)",
+    "21": "processed as tertiary, forwarded to additional payer(s)",
+    "22": "reversal of a previous payment",
+    "23": "not our claim, forwarded to additional payer(s)",
+    "25": "predetermination pricing only, no payment",
+}
+
+# PLB03-1, why the payer adds to or takes from the whole payment. A positive amount is taken back.
+PROVIDER_ADJUSTMENT_WORDS = {
+    "50": "late charge", "51": "interest penalty charge", "72": "authorized return", "90": "early payment allowance",
+    "AH": "origination fee", "AM": "applied to borrower's account", "AP": "acceleration of benefits",
+    "B2": "rebate", "B3": "recovery allowance", "BD": "bad debt adjustment", "BN": "bonus",
+    "C5": "temporary allowance", "CR": "capitation interest", "CS": "adjustment", "CT": "capitation payment",
+    "CV": "capital passthrough", "CW": "certified registered nurse anesthetist passthrough",
+    "DM": "direct medical education passthrough", "E3": "withholding", "FB": "forwarding balance",
+    "FC": "fund allocation", "GO": "graduate medical education passthrough",
+    "HM": "hemophilia clotting factor supplement", "IP": "incentive premium payment",
+    "IR": "Internal Revenue Service withholding", "IS": "interim settlement", "J1": "nonreimbursable",
+    "L3": "penalty", "L6": "interest owed", "LE": "levy", "LS": "lump sum", "OA": "organ acquisition passthrough",
+    "OB": "offset for affiliated providers", "PI": "periodic interim payment", "PL": "payment final",
+    "RA": "retro-activity adjustment", "RE": "return on equity", "SL": "student loan repayment",
+    "TL": "third party liability", "WO": "overpayment recovery", "WU": "unspecified recovery",
+}
+
+# BPR04, how the money came.
+PAYMENT_METHOD_WORDS = {
+    "ACH": "EFT (ACH)", "CHK": "check", "NON": "no payment", "BOP": "bank's option", "FWT": "wire transfer",
+}
+
+REMITTANCE_SORTS = {"date": "payment_date", "-date": "-payment_date"}
+EXCEPTION_VIEWS = ("open", "resolved")
+
+
+def claim_payment_status_words(code: str) -> str:
+    return CLAIM_PAYMENT_STATUS_WORDS.get(code, f"code {code}")
+
+
+def provider_adjustment_words(code: str) -> str:
+    return PROVIDER_ADJUSTMENT_WORDS.get(code, f"code {code}")
+
+
+def payment_method_words(code: str) -> str:
+    return PAYMENT_METHOD_WORDS.get(code, code or "not given")
+
+
+def _open_exception_count():
+    from claims.models import ExceptionStatus, RemittanceException
+
+    per_remittance = (
+        RemittanceException.objects.filter(remittance=OuterRef("pk"), status=ExceptionStatus.OPEN)
+        .order_by().values("remittance").annotate(n=Count("id")).values("n")[:1]
+    )
+    return Coalesce(Subquery(per_remittance), Value(0))
+
+
+def _with_open_exceptions(queryset: QuerySet) -> QuerySet:
+    """``open_exception_count`` and ``current_status``: "exceptions" while one is still open, else "posted"
+    (the stored status says only whether the file raised any)."""
+    from django.db.models import Case, CharField, When
+
+    from claims.models import RemittanceStatus
+
+    return queryset.annotate(open_exception_count=_open_exception_count()).annotate(
+        current_status=Case(
+            When(open_exception_count__gt=0, then=Value(RemittanceStatus.EXCEPTIONS.value)),
+            default=Value(RemittanceStatus.POSTED.value), output_field=CharField(),
+        )
+    )
+
+
+def remittance_list(practice, *, payer_id=None, status: str = "", sort: str = "-date") -> QuerySet:
+    """Remittances of the practice, payer joined and ``open_exception_count`` / ``current_status``
+    annotated, in one query. ``status`` "exceptions": with an exception still open; "posted": none open."""
+    from claims.models import Remittance
+    from rcm.tenancy import scoped
+
+    queryset = _with_open_exceptions(scoped(Remittance, practice).select_related("payer"))
+    if payer_id:
+        queryset = queryset.filter(payer_id=payer_id)
+    if status:
+        queryset = queryset.filter(current_status=status)
+    date = F("payment_date")
+    if sort == "date":
+        return queryset.order_by(date.asc(nulls_last=True), "id")
+    return queryset.order_by(date.desc(nulls_last=True), "-id")
+
+
+def remittance_status_counts(practice, *, payer_id=None) -> dict[str, int]:
+    """How many remittances in all, with an exception open, and with none open (one query)."""
+    from claims.models import Remittance, RemittanceStatus
+    from rcm.tenancy import scoped
+
+    queryset = scoped(Remittance, practice)
+    if payer_id:
+        queryset = queryset.filter(payer_id=payer_id)
+    counts = _with_open_exceptions(queryset).aggregate(
+        all=Count("id"), exceptions=Count("id", filter=Q(open_exception_count__gt=0)),
+    )
+    return {"all": counts["all"], RemittanceStatus.EXCEPTIONS.value: counts["exceptions"],
+            RemittanceStatus.POSTED.value: counts["all"] - counts["exceptions"]}
+
+
+def remittance_details(practice) -> QuerySet:
+    """Remittances for ``get_scoped_or_404`` with everything the detail shows prefetched: each claim
+    payment (claim and patient joined), its claim-level adjustments (``claim_adjustments``), its lines
+    (matched claim line joined) with their adjustments, the PLBs and the exceptions. A fixed number of
+    queries however many claims the remittance pays."""
+    from django.db.models import Prefetch
+
+    from claims.models import (
+        ProviderAdjustment,
+        Remittance,
+        RemittanceAdjustment,
+        RemittanceClaim,
+        RemittanceException,
+        RemittanceLine,
+    )
+    from rcm.tenancy import scoped
+
+    return (
+        _with_open_exceptions(scoped(Remittance, practice))
+        .select_related("payer", "x12_file", "practice")  # practice: for the audit row
+        .defer("x12_file__content", "x12_file__validation_findings")
+        .prefetch_related(
+            Prefetch("claim_payments", queryset=RemittanceClaim.objects.select_related("claim", "claim__patient")
+                     .defer("raw").order_by("position", "id")),
+            Prefetch("claim_payments__adjustments", to_attr="claim_adjustments",
+                     queryset=RemittanceAdjustment.objects.filter(remittance_line__isnull=True).order_by("id")),
+            Prefetch("claim_payments__lines",
+                     queryset=RemittanceLine.objects.select_related("claim_line").order_by("id")),
+            Prefetch("claim_payments__lines__adjustments", queryset=RemittanceAdjustment.objects.order_by("id")),
+            Prefetch("provider_adjustments", queryset=ProviderAdjustment.objects.order_by("id")),
+            Prefetch("exceptions", queryset=RemittanceException.objects.select_related("remittance_claim", "resolved_by")
+                     .defer("remittance_claim__raw").order_by("created_at", "id")),
+        )
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Reconciliation:
+    """The deposit against what was posted. BPR02 = Σ CLP04 − Σ PLB when the file balances; the
+    difference is what is not posted yet (0.00 once every claim payment is posted)."""
+
+    payment_amount: Decimal  # BPR02
+    posted: Decimal  # Σ CLP04 of the claim payments posted
+    posted_count: int
+    not_posted: Decimal  # Σ CLP04 of the claim payments left in exceptions
+    not_posted_count: int
+    provider_adjustments: Decimal  # Σ PLB; a positive amount was taken from the payment
+    posted_net: Decimal  # posted − provider_adjustments
+    difference: Decimal  # payment_amount − posted_net
+    unexplained: Decimal  # payment_amount − (posted + not_posted − provider_adjustments): the file's own imbalance
+
+
+def remittance_reconciliation(remittance) -> Reconciliation:
+    """From the rows ``remittance_details`` prefetched (no query)."""
+    payments = list(remittance.claim_payments.all())
+    posted = sum((p.paid for p in payments if p.posted), ZERO)
+    not_posted = sum((p.paid for p in payments if not p.posted), ZERO)
+    provider_adjustments = sum((a.amount for a in remittance.provider_adjustments.all()), ZERO)
+    posted_net = posted - provider_adjustments
+    return Reconciliation(
+        payment_amount=remittance.payment_amount, posted=posted, posted_count=sum(1 for p in payments if p.posted),
+        not_posted=not_posted, not_posted_count=sum(1 for p in payments if not p.posted),
+        provider_adjustments=provider_adjustments, posted_net=posted_net,
+        difference=remittance.payment_amount - posted_net,
+        unexplained=remittance.payment_amount - (posted + not_posted - provider_adjustments),
+    )
+
+
+def _remarks(codes) -> list[dict]:
+    from claims.edi.carc import rarc_words
+
+    return [{"code": code, "words": rarc_words(code)} for code in codes or []]
+
+
+def remittance_explain(remittance):
+    """Put plain words on a remittance from ``remittance_details`` (no query), for pages and API alike:
+    ``status_words`` (CLP02) and ``remark_words`` on claim payments, ``words`` on adjustments and PLBs,
+    ``remark_words`` and ``short_by`` (expected allowed − allowed, when the payer allowed something but
+    less) on lines, and
+    ``reconciliation`` on the remittance."""
+    from claims.edi.carc import adjustment_words
+
+    for payment in remittance.claim_payments.all():
+        payment.status_words = claim_payment_status_words(payment.status_code)
+        payment.remark_words = _remarks(payment.remarks)
+        for adjustment in payment.claim_adjustments:
+            adjustment.words = adjustment_words(adjustment.group_code, adjustment.reason_code)
+        for line in payment.lines.all():
+            line.remark_words = _remarks(line.remarks)
+            # A line allowed nothing was denied (its CARC says why): short only when the payer allowed less.
+            short = (line.expected_allowed - line.allowed
+                     if line.expected_allowed is not None and line.allowed else ZERO)
+            line.short_by = short if short > 0 else None
+            for adjustment in line.adjustments.all():
+                adjustment.words = adjustment_words(adjustment.group_code, adjustment.reason_code)
+    for plb in remittance.provider_adjustments.all():
+        plb.words = provider_adjustment_words(plb.reason_code)
+    remittance.method_words = payment_method_words(remittance.payment_method)
+    remittance.reconciliation = remittance_reconciliation(remittance)
+    return remittance
+
+
+def _exception_statuses(view: str) -> list[str] | None:
+    from claims.models import ExceptionStatus
+
+    if view == "all":
+        return None
+    if view == "resolved":
+        return [ExceptionStatus.POSTED, ExceptionStatus.DISMISSED]
+    if view in ExceptionStatus.values:
+        return [view]
+    return [ExceptionStatus.OPEN]
+
+
+def remittance_exception_list(practice, *, view: str = "open", remittance_id=None) -> QuerySet:
+    """Exceptions of the practice: ``view`` "open" (oldest first: the work to do), "resolved" (latest
+    resolved first), one status, or "all"; remittance, claim payment and resolver joined (one query)."""
+    from claims.models import RemittanceException
+    from rcm.tenancy import scoped
+
+    queryset = (
+        scoped(RemittanceException, practice)
+        .select_related("remittance", "remittance_claim", "resolved_by")
+        .defer("remittance_claim__raw")
+    )
+    statuses = _exception_statuses(view)
+    if statuses is not None:
+        queryset = queryset.filter(status__in=statuses)
+    if remittance_id:
+        queryset = queryset.filter(remittance_id=remittance_id)
+    if view == "open":
+        return queryset.order_by("created_at", "id")
+    return queryset.order_by("-resolved_at", "-id")
+
+
+def remittance_exception_counts(practice, *, remittance_id=None) -> dict[str, int]:
+    """Open and resolved exceptions (one query)."""
+    from claims.models import ExceptionStatus, RemittanceException
+    from rcm.tenancy import scoped
+
+    queryset = scoped(RemittanceException, practice)
+    if remittance_id:
+        queryset = queryset.filter(remittance_id=remittance_id)
+    counts = queryset.aggregate(open=Count("id", filter=Q(status=ExceptionStatus.OPEN)),
+                                resolved=Count("id", filter=~Q(status=ExceptionStatus.OPEN)))
+    return {"open": counts["open"], "resolved": counts["resolved"]}

@@ -1,0 +1,151 @@
+"""837P batch pages: submit ready claims, read a batch, download it, send it to the clearinghouse."""
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from claims.models import (
+    ZERO,
+    BatchClaim,
+    BatchStatus,
+    Claim,
+    ClaimAcknowledgment,
+    DeliveryAttempt,
+    SubmissionBatch,
+)
+from claims.submission.batches import claims_submit
+from claims.submission.selectors import batch_list, ready_claims_by_payer
+from rcm.audit import audit_record
+from rcm.models import AuditAction, Payer
+from rcm.permissions import role_required
+from rcm.roles import role_can
+from rcm.tenancy import get_scoped_or_404
+
+CENT = Decimal("0.01")
+PAGE_SIZE = 50
+DEADLINE_SOON_DAYS = 14
+WHO_FILTERS = {"all": "All", "mine": "Mine", "unassigned": "Unassigned"}
+SORT_LABELS = {"priority": "Priority", "balance": "Balance", "age": "Age", "deadline": "Deadline"}
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+REFUSED_SHOWN = 20
+
+QUEUE_EXPORT_HEADER = [
+    "PCN", "Account", "Patient", "Payer", "Status", "Date of service", "Age (days)", "Balance", "Deadline",
+    "Days left", "Assigned to", "Scrub status",
+]
+
+
+
+# --- 837P batches ------------------------------------------------------------------------------
+
+@role_required("claims.view")
+@never_cache
+@require_GET
+def batches(request):
+    practice = request.practice
+    page = Paginator(batch_list(practice), PAGE_SIZE).get_page(request.GET.get("page"))
+    ready = ready_claims_by_payer(practice) if role_can(request.role, "claims.edit") else []
+    billable = [row for row in ready if row["payer_id"] is not None]
+    return render(request, "claims/batches.html", {
+        "page": page,
+        "querystring": "",
+        "ready_by_payer": billable,
+        "ready_count": sum(row["count"] for row in billable),
+        "ready_charges": sum((row["charges"] for row in billable), start=ZERO),
+        "self_pay_ready": sum(row["count"] for row in ready if row["payer_id"] is None),
+        "can_submit": role_can(request.role, "claims.edit"),
+    })
+
+
+@role_required("claims.edit")
+@require_POST
+def batches_submit(request):
+    """Submit the ready claims (all, or one payer's) as 837P batches; say what was made and what was refused."""
+    practice = request.practice
+    payer_value = request.POST.get("payer", "")
+    payer = get_scoped_or_404(Payer, practice, pk=payer_value) if payer_value else None
+    try:
+        result = claims_submit(practice=practice, payer_id=payer.pk if payer else None, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("claims:batches")
+    if result.batches:
+        made = "; ".join(
+            f"{batch.file_name} ({batch.payer.name}, {batch.claim_count} claim{'s' if batch.claim_count != 1 else ''},"
+            f" ${batch.total_charge:,.2f})" for batch in result.batches)
+        messages.success(request, f"{len(result.batches)} batch{'es' if len(result.batches) != 1 else ''} made: {made}.")
+    if result.refused:
+        numbers = dict(Claim.objects.filter(practice=practice, pk__in=result.refused)
+                       .values_list("pk", "patient_control_number"))
+        listed = "; ".join(f"{numbers.get(claim_id, claim_id)}: {reason}"
+                           for claim_id, reason in sorted(result.refused.items())[:REFUSED_SHOWN])
+        more = len(result.refused) - REFUSED_SHOWN
+        messages.warning(request, f"{len(result.refused)} claim{'s' if len(result.refused) != 1 else ''} not "
+                                  f"submitted: {listed}{f'; and {more} more' if more > 0 else ''}.")
+    if not result.batches and not result.refused:
+        messages.info(request, "No ready claims to submit." if payer is None
+                      else f"No ready claims for {payer.name}.")
+    return redirect("claims:batches")
+
+
+def _batch(request, pk: int) -> SubmissionBatch:
+    return get_scoped_or_404(SubmissionBatch.objects.select_related("payer", "clearinghouse", "created_by"),
+                             request.practice, pk=pk)
+
+
+@role_required("claims.view")
+@never_cache
+@require_GET
+def batch_detail(request, pk: int):
+    batch = _batch(request, pk)
+    return render(request, "claims/batch_detail.html", {
+        "batch": batch,
+        "rows": BatchClaim.objects.filter(batch=batch).select_related("claim", "claim__patient")
+        .order_by("claim__patient_control_number"),
+        "attempts": DeliveryAttempt.objects.filter(batch=batch).order_by("-at", "-id"),
+        "acknowledgments": ClaimAcknowledgment.objects.filter(batch=batch, practice=request.practice)
+        .select_related("claim", "x12_file").order_by("-at", "-id"),
+        "can_send": role_can(request.role, "claims.edit"),
+        "sendable": batch.status in (BatchStatus.BUILT, BatchStatus.SEND_FAILED),
+        "has_sftp": bool(batch.clearinghouse.sftp_host),
+    })
+
+
+@role_required("claims.view")
+@require_GET
+def batch_download(request, pk: int):
+    batch = _batch(request, pk)
+    audit_record(action=AuditAction.EXPORT, practice=request.practice, object_type="claims.submissionbatch",
+                 object_id=batch.pk, changes={"file_name": batch.file_name})
+    response = HttpResponse(batch.content, content_type="application/edi-x12")
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=batch.file_name)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@role_required("claims.edit")
+@require_POST
+def batch_send(request, pk: int):
+    """Queue the SFTP delivery of a batch (after this request's transaction commits)."""
+    from claims.tasks import deliver_batch
+
+    batch = _batch(request, pk)
+    if batch.status not in (BatchStatus.BUILT, BatchStatus.SEND_FAILED):
+        messages.error(request, f"{batch.file_name} is {batch.get_status_display().lower()}: it is not sent again.")
+    elif not batch.clearinghouse.sftp_host:
+        messages.error(request, f"{batch.clearinghouse.name} has no SFTP settings: download the file and upload it "
+                                "to the clearinghouse by hand, or ask an administrator to set SFTP up.")
+    else:
+        batch_id = batch.pk
+        transaction.on_commit(lambda: deliver_batch.delay(batch_id))
+        messages.success(request, f"{batch.file_name} is queued for delivery to {batch.clearinghouse.name}; "
+                                  "the attempts appear below.")
+    return redirect("claims:batch_detail", batch.pk)

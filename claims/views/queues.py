@@ -1,0 +1,135 @@
+"""Work queue pages: the queues with their filters, bulk assignment and CSV export."""
+
+import csv
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from claims.queues.selectors import QUEUE_BY_SLUG, QUEUES, SORTS, queue_assignees, queue_claims, queue_counts
+from claims.queues.services import claims_assign
+from claims.views.entry import assignee_from
+from rcm.audit import audit_record
+from rcm.models import AuditAction
+from rcm.paging import CountedPaginator
+from rcm.permissions import role_required
+
+CENT = Decimal("0.01")
+PAGE_SIZE = 50
+DEADLINE_SOON_DAYS = 14
+WHO_FILTERS = {"all": "All", "mine": "Mine", "unassigned": "Unassigned"}
+SORT_LABELS = {"priority": "Priority", "balance": "Balance", "age": "Age", "deadline": "Deadline"}
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+REFUSED_SHOWN = 20
+
+QUEUE_EXPORT_HEADER = [
+    "PCN", "Account", "Patient", "Payer", "Status", "Date of service", "Age (days)", "Balance", "Deadline",
+    "Days left", "Assigned to", "Scrub status",
+]
+
+
+
+# --- work queues -------------------------------------------------------------------------------
+
+def _queue_params(request) -> dict:
+    who = request.GET.get("who", "all")
+    sort = request.GET.get("sort", "priority")
+    return {"who": who if who in WHO_FILTERS else "all", "sort": sort if sort in SORTS else "priority"}
+
+
+def _person(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else ""
+
+
+@role_required("claims.queues")
+@never_cache
+@require_GET
+def queues(request, slug: str | None = None):
+    practice = request.practice
+    today = timezone.localdate()
+    counts = queue_counts(practice, today=today)
+    if slug is None:  # the first queue with work in it
+        slug = next((q.slug for q in QUEUES if counts[q.slug]), QUEUES[0].slug)
+    elif slug not in QUEUE_BY_SLUG:
+        raise Http404("No such work queue.")
+    params = _queue_params(request)
+    claims = queue_claims(
+        practice, slug, sort=params["sort"], today=today,
+        assigned_to=request.user if params["who"] == "mine" else None, unassigned=params["who"] == "unassigned",
+    )
+    if request.GET.get("format") == "csv":
+        audit_record(action=AuditAction.EXPORT, practice=practice, object_type="claims.claim",
+                     changes={"queue": slug, **params})
+        return _queue_export(claims, slug, today)
+    known = counts[slug] if params["who"] not in ("mine", "unassigned") else None  # the tab's count is the list's
+    page = CountedPaginator(claims, PAGE_SIZE, count=known).get_page(request.GET.get("page"))
+    for claim in page.object_list:
+        claim.days_left = (claim.deadline - today).days if claim.deadline else None
+        claim.days_overdue = -claim.days_left if claim.days_left is not None and claim.days_left < 0 else 0
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "claims/queues.html", {
+        "queue": QUEUE_BY_SLUG[slug],
+        "tabs": [{"queue": q, "count": counts[q.slug], "active": q.slug == slug} for q in QUEUES],
+        "page": page,
+        "params": params,
+        "who_filters": WHO_FILTERS,
+        "sort_labels": SORT_LABELS,
+        "querystring": query.urlencode(),
+        "today": today,
+        "soon": DEADLINE_SOON_DAYS,
+        "assignees": queue_assignees(practice),
+        "next_url": request.get_full_path(),
+    })
+
+
+def _queue_export(claims, slug: str, today) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="queue-{slug}-{today.isoformat()}.csv"'
+    response["Cache-Control"] = "no-store"
+    writer = csv.writer(response)
+    writer.writerow(QUEUE_EXPORT_HEADER)
+    for claim in claims.iterator(chunk_size=2000):
+        writer.writerow([
+            claim.patient_control_number, claim.patient.account_number, str(claim.patient),
+            claim.payer.name if claim.payer else "Self-pay", claim.get_status_display(),
+            claim.service_date.isoformat(), (today - claim.service_date).days, _money(claim.balance_total),
+            claim.deadline.isoformat() if claim.deadline else "",
+            (claim.deadline - today).days if claim.deadline else "", _person(claim.assigned_to),
+            claim.get_scrub_status_display(),
+        ])
+    return response
+
+
+def _money(value: Decimal) -> str:
+    return str(Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+@role_required("claims.queues")
+@require_POST
+def queue_assign(request):
+    """Bulk "Assign to": the ticked claims of the practice go to the chosen member (or nobody)."""
+    back = _safe_next(request, reverse("claims:queues"))
+    ids = [int(value) for value in request.POST.getlist("claim") if value.isdigit()]
+    if not ids:
+        messages.error(request, "Tick the claims to assign first.")
+        return redirect(back)
+    assignee = assignee_from(request)
+    count = claims_assign(practice=request.practice, claim_ids=ids, assignee=assignee, user=request.user)
+    who = _person(assignee) or "nobody"
+    messages.success(request, f"{count} claim{'s' if count != 1 else ''} assigned to {who}.")
+    return redirect(back)
