@@ -41,12 +41,21 @@ def setup() -> None:
     practice = Practice.objects.filter(slug=SLUG).first()
     if practice is None:
         # About 5% of claims are self-pay or never reach the payer: make enough.
-        bench_data_build(BenchOptions(claims=int(args.claims * 1.15), practices=1, seed=835,
-                                      stop_after_submission=True, slug_prefix="bench-era-"))
+        bench_data_build(
+            BenchOptions(
+                claims=int(args.claims * 1.15),
+                practices=1,
+                seed=835,
+                stop_after_submission=True,
+                slug_prefix="bench-era-",
+            )
+        )
         practice = Practice.objects.get(slug=SLUG)
     waiting = list(
         Claim.objects.filter(practice=practice, status__in=[ClaimStatus.SUBMITTED, ClaimStatus.ACCEPTED])
-        .select_related("payer").prefetch_related("lines").order_by("payer_id", "pk")[: args.claims]
+        .select_related("payer")
+        .prefetch_related("lines")
+        .order_by("payer_id", "pk")[: args.claims]
     )
     if len(waiting) < args.claims:
         sys.exit(f"only {len(waiting)} claims wait for a remittance in {SLUG}")
@@ -61,25 +70,52 @@ def setup() -> None:
                 allowed = _money(line.charge * Decimal("0.62"))
                 coinsurance = _money(allowed * Decimal("0.20"))
                 paid = allowed - coinsurance
-                services.append({
-                    "code": line.procedure_code, "mods": line.modifiers, "charge": line.charge, "paid": paid,
-                    "date": claim.service_date.strftime("%Y%m%d"), "lcn": line.line_control_number,
-                    "cas": [("CO", "45", line.charge - allowed), ("PR", "2", coinsurance)],
-                })
+                services.append(
+                    {
+                        "code": line.procedure_code,
+                        "mods": line.modifiers,
+                        "charge": line.charge,
+                        "paid": paid,
+                        "date": claim.service_date.strftime("%Y%m%d"),
+                        "lcn": line.line_control_number,
+                        "cas": [("CO", "45", line.charge - allowed), ("PR", "2", coinsurance)],
+                    }
+                )
                 paid_total += paid
                 pr_total += coinsurance
-            payments.append({"pcn": claim.patient_control_number, "charge": claim.charge_total, "paid": paid_total,
-                             "pr": pr_total, "payer_claim": f"P{claim.pk:012d}", "services": services})
-        sets.append(transaction_set(
-            st=f"{number:04d}", trace=f"BENCH{payer.payer_id}{number:04d}", payer_name=payer.name.upper(),
-            payer_id=payer.payer_id, payer_tin=f"1{payer.payer_id}", payee_name=practice.name.upper(),
-            payee_npi=practice.npi, payment_date=timezone.localdate().strftime("%Y%m%d"), claims=payments,
-        ))
+            payments.append(
+                {
+                    "pcn": claim.patient_control_number,
+                    "charge": claim.charge_total,
+                    "paid": paid_total,
+                    "pr": pr_total,
+                    "payer_claim": f"P{claim.pk:012d}",
+                    "services": services,
+                }
+            )
+        sets.append(
+            transaction_set(
+                st=f"{number:04d}",
+                trace=f"BENCH{payer.payer_id}{number:04d}",
+                payer_name=payer.name.upper(),
+                payer_id=payer.payer_id,
+                payer_tin=f"1{payer.payer_id}",
+                payee_name=practice.name.upper(),
+                payee_npi=practice.npi,
+                payment_date=timezone.localdate().strftime("%Y%m%d"),
+                claims=payments,
+            )
+        )
     FILE.parent.mkdir(parents=True, exist_ok=True)
     FILE.write_text(interchange(*sets, control="000000835"))
     text = FILE.read_text()
-    emit(name="835_setup", claims=len(waiting), transaction_sets=len(sets), segments=text.count("~"),
-         bytes=len(text))
+    emit(
+        name="835_setup",
+        claims=len(waiting),
+        transaction_sets=len(sets),
+        segments=text.count("~"),
+        bytes=len(text),
+    )
 
 
 if args.mode == "setup":
@@ -107,8 +143,9 @@ else:
     validate = args.mode == "import"
 
     def run():
-        result = x12_import(practice=practice, file_name=FILE.name, content=text, source="command",
-                            validate=validate)
+        result = x12_import(
+            practice=practice, file_name=FILE.name, content=text, source="command", validate=validate
+        )
         return result.file.status, result.file.error, result.file.outcome
 
     with Timer() as timer:

@@ -19,35 +19,61 @@ args = parser.parse_args()
 
 practice = bench_practice()
 clearinghouse = Clearinghouse.objects.filter(practice=practice).first()
-ids = list(Claim.objects.filter(coverage__isnull=False).exclude(status="voided").order_by("payer_id", "pk")
-           .values_list("pk", flat=True)[: args.claims])
+ids = list(
+    Claim.objects.filter(coverage__isnull=False)
+    .exclude(status="voided")
+    .order_by("payer_id", "pk")
+    .values_list("pk", flat=True)[: args.claims]
+)
 
 
 def envelope(number):
     return Envelope(
-        sender_id=clearinghouse.submitter_id, receiver_id=clearinghouse.receiver_id,
-        submitter_name=clearinghouse.submitter_name, contact_name=clearinghouse.contact_name,
-        contact_phone=clearinghouse.contact_phone, receiver_name=clearinghouse.receiver_name,
-        interchange_control_number=900000000 + number, group_control_number=900000000 + number,
-        transaction_control_number="0001", production=False, created_at=timezone.localtime(),
+        sender_id=clearinghouse.submitter_id,
+        receiver_id=clearinghouse.receiver_id,
+        submitter_name=clearinghouse.submitter_name,
+        contact_name=clearinghouse.contact_name,
+        contact_phone=clearinghouse.contact_phone,
+        receiver_name=clearinghouse.receiver_name,
+        interchange_control_number=900000000 + number,
+        group_control_number=900000000 + number,
+        transaction_control_number="0001",
+        production=False,
+        created_at=timezone.localtime(),
     )
 
 
 files = []
 with Timer() as timer:
     for number, start in enumerate(range(0, len(ids), MAX_CLAIMS_PER_BATCH)):
-        claims = list(claims_for_837(Claim.objects.filter(pk__in=ids[start:start + MAX_CLAIMS_PER_BATCH])
-                                     .order_by("payer_id", "pk")))
+        claims = list(
+            claims_for_837(
+                Claim.objects.filter(pk__in=ids[start : start + MAX_CLAIMS_PER_BATCH]).order_by(
+                    "payer_id", "pk"
+                )
+            )
+        )
         files.append(build_837p(envelope=envelope(number), claims=claims, prior=prior_adjudications(claims)))
 segments = sum(text.count("~") for text in files)
-result = dict(name="837p_build", claims=len(ids), files=len(files), segments=segments, seconds=timer.seconds,
-              bytes=sum(len(t) for t in files))
+result = dict(
+    name="837p_build",
+    claims=len(ids),
+    files=len(files),
+    segments=segments,
+    seconds=timer.seconds,
+    bytes=sum(len(t) for t in files),
+)
 if args.validate:
     findings = 0
     with Timer() as validation:
         for text in files:
             ok, found = validate_x12(text)
             findings += len(found)
-    result.update(name="837p_build_validate", validate_seconds=validation.seconds,
-                  seconds=timer.seconds + validation.seconds, build_seconds=timer.seconds, findings=findings)
+    result.update(
+        name="837p_build_validate",
+        validate_seconds=validation.seconds,
+        seconds=timer.seconds + validation.seconds,
+        build_seconds=timer.seconds,
+        findings=findings,
+    )
 emit(**result)

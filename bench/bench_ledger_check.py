@@ -16,5 +16,11 @@ with Timer() as timer:
     problems = ledger_check(practice=practice, claim_ids=sample)
 with Timer() as full:
     report = bench_check(sample=5000, seed=7)
-emit(name="ledger_check", claims=len(sample), seconds=timer.seconds, problems=len(problems),
-     bench_check_seconds=full.seconds, bench_check_problems=len(report.problems))
+emit(
+    name="ledger_check",
+    claims=len(sample),
+    seconds=timer.seconds,
+    problems=len(problems),
+    bench_check_seconds=full.seconds,
+    bench_check_problems=len(report.problems),
+)

@@ -25,9 +25,13 @@ args = parser.parse_args()
 request_started.disconnect(reset_queries)  # so CaptureQueriesContext sees the page's queries
 practice = bench_practice()
 claim_count = Claim.objects.filter(practice=practice).count()
-sample = list(Claim.objects.filter(practice=practice, status__in=[ClaimStatus.PAID, ClaimStatus.DENIED,
-                                                                    ClaimStatus.PARTIALLY_PAID])
-              .order_by("?").values_list("pk", flat=True)[: args.repeat + 1])
+sample = list(
+    Claim.objects.filter(
+        practice=practice, status__in=[ClaimStatus.PAID, ClaimStatus.DENIED, ClaimStatus.PARTIALLY_PAID]
+    )
+    .order_by("?")
+    .values_list("pk", flat=True)[: args.repeat + 1]
+)
 
 
 def timed(function) -> tuple[float, float, float]:
@@ -40,8 +44,10 @@ def timed(function) -> tuple[float, float, float]:
     return statistics.median(times), min(times), max(times)
 
 
-floor_sql = ("SELECT status, COUNT(*), SUM(charge_total), SUM(insurance_balance + patient_balance) "
-             "FROM claims_claim WHERE practice_id = %s GROUP BY status")
+floor_sql = (
+    "SELECT status, COUNT(*), SUM(charge_total), SUM(insurance_balance + patient_balance) "
+    "FROM claims_claim WHERE practice_id = %s GROUP BY status"
+)
 floor = statistics.median(sql_seconds(floor_sql, [practice.pk]) * 1000 for _ in range(args.repeat))
 emit(name="floor_sql_status_aggregate", ms=floor, claims=claim_count)
 
@@ -84,4 +90,12 @@ for name, user, url in PAGES:
     with CaptureQueriesContext(connection) as queries:
         get()
     median, low, high = timed(get)
-    emit(name=name, ms=median, min_ms=low, max_ms=high, claims=claim_count, floor_ms=floor, queries=len(queries))
+    emit(
+        name=name,
+        ms=median,
+        min_ms=low,
+        max_ms=high,
+        claims=claim_count,
+        floor_ms=floor,
+        queries=len(queries),
+    )

@@ -15,14 +15,28 @@ from claims.queues.selectors import QUEUES, queue_claims
 from claims.selectors import ar_aging, claim_list_filtered, claim_status_counts, patient_ar_totals
 from rcm.models import User
 
-BIG = ("claims_claim", "claims_claimline", "claims_transaction", "claims_claimstatuschange", "rcm_patient",
-       "rcm_coverage", "claims_remittanceclaim", "claims_remittanceline", "claims_remittanceadjustment",
-       "denials_denial", "rcm_auditevent")
+BIG = (
+    "claims_claim",
+    "claims_claimline",
+    "claims_transaction",
+    "claims_claimstatuschange",
+    "rcm_patient",
+    "rcm_coverage",
+    "claims_remittanceclaim",
+    "claims_remittanceline",
+    "claims_remittanceadjustment",
+    "denials_denial",
+    "rcm_auditevent",
+)
 DOC = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- bench:explain:begin -->", "<!-- bench:explain:end -->"
 
 practice = bench_practice()
-detail_id = Claim.objects.filter(practice=practice, status=ClaimStatus.PAID).order_by("pk").values_list("pk", flat=True)[500]
+detail_id = (
+    Claim.objects.filter(practice=practice, status=ClaimStatus.PAID)
+    .order_by("pk")
+    .values_list("pk", flat=True)[500]
+)
 biller = Client()
 biller.force_login(User.objects.get(username="bench-biller"))
 
@@ -33,8 +47,12 @@ HOT = {
     "claim status counts (landing, list)": lambda: claim_status_counts(practice),
     "A/R aging (landing)": lambda: ar_aging(practice),
     "patient A/R totals (landing)": lambda: patient_ar_totals(practice),
-    **{f"queue {q.slug} (first 50 + count)": (lambda q=q: (list(queue_claims(practice, q.slug)[:50]),
-                                                          queue_claims(practice, q.slug).count())) for q in QUEUES},
+    **{
+        f"queue {q.slug} (first 50 + count)": (
+            lambda q=q: (list(queue_claims(practice, q.slug)[:50]), queue_claims(practice, q.slug).count())
+        )
+        for q in QUEUES
+    },
     "claim detail page (all its queries)": lambda: biller.get(f"/claims/{detail_id}/"),
 }
 
@@ -58,10 +76,15 @@ for name, function in HOT.items():
         plans.append(f"=== {name}\n{sql}\n{plan}\n")
     rows.append((name, len(captured.captured_queries), total_ms, sorted(set(seq_scans))))
 
-lines = [BEGIN, "", f"Practice bench-001 ({Claim.objects.filter(practice=practice).count():,} claims of "
-         f"{Claim.objects.count():,}). Plans: `var/bench/plans.txt`.", "",
-         "| hot path | queries | execution ms (sum, EXPLAIN ANALYZE) | sequential scans of big tables |",
-         "|---|---|---|---|"]
+lines = [
+    BEGIN,
+    "",
+    f"Practice bench-001 ({Claim.objects.filter(practice=practice).count():,} claims of "
+    f"{Claim.objects.count():,}). Plans: `var/bench/plans.txt`.",
+    "",
+    "| hot path | queries | execution ms (sum, EXPLAIN ANALYZE) | sequential scans of big tables |",
+    "|---|---|---|---|",
+]
 for name, count, ms, scans in rows:
     lines.append(f"| {name} | {count} | {ms:.1f} | {', '.join(scans) if scans else 'none'} |")
 lines.append(END)

@@ -81,9 +81,18 @@ class Session:
     def login(self, username, password):
         status, page = self.request("GET", "/login/")
         token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1).decode()
-        body = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token})
-        status, _ = self.request("POST", "/login/", body, {"Content-Type": "application/x-www-form-urlencoded",
-                                                           "Referer": f"http://127.0.0.1:{args.port}/login/"})
+        body = urllib.parse.urlencode(
+            {"username": username, "password": password, "csrfmiddlewaretoken": token}
+        )
+        status, _ = self.request(
+            "POST",
+            "/login/",
+            body,
+            {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Referer": f"http://127.0.0.1:{args.port}/login/",
+            },
+        )
         if status != 302:
             raise SystemExit(f"login failed: {status}")
 
@@ -129,23 +138,57 @@ def run_scenario(name, sessions):
 
     import json
 
-    print("BENCH " + json.dumps({
-        "name": f"load {name}", "users": len(sessions), "requests": len(latencies), "errors": errors[0],
-        "seconds": round(elapsed, 1), "rps": round(len(latencies) / elapsed, 1), "p50_ms": round(pct(0.50), 1),
-        "p95_ms": round(pct(0.95), 1), "p99_ms": round(pct(0.99), 1), "mean_ms": round(statistics.mean(latencies), 1),
-        "workers": args.workers, "think": args.think,
-    }), flush=True)
+    print(
+        "BENCH "
+        + json.dumps(
+            {
+                "name": f"load {name}",
+                "users": len(sessions),
+                "requests": len(latencies),
+                "errors": errors[0],
+                "seconds": round(elapsed, 1),
+                "rps": round(len(latencies) / elapsed, 1),
+                "p50_ms": round(pct(0.50), 1),
+                "p95_ms": round(pct(0.95), 1),
+                "p99_ms": round(pct(0.99), 1),
+                "mean_ms": round(statistics.mean(latencies), 1),
+                "workers": args.workers,
+                "think": args.think,
+            }
+        ),
+        flush=True,
+    )
 
 
 def main():
-    env = dict(os.environ, DEBUG="false", SECRET_KEY=os.environ.get("SECRET_KEY", "bench-secret-key-" + "x" * 40),
-               SECURE_SSL_REDIRECT="false", SESSION_COOKIE_SECURE="false", CSRF_COOKIE_SECURE="false",
-               SECURE_HSTS_SECONDS="0", ALLOWED_HOSTS="127.0.0.1,localhost", STATIC_MANIFEST="false",
-               DATABASE_POOL_MAX=os.environ.get("DATABASE_POOL_MAX", "4"), LOG_LEVEL="WARNING")
+    env = dict(
+        os.environ,
+        DEBUG="false",
+        SECRET_KEY=os.environ.get("SECRET_KEY", "bench-secret-key-" + "x" * 40),
+        SECURE_SSL_REDIRECT="false",
+        SESSION_COOKIE_SECURE="false",
+        CSRF_COOKIE_SECURE="false",
+        SECURE_HSTS_SECONDS="0",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        STATIC_MANIFEST="false",
+        DATABASE_POOL_MAX=os.environ.get("DATABASE_POOL_MAX", "4"),
+        LOG_LEVEL="WARNING",
+    )
     server = subprocess.Popen(  # noqa: S603
-        [str(ROOT / ".venv/bin/gunicorn"), "rcm.wsgi", "-w", str(args.workers), "-b", f"127.0.0.1:{args.port}",
-         "--log-level", "warning", "--timeout", "60"],
-        cwd=ROOT, env=env,
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "rcm.wsgi",
+            "-w",
+            str(args.workers),
+            "-b",
+            f"127.0.0.1:{args.port}",
+            "--log-level",
+            "warning",
+            "--timeout",
+            "60",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     try:
         for _ in range(100):

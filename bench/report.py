@@ -25,8 +25,10 @@ def values(key, field, name=None):
 def spread(numbers, digits=2):
     if not numbers:
         return "–", "–"
-    return (f"{statistics.median(numbers):.{digits}f}",
-            f"{min(numbers):.{digits}f}–{max(numbers):.{digits}f}")
+    return (
+        f"{statistics.median(numbers):.{digits}f}",
+        f"{min(numbers):.{digits}f}–{max(numbers):.{digits}f}",
+    )
 
 
 def verdict(value, target, lower_is_better=True):
@@ -88,13 +90,18 @@ pyx12 = values("835_pyx12", "seconds")
 read = values("835_read", "seconds")
 setup = (runs.get("835_setup") or [[{}]])[0]
 setup = setup[0] if setup else {}
-for mode, label in (("post", "835 import + post (`x12_import(validate=False)`, rolled back)"),
-                    ("import", "835 import as the command runs it (pyx12 validation + post)")):
+for mode, label in (
+    ("post", "835 import + post (`x12_import(validate=False)`, rolled back)"),
+    ("import", "835 import as the command runs it (pyx12 validation + post)"),
+):
     seconds = values(f"835_{mode}", "seconds")
     med, rng = spread(seconds)
     rss = max(values(f"835_{mode}", "peak_rss_mb"), default=0)
-    ratio = (f"{statistics.median(seconds) / statistics.median(pyx12):.2f}× pyx12's {statistics.median(pyx12):.1f} s"
-             if seconds and pyx12 else "–")
+    ratio = (
+        f"{statistics.median(seconds) / statistics.median(pyx12):.2f}× pyx12's {statistics.median(pyx12):.1f} s"
+        if seconds and pyx12
+        else "–"
+    )
     time_verdict = verdict(statistics.median(seconds) if seconds else None, 15)
     memory_verdict = verdict(rss if seconds else None, 500)
     lines.append(
@@ -103,8 +110,10 @@ for mode, label in (("post", "835 import + post (`x12_import(validate=False)`, r
         f"time {time_verdict}; memory {memory_verdict} |"
     )
 med, rng = spread(pyx12)
-lines.append(f"| floor: pyx12 parse + validate of the same 835 | same file | {med} s | {rng} | "
-             f"{max(values('835_pyx12', 'peak_rss_mb'), default=0):.0f} MB | – | – | – |")
+lines.append(
+    f"| floor: pyx12 parse + validate of the same 835 | same file | {med} s | {rng} | "
+    f"{max(values('835_pyx12', 'peak_rss_mb'), default=0):.0f} MB | – | – | – |"
+)
 med, rng = spread(read, 4)
 lines.append(f"| floor: plain read of the 835 file | same file | {med} s | {rng} | – | – | – | – |")
 check = values("ledger_check", "seconds")
@@ -115,34 +124,60 @@ lines.append(
     f"{sum(values('ledger_check', 'problems'))} (+ `bench_check`: {sum(values('ledger_check', 'bench_check_problems'))}) "
     f"| – | – |"
 )
-lines += ["", "### Selectors and pages (in process, Django test client; median of 15 after a warm-up)", "",
-          "| what | median ms | min–max ms | queries | ratio to the bare SQL floor |", "|---|---|---|---|---|"]
-floor = next((item["ms"] for run in runs.get("pages", []) for item in run if item["name"] == "floor_sql_status_aggregate"),
-             None)
+lines += [
+    "",
+    "### Selectors and pages (in process, Django test client; median of 15 after a warm-up)",
+    "",
+    "| what | median ms | min–max ms | queries | ratio to the bare SQL floor |",
+    "|---|---|---|---|---|",
+]
+floor = next(
+    (
+        item["ms"]
+        for run in runs.get("pages", [])
+        for item in run
+        if item["name"] == "floor_sql_status_aggregate"
+    ),
+    None,
+)
 for run in runs.get("pages", []):
     for item in run:
         if item["name"] == "floor_sql_status_aggregate":
-            lines.append(f"| floor: bare SQL status aggregate over the practice's claims | {item['ms']:.1f} | – | 1 | 1× |")
+            lines.append(
+                f"| floor: bare SQL status aggregate over the practice's claims | {item['ms']:.1f} | – | 1 | 1× |"
+            )
             continue
         if "ms" not in item:
             lines.append(f"| {item['name']} | error: {item.get('error')} | | | |")
             continue
         ratio = f"{item['ms'] / floor:.1f}×" if floor else "–"
-        lines.append(f"| {item['name']} | {item['ms']:.1f} | {item['min_ms']:.1f}–{item['max_ms']:.1f} | "
-                     f"{item.get('queries', '–')} | {ratio} |")
+        lines.append(
+            f"| {item['name']} | {item['ms']:.1f} | {item['min_ms']:.1f}–{item['max_ms']:.1f} | "
+            f"{item.get('queries', '–')} | {ratio} |"
+        )
 load = [item for run in runs.get("load", []) for item in run]
 if load:
-    targets = {"queue denied": 200, "queue underpaid": 200, "work queues": 200, "claim list": 200,
-               "claim list status=denied": 200,
-               "claim detail": 100}
-    lines += ["", f"### Load test: gunicorn ({load[0].get('workers')} workers), {load[0].get('users')} signed-in users, "
-              f"{load[0].get('seconds')} s per page, loopback", "",
-              "Two runs: users working (each pauses a random 1-3 s between pages, as people do: the targets' case), "
-              "then the same 20 users with no pause at all (every user always waiting on a request: the server's "
-              "capacity on two cores shared with the database and the load client).", "",
-              "| page | users pause | requests | errors | throughput req/s | p50 ms | p95 ms | p99 ms | target (p95) "
-              "| verdict |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+    targets = {
+        "queue denied": 200,
+        "queue underpaid": 200,
+        "work queues": 200,
+        "claim list": 200,
+        "claim list status=denied": 200,
+        "claim detail": 100,
+    }
+    lines += [
+        "",
+        f"### Load test: gunicorn ({load[0].get('workers')} workers), {load[0].get('users')} signed-in users, "
+        f"{load[0].get('seconds')} s per page, loopback",
+        "",
+        "Two runs: users working (each pauses a random 1-3 s between pages, as people do: the targets' case), "
+        "then the same 20 users with no pause at all (every user always waiting on a request: the server's "
+        "capacity on two cores shared with the database and the load client).",
+        "",
+        "| page | users pause | requests | errors | throughput req/s | p50 ms | p95 ms | p99 ms | target (p95) "
+        "| verdict |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for item in load:
         if "p95_ms" not in item:
             lines.append(f"| {item['name']} | | error: {item.get('error')} | | | | | | | |")

@@ -42,10 +42,21 @@ def repeated(script: str, *options: str) -> list[list[dict]]:
 def machine() -> dict:
     meminfo = Path("/proc/meminfo").read_text().split("\n")
     total = next(line for line in meminfo if line.startswith("MemTotal")).split()[1]
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    return {"cores": os.cpu_count(), "memory_gb": round(int(total) / 1024 / 1024, 1), "cpu": cpu,
-            "python": platform.python_version(), "load_before": Path("/proc/loadavg").read_text().split()[:3]}
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "cores": os.cpu_count(),
+        "memory_gb": round(int(total) / 1024 / 1024, 1),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "load_before": Path("/proc/loadavg").read_text().split()[:3],
+    }
 
 
 def database() -> dict:
@@ -62,30 +73,48 @@ def database() -> dict:
         cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
         size = cursor.fetchone()[0]
     return {
-        "version": version, "size": size, "practices": Practice.objects.filter(slug__regex=r"^bench-[0-9]+$").count(),
-        "claims": Claim.objects.count(), "lines": ClaimLine.objects.count(), "transactions": Transaction.objects.count(),
-        "status_changes": ClaimStatusChange.objects.count(), "patients": Patient.objects.count(),
-        "remittances": Remittance.objects.count(), "remittance_claims": RemittanceClaim.objects.count(),
+        "version": version,
+        "size": size,
+        "practices": Practice.objects.filter(slug__regex=r"^bench-[0-9]+$").count(),
+        "claims": Claim.objects.count(),
+        "lines": ClaimLine.objects.count(),
+        "transactions": Transaction.objects.count(),
+        "status_changes": ClaimStatusChange.objects.count(),
+        "patients": Patient.objects.count(),
+        "remittances": Remittance.objects.count(),
+        "remittance_claims": RemittanceClaim.objects.count(),
         "bench_001_claims": Claim.objects.filter(practice__slug="bench-001").count(),
     }
 
 
-results = {"started": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), "machine": machine(),
-           "database": database(), "repeat": args.repeat, "runs": {}}
+results = {
+    "started": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    "machine": machine(),
+    "database": database(),
+    "repeat": args.repeat,
+    "runs": {},
+}
 results["runs"]["scrub"] = repeated("bench_scrub.py", "--claims", str(args.scrub_claims))
 results["runs"]["837p_build"] = repeated("bench_837.py")
-results["runs"]["837p_build_validate"] = [run("bench_837.py", "--validate") for _ in range(max(1, args.repeat // 3))]
+results["runs"]["837p_build_validate"] = [
+    run("bench_837.py", "--validate") for _ in range(max(1, args.repeat // 3))
+]
 results["runs"]["835_setup"] = [run("bench_835.py", "--mode", "setup")]
 for mode in ("post", "import", "pyx12", "read"):
-    results["runs"][f"835_{mode}"] = repeated("bench_835.py", "--mode", mode) if mode != "import" else \
-        [run("bench_835.py", "--mode", mode) for _ in range(max(1, args.repeat // 3))]
+    results["runs"][f"835_{mode}"] = (
+        repeated("bench_835.py", "--mode", mode)
+        if mode != "import"
+        else [run("bench_835.py", "--mode", mode) for _ in range(max(1, args.repeat // 3))]
+    )
 results["runs"]["pages"] = [run("bench_pages.py")]
 results["runs"]["ledger_check"] = repeated("bench_ledger_check.py")
 if not args.skip_load:
     # Users working (a 1-3 s pause between pages: the targets' case), then the same users without pauses
     # (the server's capacity).
-    results["runs"]["load"] = [run("load.py", "--seconds", str(args.load_seconds), "--think", "1-3"),
-                               run("load.py", "--seconds", str(args.load_seconds), "--think", "0")]
+    results["runs"]["load"] = [
+        run("load.py", "--seconds", str(args.load_seconds), "--think", "1-3"),
+        run("load.py", "--seconds", str(args.load_seconds), "--think", "0"),
+    ]
 results["finished"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 results["machine"]["load_after"] = Path("/proc/loadavg").read_text().split()[:3]
 Path(args.out).parent.mkdir(parents=True, exist_ok=True)

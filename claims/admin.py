@@ -29,8 +29,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class ClaimLineInline(admin.TabularInline):
     model = ClaimLine
     extra = 0
-    fields = ["line_number", "procedure_code", "modifiers", "units", "charge", "service_date_from",
-              "insurance_balance", "patient_balance"]
+    fields = [
+        "line_number",
+        "procedure_code",
+        "modifiers",
+        "units",
+        "charge",
+        "service_date_from",
+        "insurance_balance",
+        "patient_balance",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -45,8 +53,16 @@ class ClaimLineInline(admin.TabularInline):
 
 @admin.register(Claim)
 class ClaimAdmin(ReadOnlyAdmin):
-    list_display = ["patient_control_number", "service_date", "status", "payer", "charge_total",
-                    "insurance_balance", "patient_balance", "practice"]
+    list_display = [
+        "patient_control_number",
+        "service_date",
+        "status",
+        "payer",
+        "charge_total",
+        "insurance_balance",
+        "patient_balance",
+        "practice",
+    ]
     list_filter = ["practice", "status"]
     search_fields = ["patient_control_number", "payer_claim_number"]
     inlines = [ClaimLineInline]
@@ -84,7 +100,9 @@ class ScrubRuleSettingAdmin(admin.ModelAdmin):
 
             from claims.scrubber.rules import RULES
 
-            return forms.ChoiceField(choices=[(code, f"{code}: {rule.title}") for code, rule in RULES.items()])
+            return forms.ChoiceField(
+                choices=[(code, f"{code}: {rule.title}") for code, rule in RULES.items()]
+            )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 

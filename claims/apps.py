@@ -26,7 +26,15 @@ class ClaimsConfig(AppConfig):
             claims_changed([instance.practice_id])
 
         for model in (Claim, Payer, PayerContract):
-            post_save.connect(reference_changed, sender=model, weak=False,
-                              dispatch_uid=f"practice_cache_{model.__name__}_save")
-            post_delete.connect(reference_changed, sender=model, weak=False,
-                                dispatch_uid=f"practice_cache_{model.__name__}_delete")
+            post_save.connect(
+                reference_changed,
+                sender=model,
+                weak=False,
+                dispatch_uid=f"practice_cache_{model.__name__}_save",
+            )
+            post_delete.connect(
+                reference_changed,
+                sender=model,
+                weak=False,
+                dispatch_uid=f"practice_cache_{model.__name__}_delete",
+            )

@@ -19,23 +19,58 @@ from rcm.tenancy import scoped
 from rcm.validators import icd10_description, icd10_problem, normalize_icd10
 
 LINE_FIELDS = (
-    "service_date_from", "service_date_to", "procedure_code", "modifiers", "units", "charge", "diagnosis_pointers",
+    "service_date_from",
+    "service_date_to",
+    "procedure_code",
+    "modifiers",
+    "units",
+    "charge",
+    "diagnosis_pointers",
 )
 LINE_LABELS = {
-    "service_date_from": "From", "service_date_to": "To", "procedure_code": "Code", "modifiers": "Modifiers",
-    "units": "Units", "charge": "Charge", "diagnosis_pointers": "Dx pointers",
+    "service_date_from": "From",
+    "service_date_to": "To",
+    "procedure_code": "Code",
+    "modifiers": "Modifiers",
+    "units": "Units",
+    "charge": "Charge",
+    "diagnosis_pointers": "Dx pointers",
 }
 VISIBLE_DIAGNOSES = 4  # empty diagnosis rows shown before "Add diagnosis" reveals more
 
 # The places of service billers use most (CMS codes); any two-digit code is accepted.
 COMMON_PLACES_OF_SERVICE = [
-    ("11", "Office"), ("02", "Telehealth (not in the patient's home)"), ("10", "Telehealth in the patient's home"),
-    ("12", "Home"), ("19", "Off-campus outpatient hospital"), ("22", "On-campus outpatient hospital"),
-    ("20", "Urgent care facility"), ("21", "Inpatient hospital"), ("23", "Emergency room (hospital)"),
-    ("31", "Skilled nursing facility"), ("32", "Nursing facility"), ("81", "Independent laboratory"),
+    ("11", "Office"),
+    ("02", "Telehealth (not in the patient's home)"),
+    ("10", "Telehealth in the patient's home"),
+    ("12", "Home"),
+    ("19", "Off-campus outpatient hospital"),
+    ("22", "On-campus outpatient hospital"),
+    ("20", "Urgent care facility"),
+    ("21", "Inpatient hospital"),
+    ("23", "Emergency room (hospital)"),
+    ("31", "Skilled nursing facility"),
+    ("32", "Nursing facility"),
+    ("81", "Independent laboratory"),
 ]
 # Places of service paid at the facility rate of a fee schedule.
-FACILITY_PLACES_OF_SERVICE = {"19", "21", "22", "23", "24", "26", "31", "34", "41", "42", "51", "52", "53", "56", "61"}
+FACILITY_PLACES_OF_SERVICE = {
+    "19",
+    "21",
+    "22",
+    "23",
+    "24",
+    "26",
+    "31",
+    "34",
+    "41",
+    "42",
+    "51",
+    "52",
+    "53",
+    "56",
+    "61",
+}
 
 _SPLIT = re.compile(r"[\s,;/-]+")
 
@@ -45,21 +80,31 @@ class ClaimHeaderForm(forms.Form):
     Choices are limited to the practice's rows; the services check the rest (coverage of this patient)."""
 
     patient = forms.ModelChoiceField(
-        queryset=Patient.objects.none(), widget=forms.HiddenInput,
-        error_messages={"required": "Pick the patient: search by account number or name.",
-                        "invalid_choice": "Pick the patient from the search results."},
+        queryset=Patient.objects.none(),
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "Pick the patient: search by account number or name.",
+            "invalid_choice": "Pick the patient from the search results.",
+        },
     )
     coverage = forms.ModelChoiceField(
-        queryset=Coverage.objects.none(), required=False,
+        queryset=Coverage.objects.none(),
+        required=False,
         error_messages={"invalid_choice": "Pick one of the patient's coverages."},
     )
     billing_provider = forms.ModelChoiceField(
-        queryset=Provider.objects.none(), error_messages={"required": "Pick the billing provider."},
+        queryset=Provider.objects.none(),
+        error_messages={"required": "Pick the billing provider."},
     )
     rendering_provider = forms.ModelChoiceField(queryset=Provider.objects.none(), required=False)
-    place_of_service = forms.CharField(max_length=2, initial="11", error_messages={
-        "required": "Enter the place of service (11 for the office).",
-        "max_length": "A place of service is a two-digit CMS code."})
+    place_of_service = forms.CharField(
+        max_length=2,
+        initial="11",
+        error_messages={
+            "required": "Enter the place of service (11 for the office).",
+            "max_length": "A place of service is a two-digit CMS code.",
+        },
+    )
     prior_authorization = forms.CharField(max_length=50, required=False)
 
     def __init__(self, *args, practice, patient: Patient | None = None, **kwargs):
@@ -86,7 +131,9 @@ class ClaimHeaderForm(forms.Form):
 def provider_choices(practice) -> dict[str, list[Provider]]:
     """Active providers for the billing and rendering selects: billing entities first in the one,
     clinicians in the other; every active provider stays choosable in both."""
-    providers = list(scoped(Provider, practice).filter(is_active=True).order_by("last_name", "first_name", "pk"))
+    providers = list(
+        scoped(Provider, practice).filter(is_active=True).order_by("last_name", "first_name", "pk")
+    )
     billing = sorted(providers, key=lambda p: p.role == ProviderRole.RENDERING)
     rendering = sorted(providers, key=lambda p: p.role == ProviderRole.BILLING)
     return {"billing": billing, "rendering": rendering}
@@ -145,8 +192,9 @@ def diagnosis_rows(codes: list[str], *, with_problems: bool = False) -> list[Dia
     last_filled = max((i for i, code in enumerate(codes, 1) if code), default=0)
     for position in range(1, MAX_DIAGNOSES + 1):
         code = codes[position - 1] if position <= len(codes) else ""
-        row = DiagnosisRow(position=position, code=code,
-                           hidden=position > max(last_filled + 1, VISIBLE_DIAGNOSES))
+        row = DiagnosisRow(
+            position=position, code=code, hidden=position > max(last_filled + 1, VISIBLE_DIAGNOSES)
+        )
         if code:
             normalized = normalize_icd10(code)
             row.description = icd10_description(normalized)
@@ -196,8 +244,12 @@ def read_claim_rows(data) -> ClaimRows:
     count = max((len(values) for values in columns.values()), default=0)
     line_rows = []
     for index in range(count):
-        row = LineRow(**{name: (columns[name][index] if index < len(columns[name]) else "").strip()
-                         for name in LINE_FIELDS})
+        row = LineRow(
+            **{
+                name: (columns[name][index] if index < len(columns[name]) else "").strip()
+                for name in LINE_FIELDS
+            }
+        )
         if not row.is_blank():
             line_rows.append(row)
 
@@ -222,18 +274,23 @@ def read_claim_rows(data) -> ClaimRows:
                 pointers.append(_pointer(token))
             except ValueError:
                 errors[f"{prefix}.diagnosis_pointers"] = (
-                    f"Pointer {token!r} is not a diagnosis number: use 1 to {MAX_DIAGNOSES} (or A to L).")
+                    f"Pointer {token!r} is not a diagnosis number: use 1 to {MAX_DIAGNOSES} (or A to L)."
+                )
                 pointers.append(0)  # refused by the service too
-        lines.append(LineInput(
-            procedure_code=row.procedure_code.upper(),
-            modifiers=[m for m in _SPLIT.split(row.modifiers.upper()) if m],
-            units=row.units or "1",
-            charge=charge,
-            service_date_from=dates["service_date_from"],
-            service_date_to=dates["service_date_to"],
-            diagnosis_pointers=pointers,
-        ))
-    result = ClaimRows(diagnosis_codes=codes, lines=lines, diagnosis_rows=rows, line_rows=line_rows, errors=errors)
+        lines.append(
+            LineInput(
+                procedure_code=row.procedure_code.upper(),
+                modifiers=[m for m in _SPLIT.split(row.modifiers.upper()) if m],
+                units=row.units or "1",
+                charge=charge,
+                service_date_from=dates["service_date_from"],
+                service_date_to=dates["service_date_to"],
+                diagnosis_pointers=pointers,
+            )
+        )
+    result = ClaimRows(
+        diagnosis_codes=codes, lines=lines, diagnosis_rows=rows, line_rows=line_rows, errors=errors
+    )
     result.attach(errors)
     return result
 
@@ -243,9 +300,13 @@ def rows_for_claim(claim) -> tuple[list[DiagnosisRow], list[LineRow]]:
     lines = [
         LineRow(
             service_date_from=line.service_date_from.isoformat(),
-            service_date_to=line.service_date_to.isoformat() if line.service_date_to != line.service_date_from else "",
-            procedure_code=line.procedure_code, modifiers=" ".join(line.modifiers),
-            units=f"{line.units.normalize():f}", charge=f"{line.charge:.2f}",
+            service_date_to=line.service_date_to.isoformat()
+            if line.service_date_to != line.service_date_from
+            else "",
+            procedure_code=line.procedure_code,
+            modifiers=" ".join(line.modifiers),
+            units=f"{line.units.normalize():f}",
+            charge=f"{line.charge:.2f}",
             diagnosis_pointers=" ".join(str(p) for p in line.diagnosis_pointers),
         )
         for line in claim.lines.filter(removed=False).order_by("line_number")

@@ -69,13 +69,19 @@ class Entry:
 def effect_of(kind: str, party: str, reverses: Transaction | None = None) -> dict[str, int]:
     if kind == K.REVERSAL:
         if reverses is None:
-            raise ValidationError("A reversal must name the transaction it reverses.", code="reversal_original")
-        return {bucket: -sign for bucket, sign in effect_of(reverses.kind, reverses.party, reverses.reverses).items()}
+            raise ValidationError(
+                "A reversal must name the transaction it reverses.", code="reversal_original"
+            )
+        return {
+            bucket: -sign
+            for bucket, sign in effect_of(reverses.kind, reverses.party, reverses.reverses).items()
+        }
     try:
         return EFFECTS[(kind, party)]
     except KeyError:
         raise ValidationError(
-            f"A {TransactionKind(kind).label.lower()} cannot be posted to the {party} side.", code="kind_party"
+            f"A {TransactionKind(kind).label.lower()} cannot be posted to the {party} side.",
+            code="kind_party",
         ) from None
 
 
@@ -84,33 +90,63 @@ def _validate(entry: Entry, claim: Claim) -> None:
         raise ValidationError(f"Line {entry.line.pk} is not on claim {claim.patient_control_number}.")
     if entry.amount <= 0:
         raise ValidationError(
-            {"amount": f"Amount must be greater than zero (got {entry.amount}); the kind gives the direction."}
+            {
+                "amount": f"Amount must be greater than zero (got {entry.amount}); the kind gives the direction."
+            }
         )
     if entry.kind == K.REVERSAL:
         original = entry.reverses
         if original is None:
-            raise ValidationError("A reversal must name the transaction it reverses.", code="reversal_original")
+            raise ValidationError(
+                "A reversal must name the transaction it reverses.", code="reversal_original"
+            )
         if original.line_id != entry.line.pk:
-            raise ValidationError("A reversal must be posted on the same line as the transaction it reverses.")
+            raise ValidationError(
+                "A reversal must be posted on the same line as the transaction it reverses."
+            )
         if Transaction.objects.filter(reverses=original).exists():
-            raise ValidationError(f"Transaction {original.pk} has already been reversed.", code="already_reversed")
+            raise ValidationError(
+                f"Transaction {original.pk} has already been reversed.", code="already_reversed"
+            )
         if original.amount != entry.amount:
             raise ValidationError("A reversal must be for the full amount of the transaction it reverses.")
     else:
         effect_of(entry.kind, entry.party)
 
 
-def ledger_post(*, claim: Claim, entries: list[Entry], user=None, source: str, source_reference: str = "",
-                posted_at=None, preloaded=None, need_ids: bool = True) -> list[Transaction]:
+def ledger_post(
+    *,
+    claim: Claim,
+    entries: list[Entry],
+    user=None,
+    source: str,
+    source_reference: str = "",
+    posted_at=None,
+    preloaded=None,
+    need_ids: bool = True,
+) -> list[Transaction]:
     """Post ``entries`` on ``claim``'s lines atomically, updating the cached balances of the lines and
     the claim. Either every entry is posted or none is (the first invalid one raises ValidationError)."""
-    rows = ledger_post_many(postings=[(claim, entries, source_reference)], user=user, source=source,
-                            posted_at=posted_at, preloaded=preloaded, need_ids=need_ids)
+    rows = ledger_post_many(
+        postings=[(claim, entries, source_reference)],
+        user=user,
+        source=source,
+        posted_at=posted_at,
+        preloaded=preloaded,
+        need_ids=need_ids,
+    )
     return rows
 
 
-def ledger_post_many(*, postings: list[tuple[Claim, list[Entry], str]], user=None, source: str,
-                     posted_at=None, need_ids: bool = True, preloaded=None) -> list[Transaction]:
+def ledger_post_many(
+    *,
+    postings: list[tuple[Claim, list[Entry], str]],
+    user=None,
+    source: str,
+    posted_at=None,
+    need_ids: bool = True,
+    preloaded=None,
+) -> list[Transaction]:
     """Post many claims' entries in one go (ERA posting, data generators): one locked read of the
     claims, one of their lines, one insert of the rows, one update of the lines and of the claims.
     All or nothing, like ``ledger_post``; ``postings`` are (claim, entries, source reference). Without
@@ -128,10 +164,19 @@ def ledger_post_many(*, postings: list[tuple[Claim, list[Entry], str]], user=Non
             locked, lines = preloaded
             locked = {pk: locked[pk] for pk in claim_ids}
         else:
-            locked = {c.pk: c for c in Claim.objects.select_for_update().filter(pk__in=claim_ids).order_by("pk")
-                      .only("pk", "practice_id", "patient_control_number", *Balances.BUCKETS)}
-            lines = {line.pk: line for line in ClaimLine.objects.filter(claim_id__in=claim_ids)
-                     .only("pk", "claim_id", *Balances.BUCKETS)}
+            locked = {
+                c.pk: c
+                for c in Claim.objects.select_for_update()
+                .filter(pk__in=claim_ids)
+                .order_by("pk")
+                .only("pk", "practice_id", "patient_control_number", *Balances.BUCKETS)
+            }
+            lines = {
+                line.pk: line
+                for line in ClaimLine.objects.filter(claim_id__in=claim_ids).only(
+                    "pk", "claim_id", *Balances.BUCKETS
+                )
+            }
         values = []
         deltas: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
         for claim, entries, reference in postings:
@@ -144,17 +189,32 @@ def ledger_post_many(*, postings: list[tuple[Claim, list[Entry], str]], user=Non
                     entry.party = entry.reverses.party
                 for bucket, sign in effect_of(entry.kind, entry.party, entry.reverses).items():
                     deltas[entry.line.pk][bucket] += sign * entry.amount
-                values.append({
-                    "practice_id": locked_claim.practice_id, "claim_id": locked_claim.pk, "line_id": entry.line.pk,
-                    "kind": entry.kind, "party": entry.party, "amount": entry.amount,
-                    "effective_date": entry.effective_date or today, "posted_at": posted_at,
-                    "posted_by_id": by.pk if by else None, "source": source, "source_reference": reference,
-                    "payer_id": entry.payer_id, "group_code": entry.group_code, "reason_code": entry.reason_code,
-                    "remark_codes": list(entry.remark_codes), "responsibility": entry.responsibility,
-                    "note": entry.note[:255], "reverses_id": entry.reverses.pk if entry.reverses else None,
-                })
+                values.append(
+                    {
+                        "practice_id": locked_claim.practice_id,
+                        "claim_id": locked_claim.pk,
+                        "line_id": entry.line.pk,
+                        "kind": entry.kind,
+                        "party": entry.party,
+                        "amount": entry.amount,
+                        "effective_date": entry.effective_date or today,
+                        "posted_at": posted_at,
+                        "posted_by_id": by.pk if by else None,
+                        "source": source,
+                        "source_reference": reference,
+                        "payer_id": entry.payer_id,
+                        "group_code": entry.group_code,
+                        "reason_code": entry.reason_code,
+                        "remark_codes": list(entry.remark_codes),
+                        "responsibility": entry.responsibility,
+                        "note": entry.note[:255],
+                        "reverses_id": entry.reverses.pk if entry.reverses else None,
+                    }
+                )
         if need_ids:
-            rows = Transaction.objects.bulk_create([Transaction(**value) for value in values], batch_size=2000)
+            rows = Transaction.objects.bulk_create(
+                [Transaction(**value) for value in values], batch_size=2000
+            )
         else:
             rows = []
             bulk_insert_rows(Transaction, values)
@@ -174,29 +234,55 @@ def ledger_post_many(*, postings: list[tuple[Claim, list[Entry], str]], user=Non
 
         per_claim: dict[int, list] = defaultdict(list)
         for value in values:
-            per_claim[value["claim_id"]].append([value["kind"], str(value["amount"]), value["line_id"],
-                                                 value["reason_code"]])
+            per_claim[value["claim_id"]].append(
+                [value["kind"], str(value["amount"]), value["line_id"], value["reason_code"]]
+            )
         references = {claim.pk: reference for claim, _entries, reference in postings}
-        audit_records_bulk([
-            {"action": "create", "practice_id": locked[claim_id].practice_id, "object_type": "claims.claim",
-             "object_id": claim_id, "changes": {"ledger": entries, "source": [source, references[claim_id]]}}
-            for claim_id, entries in per_claim.items()
-        ], user=by)
+        audit_records_bulk(
+            [
+                {
+                    "action": "create",
+                    "practice_id": locked[claim_id].practice_id,
+                    "object_type": "claims.claim",
+                    "object_id": claim_id,
+                    "changes": {"ledger": entries, "source": [source, references[claim_id]]},
+                }
+                for claim_id, entries in per_claim.items()
+            ],
+            user=by,
+        )
     for claim, _entries, _reference in postings:
         for bucket in Balances.BUCKETS:
             setattr(claim, bucket, getattr(locked[claim.pk], bucket))
     return rows
 
 
-def transaction_reverse(*, original: Transaction, user=None, note: str = "", source: str = "user",
-                        source_reference: str = "", effective_date=None) -> Transaction:
+def transaction_reverse(
+    *,
+    original: Transaction,
+    user=None,
+    note: str = "",
+    source: str = "user",
+    source_reference: str = "",
+    effective_date=None,
+) -> Transaction:
     """Cancel ``original`` with a reversal row; the line's balances return to what they were without it."""
     line = ClaimLine.objects.get(pk=original.line_id)
     (row,) = ledger_post(
         claim=Claim.objects.get(pk=original.claim_id),
-        entries=[Entry(line=line, kind=K.REVERSAL, amount=original.amount, reverses=original, note=note,
-                       effective_date=effective_date)],
-        user=user, source=source, source_reference=source_reference,
+        entries=[
+            Entry(
+                line=line,
+                kind=K.REVERSAL,
+                amount=original.amount,
+                reverses=original,
+                note=note,
+                effective_date=effective_date,
+            )
+        ],
+        user=user,
+        source=source,
+        source_reference=source_reference,
     )
     return row
 
@@ -221,7 +307,9 @@ def _derived_by_line(line_ids=None, practice=None) -> dict[int, dict[str, Decima
         queryset = queryset.filter(practice=practice)
     if line_ids is not None:
         queryset = queryset.filter(line_id__in=line_ids)
-    sums = queryset.values("line_id", "kind", "party", "reverses__kind", "reverses__party").annotate(total=Sum("amount"))
+    sums = queryset.values("line_id", "kind", "party", "reverses__kind", "reverses__party").annotate(
+        total=Sum("amount")
+    )
     result: dict[int, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(Balances.BUCKETS, ZERO))
     for row in sums:
         if row["kind"] == K.REVERSAL:
@@ -242,22 +330,33 @@ def ledger_check(*, practice=None, claim_ids=None) -> list[str]:
         lines = lines.filter(claim_id__in=claim_ids)
     problems = []
     line_values = list(lines.values("pk", "claim_id", *Balances.BUCKETS))
-    derived = _derived_by_line([row["pk"] for row in line_values] if claim_ids is not None else None, practice)
+    derived = _derived_by_line(
+        [row["pk"] for row in line_values] if claim_ids is not None else None, practice
+    )
     claim_totals: dict[int, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(Balances.BUCKETS, ZERO))
     for row in line_values:
         expected = derived.get(row["pk"], dict.fromkeys(Balances.BUCKETS, ZERO))
         for bucket in Balances.BUCKETS:
             claim_totals[row["claim_id"]][bucket] += expected[bucket]
             if row[bucket] != expected[bucket]:
-                problems.append(f"line {row['pk']}: {bucket} is {row[bucket]}, ledger says {expected[bucket]}")
-        paid = expected["insurance_paid"] + expected["patient_paid"] + expected["adjustments"] + expected["write_offs"]
+                problems.append(
+                    f"line {row['pk']}: {bucket} is {row[bucket]}, ledger says {expected[bucket]}"
+                )
+        paid = (
+            expected["insurance_paid"]
+            + expected["patient_paid"]
+            + expected["adjustments"]
+            + expected["write_offs"]
+        )
         if expected["charge_total"] != paid + expected["insurance_balance"] + expected["patient_balance"]:
             problems.append(f"line {row['pk']}: charge does not equal payments + adjustments + balance")
     claims = Claim.objects.filter(pk__in=list(claim_totals)).values("pk", *Balances.BUCKETS)
     for row in claims:
         for bucket in Balances.BUCKETS:
             if row[bucket] != claim_totals[row["pk"]][bucket]:
-                problems.append(f"claim {row['pk']}: {bucket} is {row[bucket]}, ledger says {claim_totals[row['pk']][bucket]}")
+                problems.append(
+                    f"claim {row['pk']}: {bucket} is {row[bucket]}, ledger says {claim_totals[row['pk']][bucket]}"
+                )
     return problems
 
 
@@ -278,7 +377,9 @@ def ledger_rebuild(*, practice=None, claim_ids=None) -> int:
             setattr(line, bucket, expected[bucket])
             claim_totals[line.claim_id][bucket] += expected[bucket]
     bulk_update_values(ClaimLine, lines, list(Balances.BUCKETS))
-    claims = list(Claim.objects.filter(pk__in=list(claim_totals)).only("pk", "practice_id", *Balances.BUCKETS))
+    claims = list(
+        Claim.objects.filter(pk__in=list(claim_totals)).only("pk", "practice_id", *Balances.BUCKETS)
+    )
     for claim in claims:
         for bucket in Balances.BUCKETS:
             setattr(claim, bucket, claim_totals[claim.pk][bucket])

@@ -59,8 +59,13 @@ class Balances(models.Model):
     patient_balance = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
 
     BUCKETS = (
-        "charge_total", "insurance_paid", "patient_paid", "adjustments", "write_offs",
-        "insurance_balance", "patient_balance",
+        "charge_total",
+        "insurance_paid",
+        "patient_paid",
+        "adjustments",
+        "write_offs",
+        "insurance_balance",
+        "patient_balance",
     )
 
     class Meta:
@@ -76,11 +81,19 @@ class Claim(Balances, PracticeScoped):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="claims")
     coverage = models.ForeignKey(
-        Coverage, null=True, blank=True, on_delete=models.PROTECT, related_name="claims",
+        Coverage,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="claims",
         help_text="Empty for a self-pay claim.",
     )
     payer = models.ForeignKey(
-        Payer, null=True, blank=True, on_delete=models.PROTECT, related_name="claims",
+        Payer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="claims",
         help_text="The coverage's payer, kept on the claim for queues and reports.",
     )
     billing_provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="billed_claims")
@@ -88,9 +101,15 @@ class Claim(Balances, PracticeScoped):
         Provider, null=True, blank=True, on_delete=models.PROTECT, related_name="rendered_claims"
     )
     place_of_service = models.CharField(max_length=2, default="11")
-    frequency_code = models.CharField(max_length=1, choices=FrequencyCode.choices, default=FrequencyCode.ORIGINAL)
+    frequency_code = models.CharField(
+        max_length=1, choices=FrequencyCode.choices, default=FrequencyCode.ORIGINAL
+    )
     original_claim = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replacements",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replacements",
         help_text="For a corrected (7) or void (8) claim: the claim it replaces.",
     )
     prior_authorization = models.CharField(max_length=50, blank=True)
@@ -109,22 +128,32 @@ class Claim(Balances, PracticeScoped):
     first_submitted_at = models.DateTimeField(null=True, blank=True)
     last_submitted_at = models.DateTimeField(null=True, blank=True)
     adjudicated_at = models.DateTimeField(null=True, blank=True)
-    scrub_status = models.CharField(max_length=10, choices=ScrubStatus.choices, default=ScrubStatus.NOT_SCRUBBED)
+    scrub_status = models.CharField(
+        max_length=10, choices=ScrubStatus.choices, default=ScrubStatus.NOT_SCRUBBED
+    )
     scrubbed_at = models.DateTimeField(null=True, blank=True)
     scrub_findings = models.JSONField(default=list, blank=True, help_text="The scrubber's last findings.")
     assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_claims",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_claims",
         help_text="Who works this claim in the queues.",
     )
     underpaid_amount = models.DecimalField(
-        max_digits=12, decimal_places=2, default=ZERO,
+        max_digits=12,
+        decimal_places=2,
+        default=ZERO,
         help_text="Expected allowed minus paid allowed, where short by more than the contract's tolerance.",
     )
     secondary_pending = models.BooleanField(
-        default=False, help_text="The primary has paid; the balance is to be billed to the secondary coverage."
+        default=False,
+        help_text="The primary has paid; the balance is to be billed to the secondary coverage.",
     )
     edited_after_scrub = models.BooleanField(
-        default=False, help_text="A person changed the claim after the scrubber first found errors (clean claim rate)."
+        default=False,
+        help_text="A person changed the claim after the scrubber first found errors (clean claim rate).",
     )
 
     class Meta:
@@ -137,22 +166,44 @@ class Claim(Balances, PracticeScoped):
         indexes = [
             # Covering (PostgreSQL): status counts, A/R aging, patient A/R, list counts and the no-response and
             # deadline queues read the index alone (index-only scans), never the wide claim rows.
-            models.Index(fields=["practice", "status", "service_date"], name="claim_status_dos_cover",
-                         include=["id", "charge_total", "insurance_balance", "patient_balance", "patient", "payer",
-                                  "last_submitted_at", "adjudicated_at"]),
+            models.Index(
+                fields=["practice", "status", "service_date"],
+                name="claim_status_dos_cover",
+                include=[
+                    "id",
+                    "charge_total",
+                    "insurance_balance",
+                    "patient_balance",
+                    "patient",
+                    "payer",
+                    "last_submitted_at",
+                    "adjudicated_at",
+                ],
+            ),
             models.Index(fields=["practice", "service_date"], name="claim_dos"),
             models.Index(fields=["practice", "payer", "status"], name="claim_payer_status"),
             models.Index(fields=["patient", "service_date"], name="claim_patient_dos"),
             models.Index(fields=["practice", "assigned_to", "status"], name="claim_assignee_status"),
             # The claim list sorted by balance: walked in order, stopped after a page.
-            models.Index(F("practice"), F("insurance_balance") + F("patient_balance"), F("id"), name="claim_balance"),
+            models.Index(
+                F("practice"), F("insurance_balance") + F("patient_balance"), F("id"), name="claim_balance"
+            ),
             # Small queues over big tables: only their rows are in the index.
-            models.Index(fields=["practice", "status"], condition=Q(scrub_status="errors"), name="claim_scrub_errors"),
-            models.Index(fields=["practice", "underpaid_amount", "id"], include=["status"],
-                         condition=Q(underpaid_amount__gt=0), name="claim_underpaid"),
+            models.Index(
+                fields=["practice", "status"], condition=Q(scrub_status="errors"), name="claim_scrub_errors"
+            ),
+            models.Index(
+                fields=["practice", "underpaid_amount", "id"],
+                include=["status"],
+                condition=Q(underpaid_amount__gt=0),
+                name="claim_underpaid",
+            ),
             # The biller's landing: claims waiting on the payer or on us, the longest-waiting first.
-            models.Index(fields=["practice", "status_changed_at", "id"], name="claim_needs_work",
-                         condition=Q(status__in=["rejected", "denied", "submitted", "accepted"])),
+            models.Index(
+                fields=["practice", "status_changed_at", "id"],
+                name="claim_needs_work",
+                condition=Q(status__in=["rejected", "denied", "submitted", "accepted"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -169,20 +220,29 @@ class ClaimLine(Balances, PracticeScoped):
     units = models.DecimalField(
         max_digits=9, decimal_places=3, default=Decimal("1"), validators=[MinValueValidator(Decimal("1"))]
     )
-    charge = models.DecimalField(max_digits=12, decimal_places=2, help_text="Charge for the line (all units).")
+    charge = models.DecimalField(
+        max_digits=12, decimal_places=2, help_text="Charge for the line (all units)."
+    )
     service_date_from = models.DateField()
     service_date_to = models.DateField()
-    diagnosis_pointers = models.JSONField(default=list, help_text="1 to 4 positions in the claim's diagnoses.")
-    line_control_number = models.CharField(max_length=30, help_text="Our line number (REF*6R), echoed in the ERA.")
+    diagnosis_pointers = models.JSONField(
+        default=list, help_text="1 to 4 positions in the claim's diagnoses."
+    )
+    line_control_number = models.CharField(
+        max_length=30, help_text="Our line number (REF*6R), echoed in the ERA."
+    )
     removed = models.BooleanField(
-        default=False, help_text="Taken off the claim while editing: its charge is reversed, it is never billed."
+        default=False,
+        help_text="Taken off the claim while editing: its charge is reversed, it is never billed.",
     )
 
     class Meta:
         ordering = ["claim", "line_number"]
         constraints = [
             models.UniqueConstraint(fields=["claim", "line_number"], name="claim_line_number_unique"),
-            models.UniqueConstraint(fields=["practice", "line_control_number"], name="claim_line_control_unique"),
+            models.UniqueConstraint(
+                fields=["practice", "line_control_number"], name="claim_line_control_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -240,7 +300,9 @@ class Transaction(AppendOnlyModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     source = models.CharField(max_length=20, choices=TransactionSource.choices)
-    source_reference = models.CharField(max_length=64, blank=True, help_text="Remittance, batch or receipt id.")
+    source_reference = models.CharField(
+        max_length=64, blank=True, help_text="Remittance, batch or receipt id."
+    )
     payer = models.ForeignKey(Payer, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     group_code = models.CharField(max_length=2, blank=True, help_text="CAS group: CO, PR, OA, PI, CR.")
     reason_code = models.CharField(max_length=5, blank=True, help_text="CARC.")
@@ -248,7 +310,11 @@ class Transaction(AppendOnlyModel):
     responsibility = models.CharField(max_length=12, choices=PatientResponsibility.choices, blank=True)
     note = models.CharField(max_length=255, blank=True)
     reverses = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
         help_text="For a reversal: the transaction it cancels (each can be reversed once).",
     )
 
@@ -277,7 +343,9 @@ class ClaimStatusChange(AppendOnlyModel):
     from_status = models.CharField(max_length=20, choices=ClaimStatus.choices)
     to_status = models.CharField(max_length=20, choices=ClaimStatus.choices)
     at = models.DateTimeField(default=timezone.now)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     reason = models.CharField(max_length=255, blank=True)
 
     class Meta:
@@ -296,7 +364,9 @@ class Clearinghouse(PracticeScoped):
 
     name = models.CharField(max_length=120)
     submitter_name = models.CharField(max_length=60, help_text="Loop 1000A: who sends the file.")
-    submitter_id = models.CharField(max_length=15, help_text="ISA06 / 1000A NM109: our id at the clearinghouse.")
+    submitter_id = models.CharField(
+        max_length=15, help_text="ISA06 / 1000A NM109: our id at the clearinghouse."
+    )
     contact_name = models.CharField(max_length=60)
     contact_phone = models.CharField(max_length=20)
     receiver_name = models.CharField(max_length=60, help_text="Loop 1000B: the clearinghouse's name.")
@@ -306,11 +376,17 @@ class Clearinghouse(PracticeScoped):
     sftp_port = models.PositiveIntegerField(default=22)
     sftp_username = models.CharField(max_length=60, blank=True)
     sftp_secret_ref = models.CharField(
-        max_length=255, blank=True, help_text="env:VARIABLE or file:/path holding the password; never the password."
+        max_length=255,
+        blank=True,
+        help_text="env:VARIABLE or file:/path holding the password; never the password.",
     )
     sftp_host_key = models.TextField(blank=True, help_text="The server's public host key (known_hosts line).")
-    sftp_outbox = models.CharField(max_length=255, default="/inbound", help_text="Remote folder claims go to.")
-    sftp_inbox = models.CharField(max_length=255, default="/outbound", help_text="Remote folder acks/ERAs come from.")
+    sftp_outbox = models.CharField(
+        max_length=255, default="/inbound", help_text="Remote folder claims go to."
+    )
+    sftp_inbox = models.CharField(
+        max_length=255, default="/outbound", help_text="Remote folder acks/ERAs come from."
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -354,7 +430,9 @@ class SubmissionBatch(PracticeScoped):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["practice", "interchange_control_number"], name="batch_isa13_unique"),
+            models.UniqueConstraint(
+                fields=["practice", "interchange_control_number"], name="batch_isa13_unique"
+            ),
             models.UniqueConstraint(fields=["practice", "group_control_number"], name="batch_gs06_unique"),
         ]
 
@@ -384,7 +462,9 @@ class ScrubRuleSetting(PracticeScoped):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["practice", "rule_code", "payer"], name="scrub_rule_setting_unique"),
+            models.UniqueConstraint(
+                fields=["practice", "rule_code", "payer"], name="scrub_rule_setting_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -400,7 +480,9 @@ class NcciPtpEdit(models.Model):
     column2 = models.CharField(max_length=5)
     effective_date = models.DateField()
     deletion_date = models.DateField(null=True, blank=True)
-    modifier_indicator = models.CharField(max_length=1, help_text="0 never allowed, 1 allowed with modifier, 9 n/a")
+    modifier_indicator = models.CharField(
+        max_length=1, help_text="0 never allowed, 1 allowed with modifier, 9 n/a"
+    )
     rationale = models.CharField(max_length=200, blank=True)
 
     class Meta:
@@ -464,7 +546,9 @@ class X12File(PracticeScoped):
         ordering = ["-received_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["practice", "sha256"], condition=models.Q(status="applied"), name="x12file_applied_once"
+                fields=["practice", "sha256"],
+                condition=models.Q(status="applied"),
+                name="x12file_applied_once",
             ),
         ]
 
@@ -477,7 +561,9 @@ class ClaimAcknowledgment(PracticeScoped):
 
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="acknowledgments")
     x12_file = models.ForeignKey(X12File, on_delete=models.PROTECT, related_name="acknowledgments")
-    batch = models.ForeignKey(SubmissionBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    batch = models.ForeignKey(
+        SubmissionBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     accepted = models.BooleanField()
     codes = models.JSONField(default=list, blank=True, help_text="Status/error codes as received.")
     reasons = models.JSONField(default=list, blank=True, help_text="The codes in plain words.")
@@ -534,7 +620,9 @@ class Remittance(PracticeScoped):
     """One 835 transaction set: a payment (check or EFT) and the claims it pays."""
 
     x12_file = models.ForeignKey(X12File, on_delete=models.PROTECT, related_name="remittances")
-    payer = models.ForeignKey(Payer, null=True, blank=True, on_delete=models.PROTECT, related_name="remittances")
+    payer = models.ForeignKey(
+        Payer, null=True, blank=True, on_delete=models.PROTECT, related_name="remittances"
+    )
     payer_name = models.CharField(max_length=120)
     payer_identifier = models.CharField(max_length=50, help_text="TRN03 (or N1*PR id): who paid.")
     trace_number = models.CharField(max_length=50, help_text="TRN02: the check or EFT trace number.")
@@ -551,14 +639,17 @@ class Remittance(PracticeScoped):
     provider_adjustment_total = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
     claim_count = models.PositiveIntegerField(default=0)
     exception_count = models.PositiveIntegerField(default=0)
-    status = models.CharField(max_length=12, choices=RemittanceStatus.choices, default=RemittanceStatus.POSTED)
+    status = models.CharField(
+        max_length=12, choices=RemittanceStatus.choices, default=RemittanceStatus.POSTED
+    )
     received_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-received_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["practice", "payer_identifier", "trace_number"],
-                                    name="remittance_trace_once"),
+            models.UniqueConstraint(
+                fields=["practice", "payer_identifier", "trace_number"], name="remittance_trace_once"
+            ),
         ]
         indexes = [models.Index(fields=["practice", "-received_at"], name="remittance_recent")]
 
@@ -570,7 +661,9 @@ class RemittanceClaim(models.Model):
     """One CLP: what the payer did with one claim."""
 
     remittance = models.ForeignKey(Remittance, on_delete=models.PROTECT, related_name="claim_payments")
-    claim = models.ForeignKey(Claim, null=True, blank=True, on_delete=models.PROTECT, related_name="remittance_claims")
+    claim = models.ForeignKey(
+        Claim, null=True, blank=True, on_delete=models.PROTECT, related_name="remittance_claims"
+    )
     patient_control_number = models.CharField(max_length=38)
     status_code = models.CharField(max_length=2, help_text="CLP02")
     charge = models.DecimalField(max_digits=12, decimal_places=2)
@@ -594,7 +687,9 @@ class RemittanceClaim(models.Model):
 
 class RemittanceLine(models.Model):
     remittance_claim = models.ForeignKey(RemittanceClaim, on_delete=models.PROTECT, related_name="lines")
-    claim_line = models.ForeignKey(ClaimLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    claim_line = models.ForeignKey(
+        ClaimLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     procedure_code = models.CharField(max_length=8)
     modifiers = models.JSONField(default=list, blank=True)
     charge = models.DecimalField(max_digits=12, decimal_places=2)
@@ -616,9 +711,12 @@ class RemittanceLine(models.Model):
 class RemittanceAdjustment(models.Model):
     """One CAS reason: at claim level (no line) or on a line."""
 
-    remittance_claim = models.ForeignKey(RemittanceClaim, on_delete=models.PROTECT, related_name="adjustments")
-    remittance_line = models.ForeignKey(RemittanceLine, null=True, blank=True, on_delete=models.PROTECT,
-                                        related_name="adjustments")
+    remittance_claim = models.ForeignKey(
+        RemittanceClaim, on_delete=models.PROTECT, related_name="adjustments"
+    )
+    remittance_line = models.ForeignKey(
+        RemittanceLine, null=True, blank=True, on_delete=models.PROTECT, related_name="adjustments"
+    )
     group_code = models.CharField(max_length=2)
     reason_code = models.CharField(max_length=5)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
@@ -662,15 +760,17 @@ class RemittanceException(PracticeScoped):
     """Something in an ERA that was not posted automatically, for a biller to resolve."""
 
     remittance = models.ForeignKey(Remittance, on_delete=models.PROTECT, related_name="exceptions")
-    remittance_claim = models.ForeignKey(RemittanceClaim, null=True, blank=True, on_delete=models.PROTECT,
-                                         related_name="exceptions")
+    remittance_claim = models.ForeignKey(
+        RemittanceClaim, null=True, blank=True, on_delete=models.PROTECT, related_name="exceptions"
+    )
     kind = models.CharField(max_length=30, choices=ExceptionKind.choices)
     message = models.TextField()
     status = models.CharField(max_length=10, choices=ExceptionStatus.choices, default=ExceptionStatus.OPEN)
     created_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     resolution_note = models.CharField(max_length=255, blank=True)
 
     class Meta:

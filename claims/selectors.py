@@ -34,9 +34,13 @@ def claims_for_practice(practice) -> QuerySet[Claim]:
     return Claim.objects.filter(practice=practice)
 
 
-def claim_list(practice, *, status: str | None = None, payer_id=None, patient_id=None, search: str = "") -> QuerySet[Claim]:
+def claim_list(
+    practice, *, status: str | None = None, payer_id=None, patient_id=None, search: str = ""
+) -> QuerySet[Claim]:
     """Claims with what a list needs in one query (patient, payer, providers joined)."""
-    queryset = claims_for_practice(practice).select_related("patient", "payer", "rendering_provider", "billing_provider")
+    queryset = claims_for_practice(practice).select_related(
+        "patient", "payer", "rendering_provider", "billing_provider"
+    )
     if status:
         queryset = queryset.filter(status=status)
     if payer_id:
@@ -45,8 +49,10 @@ def claim_list(practice, *, status: str | None = None, payer_id=None, patient_id
         queryset = queryset.filter(patient_id=patient_id)
     if search:
         queryset = queryset.filter(
-            Q(patient_control_number__startswith=search) | Q(payer_claim_number=search)
-            | Q(patient__last_name__istartswith=search) | Q(patient__account_number=search)
+            Q(patient_control_number__startswith=search)
+            | Q(payer_claim_number=search)
+            | Q(patient__last_name__istartswith=search)
+            | Q(patient__account_number=search)
         )
     return queryset
 
@@ -59,7 +65,9 @@ def open_claims(practice, *, today=None) -> QuerySet[Claim]:
         claims_for_practice(practice)
         .filter(~Q(status__in=CLOSED_STATUSES) | ~Q(insurance_balance=0) | ~Q(patient_balance=0))
         .exclude(status=ClaimStatus.VOIDED)
-        .annotate(balance_total=ExpressionWrapper(F("insurance_balance") + F("patient_balance"), output_field=MONEY))
+        .annotate(
+            balance_total=ExpressionWrapper(F("insurance_balance") + F("patient_balance"), output_field=MONEY)
+        )
         .select_related("patient", "payer")
         .order_by("service_date", "id")
     )
@@ -83,7 +91,9 @@ def _claim_status_counts(practice) -> list[dict]:
         .annotate(
             count=Count("id"),
             charges=Coalesce(Sum("charge_total"), Value(ZERO), output_field=MONEY),
-            balance=Coalesce(Sum(F("insurance_balance") + F("patient_balance")), Value(ZERO), output_field=MONEY),
+            balance=Coalesce(
+                Sum(F("insurance_balance") + F("patient_balance")), Value(ZERO), output_field=MONEY
+            ),
         )
     }
     return [
@@ -99,7 +109,9 @@ def patient_balances(practice, *, minimum: Decimal = Decimal("0.01")) -> QuerySe
         Patient.objects.filter(practice=practice)
         .annotate(
             patient_balance_total=Coalesce(Sum("claims__patient_balance"), Value(ZERO), output_field=MONEY),
-            insurance_balance_total=Coalesce(Sum("claims__insurance_balance"), Value(ZERO), output_field=MONEY),
+            insurance_balance_total=Coalesce(
+                Sum("claims__insurance_balance"), Value(ZERO), output_field=MONEY
+            ),
             open_claims=Count("claims", filter=~Q(claims__patient_balance=0)),
         )
         .filter(patient_balance_total__gte=minimum)
@@ -122,7 +134,9 @@ def patient_balance_summary(patient) -> dict[str, Decimal]:
 
 
 def claim_ledger(claim) -> QuerySet[Transaction]:
-    return claim.transactions.select_related("line", "posted_by", "payer", "reverses").order_by("posted_at", "id")
+    return claim.transactions.select_related("line", "posted_by", "payer", "reverses").order_by(
+        "posted_at", "id"
+    )
 
 
 def claim_history(claim) -> QuerySet[ClaimStatusChange]:
@@ -200,7 +214,9 @@ def patient_list(practice, *, search: str = "", today=None) -> QuerySet[Patient]
     ``insurance_balance_total``, in one query whatever the number of rows."""
     today = today or timezone.localdate()
     primary = (
-        Coverage.objects.filter(patient=OuterRef("pk"), priority=CoveragePriority.PRIMARY, effective_date__lte=today)
+        Coverage.objects.filter(
+            patient=OuterRef("pk"), priority=CoveragePriority.PRIMARY, effective_date__lte=today
+        )
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
         .order_by("-effective_date", "-id")
         .values("payer__name")[:1]
@@ -244,7 +260,13 @@ def _open_ar(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
 
 
 def claim_list_filtered(
-    practice, *, status: str = "", payer_id=None, claim_number: str = "", sort: str = "", aging: str = "",
+    practice,
+    *,
+    status: str = "",
+    payer_id=None,
+    claim_number: str = "",
+    sort: str = "",
+    aging: str = "",
     today=None,
 ) -> QuerySet[Claim]:
     """The claim list page: filters that are safe in a URL (status, payer, our claim number prefix or the
@@ -272,7 +294,9 @@ def claims_needing_work(practice, *, limit: int = 15) -> QuerySet[Claim]:
     return (
         claim_list(practice)
         .filter(status__in=NEEDS_WORK_STATUSES)
-        .annotate(balance_total=ExpressionWrapper(F("insurance_balance") + F("patient_balance"), output_field=MONEY))
+        .annotate(
+            balance_total=ExpressionWrapper(F("insurance_balance") + F("patient_balance"), output_field=MONEY)
+        )
         .order_by("status_changed_at", "id")[:limit]
     )
 
@@ -300,10 +324,18 @@ def _ar_aging(practice, today) -> dict:
     buckets = []
     for index, (key, label, start, end) in enumerate(AGING_BUCKETS):
         insurance, patient = row[f"insurance_balance_{index}"], row[f"patient_balance_{index}"]
-        buckets.append({
-            "key": key, "label": label, "from_day": start, "to_day": end, "count": row[f"count_{index}"],
-            "insurance": insurance, "patient": patient, "total": insurance + patient,
-        })
+        buckets.append(
+            {
+                "key": key,
+                "label": label,
+                "from_day": start,
+                "to_day": end,
+                "count": row[f"count_{index}"],
+                "insurance": insurance,
+                "patient": patient,
+                "total": insurance + patient,
+            }
+        )
     total = sum((b["total"] for b in buckets), ZERO)
     for bucket in buckets:
         bucket["percent"] = (
@@ -323,8 +355,11 @@ def ledger_totals(practice, *, since, until=None) -> dict[str, Decimal]:
     in one aggregate query: ``charges``, ``insurance_payments``, ``patient_payments``, ``payments``,
     ``adjustments``, ``write_offs`` (cached until the practice's ledger changes: ``rcm.practice_cache``)."""
     until = until or timezone.localdate()
-    return practice_cached(practice, f"ledger-totals:{since.isoformat()}:{until.isoformat()}",
-                           lambda: _ledger_totals(practice, since, until))
+    return practice_cached(
+        practice,
+        f"ledger-totals:{since.isoformat()}:{until.isoformat()}",
+        lambda: _ledger_totals(practice, since, until),
+    )
 
 
 def _ledger_totals(practice, since, until) -> dict[str, Decimal]:
@@ -336,9 +371,8 @@ def _ledger_totals(practice, since, until) -> dict[str, Decimal]:
         if party:
             direct &= Q(party=party)
             reversed_ &= Q(reverses__party=party)
-        return (
-            Coalesce(Sum("amount", filter=direct), Value(ZERO), output_field=MONEY)
-            - Coalesce(Sum("amount", filter=reversed_), Value(ZERO), output_field=MONEY)
+        return Coalesce(Sum("amount", filter=direct), Value(ZERO), output_field=MONEY) - Coalesce(
+            Sum("amount", filter=reversed_), Value(ZERO), output_field=MONEY
         )
 
     row = Transaction.objects.filter(
@@ -365,11 +399,19 @@ def patient_ar_totals(practice) -> dict:
 
 
 def _patient_ar_totals(practice) -> dict:
-    return claims_for_practice(practice).exclude(status=ClaimStatus.VOIDED).aggregate(
-        owed=Coalesce(Sum("patient_balance", filter=Q(patient_balance__gt=0)), Value(ZERO), output_field=MONEY),
-        credits=Coalesce(Sum("patient_balance", filter=Q(patient_balance__lt=0)), Value(ZERO), output_field=MONEY),
-        patients=Count("patient", distinct=True, filter=Q(patient_balance__gt=0)),
-        claims=Count("id", filter=Q(patient_balance__gt=0)),
+    return (
+        claims_for_practice(practice)
+        .exclude(status=ClaimStatus.VOIDED)
+        .aggregate(
+            owed=Coalesce(
+                Sum("patient_balance", filter=Q(patient_balance__gt=0)), Value(ZERO), output_field=MONEY
+            ),
+            credits=Coalesce(
+                Sum("patient_balance", filter=Q(patient_balance__lt=0)), Value(ZERO), output_field=MONEY
+            ),
+            patients=Count("patient", distinct=True, filter=Q(patient_balance__gt=0)),
+            claims=Count("id", filter=Q(patient_balance__gt=0)),
+        )
     )
 
 
@@ -443,8 +485,15 @@ def charge_master_charge(practice, procedure_code: str, modifier: str = "") -> D
     return rows.get(modifier, rows.get(""))
 
 
-def fee_schedule_allowed(practice, *, coverage_id, procedure_code: str, modifier: str = "", service_date=None,
-                         facility: bool = False) -> Decimal | None:
+def fee_schedule_allowed(
+    practice,
+    *,
+    coverage_id,
+    procedure_code: str,
+    modifier: str = "",
+    service_date=None,
+    facility: bool = False,
+) -> Decimal | None:
     """What the coverage's payer allows for the code under the contract in force on ``service_date``
     (fee schedule contracts only), or None."""
     from rcm.models import Coverage, FeeScheduleRow, PricingMethod
@@ -452,14 +501,20 @@ def fee_schedule_allowed(practice, *, coverage_id, procedure_code: str, modifier
     if not coverage_id or not procedure_code:
         return None
     service_date = service_date or timezone.localdate()
-    payer_id = Coverage.objects.filter(practice=practice, pk=coverage_id).values_list("payer_id", flat=True).first()
+    payer_id = (
+        Coverage.objects.filter(practice=practice, pk=coverage_id).values_list("payer_id", flat=True).first()
+    )
     if payer_id is None:
         return None
     rows = dict(
         FeeScheduleRow.objects.filter(
-            practice=practice, contract__payer_id=payer_id, contract__pricing_method=PricingMethod.FEE_SCHEDULE,
-            contract__effective_date__lte=service_date, procedure_code=procedure_code.strip().upper(),
-            modifier__in={(modifier or "").strip().upper(), ""}, facility=facility,
+            practice=practice,
+            contract__payer_id=payer_id,
+            contract__pricing_method=PricingMethod.FEE_SCHEDULE,
+            contract__effective_date__lte=service_date,
+            procedure_code=procedure_code.strip().upper(),
+            modifier__in={(modifier or "").strip().upper(), ""},
+            facility=facility,
         )
         .filter(Q(contract__end_date__isnull=True) | Q(contract__end_date__gte=service_date))
         .order_by("contract__effective_date")
@@ -495,7 +550,9 @@ def claim_acknowledgments(claim) -> QuerySet:
 
 
 def claim_batches(claim) -> QuerySet:
-    return claim.batch_claims.select_related("batch", "batch__payer").order_by("-batch__created_at", "-batch_id")
+    return claim.batch_claims.select_related("batch", "batch__payer").order_by(
+        "-batch__created_at", "-batch_id"
+    )
 
 
 def claim_by_number(practice, number: str):
@@ -505,4 +562,9 @@ def claim_by_number(practice, number: str):
     number = (number or "").strip()
     if not number:
         return None
-    return scoped(Claim, practice).select_related("patient", "payer").filter(patient_control_number=number).first()
+    return (
+        scoped(Claim, practice)
+        .select_related("patient", "payer")
+        .filter(patient_control_number=number)
+        .first()
+    )

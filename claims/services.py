@@ -70,7 +70,9 @@ def _validate_diagnoses(codes, errors) -> list[str]:
     if not normalized:
         errors["diagnosis_codes"] = "A claim needs at least one diagnosis code."
     elif len(normalized) > MAX_DIAGNOSES:
-        errors["diagnosis_codes"] = f"A claim has at most {MAX_DIAGNOSES} diagnosis codes; {len(normalized)} given."
+        errors["diagnosis_codes"] = (
+            f"A claim has at most {MAX_DIAGNOSES} diagnosis codes; {len(normalized)} given."
+        )
     else:
         problems = [p for p in (icd10_problem(code) for code in normalized) if p]
         if problems:
@@ -89,7 +91,9 @@ def _validate_line(index: int, line: LineInput, diagnosis_count: int, today, err
         errors[f"{prefix}.procedure_code"] = exc.messages[0]
     modifiers = [m.strip().upper() for m in line.modifiers or [] if m and m.strip()]
     if len(modifiers) > MAX_MODIFIERS:
-        errors[f"{prefix}.modifiers"] = f"A line has at most {MAX_MODIFIERS} modifiers; {len(modifiers)} given."
+        errors[f"{prefix}.modifiers"] = (
+            f"A line has at most {MAX_MODIFIERS} modifiers; {len(modifiers)} given."
+        )
     else:
         for modifier in modifiers:
             try:
@@ -125,16 +129,33 @@ def _validate_line(index: int, line: LineInput, diagnosis_count: int, today, err
     if any(key.startswith(prefix) for key in errors):
         return None
     return {
-        "procedure_code": code, "modifiers": modifiers, "units": units, "charge": money(charge),
-        "service_date_from": start, "service_date_to": end, "diagnosis_pointers": pointers,
+        "procedure_code": code,
+        "modifiers": modifiers,
+        "units": units,
+        "charge": money(charge),
+        "service_date_from": start,
+        "service_date_to": end,
+        "diagnosis_pointers": pointers,
     }
 
 
-def _validate_claim_body(*, practice, billing_provider, rendering_provider, place_of_service, diagnosis_codes,
-                         lines, today, errors: dict) -> tuple[list[str], list[dict | None]]:
+def _validate_claim_body(
+    *,
+    practice,
+    billing_provider,
+    rendering_provider,
+    place_of_service,
+    diagnosis_codes,
+    lines,
+    today,
+    errors: dict,
+) -> tuple[list[str], list[dict | None]]:
     """The checks charge entry and editing share: providers of the practice, place of service, diagnoses
     and lines. Adds to ``errors``; returns the normalized codes and lines."""
-    for name, provider in (("billing_provider", billing_provider), ("rendering_provider", rendering_provider)):
+    for name, provider in (
+        ("billing_provider", billing_provider),
+        ("rendering_provider", rendering_provider),
+    ):
         if provider is not None and provider.practice_id != practice.pk:
             errors[name] = "The provider belongs to another practice."
     try:
@@ -146,7 +167,9 @@ def _validate_claim_body(*, practice, billing_provider, rendering_provider, plac
         errors["lines"] = "A claim needs at least one service line."
     elif len(lines) > MAX_LINES:
         errors["lines"] = f"A claim has at most {MAX_LINES} lines."
-    clean_lines = [_validate_line(i, line, len(codes), today, errors) for i, line in enumerate(lines or [], 1)]
+    clean_lines = [
+        _validate_line(i, line, len(codes), today, errors) for i, line in enumerate(lines or [], 1)
+    ]
     return codes, clean_lines
 
 
@@ -166,7 +189,9 @@ class ClaimDraft:
     original_claim: Claim | None = None
 
 
-def _check_draft(practice, draft: ClaimDraft, today: datetime.date) -> tuple[dict, list[str], list[dict | None]]:
+def _check_draft(
+    practice, draft: ClaimDraft, today: datetime.date
+) -> tuple[dict, list[str], list[dict | None]]:
     """Every check of charge entry on one draft: (errors by field, normalized codes, normalized lines)."""
     errors: dict[str, str] = {}
     patient, coverage, original_claim = draft.patient, draft.coverage, draft.original_claim
@@ -183,11 +208,18 @@ def _check_draft(practice, draft: ClaimDraft, today: datetime.date) -> tuple[dic
         if original_claim is None or original_claim.practice_id != practice.pk:
             errors["original_claim"] = "A corrected or void claim must name the claim it replaces."
         elif not original_claim.payer_claim_number:
-            errors["original_claim"] = "The claim being replaced has no payer claim number yet (REF*F8 needs it)."
+            errors["original_claim"] = (
+                "The claim being replaced has no payer claim number yet (REF*F8 needs it)."
+            )
     codes, clean_lines = _validate_claim_body(
-        practice=practice, billing_provider=draft.billing_provider, rendering_provider=draft.rendering_provider,
-        place_of_service=draft.place_of_service, diagnosis_codes=draft.diagnosis_codes, lines=draft.lines,
-        today=today, errors=errors,
+        practice=practice,
+        billing_provider=draft.billing_provider,
+        rendering_provider=draft.rendering_provider,
+        place_of_service=draft.place_of_service,
+        diagnosis_codes=draft.diagnosis_codes,
+        lines=draft.lines,
+        today=today,
+        errors=errors,
     )
     return errors, codes, clean_lines
 
@@ -204,12 +236,15 @@ def claim_create(*, practice, user=None, created_at: datetime.datetime | None = 
     errors, codes, clean_lines = _check_draft(practice, draft, timezone.localdate(created_at))
     if errors:
         raise ValidationError(errors)
-    ((claim, _lines),) = _insert_drafts(practice, [(draft, codes, clean_lines)], user=user, created_at=created_at)
+    ((claim, _lines),) = _insert_drafts(
+        practice, [(draft, codes, clean_lines)], user=user, created_at=created_at
+    )
     return claim
 
 
-def claims_create_many(*, practice, drafts: list[ClaimDraft], user=None,
-                       created_at: datetime.datetime | None = None) -> list[tuple[Claim, list[ClaimLine]]]:
+def claims_create_many(
+    *, practice, drafts: list[ClaimDraft], user=None, created_at: datetime.datetime | None = None
+) -> list[tuple[Claim, list[ClaimLine]]]:
     """Charge entry of a batch of visits (a day's charges, an import): the same checks and effects as
     ``claim_create`` for each draft, written with one insert of the claims, one of their lines and one
     ledger posting. All or nothing: errors are keyed ``claims[i].field`` (i from 1) and nothing is saved.
@@ -240,37 +275,68 @@ def _insert_drafts(practice, checked, *, user, created_at) -> list[tuple[Claim, 
         claims = []
         for number, (draft, codes, clean_lines) in zip(numbers, checked, strict=True):
             coverage, original = draft.coverage, draft.original_claim
-            claims.append(Claim(
-                practice=practice, patient=draft.patient, coverage=coverage,
-                payer_id=coverage.payer_id if coverage else None,
-                billing_provider=draft.billing_provider, rendering_provider=draft.rendering_provider,
-                place_of_service=draft.place_of_service, frequency_code=draft.frequency_code,
-                original_claim=original, prior_authorization=draft.prior_authorization.strip(),
-                patient_control_number=f"{practice.pk:03d}{number:09d}",
-                payer_claim_number=original.payer_claim_number if original else "",
-                diagnosis_codes=codes, status=ClaimStatus.DRAFT, status_changed_at=created_at,
-                service_date=min(line["service_date_from"] for line in clean_lines),
-                created_at=created_at, created_by=by,
-            ))
+            claims.append(
+                Claim(
+                    practice=practice,
+                    patient=draft.patient,
+                    coverage=coverage,
+                    payer_id=coverage.payer_id if coverage else None,
+                    billing_provider=draft.billing_provider,
+                    rendering_provider=draft.rendering_provider,
+                    place_of_service=draft.place_of_service,
+                    frequency_code=draft.frequency_code,
+                    original_claim=original,
+                    prior_authorization=draft.prior_authorization.strip(),
+                    patient_control_number=f"{practice.pk:03d}{number:09d}",
+                    payer_claim_number=original.payer_claim_number if original else "",
+                    diagnosis_codes=codes,
+                    status=ClaimStatus.DRAFT,
+                    status_changed_at=created_at,
+                    service_date=min(line["service_date_from"] for line in clean_lines),
+                    created_at=created_at,
+                    created_by=by,
+                )
+            )
         bulk_insert_with_ids(Claim, claims)
-        lines = bulk_insert_with_ids(ClaimLine, [
-            ClaimLine(practice=practice, claim=claim, line_number=i,
-                      line_control_number=f"{claim.patient_control_number}-{i}", **values)
-            for claim, (_draft, _codes, clean_lines) in zip(claims, checked, strict=True)
-            for i, values in enumerate(clean_lines, 1)
-        ])
+        lines = bulk_insert_with_ids(
+            ClaimLine,
+            [
+                ClaimLine(
+                    practice=practice,
+                    claim=claim,
+                    line_number=i,
+                    line_control_number=f"{claim.patient_control_number}-{i}",
+                    **values,
+                )
+                for claim, (_draft, _codes, clean_lines) in zip(claims, checked, strict=True)
+                for i, values in enumerate(clean_lines, 1)
+            ],
+        )
         lines_of: dict[int, list[ClaimLine]] = {claim.pk: [] for claim in claims}
         for line in lines:
             lines_of[line.claim_id].append(line)
         ledger_post_many(
             postings=[
-                (claim, [Entry(line=line, kind=TransactionKind.CHARGE, amount=line.charge,
-                               party=Party.INSURANCE if claim.coverage_id else Party.PATIENT,
-                               effective_date=line.service_date_from) for line in lines_of[claim.pk]],
-                 claim.patient_control_number)
+                (
+                    claim,
+                    [
+                        Entry(
+                            line=line,
+                            kind=TransactionKind.CHARGE,
+                            amount=line.charge,
+                            party=Party.INSURANCE if claim.coverage_id else Party.PATIENT,
+                            effective_date=line.service_date_from,
+                        )
+                        for line in lines_of[claim.pk]
+                    ],
+                    claim.patient_control_number,
+                )
                 for claim in claims
             ],
-            user=user, source=TransactionSource.CHARGE_ENTRY, posted_at=created_at, need_ids=False,
+            user=user,
+            source=TransactionSource.CHARGE_ENTRY,
+            posted_at=created_at,
+            need_ids=False,
             preloaded=({claim.pk: claim for claim in claims}, {line.pk: line for line in lines}),
         )
         audit_creations(claims)
@@ -312,12 +378,19 @@ def claim_update(
         )
     errors: dict[str, str] = {}
     practice = claim.practice
-    if coverage is not None and (coverage.practice_id != practice.pk or coverage.patient_id != claim.patient_id):
+    if coverage is not None and (
+        coverage.practice_id != practice.pk or coverage.patient_id != claim.patient_id
+    ):
         errors["coverage"] = "The coverage belongs to another patient or practice."
     codes, clean_lines = _validate_claim_body(
-        practice=practice, billing_provider=billing_provider, rendering_provider=rendering_provider,
-        place_of_service=place_of_service, diagnosis_codes=diagnosis_codes, lines=lines,
-        today=timezone.localdate(), errors=errors,
+        practice=practice,
+        billing_provider=billing_provider,
+        rendering_provider=rendering_provider,
+        place_of_service=place_of_service,
+        diagnosis_codes=diagnosis_codes,
+        lines=lines,
+        today=timezone.localdate(),
+        errors=errors,
     )
     if errors:
         raise ValidationError(errors)
@@ -326,13 +399,19 @@ def claim_update(
     with transaction.atomic():
         locked = Claim.objects.select_for_update().get(pk=claim.pk)
         if locked.status not in EDITABLE:
-            raise ValidationError(f"Claim {locked.patient_control_number} changed status meanwhile; reload it.")
+            raise ValidationError(
+                f"Claim {locked.patient_control_number} changed status meanwhile; reload it."
+            )
         if locked.status == ClaimStatus.REJECTED:
-            claim_transition(claim=locked, to_status=ClaimStatus.CORRECTED, user=user, reason="edited after rejection")
+            claim_transition(
+                claim=locked, to_status=ClaimStatus.CORRECTED, user=user, reason="edited after rejection"
+            )
         elif locked.status == ClaimStatus.READY:
             claim_transition(claim=locked, to_status=ClaimStatus.DRAFT, user=user, reason="edited")
         active = list(locked.lines.filter(removed=False).order_by("line_number"))
-        next_number = (locked.lines.order_by("-line_number").values_list("line_number", flat=True).first() or 0) + 1
+        next_number = (
+            locked.lines.order_by("-line_number").values_list("line_number", flat=True).first() or 0
+        ) + 1
         new_charges = []
         for index, values in enumerate(clean_lines):
             if index < len(active):
@@ -342,28 +421,51 @@ def claim_update(
                     setattr(line, field_name, value)
                 line.save()
                 if charge_changed or _charge_party(line) != party:
-                    for charge in line.transactions.filter(kind=TransactionKind.CHARGE, reversed_by__isnull=True):
-                        transaction_reverse(original=charge, user=user, note="charge changed in editing",
-                                            source=TransactionSource.CHARGE_ENTRY)
+                    for charge in line.transactions.filter(
+                        kind=TransactionKind.CHARGE, reversed_by__isnull=True
+                    ):
+                        transaction_reverse(
+                            original=charge,
+                            user=user,
+                            note="charge changed in editing",
+                            source=TransactionSource.CHARGE_ENTRY,
+                        )
                     new_charges.append(line)
             else:
                 line = ClaimLine.objects.create(
-                    practice=practice, claim=locked, line_number=next_number,
-                    line_control_number=f"{locked.patient_control_number}-{next_number}", **values,
+                    practice=practice,
+                    claim=locked,
+                    line_number=next_number,
+                    line_control_number=f"{locked.patient_control_number}-{next_number}",
+                    **values,
                 )
                 next_number += 1
                 new_charges.append(line)
-        for line in active[len(clean_lines):]:
+        for line in active[len(clean_lines) :]:
             for charge in line.transactions.filter(kind=TransactionKind.CHARGE, reversed_by__isnull=True):
-                transaction_reverse(original=charge, user=user, note="line removed in editing",
-                                    source=TransactionSource.CHARGE_ENTRY)
+                transaction_reverse(
+                    original=charge,
+                    user=user,
+                    note="line removed in editing",
+                    source=TransactionSource.CHARGE_ENTRY,
+                )
             line.removed = True
             line.save(update_fields=["removed"])
         ledger_post(
             claim=locked,
-            entries=[Entry(line=line, kind=TransactionKind.CHARGE, amount=line.charge, party=party,
-                           effective_date=line.service_date_from) for line in new_charges],
-            user=user, source=TransactionSource.CHARGE_ENTRY, source_reference=locked.patient_control_number,
+            entries=[
+                Entry(
+                    line=line,
+                    kind=TransactionKind.CHARGE,
+                    amount=line.charge,
+                    party=party,
+                    effective_date=line.service_date_from,
+                )
+                for line in new_charges
+            ],
+            user=user,
+            source=TransactionSource.CHARGE_ENTRY,
+            source_reference=locked.patient_control_number,
         )
         locked.refresh_from_db()
         locked.coverage = coverage
@@ -393,14 +495,17 @@ SECONDARY_BILLING_NOTE = "moved back to insurance for secondary billing"
 def claim_bill_secondary(*, claim: Claim, user=None, now: datetime.datetime | None = None) -> Claim:
     """Bill the balance the primary left to the patient's secondary coverage (one claim of
     ``claims_bill_secondary``); ValidationError naming the claim when it cannot be billed."""
-    _billed, refused = claims_bill_secondary(practice=claim.practice, claim_ids=[claim.pk], user=user, now=now)
+    _billed, refused = claims_bill_secondary(
+        practice=claim.practice, claim_ids=[claim.pk], user=user, now=now
+    )
     if refused:
         raise ValidationError(refused[claim.pk])
     return Claim.objects.get(pk=claim.pk)
 
 
-def claims_bill_secondary(*, practice, claim_ids: list[int], user=None,
-                          now: datetime.datetime | None = None) -> tuple[list[int], dict[int, str]]:
+def claims_bill_secondary(
+    *, practice, claim_ids: list[int], user=None, now: datetime.datetime | None = None
+) -> tuple[list[int], dict[int, str]]:
     """Bill secondaries: each forwarded claim's balance goes to the patient's secondary coverage.
 
     Guarantees, per claim: it was forwarded with ``secondary_pending``; the next coverage by priority
@@ -416,8 +521,12 @@ def claims_bill_secondary(*, practice, claim_ids: list[int], user=None,
     now = now or timezone.now()
     refused: dict[int, str] = {}
     with transaction.atomic():
-        claims = list(Claim.objects.select_for_update(of=("self",)).select_related("coverage")
-                      .filter(practice=practice, pk__in=claim_ids).order_by("pk"))
+        claims = list(
+            Claim.objects.select_for_update(of=("self",))
+            .select_related("coverage")
+            .filter(practice=practice, pk__in=claim_ids)
+            .order_by("pk")
+        )
         for missing in sorted(set(claim_ids) - {c.pk for c in claims}):
             refused[missing] = f"Claim id {missing} is not a claim of this practice."
         waiting = []
@@ -425,42 +534,88 @@ def claims_bill_secondary(*, practice, claim_ids: list[int], user=None,
             if claim.secondary_pending and claim.status == ClaimStatus.FORWARDED:
                 waiting.append(claim)
             else:
-                refused[claim.pk] = f"Claim {claim.patient_control_number} is not waiting for secondary billing."
+                refused[claim.pk] = (
+                    f"Claim {claim.patient_control_number} is not waiting for secondary billing."
+                )
         coverages = defaultdict(list)
-        for coverage in (Coverage.objects.filter(patient_id__in={c.patient_id for c in waiting})
-                         .select_related("payer").order_by("priority", "pk")):
+        for coverage in (
+            Coverage.objects.filter(patient_id__in={c.patient_id for c in waiting})
+            .select_related("payer")
+            .order_by("priority", "pk")
+        ):
             coverages[coverage.patient_id].append(coverage)
         billed: dict[int, tuple[Claim, Coverage]] = {}
         for claim in waiting:
-            secondary = next((c for c in coverages[claim.patient_id]
-                              if c.priority > claim.coverage.priority and c.is_active_on(claim.service_date)), None)
+            secondary = next(
+                (
+                    c
+                    for c in coverages[claim.patient_id]
+                    if c.priority > claim.coverage.priority and c.is_active_on(claim.service_date)
+                ),
+                None,
+            )
             if secondary is None:
-                refused[claim.pk] = (f"Claim {claim.patient_control_number}: the patient has no secondary coverage "
-                                     f"active on {claim.service_date}; bill the patient instead.")
+                refused[claim.pk] = (
+                    f"Claim {claim.patient_control_number}: the patient has no secondary coverage "
+                    f"active on {claim.service_date}; bill the patient instead."
+                )
             else:
                 billed[claim.pk] = (claim, secondary)
         if not billed:
             return [], refused
         reversals = defaultdict(list)
-        for transfer in (Transaction.objects.filter(claim_id__in=billed, kind=TransactionKind.TRANSFER_TO_PATIENT,
-                                                    reversed_by__isnull=True)
-                         .select_related("line").order_by("pk")):
-            if transfer.payer_id == billed[transfer.claim_id][0].payer_id:  # the primary's, not a later payer's
+        for transfer in (
+            Transaction.objects.filter(
+                claim_id__in=billed, kind=TransactionKind.TRANSFER_TO_PATIENT, reversed_by__isnull=True
+            )
+            .select_related("line")
+            .order_by("pk")
+        ):
+            if (
+                transfer.payer_id == billed[transfer.claim_id][0].payer_id
+            ):  # the primary's, not a later payer's
                 reversals[transfer.claim_id].append(
-                    Entry(line=transfer.line, kind=TransactionKind.REVERSAL, amount=transfer.amount, reverses=transfer,
-                          note=SECONDARY_BILLING_NOTE))
-        ledger_post_many(postings=[(claim, reversals[pk], "") for pk, (claim, _s) in billed.items()], user=user,
-                         source=TransactionSource.USER, posted_at=now, need_ids=False)
+                    Entry(
+                        line=transfer.line,
+                        kind=TransactionKind.REVERSAL,
+                        amount=transfer.amount,
+                        reverses=transfer,
+                        note=SECONDARY_BILLING_NOTE,
+                    )
+                )
+        ledger_post_many(
+            postings=[(claim, reversals[pk], "") for pk, (claim, _s) in billed.items()],
+            user=user,
+            source=TransactionSource.USER,
+            posted_at=now,
+            need_ids=False,
+        )
         events, by_payer = [], defaultdict(list)
         for claim, secondary in billed.values():
-            events.append({"action": "update", "practice_id": practice.pk, "object_type": "claims.claim",
-                           "object_id": claim.pk, "changes": {"coverage_id": [claim.coverage_id, secondary.pk],
-                                                              "payer_id": [claim.payer_id, secondary.payer_id]}})
+            events.append(
+                {
+                    "action": "update",
+                    "practice_id": practice.pk,
+                    "object_type": "claims.claim",
+                    "object_id": claim.pk,
+                    "changes": {
+                        "coverage_id": [claim.coverage_id, secondary.pk],
+                        "payer_id": [claim.payer_id, secondary.payer_id],
+                    },
+                }
+            )
             claim.coverage, claim.payer, claim.secondary_pending = secondary, secondary.payer, False
             by_payer[secondary.payer].append(claim.pk)
-        bulk_update_values(Claim, [claim for claim, _s in billed.values()], ["coverage", "payer", "secondary_pending"])
+        bulk_update_values(
+            Claim, [claim for claim, _s in billed.values()], ["coverage", "payer", "secondary_pending"]
+        )
         audit_records_bulk(events, user=user)
         for payer, ids in by_payer.items():
-            claim_transition_many(claim_ids=ids, to_status=ClaimStatus.READY, user=user,
-                                  reason=f"billing the secondary: {payer.name}", at=now)
+            claim_transition_many(
+                claim_ids=ids,
+                to_status=ClaimStatus.READY,
+                user=user,
+                reason=f"billing the secondary: {payer.name}",
+                at=now,
+            )
     return sorted(billed), refused

@@ -21,14 +21,18 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.DRAFT: frozenset({S.READY, S.VOIDED}),
     S.READY: frozenset({S.DRAFT, S.SUBMITTED, S.VOIDED}),
     # A remittance can arrive before (or without) an acknowledgment: adjudication straight from submitted.
-    S.SUBMITTED: frozenset({S.ACCEPTED, S.REJECTED, S.PAID, S.PARTIALLY_PAID, S.DENIED, S.FORWARDED, S.VOIDED}),
+    S.SUBMITTED: frozenset(
+        {S.ACCEPTED, S.REJECTED, S.PAID, S.PARTIALLY_PAID, S.DENIED, S.FORWARDED, S.VOIDED}
+    ),
     S.ACCEPTED: frozenset({S.REJECTED, S.PAID, S.PARTIALLY_PAID, S.DENIED, S.FORWARDED, S.VOIDED}),
     S.REJECTED: frozenset({S.CORRECTED, S.VOIDED}),
     S.CORRECTED: frozenset({S.READY, S.VOIDED}),
     # A payer reversal (CLP02 = 22) sends an adjudicated claim back to accepted until the correction posts.
     S.PAID: frozenset({S.ACCEPTED, S.CORRECTED}),
     S.PARTIALLY_PAID: frozenset({S.PAID, S.FORWARDED, S.APPEALED, S.CORRECTED, S.WRITTEN_OFF, S.ACCEPTED}),
-    S.DENIED: frozenset({S.APPEALED, S.CORRECTED, S.WRITTEN_OFF, S.PAID, S.PARTIALLY_PAID, S.ACCEPTED, S.VOIDED}),
+    S.DENIED: frozenset(
+        {S.APPEALED, S.CORRECTED, S.WRITTEN_OFF, S.PAID, S.PARTIALLY_PAID, S.ACCEPTED, S.VOIDED}
+    ),
     # Forwarded to the secondary: by the payer (crossover) or billed by us (back to ready for a new 837).
     S.FORWARDED: frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED, S.ACCEPTED, S.READY}),
     # Appeal outcome: overturned (paid / partially paid) or upheld (denied again, to appeal further or write off).
@@ -77,16 +81,26 @@ def claim_transition(*, claim: Claim, to_status: str, user=None, reason: str = "
         # otherwise read it under lock and judge the move against what is stored.
         from_status = claim.status
         moved = can_transition(from_status, to_status) and Claim.objects.filter(
-            pk=claim.pk, status=from_status).update(**update)
+            pk=claim.pk, status=from_status
+        ).update(**update)
         if not moved:
-            locked = Claim.objects.select_for_update().only("pk", "status", "patient_control_number").get(pk=claim.pk)
+            locked = (
+                Claim.objects.select_for_update()
+                .only("pk", "status", "patient_control_number")
+                .get(pk=claim.pk)
+            )
             if not can_transition(locked.status, to_status):
                 raise IllegalTransition(locked, to_status)
             from_status = locked.status
             Claim.objects.filter(pk=claim.pk).update(**update)
         ClaimStatusChange.objects.create(
-            practice_id=claim.practice_id, claim_id=claim.pk, from_status=from_status, to_status=to_status,
-            at=at, by=user if user is not None and user.is_authenticated else None, reason=reason[:255],
+            practice_id=claim.practice_id,
+            claim_id=claim.pk,
+            from_status=from_status,
+            to_status=to_status,
+            at=at,
+            by=user if user is not None and user.is_authenticated else None,
+            reason=reason[:255],
         )
         claims_changed([claim.practice_id])
     for field, value in update.items():
@@ -96,7 +110,9 @@ def claim_transition(*, claim: Claim, to_status: str, user=None, reason: str = "
     return claim
 
 
-def claim_transition_many(*, claim_ids: list[int], to_status: str, user=None, reason: str = "", at=None) -> int:
+def claim_transition_many(
+    *, claim_ids: list[int], to_status: str, user=None, reason: str = "", at=None
+) -> int:
     """The same move for many claims at once (batch scrubbing, batch submission): one locked read,
     one update per status group, one insert of the history rows. Raises ``IllegalTransition`` for the
     first claim that may not move, and then moves none."""
@@ -106,7 +122,8 @@ def claim_transition_many(*, claim_ids: list[int], to_status: str, user=None, re
     by = user if user is not None and user.is_authenticated else None
     with transaction.atomic():
         rows = list(
-            Claim.objects.select_for_update().filter(pk__in=claim_ids)
+            Claim.objects.select_for_update()
+            .filter(pk__in=claim_ids)
             .only("pk", "practice_id", "status", "patient_control_number", "first_submitted_at")
             .order_by("pk")
         )
@@ -122,10 +139,20 @@ def claim_transition_many(*, claim_ids: list[int], to_status: str, user=None, re
         if to_status in ADJUDICATED_STATUSES:
             update["adjudicated_at"] = at
         Claim.objects.filter(pk__in=[r.pk for r in rows]).update(**update)
-        bulk_insert_rows(ClaimStatusChange, [
-            {"practice_id": r.practice_id, "claim_id": r.pk, "from_status": r.status, "to_status": to_status,
-             "at": at, "by_id": by.pk if by else None, "reason": reason[:255]}
-            for r in rows
-        ])
+        bulk_insert_rows(
+            ClaimStatusChange,
+            [
+                {
+                    "practice_id": r.practice_id,
+                    "claim_id": r.pk,
+                    "from_status": r.status,
+                    "to_status": to_status,
+                    "at": at,
+                    "by_id": by.pk if by else None,
+                    "reason": reason[:255],
+                }
+                for r in rows
+            ],
+        )
         claims_changed({r.practice_id for r in rows})
     return len(rows)

@@ -5,8 +5,16 @@ from celery import shared_task
 from claims.submission.delivery import DeliveryError
 
 
-@shared_task(name="claims.deliver_batch", autoretry_for=(DeliveryError,), retry_backoff=60, retry_backoff_max=3600,
-             max_retries=8, time_limit=300, soft_time_limit=240, acks_late=True)
+@shared_task(
+    name="claims.deliver_batch",
+    autoretry_for=(DeliveryError,),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    max_retries=8,
+    time_limit=300,
+    soft_time_limit=240,
+    acks_late=True,
+)
 def deliver_batch(batch_id: int) -> str:
     from claims.models import BatchStatus, SubmissionBatch
     from claims.submission.delivery import batch_deliver
@@ -17,8 +25,15 @@ def deliver_batch(batch_id: int) -> str:
     return batch_deliver(batch=batch).message
 
 
-@shared_task(name="claims.pickup_clearinghouse", autoretry_for=(DeliveryError,), retry_backoff=120, max_retries=3,
-             time_limit=900, soft_time_limit=840, acks_late=True)
+@shared_task(
+    name="claims.pickup_clearinghouse",
+    autoretry_for=(DeliveryError,),
+    retry_backoff=120,
+    max_retries=3,
+    time_limit=900,
+    soft_time_limit=840,
+    acks_late=True,
+)
 def pickup_clearinghouse(clearinghouse_id: int) -> int:
     from claims.models import Clearinghouse
     from claims.submission.delivery import clearinghouse_pickup
@@ -31,7 +46,9 @@ def pickup_clearinghouse(clearinghouse_id: int) -> int:
 def pickup_all() -> int:
     from claims.models import Clearinghouse
 
-    ids = list(Clearinghouse.objects.filter(is_active=True).exclude(sftp_host="").values_list("pk", flat=True))
+    ids = list(
+        Clearinghouse.objects.filter(is_active=True).exclude(sftp_host="").values_list("pk", flat=True)
+    )
     for clearinghouse_id in ids:
         pickup_clearinghouse.delay(clearinghouse_id)
     return len(ids)

@@ -17,7 +17,9 @@ class DenialStatus(models.TextChoices):
 
 class Denial(PracticeScoped):
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="denials")
-    line = models.ForeignKey(ClaimLine, null=True, blank=True, on_delete=models.PROTECT, related_name="denials")
+    line = models.ForeignKey(
+        ClaimLine, null=True, blank=True, on_delete=models.PROTECT, related_name="denials"
+    )
     remittance_claim = models.ForeignKey(RemittanceClaim, on_delete=models.PROTECT, related_name="denials")
     group_code = models.CharField(max_length=2)
     reason_code = models.CharField(max_length=5, help_text="CARC")

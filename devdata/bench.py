@@ -95,21 +95,62 @@ BUCKET_INDEX = {name: i for i, name in enumerate(BUCKETS)}
 EFFECT_INDEX = {key: [(BUCKET_INDEX[b], s) for b, s in effect.items()] for key, effect in EFFECTS.items()}
 
 BENCH_PASSWORD = "bench-password-1"  # noqa: S105 - benchmark logins on a benchmark database
-BENCH_USERS = {"bench-biller": Role.BILLER, "bench-manager": Role.MANAGER,
-               "bench-collections": Role.COLLECTIONS, "bench-admin": Role.ADMIN}
+BENCH_USERS = {
+    "bench-biller": Role.BILLER,
+    "bench-manager": Role.MANAGER,
+    "bench-collections": Role.COLLECTIONS,
+    "bench-admin": Role.ADMIN,
+}
 SLUG_PREFIX = "bench-"
 
-DENIAL_WORDS = {"16": "Claim lacks information", "18": "Duplicate claim", "27": "Coverage not in effect",
-                "29": "Timely filing limit passed", "50": "Not medically necessary", "97": "Bundled",
-                "197": "Prior authorization missing"}
+DENIAL_WORDS = {
+    "16": "Claim lacks information",
+    "18": "Duplicate claim",
+    "27": "Coverage not in effect",
+    "29": "Timely filing limit passed",
+    "50": "Not medically necessary",
+    "97": "Bundled",
+    "197": "Prior authorization missing",
+}
 CORRECTABLE = frozenset({"16", "27", "18"})
 APPEALABLE = frozenset({"50", "197", "97"})
-REJECTIONS = ("277CA A7:164 subscriber ID not found", "277CA A7:562 rendering provider NPI not on file",
-              "277CA A3:21 missing or invalid information")
-SCRUB_ERROR = json.dumps([{"rule": "diagnosis_pointer", "severity": "error", "line": 1,
-                           "message": "The line points at no diagnosis.", "hint": "Point the line at a diagnosis."}])
-EXTRA_CODES = ("36415", "85025", "80053", "80061", "83036", "81002", "87880", "87804", "93000", "94640", "96127",
-               "99406", "90471", "90686", "90715", "20610", "11102", "17000", "69210")
+REJECTIONS = (
+    "277CA A7:164 subscriber ID not found",
+    "277CA A7:562 rendering provider NPI not on file",
+    "277CA A3:21 missing or invalid information",
+)
+SCRUB_ERROR = json.dumps(
+    [
+        {
+            "rule": "diagnosis_pointer",
+            "severity": "error",
+            "line": 1,
+            "message": "The line points at no diagnosis.",
+            "hint": "Point the line at a diagnosis.",
+        }
+    ]
+)
+EXTRA_CODES = (
+    "36415",
+    "85025",
+    "80053",
+    "80061",
+    "83036",
+    "81002",
+    "87880",
+    "87804",
+    "93000",
+    "94640",
+    "96127",
+    "99406",
+    "90471",
+    "90686",
+    "90715",
+    "20610",
+    "11102",
+    "17000",
+    "69210",
+)
 VISITS = ("99212", "99213", "99214", "99215", "99203", "99204")
 VISIT_WEIGHTS = (12, 40, 28, 6, 8, 6)
 LINE_COUNTS = (1, 2, 3, 4, 5)
@@ -166,7 +207,9 @@ class Table:
                 continue
             value = field.get_default()  # "" for a text field without a default
             if value is None and not field.null:
-                raise ValueError(f"bench data does not fill {model._meta.db_table}.{column} and it has no default")
+                raise ValueError(
+                    f"bench data does not fill {model._meta.db_table}.{column} and it has no default"
+                )
             extra.append((field, value))
         self.extra_fields = [f for f, _v in extra]
         self.extra_values = tuple(
@@ -267,7 +310,10 @@ class CopySink(Sink):
         self._raise()
         extra = table.extra_values
         text = "".join(
-            "\t".join("\\N" if v is None else ("t" if v is True else "f" if v is False else str(v)) for v in row + extra)
+            "\t".join(
+                "\\N" if v is None else ("t" if v is True else "f" if v is False else str(v))
+                for v in row + extra
+            )
             + "\n"
             for row in rows
         )
@@ -290,8 +336,10 @@ class InsertSink(Sink):
 
     def write(self, table: Table, rows: list[tuple]) -> None:
         quote = connection.ops.quote_name
-        sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in table.all_columns)}) "  # noqa: S608
-               f"VALUES ({', '.join(['%s'] * len(table.all_columns))})")
+        sql = (
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in table.all_columns)}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(table.all_columns))})"
+        )
         fields = table.all_fields
         prepared = []
         for row in rows:
@@ -299,59 +347,265 @@ class InsertSink(Sink):
             for field, value in zip(fields, row + table.extra_values, strict=True):
                 if value is not None and isinstance(field, models.JSONField):
                     value = json.loads(value)
-                values.append(field.get_db_prep_save(field.to_python(value) if value is not None
-                                                     and not isinstance(field, models.JSONField) else value,
-                                                     connection))
+                values.append(
+                    field.get_db_prep_save(
+                        field.to_python(value)
+                        if value is not None and not isinstance(field, models.JSONField)
+                        else value,
+                        connection,
+                    )
+                )
             prepared.append(values)
         with connection.cursor() as cursor:
             cursor.executemany(sql, prepared)
 
 
-PATIENT = Table(Patient, ("id", "practice_id", "account_number", "first_name", "middle_name", "last_name",
-                          "date_of_birth", "sex", "address_line1", "address_line2", "city", "state", "postal_code",
-                          "phone", "email", "preferred_language", "time_zone", "guarantor_id",
-                          "guarantor_relationship", "created_at"))
-COVERAGE = Table(Coverage, ("id", "practice_id", "patient_id", "payer_id", "priority", "member_id", "group_number",
-                            "relationship", "subscriber_first_name", "subscriber_last_name",
-                            "subscriber_date_of_birth", "subscriber_sex", "effective_date", "end_date"))
-CLAIM = Table(Claim, ("id", "practice_id", "patient_id", "coverage_id", "payer_id", "billing_provider_id",
-                      "rendering_provider_id", "place_of_service", "frequency_code", "original_claim_id",
-                      "prior_authorization", "patient_control_number", "payer_claim_number", "diagnosis_codes",
-                      "status", "status_changed_at", "service_date", "created_at", "created_by_id",
-                      "first_submitted_at", "last_submitted_at", "adjudicated_at", "scrub_status", "scrubbed_at",
-                      "scrub_findings", "assigned_to_id", "underpaid_amount", "secondary_pending",
-                      "edited_after_scrub", *BUCKETS))
-LINE = Table(ClaimLine, ("id", "practice_id", "claim_id", "line_number", "procedure_code", "modifiers", "units",
-                         "charge", "service_date_from", "service_date_to", "diagnosis_pointers",
-                         "line_control_number", "removed", *BUCKETS))
-TRANSACTION = Table(Transaction, ("id", "practice_id", "claim_id", "line_id", "kind", "party", "amount",
-                                  "effective_date", "posted_at", "posted_by_id", "source", "source_reference",
-                                  "payer_id", "group_code", "reason_code", "remark_codes", "responsibility", "note",
-                                  "reverses_id"))
-STATUS_CHANGE = Table(ClaimStatusChange, ("id", "practice_id", "claim_id", "from_status", "to_status", "at",
-                                          "by_id", "reason"))
-X12_FILE = Table(X12File, ("id", "practice_id", "kind", "file_name", "content", "sha256", "received_at", "source",
-                           "status", "error"))
-REMITTANCE = Table(Remittance, ("id", "practice_id", "x12_file_id", "payer_id", "payer_name", "payer_identifier",
-                                "trace_number", "handling_code", "payment_method", "payment_amount", "payment_date",
-                                "production_date", "payee_name", "payee_npi", "payee_tax_id", "posted_payments",
-                                "claim_count", "exception_count", "status", "received_at"))
-REMITTANCE_CLAIM = Table(RemittanceClaim, ("id", "remittance_id", "claim_id", "patient_control_number",
-                                           "status_code", "charge", "paid", "patient_responsibility",
-                                           "payer_claim_number", "posted", "position"))
-REMITTANCE_LINE = Table(RemittanceLine, ("id", "remittance_claim_id", "claim_line_id", "procedure_code", "modifiers",
-                                         "charge", "paid", "allowed", "expected_allowed", "units", "service_date",
-                                         "match_reason"))
-REMITTANCE_ADJUSTMENT = Table(RemittanceAdjustment, ("id", "remittance_claim_id", "remittance_line_id",
-                                                     "group_code", "reason_code", "amount"))
-DENIAL = Table(Denial, ("id", "practice_id", "claim_id", "line_id", "remittance_claim_id", "group_code",
-                        "reason_code", "remark_codes", "amount", "status", "created_at"))
+PATIENT = Table(
+    Patient,
+    (
+        "id",
+        "practice_id",
+        "account_number",
+        "first_name",
+        "middle_name",
+        "last_name",
+        "date_of_birth",
+        "sex",
+        "address_line1",
+        "address_line2",
+        "city",
+        "state",
+        "postal_code",
+        "phone",
+        "email",
+        "preferred_language",
+        "time_zone",
+        "guarantor_id",
+        "guarantor_relationship",
+        "created_at",
+    ),
+)
+COVERAGE = Table(
+    Coverage,
+    (
+        "id",
+        "practice_id",
+        "patient_id",
+        "payer_id",
+        "priority",
+        "member_id",
+        "group_number",
+        "relationship",
+        "subscriber_first_name",
+        "subscriber_last_name",
+        "subscriber_date_of_birth",
+        "subscriber_sex",
+        "effective_date",
+        "end_date",
+    ),
+)
+CLAIM = Table(
+    Claim,
+    (
+        "id",
+        "practice_id",
+        "patient_id",
+        "coverage_id",
+        "payer_id",
+        "billing_provider_id",
+        "rendering_provider_id",
+        "place_of_service",
+        "frequency_code",
+        "original_claim_id",
+        "prior_authorization",
+        "patient_control_number",
+        "payer_claim_number",
+        "diagnosis_codes",
+        "status",
+        "status_changed_at",
+        "service_date",
+        "created_at",
+        "created_by_id",
+        "first_submitted_at",
+        "last_submitted_at",
+        "adjudicated_at",
+        "scrub_status",
+        "scrubbed_at",
+        "scrub_findings",
+        "assigned_to_id",
+        "underpaid_amount",
+        "secondary_pending",
+        "edited_after_scrub",
+        *BUCKETS,
+    ),
+)
+LINE = Table(
+    ClaimLine,
+    (
+        "id",
+        "practice_id",
+        "claim_id",
+        "line_number",
+        "procedure_code",
+        "modifiers",
+        "units",
+        "charge",
+        "service_date_from",
+        "service_date_to",
+        "diagnosis_pointers",
+        "line_control_number",
+        "removed",
+        *BUCKETS,
+    ),
+)
+TRANSACTION = Table(
+    Transaction,
+    (
+        "id",
+        "practice_id",
+        "claim_id",
+        "line_id",
+        "kind",
+        "party",
+        "amount",
+        "effective_date",
+        "posted_at",
+        "posted_by_id",
+        "source",
+        "source_reference",
+        "payer_id",
+        "group_code",
+        "reason_code",
+        "remark_codes",
+        "responsibility",
+        "note",
+        "reverses_id",
+    ),
+)
+STATUS_CHANGE = Table(
+    ClaimStatusChange, ("id", "practice_id", "claim_id", "from_status", "to_status", "at", "by_id", "reason")
+)
+X12_FILE = Table(
+    X12File,
+    (
+        "id",
+        "practice_id",
+        "kind",
+        "file_name",
+        "content",
+        "sha256",
+        "received_at",
+        "source",
+        "status",
+        "error",
+    ),
+)
+REMITTANCE = Table(
+    Remittance,
+    (
+        "id",
+        "practice_id",
+        "x12_file_id",
+        "payer_id",
+        "payer_name",
+        "payer_identifier",
+        "trace_number",
+        "handling_code",
+        "payment_method",
+        "payment_amount",
+        "payment_date",
+        "production_date",
+        "payee_name",
+        "payee_npi",
+        "payee_tax_id",
+        "posted_payments",
+        "claim_count",
+        "exception_count",
+        "status",
+        "received_at",
+    ),
+)
+REMITTANCE_CLAIM = Table(
+    RemittanceClaim,
+    (
+        "id",
+        "remittance_id",
+        "claim_id",
+        "patient_control_number",
+        "status_code",
+        "charge",
+        "paid",
+        "patient_responsibility",
+        "payer_claim_number",
+        "posted",
+        "position",
+    ),
+)
+REMITTANCE_LINE = Table(
+    RemittanceLine,
+    (
+        "id",
+        "remittance_claim_id",
+        "claim_line_id",
+        "procedure_code",
+        "modifiers",
+        "charge",
+        "paid",
+        "allowed",
+        "expected_allowed",
+        "units",
+        "service_date",
+        "match_reason",
+    ),
+)
+REMITTANCE_ADJUSTMENT = Table(
+    RemittanceAdjustment,
+    ("id", "remittance_claim_id", "remittance_line_id", "group_code", "reason_code", "amount"),
+)
+DENIAL = Table(
+    Denial,
+    (
+        "id",
+        "practice_id",
+        "claim_id",
+        "line_id",
+        "remittance_claim_id",
+        "group_code",
+        "reason_code",
+        "remark_codes",
+        "amount",
+        "status",
+        "created_at",
+    ),
+)
 
 # Parents before children: the order rows are flushed in.
-TABLES = [PATIENT, COVERAGE, CLAIM, LINE, X12_FILE, REMITTANCE, REMITTANCE_CLAIM, REMITTANCE_LINE,
-          REMITTANCE_ADJUSTMENT, TRANSACTION, STATUS_CHANGE, DENIAL]
-BIG_TABLES = [PATIENT, COVERAGE, CLAIM, LINE, TRANSACTION, STATUS_CHANGE, REMITTANCE_CLAIM, REMITTANCE_LINE,
-              REMITTANCE_ADJUSTMENT, DENIAL]
+TABLES = [
+    PATIENT,
+    COVERAGE,
+    CLAIM,
+    LINE,
+    X12_FILE,
+    REMITTANCE,
+    REMITTANCE_CLAIM,
+    REMITTANCE_LINE,
+    REMITTANCE_ADJUSTMENT,
+    TRANSACTION,
+    STATUS_CHANGE,
+    DENIAL,
+]
+BIG_TABLES = [
+    PATIENT,
+    COVERAGE,
+    CLAIM,
+    LINE,
+    TRANSACTION,
+    STATUS_CHANGE,
+    REMITTANCE_CLAIM,
+    REMITTANCE_LINE,
+    REMITTANCE_ADJUSTMENT,
+    DENIAL,
+]
 
 
 class Ids:
@@ -450,15 +704,28 @@ class PatientFacts:
 def _terms(book: PayerBook) -> PayerTerms:
     profile = book.profile
     return PayerTerms(
-        payer_id=book.payer.pk, payer_name=book.payer.name, edi_id=book.payer.payer_id, key=profile.key,
+        payer_id=book.payer.pk,
+        payer_name=book.payer.name,
+        edi_id=book.payer.payer_id,
+        key=profile.key,
         allowed={code: _cents(amount) for code, amount in book.allowed.items()},
-        lag_mean=profile.lag_mean, lag_sd=profile.lag_sd, lag_min=profile.lag_min,
-        denial_rate=profile.denial_rate, denial_causes=[c for c, _w in profile.denial_causes],
-        denial_weights=[w for _c, w in profile.denial_causes], bundling_rate=profile.bundling_rate,
-        appeal_overturn_rate=profile.appeal_overturn_rate, underpayment_rate=profile.underpayment_rate,
-        underpayment_range=(round(profile.underpayment_range[0] * 1000), round(profile.underpayment_range[1] * 1000)),
-        timely_filing_days=profile.timely_filing_days, prior_auth_codes=frozenset(profile.prior_auth_codes),
-        pays_full_secondary=profile.pays_full_secondary, plans=[p for p, _w in profile.plans],
+        lag_mean=profile.lag_mean,
+        lag_sd=profile.lag_sd,
+        lag_min=profile.lag_min,
+        denial_rate=profile.denial_rate,
+        denial_causes=[c for c, _w in profile.denial_causes],
+        denial_weights=[w for _c, w in profile.denial_causes],
+        bundling_rate=profile.bundling_rate,
+        appeal_overturn_rate=profile.appeal_overturn_rate,
+        underpayment_rate=profile.underpayment_rate,
+        underpayment_range=(
+            round(profile.underpayment_range[0] * 1000),
+            round(profile.underpayment_range[1] * 1000),
+        ),
+        timely_filing_days=profile.timely_filing_days,
+        prior_auth_codes=frozenset(profile.prior_auth_codes),
+        pays_full_secondary=profile.pays_full_secondary,
+        plans=[p for p, _w in profile.plans],
         plan_weights=[w for _p, w in profile.plans],
     )
 
@@ -471,38 +738,78 @@ def bench_users() -> dict[str, User]:
         user = User.objects.filter(username=username).first()
         if user is None:
             password = password or make_password(BENCH_PASSWORD)
-            user = User.objects.create(username=username, password=password, first_name=username.split("-")[1].title(),
-                                       last_name="Bench")
+            user = User.objects.create(
+                username=username,
+                password=password,
+                first_name=username.split("-")[1].title(),
+                last_name="Bench",
+            )
         users[username] = user
     return users
 
 
-def _practice_setup(*, number: int, rng: random.Random, users: dict[str, User], contracts_from: datetime.date,
-                    slug_prefix: str = SLUG_PREFIX):
+def _practice_setup(
+    *,
+    number: int,
+    rng: random.Random,
+    users: dict[str, User],
+    contracts_from: datetime.date,
+    slug_prefix: str = SLUG_PREFIX,
+):
     slug = f"{slug_prefix}{number:03d}"
     practice = Practice.objects.create(
-        name=f"Bench Practice {number:03d}" if slug_prefix == SLUG_PREFIX else f"Bench {slug}", slug=slug, npi=npi_generate(rng=rng),
-        tax_id=f"{rng.randint(10, 99)}{rng.randint(1000000, 9999999)}", address_line1=f"{number} Benchmark Way",
-        city="Columbus", state="OH", postal_code="432151234", phone="614-555-0100",
+        name=f"Bench Practice {number:03d}" if slug_prefix == SLUG_PREFIX else f"Bench {slug}",
+        slug=slug,
+        npi=npi_generate(rng=rng),
+        tax_id=f"{rng.randint(10, 99)}{rng.randint(1000000, 9999999)}",
+        address_line1=f"{number} Benchmark Way",
+        city="Columbus",
+        state="OH",
+        postal_code="432151234",
+        phone="614-555-0100",
     )
-    Membership.objects.bulk_create([Membership(user=users[name], practice=practice, role=role)
-                                    for name, role in BENCH_USERS.items()])
-    group = Provider.objects.create(practice=practice, last_name=practice.name, is_organization=True,
-                                    npi=npi_generate(rng=rng), taxonomy_code="207Q00000X", role=ProviderRole.BILLING)
-    clinicians = Provider.objects.bulk_create([
-        Provider(practice=practice, first_name=rng.choice(FEMALE_FIRST + MALE_FIRST), last_name=rng.choice(LAST_NAMES),
-                 credentials=rng.choice(("MD", "DO", "NP", "PA-C")), npi=npi_generate(rng=rng),
-                 taxonomy_code="207Q00000X", role=ProviderRole.RENDERING)
-        for _ in range(8)
-    ])
-    books = payers_create(practice=practice, profiles=RIVERSIDE_PAYERS, rng=rng, contracts_from=contracts_from)
-    ChargeMasterEntry.objects.bulk_create([
-        ChargeMasterEntry(practice=practice, procedure_code=code, description=words, charge=charge)
-        for code, (_medicare, charge, words) in PROCEDURES.items()
-    ])
+    Membership.objects.bulk_create(
+        [Membership(user=users[name], practice=practice, role=role) for name, role in BENCH_USERS.items()]
+    )
+    group = Provider.objects.create(
+        practice=practice,
+        last_name=practice.name,
+        is_organization=True,
+        npi=npi_generate(rng=rng),
+        taxonomy_code="207Q00000X",
+        role=ProviderRole.BILLING,
+    )
+    clinicians = Provider.objects.bulk_create(
+        [
+            Provider(
+                practice=practice,
+                first_name=rng.choice(FEMALE_FIRST + MALE_FIRST),
+                last_name=rng.choice(LAST_NAMES),
+                credentials=rng.choice(("MD", "DO", "NP", "PA-C")),
+                npi=npi_generate(rng=rng),
+                taxonomy_code="207Q00000X",
+                role=ProviderRole.RENDERING,
+            )
+            for _ in range(8)
+        ]
+    )
+    books = payers_create(
+        practice=practice, profiles=RIVERSIDE_PAYERS, rng=rng, contracts_from=contracts_from
+    )
+    ChargeMasterEntry.objects.bulk_create(
+        [
+            ChargeMasterEntry(practice=practice, procedure_code=code, description=words, charge=charge)
+            for code, (_medicare, charge, words) in PROCEDURES.items()
+        ]
+    )
     Clearinghouse.objects.create(
-        practice=practice, name="Bench Clearinghouse", submitter_name=practice.name[:60], submitter_id=f"BENCH{number:03d}",
-        contact_name="Bench Biller", contact_phone="6145550100", receiver_name="BENCH CLEARINGHOUSE",
+        practice=practice,
+        name="Bench Clearinghouse",
+        submitter_name=practice.name[:60],
+        submitter_id=f"BENCH{number:03d}",
+        contact_name="Bench Biller",
+        contact_phone="6145550100",
+        receiver_name="BENCH CLEARINGHOUSE",
         receiver_id="BENCHCH",
     )
     return practice, group, clinicians, {key: _terms(book) for key, book in books.items()}
@@ -514,8 +821,22 @@ def _practice_setup(*, number: int, rng: random.Random, users: dict[str, User], 
 class PracticeBuilder:
     """Builds one practice's patients and claims into ``sink``."""
 
-    def __init__(self, *, practice, group, clinicians, terms: dict[str, PayerTerms], users, ids: Ids, sink: Sink,
-                 clock: Clock, rng: random.Random, options: BenchOptions, first_day: int, cutoff_day: int):
+    def __init__(
+        self,
+        *,
+        practice,
+        group,
+        clinicians,
+        terms: dict[str, PayerTerms],
+        users,
+        ids: Ids,
+        sink: Sink,
+        clock: Clock,
+        rng: random.Random,
+        options: BenchOptions,
+        first_day: int,
+        cutoff_day: int,
+    ):
         self.practice, self.group, self.clinicians, self.terms = practice, group, clinicians, terms
         self.pid = practice.pk
         self.biller = users["bench-biller"].pk
@@ -529,19 +850,47 @@ class PracticeBuilder:
         self.x12_hash_seed = f"{practice.slug}:{options.seed}"
 
     # patients ---------------------------------------------------------------------------------
-    def _coverage(self, patient_id: int, terms: PayerTerms, priority: int, effective: int,
-                  first: str, last: str, dob: str, sex: str) -> CoverageFacts:
+    def _coverage(
+        self,
+        patient_id: int,
+        terms: PayerTerms,
+        priority: int,
+        effective: int,
+        first: str,
+        last: str,
+        dob: str,
+        sex: str,
+    ) -> CoverageFacts:
         rng = self.rng
         plan = rng.choices(terms.plans, weights=terms.plan_weights)[0]
         coverage_id = self.ids.take(COVERAGE)
         member = f"{terms.edi_id[:3]}{rng.randint(100000000, 999999999)}"
-        self.sink.add(COVERAGE, (coverage_id, self.pid, patient_id, terms.payer_id, priority, member,
-                                 f"G{rng.randint(1000, 9999)}" if terms.key not in ("medicare", "medicaid") else "",
-                                 "18", first, last, dob, sex, self.clock.day(effective), None))
+        self.sink.add(
+            COVERAGE,
+            (
+                coverage_id,
+                self.pid,
+                patient_id,
+                terms.payer_id,
+                priority,
+                member,
+                f"G{rng.randint(1000, 9999)}" if terms.key not in ("medicare", "medicaid") else "",
+                "18",
+                first,
+                last,
+                dob,
+                sex,
+                self.clock.day(effective),
+                None,
+            ),
+        )
         return CoverageFacts(
-            coverage_id=coverage_id, terms=terms, copay=_cents(plan.copay),
+            coverage_id=coverage_id,
+            terms=terms,
+            copay=_cents(plan.copay),
             deductibles={year: _cents(amount) for year, amount in plan.yearly_deductibles},
-            default_deductible=_cents(plan.deductible), coinsurance=int(plan.coinsurance * 1000),
+            default_deductible=_cents(plan.deductible),
+            coinsurance=int(plan.coinsurance * 1000),
         )
 
     def patients_create(self, count: int, first_number: int) -> list[PatientFacts]:
@@ -551,7 +900,13 @@ class PracticeBuilder:
         for number in range(first_number, first_number + count):
             patient_id = self.ids.take(PATIENT)
             roll = rng.random()
-            age = rng.randint(0, 17) if roll < 0.2 else rng.randint(18, 64) if roll < 0.75 else rng.randint(65, 92)
+            age = (
+                rng.randint(0, 17)
+                if roll < 0.2
+                else rng.randint(18, 64)
+                if roll < 0.75
+                else rng.randint(65, 92)
+            )
             sex = "F" if rng.random() < 0.53 else "M"
             first = rng.choice(FEMALE_FIRST if sex == "F" else MALE_FIRST)
             last = rng.choice(LAST_NAMES)
@@ -559,12 +914,31 @@ class PracticeBuilder:
             dob = clock.day(dob_ordinal)
             city, state, zip3 = rng.choice(CITIES)
             registered = rng.randint(registered_from, self.first_day)
-            self.sink.add(PATIENT, (
-                patient_id, self.pid, f"A{number:07d}", first, rng.choice("ABCDEFGHJKLMNPRSTW"), last, dob, sex,
-                f"{rng.randint(100, 9999)} {rng.choice(STREET_NAMES)}", "", city, state, f"{zip3}{rng.randint(10, 99)}",
-                f"614-555-{rng.randint(100, 199):04d}", f"{first.lower()}.{last.lower().replace(chr(39), '')}@example.com",
-                "English", "America/New_York", None, "", clock.at(registered * MINUTES_A_DAY + 600),
-            ))
+            self.sink.add(
+                PATIENT,
+                (
+                    patient_id,
+                    self.pid,
+                    f"A{number:07d}",
+                    first,
+                    rng.choice("ABCDEFGHJKLMNPRSTW"),
+                    last,
+                    dob,
+                    sex,
+                    f"{rng.randint(100, 9999)} {rng.choice(STREET_NAMES)}",
+                    "",
+                    city,
+                    state,
+                    f"{zip3}{rng.randint(10, 99)}",
+                    f"614-555-{rng.randint(100, 199):04d}",
+                    f"{first.lower()}.{last.lower().replace(chr(39), '')}@example.com",
+                    "English",
+                    "America/New_York",
+                    None,
+                    "",
+                    clock.at(registered * MINUTES_A_DAY + 600),
+                ),
+            )
             effective = registered - rng.randint(0, 700)
             primary = secondary = None
             if age >= 65:
@@ -574,8 +948,17 @@ class PracticeBuilder:
                     secondary = self._coverage(patient_id, terms[key], 2, effective, first, last, dob, sex)
             else:
                 roll = rng.random()
-                key = ("medicaid" if roll < 0.18 else "summit" if roll < 0.53 else "keystone" if roll < 0.78
-                       else "crestline" if roll < 0.95 else None)
+                key = (
+                    "medicaid"
+                    if roll < 0.18
+                    else "summit"
+                    if roll < 0.53
+                    else "keystone"
+                    if roll < 0.78
+                    else "crestline"
+                    if roll < 0.95
+                    else None
+                )
                 if key is not None:
                     primary = self._coverage(patient_id, terms[key], 1, effective, first, last, dob, sex)
             people.append(PatientFacts(patient_id=patient_id, age=age, primary=primary, secondary=secondary))
@@ -607,12 +990,46 @@ class PracticeBuilder:
             trace = f"EFT{terms.edi_id}{day}"
             at = clock.at(day * MINUTES_A_DAY + 480)
             sha = hashlib.sha256(f"{self.x12_hash_seed}:{trace}".encode()).hexdigest()
-            self.sink.add(X12_FILE, (file_id, self.pid, "835", f"{trace}.835", "(generated by bench_data)", sha, at,
-                                     "sftp", "applied", ""))
-            self.sink.add(REMITTANCE, (remit_id, self.pid, file_id, terms.payer_id, terms.payer_name, terms.edi_id,
-                                       trace, "I", "ACH", _money(paid), clock.day(day), clock.day(day),
-                                       self.practice.name[:120], self.practice.npi, self.practice.tax_id, _money(paid),
-                                       claims, 0, "posted", at))
+            self.sink.add(
+                X12_FILE,
+                (
+                    file_id,
+                    self.pid,
+                    "835",
+                    f"{trace}.835",
+                    "(generated by bench_data)",
+                    sha,
+                    at,
+                    "sftp",
+                    "applied",
+                    "",
+                ),
+            )
+            self.sink.add(
+                REMITTANCE,
+                (
+                    remit_id,
+                    self.pid,
+                    file_id,
+                    terms.payer_id,
+                    terms.payer_name,
+                    terms.edi_id,
+                    trace,
+                    "I",
+                    "ACH",
+                    _money(paid),
+                    clock.day(day),
+                    clock.day(day),
+                    self.practice.name[:120],
+                    self.practice.npi,
+                    self.practice.tax_id,
+                    _money(paid),
+                    claims,
+                    0,
+                    "posted",
+                    at,
+                ),
+            )
 
 
 @dataclasses.dataclass
@@ -656,8 +1073,19 @@ class ClaimPlay:
     def move(self, to_status: str, reason: str, by=None) -> None:
         if to_status not in TRANSITIONS[self.status]:
             raise ValueError(f"bench data tried {self.status} -> {to_status}")
-        self.b.sink.add(STATUS_CHANGE, (self.b.ids.take(STATUS_CHANGE), self.b.pid, self.claim_id, self.status,
-                                        to_status, self.b.clock.at(self.now), by, reason))
+        self.b.sink.add(
+            STATUS_CHANGE,
+            (
+                self.b.ids.take(STATUS_CHANGE),
+                self.b.pid,
+                self.claim_id,
+                self.status,
+                to_status,
+                self.b.clock.at(self.now),
+                by,
+                reason,
+            ),
+        )
         self.status, self.status_changed = to_status, self.now
         if to_status == S.SUBMITTED:
             self.last_submitted = self.now
@@ -665,9 +1093,24 @@ class ClaimPlay:
         if to_status in (S.PAID, S.PARTIALLY_PAID, S.DENIED, S.FORWARDED):
             self.adjudicated = self.now
 
-    def post(self, line: LineState, kind: str, party: str, amount: int, *, source: str, reference: str = "",
-             payer_id=None, group: str = "", reason: str = "", responsibility: str = "", note: str = "",
-             by=None, reverses: int | None = None, at: int | None = None) -> int | None:
+    def post(
+        self,
+        line: LineState,
+        kind: str,
+        party: str,
+        amount: int,
+        *,
+        source: str,
+        reference: str = "",
+        payer_id=None,
+        group: str = "",
+        reason: str = "",
+        responsibility: str = "",
+        note: str = "",
+        by=None,
+        reverses: int | None = None,
+        at: int | None = None,
+    ) -> int | None:
         if amount <= 0:
             return None
         b = self.b
@@ -682,9 +1125,30 @@ class ClaimPlay:
         for index, sign in effect:
             line.buckets[index] += sign * amount
         at = self.now if at is None else at
-        b.sink.add(TRANSACTION, (txn_id, b.pid, self.claim_id, line.line_id, kind, party, _money(amount),
-                                 b.clock.day(at // MINUTES_A_DAY), b.clock.at(at), by, source, reference, payer_id,
-                                 group, reason, "[]", responsibility, note, reverses))
+        b.sink.add(
+            TRANSACTION,
+            (
+                txn_id,
+                b.pid,
+                self.claim_id,
+                line.line_id,
+                kind,
+                party,
+                _money(amount),
+                b.clock.day(at // MINUTES_A_DAY),
+                b.clock.at(at),
+                by,
+                source,
+                reference,
+                payer_id,
+                group,
+                reason,
+                "[]",
+                responsibility,
+                note,
+                reverses,
+            ),
+        )
         return txn_id
 
     # the story --------------------------------------------------------------------------------
@@ -701,8 +1165,16 @@ class ClaimPlay:
         self.status_changed = self.now
         party = "insurance" if self.coverage else "patient"
         for line in self.lines:
-            line.charge_txn = self.post(line, "charge", party, line.charge, source="charge_entry", reference=self.pcn,
-                                        by=b.biller, at=self.now)
+            line.charge_txn = self.post(
+                line,
+                "charge",
+                party,
+                line.charge,
+                source="charge_entry",
+                reference=self.pcn,
+                by=b.biller,
+                at=self.now,
+            )
         try:
             self._tell()
         except NotYet:
@@ -725,8 +1197,21 @@ class ClaimPlay:
             modifiers = '["25"]' if number == 1 and has_minor else "[]"
             pointers = "[1, 2]" if len(diagnoses) > 1 and number == 1 else "[1]"
             line = LineState(b.ids.take(LINE), number, code, units, charge, [0] * 7)
-            line.row = [line.line_id, b.pid, self.claim_id, number, code, modifiers, "1.000", _money(charge), day, day,
-                        pointers, f"{self.pcn}-{number}", False]
+            line.row = [
+                line.line_id,
+                b.pid,
+                self.claim_id,
+                number,
+                code,
+                modifiers,
+                "1.000",
+                _money(charge),
+                day,
+                day,
+                pointers,
+                f"{self.pcn}-{number}",
+                False,
+            ]
             self.lines.append(line)
         self.missing_auth = set()
         self.prior_authorization = ""
@@ -757,22 +1242,47 @@ class ClaimPlay:
         copay = self.coverage.copay
         visit = next((line for line in self.lines if line.code in OFFICE_VISITS), None)
         if copay and visit is not None and self.rng.random() < 0.75:
-            self.post(visit, "patient_payment", "patient", copay, source="payment", by=self.b.collections,
-                      reference=f"CHK-IN-{self.pcn}", note="Copay collected at check-in", at=self.now + 1)
+            self.post(
+                visit,
+                "patient_payment",
+                "patient",
+                copay,
+                source="payment",
+                by=self.b.collections,
+                reference=f"CHK-IN-{self.pcn}",
+                note="Copay collected at check-in",
+                at=self.now + 1,
+            )
 
     def _self_pay(self) -> None:
         at = self.now + 2
         for line in self.lines:
-            self.post(line, "other_adjustment", "patient", _part(line.charge, 35, 100), source="user", by=self.b.biller,
-                      note="Self-pay discount (practice policy)", at=at)
+            self.post(
+                line,
+                "other_adjustment",
+                "patient",
+                _part(line.charge, 35, 100),
+                source="user",
+                by=self.b.biller,
+                note="Self-pay discount (practice policy)",
+                at=at,
+            )
         if self.rng.random() < 0.6:
             self._patient_payment(at + 3, 1, 1)
 
     def _void_duplicate(self) -> None:
         self.later(days=self.rng.choice((0, 1)))
         for line in self.lines:
-            self.post(line, "reversal", "", line.charge, source="user", reverses=line.charge_txn, by=self.b.biller,
-                      note="Duplicate charge entry")
+            self.post(
+                line,
+                "reversal",
+                "",
+                line.charge,
+                source="user",
+                reverses=line.charge_txn,
+                by=self.b.biller,
+                note="Duplicate charge entry",
+            )
         self.move(S.VOIDED, "Duplicate of a claim entered the same day", by=self.b.biller)
 
     def _scrub(self) -> None:
@@ -827,8 +1337,12 @@ class ClaimPlay:
             carc = rng.choices(terms.denial_causes, weights=terms.denial_weights)[0]
         denied: dict[int, str] = {}
         if carc is None:
-            carc, denied = line_denials([(line.line_id, line.code) for line in self.lines],
-                                        missing_auth=self.missing_auth, bundling_rate=terms.bundling_rate, rng=rng)
+            carc, denied = line_denials(
+                [(line.line_id, line.code) for line in self.lines],
+                missing_auth=self.missing_auth,
+                bundling_rate=terms.bundling_rate,
+                rng=rng,
+            )
             carc = carc or None
         self.payer_claim_number = self.payer_claim_number or f"{terms.edi_id}{self.claim_id:010d}"
         if carc is not None:
@@ -840,8 +1354,13 @@ class ClaimPlay:
         denied_lines = [line for line in self.lines if line.line_id in denied]
         to_secondary = self.patient.secondary is not None and not denied
         outcomes = self._price(paid_lines, underpay=not denied)
-        self._remit(terms, outcomes, denied_lines=denied_lines, carc=next(iter(denied.values()), ""),
-                    hold_for_secondary=to_secondary)
+        self._remit(
+            terms,
+            outcomes,
+            denied_lines=denied_lines,
+            carc=next(iter(denied.values()), ""),
+            hold_for_secondary=to_secondary,
+        )
         if denied:
             self.move(S.PARTIALLY_PAID, f"ERA {terms.payer_name}: lines denied")
             self._collect_from_patient()
@@ -893,8 +1412,16 @@ class ClaimPlay:
         coverage.deductible_met[year] = coverage.deductible_in(year) - deductible_left
         return outcomes
 
-    def _remit(self, terms: PayerTerms, outcomes: list[tuple], *, denied_lines=(), carc: str = "",
-               status_code: str = "1", hold_for_secondary: bool = False) -> None:
+    def _remit(
+        self,
+        terms: PayerTerms,
+        outcomes: list[tuple],
+        *,
+        denied_lines=(),
+        carc: str = "",
+        status_code: str = "1",
+        hold_for_secondary: bool = False,
+    ) -> None:
         """One CLP on the day's ERA from ``terms``' payer, and its postings (as ERA posting writes them)."""
         b = self.b
         day = self.now // MINUTES_A_DAY
@@ -907,45 +1434,132 @@ class ClaimPlay:
         remit[1] += paid_total
         remit[2] += 1
         remit[3] += 1
-        b.sink.add(REMITTANCE_CLAIM, (rc_id, remit[0], self.claim_id, self.pcn, status_code, _money(charge_total),
-                                      _money(paid_total), _money(pr_total), self.payer_claim_number, True, remit[3]))
+        b.sink.add(
+            REMITTANCE_CLAIM,
+            (
+                rc_id,
+                remit[0],
+                self.claim_id,
+                self.pcn,
+                status_code,
+                _money(charge_total),
+                _money(paid_total),
+                _money(pr_total),
+                self.payer_claim_number,
+                True,
+                remit[3],
+            ),
+        )
         detail = b.options.remittance_detail
         self.held = {}
         for line, allowed, paid, shares, expected in outcomes:
             contractual = line.buckets[5] - allowed
-            self.post(line, "insurance_payment", "insurance", paid, source="remittance", reference=reference,
-                      payer_id=terms.payer_id)
-            self.post(line, "contractual_adjustment", "insurance", contractual, source="remittance",
-                      reference=reference, payer_id=terms.payer_id, group="CO", reason="45")
+            self.post(
+                line,
+                "insurance_payment",
+                "insurance",
+                paid,
+                source="remittance",
+                reference=reference,
+                payer_id=terms.payer_id,
+            )
+            self.post(
+                line,
+                "contractual_adjustment",
+                "insurance",
+                contractual,
+                source="remittance",
+                reference=reference,
+                payer_id=terms.payer_id,
+                group="CO",
+                reason="45",
+            )
             if hold_for_secondary:
                 self.held[line.line_id] = shares
             else:
                 for responsibility, reason, amount in shares:
-                    self.post(line, "transfer_to_patient", "insurance", amount, source="remittance",
-                              reference=reference, payer_id=terms.payer_id, group="PR", reason=reason,
-                              responsibility=responsibility)
+                    self.post(
+                        line,
+                        "transfer_to_patient",
+                        "insurance",
+                        amount,
+                        source="remittance",
+                        reference=reference,
+                        payer_id=terms.payer_id,
+                        group="PR",
+                        reason=reason,
+                        responsibility=responsibility,
+                    )
             if detail:
                 rl_id = b.ids.take(REMITTANCE_LINE)
-                b.sink.add(REMITTANCE_LINE, (rl_id, rc_id, line.line_id, line.code, line.row[5], _money(line.charge),
-                                             _money(paid), _money(allowed), _money(expected), "1.000",
-                                             b.clock.day(self.dos), "REF*6R line control number"))
+                b.sink.add(
+                    REMITTANCE_LINE,
+                    (
+                        rl_id,
+                        rc_id,
+                        line.line_id,
+                        line.code,
+                        line.row[5],
+                        _money(line.charge),
+                        _money(paid),
+                        _money(allowed),
+                        _money(expected),
+                        "1.000",
+                        b.clock.day(self.dos),
+                        "REF*6R line control number",
+                    ),
+                )
                 if contractual > 0:
-                    b.sink.add(REMITTANCE_ADJUSTMENT, (b.ids.take(REMITTANCE_ADJUSTMENT), rc_id, rl_id, "CO", "45",
-                                                       _money(contractual)))
+                    b.sink.add(
+                        REMITTANCE_ADJUSTMENT,
+                        (b.ids.take(REMITTANCE_ADJUSTMENT), rc_id, rl_id, "CO", "45", _money(contractual)),
+                    )
                 for _responsibility, reason, amount in shares:
-                    b.sink.add(REMITTANCE_ADJUSTMENT, (b.ids.take(REMITTANCE_ADJUSTMENT), rc_id, rl_id, "PR", reason,
-                                                       _money(amount)))
+                    b.sink.add(
+                        REMITTANCE_ADJUSTMENT,
+                        (b.ids.take(REMITTANCE_ADJUSTMENT), rc_id, rl_id, "PR", reason, _money(amount)),
+                    )
         for line in denied_lines:
             rl_id = None
             if detail:
                 rl_id = b.ids.take(REMITTANCE_LINE)
-                b.sink.add(REMITTANCE_LINE, (rl_id, rc_id, line.line_id, line.code, line.row[5], _money(line.charge),
-                                             "0.00", None, None, "1.000", b.clock.day(self.dos),
-                                             "REF*6R line control number"))
-                b.sink.add(REMITTANCE_ADJUSTMENT, (b.ids.take(REMITTANCE_ADJUSTMENT), rc_id, rl_id, "CO", carc,
-                                                   _money(line.charge)))
-            b.sink.add(DENIAL, (b.ids.take(DENIAL), b.pid, self.claim_id, line.line_id, rc_id, "CO", carc, "[]",
-                                _money(line.buckets[5]), "open", b.clock.at(self.now)))
+                b.sink.add(
+                    REMITTANCE_LINE,
+                    (
+                        rl_id,
+                        rc_id,
+                        line.line_id,
+                        line.code,
+                        line.row[5],
+                        _money(line.charge),
+                        "0.00",
+                        None,
+                        None,
+                        "1.000",
+                        b.clock.day(self.dos),
+                        "REF*6R line control number",
+                    ),
+                )
+                b.sink.add(
+                    REMITTANCE_ADJUSTMENT,
+                    (b.ids.take(REMITTANCE_ADJUSTMENT), rc_id, rl_id, "CO", carc, _money(line.charge)),
+                )
+            b.sink.add(
+                DENIAL,
+                (
+                    b.ids.take(DENIAL),
+                    b.pid,
+                    self.claim_id,
+                    line.line_id,
+                    rc_id,
+                    "CO",
+                    carc,
+                    "[]",
+                    _money(line.buckets[5]),
+                    "open",
+                    b.clock.at(self.now),
+                ),
+            )
 
     def _secondary(self) -> None:
         secondary = self.patient.secondary
@@ -974,32 +1588,86 @@ class ClaimPlay:
             if terms.pays_full_secondary:
                 deductible = sum(a for r, _c, a in shares if r == "deductible")
                 pays = owed - deductible
-                self.post(line, "insurance_payment", "insurance", pays, source="remittance", reference=reference,
-                          payer_id=terms.payer_id)
-                self.post(line, "transfer_to_patient", "insurance", deductible, source="remittance",
-                          reference=reference, payer_id=terms.payer_id, group="PR", reason="1",
-                          responsibility="deductible")
+                self.post(
+                    line,
+                    "insurance_payment",
+                    "insurance",
+                    pays,
+                    source="remittance",
+                    reference=reference,
+                    payer_id=terms.payer_id,
+                )
+                self.post(
+                    line,
+                    "transfer_to_patient",
+                    "insurance",
+                    deductible,
+                    source="remittance",
+                    reference=reference,
+                    payer_id=terms.payer_id,
+                    group="PR",
+                    reason="1",
+                    responsibility="deductible",
+                )
                 pr_total += deductible
             else:
                 pays = min(owed, max(0, terms.allowed[line.code] * line.units - line.buckets[1]))
-                self.post(line, "insurance_payment", "insurance", pays, source="remittance", reference=reference,
-                          payer_id=terms.payer_id)
-                self.post(line, "contractual_adjustment", "insurance", owed - pays, source="remittance",
-                          reference=reference, payer_id=terms.payer_id, group="CO", reason="45")
+                self.post(
+                    line,
+                    "insurance_payment",
+                    "insurance",
+                    pays,
+                    source="remittance",
+                    reference=reference,
+                    payer_id=terms.payer_id,
+                )
+                self.post(
+                    line,
+                    "contractual_adjustment",
+                    "insurance",
+                    owed - pays,
+                    source="remittance",
+                    reference=reference,
+                    payer_id=terms.payer_id,
+                    group="CO",
+                    reason="45",
+                )
             paid_total += pays
         remit[1] += paid_total
         remit[2] += 1
         remit[3] += 1
-        b.sink.add(REMITTANCE_CLAIM, (rc_id, remit[0], self.claim_id, self.pcn, "2", _money(charge_total),
-                                      _money(paid_total), _money(pr_total), f"{terms.edi_id}{self.claim_id:010d}",
-                                      True, remit[3]))
+        b.sink.add(
+            REMITTANCE_CLAIM,
+            (
+                rc_id,
+                remit[0],
+                self.claim_id,
+                self.pcn,
+                "2",
+                _money(charge_total),
+                _money(paid_total),
+                _money(pr_total),
+                f"{terms.edi_id}{self.claim_id:010d}",
+                True,
+                remit[3],
+            ),
+        )
         self.move(S.PAID, f"ERA {terms.payer_name}: secondary paid")
         self._collect_from_patient()
 
     def _write_off(self, lines, carc: str) -> None:
         for line in lines:
-            self.post(line, "write_off", "insurance", line.buckets[5], source="user", by=self.b.biller, group="CO",
-                      reason=carc, note=f"CARC {carc}: {DENIAL_WORDS[carc]}; not billable to the patient")
+            self.post(
+                line,
+                "write_off",
+                "insurance",
+                line.buckets[5],
+                source="user",
+                by=self.b.biller,
+                group="CO",
+                reason=carc,
+                note=f"CARC {carc}: {DENIAL_WORDS[carc]}; not billable to the patient",
+            )
 
     def _work_denial(self, carc: str) -> None:
         rng = self.rng
@@ -1081,8 +1749,17 @@ class ClaimPlay:
                 break
             part = min(max(line.buckets[6], 0), amount)
             amount -= part
-            self.post(line, "patient_payment", "patient", part, source="payment", by=self.b.collections, at=at,
-                      reference=f"RCPT-{self.pcn}", note="Card payment (patient portal)")
+            self.post(
+                line,
+                "patient_payment",
+                "patient",
+                part,
+                source="payment",
+                by=self.b.collections,
+                at=at,
+                reference=f"RCPT-{self.pcn}",
+                note="Card payment (patient portal)",
+            )
 
     # rows ---------------------------------------------------------------------------------------
     def _write(self) -> None:
@@ -1097,15 +1774,41 @@ class ClaimPlay:
             return None if minute is None else clock.at(minute)
 
         coverage = self.coverage
-        b.sink.add(CLAIM, (
-            self.claim_id, b.pid, self.patient.patient_id, coverage.coverage_id if coverage else None,
-            coverage.terms.payer_id if coverage else None, b.group.pk, self.rng.choice(b.clinicians).pk, "11", "1",
-            None, self.prior_authorization, self.pcn, self.payer_claim_number, self.diagnoses, self.status,
-            clock.at(self.status_changed), clock.day(self.dos), clock.at(self.created), b.biller,
-            at(self.first_submitted), at(self.last_submitted), at(self.adjudicated), self.scrub_status,
-            at(self.scrubbed_at), self.findings, self.assigned_to, _money(self.underpaid), self.secondary_pending,
-            self.edited_after_scrub, *(_money(v) for v in totals),
-        ))
+        b.sink.add(
+            CLAIM,
+            (
+                self.claim_id,
+                b.pid,
+                self.patient.patient_id,
+                coverage.coverage_id if coverage else None,
+                coverage.terms.payer_id if coverage else None,
+                b.group.pk,
+                self.rng.choice(b.clinicians).pk,
+                "11",
+                "1",
+                None,
+                self.prior_authorization,
+                self.pcn,
+                self.payer_claim_number,
+                self.diagnoses,
+                self.status,
+                clock.at(self.status_changed),
+                clock.day(self.dos),
+                clock.at(self.created),
+                b.biller,
+                at(self.first_submitted),
+                at(self.last_submitted),
+                at(self.adjudicated),
+                self.scrub_status,
+                at(self.scrubbed_at),
+                self.findings,
+                self.assigned_to,
+                _money(self.underpaid),
+                self.secondary_pending,
+                self.edited_after_scrub,
+                *(_money(v) for v in totals),
+            ),
+        )
 
 
 # --- indexes ------------------------------------------------------------------------------------
@@ -1138,7 +1841,9 @@ class BuildReport:
     phases: dict[str, float]
 
 
-def bench_data_build(options: BenchOptions, *, log: Callable[[str], None] = lambda message: None) -> BuildReport:
+def bench_data_build(
+    options: BenchOptions, *, log: Callable[[str], None] = lambda message: None
+) -> BuildReport:
     """Fill the database with ``options.claims`` claims over ``options.practices`` new practices.
 
     Guarantees: the rows obey the ledger identities (cached buckets = ledger), every status change
@@ -1156,8 +1861,10 @@ def bench_data_build(options: BenchOptions, *, log: Callable[[str], None] = lamb
     clock = Clock()
     users = bench_users()
     existing = Practice.objects.filter(slug__regex=rf"^{options.slug_prefix}[0-9]+$").count()
-    per_practice = [options.claims // options.practices + (1 if i < options.claims % options.practices else 0)
-                    for i in range(options.practices)]
+    per_practice = [
+        options.claims // options.practices + (1 if i < options.claims % options.practices else 0)
+        for i in range(options.practices)
+    ]
     dropped: list[tuple[str, str]] = []
     with connection.cursor() as cursor:
         if postgres:
@@ -1174,14 +1881,29 @@ def bench_data_build(options: BenchOptions, *, log: Callable[[str], None] = lamb
             rng = random.Random(f"bench:{options.seed}:{number}")  # noqa: S311 - synthetic data, not security
             phase = time.monotonic()
             with transaction.atomic():
-                practice, group, clinicians, terms = _practice_setup(number=number, rng=rng, users=users,
-                                                                     contracts_from=contracts_from,
-                                                                     slug_prefix=options.slug_prefix)
+                practice, group, clinicians, terms = _practice_setup(
+                    number=number,
+                    rng=rng,
+                    users=users,
+                    contracts_from=contracts_from,
+                    slug_prefix=options.slug_prefix,
+                )
             ids = Ids(TABLES)  # the setup took a few ids of its own tables only; the big ones are ours
             names.append(practice.slug)
-            builder = PracticeBuilder(practice=practice, group=group, clinicians=clinicians, terms=terms, users=users,
-                                      ids=ids, sink=sink, clock=clock, rng=rng, options=options, first_day=first_day,
-                                      cutoff_day=cutoff_day)
+            builder = PracticeBuilder(
+                practice=practice,
+                group=group,
+                clinicians=clinicians,
+                terms=terms,
+                users=users,
+                ids=ids,
+                sink=sink,
+                clock=clock,
+                rng=rng,
+                options=options,
+                first_day=first_day,
+                cutoff_day=cutoff_day,
+            )
             with transaction.atomic():
                 patients = builder.patients_create(max(1, count // 4), 1)
                 sink.flush_all([PATIENT, COVERAGE])
@@ -1189,12 +1911,16 @@ def bench_data_build(options: BenchOptions, *, log: Callable[[str], None] = lamb
                 builder.remittances_write()
                 sink.flush_all(TABLES)
                 sink.drain()
-                NumberSequence.objects.update_or_create(practice=practice, name="claim",
-                                                        defaults={"last_value": builder.claim_number})
-                NumberSequence.objects.update_or_create(practice=practice, name="patient_account",
-                                                        defaults={"last_value": len(patients)})
+                NumberSequence.objects.update_or_create(
+                    practice=practice, name="claim", defaults={"last_value": builder.claim_number}
+                )
+                NumberSequence.objects.update_or_create(
+                    practice=practice, name="patient_account", defaults={"last_value": len(patients)}
+                )
             phases[f"practice {practice.slug}"] = round(time.monotonic() - phase, 1)
-            log(f"{practice.slug}: {count} claims, {len(patients)} patients in {phases[f'practice {practice.slug}']} s")
+            log(
+                f"{practice.slug}: {count} claims, {len(patients)} patients in {phases[f'practice {practice.slug}']} s"
+            )
     finally:
         with connection.cursor() as cursor:
             sink.close()
@@ -1218,9 +1944,12 @@ def bench_data_build(options: BenchOptions, *, log: Callable[[str], None] = lamb
                 phases["vacuum"] = round(time.monotonic() - phase, 1)
     from rcm.practice_cache import claims_changed
 
-    claims_changed(Practice.objects.filter(slug__in=names).values_list("pk", flat=True))  # written around the services
-    return BuildReport(practices=names, counts=dict(sink.counts), seconds=round(time.monotonic() - started, 1),
-                       phases=phases)
+    claims_changed(
+        Practice.objects.filter(slug__in=names).values_list("pk", flat=True)
+    )  # written around the services
+    return BuildReport(
+        practices=names, counts=dict(sink.counts), seconds=round(time.monotonic() - started, 1), phases=phases
+    )
 
 
 # --- checking -----------------------------------------------------------------------------------
@@ -1257,7 +1986,11 @@ def bench_check(*, sample: int = 2000, seed: int = 1) -> CheckReport:
         return CheckReport(lines=["No claims."], problems=[])
     span = bounds["high"] - bounds["low"] + 1
     candidates = rng.sample(range(bounds["low"], bounds["high"] + 1), min(sample, span))
-    claims = list(Claim.objects.filter(pk__in=candidates).values("pk", "practice_id", "status", "patient_control_number"))
+    claims = list(
+        Claim.objects.filter(pk__in=candidates).values(
+            "pk", "practice_id", "status", "patient_control_number"
+        )
+    )
     claim_ids = [c["pk"] for c in claims]
     by_practice = defaultdict(list)
     for claim in claims:
@@ -1266,25 +1999,34 @@ def bench_check(*, sample: int = 2000, seed: int = 1) -> CheckReport:
     for practice_id, ids in by_practice.items():
         practice = Practice.objects.get(pk=practice_id)
         problems.extend(ledger_check(practice=practice, claim_ids=ids))
-    lines.append(f"ledger_check on {len(claim_ids)} sampled claims of {len(by_practice)} practices: "
-                 f"{len(problems)} problems ({time.monotonic() - started:.2f} s)")
+    lines.append(
+        f"ledger_check on {len(claim_ids)} sampled claims of {len(by_practice)} practices: "
+        f"{len(problems)} problems ({time.monotonic() - started:.2f} s)"
+    )
 
     # Status history: a chain of allowed moves that ends where the claim is.
     history = defaultdict(list)
-    for change in ClaimStatusChange.objects.filter(claim_id__in=claim_ids).order_by("claim_id", "at", "id") \
-            .values("claim_id", "from_status", "to_status"):
+    for change in (
+        ClaimStatusChange.objects.filter(claim_id__in=claim_ids)
+        .order_by("claim_id", "at", "id")
+        .values("claim_id", "from_status", "to_status")
+    ):
         history[change["claim_id"]].append(change)
     bad_history = 0
     for claim in claims:
         status = S.DRAFT
         for change in history[claim["pk"]]:
             if change["from_status"] != status or change["to_status"] not in TRANSITIONS[status]:
-                problems.append(f"claim {claim['pk']}: history moves {change['from_status']} -> "
-                                f"{change['to_status']} after {status}")
+                problems.append(
+                    f"claim {claim['pk']}: history moves {change['from_status']} -> "
+                    f"{change['to_status']} after {status}"
+                )
                 bad_history += 1
             status = change["to_status"]
         if status != claim["status"]:
-            problems.append(f"claim {claim['pk']}: status is {claim['status']} but its history ends at {status}")
+            problems.append(
+                f"claim {claim['pk']}: status is {claim['status']} but its history ends at {status}"
+            )
             bad_history += 1
     lines.append(f"status histories of {len(claim_ids)} claims: {bad_history} problems")
 
@@ -1296,8 +2038,10 @@ def bench_check(*, sample: int = 2000, seed: int = 1) -> CheckReport:
             # table and column names come from REFERENCES above, never from input
             placeholders = ",".join(["%s"] * len(claim_ids))
             if child == "claims_remittanceline":
-                scope = (f"c.remittance_claim_id IN (SELECT id FROM claims_remittanceclaim "  # noqa: S608
-                         f"WHERE claim_id IN ({placeholders}))")
+                scope = (
+                    f"c.remittance_claim_id IN (SELECT id FROM claims_remittanceclaim "  # noqa: S608
+                    f"WHERE claim_id IN ({placeholders}))"
+                )
             else:
                 scope = f"c.claim_id IN ({placeholders})"
             cursor.execute(
@@ -1322,7 +2066,9 @@ def bench_check(*, sample: int = 2000, seed: int = 1) -> CheckReport:
     # Sequences: the services' next numbers are free.
     behind = 0
     for practice in Practice.objects.all():
-        top = Claim.objects.filter(practice=practice).aggregate(top=models.Max("patient_control_number"))["top"]
+        top = Claim.objects.filter(practice=practice).aggregate(top=models.Max("patient_control_number"))[
+            "top"
+        ]
         if not top or not top.isdigit():
             continue
         sequence = NumberSequence.objects.filter(practice=practice, name="claim").first()

@@ -39,7 +39,16 @@ class PracticeAdmin(admin.ModelAdmin):
 class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: the audit trail can be browsed here but never changed or deleted."""
 
-    list_display = ["at", "username", "practice", "action", "object_type", "object_id", "ip_address", "source"]
+    list_display = [
+        "at",
+        "username",
+        "practice",
+        "action",
+        "object_type",
+        "object_id",
+        "ip_address",
+        "source",
+    ]
     list_filter = ["action", "source", "practice"]
     search_fields = ["username", "object_type", "object_id"]
     date_hierarchy = "at"
@@ -55,6 +64,7 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 
 # --- Reference data (editable here until the user-facing settings pages arrive) ----------------
+
 
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):

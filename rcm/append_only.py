@@ -67,6 +67,8 @@ def refuse_changes_trigger(table: str) -> migrations.RunPython:
     def backwards(apps, schema_editor):
         if schema_editor.connection.vendor != "postgresql":
             return
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}; DROP FUNCTION IF EXISTS {function}();")
+        schema_editor.execute(
+            f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}; DROP FUNCTION IF EXISTS {function}();"
+        )
 
     return migrations.RunPython(forwards, backwards, elidable=False)

@@ -76,7 +76,14 @@ def _user_fields(user):
 
 
 def audit_record(
-    *, action: str, practice=None, object_type: str = "", object_id="", changes=None, user=None, ip_address=None
+    *,
+    action: str,
+    practice=None,
+    object_type: str = "",
+    object_id="",
+    changes=None,
+    user=None,
+    ip_address=None,
 ):
     """Write one audit event with the current context's actor, IP and source (or those given)."""
     ctx = current_context()
@@ -107,22 +114,43 @@ def audit_records_bulk(events: list[dict], *, user=None) -> int:
 
     actor, username = _user_fields(user if user is not None else ctx.user)
     now = timezone.now()
-    return bulk_insert_rows(AuditEvent, [
-        {"at": now, "user_id": actor.pk if actor else None, "username": username, "practice_id": event["practice_id"],
-         "action": event["action"], "object_type": event["object_type"], "object_id": str(event["object_id"]),
-         "changes": event.get("changes") or {}, "ip_address": ctx.ip_address, "source": ctx.source}
-        for event in events
-    ])
+    return bulk_insert_rows(
+        AuditEvent,
+        [
+            {
+                "at": now,
+                "user_id": actor.pk if actor else None,
+                "username": username,
+                "practice_id": event["practice_id"],
+                "action": event["action"],
+                "object_type": event["object_type"],
+                "object_id": str(event["object_id"]),
+                "changes": event.get("changes") or {},
+                "ip_address": ctx.ip_address,
+                "source": ctx.source,
+            }
+            for event in events
+        ],
+    )
 
 
 def audit_creations(objs: list, *, user=None) -> int:
     """Write the create events that ``post_save`` would have written for ``objs`` (``Audited`` rows
     inserted in bulk, with their primary keys), in one insert."""
-    return audit_records_bulk([
-        {"action": AuditAction.CREATE, "practice_id": getattr(obj, "practice_id", None),
-         "object_type": obj._meta.label_lower, "object_id": obj.pk, "changes": _jsonable(obj.audit_changes(True))}
-        for obj in objs if isinstance(obj, Audited)
-    ], user=user)
+    return audit_records_bulk(
+        [
+            {
+                "action": AuditAction.CREATE,
+                "practice_id": getattr(obj, "practice_id", None),
+                "object_type": obj._meta.label_lower,
+                "object_id": obj.pk,
+                "changes": _jsonable(obj.audit_changes(True)),
+            }
+            for obj in objs
+            if isinstance(obj, Audited)
+        ],
+        user=user,
+    )
 
 
 def audit_view(request, obj) -> AuditEvent:

@@ -55,8 +55,10 @@ def bulk_insert_with_ids(model: type[models.Model], objs) -> list:
     meta = model._meta
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                       [meta.db_table, meta.pk.column, len(objs)])
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(objs)],
+        )
         for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
             obj.pk = pk
         fields = list(meta.concrete_fields)
@@ -137,7 +139,9 @@ def bulk_update_values(model: type[models.Model], objs, fields: list[str]) -> in
         cursor.execute(f"CREATE TEMPORARY TABLE {temp} ({definitions}) ON COMMIT DROP")
         with cursor.cursor.copy(f"COPY {temp} ({names}) FROM STDIN") as copy:
             for obj in objs:
-                copy.write_row([obj.pk] + [_python_value(field, getattr(obj, field.attname)) for field in columns])
+                copy.write_row(
+                    [obj.pk] + [_python_value(field, getattr(obj, field.attname)) for field in columns]
+                )
         # Only quoted identifiers are interpolated; the values arrived through COPY.
         cursor.execute(
             f"UPDATE {quote(meta.db_table)} AS t SET {assignments} FROM {temp} AS v "  # noqa: S608

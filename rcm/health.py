@@ -22,7 +22,9 @@ def check_broker() -> str | None:
     try:
         url = app.conf.broker_url
         options = app.conf.broker_transport_options or {}
-        with Connection(url, transport_options=options, connect_timeout=settings.RCM_HEALTHCHECK_TIMEOUT) as conn:
+        with Connection(
+            url, transport_options=options, connect_timeout=settings.RCM_HEALTHCHECK_TIMEOUT
+        ) as conn:
             conn.ensure_connection(max_retries=1, timeout=settings.RCM_HEALTHCHECK_TIMEOUT)
             # For the file-system transport "connected" means the folders exist and are writable.
             conn.default_channel  # noqa: B018 - opening the channel is the check

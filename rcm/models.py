@@ -35,10 +35,16 @@ class Practice(Audited, models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
     npi = models.CharField(
-        "group NPI", max_length=10, blank=True, validators=[RegexValidator(r"^\d{10}$", "An NPI is 10 digits.")]
+        "group NPI",
+        max_length=10,
+        blank=True,
+        validators=[RegexValidator(r"^\d{10}$", "An NPI is 10 digits.")],
     )
     tax_id = models.CharField(
-        "tax ID (EIN)", max_length=9, blank=True, validators=[RegexValidator(r"^\d{9}$", "An EIN is 9 digits.")]
+        "tax ID (EIN)",
+        max_length=9,
+        blank=True,
+        validators=[RegexValidator(r"^\d{9}$", "An EIN is 9 digits.")],
     )
     address_line1 = models.CharField(max_length=120, blank=True)
     address_line2 = models.CharField(max_length=120, blank=True)
@@ -67,7 +73,9 @@ class Membership(Audited, models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "practice"], name="membership_one_per_practice")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "practice"], name="membership_one_per_practice")
+        ]
         ordering = ["practice__name"]
 
     def __str__(self) -> str:
@@ -158,7 +166,9 @@ class Provider(PracticeScoped):
 
     class Meta:
         ordering = ["last_name", "first_name"]
-        constraints = [models.UniqueConstraint(fields=["practice", "npi"], name="provider_npi_unique_in_practice")]
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "npi"], name="provider_npi_unique_in_practice")
+        ]
 
     def __str__(self) -> str:
         if self.is_organization:
@@ -190,7 +200,11 @@ class Patient(PracticeScoped):
     preferred_language = models.CharField(max_length=30, default="English")
     time_zone = models.CharField(max_length=64, default="America/New_York")
     guarantor = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="dependents",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dependents",
         help_text="Who is responsible for the bill; empty when the patient is their own guarantor.",
     )
     guarantor_relationship = models.CharField(max_length=20, blank=True)
@@ -199,7 +213,9 @@ class Patient(PracticeScoped):
     class Meta:
         ordering = ["last_name", "first_name", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["practice", "account_number"], name="patient_account_unique_in_practice")
+            models.UniqueConstraint(
+                fields=["practice", "account_number"], name="patient_account_unique_in_practice"
+            )
         ]
         indexes = [models.Index(fields=["practice", "last_name", "first_name"], name="patient_name")]
 
@@ -276,7 +292,9 @@ class Payer(PracticeScoped):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["practice", "payer_id"], name="payer_id_unique_in_practice")]
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "payer_id"], name="payer_id_unique_in_practice")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -299,11 +317,15 @@ class SubscriberRelationship(models.TextChoices):
 class Coverage(PracticeScoped):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="coverages")
     payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="coverages")
-    priority = models.PositiveSmallIntegerField(choices=CoveragePriority.choices, default=CoveragePriority.PRIMARY)
+    priority = models.PositiveSmallIntegerField(
+        choices=CoveragePriority.choices, default=CoveragePriority.PRIMARY
+    )
     member_id = models.CharField(max_length=30)
     group_number = models.CharField(max_length=30, blank=True)
     relationship = models.CharField(
-        "patient's relationship to subscriber", max_length=2, choices=SubscriberRelationship.choices,
+        "patient's relationship to subscriber",
+        max_length=2,
+        choices=SubscriberRelationship.choices,
         default=SubscriberRelationship.SELF,
     )
     subscriber_first_name = models.CharField(max_length=60, blank=True)
@@ -356,22 +378,37 @@ class PayerContract(PracticeScoped):
     timely_filing_days = models.PositiveIntegerField(default=365)
     appeal_limit_days = models.PositiveIntegerField(default=180)
     prior_auth_codes = models.JSONField(
-        default=list, blank=True, help_text="Procedure codes that need prior authorization under this contract."
+        default=list,
+        blank=True,
+        help_text="Procedure codes that need prior authorization under this contract.",
     )
-    pricing_method = models.CharField(max_length=20, choices=PricingMethod.choices, default=PricingMethod.FEE_SCHEDULE)
+    pricing_method = models.CharField(
+        max_length=20, choices=PricingMethod.choices, default=PricingMethod.FEE_SCHEDULE
+    )
     base_contract = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="derived_contracts",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="derived_contracts",
         help_text="For % of a base schedule: the contract whose fee schedule is the base (e.g. Medicare).",
     )
     percent = models.DecimalField(
-        max_digits=6, decimal_places=2, null=True, blank=True,
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text="For the percentage methods: 110.00 means 110%.",
     )
     underpayment_tolerance_amount = models.DecimalField(
-        max_digits=10, decimal_places=2, default=Decimal("1.00"),
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("1.00"),
         help_text="A line paid short by at most this much is not flagged as underpaid.",
     )
-    underpayment_tolerance_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0.00"))
+    underpayment_tolerance_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("0.00")
+    )
 
     class Meta:
         ordering = ["payer", "-effective_date"]
@@ -395,8 +432,12 @@ class FeeScheduleRow(PracticeScoped):
     contract = models.ForeignKey(PayerContract, on_delete=models.CASCADE, related_name="fee_rows")
     procedure_code = models.CharField(max_length=5, validators=[validate_procedure_code])
     modifier = models.CharField(max_length=2, blank=True)
-    facility = models.BooleanField(default=False, help_text="Facility rate (e.g. hospital) vs non-facility (office).")
-    allowed_amount = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    facility = models.BooleanField(
+        default=False, help_text="Facility rate (e.g. hospital) vs non-facility (office)."
+    )
+    allowed_amount = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
 
     class Meta:
         ordering = ["procedure_code", "modifier"]
@@ -417,7 +458,9 @@ class ChargeMasterEntry(PracticeScoped):
     procedure_code = models.CharField(max_length=5, validators=[validate_procedure_code])
     modifier = models.CharField(max_length=2, blank=True)
     description = models.CharField(max_length=200, blank=True, help_text="The practice's own wording.")
-    charge = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
+    charge = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

@@ -27,7 +27,8 @@ def nav_for(role: str | None, current_path: str) -> list[dict]:
             continue
         items.append({"label": label, "url": reverse(url_name), "active": False})
     matching = [
-        item for item in items
+        item
+        for item in items
         if (current_path == item["url"] if item["url"] == "/" else current_path.startswith(item["url"]))
     ]
     if matching:

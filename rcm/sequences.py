@@ -12,7 +12,9 @@ def sequence_next(*, practice, name: str, count: int = 1) -> range:
     numbers); the row is created the first time a sequence is used."""
     if connection.vendor == "sqlite" and sqlite3.sqlite_version_info < (3, 35):  # no RETURNING before 3.35
         with transaction.atomic():
-            sequence, _ = NumberSequence.objects.select_for_update().get_or_create(practice=practice, name=name)
+            sequence, _ = NumberSequence.objects.select_for_update().get_or_create(
+                practice=practice, name=name
+            )
             NumberSequence.objects.filter(pk=sequence.pk).update(last_value=sequence.last_value + count)
         return range(sequence.last_value + 1, sequence.last_value + count + 1)
     table = connection.ops.quote_name(NumberSequence._meta.db_table)

@@ -42,7 +42,9 @@ def patient_create(*, practice, **fields):
     from django.db import IntegrityError
 
     if Patient.objects.filter(practice=practice, account_number=fields["account_number"]).exists():
-        raise ValidationError({"account_number": f"Account number {fields['account_number']} is already in use."})
+        raise ValidationError(
+            {"account_number": f"Account number {fields['account_number']} is already in use."}
+        )
     try:
         with transaction.atomic():
             return _create(Patient, practice=practice, **fields)
@@ -68,7 +70,11 @@ def consent_record(*, patient, channel: str, granted: bool, method: str, user=No
     from rcm.models import ConsentEvent
 
     return ConsentEvent.objects.create(
-        practice_id=patient.practice_id, patient=patient, channel=channel, granted=granted, method=method,
+        practice_id=patient.practice_id,
+        patient=patient,
+        channel=channel,
+        granted=granted,
+        method=method,
         recorded_by=user if user is not None and getattr(user, "is_authenticated", False) else None,
         at=at or timezone.now(),
     )

@@ -176,16 +176,26 @@ X_FRAME_OPTIONS = "DENY"
 # (``rcm.practice_cache``). Redis when the app has one (REDIS_URL, or a redis:// broker), shared by every
 # web and worker process; otherwise files under var/ (shared by the processes of one machine).
 # CACHE_BACKEND=locmem (the tests) keeps it in the process.
-_CACHE_REDIS = envstr("REDIS_URL") or (envstr("CELERY_BROKER_URL") if envstr("CELERY_BROKER_URL").startswith(
-    ("redis://", "rediss://")) else "")
+_CACHE_REDIS = envstr("REDIS_URL") or (
+    envstr("CELERY_BROKER_URL") if envstr("CELERY_BROKER_URL").startswith(("redis://", "rediss://")) else ""
+)
 if envstr("CACHE_BACKEND") == "locmem":
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 elif _CACHE_REDIS:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_REDIS,
-                          "KEY_PREFIX": "rcm-cache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _CACHE_REDIS,
+            "KEY_PREFIX": "rcm-cache",
+        }
+    }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                          "LOCATION": str(VAR_DIR / "cache")}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 
 # --- Celery ---------------------------------------------------------------------------------
 _BROKER_DIR = VAR_DIR / "broker"

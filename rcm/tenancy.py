@@ -12,9 +12,7 @@ def scoped(model_or_queryset, practice) -> models.QuerySet:
     if practice is None:
         raise Http404("No practice selected.")
     queryset = (
-        model_or_queryset._default_manager.all()
-        if isinstance(model_or_queryset, type)
-        else model_or_queryset
+        model_or_queryset._default_manager.all() if isinstance(model_or_queryset, type) else model_or_queryset
     )
     return queryset.filter(practice=practice)
 

@@ -29,7 +29,9 @@ def validate_npi(value: str) -> None:
     if not value or len(value) != 10 or not value.isdigit():
         raise ValidationError(f"NPI {value!r} must be exactly 10 digits.", code="npi_format")
     if not npi_is_valid(value):
-        raise ValidationError(f"NPI {value} fails the check-digit test: it is mistyped.", code="npi_check_digit")
+        raise ValidationError(
+            f"NPI {value} fails the check-digit test: it is mistyped.", code="npi_check_digit"
+        )
 
 
 @lru_cache(maxsize=1)
@@ -94,4 +96,6 @@ def validate_modifier(code: str) -> None:
 
 def validate_place_of_service(code: str) -> None:
     if not _POS_RE.match(code or ""):
-        raise ValidationError(f"Place of service {code!r} must be a two-digit CMS code (e.g. 11).", code="pos")
+        raise ValidationError(
+            f"Place of service {code!r} must be a two-digit CMS code (e.g. 11).", code="pos"
+        )

@@ -47,7 +47,16 @@ def account(request):
     return render(request, "rcm/account.html", {"new_token": token.key if token else None})
 
 
-AUDIT_EXPORT_FIELDS = ["at", "username", "action", "object_type", "object_id", "ip_address", "source", "changes"]
+AUDIT_EXPORT_FIELDS = [
+    "at",
+    "username",
+    "action",
+    "object_type",
+    "object_id",
+    "ip_address",
+    "source",
+    "changes",
+]
 
 
 @role_required("audit.view")

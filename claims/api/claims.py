@@ -65,8 +65,19 @@ class ClaimSerializer(serializers.ModelSerializer):
     class Meta:
         model = Claim
         fields = [
-            "id", "patient_control_number", "status", "status_changed_at", "service_date", "patient", "coverage",
-            "payer", "billing_provider", "rendering_provider", "frequency_code", "created_at", "balances",
+            "id",
+            "patient_control_number",
+            "status",
+            "status_changed_at",
+            "service_date",
+            "patient",
+            "coverage",
+            "payer",
+            "billing_provider",
+            "rendering_provider",
+            "frequency_code",
+            "created_at",
+            "balances",
         ]
 
 
@@ -84,8 +95,17 @@ class ClaimLineSerializer(serializers.ModelSerializer):
     class Meta:
         model = ClaimLine
         fields = [
-            "id", "line_number", "line_control_number", "procedure_code", "modifiers", "units", "charge",
-            "service_date_from", "service_date_to", "diagnosis_pointers", "balances",
+            "id",
+            "line_number",
+            "line_control_number",
+            "procedure_code",
+            "modifiers",
+            "units",
+            "charge",
+            "service_date_from",
+            "service_date_to",
+            "diagnosis_pointers",
+            "balances",
         ]
 
 
@@ -97,9 +117,24 @@ class ClaimTransactionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Transaction
         fields = [
-            "id", "line", "line_number", "kind", "party", "amount", "effective_date", "posted_at", "posted_by",
-            "source", "source_reference", "payer", "group_code", "reason_code", "remark_codes", "responsibility",
-            "note", "reverses",
+            "id",
+            "line",
+            "line_number",
+            "kind",
+            "party",
+            "amount",
+            "effective_date",
+            "posted_at",
+            "posted_by",
+            "source",
+            "source_reference",
+            "payer",
+            "group_code",
+            "reason_code",
+            "remark_codes",
+            "responsibility",
+            "note",
+            "reverses",
         ]
 
 
@@ -124,9 +159,19 @@ class ClaimDetailSerializer(ClaimSerializer):
 
     class Meta(ClaimSerializer.Meta):
         fields = [
-            *ClaimSerializer.Meta.fields, "original_claim", "payer_claim_number", "place_of_service",
-            "prior_authorization", "created_by", "first_submitted_at", "last_submitted_at", "adjudicated_at",
-            "diagnoses", "lines", "transactions", "status_history",
+            *ClaimSerializer.Meta.fields,
+            "original_claim",
+            "payer_claim_number",
+            "place_of_service",
+            "prior_authorization",
+            "created_by",
+            "first_submitted_at",
+            "last_submitted_at",
+            "adjudicated_at",
+            "diagnoses",
+            "lines",
+            "transactions",
+            "status_history",
         ]
 
     @extend_schema_field(DiagnosisSerializer(many=True))
@@ -139,10 +184,14 @@ class ClaimDetailSerializer(ClaimSerializer):
 
 class ScrubFindingSerializer(serializers.Serializer):
     rule = serializers.CharField(help_text="The rule's code, e.g. MUE_UNITS.")
-    severity = serializers.ChoiceField(choices=[s.value for s in Severity], help_text="An error blocks submission.")
+    severity = serializers.ChoiceField(
+        choices=[s.value for s in Severity], help_text="An error blocks submission."
+    )
     message = serializers.CharField()
     hint = serializers.CharField(help_text="How to fix it.")
-    line = serializers.IntegerField(allow_null=True, help_text="The line number, or null for the whole claim.")
+    line = serializers.IntegerField(
+        allow_null=True, help_text="The line number, or null for the whole claim."
+    )
 
 
 class ScrubResultSerializer(serializers.ModelSerializer):
@@ -180,16 +229,23 @@ class ClaimFilterSerializer(serializers.Serializer):
 class ClaimLineCreateSerializer(serializers.Serializer):
     procedure_code = serializers.CharField(help_text="CPT (5 digits, or 4 + F/T/U) or HCPCS Level II code.")
     modifiers = serializers.ListField(
-        child=serializers.CharField(allow_blank=True), required=False, help_text="Up to 4 two-character modifiers."
+        child=serializers.CharField(allow_blank=True),
+        required=False,
+        help_text="Up to 4 two-character modifiers.",
     )
-    units = DecimalAsSentField(max_digits=9, decimal_places=3, required=False, help_text="At least 1; default 1.")
+    units = DecimalAsSentField(
+        max_digits=9, decimal_places=3, required=False, help_text="At least 1; default 1."
+    )
     charge = DecimalAsSentField(
         max_digits=12, decimal_places=2, help_text='For the line (all units), greater than zero: "150.00".'
     )
     service_date_from = serializers.DateField()
-    service_date_to = serializers.DateField(required=False, allow_null=True, help_text="Default: service_date_from.")
+    service_date_to = serializers.DateField(
+        required=False, allow_null=True, help_text="Default: service_date_from."
+    )
     diagnosis_pointers = serializers.ListField(
-        child=serializers.IntegerField(), required=False,
+        child=serializers.IntegerField(),
+        required=False,
         help_text="1 to 4 positions (from 1) in diagnosis_codes; default [1].",
     )
 
@@ -199,11 +255,17 @@ class ClaimUpdateSerializer(FlatErrorsMixin, serializers.Serializer):
     out is removed, its charge reversed. Errors are keyed like charge entry's: ``lines[2].charge``."""
 
     coverage = PracticeRelatedField(
-        queryset=Coverage.objects.all(), allow_null=True, help_text="One of the patient's coverages; null for self-pay."
+        queryset=Coverage.objects.all(),
+        allow_null=True,
+        help_text="One of the patient's coverages; null for self-pay.",
     )
     billing_provider = PracticeRelatedField(queryset=Provider.objects.all())
-    rendering_provider = PracticeRelatedField(queryset=Provider.objects.all(), required=False, allow_null=True)
-    place_of_service = serializers.CharField(required=False, help_text="Two-digit CMS code; default 11 (office).")
+    rendering_provider = PracticeRelatedField(
+        queryset=Provider.objects.all(), required=False, allow_null=True
+    )
+    place_of_service = serializers.CharField(
+        required=False, help_text="Two-digit CMS code; default 11 (office)."
+    )
     prior_authorization = serializers.CharField(required=False, allow_blank=True, max_length=50)
     diagnosis_codes = serializers.ListField(
         child=serializers.CharField(), help_text="1 to 12 billable ICD-10-CM codes, in order."
@@ -225,19 +287,25 @@ class ClaimCreateSerializer(ClaimUpdateSerializer):
 
 
 def _with_details(queryset):
-    return queryset.select_related("patient", "payer", "created_by", "practice").prefetch_related(  # practice: audit
+    return queryset.select_related(
+        "patient", "payer", "created_by", "practice"
+    ).prefetch_related(  # practice: audit
         Prefetch("lines", queryset=ClaimLine.objects.filter(removed=False).order_by("line_number")),
         Prefetch(
-            "transactions", queryset=Transaction.objects.select_related("line", "posted_by").order_by("posted_at", "id")
+            "transactions",
+            queryset=Transaction.objects.select_related("line", "posted_by").order_by("posted_at", "id"),
         ),
-        Prefetch("status_history", queryset=ClaimStatusChange.objects.select_related("by").order_by("at", "id")),
+        Prefetch(
+            "status_history", queryset=ClaimStatusChange.objects.select_related("by").order_by("at", "id")
+        ),
     )
 
 
 @extend_schema(parameters=[PRACTICE_HEADER])
 @extend_schema_view(
     list=extend_schema(
-        summary="Claims", parameters=[ClaimFilterSerializer],
+        summary="Claims",
+        parameters=[ClaimFilterSerializer],
         responses={200: ClaimSerializer(many=True), **error_responses(400, 403)},
     ),
     retrieve=extend_schema(
@@ -246,14 +314,16 @@ def _with_details(queryset):
     ),
     create=extend_schema(
         summary="Enter charges: create a draft claim with its lines and post a charge per line",
-        request=ClaimCreateSerializer, responses={201: ClaimDetailSerializer, **error_responses(400, 403)},
+        request=ClaimCreateSerializer,
+        responses={201: ClaimDetailSerializer, **error_responses(400, 403)},
     ),
     update=extend_schema(
         summary="Edit a claim not yet adjudicated (draft, ready, rejected or being corrected)",
         description="The body is the whole claim as it should be, without the patient. Changed charges are "
         "reversed and posted again; a ready claim goes back to draft and a rejected one to corrected, to be "
         "scrubbed again. An adjudicated claim is refused (400): create a corrected claim instead.",
-        request=ClaimUpdateSerializer, responses={200: ClaimDetailSerializer, **error_responses(400, 403, 404)},
+        request=ClaimUpdateSerializer,
+        responses={200: ClaimDetailSerializer, **error_responses(400, 403, 404)},
     ),
 )
 class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeScopedViewSet):
@@ -268,7 +338,9 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeSco
             filters.is_valid(raise_exception=True)
             wanted = self.list_filters = filters.validated_data
             return claim_list(
-                self.request.practice, status=wanted.get("status"), payer_id=wanted.get("payer"),
+                self.request.practice,
+                status=wanted.get("status"),
+                payer_id=wanted.get("payer"),
                 patient_id=wanted.get("patient"),
             ).order_by(*ClaimFilterSerializer.ORDERINGS[wanted["ordering"]])
         if self.action in ("update", "scrub", "bill_secondary"):
@@ -284,8 +356,11 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeSco
         if wanted is None or wanted.get("payer") or wanted.get("patient"):
             return None
         status = wanted.get("status")
-        return sum(row["count"] for row in claim_status_counts(self.request.practice)
-                   if not status or row["status"] == status)
+        return sum(
+            row["count"]
+            for row in claim_status_counts(self.request.practice)
+            if not status or row["status"] == status
+        )
 
     def _detail(self, claim) -> dict:
         return ClaimDetailSerializer(_with_details(Claim.objects.filter(pk=claim.pk)).get()).data
@@ -315,12 +390,15 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeSco
 
     @extend_schema(
         summary="Scrub the claim: run every rule, keep the findings, move a clean draft to ready",
-        request=None, responses={200: ScrubResultSerializer, **error_responses(400, 403, 404)},
+        request=None,
+        responses={200: ScrubResultSerializer, **error_responses(400, 403, 404)},
     )
     @action(detail=True, methods=["post"], required_permission="claims.edit")
     def scrub(self, request, pk=None):
         claim = self.get_object()
-        counts = claims_scrub(queryset=Claim.objects.filter(scrub_filter_open(), pk=claim.pk), user=request.user)
+        counts = claims_scrub(
+            queryset=Claim.objects.filter(scrub_filter_open(), pk=claim.pk), user=request.user
+        )
         claim.refresh_from_db()
         if not sum(counts.values()):
             return error_response(
@@ -332,14 +410,17 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeSco
     @extend_schema(
         summary="Bill the secondary: the balance the primary left goes to the patient's next coverage",
         description="The primary's transfers to patient responsibility are reversed, the secondary coverage active "
-                    "on the date of service becomes the claim's, and the claim goes to ready for the next 837P "
-                    "batch. Refused (400, naming why) unless the claim was forwarded with a secondary pending.",
-        request=None, responses={200: ClaimDetailSerializer, **error_responses(400, 403, 404)},
+        "on the date of service becomes the claim's, and the claim goes to ready for the next 837P "
+        "batch. Refused (400, naming why) unless the claim was forwarded with a secondary pending.",
+        request=None,
+        responses={200: ClaimDetailSerializer, **error_responses(400, 403, 404)},
     )
     @action(detail=True, methods=["post"], url_path="bill-secondary", required_permission="claims.edit")
     def bill_secondary(self, request, pk=None):
         claim = self.get_object()
-        _billed, refused = claims_bill_secondary(practice=request.practice, claim_ids=[claim.pk], user=request.user)
+        _billed, refused = claims_bill_secondary(
+            practice=request.practice, claim_ids=[claim.pk], user=request.user
+        )
         if refused:
             return error_response(refused[claim.pk])
         return Response(self._detail(claim))

@@ -83,8 +83,18 @@ class BatchSerializer(serializers.ModelSerializer):
     class Meta:
         model = SubmissionBatch
         fields = [
-            "id", "file_name", "payer", "claim_count", "total_charge", "status", "interchange_control_number",
-            "group_control_number", "transaction_control_number", "created_at", "created_by", "validation_ok",
+            "id",
+            "file_name",
+            "payer",
+            "claim_count",
+            "total_charge",
+            "status",
+            "interchange_control_number",
+            "group_control_number",
+            "transaction_control_number",
+            "created_at",
+            "created_by",
+            "validation_ok",
         ]
 
 
@@ -112,7 +122,9 @@ class SubmitResultSerializer(serializers.Serializer):
 
 class BatchCreateSerializer(FlatErrorsMixin, serializers.Serializer):
     claim_ids = serializers.ListField(
-        child=serializers.IntegerField(), required=False, allow_empty=False,
+        child=serializers.IntegerField(),
+        required=False,
+        allow_empty=False,
         help_text="Submit these ready claims; left out, every ready claim of the practice.",
     )
     payer = PracticeRelatedField(
@@ -135,16 +147,19 @@ def _nothing_submitted_message(refused: dict[int, str]) -> str:
 @extend_schema(parameters=[PRACTICE_HEADER])
 @extend_schema_view(
     list=extend_schema(
-        summary="837P batches, newest first", responses={200: BatchSerializer(many=True), **error_responses(403)}
+        summary="837P batches, newest first",
+        responses={200: BatchSerializer(many=True), **error_responses(403)},
     ),
     retrieve=extend_schema(
-        summary="One 837P batch with its claims", responses={200: BatchDetailSerializer, **error_responses(403, 404)}
+        summary="One 837P batch with its claims",
+        responses={200: BatchDetailSerializer, **error_responses(403, 404)},
     ),
     create=extend_schema(
         summary="Submit ready claims: scrub them again, build and validate one 837P batch per payer",
         description="Claims with scrubber errors are never submitted: they are listed in `refused` (and go back "
         "to draft). When nothing could be submitted the answer is 400 and the message says why.",
-        request=BatchCreateSerializer, responses={201: SubmitResultSerializer, **error_responses(400, 403)},
+        request=BatchCreateSerializer,
+        responses={201: SubmitResultSerializer, **error_responses(400, 403)},
     ),
 )
 class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeScopedViewSet):
@@ -170,32 +185,49 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeSco
         payload.is_valid(raise_exception=True)
         payer = payload.validated_data.get("payer")
         result = claims_submit(
-            practice=request.practice, claim_ids=payload.validated_data.get("claim_ids"),
-            payer_id=payer.pk if payer else None, user=request.user,
+            practice=request.practice,
+            claim_ids=payload.validated_data.get("claim_ids"),
+            payer_id=payer.pk if payer else None,
+            user=request.user,
         )
         if not result.batches:
             # A response, not an exception: the scrubber's findings on the refused claims are kept.
             return error_response(_nothing_submitted_message(result.refused), code="nothing_submitted")
-        batches = _with_claims(
-            SubmissionBatch.objects.filter(pk__in=[b.pk for b in result.batches]).select_related("payer", "created_by")
-        ).defer("content").order_by("pk")
+        batches = (
+            _with_claims(
+                SubmissionBatch.objects.filter(pk__in=[b.pk for b in result.batches]).select_related(
+                    "payer", "created_by"
+                )
+            )
+            .defer("content")
+            .order_by("pk")
+        )
         data = {
             "batches": batches,
-            "refused": [{"claim": claim_id, "reason": reason} for claim_id, reason in sorted(result.refused.items())],
+            "refused": [
+                {"claim": claim_id, "reason": reason} for claim_id, reason in sorted(result.refused.items())
+            ],
         }
         return Response(SubmitResultSerializer(data).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Download the 837P file of a batch, as sent (the download is audited)",
         parameters=[OpenApiParameter("format", exclude=True)],
-        responses={(200, X12_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.STR, description="The 837P file."),
-                   **_json_errors(403, 404)},
+        responses={
+            (200, X12_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.STR, description="The 837P file."),
+            **_json_errors(403, 404),
+        },
     )
     @action(detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, X12Renderer])
     def download(self, request, pk=None):
         batch = self.get_object()
-        audit_record(action=AuditAction.EXPORT, practice=batch.practice, object_type=batch._meta.label_lower,
-                     object_id=batch.pk, user=request.user)
+        audit_record(
+            action=AuditAction.EXPORT,
+            practice=batch.practice,
+            object_type=batch._meta.label_lower,
+            object_id=batch.pk,
+            user=request.user,
+        )
         response = HttpResponse(batch.content, content_type=X12_MEDIA_TYPE)
         response["Content-Disposition"] = f'attachment; filename="{batch.file_name}"'
         response["Cache-Control"] = "no-store"
@@ -215,13 +247,23 @@ class X12FileSerializer(serializers.ModelSerializer):
     kind = EnumField(X12FileKind, help_text="Empty when the file could not be read.")
     status = EnumField(X12FileStatus)
     received_by = serializers.CharField(source="received_by.username", allow_null=True)
-    outcome = serializers.DictField(child=serializers.IntegerField(), help_text="What applying the file did (counts).")
+    outcome = serializers.DictField(
+        child=serializers.IntegerField(), help_text="What applying the file did (counts)."
+    )
     warnings = serializers.ListField(child=serializers.CharField())
 
     class Meta:
         model = X12File
         fields = [
-            "id", "file_name", "kind", "status", "source", "received_at", "received_by", "error", "outcome",
+            "id",
+            "file_name",
+            "kind",
+            "status",
+            "source",
+            "received_at",
+            "received_by",
+            "error",
+            "outcome",
             "warnings",
         ]
 
@@ -248,7 +290,9 @@ class X12ImportResultSerializer(serializers.Serializer):
     file_name = serializers.CharField(help_text="The name the file was uploaded with.")
     kind = EnumField(X12FileKind)
     status = EnumField(X12FileStatus, help_text="applied, or refused with nothing changed.")
-    duplicate = serializers.BooleanField(help_text="The same content was applied before; nothing was changed.")
+    duplicate = serializers.BooleanField(
+        help_text="The same content was applied before; nothing was changed."
+    )
     message = serializers.CharField()
     outcome = serializers.DictField(child=serializers.IntegerField())
 
@@ -300,19 +344,31 @@ class X12FileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeS
         payload.is_valid(raise_exception=True)
         rows = []
         for upload in payload.validated_data["file"]:
-            result = x12_import(practice=request.practice, file_name=upload.name, content=upload.read(),
-                                user=request.user, source="api",
-                            candidates=postable_practices(request))
-            rows.append({
-                "id": result.file.pk, "file_name": upload.name, "kind": result.file.kind,
-                "status": result.file.status, "duplicate": result.duplicate, "message": result.message,
-                "outcome": {} if result.duplicate else result.file.outcome,
-            })
+            result = x12_import(
+                practice=request.practice,
+                file_name=upload.name,
+                content=upload.read(),
+                user=request.user,
+                source="api",
+                candidates=postable_practices(request),
+            )
+            rows.append(
+                {
+                    "id": result.file.pk,
+                    "file_name": upload.name,
+                    "kind": result.file.kind,
+                    "status": result.file.status,
+                    "duplicate": result.duplicate,
+                    "message": result.message,
+                    "outcome": {} if result.duplicate else result.file.outcome,
+                }
+            )
         if all(row["status"] == X12FileStatus.REFUSED for row in rows):
             # A response, not an exception: the refused files are kept with their reasons.
             messages = [row["message"] for row in rows]
-            response = error_response(messages[0] if len(messages) == 1 else "Every file was refused: "
-                                      + " ".join(messages))
+            response = error_response(
+                messages[0] if len(messages) == 1 else "Every file was refused: " + " ".join(messages)
+            )
             response.data["error"]["fields"] = {"file": messages}
             return response
         return Response(X12UploadResultSerializer({"files": rows}).data, status=status.HTTP_201_CREATED)
@@ -343,9 +399,12 @@ class QueueClaimSerializer(serializers.ModelSerializer):
 
     status = EnumField(ClaimStatus)
     payer = PayerBriefSerializer(allow_null=True)
-    balance_total = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="Insurance + patient balance.")
+    balance_total = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="Insurance + patient balance."
+    )
     deadline = DeadlineField(
-        allow_null=True, help_text="Timely filing (unsubmitted) or appeal (denied) deadline from the payer's contract."
+        allow_null=True,
+        help_text="Timely filing (unsubmitted) or appeal (denied) deadline from the payer's contract.",
     )
     assigned_to = serializers.CharField(source="assigned_to.username", allow_null=True)
     scrub_status = EnumField(ScrubStatus)
@@ -353,16 +412,27 @@ class QueueClaimSerializer(serializers.ModelSerializer):
     class Meta:
         model = Claim
         fields = [
-            "id", "patient_control_number", "patient", "payer", "status", "service_date", "balance_total", "deadline",
-            "assigned_to", "scrub_status",
+            "id",
+            "patient_control_number",
+            "patient",
+            "payer",
+            "status",
+            "service_date",
+            "balance_total",
+            "deadline",
+            "assigned_to",
+            "scrub_status",
         ]
 
 
 class QueueClaimFilterSerializer(serializers.Serializer):
-    sort = serializers.ChoiceField(choices=list(SORTS), default="priority",
-                                   help_text="priority: nearest deadline, then largest balance.")
+    sort = serializers.ChoiceField(
+        choices=list(SORTS), default="priority", help_text="priority: nearest deadline, then largest balance."
+    )
     assigned_to = serializers.CharField(required=False, help_text='A user id, or "me".')
-    unassigned = serializers.BooleanField(required=False, default=False, help_text="Only claims nobody works.")
+    unassigned = serializers.BooleanField(
+        required=False, default=False, help_text="Only claims nobody works."
+    )
 
     def validate_assigned_to(self, value):
         if value == "me":
@@ -382,7 +452,9 @@ class ClaimAssignSerializer(FlatErrorsMixin, serializers.Serializer):
     assignee = PracticeMemberField(allow_null=True, help_text="A member of the practice; null: nobody.")
 
     def validate_claim_ids(self, value):
-        found = set(scoped(Claim, self.context["request"].practice).filter(pk__in=value).values_list("pk", flat=True))
+        found = set(
+            scoped(Claim, self.context["request"].practice).filter(pk__in=value).values_list("pk", flat=True)
+        )
         missing = [claim_id for claim_id in value if claim_id not in found]
         if missing:
             raise serializers.ValidationError(f"No claim with id {missing[0]} in this practice.")
@@ -412,18 +484,25 @@ class QueueViewSet(PracticeAPIMixin, viewsets.GenericViewSet):
         return scoped(Claim, self.request.practice)  # what the queues filter (the browsable API asks for it)
 
     def get_serializer_class(self):
-        return {"claims": QueueClaimSerializer, "assign": ClaimAssignSerializer}.get(self.action, QueueSerializer)
+        return {"claims": QueueClaimSerializer, "assign": ClaimAssignSerializer}.get(
+            self.action, QueueSerializer
+        )
 
-    @extend_schema(summary="Work queues with the number of claims in each",
-                   responses={200: QueueSerializer(many=True), **error_responses(403)})
+    @extend_schema(
+        summary="Work queues with the number of claims in each",
+        responses={200: QueueSerializer(many=True), **error_responses(403)},
+    )
     def list(self, request):
         counts = queue_counts(request.practice)
-        rows = [{"slug": q.slug, "title": q.title, "description": q.description, "count": counts[q.slug]}
-                for q in QUEUES]
+        rows = [
+            {"slug": q.slug, "title": q.title, "description": q.description, "count": counts[q.slug]}
+            for q in QUEUES
+        ]
         return Response(QueueSerializer(rows, many=True).data)
 
     @extend_schema(
-        summary="The claims of a queue, sorted", parameters=[QUEUE_SLUG, QueueClaimFilterSerializer],
+        summary="The claims of a queue, sorted",
+        parameters=[QUEUE_SLUG, QueueClaimFilterSerializer],
         responses={200: QueueClaimSerializer(many=True), **error_responses(400, 403, 404)},
     )
     @action(detail=True, methods=["get"], pagination_class=StandardPagination)
@@ -433,21 +512,34 @@ class QueueViewSet(PracticeAPIMixin, viewsets.GenericViewSet):
         filters = QueueClaimFilterSerializer(data=request.query_params, context={"request": request})
         filters.is_valid(raise_exception=True)
         wanted = filters.validated_data
-        claims = queue_claims(request.practice, slug, assigned_to=wanted.get("assigned_to"),
-                              unassigned=wanted["unassigned"], sort=wanted["sort"])
+        claims = queue_claims(
+            request.practice,
+            slug,
+            assigned_to=wanted.get("assigned_to"),
+            unassigned=wanted["unassigned"],
+            sort=wanted["sort"],
+        )
         page = self.paginate_queryset(claims)
         return self.get_paginated_response(QueueClaimSerializer(page, many=True).data)
 
     @extend_schema(
         summary="Give claims to a member of the practice, or to nobody",
-        request=ClaimAssignSerializer, responses={200: ClaimAssignResultSerializer, **error_responses(400, 403)},
+        request=ClaimAssignSerializer,
+        responses={200: ClaimAssignResultSerializer, **error_responses(400, 403)},
     )
     @action(detail=False, methods=["post"])
     def assign(self, request):
         payload = self.get_serializer(data=request.data)
         payload.is_valid(raise_exception=True)
         assignee = payload.validated_data["assignee"]
-        assigned = claims_assign(practice=request.practice, claim_ids=payload.validated_data["claim_ids"],
-                                 assignee=assignee, user=request.user)
-        return Response(ClaimAssignResultSerializer(
-            {"assigned": assigned, "assignee": assignee.get_username() if assignee else None}).data)
+        assigned = claims_assign(
+            practice=request.practice,
+            claim_ids=payload.validated_data["claim_ids"],
+            assignee=assignee,
+            user=request.user,
+        )
+        return Response(
+            ClaimAssignResultSerializer(
+                {"assigned": assigned, "assignee": assignee.get_username() if assignee else None}
+            ).data
+        )

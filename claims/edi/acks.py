@@ -41,14 +41,21 @@ def read_999(transaction: TransactionSet, delimiters: Delimiters) -> list[SetRes
                     f"Segment {segment.position} (AK1): this 999 answers a {segment.get(1)!r} group, not claims (HC)."
                 )
         elif segment.id == "AK2":
-            current = SetResponse(group_control_number=group_control, transaction_code=segment.get(1),
-                                  transaction_control_number=segment.get(2), status="", errors=[])
+            current = SetResponse(
+                group_control_number=group_control,
+                transaction_code=segment.get(1),
+                transaction_control_number=segment.get(2),
+                status="",
+                errors=[],
+            )
         elif segment.id == "IK3" and current is not None:
             segment_context = f"segment {segment.get(1)} at position {segment.get(2)}"
             if segment.get(3):
                 segment_context += f" (loop {segment.get(3)})"
             if segment.get(4):
-                current.errors.append(f"{segment_context}: {IK3_SEGMENT_ERRORS.get(segment.get(4), 'code ' + segment.get(4))}")
+                current.errors.append(
+                    f"{segment_context}: {IK3_SEGMENT_ERRORS.get(segment.get(4), 'code ' + segment.get(4))}"
+                )
         elif segment.id == "IK4" and current is not None:
             position = segment.get(1).split(delimiters.component)[0]
             code = segment.get(3)
@@ -88,8 +95,14 @@ def read_277ca(transaction: TransactionSet, delimiters: Delimiters) -> list[Clai
             level = segment.get(3)
             current = None
         elif segment.id == "TRN" and level == "PT" and segment.get(1) == "2":
-            current = ClaimStatusResponse(patient_control_number=segment.get(2), payer_claim_number="", codes=[],
-                                          reasons=[], accepted=False, charge="")
+            current = ClaimStatusResponse(
+                patient_control_number=segment.get(2),
+                payer_claim_number="",
+                codes=[],
+                reasons=[],
+                accepted=False,
+                charge="",
+            )
             claims.append(current)
         elif segment.id == "STC" and current is not None:
             parts = segment.get(1).split(delimiters.component)

@@ -137,10 +137,24 @@ STATUS_CODE = {
 }
 
 ENTITY = {
-    "03": "dependent", "1P": "provider", "40": "receiver", "41": "submitter", "45": "drop-off location",
-    "71": "attending physician", "77": "service location", "82": "rendering provider", "85": "billing provider",
-    "87": "pay-to provider", "DK": "ordering physician", "DN": "referring provider", "GB": "other insured",
-    "HK": "subscriber", "IL": "insured or subscriber", "PR": "payer", "QC": "patient", "TT": "transfer to",
+    "03": "dependent",
+    "1P": "provider",
+    "40": "receiver",
+    "41": "submitter",
+    "45": "drop-off location",
+    "71": "attending physician",
+    "77": "service location",
+    "82": "rendering provider",
+    "85": "billing provider",
+    "87": "pay-to provider",
+    "DK": "ordering physician",
+    "DN": "referring provider",
+    "GB": "other insured",
+    "HK": "subscriber",
+    "IL": "insured or subscriber",
+    "PR": "payer",
+    "QC": "patient",
+    "TT": "transfer to",
 }
 
 

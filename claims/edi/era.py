@@ -90,7 +90,9 @@ def _amount(segment: Segment, index: int, *, required: bool = True) -> Decimal:
     raw = segment.get(index).strip()
     if not raw:
         if required:
-            raise X12Error(f"Segment {segment.position} ({segment.id}): {segment.id}{index:02d} amount is missing.")
+            raise X12Error(
+                f"Segment {segment.position} ({segment.id}): {segment.id}{index:02d} amount is missing."
+            )
         return Decimal("0")
     try:
         value = Decimal(raw)
@@ -99,7 +101,9 @@ def _amount(segment: Segment, index: int, *, required: bool = True) -> Decimal:
             f"Segment {segment.position} ({segment.id}): {segment.id}{index:02d} {raw!r} is not an amount."
         ) from None
     if not value.is_finite():
-        raise X12Error(f"Segment {segment.position} ({segment.id}): {segment.id}{index:02d} {raw!r} is not an amount.")
+        raise X12Error(
+            f"Segment {segment.position} ({segment.id}): {segment.id}{index:02d} {raw!r} is not an amount."
+        )
     return value.quantize(Decimal("0.01"))
 
 
@@ -112,7 +116,9 @@ def _date(segment: Segment, index: int) -> datetime.date | None:
             raise ValueError(raw)
         return datetime.date(int(raw[:4]), int(raw[4:6]), int(raw[6:8]))
     except ValueError:
-        raise X12Error(f"Segment {segment.position} ({segment.id}): {raw!r} is not a date (CCYYMMDD).") from None
+        raise X12Error(
+            f"Segment {segment.position} ({segment.id}): {raw!r} is not a date (CCYYMMDD)."
+        ) from None
 
 
 def _composite(value: str, delimiters: Delimiters) -> list[str]:
@@ -127,14 +133,22 @@ def _composite(value: str, delimiters: Delimiters) -> list[str]:
 def _adjustments(segment: Segment) -> list[Adjustment]:
     group = segment.get(1)
     if group not in ("CO", "PR", "OA", "PI", "CR"):
-        raise X12Error(f"Segment {segment.position} (CAS): group code {group!r} must be CO, PR, OA, PI or CR.")
+        raise X12Error(
+            f"Segment {segment.position} (CAS): group code {group!r} must be CO, PR, OA, PI or CR."
+        )
     result = []
     for start in range(2, 19, 3):
         reason = segment.get(start)
         if not reason:
             continue
-        result.append(Adjustment(group=group, reason=reason, amount=_amount(segment, start + 1),
-                                 quantity=segment.get(start + 2)))
+        result.append(
+            Adjustment(
+                group=group,
+                reason=reason,
+                amount=_amount(segment, start + 1),
+                quantity=segment.get(start + 2),
+            )
+        )
     if not result:
         raise X12Error(f"Segment {segment.position} (CAS): no reason code and amount.")
     return result
@@ -149,9 +163,13 @@ def read_835(transaction: TransactionSet, delimiters: Delimiters) -> RemittanceA
         sid = segment.id
         if sid == "BPR":
             advice = RemittanceAdvice(
-                control_number=transaction.control_number, handling_code=segment.get(1),
-                payment_amount=_amount(segment, 2), payment_method=segment.get(4), payment_date=None,
-                trace_number="", payer_trace_id="",
+                control_number=transaction.control_number,
+                handling_code=segment.get(1),
+                payment_amount=_amount(segment, 2),
+                payment_method=segment.get(4),
+                payment_date=None,
+                trace_number="",
+                payer_trace_id="",
             )
             try:
                 advice.payment_date = _date(segment, 16)
@@ -186,9 +204,14 @@ def read_835(transaction: TransactionSet, delimiters: Delimiters) -> RemittanceA
         elif sid == "CLP":
             service = None
             claim = ClaimPayment(
-                patient_control_number=segment.get(1), status_code=segment.get(2), charge=_amount(segment, 3),
-                paid=_amount(segment, 4), patient_responsibility=_amount(segment, 5, required=False),
-                payer_claim_number=segment.get(7), frequency_code=segment.get(9), position=segment.position,
+                patient_control_number=segment.get(1),
+                status_code=segment.get(2),
+                charge=_amount(segment, 3),
+                paid=_amount(segment, 4),
+                patient_responsibility=_amount(segment, 5, required=False),
+                payer_claim_number=segment.get(7),
+                frequency_code=segment.get(9),
+                position=segment.position,
             )
             if not claim.patient_control_number:
                 raise X12Error(f"Segment {segment.position} (CLP): CLP01, our claim number, is missing.")
@@ -226,12 +249,18 @@ def read_835(transaction: TransactionSet, delimiters: Delimiters) -> RemittanceA
             try:
                 units = Decimal(units_raw)
             except InvalidOperation:
-                raise X12Error(f"Segment {segment.position} (SVC): units {units_raw!r} is not a number.") from None
+                raise X12Error(
+                    f"Segment {segment.position} (SVC): units {units_raw!r} is not a number."
+                ) from None
             service = ServicePayment(
-                procedure=parts[1] if len(parts) > 1 else parts[0], modifiers=[m for m in parts[2:6] if m],
-                charge=_amount(segment, 2), paid=_amount(segment, 3), units=units,
+                procedure=parts[1] if len(parts) > 1 else parts[0],
+                modifiers=[m for m in parts[2:6] if m],
+                charge=_amount(segment, 2),
+                paid=_amount(segment, 3),
+                units=units,
                 original_procedure=original[1] if len(original) > 1 else "",
-                original_modifiers=[m for m in original[2:6] if m], position=segment.position,
+                original_modifiers=[m for m in original[2:6] if m],
+                position=segment.position,
             )
             claim.services.append(service)
         elif sid == "REF" and service is not None and segment.get(1) == "6R":
@@ -247,16 +276,25 @@ def read_835(transaction: TransactionSet, delimiters: Delimiters) -> RemittanceA
                 if not composite:
                     continue
                 reason_parts = _composite(composite, delimiters)
-                advice.provider_adjustments.append(ProviderLevelAdjustment(
-                    provider_identifier=segment.get(1), fiscal_period_date=_date(segment, 2), reason=reason_parts[0],
-                    reference=reason_parts[1] if len(reason_parts) > 1 else "", amount=_amount(segment, start + 1),
-                ))
+                advice.provider_adjustments.append(
+                    ProviderLevelAdjustment(
+                        provider_identifier=segment.get(1),
+                        fiscal_period_date=_date(segment, 2),
+                        reason=reason_parts[0],
+                        reference=reason_parts[1] if len(reason_parts) > 1 else "",
+                        amount=_amount(segment, start + 1),
+                    )
+                )
         elif sid == "LX":
             claim, service = None, None
     if advice is None:
-        raise X12Error(f"Transaction set {transaction.control_number} has no BPR segment: it is not a usable 835.")
+        raise X12Error(
+            f"Transaction set {transaction.control_number} has no BPR segment: it is not a usable 835."
+        )
     if not advice.trace_number:
-        raise X12Error(f"Transaction set {transaction.control_number} has no TRN trace number (check or EFT number).")
+        raise X12Error(
+            f"Transaction set {transaction.control_number} has no TRN trace number (check or EFT number)."
+        )
     return advice
 
 
@@ -272,7 +310,8 @@ def balance_problems(claim: ClaimPayment) -> list[str]:
                 f"{service.charge - adjusted} is {adjusted}, but the payment is {service.paid}"
             )
     all_adjustments = sum((a.amount for a in claim.adjustments), Decimal("0")) + sum(
-        (a.amount for s in claim.services for a in s.adjustments), Decimal("0"))
+        (a.amount for s in claim.services for a in s.adjustments), Decimal("0")
+    )
     if claim.charge - all_adjustments != claim.paid - claim.interest:
         problems.append(
             f"claim {claim.patient_control_number}: charge {claim.charge} minus adjustments {all_adjustments} is "
@@ -285,6 +324,8 @@ def check_balance_problem(advice: RemittanceAdvice) -> str | None:
     claims_paid = sum((c.paid for c in advice.claims), Decimal("0"))
     provider_adjustments = sum((p.amount for p in advice.provider_adjustments), Decimal("0"))
     if claims_paid - provider_adjustments != advice.payment_amount:
-        return (f"the claim payments ({claims_paid}) less provider adjustments ({provider_adjustments}) "
-                f"do not equal the payment of {advice.payment_amount} (BPR02)")
+        return (
+            f"the claim payments ({claims_paid}) less provider adjustments ({provider_adjustments}) "
+            f"do not equal the payment of {advice.payment_amount} (BPR02)"
+        )
     return None

@@ -38,8 +38,10 @@ class ImportResult:
     @property
     def message(self) -> str:
         if self.duplicate:
-            return (f"{self.file.file_name}: this file was already imported on "
-                    f"{timezone.localtime(self.file.received_at):%Y-%m-%d %H:%M}; nothing was changed.")
+            return (
+                f"{self.file.file_name}: this file was already imported on "
+                f"{timezone.localtime(self.file.received_at):%Y-%m-%d %H:%M}; nothing was changed."
+            )
         if not self.applied:
             return f"{self.file.file_name} was refused: {self.file.error} Nothing was changed."
         summary = ", ".join(f"{value} {key.replace('_', ' ')}" for key, value in self.file.outcome.items())
@@ -58,8 +60,9 @@ def validation_findings(text: str) -> list[dict]:
 
 def x12_file_validate(*, x12_file: X12File) -> X12File:
     """Run pyx12 over a stored file and keep its findings (idempotent)."""
-    X12File.objects.filter(pk=x12_file.pk).update(validation_findings=validation_findings(x12_file.content),
-                                                  validated_at=timezone.now())
+    X12File.objects.filter(pk=x12_file.pk).update(
+        validation_findings=validation_findings(x12_file.content), validated_at=timezone.now()
+    )
     x12_file.refresh_from_db()
     return x12_file
 
@@ -79,9 +82,12 @@ def _apply_999(*, practice, interchanges: list[Interchange], x12_file: X12File, 
         for ts in interchange.transactions():
             for response in read_999(ts, interchange.delimiters):
                 if response.transaction_code != "837":
-                    raise X12Error(f"The 999 answers a {response.transaction_code} transaction set, not an 837 we sent.")
+                    raise X12Error(
+                        f"The 999 answers a {response.transaction_code} transaction set, not an 837 we sent."
+                    )
                 batch = SubmissionBatch.objects.filter(
-                    practice=practice, group_control_number=_int(response.group_control_number, "AK102"),
+                    practice=practice,
+                    group_control_number=_int(response.group_control_number, "AK102"),
                     transaction_control_number=response.transaction_control_number,
                 ).first()
                 if batch is None:
@@ -97,13 +103,25 @@ def _apply_999(*, practice, interchanges: list[Interchange], x12_file: X12File, 
                     counts["batches_rejected"] += 1
                     reasons = response.errors or ["The clearinghouse rejected the whole file."]
                     claims = list(batch.claims.filter(status=ClaimStatus.SUBMITTED))
-                    ClaimAcknowledgment.objects.bulk_create([
-                        ClaimAcknowledgment(practice=practice, claim=claim, x12_file=x12_file, batch=batch,
-                                            accepted=False, codes=[f"IK5:{response.status}"], reasons=reasons)
-                        for claim in claims
-                    ])
+                    ClaimAcknowledgment.objects.bulk_create(
+                        [
+                            ClaimAcknowledgment(
+                                practice=practice,
+                                claim=claim,
+                                x12_file=x12_file,
+                                batch=batch,
+                                accepted=False,
+                                codes=[f"IK5:{response.status}"],
+                                reasons=reasons,
+                            )
+                            for claim in claims
+                        ]
+                    )
                     counts["claims_rejected"] += claim_transition_many(
-                        claim_ids=[c.pk for c in claims], to_status=ClaimStatus.REJECTED, user=user, at=now,
+                        claim_ids=[c.pk for c in claims],
+                        to_status=ClaimStatus.REJECTED,
+                        user=user,
+                        at=now,
                         reason="999: " + "; ".join(reasons)[:240],
                     )
                 batch.save(update_fields=["status"])
@@ -125,7 +143,10 @@ def _apply_277ca(*, practice, interchanges: list[Interchange], x12_file: X12File
         for response in read_277ca(ts, interchange.delimiters)
     ]
     pcns = {r.patient_control_number for r in responses}
-    claims = {c.patient_control_number: c for c in Claim.objects.filter(practice=practice, patient_control_number__in=pcns)}
+    claims = {
+        c.patient_control_number: c
+        for c in Claim.objects.filter(practice=practice, patient_control_number__in=pcns)
+    }
     unknown = sorted(pcns - set(claims))
     if unknown:
         raise X12Error(f"The 277CA refers to claims this practice does not have: {', '.join(unknown[:10])}.")
@@ -133,10 +154,17 @@ def _apply_277ca(*, practice, interchanges: list[Interchange], x12_file: X12File
     acknowledgments, to_accept, to_reject = [], [], []
     for response in responses:
         claim = claims[response.patient_control_number]
-        acknowledgments.append(ClaimAcknowledgment(
-            practice=practice, claim=claim, x12_file=x12_file, accepted=response.accepted, codes=response.codes,
-            reasons=response.reasons, payer_claim_number=response.payer_claim_number,
-        ))
+        acknowledgments.append(
+            ClaimAcknowledgment(
+                practice=practice,
+                claim=claim,
+                x12_file=x12_file,
+                accepted=response.accepted,
+                codes=response.codes,
+                reasons=response.reasons,
+                payer_claim_number=response.payer_claim_number,
+            )
+        )
         if response.accepted:
             counts["claims_accepted"] += 1
             if claim.status == ClaimStatus.SUBMITTED:
@@ -148,11 +176,17 @@ def _apply_277ca(*, practice, interchanges: list[Interchange], x12_file: X12File
             if claim.status in (ClaimStatus.SUBMITTED, ClaimStatus.ACCEPTED):
                 to_reject.append((claim.pk, "; ".join(response.reasons)))
     ClaimAcknowledgment.objects.bulk_create(acknowledgments)
-    claim_transition_many(claim_ids=to_accept, to_status=ClaimStatus.ACCEPTED, user=user, reason="277CA: accepted",
-                          at=now)
+    claim_transition_many(
+        claim_ids=to_accept, to_status=ClaimStatus.ACCEPTED, user=user, reason="277CA: accepted", at=now
+    )
     for claim_id, reason in to_reject:
-        claim_transition_many(claim_ids=[claim_id], to_status=ClaimStatus.REJECTED, user=user, at=now,
-                              reason=f"277CA: {reason}"[:255])
+        claim_transition_many(
+            claim_ids=[claim_id],
+            to_status=ClaimStatus.REJECTED,
+            user=user,
+            at=now,
+            reason=f"277CA: {reason}"[:255],
+        )
     return counts
 
 
@@ -171,8 +205,11 @@ def postable_practices(request) -> list:
     """The practices the signed-in user may import files into (claims.edit there), current one first."""
     from rcm.roles import role_can
 
-    others = [m.practice for m in request.memberships
-              if role_can(m.role, "claims.edit") and m.practice_id != request.practice.pk]
+    others = [
+        m.practice
+        for m in request.memberships
+        if role_can(m.role, "claims.edit") and m.practice_id != request.practice.pk
+    ]
     return [request.practice, *others]
 
 
@@ -193,15 +230,26 @@ def _payee_practice(interchanges: list[Interchange], candidates):
                     payees.add(segment.get(2))
                 elif segment.id == "LX":
                     break
-    by_provider = set(Provider.objects.filter(practice__in=candidates, npi__in=payees).values_list("practice_id", flat=True))
+    by_provider = set(
+        Provider.objects.filter(practice__in=candidates, npi__in=payees).values_list("practice_id", flat=True)
+    )
     for candidate in candidates:
         if candidate.npi in payees or candidate.tax_id in payees or candidate.pk in by_provider:
             return candidate
     return None
 
 
-def x12_import(*, practice, file_name: str, content: bytes | str, user=None, source: str = "upload",
-               validate: bool = True, candidates=None, now=None) -> ImportResult:
+def x12_import(
+    *,
+    practice,
+    file_name: str,
+    content: bytes | str,
+    user=None,
+    source: str = "upload",
+    validate: bool = True,
+    candidates=None,
+    now=None,
+) -> ImportResult:
     """Read, keep and apply one X12 file for ``practice``.
 
     Guarantees: the file is stored (applied or refused, with the reason); an applied file changed
@@ -217,8 +265,15 @@ def x12_import(*, practice, file_name: str, content: bytes | str, user=None, sou
     earlier = X12File.objects.filter(practice=practice, sha256=digest, status=X12FileStatus.APPLIED).first()
     if earlier is not None:
         return ImportResult(file=earlier, duplicate=True)
-    record = X12File(practice=practice, file_name=file_name[:255], content=text, sha256=digest, received_by=by,
-                     source=source, received_at=now)
+    record = X12File(
+        practice=practice,
+        file_name=file_name[:255],
+        content=text,
+        sha256=digest,
+        received_by=by,
+        source=source,
+        received_at=now,
+    )
     try:
         interchanges = parse(text)
         kind = transaction_kind(interchanges)
@@ -229,9 +284,13 @@ def x12_import(*, practice, file_name: str, content: bytes | str, user=None, sou
         if kind == X12FileKind.ERA_835 and candidates:
             chosen = _payee_practice(interchanges, candidates)
             if chosen is None:
-                raise X12Error("This 835 pays a payee that is none of the practices you may post for; nothing was posted.")
+                raise X12Error(
+                    "This 835 pays a payee that is none of the practices you may post for; nothing was posted."
+                )
             if chosen.pk != practice.pk:
-                earlier = X12File.objects.filter(practice=chosen, sha256=digest, status=X12FileStatus.APPLIED).first()
+                earlier = X12File.objects.filter(
+                    practice=chosen, sha256=digest, status=X12FileStatus.APPLIED
+                ).first()
                 if earlier is not None:
                     return ImportResult(file=earlier, duplicate=True)
                 practice = record.practice = chosen
@@ -242,8 +301,9 @@ def x12_import(*, practice, file_name: str, content: bytes | str, user=None, sou
         with transaction.atomic():
             record.status = X12FileStatus.APPLIED
             record.save()
-            record.outcome = APPLIERS[kind](practice=practice, interchanges=interchanges, x12_file=record, user=by,
-                                            now=now)
+            record.outcome = APPLIERS[kind](
+                practice=practice, interchanges=interchanges, x12_file=record, user=by, now=now
+            )
             record.save(update_fields=["outcome"])
         if validate and record.validated_at is None:
             # pyx12 takes seconds per megabyte: a large ERA is posted now and checked in the background.
@@ -251,7 +311,9 @@ def x12_import(*, practice, file_name: str, content: bytes | str, user=None, sou
 
             transaction.on_commit(lambda: validate_x12_file.delay(record.pk))
     except IntegrityError:
-        earlier = X12File.objects.filter(practice=practice, sha256=digest, status=X12FileStatus.APPLIED).first()
+        earlier = X12File.objects.filter(
+            practice=practice, sha256=digest, status=X12FileStatus.APPLIED
+        ).first()
         if earlier is None:
             raise
         return ImportResult(file=earlier, duplicate=True)

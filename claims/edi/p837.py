@@ -101,9 +101,18 @@ class PriorAdjudication:
 def claims_for_837(queryset):
     """The claims with everything the writer reads, in a fixed number of queries."""
     return queryset.select_related(
-        "practice", "patient", "patient__guarantor", "coverage", "coverage__payer", "payer",
-        "billing_provider", "rendering_provider", "original_claim",
-    ).prefetch_related(Prefetch("lines", queryset=ClaimLine.objects.filter(removed=False).order_by("line_number")))
+        "practice",
+        "patient",
+        "patient__guarantor",
+        "coverage",
+        "coverage__payer",
+        "payer",
+        "billing_provider",
+        "rendering_provider",
+        "original_claim",
+    ).prefetch_related(
+        Prefetch("lines", queryset=ClaimLine.objects.filter(removed=False).order_by("line_number"))
+    )
 
 
 def prior_adjudications(claims: list[Claim]) -> dict[int, PriorAdjudication]:
@@ -139,31 +148,51 @@ def prior_adjudications(claims: list[Claim]) -> dict[int, PriorAdjudication]:
         adjustments: dict[int, dict[tuple[str, str], Decimal]] = defaultdict(lambda: defaultdict(Decimal))
         last_date = None
         # A transfer reversed only to bill the secondary is still the primary's adjudication (PR in 2430 CAS).
-        reversed_ids = {t.reverses_id for t in txns[claim.original_claim_id or claim.pk]
-                        if t.reverses_id and t.note != SECONDARY_BILLING_NOTE}
+        reversed_ids = {
+            t.reverses_id
+            for t in txns[claim.original_claim_id or claim.pk]
+            if t.reverses_id and t.note != SECONDARY_BILLING_NOTE
+        }
         for txn in txns[claim.original_claim_id or claim.pk]:
-            if txn.kind == TransactionKind.REVERSAL or txn.payer_id != primary.payer_id or txn.pk in reversed_ids:
+            if (
+                txn.kind == TransactionKind.REVERSAL
+                or txn.payer_id != primary.payer_id
+                or txn.pk in reversed_ids
+            ):
                 continue
             last_date = max(last_date or txn.effective_date, txn.effective_date)
             if txn.kind == TransactionKind.INSURANCE_PAYMENT:
                 paid[txn.line_id] += txn.amount
             elif txn.kind == TransactionKind.REFUND:
                 paid[txn.line_id] -= txn.amount
-            elif txn.kind in (TransactionKind.CONTRACTUAL_ADJUSTMENT, TransactionKind.OTHER_ADJUSTMENT,
-                              TransactionKind.TRANSFER_TO_PATIENT, TransactionKind.WRITE_OFF):
+            elif txn.kind in (
+                TransactionKind.CONTRACTUAL_ADJUSTMENT,
+                TransactionKind.OTHER_ADJUSTMENT,
+                TransactionKind.TRANSFER_TO_PATIENT,
+                TransactionKind.WRITE_OFF,
+            ):
                 group, reason = _cas_codes(txn)
                 adjustments[txn.line_id][(group, reason)] += txn.amount
         if last_date is None:
             continue
         relationship = primary.relationship
         result[claim.pk] = PriorAdjudication(
-            payer_name=primary.payer.name, payer_identifier=primary.payer.payer_id,
-            filing_indicator=CLAIM_FILING_INDICATOR.get(primary.payer.kind, "CI"), member_id=primary.member_id,
-            relationship=relationship, group_number=primary.group_number,
-            subscriber_last=primary.subscriber_last_name if relationship != SubscriberRelationship.SELF else claim.patient.last_name,
-            subscriber_first=primary.subscriber_first_name if relationship != SubscriberRelationship.SELF else claim.patient.first_name,
+            payer_name=primary.payer.name,
+            payer_identifier=primary.payer.payer_id,
+            filing_indicator=CLAIM_FILING_INDICATOR.get(primary.payer.kind, "CI"),
+            member_id=primary.member_id,
+            relationship=relationship,
+            group_number=primary.group_number,
+            subscriber_last=primary.subscriber_last_name
+            if relationship != SubscriberRelationship.SELF
+            else claim.patient.last_name,
+            subscriber_first=primary.subscriber_first_name
+            if relationship != SubscriberRelationship.SELF
+            else claim.patient.first_name,
             paid_by_line=dict(paid),
-            adjustments_by_line={line: [(g, r, a) for (g, r), a in adj.items() if a] for line, adj in adjustments.items()},
+            adjustments_by_line={
+                line: [(g, r, a) for (g, r), a in adj.items() if a] for line, adj in adjustments.items()
+            },
             adjudicated_on=last_date,
         )
     return result
@@ -186,8 +215,18 @@ def _name_segment(w: SegmentWriter, entity: str, provider, id_qualifier: str = "
     if provider.is_organization:
         w.add("NM1", entity, "2", text(provider.last_name, 60), "", "", "", "", id_qualifier, provider.npi)
     else:
-        w.add("NM1", entity, "1", text(provider.last_name, 60), text(provider.first_name, 35), "", "", "",
-              id_qualifier, provider.npi)
+        w.add(
+            "NM1",
+            entity,
+            "1",
+            text(provider.last_name, 60),
+            text(provider.first_name, 35),
+            "",
+            "",
+            "",
+            id_qualifier,
+            provider.npi,
+        )
 
 
 def _address(w: SegmentWriter, line1, line2, city, state, postal_code) -> None:
@@ -202,36 +241,69 @@ def _cas_segments(w: SegmentWriter, adjustments: list[tuple[str, str, Decimal]])
         items = list(items)
         for start in range(0, len(items), 6):
             elements = ["CAS", group]
-            for _g, reason, value in items[start:start + 6]:
+            for _g, reason, value in items[start : start + 6]:
                 elements += [reason, amount(value), ""]
             while elements[-1] == "":
                 elements.pop()
             w.add(*elements)
 
 
-def build_837p(*, envelope: Envelope, claims: list[Claim], prior: dict[int, PriorAdjudication] | None = None) -> str:
+def build_837p(
+    *, envelope: Envelope, claims: list[Claim], prior: dict[int, PriorAdjudication] | None = None
+) -> str:
     """The complete interchange (ISA to IEA) for ``claims`` (all for one payer) as X12 text."""
     prior = prior or {}
     created = envelope.created_at
     isa = [
-        "ISA", "00", " " * 10, "00", " " * 10, "ZZ", text(envelope.sender_id).ljust(15)[:15], "ZZ",
-        text(envelope.receiver_id).ljust(15)[:15], created.strftime("%y%m%d"), created.strftime("%H%M"),
-        REPETITION, "00501", f"{envelope.interchange_control_number:09d}", "1",
-        "P" if envelope.production else "T", COMPONENT,
+        "ISA",
+        "00",
+        " " * 10,
+        "00",
+        " " * 10,
+        "ZZ",
+        text(envelope.sender_id).ljust(15)[:15],
+        "ZZ",
+        text(envelope.receiver_id).ljust(15)[:15],
+        created.strftime("%y%m%d"),
+        created.strftime("%H%M"),
+        REPETITION,
+        "00501",
+        f"{envelope.interchange_control_number:09d}",
+        "1",
+        "P" if envelope.production else "T",
+        COMPONENT,
     ]
     head = ELEMENT.join(isa)
-    gs = ELEMENT.join([
-        "GS", "HC", text(envelope.sender_id), text(envelope.receiver_id), created.strftime("%Y%m%d"),
-        created.strftime("%H%M"), str(envelope.group_control_number), "X", IMPLEMENTATION,
-    ])
+    gs = ELEMENT.join(
+        [
+            "GS",
+            "HC",
+            text(envelope.sender_id),
+            text(envelope.receiver_id),
+            created.strftime("%Y%m%d"),
+            created.strftime("%H%M"),
+            str(envelope.group_control_number),
+            "X",
+            IMPLEMENTATION,
+        ]
+    )
     w = SegmentWriter()
     st = envelope.transaction_control_number
     w.add("ST", "837", st, IMPLEMENTATION)
-    w.add("BHT", "0019", "00", f"B{envelope.interchange_control_number:09d}", created.strftime("%Y%m%d"),
-          created.strftime("%H%M"), "CH")
+    w.add(
+        "BHT",
+        "0019",
+        "00",
+        f"B{envelope.interchange_control_number:09d}",
+        created.strftime("%Y%m%d"),
+        created.strftime("%H%M"),
+        "CH",
+    )
     w.add("NM1", "41", "2", text(envelope.submitter_name, 60), "", "", "", "", "46", text(envelope.sender_id))
     w.add("PER", "IC", text(envelope.contact_name, 60), "TE", digits(envelope.contact_phone))
-    w.add("NM1", "40", "2", text(envelope.receiver_name, 60), "", "", "", "", "46", text(envelope.receiver_id))
+    w.add(
+        "NM1", "40", "2", text(envelope.receiver_name, 60), "", "", "", "", "46", text(envelope.receiver_id)
+    )
 
     hl = 0
     by_billing = sorted(claims, key=lambda c: (c.billing_provider_id, c.pk))
@@ -244,8 +316,14 @@ def build_837p(*, envelope: Envelope, claims: list[Claim], prior: dict[int, Prio
         w.add("HL", billing_hl, "", "20", "1")
         w.add("PRV", "BI", "PXC", billing.taxonomy_code)
         _name_segment(w, "85", billing)
-        _address(w, practice.address_line1, practice.address_line2, practice.city, practice.state,
-                 practice.postal_code)
+        _address(
+            w,
+            practice.address_line1,
+            practice.address_line2,
+            practice.city,
+            practice.state,
+            practice.postal_code,
+        )
         w.add("REF", "EI", digits(practice.tax_id))
         for claim in provider_claims:
             hl = _claim_loops(w, claim, hl, billing_hl, prior.get(claim.pk))
@@ -258,23 +336,57 @@ def build_837p(*, envelope: Envelope, claims: list[Claim], prior: dict[int, Prio
     )
 
 
-def _claim_loops(w: SegmentWriter, claim: Claim, hl: int, parent_hl: int, prior: PriorAdjudication | None) -> int:
+def _claim_loops(
+    w: SegmentWriter, claim: Claim, hl: int, parent_hl: int, prior: PriorAdjudication | None
+) -> int:
     coverage, patient, payer = claim.coverage, claim.patient, claim.coverage.payer
     patient_is_subscriber = coverage.relationship == SubscriberRelationship.SELF
     hl += 1
     subscriber_hl = hl
     w.add("HL", subscriber_hl, parent_hl, "22", "0" if patient_is_subscriber else "1")
     responsibility = {1: "P", 2: "S", 3: "T"}[coverage.priority]
-    w.add("SBR", responsibility, "18" if patient_is_subscriber else "", text(coverage.group_number, 50), "", "", "",
-          "", "", CLAIM_FILING_INDICATOR.get(payer.kind, "CI"))
+    w.add(
+        "SBR",
+        responsibility,
+        "18" if patient_is_subscriber else "",
+        text(coverage.group_number, 50),
+        "",
+        "",
+        "",
+        "",
+        "",
+        CLAIM_FILING_INDICATOR.get(payer.kind, "CI"),
+    )
     if patient_is_subscriber:
-        w.add("NM1", "IL", "1", text(patient.last_name, 60), text(patient.first_name, 35),
-              text(patient.middle_name, 25)[:1], "", "", "MI", text(coverage.member_id, 80))
-        _address(w, patient.address_line1, patient.address_line2, patient.city, patient.state, patient.postal_code)
+        w.add(
+            "NM1",
+            "IL",
+            "1",
+            text(patient.last_name, 60),
+            text(patient.first_name, 35),
+            text(patient.middle_name, 25)[:1],
+            "",
+            "",
+            "MI",
+            text(coverage.member_id, 80),
+        )
+        _address(
+            w, patient.address_line1, patient.address_line2, patient.city, patient.state, patient.postal_code
+        )
         w.add("DMG", "D8", d8(patient.date_of_birth), patient.sex)
     else:
-        w.add("NM1", "IL", "1", text(coverage.subscriber_last_name, 60), text(coverage.subscriber_first_name, 35),
-              "", "", "", "MI", text(coverage.member_id, 80))
+        w.add(
+            "NM1",
+            "IL",
+            "1",
+            text(coverage.subscriber_last_name, 60),
+            text(coverage.subscriber_first_name, 35),
+            "",
+            "",
+            "",
+            "MI",
+            text(coverage.member_id, 80),
+        )
         if coverage.subscriber_date_of_birth:
             w.add("DMG", "D8", d8(coverage.subscriber_date_of_birth), coverage.subscriber_sex or "U")
     w.add("NM1", "PR", "2", text(payer.name, 60), "", "", "", "", "PI", text(payer.payer_id, 80))
@@ -282,15 +394,33 @@ def _claim_loops(w: SegmentWriter, claim: Claim, hl: int, parent_hl: int, prior:
         hl += 1
         w.add("HL", hl, subscriber_hl, "23", "0")
         w.add("PAT", coverage.relationship)
-        w.add("NM1", "QC", "1", text(patient.last_name, 60), text(patient.first_name, 35),
-              text(patient.middle_name, 25)[:1])
-        _address(w, patient.address_line1, patient.address_line2, patient.city, patient.state, patient.postal_code)
+        w.add(
+            "NM1",
+            "QC",
+            "1",
+            text(patient.last_name, 60),
+            text(patient.first_name, 35),
+            text(patient.middle_name, 25)[:1],
+        )
+        _address(
+            w, patient.address_line1, patient.address_line2, patient.city, patient.state, patient.postal_code
+        )
         w.add("DMG", "D8", d8(patient.date_of_birth), patient.sex)
 
     lines = list(claim.lines.all())
     total = sum((line.charge for line in lines), Decimal("0"))
-    w.add("CLM", claim.patient_control_number, amount(total), "", "",
-          COMPONENT.join([claim.place_of_service, "B", claim.frequency_code]), "Y", "A", "Y", "Y")
+    w.add(
+        "CLM",
+        claim.patient_control_number,
+        amount(total),
+        "",
+        "",
+        COMPONENT.join([claim.place_of_service, "B", claim.frequency_code]),
+        "Y",
+        "A",
+        "Y",
+        "Y",
+    )
     if claim.prior_authorization:
         w.add("REF", "G1", text(claim.prior_authorization, 50))
     if claim.frequency_code in ("7", "8"):
@@ -303,13 +433,44 @@ def _claim_loops(w: SegmentWriter, claim: Claim, hl: int, parent_hl: int, prior:
         w.add("PRV", "PE", "PXC", rendering.taxonomy_code)
     if prior is not None:
         paid_total = sum(prior.paid_by_line.values(), Decimal("0"))
-        w.add("SBR", "P", prior.relationship if prior.relationship != SubscriberRelationship.SELF else "18",
-              text(prior.group_number, 50), "", "", "", "", "", prior.filing_indicator)
+        w.add(
+            "SBR",
+            "P",
+            prior.relationship if prior.relationship != SubscriberRelationship.SELF else "18",
+            text(prior.group_number, 50),
+            "",
+            "",
+            "",
+            "",
+            "",
+            prior.filing_indicator,
+        )
         w.add("AMT", "D", amount(paid_total))
         w.add("OI", "", "", "Y", "", "", "Y")
-        w.add("NM1", "IL", "1", text(prior.subscriber_last, 60), text(prior.subscriber_first, 35), "", "", "",
-              "MI", text(prior.member_id, 80))
-        w.add("NM1", "PR", "2", text(prior.payer_name, 60), "", "", "", "", "PI", text(prior.payer_identifier, 80))
+        w.add(
+            "NM1",
+            "IL",
+            "1",
+            text(prior.subscriber_last, 60),
+            text(prior.subscriber_first, 35),
+            "",
+            "",
+            "",
+            "MI",
+            text(prior.member_id, 80),
+        )
+        w.add(
+            "NM1",
+            "PR",
+            "2",
+            text(prior.payer_name, 60),
+            "",
+            "",
+            "",
+            "",
+            "PI",
+            text(prior.payer_identifier, 80),
+        )
     for number, line in enumerate(lines, 1):
         w.add("LX", number)
         procedure = COMPONENT.join(["HC", line.procedure_code, *line.modifiers])
@@ -321,8 +482,14 @@ def _claim_loops(w: SegmentWriter, claim: Claim, hl: int, parent_hl: int, prior:
             w.add("DTP", "472", "D8", d8(line.service_date_from))
         w.add("REF", "6R", line.line_control_number)
         if prior is not None:
-            w.add("SVD", text(prior.payer_identifier, 80), amount(prior.paid_by_line.get(line.pk, Decimal("0"))),
-                  procedure, "", quantity(line.units))
+            w.add(
+                "SVD",
+                text(prior.payer_identifier, 80),
+                amount(prior.paid_by_line.get(line.pk, Decimal("0"))),
+                procedure,
+                "",
+                quantity(line.units),
+            )
             _cas_segments(w, prior.adjustments_by_line.get(line.pk, []))
             w.add("DTP", "573", "D8", d8(prior.adjudicated_on))
     return hl

@@ -11,7 +11,23 @@ import dataclasses
 import re
 
 _SEGMENT_ID = re.compile(r"^[A-Z][A-Z0-9]{1,2}$")
-_ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1)  # ISA01..ISA15; ISA16 is the component separator
+_ISA_WIDTHS = (
+    2,
+    10,
+    2,
+    10,
+    2,
+    15,
+    2,
+    15,
+    6,
+    4,
+    1,
+    5,
+    9,
+    1,
+    1,
+)  # ISA01..ISA15; ISA16 is the component separator
 
 
 class X12Error(ValueError):
@@ -78,7 +94,9 @@ class Interchange:
 def delimiters_from(text: str) -> Delimiters:
     if not text.startswith("ISA"):
         first = text[:40].splitlines()[0] if text else ""
-        raise X12Error(f"This is not an X12 file: it must start with an ISA segment, it starts with {first!r}.")
+        raise X12Error(
+            f"This is not an X12 file: it must start with an ISA segment, it starts with {first!r}."
+        )
     if len(text) < 106:
         raise X12Error("The ISA segment is truncated: it must be 106 characters long.")
     element, component, terminator = text[3], text[104], text[105]
@@ -136,13 +154,25 @@ def parse(text: str) -> list[Interchange]:
     while index < len(segments):
         isa = _expect(peek(), "ISA", "to open an interchange")
         index += 1
-        interchange = Interchange(sender=isa.get(6).strip(), receiver=isa.get(8).strip(), control_number=isa.get(13),
-                                  usage=isa.get(15), delimiters=delimiters, groups=[])
+        interchange = Interchange(
+            sender=isa.get(6).strip(),
+            receiver=isa.get(8).strip(),
+            control_number=isa.get(13),
+            usage=isa.get(15),
+            delimiters=delimiters,
+            groups=[],
+        )
         while peek() is not None and peek().id == "GS":
             gs = peek()
             index += 1
-            group = FunctionalGroup(functional_id=gs.get(1), sender=gs.get(2), receiver=gs.get(3),
-                                    control_number=gs.get(6), version=gs.get(8), transactions=[])
+            group = FunctionalGroup(
+                functional_id=gs.get(1),
+                sender=gs.get(2),
+                receiver=gs.get(3),
+                control_number=gs.get(6),
+                version=gs.get(8),
+                transactions=[],
+            )
             while peek() is not None and peek().id == "ST":
                 st = peek()
                 body = [st]
@@ -150,35 +180,60 @@ def parse(text: str) -> list[Interchange]:
                 while peek() is not None and peek().id not in ("SE", "ST", "GE", "IEA", "GS", "ISA"):
                     body.append(peek())
                     index += 1
-                se = _expect(peek(), "SE", f"to close transaction set {st.get(2)} opened at segment {st.position}")
+                se = _expect(
+                    peek(), "SE", f"to close transaction set {st.get(2)} opened at segment {st.position}"
+                )
                 body.append(se)
                 index += 1
                 if se.get(2) != st.get(2):
                     interchange.warnings.append(
-                        f"Segment {se.position} (SE): control number {se.get(2)!r} does not match ST02 {st.get(2)!r}.")
+                        f"Segment {se.position} (SE): control number {se.get(2)!r} does not match ST02 {st.get(2)!r}."
+                    )
                 try:
                     declared = int(se.get(1))
                 except ValueError:
-                    raise X12Error(f"Segment {se.position} (SE): the segment count {se.get(1)!r} is not a number.") from None
+                    raise X12Error(
+                        f"Segment {se.position} (SE): the segment count {se.get(1)!r} is not a number."
+                    ) from None
                 if declared != len(body):
-                    raise X12Error(f"Segment {se.position} (SE): says {declared} segments, transaction set {st.get(2)} has {len(body)}.")
-                group.transactions.append(TransactionSet(code=st.get(1), control_number=st.get(2),
-                                                         implementation=st.get(3) or group.version, segments=body))
-            ge = _expect(peek(), "GE", f"to close functional group {group.control_number} (or ST to open a transaction set)")
+                    raise X12Error(
+                        f"Segment {se.position} (SE): says {declared} segments, transaction set {st.get(2)} has {len(body)}."
+                    )
+                group.transactions.append(
+                    TransactionSet(
+                        code=st.get(1),
+                        control_number=st.get(2),
+                        implementation=st.get(3) or group.version,
+                        segments=body,
+                    )
+                )
+            ge = _expect(
+                peek(),
+                "GE",
+                f"to close functional group {group.control_number} (or ST to open a transaction set)",
+            )
             index += 1
             if ge.get(2) != group.control_number:
                 interchange.warnings.append(
-                    f"Segment {ge.position} (GE): control number {ge.get(2)!r} does not match GS06 {group.control_number!r}.")
+                    f"Segment {ge.position} (GE): control number {ge.get(2)!r} does not match GS06 {group.control_number!r}."
+                )
             if ge.get(1) != str(len(group.transactions)):
-                raise X12Error(f"Segment {ge.position} (GE): says {ge.get(1)} transaction sets, the group has {len(group.transactions)}.")
+                raise X12Error(
+                    f"Segment {ge.position} (GE): says {ge.get(1)} transaction sets, the group has {len(group.transactions)}."
+                )
             interchange.groups.append(group)
-        iea = _expect(peek(), "IEA", f"to close interchange {interchange.control_number} (or GS to open a group)")
+        iea = _expect(
+            peek(), "IEA", f"to close interchange {interchange.control_number} (or GS to open a group)"
+        )
         index += 1
         if iea.get(2) != interchange.control_number:
             interchange.warnings.append(
-                f"Segment {iea.position} (IEA): control number {iea.get(2)!r} does not match ISA13 {interchange.control_number!r}.")
+                f"Segment {iea.position} (IEA): control number {iea.get(2)!r} does not match ISA13 {interchange.control_number!r}."
+            )
         if iea.get(1) != str(len(interchange.groups)):
-            raise X12Error(f"Segment {iea.position} (IEA): says {iea.get(1)} groups, the interchange has {len(interchange.groups)}.")
+            raise X12Error(
+                f"Segment {iea.position} (IEA): says {iea.get(1)} groups, the interchange has {len(interchange.groups)}."
+            )
         interchanges.append(interchange)
     if not interchanges:
         raise X12Error("The file holds no interchange.")
@@ -195,5 +250,7 @@ def transaction_kind(interchanges: list[Interchange]) -> str:
             else:
                 kinds.add(transaction.code)
     if len(kinds) != 1:
-        raise X12Error(f"The file mixes transaction types ({', '.join(sorted(kinds)) or 'none'}); import one kind per file.")
+        raise X12Error(
+            f"The file mixes transaction types ({', '.join(sorted(kinds)) or 'none'}); import one kind per file."
+        )
     return kinds.pop()

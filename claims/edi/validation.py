@@ -35,8 +35,11 @@ def _walk(node, level: str, findings: list[Finding], segment: str = "", line=Non
             )
         )
     for key, child_level in (
-        ("interchanges", "interchange"), ("groups", "group"), ("transactions", "transaction"),
-        ("segments", "segment"), ("elements", "element"),
+        ("interchanges", "interchange"),
+        ("groups", "group"),
+        ("transactions", "transaction"),
+        ("segments", "segment"),
+        ("elements", "element"),
     ):
         for child in node.get(key, []) or []:
             _walk(child, child_level, findings, node.get("seg_id", segment), node.get("line", line))

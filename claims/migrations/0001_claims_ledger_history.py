@@ -10,170 +10,542 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('rcm', '0002_reference_data'),
+        ("rcm", "0002_reference_data"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Claim',
+            name="Claim",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('charge_total', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('insurance_paid', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('patient_paid', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('adjustments', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('write_offs', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('insurance_balance', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('patient_balance', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('place_of_service', models.CharField(default='11', max_length=2)),
-                ('frequency_code', models.CharField(choices=[('1', 'Original'), ('7', 'Replacement of prior claim'), ('8', 'Void of prior claim')], default='1', max_length=1)),
-                ('prior_authorization', models.CharField(blank=True, max_length=50)),
-                ('patient_control_number', models.CharField(help_text='Our claim number (CLM01), echoed back by the payer in CLP01.', max_length=20)),
-                ('payer_claim_number', models.CharField(blank=True, help_text="The payer's number (CLP07).", max_length=50)),
-                ('diagnosis_codes', models.JSONField(default=list, help_text='ICD-10-CM codes in order, 1 to 12.')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('ready', 'Ready to submit'), ('submitted', 'Submitted'), ('accepted', 'Accepted by payer'), ('rejected', 'Rejected'), ('corrected', 'Being corrected'), ('paid', 'Paid'), ('partially_paid', 'Partially paid'), ('denied', 'Denied'), ('forwarded', 'Forwarded to secondary'), ('appealed', 'Appealed'), ('written_off', 'Written off'), ('voided', 'Voided')], default='draft', max_length=20)),
-                ('status_changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('service_date', models.DateField(help_text='The earliest date of service on the claim.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('first_submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('last_submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('adjudicated_at', models.DateTimeField(blank=True, null=True)),
-                ('billing_provider', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='billed_claims', to='rcm.provider')),
-                ('coverage', models.ForeignKey(blank=True, help_text='Empty for a self-pay claim.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='claims', to='rcm.coverage')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('original_claim', models.ForeignKey(blank=True, help_text='For a corrected (7) or void (8) claim: the claim it replaces.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='replacements', to='claims.claim')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='claims', to='rcm.patient')),
-                ('payer', models.ForeignKey(blank=True, help_text="The coverage's payer, kept on the claim for queues and reports.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='claims', to='rcm.payer')),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='rcm.practice')),
-                ('rendering_provider', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='rendered_claims', to='rcm.provider')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "charge_total",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                (
+                    "insurance_paid",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                (
+                    "patient_paid",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                (
+                    "adjustments",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                ("write_offs", models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12)),
+                (
+                    "insurance_balance",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                (
+                    "patient_balance",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                ("place_of_service", models.CharField(default="11", max_length=2)),
+                (
+                    "frequency_code",
+                    models.CharField(
+                        choices=[
+                            ("1", "Original"),
+                            ("7", "Replacement of prior claim"),
+                            ("8", "Void of prior claim"),
+                        ],
+                        default="1",
+                        max_length=1,
+                    ),
+                ),
+                ("prior_authorization", models.CharField(blank=True, max_length=50)),
+                (
+                    "patient_control_number",
+                    models.CharField(
+                        help_text="Our claim number (CLM01), echoed back by the payer in CLP01.",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "payer_claim_number",
+                    models.CharField(blank=True, help_text="The payer's number (CLP07).", max_length=50),
+                ),
+                (
+                    "diagnosis_codes",
+                    models.JSONField(default=list, help_text="ICD-10-CM codes in order, 1 to 12."),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("ready", "Ready to submit"),
+                            ("submitted", "Submitted"),
+                            ("accepted", "Accepted by payer"),
+                            ("rejected", "Rejected"),
+                            ("corrected", "Being corrected"),
+                            ("paid", "Paid"),
+                            ("partially_paid", "Partially paid"),
+                            ("denied", "Denied"),
+                            ("forwarded", "Forwarded to secondary"),
+                            ("appealed", "Appealed"),
+                            ("written_off", "Written off"),
+                            ("voided", "Voided"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                ("status_changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("service_date", models.DateField(help_text="The earliest date of service on the claim.")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("first_submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("last_submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("adjudicated_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "billing_provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="billed_claims",
+                        to="rcm.provider",
+                    ),
+                ),
+                (
+                    "coverage",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty for a self-pay claim.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="claims",
+                        to="rcm.coverage",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "original_claim",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="For a corrected (7) or void (8) claim: the claim it replaces.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="replacements",
+                        to="claims.claim",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="claims", to="rcm.patient"
+                    ),
+                ),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The coverage's payer, kept on the claim for queues and reports.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="claims",
+                        to="rcm.payer",
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="rcm.practice"
+                    ),
+                ),
+                (
+                    "rendering_provider",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="rendered_claims",
+                        to="rcm.provider",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-service_date', '-id'],
+                "ordering": ["-service_date", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ClaimLine',
+            name="ClaimLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('charge_total', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('insurance_paid', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('patient_paid', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('adjustments', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('write_offs', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('insurance_balance', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('patient_balance', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('line_number', models.PositiveSmallIntegerField()),
-                ('procedure_code', models.CharField(max_length=5)),
-                ('modifiers', models.JSONField(blank=True, default=list, help_text='Up to four two-character modifiers.')),
-                ('units', models.DecimalField(decimal_places=3, default=Decimal('1'), max_digits=9, validators=[django.core.validators.MinValueValidator(Decimal('1'))])),
-                ('charge', models.DecimalField(decimal_places=2, help_text='Charge for the line (all units).', max_digits=12)),
-                ('service_date_from', models.DateField()),
-                ('service_date_to', models.DateField()),
-                ('diagnosis_pointers', models.JSONField(default=list, help_text="1 to 4 positions in the claim's diagnoses.")),
-                ('line_control_number', models.CharField(help_text='Our line number (REF*6R), echoed in the ERA.', max_length=30)),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='claims.claim')),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='rcm.practice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "charge_total",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                (
+                    "insurance_paid",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                (
+                    "patient_paid",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                (
+                    "adjustments",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                ("write_offs", models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12)),
+                (
+                    "insurance_balance",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                (
+                    "patient_balance",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                ("line_number", models.PositiveSmallIntegerField()),
+                ("procedure_code", models.CharField(max_length=5)),
+                (
+                    "modifiers",
+                    models.JSONField(
+                        blank=True, default=list, help_text="Up to four two-character modifiers."
+                    ),
+                ),
+                (
+                    "units",
+                    models.DecimalField(
+                        decimal_places=3,
+                        default=Decimal("1"),
+                        max_digits=9,
+                        validators=[django.core.validators.MinValueValidator(Decimal("1"))],
+                    ),
+                ),
+                (
+                    "charge",
+                    models.DecimalField(
+                        decimal_places=2, help_text="Charge for the line (all units).", max_digits=12
+                    ),
+                ),
+                ("service_date_from", models.DateField()),
+                ("service_date_to", models.DateField()),
+                (
+                    "diagnosis_pointers",
+                    models.JSONField(default=list, help_text="1 to 4 positions in the claim's diagnoses."),
+                ),
+                (
+                    "line_control_number",
+                    models.CharField(help_text="Our line number (REF*6R), echoed in the ERA.", max_length=30),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="lines", to="claims.claim"
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="rcm.practice"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['claim', 'line_number'],
+                "ordering": ["claim", "line_number"],
             },
         ),
         migrations.CreateModel(
-            name='ClaimStatusChange',
+            name="ClaimStatusChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(choices=[('draft', 'Draft'), ('ready', 'Ready to submit'), ('submitted', 'Submitted'), ('accepted', 'Accepted by payer'), ('rejected', 'Rejected'), ('corrected', 'Being corrected'), ('paid', 'Paid'), ('partially_paid', 'Partially paid'), ('denied', 'Denied'), ('forwarded', 'Forwarded to secondary'), ('appealed', 'Appealed'), ('written_off', 'Written off'), ('voided', 'Voided')], max_length=20)),
-                ('to_status', models.CharField(choices=[('draft', 'Draft'), ('ready', 'Ready to submit'), ('submitted', 'Submitted'), ('accepted', 'Accepted by payer'), ('rejected', 'Rejected'), ('corrected', 'Being corrected'), ('paid', 'Paid'), ('partially_paid', 'Partially paid'), ('denied', 'Denied'), ('forwarded', 'Forwarded to secondary'), ('appealed', 'Appealed'), ('written_off', 'Written off'), ('voided', 'Voided')], max_length=20)),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('reason', models.CharField(blank=True, max_length=255)),
-                ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='status_history', to='claims.claim')),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='rcm.practice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("ready", "Ready to submit"),
+                            ("submitted", "Submitted"),
+                            ("accepted", "Accepted by payer"),
+                            ("rejected", "Rejected"),
+                            ("corrected", "Being corrected"),
+                            ("paid", "Paid"),
+                            ("partially_paid", "Partially paid"),
+                            ("denied", "Denied"),
+                            ("forwarded", "Forwarded to secondary"),
+                            ("appealed", "Appealed"),
+                            ("written_off", "Written off"),
+                            ("voided", "Voided"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("ready", "Ready to submit"),
+                            ("submitted", "Submitted"),
+                            ("accepted", "Accepted by payer"),
+                            ("rejected", "Rejected"),
+                            ("corrected", "Being corrected"),
+                            ("paid", "Paid"),
+                            ("partially_paid", "Partially paid"),
+                            ("denied", "Denied"),
+                            ("forwarded", "Forwarded to secondary"),
+                            ("appealed", "Appealed"),
+                            ("written_off", "Written off"),
+                            ("voided", "Voided"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("reason", models.CharField(blank=True, max_length=255)),
+                (
+                    "by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="status_history",
+                        to="claims.claim",
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="rcm.practice"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['claim', 'at', 'id'],
+                "ordering": ["claim", "at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Transaction',
+            name="Transaction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('charge', 'Charge'), ('insurance_payment', 'Insurance payment'), ('patient_payment', 'Patient payment'), ('contractual_adjustment', 'Contractual adjustment'), ('other_adjustment', 'Other adjustment'), ('transfer_to_patient', 'Transfer to patient responsibility'), ('write_off', 'Write-off'), ('refund', 'Refund'), ('reversal', 'Reversal')], max_length=30)),
-                ('party', models.CharField(choices=[('insurance', 'Insurance'), ('patient', 'Patient')], max_length=10)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('effective_date', models.DateField()),
-                ('posted_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('source', models.CharField(choices=[('charge_entry', 'Charge entry'), ('remittance', 'Remittance (ERA)'), ('payment', 'Payment'), ('user', 'User action'), ('system', 'System')], max_length=20)),
-                ('source_reference', models.CharField(blank=True, help_text='Remittance, batch or receipt id.', max_length=64)),
-                ('group_code', models.CharField(blank=True, help_text='CAS group: CO, PR, OA, PI, CR.', max_length=2)),
-                ('reason_code', models.CharField(blank=True, help_text='CARC.', max_length=5)),
-                ('remark_codes', models.JSONField(blank=True, default=list, help_text='RARCs.')),
-                ('responsibility', models.CharField(blank=True, choices=[('deductible', 'Deductible (PR-1)'), ('coinsurance', 'Coinsurance (PR-2)'), ('copay', 'Copay (PR-3)'), ('other', 'Other patient responsibility')], max_length=12)),
-                ('note', models.CharField(blank=True, max_length=255)),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transactions', to='claims.claim')),
-                ('line', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transactions', to='claims.claimline')),
-                ('payer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='rcm.payer')),
-                ('posted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='rcm.practice')),
-                ('reverses', models.OneToOneField(blank=True, help_text='For a reversal: the transaction it cancels (each can be reversed once).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reversed_by', to='claims.transaction')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("charge", "Charge"),
+                            ("insurance_payment", "Insurance payment"),
+                            ("patient_payment", "Patient payment"),
+                            ("contractual_adjustment", "Contractual adjustment"),
+                            ("other_adjustment", "Other adjustment"),
+                            ("transfer_to_patient", "Transfer to patient responsibility"),
+                            ("write_off", "Write-off"),
+                            ("refund", "Refund"),
+                            ("reversal", "Reversal"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "party",
+                    models.CharField(
+                        choices=[("insurance", "Insurance"), ("patient", "Patient")], max_length=10
+                    ),
+                ),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("effective_date", models.DateField()),
+                ("posted_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("charge_entry", "Charge entry"),
+                            ("remittance", "Remittance (ERA)"),
+                            ("payment", "Payment"),
+                            ("user", "User action"),
+                            ("system", "System"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "source_reference",
+                    models.CharField(blank=True, help_text="Remittance, batch or receipt id.", max_length=64),
+                ),
+                (
+                    "group_code",
+                    models.CharField(blank=True, help_text="CAS group: CO, PR, OA, PI, CR.", max_length=2),
+                ),
+                ("reason_code", models.CharField(blank=True, help_text="CARC.", max_length=5)),
+                ("remark_codes", models.JSONField(blank=True, default=list, help_text="RARCs.")),
+                (
+                    "responsibility",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("deductible", "Deductible (PR-1)"),
+                            ("coinsurance", "Coinsurance (PR-2)"),
+                            ("copay", "Copay (PR-3)"),
+                            ("other", "Other patient responsibility"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=255)),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="transactions",
+                        to="claims.claim",
+                    ),
+                ),
+                (
+                    "line",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="transactions",
+                        to="claims.claimline",
+                    ),
+                ),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="rcm.payer",
+                    ),
+                ),
+                (
+                    "posted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="rcm.practice"
+                    ),
+                ),
+                (
+                    "reverses",
+                    models.OneToOneField(
+                        blank=True,
+                        help_text="For a reversal: the transaction it cancels (each can be reversed once).",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reversed_by",
+                        to="claims.transaction",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['line_id', 'posted_at', 'id'],
+                "ordering": ["line_id", "posted_at", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(fields=['practice', 'status', 'service_date'], name='claim_status_dos'),
+            model_name="claim",
+            index=models.Index(fields=["practice", "status", "service_date"], name="claim_status_dos"),
         ),
         migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(fields=['practice', 'service_date'], name='claim_dos'),
+            model_name="claim",
+            index=models.Index(fields=["practice", "service_date"], name="claim_dos"),
         ),
         migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(fields=['practice', 'payer', 'status'], name='claim_payer_status'),
+            model_name="claim",
+            index=models.Index(fields=["practice", "payer", "status"], name="claim_payer_status"),
         ),
         migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(fields=['patient', 'service_date'], name='claim_patient_dos'),
+            model_name="claim",
+            index=models.Index(fields=["patient", "service_date"], name="claim_patient_dos"),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.UniqueConstraint(fields=('practice', 'patient_control_number'), name='claim_pcn_unique_in_practice'),
+            model_name="claim",
+            constraint=models.UniqueConstraint(
+                fields=("practice", "patient_control_number"), name="claim_pcn_unique_in_practice"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claimline',
-            constraint=models.UniqueConstraint(fields=('claim', 'line_number'), name='claim_line_number_unique'),
+            model_name="claimline",
+            constraint=models.UniqueConstraint(
+                fields=("claim", "line_number"), name="claim_line_number_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claimline',
-            constraint=models.UniqueConstraint(fields=('practice', 'line_control_number'), name='claim_line_control_unique'),
+            model_name="claimline",
+            constraint=models.UniqueConstraint(
+                fields=("practice", "line_control_number"), name="claim_line_control_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='claimstatuschange',
-            index=models.Index(fields=['practice', 'to_status', 'at'], name='status_change_to_at'),
+            model_name="claimstatuschange",
+            index=models.Index(fields=["practice", "to_status", "at"], name="status_change_to_at"),
         ),
         migrations.AddIndex(
-            model_name='transaction',
-            index=models.Index(fields=['practice', 'kind', 'effective_date'], name='txn_kind_date'),
+            model_name="transaction",
+            index=models.Index(fields=["practice", "kind", "effective_date"], name="txn_kind_date"),
         ),
         migrations.AddIndex(
-            model_name='transaction',
-            index=models.Index(fields=['claim', 'posted_at'], name='txn_claim'),
+            model_name="transaction",
+            index=models.Index(fields=["claim", "posted_at"], name="txn_claim"),
         ),
         migrations.AddConstraint(
-            model_name='transaction',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='transaction_amount_positive'),
+            model_name="transaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="transaction_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transaction',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'reversal'), ('reverses__isnull', False)), models.Q(models.Q(('kind', 'reversal'), _negated=True), ('reverses__isnull', True)), _connector='OR'), name='transaction_reversal_has_original'),
+            model_name="transaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "reversal"), ("reverses__isnull", False)),
+                    models.Q(models.Q(("kind", "reversal"), _negated=True), ("reverses__isnull", True)),
+                    _connector="OR",
+                ),
+                name="transaction_reversal_has_original",
+            ),
         ),
         rcm.append_only.refuse_changes_trigger("claims_transaction"),
-    rcm.append_only.refuse_changes_trigger("claims_claimstatuschange"),
+        rcm.append_only.refuse_changes_trigger("claims_claimstatuschange"),
     ]

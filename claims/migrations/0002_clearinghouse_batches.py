@@ -7,89 +7,214 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0001_claims_ledger_history'),
-        ('rcm', '0003_number_sequences'),
+        ("claims", "0001_claims_ledger_history"),
+        ("rcm", "0003_number_sequences"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BatchClaim',
+            name="BatchClaim",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('frequency_code', models.CharField(choices=[('1', 'Original'), ('7', 'Replacement of prior claim'), ('8', 'Void of prior claim')], max_length=1)),
-                ('charge', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='batch_claims', to='claims.claim')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "frequency_code",
+                    models.CharField(
+                        choices=[
+                            ("1", "Original"),
+                            ("7", "Replacement of prior claim"),
+                            ("8", "Void of prior claim"),
+                        ],
+                        max_length=1,
+                    ),
+                ),
+                ("charge", models.DecimalField(decimal_places=2, max_digits=12)),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="batch_claims",
+                        to="claims.claim",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Clearinghouse',
+            name="Clearinghouse",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('submitter_name', models.CharField(help_text='Loop 1000A: who sends the file.', max_length=60)),
-                ('submitter_id', models.CharField(help_text='ISA06 / 1000A NM109: our id at the clearinghouse.', max_length=15)),
-                ('contact_name', models.CharField(max_length=60)),
-                ('contact_phone', models.CharField(max_length=20)),
-                ('receiver_name', models.CharField(help_text="Loop 1000B: the clearinghouse's name.", max_length=60)),
-                ('receiver_id', models.CharField(help_text='ISA08 / 1000B NM109.', max_length=15)),
-                ('production', models.BooleanField(default=False, help_text='ISA15: P when on, T (test) when off.')),
-                ('sftp_host', models.CharField(blank=True, max_length=255)),
-                ('sftp_port', models.PositiveIntegerField(default=22)),
-                ('sftp_username', models.CharField(blank=True, max_length=60)),
-                ('sftp_secret_ref', models.CharField(blank=True, help_text='env:VARIABLE or file:/path holding the password; never the password.', max_length=255)),
-                ('sftp_host_key', models.TextField(blank=True, help_text="The server's public host key (known_hosts line).")),
-                ('sftp_outbox', models.CharField(default='/inbound', help_text='Remote folder claims go to.', max_length=255)),
-                ('sftp_inbox', models.CharField(default='/outbound', help_text='Remote folder acks/ERAs come from.', max_length=255)),
-                ('is_active', models.BooleanField(default=True)),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='rcm.practice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "submitter_name",
+                    models.CharField(help_text="Loop 1000A: who sends the file.", max_length=60),
+                ),
+                (
+                    "submitter_id",
+                    models.CharField(
+                        help_text="ISA06 / 1000A NM109: our id at the clearinghouse.", max_length=15
+                    ),
+                ),
+                ("contact_name", models.CharField(max_length=60)),
+                ("contact_phone", models.CharField(max_length=20)),
+                (
+                    "receiver_name",
+                    models.CharField(help_text="Loop 1000B: the clearinghouse's name.", max_length=60),
+                ),
+                ("receiver_id", models.CharField(help_text="ISA08 / 1000B NM109.", max_length=15)),
+                (
+                    "production",
+                    models.BooleanField(default=False, help_text="ISA15: P when on, T (test) when off."),
+                ),
+                ("sftp_host", models.CharField(blank=True, max_length=255)),
+                ("sftp_port", models.PositiveIntegerField(default=22)),
+                ("sftp_username", models.CharField(blank=True, max_length=60)),
+                (
+                    "sftp_secret_ref",
+                    models.CharField(
+                        blank=True,
+                        help_text="env:VARIABLE or file:/path holding the password; never the password.",
+                        max_length=255,
+                    ),
+                ),
+                (
+                    "sftp_host_key",
+                    models.TextField(
+                        blank=True, help_text="The server's public host key (known_hosts line)."
+                    ),
+                ),
+                (
+                    "sftp_outbox",
+                    models.CharField(
+                        default="/inbound", help_text="Remote folder claims go to.", max_length=255
+                    ),
+                ),
+                (
+                    "sftp_inbox",
+                    models.CharField(
+                        default="/outbound", help_text="Remote folder acks/ERAs come from.", max_length=255
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="rcm.practice"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='SubmissionBatch',
+            name="SubmissionBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('interchange_control_number', models.PositiveIntegerField()),
-                ('group_control_number', models.PositiveIntegerField()),
-                ('transaction_control_number', models.CharField(max_length=9)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('file_name', models.CharField(max_length=120)),
-                ('content', models.TextField()),
-                ('claim_count', models.PositiveIntegerField()),
-                ('total_charge', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('validation_ok', models.BooleanField()),
-                ('validation_findings', models.JSONField(blank=True, default=list)),
-                ('status', models.CharField(choices=[('built', 'Built'), ('sent', 'Sent'), ('send_failed', 'Sending failed'), ('accepted', 'Accepted (999)'), ('partly_accepted', 'Partly accepted (999)'), ('rejected', 'Rejected (999)')], default='built', max_length=20)),
-                ('claims', models.ManyToManyField(related_name='batches', through='claims.BatchClaim', to='claims.claim')),
-                ('clearinghouse', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='batches', to='claims.clearinghouse')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('payer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='batches', to='rcm.payer')),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='rcm.practice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("interchange_control_number", models.PositiveIntegerField()),
+                ("group_control_number", models.PositiveIntegerField()),
+                ("transaction_control_number", models.CharField(max_length=9)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("file_name", models.CharField(max_length=120)),
+                ("content", models.TextField()),
+                ("claim_count", models.PositiveIntegerField()),
+                ("total_charge", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("validation_ok", models.BooleanField()),
+                ("validation_findings", models.JSONField(blank=True, default=list)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("built", "Built"),
+                            ("sent", "Sent"),
+                            ("send_failed", "Sending failed"),
+                            ("accepted", "Accepted (999)"),
+                            ("partly_accepted", "Partly accepted (999)"),
+                            ("rejected", "Rejected (999)"),
+                        ],
+                        default="built",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "claims",
+                    models.ManyToManyField(
+                        related_name="batches", through="claims.BatchClaim", to="claims.claim"
+                    ),
+                ),
+                (
+                    "clearinghouse",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="batches",
+                        to="claims.clearinghouse",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="batches", to="rcm.payer"
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="rcm.practice"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='batchclaim',
-            name='batch',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='batch_claims', to='claims.submissionbatch'),
+            model_name="batchclaim",
+            name="batch",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="batch_claims",
+                to="claims.submissionbatch",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='submissionbatch',
-            constraint=models.UniqueConstraint(fields=('practice', 'interchange_control_number'), name='batch_isa13_unique'),
+            model_name="submissionbatch",
+            constraint=models.UniqueConstraint(
+                fields=("practice", "interchange_control_number"), name="batch_isa13_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='submissionbatch',
-            constraint=models.UniqueConstraint(fields=('practice', 'group_control_number'), name='batch_gs06_unique'),
+            model_name="submissionbatch",
+            constraint=models.UniqueConstraint(
+                fields=("practice", "group_control_number"), name="batch_gs06_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='batchclaim',
-            constraint=models.UniqueConstraint(fields=('batch', 'claim'), name='batch_claim_unique'),
+            model_name="batchclaim",
+            constraint=models.UniqueConstraint(fields=("batch", "claim"), name="batch_claim_unique"),
         ),
     ]

@@ -5,70 +5,123 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0002_clearinghouse_batches'),
-        ('rcm', '0003_number_sequences'),
+        ("claims", "0002_clearinghouse_batches"),
+        ("rcm", "0003_number_sequences"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MueLimit',
+            name="MueLimit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('procedure_code', models.CharField(max_length=5, unique=True)),
-                ('max_units', models.PositiveIntegerField()),
-                ('adjudication_indicator', models.CharField(blank=True, max_length=60)),
-                ('rationale', models.CharField(blank=True, max_length=120)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("procedure_code", models.CharField(max_length=5, unique=True)),
+                ("max_units", models.PositiveIntegerField()),
+                ("adjudication_indicator", models.CharField(blank=True, max_length=60)),
+                ("rationale", models.CharField(blank=True, max_length=120)),
             ],
         ),
         migrations.AddField(
-            model_name='claim',
-            name='edited_after_scrub',
-            field=models.BooleanField(default=False, help_text='A person changed the claim after the scrubber first found errors (clean claim rate).'),
+            model_name="claim",
+            name="edited_after_scrub",
+            field=models.BooleanField(
+                default=False,
+                help_text="A person changed the claim after the scrubber first found errors (clean claim rate).",
+            ),
         ),
         migrations.AddField(
-            model_name='claim',
-            name='scrub_findings',
+            model_name="claim",
+            name="scrub_findings",
             field=models.JSONField(blank=True, default=list, help_text="The scrubber's last findings."),
         ),
         migrations.AddField(
-            model_name='claim',
-            name='scrub_status',
-            field=models.CharField(choices=[('', 'Not scrubbed'), ('clean', 'Clean'), ('warnings', 'Warnings only'), ('errors', 'Errors')], default='', max_length=10),
+            model_name="claim",
+            name="scrub_status",
+            field=models.CharField(
+                choices=[
+                    ("", "Not scrubbed"),
+                    ("clean", "Clean"),
+                    ("warnings", "Warnings only"),
+                    ("errors", "Errors"),
+                ],
+                default="",
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='claim',
-            name='scrubbed_at',
+            model_name="claim",
+            name="scrubbed_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.CreateModel(
-            name='NcciPtpEdit',
+            name="NcciPtpEdit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('column1', models.CharField(max_length=5)),
-                ('column2', models.CharField(max_length=5)),
-                ('effective_date', models.DateField()),
-                ('deletion_date', models.DateField(blank=True, null=True)),
-                ('modifier_indicator', models.CharField(help_text='0 never allowed, 1 allowed with modifier, 9 n/a', max_length=1)),
-                ('rationale', models.CharField(blank=True, max_length=200)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("column1", models.CharField(max_length=5)),
+                ("column2", models.CharField(max_length=5)),
+                ("effective_date", models.DateField()),
+                ("deletion_date", models.DateField(blank=True, null=True)),
+                (
+                    "modifier_indicator",
+                    models.CharField(
+                        help_text="0 never allowed, 1 allowed with modifier, 9 n/a", max_length=1
+                    ),
+                ),
+                ("rationale", models.CharField(blank=True, max_length=200)),
             ],
             options={
-                'indexes': [models.Index(fields=['column1', 'column2'], name='ncci_ptp_pair')],
-                'constraints': [models.UniqueConstraint(fields=('column1', 'column2', 'effective_date'), name='ncci_ptp_unique')],
+                "indexes": [models.Index(fields=["column1", "column2"], name="ncci_ptp_pair")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("column1", "column2", "effective_date"), name="ncci_ptp_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ScrubRuleSetting',
+            name="ScrubRuleSetting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule_code', models.CharField(max_length=40)),
-                ('enabled', models.BooleanField(default=False)),
-                ('payer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='rcm.payer')),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='rcm.practice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("rule_code", models.CharField(max_length=40)),
+                ("enabled", models.BooleanField(default=False)),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="rcm.payer",
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="rcm.practice"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('practice', 'rule_code', 'payer'), name='scrub_rule_setting_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("practice", "rule_code", "payer"), name="scrub_rule_setting_unique"
+                    )
+                ],
             },
         ),
     ]

@@ -7,56 +7,143 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0003_scrubber'),
-        ('rcm', '0003_number_sequences'),
+        ("claims", "0003_scrubber"),
+        ("rcm", "0003_number_sequences"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='X12File',
+            name="X12File",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(blank=True, choices=[('999', '999 implementation acknowledgment'), ('277CA', '277CA claim acknowledgment'), ('835', '835 remittance advice'), ('', 'Unknown')], max_length=8)),
-                ('file_name', models.CharField(max_length=255)),
-                ('content', models.TextField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('source', models.CharField(default='upload', help_text='upload, api, command, sftp', max_length=20)),
-                ('status', models.CharField(choices=[('applied', 'Applied'), ('refused', 'Refused')], max_length=10)),
-                ('error', models.TextField(blank=True, help_text='Why the file was refused, in plain words.')),
-                ('warnings', models.JSONField(blank=True, default=list)),
-                ('validation_findings', models.JSONField(blank=True, default=list)),
-                ('outcome', models.JSONField(blank=True, default=dict, help_text='What applying the file did (counts).')),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='rcm.practice')),
-                ('received_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("999", "999 implementation acknowledgment"),
+                            ("277CA", "277CA claim acknowledgment"),
+                            ("835", "835 remittance advice"),
+                            ("", "Unknown"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("file_name", models.CharField(max_length=255)),
+                ("content", models.TextField()),
+                ("sha256", models.CharField(max_length=64)),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "source",
+                    models.CharField(default="upload", help_text="upload, api, command, sftp", max_length=20),
+                ),
+                (
+                    "status",
+                    models.CharField(choices=[("applied", "Applied"), ("refused", "Refused")], max_length=10),
+                ),
+                (
+                    "error",
+                    models.TextField(blank=True, help_text="Why the file was refused, in plain words."),
+                ),
+                ("warnings", models.JSONField(blank=True, default=list)),
+                ("validation_findings", models.JSONField(blank=True, default=list)),
+                (
+                    "outcome",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="What applying the file did (counts)."
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="rcm.practice"
+                    ),
+                ),
+                (
+                    "received_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-received_at', '-id'],
+                "ordering": ["-received_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ClaimAcknowledgment',
+            name="ClaimAcknowledgment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('accepted', models.BooleanField()),
-                ('codes', models.JSONField(blank=True, default=list, help_text='Status/error codes as received.')),
-                ('reasons', models.JSONField(blank=True, default=list, help_text='The codes in plain words.')),
-                ('payer_claim_number', models.CharField(blank=True, max_length=50)),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('batch', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='claims.submissionbatch')),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='acknowledgments', to='claims.claim')),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='rcm.practice')),
-                ('x12_file', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='acknowledgments', to='claims.x12file')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("accepted", models.BooleanField()),
+                (
+                    "codes",
+                    models.JSONField(blank=True, default=list, help_text="Status/error codes as received."),
+                ),
+                (
+                    "reasons",
+                    models.JSONField(blank=True, default=list, help_text="The codes in plain words."),
+                ),
+                ("payer_claim_number", models.CharField(blank=True, max_length=50)),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="claims.submissionbatch",
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="acknowledgments",
+                        to="claims.claim",
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="rcm.practice"
+                    ),
+                ),
+                (
+                    "x12_file",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="acknowledgments",
+                        to="claims.x12file",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-id'],
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='x12file',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'applied')), fields=('practice', 'sha256'), name='x12file_applied_once'),
+            model_name="x12file",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "applied")),
+                fields=("practice", "sha256"),
+                name="x12file_applied_once",
+            ),
         ),
     ]

@@ -7,26 +7,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0004_x12_files_acknowledgments'),
-        ('rcm', '0003_number_sequences'),
+        ("claims", "0004_x12_files_acknowledgments"),
+        ("rcm", "0003_number_sequences"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='claim',
-            name='assigned_to',
-            field=models.ForeignKey(blank=True, help_text='Who works this claim in the queues.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_claims', to=settings.AUTH_USER_MODEL),
+            model_name="claim",
+            name="assigned_to",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Who works this claim in the queues.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="assigned_claims",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='claim',
-            name='underpaid_amount',
-            field=models.DecimalField(decimal_places=2, default=Decimal('0.00'), help_text="Expected allowed minus paid allowed, where short by more than the contract's tolerance.", max_digits=12),
+            model_name="claim",
+            name="underpaid_amount",
+            field=models.DecimalField(
+                decimal_places=2,
+                default=Decimal("0.00"),
+                help_text="Expected allowed minus paid allowed, where short by more than the contract's tolerance.",
+                max_digits=12,
+            ),
         ),
         migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(fields=['practice', 'assigned_to', 'status'], name='claim_assignee_status'),
+            model_name="claim",
+            index=models.Index(fields=["practice", "assigned_to", "status"], name="claim_assignee_status"),
         ),
     ]

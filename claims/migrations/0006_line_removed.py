@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0005_queues_assignment'),
+        ("claims", "0005_queues_assignment"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='claimline',
-            name='removed',
-            field=models.BooleanField(default=False, help_text='Taken off the claim while editing: its charge is reversed, it is never billed.'),
+            model_name="claimline",
+            name="removed",
+            field=models.BooleanField(
+                default=False,
+                help_text="Taken off the claim while editing: its charge is reversed, it is never billed.",
+            ),
         ),
     ]

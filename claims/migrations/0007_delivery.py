@@ -6,37 +6,71 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0006_line_removed'),
+        ("claims", "0006_line_removed"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DeliveryAttempt',
+            name="DeliveryAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('ok', models.BooleanField()),
-                ('message', models.CharField(max_length=500)),
-                ('batch', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='delivery_attempts', to='claims.submissionbatch')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("ok", models.BooleanField()),
+                ("message", models.CharField(max_length=500)),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="delivery_attempts",
+                        to="claims.submissionbatch",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['batch', 'at', 'id'],
+                "ordering": ["batch", "at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='RemoteFile',
+            name="RemoteFile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=255)),
-                ('size', models.BigIntegerField()),
-                ('fetched_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('clearinghouse', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='remote_files', to='claims.clearinghouse')),
-                ('x12_file', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='claims.x12file')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=255)),
+                ("size", models.BigIntegerField()),
+                ("fetched_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "clearinghouse",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="remote_files",
+                        to="claims.clearinghouse",
+                    ),
+                ),
+                (
+                    "x12_file",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="claims.x12file",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('clearinghouse', 'name'), name='remote_file_once')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("clearinghouse", "name"), name="remote_file_once")
+                ],
             },
         ),
     ]

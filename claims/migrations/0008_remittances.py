@@ -8,150 +8,358 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0007_delivery'),
-        ('rcm', '0003_number_sequences'),
+        ("claims", "0007_delivery"),
+        ("rcm", "0003_number_sequences"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='claim',
-            name='secondary_pending',
-            field=models.BooleanField(default=False, help_text='The primary has paid; the balance is to be billed to the secondary coverage.'),
+            model_name="claim",
+            name="secondary_pending",
+            field=models.BooleanField(
+                default=False,
+                help_text="The primary has paid; the balance is to be billed to the secondary coverage.",
+            ),
         ),
         migrations.CreateModel(
-            name='Remittance',
+            name="Remittance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('payer_name', models.CharField(max_length=120)),
-                ('payer_identifier', models.CharField(help_text='TRN03 (or N1*PR id): who paid.', max_length=50)),
-                ('trace_number', models.CharField(help_text='TRN02: the check or EFT trace number.', max_length=50)),
-                ('handling_code', models.CharField(max_length=2)),
-                ('payment_method', models.CharField(blank=True, help_text='BPR04: ACH, CHK, NON...', max_length=3)),
-                ('payment_amount', models.DecimalField(decimal_places=2, help_text='BPR02', max_digits=14)),
-                ('payment_date', models.DateField(blank=True, null=True)),
-                ('production_date', models.DateField(blank=True, null=True)),
-                ('payee_name', models.CharField(blank=True, max_length=120)),
-                ('payee_npi', models.CharField(blank=True, max_length=10)),
-                ('payee_tax_id', models.CharField(blank=True, max_length=20)),
-                ('posted_payments', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=14)),
-                ('interest', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('provider_adjustment_total', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('claim_count', models.PositiveIntegerField(default=0)),
-                ('exception_count', models.PositiveIntegerField(default=0)),
-                ('status', models.CharField(choices=[('posted', 'Posted'), ('exceptions', 'Posted with exceptions')], default='posted', max_length=12)),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('payer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='remittances', to='rcm.payer')),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='rcm.practice')),
-                ('x12_file', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='remittances', to='claims.x12file')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("payer_name", models.CharField(max_length=120)),
+                (
+                    "payer_identifier",
+                    models.CharField(help_text="TRN03 (or N1*PR id): who paid.", max_length=50),
+                ),
+                (
+                    "trace_number",
+                    models.CharField(help_text="TRN02: the check or EFT trace number.", max_length=50),
+                ),
+                ("handling_code", models.CharField(max_length=2)),
+                (
+                    "payment_method",
+                    models.CharField(blank=True, help_text="BPR04: ACH, CHK, NON...", max_length=3),
+                ),
+                ("payment_amount", models.DecimalField(decimal_places=2, help_text="BPR02", max_digits=14)),
+                ("payment_date", models.DateField(blank=True, null=True)),
+                ("production_date", models.DateField(blank=True, null=True)),
+                ("payee_name", models.CharField(blank=True, max_length=120)),
+                ("payee_npi", models.CharField(blank=True, max_length=10)),
+                ("payee_tax_id", models.CharField(blank=True, max_length=20)),
+                (
+                    "posted_payments",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=14),
+                ),
+                ("interest", models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12)),
+                (
+                    "provider_adjustment_total",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                ("claim_count", models.PositiveIntegerField(default=0)),
+                ("exception_count", models.PositiveIntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("posted", "Posted"), ("exceptions", "Posted with exceptions")],
+                        default="posted",
+                        max_length=12,
+                    ),
+                ),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="remittances",
+                        to="rcm.payer",
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="rcm.practice"
+                    ),
+                ),
+                (
+                    "x12_file",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="remittances",
+                        to="claims.x12file",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-received_at', '-id'],
+                "ordering": ["-received_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ProviderAdjustment',
+            name="ProviderAdjustment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider_identifier', models.CharField(max_length=50)),
-                ('fiscal_period_date', models.DateField(blank=True, null=True)),
-                ('reason_code', models.CharField(max_length=3)),
-                ('reference', models.CharField(blank=True, max_length=50)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('remittance', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='provider_adjustments', to='claims.remittance')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("provider_identifier", models.CharField(max_length=50)),
+                ("fiscal_period_date", models.DateField(blank=True, null=True)),
+                ("reason_code", models.CharField(max_length=3)),
+                ("reference", models.CharField(blank=True, max_length=50)),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12)),
+                (
+                    "remittance",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="provider_adjustments",
+                        to="claims.remittance",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RemittanceClaim',
+            name="RemittanceClaim",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('patient_control_number', models.CharField(max_length=38)),
-                ('status_code', models.CharField(help_text='CLP02', max_length=2)),
-                ('charge', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('paid', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('patient_responsibility', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('interest', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('payer_claim_number', models.CharField(blank=True, max_length=50)),
-                ('posted', models.BooleanField(default=False)),
-                ('remarks', models.JSONField(blank=True, default=list)),
-                ('position', models.PositiveIntegerField(default=0, help_text='Segment number of the CLP in the file.')),
-                ('raw', models.JSONField(blank=True, default=dict, help_text='The claim payment as read, for exceptions.')),
-                ('claim', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='remittance_claims', to='claims.claim')),
-                ('remittance', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='claim_payments', to='claims.remittance')),
-                ('reversed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='claims.remittanceclaim')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("patient_control_number", models.CharField(max_length=38)),
+                ("status_code", models.CharField(help_text="CLP02", max_length=2)),
+                ("charge", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("paid", models.DecimalField(decimal_places=2, max_digits=12)),
+                (
+                    "patient_responsibility",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                ("interest", models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12)),
+                ("payer_claim_number", models.CharField(blank=True, max_length=50)),
+                ("posted", models.BooleanField(default=False)),
+                ("remarks", models.JSONField(blank=True, default=list)),
+                (
+                    "position",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Segment number of the CLP in the file."
+                    ),
+                ),
+                (
+                    "raw",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="The claim payment as read, for exceptions."
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="remittance_claims",
+                        to="claims.claim",
+                    ),
+                ),
+                (
+                    "remittance",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="claim_payments",
+                        to="claims.remittance",
+                    ),
+                ),
+                (
+                    "reversed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="claims.remittanceclaim",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['remittance', 'position'],
+                "ordering": ["remittance", "position"],
             },
         ),
         migrations.CreateModel(
-            name='RemittanceException',
+            name="RemittanceException",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('unmatched', 'No matching claim'), ('unmatched_line', 'A line matches no claim line'), ('unbalanced', 'Amounts do not balance'), ('duplicate', 'Duplicate payment'), ('reversal_without_original', 'Reversal of a payment never posted'), ('unpostable', 'Cannot be posted as sent'), ('check_unbalanced', 'Check total does not balance')], max_length=30)),
-                ('message', models.TextField()),
-                ('status', models.CharField(choices=[('open', 'Open'), ('posted', 'Posted by hand'), ('dismissed', 'Dismissed')], default='open', max_length=10)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('resolution_note', models.CharField(blank=True, max_length=255)),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='rcm.practice')),
-                ('remittance', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='exceptions', to='claims.remittance')),
-                ('remittance_claim', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='exceptions', to='claims.remittanceclaim')),
-                ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("unmatched", "No matching claim"),
+                            ("unmatched_line", "A line matches no claim line"),
+                            ("unbalanced", "Amounts do not balance"),
+                            ("duplicate", "Duplicate payment"),
+                            ("reversal_without_original", "Reversal of a payment never posted"),
+                            ("unpostable", "Cannot be posted as sent"),
+                            ("check_unbalanced", "Check total does not balance"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("message", models.TextField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("posted", "Posted by hand"), ("dismissed", "Dismissed")],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("resolution_note", models.CharField(blank=True, max_length=255)),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="rcm.practice"
+                    ),
+                ),
+                (
+                    "remittance",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="exceptions",
+                        to="claims.remittance",
+                    ),
+                ),
+                (
+                    "remittance_claim",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="exceptions",
+                        to="claims.remittanceclaim",
+                    ),
+                ),
+                (
+                    "resolved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='RemittanceLine',
+            name="RemittanceLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('procedure_code', models.CharField(max_length=8)),
-                ('modifiers', models.JSONField(blank=True, default=list)),
-                ('charge', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('paid', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('allowed', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('expected_allowed', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('units', models.DecimalField(decimal_places=3, default=Decimal('1'), max_digits=9)),
-                ('service_date', models.DateField(blank=True, null=True)),
-                ('match_reason', models.CharField(blank=True, max_length=120)),
-                ('remarks', models.JSONField(blank=True, default=list)),
-                ('claim_line', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='claims.claimline')),
-                ('remittance_claim', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='claims.remittanceclaim')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("procedure_code", models.CharField(max_length=8)),
+                ("modifiers", models.JSONField(blank=True, default=list)),
+                ("charge", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("paid", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("allowed", models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
+                (
+                    "expected_allowed",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True),
+                ),
+                ("units", models.DecimalField(decimal_places=3, default=Decimal("1"), max_digits=9)),
+                ("service_date", models.DateField(blank=True, null=True)),
+                ("match_reason", models.CharField(blank=True, max_length=120)),
+                ("remarks", models.JSONField(blank=True, default=list)),
+                (
+                    "claim_line",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="claims.claimline",
+                    ),
+                ),
+                (
+                    "remittance_claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lines",
+                        to="claims.remittanceclaim",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['remittance_claim', 'id'],
+                "ordering": ["remittance_claim", "id"],
             },
         ),
         migrations.CreateModel(
-            name='RemittanceAdjustment',
+            name="RemittanceAdjustment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('group_code', models.CharField(max_length=2)),
-                ('reason_code', models.CharField(max_length=5)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('quantity', models.CharField(blank=True, max_length=15)),
-                ('remittance_claim', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='adjustments', to='claims.remittanceclaim')),
-                ('remittance_line', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='adjustments', to='claims.remittanceline')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("group_code", models.CharField(max_length=2)),
+                ("reason_code", models.CharField(max_length=5)),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("quantity", models.CharField(blank=True, max_length=15)),
+                (
+                    "remittance_claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="adjustments",
+                        to="claims.remittanceclaim",
+                    ),
+                ),
+                (
+                    "remittance_line",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="adjustments",
+                        to="claims.remittanceline",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='remittance',
-            index=models.Index(fields=['practice', '-received_at'], name='remittance_recent'),
+            model_name="remittance",
+            index=models.Index(fields=["practice", "-received_at"], name="remittance_recent"),
         ),
         migrations.AddConstraint(
-            model_name='remittance',
-            constraint=models.UniqueConstraint(fields=('practice', 'payer_identifier', 'trace_number'), name='remittance_trace_once'),
+            model_name="remittance",
+            constraint=models.UniqueConstraint(
+                fields=("practice", "payer_identifier", "trace_number"), name="remittance_trace_once"
+            ),
         ),
         migrations.AddIndex(
-            model_name='remittanceclaim',
-            index=models.Index(fields=['claim', 'posted'], name='remit_claim_posted'),
+            model_name="remittanceclaim",
+            index=models.Index(fields=["claim", "posted"], name="remit_claim_posted"),
         ),
         migrations.AddIndex(
-            model_name='remittanceexception',
-            index=models.Index(fields=['practice', 'status'], name='remit_exception_status'),
+            model_name="remittanceexception",
+            index=models.Index(fields=["practice", "status"], name="remit_exception_status"),
         ),
     ]

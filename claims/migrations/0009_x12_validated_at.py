@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0008_remittances'),
+        ("claims", "0008_remittances"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='x12file',
-            name='validated_at',
-            field=models.DateTimeField(blank=True, help_text='When pyx12 checked it (large files are checked in the background).', null=True),
+            model_name="x12file",
+            name="validated_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="When pyx12 checked it (large files are checked in the background).",
+                null=True,
+            ),
         ),
     ]

@@ -6,32 +6,60 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0009_x12_validated_at'),
-        ('rcm', '0003_number_sequences'),
+        ("claims", "0009_x12_validated_at"),
+        ("rcm", "0003_number_sequences"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='claim',
-            name='claim_status_dos',
+            model_name="claim",
+            name="claim_status_dos",
         ),
         migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(fields=['practice', 'status', 'service_date'], include=('id', 'charge_total', 'insurance_balance', 'patient_balance', 'patient', 'payer', 'last_submitted_at', 'adjudicated_at'), name='claim_status_dos_cover'),
+            model_name="claim",
+            index=models.Index(
+                fields=["practice", "status", "service_date"],
+                include=(
+                    "id",
+                    "charge_total",
+                    "insurance_balance",
+                    "patient_balance",
+                    "patient",
+                    "payer",
+                    "last_submitted_at",
+                    "adjudicated_at",
+                ),
+                name="claim_status_dos_cover",
+            ),
         ),
         migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(models.F('practice'), django.db.models.expressions.CombinedExpression(models.F('insurance_balance'), '+', models.F('patient_balance')), models.F('id'), name='claim_balance'),
+            model_name="claim",
+            index=models.Index(
+                models.F("practice"),
+                django.db.models.expressions.CombinedExpression(
+                    models.F("insurance_balance"), "+", models.F("patient_balance")
+                ),
+                models.F("id"),
+                name="claim_balance",
+            ),
         ),
         migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(condition=models.Q(('scrub_status', 'errors')), fields=['practice', 'status'], name='claim_scrub_errors'),
+            model_name="claim",
+            index=models.Index(
+                condition=models.Q(("scrub_status", "errors")),
+                fields=["practice", "status"],
+                name="claim_scrub_errors",
+            ),
         ),
         migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(condition=models.Q(('underpaid_amount__gt', 0)), fields=['practice', 'underpaid_amount', 'id'], include=('status',), name='claim_underpaid'),
+            model_name="claim",
+            index=models.Index(
+                condition=models.Q(("underpaid_amount__gt", 0)),
+                fields=["practice", "underpaid_amount", "id"],
+                include=("status",),
+                name="claim_underpaid",
+            ),
         ),
     ]

@@ -5,16 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0010_claim_indexes_at_scale'),
-        ('rcm', '0003_number_sequences'),
+        ("claims", "0010_claim_indexes_at_scale"),
+        ("rcm", "0003_number_sequences"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(condition=models.Q(('status__in', ['rejected', 'denied', 'submitted', 'accepted'])), fields=['practice', 'status_changed_at', 'id'], name='claim_needs_work'),
+            model_name="claim",
+            index=models.Index(
+                condition=models.Q(("status__in", ["rejected", "denied", "submitted", "accepted"])),
+                fields=["practice", "status_changed_at", "id"],
+                name="claim_needs_work",
+            ),
         ),
     ]

@@ -40,12 +40,21 @@ class Queue:
 
 
 QUEUES = [
-    Queue("scrub_errors", "Scrub errors", "Drafts and corrections the scrubber stopped: fix and scrub again."),
-    Queue("rejected", "Rejected", "Rejected by the clearinghouse or payer (999/277CA): correct and resubmit."),
-    Queue("denied", "Denied", "Denied on adjudication: appeal, correct or write off before the appeal deadline."),
+    Queue(
+        "scrub_errors", "Scrub errors", "Drafts and corrections the scrubber stopped: fix and scrub again."
+    ),
+    Queue(
+        "rejected", "Rejected", "Rejected by the clearinghouse or payer (999/277CA): correct and resubmit."
+    ),
+    Queue(
+        "denied", "Denied", "Denied on adjudication: appeal, correct or write off before the appeal deadline."
+    ),
     Queue("no_response", "No response", "Submitted with no answer after the payer's usual time: follow up."),
-    Queue("underpaid", "Underpaid",
-          "Paid less than the contract says, beyond the tolerance: dispute, the largest shortfall first."),
+    Queue(
+        "underpaid",
+        "Underpaid",
+        "Paid less than the contract says, beyond the tolerance: dispute, the largest shortfall first.",
+    ),
     Queue("deadlines", "Deadlines", f"Timely filing or appeal deadline within {DEADLINE_WINDOW_DAYS} days."),
 ]
 QUEUE_BY_SLUG = {q.slug: q for q in QUEUES}
@@ -72,11 +81,20 @@ def _deadline_expression(contract_days: dict[int, tuple[int, int]]):
     whens = []
     for payer_id, (filing, appeal) in contract_days.items():
         # date + interval is a timestamp on PostgreSQL: cast back to a date.
-        whens.append(When(Q(payer_id=payer_id, status__in=UNSUBMITTED),
-                          then=Cast(F("service_date") + datetime.timedelta(days=filing), output_field=DateField())))
-        whens.append(When(Q(payer_id=payer_id, status=S.DENIED, adjudicated_at__isnull=False),
-                          then=Cast(F("adjudicated_at__date") + datetime.timedelta(days=appeal),
-                                    output_field=DateField())))
+        whens.append(
+            When(
+                Q(payer_id=payer_id, status__in=UNSUBMITTED),
+                then=Cast(F("service_date") + datetime.timedelta(days=filing), output_field=DateField()),
+            )
+        )
+        whens.append(
+            When(
+                Q(payer_id=payer_id, status=S.DENIED, adjudicated_at__isnull=False),
+                then=Cast(
+                    F("adjudicated_at__date") + datetime.timedelta(days=appeal), output_field=DateField()
+                ),
+            )
+        )
     if not whens:
         return Value(None, output_field=DateField())
     return Case(*whens, default=Value(None, output_field=DateField()), output_field=DateField())
@@ -87,22 +105,39 @@ def _deadline_by(contract_days: dict[int, tuple[int, int]], last_day: datetime.d
     adjudication date for denied ones), so an index serves it instead of computing every row's deadline."""
     query = Q(pk__in=[])
     for payer_id, (filing, appeal) in contract_days.items():
-        query |= Q(payer_id=payer_id, status__in=UNSUBMITTED,
-                   service_date__lte=last_day - datetime.timedelta(days=filing))
-        query |= Q(payer_id=payer_id, status=S.DENIED, adjudicated_at__isnull=False,
-                   adjudicated_at__date__lte=last_day - datetime.timedelta(days=appeal))
+        query |= Q(
+            payer_id=payer_id,
+            status__in=UNSUBMITTED,
+            service_date__lte=last_day - datetime.timedelta(days=filing),
+        )
+        query |= Q(
+            payer_id=payer_id,
+            status=S.DENIED,
+            adjudicated_at__isnull=False,
+            adjudicated_at__date__lte=last_day - datetime.timedelta(days=appeal),
+        )
     return query
 
 
-def queue_claims(practice, slug: str, *, assigned_to=None, unassigned=False, sort: str = "priority",
-                 today: datetime.date | None = None, contract_days=None) -> QuerySet[Claim]:
+def queue_claims(
+    practice,
+    slug: str,
+    *,
+    assigned_to=None,
+    unassigned=False,
+    sort: str = "priority",
+    today: datetime.date | None = None,
+    contract_days=None,
+) -> QuerySet[Claim]:
     today = today or timezone.localdate()
     if slug not in QUEUE_BY_SLUG:
         raise KeyError(slug)
     contract_days = _contract_days(practice) if contract_days is None else contract_days
     queryset = Claim.objects.filter(practice=practice).annotate(
-        balance_total=ExpressionWrapper(F("insurance_balance") + F("patient_balance"),
-                                        output_field=DecimalField(max_digits=14, decimal_places=2)),
+        balance_total=ExpressionWrapper(
+            F("insurance_balance") + F("patient_balance"),
+            output_field=DecimalField(max_digits=14, decimal_places=2),
+        ),
         deadline=_deadline_expression(contract_days),
     )
     if slug == "scrub_errors":
@@ -116,12 +151,16 @@ def queue_claims(practice, slug: str, *, assigned_to=None, unassigned=False, sor
         # changes at midnight or when a claim changes, never in between.
         overdue = Q(pk__in=[])
         for payer_id, days in Payer.objects.filter(practice=practice).values_list("pk", "no_response_days"):
-            overdue |= Q(payer_id=payer_id, last_submitted_at__lt=_start_of(today - datetime.timedelta(days=days - 1)))
+            overdue |= Q(
+                payer_id=payer_id, last_submitted_at__lt=_start_of(today - datetime.timedelta(days=days - 1))
+            )
         queryset = queryset.filter(overdue, status__in=[S.SUBMITTED, S.ACCEPTED])
     elif slug == "underpaid":
         queryset = queryset.filter(underpaid_amount__gt=0).exclude(status__in=[S.VOIDED, S.WRITTEN_OFF])
     elif slug == "deadlines":
-        queryset = queryset.filter(_deadline_by(contract_days, today + datetime.timedelta(days=DEADLINE_WINDOW_DAYS)))
+        queryset = queryset.filter(
+            _deadline_by(contract_days, today + datetime.timedelta(days=DEADLINE_WINDOW_DAYS))
+        )
     if assigned_to is not None:
         queryset = queryset.filter(assigned_to=assigned_to)
     elif unassigned:
@@ -145,8 +184,10 @@ def queue_counts(practice, *, today=None) -> dict[str, int]:
 
     def count():
         contract_days = _contract_days(practice)
-        return {q.slug: queue_claims(practice, q.slug, today=today, contract_days=contract_days).count()
-                for q in QUEUES}
+        return {
+            q.slug: queue_claims(practice, q.slug, today=today, contract_days=contract_days).count()
+            for q in QUEUES
+        }
 
     return practice_cached(practice, f"queue-counts:{today.isoformat()}", count)
 
@@ -154,8 +195,9 @@ def queue_counts(practice, *, today=None) -> dict[str, int]:
 def queue_assignees(practice) -> list:
     """Members of the practice who work claim queues, by name: the choices of an "Assign to" select."""
     memberships = (
-        Membership.objects.filter(practice=practice, is_active=True, role__in=PERMISSIONS["claims.queues"],
-                                  user__is_active=True)
+        Membership.objects.filter(
+            practice=practice, is_active=True, role__in=PERMISSIONS["claims.queues"], user__is_active=True
+        )
         .select_related("user")
         .order_by("user__first_name", "user__last_name", "user__username")
     )

@@ -50,7 +50,9 @@ def _money(**kwargs):
 class RemittanceSerializer(serializers.ModelSerializer):
     """A remittance (one 835 payment) as lists show it."""
 
-    payer = PayerBriefSerializer(allow_null=True, help_text="The practice's payer; null when none matches the ERA.")
+    payer = PayerBriefSerializer(
+        allow_null=True, help_text="The practice's payer; null when none matches the ERA."
+    )
     payer_name = serializers.CharField(help_text="As the ERA names the payer (N1*PR).")
     trace_number = serializers.CharField(help_text="TRN02: the check or EFT number.")
     payment_method = serializers.CharField(help_text="BPR04: ACH (EFT), CHK (check), NON (no payment)...")
@@ -59,15 +61,32 @@ class RemittanceSerializer(serializers.ModelSerializer):
     provider_adjustment_total = _money(help_text="Σ PLB; a positive amount was taken from the payment.")
     open_exception_count = serializers.IntegerField(help_text="Exceptions still to resolve.")
     exception_count = serializers.IntegerField(help_text="Exceptions the posting raised, resolved or not.")
-    status = EnumField(RemittanceStatus, source="current_status",
-                       help_text="exceptions while one is still open; posted otherwise.")
+    status = EnumField(
+        RemittanceStatus,
+        source="current_status",
+        help_text="exceptions while one is still open; posted otherwise.",
+    )
 
     class Meta:
         model = Remittance
         fields = [
-            "id", "payer", "payer_name", "payer_identifier", "trace_number", "payment_method", "payment_amount",
-            "payment_date", "posted_payments", "interest", "provider_adjustment_total", "claim_count",
-            "exception_count", "open_exception_count", "status", "received_at", "x12_file",
+            "id",
+            "payer",
+            "payer_name",
+            "payer_identifier",
+            "trace_number",
+            "payment_method",
+            "payment_amount",
+            "payment_date",
+            "posted_payments",
+            "interest",
+            "provider_adjustment_total",
+            "claim_count",
+            "exception_count",
+            "open_exception_count",
+            "status",
+            "received_at",
+            "x12_file",
         ]
 
 
@@ -79,7 +98,9 @@ class RemarkSerializer(serializers.Serializer):
 class AdjustmentSerializer(serializers.ModelSerializer):
     group_code = serializers.CharField(help_text="CAS01: CO, PR, OA, PI, CR.")
     reason_code = serializers.CharField(help_text="CARC.")
-    words = serializers.CharField(help_text='e.g. "CO-45: charge exceeds the fee schedule or contracted amount (...)".')
+    words = serializers.CharField(
+        help_text='e.g. "CO-45: charge exceeds the fee schedule or contracted amount (...)".'
+    )
 
     class Meta:
         model = RemittanceAdjustment
@@ -87,13 +108,16 @@ class AdjustmentSerializer(serializers.ModelSerializer):
 
 
 class RemittanceLineSerializer(serializers.ModelSerializer):
-    claim_line = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True,
-                                                    help_text="The claim line matched; null when none.")
+    claim_line = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The claim line matched; null when none."
+    )
     claim_line_number = serializers.IntegerField(source="claim_line.line_number", allow_null=True)
     modifiers = serializers.ListField(child=serializers.CharField())
     allowed = _money(allow_null=True, help_text="Paid + patient responsibility (or AMT*B6).")
     expected_allowed = _money(allow_null=True, help_text="From the payer's contract; null without one.")
-    short_by = _money(allow_null=True, help_text="expected_allowed − allowed when the payer allowed less; else null.")
+    short_by = _money(
+        allow_null=True, help_text="expected_allowed − allowed when the payer allowed less; else null."
+    )
     match_reason = serializers.CharField(help_text="How the line was matched to the claim line.")
     adjustments = AdjustmentSerializer(many=True)
     remarks = RemarkSerializer(source="remark_words", many=True)
@@ -101,22 +125,37 @@ class RemittanceLineSerializer(serializers.ModelSerializer):
     class Meta:
         model = RemittanceLine
         fields = [
-            "id", "claim_line", "claim_line_number", "procedure_code", "modifiers", "units", "service_date", "charge",
-            "paid", "allowed", "expected_allowed", "short_by", "match_reason", "adjustments", "remarks",
+            "id",
+            "claim_line",
+            "claim_line_number",
+            "procedure_code",
+            "modifiers",
+            "units",
+            "service_date",
+            "charge",
+            "paid",
+            "allowed",
+            "expected_allowed",
+            "short_by",
+            "match_reason",
+            "adjustments",
+            "remarks",
         ]
 
 
 class ClaimPaymentSerializer(serializers.ModelSerializer):
     """One CLP: what the payer did with one claim."""
 
-    claim = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True,
-                                               help_text="The claim paid; null when none matched.")
+    claim = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The claim paid; null when none matched."
+    )
     status_code = serializers.CharField(help_text="CLP02.")
     status_words = serializers.CharField(help_text='CLP02 in words, e.g. "processed as primary".')
     paid = _money(help_text="CLP04.")
     posted = serializers.BooleanField(help_text="False while the payment is in an exception.")
-    reversed_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True,
-                                                     help_text="The later claim payment reversing this one.")
+    reversed_by = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The later claim payment reversing this one."
+    )
     adjustments = AdjustmentSerializer(source="claim_adjustments", many=True, help_text="Claim-level CAS.")
     remarks = RemarkSerializer(source="remark_words", many=True)
     lines = RemittanceLineSerializer(many=True)
@@ -124,9 +163,21 @@ class ClaimPaymentSerializer(serializers.ModelSerializer):
     class Meta:
         model = RemittanceClaim
         fields = [
-            "id", "claim", "patient_control_number", "status_code", "status_words", "charge", "paid",
-            "patient_responsibility", "interest", "payer_claim_number", "posted", "reversed_by", "adjustments",
-            "remarks", "lines",
+            "id",
+            "claim",
+            "patient_control_number",
+            "status_code",
+            "status_words",
+            "charge",
+            "paid",
+            "patient_responsibility",
+            "interest",
+            "payer_claim_number",
+            "posted",
+            "reversed_by",
+            "adjustments",
+            "remarks",
+            "lines",
         ]
 
 
@@ -137,7 +188,15 @@ class ProviderAdjustmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ProviderAdjustment
-        fields = ["id", "reason_code", "words", "reference", "provider_identifier", "fiscal_period_date", "amount"]
+        fields = [
+            "id",
+            "reason_code",
+            "words",
+            "reference",
+            "provider_identifier",
+            "fiscal_period_date",
+            "amount",
+        ]
 
 
 class ReconciliationSerializer(serializers.Serializer):
@@ -152,8 +211,10 @@ class ReconciliationSerializer(serializers.Serializer):
     provider_adjustments = _money(help_text="Σ PLB.")
     posted_net = _money(help_text="posted − provider_adjustments.")
     difference = _money(help_text="payment_amount − posted_net.")
-    unexplained = _money(help_text="payment_amount − (posted + not_posted − provider_adjustments): non-zero only "
-                                   "when the payer's file does not balance.")
+    unexplained = _money(
+        help_text="payment_amount − (posted + not_posted − provider_adjustments): non-zero only "
+        "when the payer's file does not balance."
+    )
 
 
 class RemittanceExceptionBriefSerializer(serializers.ModelSerializer):
@@ -175,8 +236,15 @@ class RemittanceDetailSerializer(RemittanceSerializer):
 
     class Meta(RemittanceSerializer.Meta):
         fields = [
-            *RemittanceSerializer.Meta.fields, "handling_code", "production_date", "payee_name", "payee_npi",
-            "claims", "provider_adjustments", "exceptions", "reconciliation",
+            *RemittanceSerializer.Meta.fields,
+            "handling_code",
+            "production_date",
+            "payee_name",
+            "payee_npi",
+            "claims",
+            "provider_adjustments",
+            "exceptions",
+            "reconciliation",
         ]
 
 
@@ -200,15 +268,24 @@ class RemittanceExceptionSerializer(serializers.ModelSerializer):
     kind = EnumField(ExceptionKind)
     status = EnumField(ExceptionStatus)
     remittance = ExceptionRemittanceSerializer()
-    claim_payment = ExceptionClaimPaymentSerializer(source="remittance_claim", allow_null=True,
-                                                    help_text="Null for a check-level exception.")
+    claim_payment = ExceptionClaimPaymentSerializer(
+        source="remittance_claim", allow_null=True, help_text="Null for a check-level exception."
+    )
     resolved_by = serializers.CharField(source="resolved_by.username", allow_null=True)
 
     class Meta:
         model = RemittanceException
         fields = [
-            "id", "kind", "status", "message", "remittance", "claim_payment", "created_at", "resolved_at",
-            "resolved_by", "resolution_note",
+            "id",
+            "kind",
+            "status",
+            "message",
+            "remittance",
+            "claim_payment",
+            "created_at",
+            "resolved_at",
+            "resolved_by",
+            "resolution_note",
         ]
 
 
@@ -219,17 +296,23 @@ class RemittanceFilterSerializer(serializers.Serializer):
     ORDERINGS = {"payment_date": "date", "-payment_date": "-date"}
 
     payer = serializers.IntegerField(required=False, help_text="A payer id.")
-    status = EnumField(RemittanceStatus, required=False,
-                       help_text="exceptions: with an exception still open; posted: none open.")
-    ordering = serializers.ChoiceField(choices=list(ORDERINGS), default="-payment_date",
-                                       help_text="Latest payment first by default.")
+    status = EnumField(
+        RemittanceStatus,
+        required=False,
+        help_text="exceptions: with an exception still open; posted: none open.",
+    )
+    ordering = serializers.ChoiceField(
+        choices=list(ORDERINGS), default="-payment_date", help_text="Latest payment first by default."
+    )
 
 
 class ExceptionFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=["open", "resolved", *[s for s in ExceptionStatus.values if s != ExceptionStatus.OPEN]],
-        default="open", help_text="open (oldest first, the default), resolved (posted or dismissed; latest first), "
-                                  "or one resolution.")
+        default="open",
+        help_text="open (oldest first, the default), resolved (posted or dismissed; latest first), "
+        "or one resolution.",
+    )
 
 
 class ResolveAction(models.TextChoices):
@@ -240,11 +323,14 @@ class ResolveAction(models.TextChoices):
 class ExceptionResolveSerializer(serializers.Serializer):
     action = EnumField(ResolveAction)
     claim = PracticeRelatedField(
-        queryset=Claim.objects.all(), required=False, allow_null=True,
+        queryset=Claim.objects.all(),
+        required=False,
+        allow_null=True,
         help_text="post: the claim an unmatched payment pays (a claim id of the practice); null to post as sent.",
     )
-    note = serializers.CharField(required=False, allow_blank=True, max_length=255, default="",
-                                 help_text="Required to dismiss: why.")
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=255, default="", help_text="Required to dismiss: why."
+    )
 
 
 # --- Views -------------------------------------------------------------------------------------
@@ -259,7 +345,7 @@ class ExceptionResolveSerializer(serializers.Serializer):
     ),
     retrieve=extend_schema(
         summary="One remittance: claim payments, lines, adjustments in words, PLBs and the deposit reconciliation "
-                "(the view is audited)",
+        "(the view is audited)",
         responses={200: RemittanceDetailSerializer, **error_responses(403, 404)},
     ),
 )
@@ -273,9 +359,12 @@ class RemittanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Practi
             filters = RemittanceFilterSerializer(data=self.request.query_params)
             filters.is_valid(raise_exception=True)
             wanted = filters.validated_data
-            return remittance_list(self.request.practice, payer_id=wanted.get("payer"),
-                                   status=wanted.get("status", ""),
-                                   sort=RemittanceFilterSerializer.ORDERINGS[wanted["ordering"]])
+            return remittance_list(
+                self.request.practice,
+                payer_id=wanted.get("payer"),
+                status=wanted.get("status", ""),
+                sort=RemittanceFilterSerializer.ORDERINGS[wanted["ordering"]],
+            )
         return remittance_details(self.request.practice)
 
     def get_serializer_class(self):
@@ -295,7 +384,8 @@ class RemittanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Practi
         responses={200: RemittanceExceptionSerializer(many=True), **error_responses(400, 403)},
     ),
     retrieve=extend_schema(
-        summary="One remittance exception", responses={200: RemittanceExceptionSerializer, **error_responses(403, 404)},
+        summary="One remittance exception",
+        responses={200: RemittanceExceptionSerializer, **error_responses(403, 404)},
     ),
 )
 class RemittanceExceptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeScopedViewSet):
@@ -317,10 +407,10 @@ class RemittanceExceptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
 
     @extend_schema(
         summary="Resolve an open exception: post it (against the claim given, for an unmatched payment) or "
-                "dismiss it with a note",
+        "dismiss it with a note",
         description="Nothing is changed when the posting refuses (400, the reason in `message`): an exception "
-                    "already resolved, a dismissal without a note, a payment that still does not post against the "
-                    "claim given.",
+        "already resolved, a dismissal without a note, a payment that still does not post against the "
+        "claim given.",
         request=ExceptionResolveSerializer,
         responses={200: RemittanceExceptionSerializer, **error_responses(400, 403, 404)},
     )
@@ -330,7 +420,12 @@ class RemittanceExceptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
         payload = ExceptionResolveSerializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
         wanted = payload.validated_data
-        exception_resolve(exception=exception, action=wanted["action"], user=request.user, note=wanted["note"],
-                          claim=wanted.get("claim"))
+        exception_resolve(
+            exception=exception,
+            action=wanted["action"],
+            user=request.user,
+            note=wanted["note"],
+            claim=wanted.get("claim"),
+        )
         resolved = remittance_exception_list(request.practice, view="all").get(pk=exception.pk)
         return Response(RemittanceExceptionSerializer(resolved).data)

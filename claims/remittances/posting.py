@@ -62,8 +62,11 @@ from rcm.practice_cache import claims_changed
 
 K = TransactionKind
 CENT = Decimal("0.01")
-RESPONSIBILITY = {"1": PatientResponsibility.DEDUCTIBLE, "2": PatientResponsibility.COINSURANCE,
-                  "3": PatientResponsibility.COPAY}
+RESPONSIBILITY = {
+    "1": PatientResponsibility.DEDUCTIBLE,
+    "2": PatientResponsibility.COINSURANCE,
+    "3": PatientResponsibility.COPAY,
+}
 PAYER_ORDER = {"1": 1, "19": 1, "4": 1, "2": 2, "20": 2, "3": 3, "21": 3}
 FACILITY_POS = frozenset({"21", "22", "23", "24", "26", "31", "34", "41", "42", "51", "52", "53", "56", "61"})
 
@@ -99,31 +102,43 @@ class _Context:
     def __init__(self, practice, advice: RemittanceAdvice, payer: Payer | None):
         self.practice, self.advice, self.payer = practice, advice, payer
         pcns = {c.patient_control_number for c in advice.claims}
-        self.claims = {c.patient_control_number: c for c in Claim.objects.select_for_update().filter(
-            practice=practice, patient_control_number__in=pcns).order_by("pk")}
+        self.claims = {
+            c.patient_control_number: c
+            for c in Claim.objects.select_for_update()
+            .filter(practice=practice, patient_control_number__in=pcns)
+            .order_by("pk")
+        }
         claim_ids = [c.pk for c in self.claims.values()]
         self.lines: dict[int, list[ClaimLine]] = defaultdict(list)
         for line in ClaimLine.objects.filter(claim_id__in=claim_ids, removed=False).order_by("line_number"):
             self.lines[line.claim_id].append(line)
         self.balance = {line.pk: line.insurance_balance for lines in self.lines.values() for line in lines}
         self.posted: dict[int, list[RemittanceClaim]] = defaultdict(list)
-        for rc in RemittanceClaim.objects.filter(claim_id__in=claim_ids, posted=True, reversed_by__isnull=True) \
-                .select_related("remittance").order_by("pk"):
+        for rc in (
+            RemittanceClaim.objects.filter(claim_id__in=claim_ids, posted=True, reversed_by__isnull=True)
+            .select_related("remittance")
+            .order_by("pk")
+        ):
             self.posted[rc.claim_id].append(rc)
-        reversal_claims = [self.claims[c.patient_control_number].pk for c in advice.claims
-                           if c.status_code == "22" and c.patient_control_number in self.claims]
+        reversal_claims = [
+            self.claims[c.patient_control_number].pk
+            for c in advice.claims
+            if c.status_code == "22" and c.patient_control_number in self.claims
+        ]
         self.posted_transactions: dict[str, list[Transaction]] = defaultdict(list)
         if reversal_claims:
-            for txn in Transaction.objects.filter(claim_id__in=reversal_claims, reversed_by__isnull=True,
-                                                  source=TransactionSource.REMITTANCE).exclude(kind=K.REVERSAL):
+            for txn in Transaction.objects.filter(
+                claim_id__in=reversal_claims, reversed_by__isnull=True, source=TransactionSource.REMITTANCE
+            ).exclude(kind=K.REVERSAL):
                 self.posted_transactions[txn.source_reference].append(txn)
         codes = {line.procedure_code for lines in self.lines.values() for line in lines}
         self.contracts = list(PayerContract.objects.filter(practice=practice, payer=payer)) if payer else []
         base_ids = {c.base_contract_id for c in self.contracts if c.base_contract_id}
         self.fees: dict[tuple[int, str, str, bool], Decimal] = {
             (row.contract_id, row.procedure_code, row.modifier, row.facility): row.allowed_amount
-            for row in FeeScheduleRow.objects.filter(contract_id__in=[c.pk for c in self.contracts] + list(base_ids),
-                                                     procedure_code__in=codes)
+            for row in FeeScheduleRow.objects.filter(
+                contract_id__in=[c.pk for c in self.contracts] + list(base_ids), procedure_code__in=codes
+            )
         }
         patient_ids = {c.patient_id for c in self.claims.values()}
         self.secondary: dict[int, list[Coverage]] = defaultdict(list)
@@ -147,7 +162,12 @@ def _check_payee(practice, advice: RemittanceAdvice) -> None:
         return
     if advice.payee_tax_id and advice.payee_tax_id == practice.tax_id:
         return
-    who = advice.payee_npi and f"NPI {advice.payee_npi}" or advice.payee_tax_id and f"tax ID {advice.payee_tax_id}"
+    who = (
+        advice.payee_npi
+        and f"NPI {advice.payee_npi}"
+        or advice.payee_tax_id
+        and f"tax ID {advice.payee_tax_id}"
+    )
     raise X12Error(
         f"This 835 pays {advice.payee_name or 'another payee'} ({who or 'no payee identifier'}), "
         f"not {practice.name}: import it in the practice it belongs to."
@@ -159,22 +179,51 @@ def _match_lines(plan: Plan, lines: list[ClaimLine]) -> None:
     for service in plan.payment.services:
         found, reason = None, ""
         if service.line_control_number:
-            found = next((ln for ln in lines if ln.line_control_number == service.line_control_number
-                          and ln.pk not in taken), None)
+            found = next(
+                (
+                    ln
+                    for ln in lines
+                    if ln.line_control_number == service.line_control_number and ln.pk not in taken
+                ),
+                None,
+            )
             reason = f"line control number {service.line_control_number} (REF*6R)"
-        candidates = [ln for ln in lines if ln.pk not in taken and (
-            service.service_date_from is None or ln.service_date_from == service.service_date_from)]
+        candidates = [
+            ln
+            for ln in lines
+            if ln.pk not in taken
+            and (service.service_date_from is None or ln.service_date_from == service.service_date_from)
+        ]
         if found is None:
-            found = next((ln for ln in candidates if ln.procedure_code == service.procedure
-                          and ln.modifiers == service.modifiers), None)
+            found = next(
+                (
+                    ln
+                    for ln in candidates
+                    if ln.procedure_code == service.procedure and ln.modifiers == service.modifiers
+                ),
+                None,
+            )
             reason = "procedure, modifiers and date of service"
         if found is None and service.original_procedure:
-            found = next((ln for ln in candidates if ln.procedure_code == service.original_procedure
-                          and ln.modifiers == service.original_modifiers), None)
+            found = next(
+                (
+                    ln
+                    for ln in candidates
+                    if ln.procedure_code == service.original_procedure
+                    and ln.modifiers == service.original_modifiers
+                ),
+                None,
+            )
             reason = f"procedure as billed (SVC06 {service.original_procedure}), paid as {service.procedure}"
         if found is None:
-            found = next((ln for ln in candidates if ln.procedure_code in (service.procedure, service.original_procedure)),
-                         None)
+            found = next(
+                (
+                    ln
+                    for ln in candidates
+                    if ln.procedure_code in (service.procedure, service.original_procedure)
+                ),
+                None,
+            )
             if found is not None:
                 billed = "-".join([found.procedure_code, *found.modifiers])
                 paid = "-".join([service.procedure, *service.modifiers])
@@ -193,14 +242,27 @@ def _apply(plan: Plan, context: _Context, entry: Entry) -> None:
 
 def _adjustment_entry(line, adjustment: Adjustment, amount: Decimal, payer_id, effective, remarks) -> Entry:
     group, reason = adjustment.group, adjustment.reason
-    common = dict(line=line, amount=amount, party=Party.INSURANCE, payer_id=payer_id, group_code=group,
-                  reason_code=reason, effective_date=effective, remark_codes=remarks)
+    common = dict(
+        line=line,
+        amount=amount,
+        party=Party.INSURANCE,
+        payer_id=payer_id,
+        group_code=group,
+        reason_code=reason,
+        effective_date=effective,
+        remark_codes=remarks,
+    )
     if group == "CO":
         return Entry(kind=K.CONTRACTUAL_ADJUSTMENT, **common)
     if group == "PR":
-        return Entry(kind=K.TRANSFER_TO_PATIENT, responsibility=RESPONSIBILITY.get(reason, PatientResponsibility.OTHER),
-                     **common)
-    return Entry(kind=K.OTHER_ADJUSTMENT, note="prior payer's adjudication" if reason == "23" else "", **common)
+        return Entry(
+            kind=K.TRANSFER_TO_PATIENT,
+            responsibility=RESPONSIBILITY.get(reason, PatientResponsibility.OTHER),
+            **common,
+        )
+    return Entry(
+        kind=K.OTHER_ADJUSTMENT, note="prior payer's adjudication" if reason == "23" else "", **common
+    )
 
 
 def _net(adjustments: list[Adjustment]) -> tuple[list[Adjustment], str | None]:
@@ -234,7 +296,9 @@ def _share(amount: Decimal, weights: list[tuple[object, Decimal]]) -> list[tuple
     total = sum((w for _k, w in positive), ZERO)
     if total <= 0:
         return [(positive[0][0], amount)]
-    parts = [(key, (amount * weight / total).quantize(CENT, rounding=ROUND_HALF_UP)) for key, weight in positive]
+    parts = [
+        (key, (amount * weight / total).quantize(CENT, rounding=ROUND_HALF_UP)) for key, weight in positive
+    ]
     remainder = amount - sum((p for _k, p in parts), ZERO)
     if remainder:
         index = max(range(len(parts)), key=lambda i: positive[i][1])
@@ -248,8 +312,15 @@ def _allocate(amount: Decimal, lines: list[ClaimLine], context: _Context) -> lis
 
 
 def _expected_allowed(context: _Context, claim: Claim, line: ClaimLine) -> Decimal | None:
-    contract = next((c for c in context.contracts if c.effective_date <= line.service_date_from
-                     and (c.end_date is None or line.service_date_from <= c.end_date)), None)
+    contract = next(
+        (
+            c
+            for c in context.contracts
+            if c.effective_date <= line.service_date_from
+            and (c.end_date is None or line.service_date_from <= c.end_date)
+        ),
+        None,
+    )
     if contract is None:
         return None
     facility = claim.place_of_service in FACILITY_POS
@@ -279,8 +350,10 @@ def _underpayment(context: _Context, expected: Decimal | None, allowed: Decimal 
     if expected is None or allowed is None or not context.contracts:
         return ZERO
     contract = context.contracts[0]
-    tolerance = max(contract.underpayment_tolerance_amount,
-                    (expected * contract.underpayment_tolerance_percent / 100).quantize(CENT))
+    tolerance = max(
+        contract.underpayment_tolerance_amount,
+        (expected * contract.underpayment_tolerance_percent / 100).quantize(CENT),
+    )
     short = expected - allowed
     return short if short > tolerance else ZERO
 
@@ -289,13 +362,17 @@ def _plan_reversal(plan: Plan, context: _Context) -> None:
     claim = plan.claim
     in_file = [p for p in context.planned_posted[claim.pk] if p.reverses is None]
     if in_file:
-        plan.exception = (ExceptionKind.UNPOSTABLE,
-                          f"Claim {claim.patient_control_number}: a reversal of a payment posted from this same file.")
+        plan.exception = (
+            ExceptionKind.UNPOSTABLE,
+            f"Claim {claim.patient_control_number}: a reversal of a payment posted from this same file.",
+        )
         return
     originals = context.posted[claim.pk]
     if not originals:
-        plan.exception = (ExceptionKind.REVERSAL_WITHOUT_ORIGINAL,
-                          f"Claim {claim.patient_control_number}: the payer reverses a payment that was never posted here.")
+        plan.exception = (
+            ExceptionKind.REVERSAL_WITHOUT_ORIGINAL,
+            f"Claim {claim.patient_control_number}: the payer reverses a payment that was never posted here.",
+        )
         return
     original = originals[-1]
     plan.reverses = original
@@ -303,42 +380,65 @@ def _plan_reversal(plan: Plan, context: _Context) -> None:
         line = next((ln for ln in context.lines[claim.pk] if ln.pk == txn.line_id), None)
         if line is None:
             line = ClaimLine.objects.get(pk=txn.line_id)
-        _apply(plan, context, Entry(line=line, kind=K.REVERSAL, amount=txn.amount, reverses=txn,
-                                    effective_date=context.advice.payment_date, note="payer reversal (CLP02 22)"))
+        _apply(
+            plan,
+            context,
+            Entry(
+                line=line,
+                kind=K.REVERSAL,
+                amount=txn.amount,
+                reverses=txn,
+                effective_date=context.advice.payment_date,
+                note="payer reversal (CLP02 22)",
+            ),
+        )
         undone = EFFECTS.get((txn.kind, txn.party), {}).get("insurance_balance", 0) * txn.amount
         context.balance[line.pk] = context.balance.get(line.pk, ZERO) - undone
     originals.remove(original)
     current = context.status[claim.pk]
     plan.to_status = ClaimStatus.ACCEPTED if current != ClaimStatus.ACCEPTED else None
     if plan.to_status and not can_transition(current, plan.to_status):
-        plan.exception = (ExceptionKind.UNPOSTABLE,
-                          f"Claim {claim.patient_control_number} is {ClaimStatus(current).label.lower()}: "
-                          "a payer reversal cannot be applied to it.")
+        plan.exception = (
+            ExceptionKind.UNPOSTABLE,
+            f"Claim {claim.patient_control_number} is {ClaimStatus(current).label.lower()}: "
+            "a payer reversal cannot be applied to it.",
+        )
 
 
 def _plan_payment(plan: Plan, context: _Context) -> None:
     payment, claim = plan.payment, plan.claim
     order = PAYER_ORDER.get(payment.status_code)
     if order is None:
-        plan.exception = (ExceptionKind.UNPOSTABLE,
-                          f"Claim {claim.patient_control_number}: claim status code {payment.status_code} "
-                          "(not a payment, denial or reversal) is not posted automatically.")
+        plan.exception = (
+            ExceptionKind.UNPOSTABLE,
+            f"Claim {claim.patient_control_number}: claim status code {payment.status_code} "
+            "(not a payment, denial or reversal) is not posted automatically.",
+        )
         return
     earlier = [rc for rc in context.posted[claim.pk] if PAYER_ORDER.get(rc.status_code) == order] + [
-        p for p in context.planned_posted[claim.pk] if PAYER_ORDER.get(p.payment.status_code) == order and p.reverses is None]
+        p
+        for p in context.planned_posted[claim.pk]
+        if PAYER_ORDER.get(p.payment.status_code) == order and p.reverses is None
+    ]
     if earlier:
-        plan.exception = (ExceptionKind.DUPLICATE,
-                          f"Claim {claim.patient_control_number} already has a posted payment from this payer "
-                          "at this level; this one was not posted.")
+        plan.exception = (
+            ExceptionKind.DUPLICATE,
+            f"Claim {claim.patient_control_number} already has a posted payment from this payer "
+            "at this level; this one was not posted.",
+        )
         return
     lines = context.lines[claim.pk]
     _match_lines(plan, lines)
     unmatched = [s for s, line, _r in plan.line_matches if line is None]
     if unmatched:
-        described = ", ".join(f"{s.procedure}{''.join('-' + m for m in s.modifiers)} on {s.service_date_from or '?'}"
-                              for s in unmatched)
-        plan.exception = (ExceptionKind.UNMATCHED_LINE,
-                          f"Claim {claim.patient_control_number}: no line of the claim matches {described}.")
+        described = ", ".join(
+            f"{s.procedure}{''.join('-' + m for m in s.modifiers)} on {s.service_date_from or '?'}"
+            for s in unmatched
+        )
+        plan.exception = (
+            ExceptionKind.UNMATCHED_LINE,
+            f"Claim {claim.patient_control_number}: no line of the claim matches {described}.",
+        )
         return
     payer_id = context.payer.pk if context.payer else None
     effective = context.advice.payment_date or context.advice.production_date
@@ -347,12 +447,22 @@ def _plan_payment(plan: Plan, context: _Context) -> None:
     for service, line, _reason in plan.line_matches:
         adjustments, problem = _net(service.adjustments)
         if problem:
-            plan.exception = (ExceptionKind.UNPOSTABLE,
-                              f"Claim {claim.patient_control_number}, line {line.line_number}: {problem}.")
+            plan.exception = (
+                ExceptionKind.UNPOSTABLE,
+                f"Claim {claim.patient_control_number}, line {line.line_number}: {problem}.",
+            )
             return
         denies = service.paid == 0 and any(is_denial(a.group, a.reason) for a in adjustments)
-        items.append({"service": service, "line": line, "payment": service.paid, "adjustments": adjustments,
-                      "denies": denies, "remarks": list(service.remarks)})
+        items.append(
+            {
+                "service": service,
+                "line": line,
+                "payment": service.paid,
+                "adjustments": adjustments,
+                "denies": denies,
+                "remarks": list(service.remarks),
+            }
+        )
     claim_adjustments, problem = _net(payment.adjustments)
     if problem:
         plan.exception = (ExceptionKind.UNPOSTABLE, f"Claim {claim.patient_control_number}: {problem}.")
@@ -364,33 +474,74 @@ def _plan_payment(plan: Plan, context: _Context) -> None:
         for adjustment in claim_adjustments:
             if all(item["payment"] <= 0 for item in items) and is_denial(adjustment.group, adjustment.reason):
                 denied_any = True
-                plan.denials.append(dict(line=None, group_code=adjustment.group, reason_code=adjustment.reason,
-                                         remark_codes=claim_remarks, amount=adjustment.amount))
+                plan.denials.append(
+                    dict(
+                        line=None,
+                        group_code=adjustment.group,
+                        reason_code=adjustment.reason,
+                        remark_codes=claim_remarks,
+                        amount=adjustment.amount,
+                    )
+                )
                 continue
-            for index, part in _share(adjustment.amount, [(i, item["payment"]) for i, item in enumerate(items)]):
+            for index, part in _share(
+                adjustment.amount, [(i, item["payment"]) for i, item in enumerate(items)]
+            ):
                 items[index]["payment"] -= part
-                items[index]["adjustments"].append(Adjustment(group=adjustment.group, reason=adjustment.reason,
-                                                              amount=part))
+                items[index]["adjustments"].append(
+                    Adjustment(group=adjustment.group, reason=adjustment.reason, amount=part)
+                )
         if any(item["payment"] < 0 and item["service"].paid >= 0 for item in items):
-            plan.exception = (ExceptionKind.UNPOSTABLE,
-                              f"Claim {claim.patient_control_number}: the claim-level adjustments are larger than the "
-                              "line payments they reduce.")
+            plan.exception = (
+                ExceptionKind.UNPOSTABLE,
+                f"Claim {claim.patient_control_number}: the claim-level adjustments are larger than the "
+                "line payments they reduce.",
+            )
             return
         for item in items:
             line, amount = item["line"], item["payment"]
             if amount > 0:
-                _apply(plan, context, Entry(line=line, kind=K.INSURANCE_PAYMENT, amount=amount, payer_id=payer_id,
-                                            effective_date=effective, remark_codes=item["remarks"]))
+                _apply(
+                    plan,
+                    context,
+                    Entry(
+                        line=line,
+                        kind=K.INSURANCE_PAYMENT,
+                        amount=amount,
+                        payer_id=payer_id,
+                        effective_date=effective,
+                        remark_codes=item["remarks"],
+                    ),
+                )
             elif amount < 0:
-                _apply(plan, context, Entry(line=line, kind=K.REFUND, amount=-amount, payer_id=payer_id,
-                                            effective_date=effective, note="negative payment on the remittance"))
+                _apply(
+                    plan,
+                    context,
+                    Entry(
+                        line=line,
+                        kind=K.REFUND,
+                        amount=-amount,
+                        payer_id=payer_id,
+                        effective_date=effective,
+                        note="negative payment on the remittance",
+                    ),
+                )
         for item in items:
             line = item["line"]
-            for adjustment in sorted(item["adjustments"], key=lambda a: a.reason == "23"):  # prior payer's share last
+            for adjustment in sorted(
+                item["adjustments"], key=lambda a: a.reason == "23"
+            ):  # prior payer's share last
                 if item["denies"] and is_denial(adjustment.group, adjustment.reason):
                     denied_any = True
-                    plan.denials.append(dict(line=line, group_code=adjustment.group, reason_code=adjustment.reason,
-                                             remark_codes=item["remarks"], amount=adjustment.amount))
+                    plan.denials.append(
+                        dict(
+                            line=line,
+                            group_code=adjustment.group,
+                            reason_code=adjustment.reason,
+                            remark_codes=item["remarks"],
+                            amount=adjustment.amount,
+                        )
+                    )
                     continue
                 amount = adjustment.amount
                 if adjustment.reason == "23" and adjustment.group == "OA":
@@ -400,7 +551,11 @@ def _plan_payment(plan: Plan, context: _Context) -> None:
                         continue
                 if adjustment.group == "PR":
                     transferred += amount
-                _apply(plan, context, _adjustment_entry(line, adjustment, amount, payer_id, effective, item["remarks"]))
+                _apply(
+                    plan,
+                    context,
+                    _adjustment_entry(line, adjustment, amount, payer_id, effective, item["remarks"]),
+                )
             service = item["service"]
             pr = sum((a.amount for a in service.adjustments if a.group == "PR"), ZERO)
             allowed = service.allowed if service.allowed is not None else service.paid + pr
@@ -414,13 +569,30 @@ def _plan_payment(plan: Plan, context: _Context) -> None:
         claim_denial = paid == 0
         if paid > 0:
             for line, part in _allocate(paid, lines, context):
-                _apply(plan, context, Entry(line=line, kind=K.INSURANCE_PAYMENT, amount=part, payer_id=payer_id,
-                                            effective_date=effective, note="claim-level payment shared over the lines"))
+                _apply(
+                    plan,
+                    context,
+                    Entry(
+                        line=line,
+                        kind=K.INSURANCE_PAYMENT,
+                        amount=part,
+                        payer_id=payer_id,
+                        effective_date=effective,
+                        note="claim-level payment shared over the lines",
+                    ),
+                )
         for adjustment in sorted(claim_adjustments, key=lambda a: a.reason == "23"):
             if claim_denial and is_denial(adjustment.group, adjustment.reason):
                 denied_any = True
-                plan.denials.append(dict(line=None, group_code=adjustment.group, reason_code=adjustment.reason,
-                                         remark_codes=claim_remarks, amount=adjustment.amount))
+                plan.denials.append(
+                    dict(
+                        line=None,
+                        group_code=adjustment.group,
+                        reason_code=adjustment.reason,
+                        remark_codes=claim_remarks,
+                        amount=adjustment.amount,
+                    )
+                )
                 continue
             amount = adjustment.amount
             if adjustment.reason == "23" and adjustment.group == "OA":
@@ -428,7 +600,11 @@ def _plan_payment(plan: Plan, context: _Context) -> None:
             if adjustment.group == "PR":
                 transferred += amount
             for line, part in _allocate(amount, lines, context):
-                _apply(plan, context, _adjustment_entry(line, adjustment, part, payer_id, effective, claim_remarks))
+                _apply(
+                    plan,
+                    context,
+                    _adjustment_entry(line, adjustment, part, payer_id, effective, claim_remarks),
+                )
     paid_any = payment.paid - payment.interest > 0
     # Where the claim goes next.
     current = context.status[claim.pk]
@@ -442,32 +618,47 @@ def _plan_payment(plan: Plan, context: _Context) -> None:
         plan.to_status = ClaimStatus.PAID
     if order == 1 and transferred > 0 and plan.to_status in (ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID):
         # The patient's share goes to the secondary coverage first: the claim moves on to it.
-        plan.secondary_pending = any(c.is_active_on(claim.service_date) for c in context.secondary[claim.patient_id])
+        plan.secondary_pending = any(
+            c.is_active_on(claim.service_date) for c in context.secondary[claim.patient_id]
+        )
         if plan.secondary_pending:
             plan.to_status = ClaimStatus.FORWARDED
     if plan.to_status == current:
         plan.to_status = None
     elif not can_transition(current, plan.to_status):
-        plan.exception = (ExceptionKind.UNPOSTABLE,
-                          f"Claim {claim.patient_control_number} is {ClaimStatus(current).label.lower()}: "
-                          f"it cannot become {ClaimStatus(plan.to_status).label.lower()} from this remittance.")
+        plan.exception = (
+            ExceptionKind.UNPOSTABLE,
+            f"Claim {claim.patient_control_number} is {ClaimStatus(current).label.lower()}: "
+            f"it cannot become {ClaimStatus(plan.to_status).label.lower()} from this remittance.",
+        )
 
 
-def plan_claim(payment: ClaimPayment, context: _Context, *, forced_claim: Claim | None = None,
-               skip_balance: bool = False, skip_duplicate: bool = False) -> Plan:
+def plan_claim(
+    payment: ClaimPayment,
+    context: _Context,
+    *,
+    forced_claim: Claim | None = None,
+    skip_balance: bool = False,
+    skip_duplicate: bool = False,
+) -> Plan:
     plan = Plan(payment=payment)
     problems = [] if skip_balance else balance_problems(payment)
     if problems:
-        plan.exception = (ExceptionKind.UNBALANCED, f"Claim {payment.patient_control_number}: " + "; ".join(problems) + ".")
+        plan.exception = (
+            ExceptionKind.UNBALANCED,
+            f"Claim {payment.patient_control_number}: " + "; ".join(problems) + ".",
+        )
         return plan
     if forced_claim is not None:  # the copy read under lock, so its values are current
         plan.claim = context.claims.get(forced_claim.patient_control_number, forced_claim)
     else:
         plan.claim = context.claims.get(payment.patient_control_number)
     if plan.claim is None:
-        plan.exception = (ExceptionKind.UNMATCHED,
-                          f"No claim {payment.patient_control_number} in this practice "
-                          f"(payer claim number {payment.payer_claim_number or 'none'}, charge {payment.charge}).")
+        plan.exception = (
+            ExceptionKind.UNMATCHED,
+            f"No claim {payment.patient_control_number} in this practice "
+            f"(payer claim number {payment.payer_claim_number or 'none'}, charge {payment.charge}).",
+        )
         return plan
     if payment.status_code == "22":
         _plan_reversal(plan, context)
@@ -501,41 +692,77 @@ def _raw(payment: ClaimPayment) -> dict:
 
 def _from_raw(raw: dict) -> ClaimPayment:
     def adjustment(a):
-        return Adjustment(group=a["group"], reason=a["reason"], amount=Decimal(a["amount"]), quantity=a["quantity"])
+        return Adjustment(
+            group=a["group"], reason=a["reason"], amount=Decimal(a["amount"]), quantity=a["quantity"]
+        )
 
     def day(value):
         return datetime.date.fromisoformat(value) if value else None
 
-    services = [ServicePayment(
-        procedure=s["procedure"], modifiers=s["modifiers"], charge=Decimal(s["charge"]), paid=Decimal(s["paid"]),
-        units=Decimal(s["units"]), original_procedure=s["original_procedure"], original_modifiers=s["original_modifiers"],
-        service_date_from=day(s["service_date_from"]), service_date_to=day(s["service_date_to"]),
-        line_control_number=s["line_control_number"], allowed=Decimal(s["allowed"]) if s["allowed"] else None,
-        adjustments=[adjustment(a) for a in s["adjustments"]], remarks=s["remarks"], position=s["position"],
-    ) for s in raw["services"]]
+    services = [
+        ServicePayment(
+            procedure=s["procedure"],
+            modifiers=s["modifiers"],
+            charge=Decimal(s["charge"]),
+            paid=Decimal(s["paid"]),
+            units=Decimal(s["units"]),
+            original_procedure=s["original_procedure"],
+            original_modifiers=s["original_modifiers"],
+            service_date_from=day(s["service_date_from"]),
+            service_date_to=day(s["service_date_to"]),
+            line_control_number=s["line_control_number"],
+            allowed=Decimal(s["allowed"]) if s["allowed"] else None,
+            adjustments=[adjustment(a) for a in s["adjustments"]],
+            remarks=s["remarks"],
+            position=s["position"],
+        )
+        for s in raw["services"]
+    ]
     return ClaimPayment(
-        patient_control_number=raw["patient_control_number"], status_code=raw["status_code"],
-        charge=Decimal(raw["charge"]), paid=Decimal(raw["paid"]),
-        patient_responsibility=Decimal(raw["patient_responsibility"]), payer_claim_number=raw["payer_claim_number"],
-        frequency_code=raw["frequency_code"], patient_name=raw["patient_name"], member_id=raw["member_id"],
-        interest=Decimal(raw["interest"]), statement_from=day(raw["statement_from"]), statement_to=day(raw["statement_to"]),
-        adjustments=[adjustment(a) for a in raw["adjustments"]], services=services, remarks=raw["remarks"],
+        patient_control_number=raw["patient_control_number"],
+        status_code=raw["status_code"],
+        charge=Decimal(raw["charge"]),
+        paid=Decimal(raw["paid"]),
+        patient_responsibility=Decimal(raw["patient_responsibility"]),
+        payer_claim_number=raw["payer_claim_number"],
+        frequency_code=raw["frequency_code"],
+        patient_name=raw["patient_name"],
+        member_id=raw["member_id"],
+        interest=Decimal(raw["interest"]),
+        statement_from=day(raw["statement_from"]),
+        statement_to=day(raw["statement_to"]),
+        adjustments=[adjustment(a) for a in raw["adjustments"]],
+        services=services,
+        remarks=raw["remarks"],
         position=raw["position"],
     )
 
 
 def _write(plans: list[Plan], remittance: Remittance, user, now, context: "_Context") -> None:
     """Write the planned postings: remittance rows, ledger, statuses, denials, claim flags."""
-    records = bulk_insert_with_ids(RemittanceClaim, [
-        RemittanceClaim(
-            remittance=remittance, claim=plan.claim, patient_control_number=plan.payment.patient_control_number[:38],
-            status_code=plan.payment.status_code, charge=plan.payment.charge, paid=plan.payment.paid,
-            patient_responsibility=plan.payment.patient_responsibility, interest=plan.payment.interest,
-            payer_claim_number=plan.payment.payer_claim_number[:50], posted=plan.exception is None,
-            remarks=plan.payment.remarks, position=plan.payment.position,
-            raw=_raw(plan.payment) if plan.exception is not None else {},  # kept to post the exception later
-        ) for plan in plans
-    ])
+    records = bulk_insert_with_ids(
+        RemittanceClaim,
+        [
+            RemittanceClaim(
+                remittance=remittance,
+                claim=plan.claim,
+                patient_control_number=plan.payment.patient_control_number[:38],
+                status_code=plan.payment.status_code,
+                charge=plan.payment.charge,
+                paid=plan.payment.paid,
+                patient_responsibility=plan.payment.patient_responsibility,
+                interest=plan.payment.interest,
+                payer_claim_number=plan.payment.payer_claim_number[:50],
+                posted=plan.exception is None,
+                remarks=plan.payment.remarks,
+                position=plan.payment.position,
+                raw=_raw(plan.payment)
+                if plan.exception is not None
+                else {},  # kept to post the exception later
+            )
+            for plan in plans
+        ],
+    )
     line_rows, adjustment_rows = [], []
     for plan, record in zip(plans, records, strict=True):
         plan.record = record
@@ -543,38 +770,73 @@ def _write(plans: list[Plan], remittance: Remittance, user, now, context: "_Cont
         for service, line, reason in matches:
             allowed, expected = plan.allowed.get(id(service), (service.allowed, None))
             row = RemittanceLine(
-                remittance_claim=record, claim_line=line, procedure_code=service.procedure[:8],
-                modifiers=service.modifiers, charge=service.charge, paid=service.paid, allowed=allowed,
-                expected_allowed=expected, units=service.units, service_date=service.service_date_from,
-                match_reason=reason[:120], remarks=service.remarks,
+                remittance_claim=record,
+                claim_line=line,
+                procedure_code=service.procedure[:8],
+                modifiers=service.modifiers,
+                charge=service.charge,
+                paid=service.paid,
+                allowed=allowed,
+                expected_allowed=expected,
+                units=service.units,
+                service_date=service.service_date_from,
+                match_reason=reason[:120],
+                remarks=service.remarks,
             )
             line_rows.append((row, service))
         for adjustment in plan.payment.adjustments:
-            adjustment_rows.append({"remittance_claim_id": record.pk, "remittance_line_id": None,
-                                    "group_code": adjustment.group, "reason_code": adjustment.reason,
-                                    "amount": adjustment.amount, "quantity": adjustment.quantity[:15]})
+            adjustment_rows.append(
+                {
+                    "remittance_claim_id": record.pk,
+                    "remittance_line_id": None,
+                    "group_code": adjustment.group,
+                    "reason_code": adjustment.reason,
+                    "amount": adjustment.amount,
+                    "quantity": adjustment.quantity[:15],
+                }
+            )
     bulk_insert_with_ids(RemittanceLine, [row for row, _s in line_rows])
     for row, service in line_rows:
         for adjustment in service.adjustments:
-            adjustment_rows.append({"remittance_claim_id": row.remittance_claim_id, "remittance_line_id": row.pk,
-                                    "group_code": adjustment.group, "reason_code": adjustment.reason,
-                                    "amount": adjustment.amount, "quantity": adjustment.quantity[:15]})
+            adjustment_rows.append(
+                {
+                    "remittance_claim_id": row.remittance_claim_id,
+                    "remittance_line_id": row.pk,
+                    "group_code": adjustment.group,
+                    "reason_code": adjustment.reason,
+                    "amount": adjustment.amount,
+                    "quantity": adjustment.quantity[:15],
+                }
+            )
     bulk_insert_rows(RemittanceAdjustment, adjustment_rows)
 
     posted = [plan for plan in plans if plan.exception is None]
-    _apply_plans(posted, remittance, user, now, context,
-                 reason=f"ERA {remittance.payer_name} {remittance.trace_number}")
+    _apply_plans(
+        posted,
+        remittance,
+        user,
+        now,
+        context,
+        reason=f"ERA {remittance.payer_name} {remittance.trace_number}",
+    )
 
 
-def _apply_plans(posted: list[Plan], remittance: Remittance, user, now, context: "_Context", *, reason: str) -> None:
+def _apply_plans(
+    posted: list[Plan], remittance: Remittance, user, now, context: "_Context", *, reason: str
+) -> None:
     """Everything posting the planned claims does besides the remittance rows: the ledger, the reversal
     links, the status moves, the claim flags and the denials. Used by the import and by an exception
     posted by hand."""
     ledger_post_many(
         postings=[(plan.claim, plan.entries, ref_for(plan.record.pk)) for plan in posted],
-        user=user, source=TransactionSource.REMITTANCE, posted_at=now, need_ids=False,
-        preloaded=({c.pk: c for c in context.claims.values()},
-                   {line.pk: line for lines in context.lines.values() for line in lines}),
+        user=user,
+        source=TransactionSource.REMITTANCE,
+        posted_at=now,
+        need_ids=False,
+        preloaded=(
+            {c.pk: c for c in context.claims.values()},
+            {line.pk: line for lines in context.lines.values() for line in lines},
+        ),
     )
     for plan in posted:
         if plan.reverses is not None:
@@ -605,22 +867,40 @@ def _apply_plans(posted: list[Plan], remittance: Remittance, user, now, context:
             claim.underpaid_amount += plan.underpaid
             changed[claim.pk] = claim
     # The claims were read under lock at the start of this transaction, so these values are current.
-    bulk_update_values(Claim, list(changed.values()), ["payer_claim_number", "secondary_pending", "underpaid_amount"])
+    bulk_update_values(
+        Claim, list(changed.values()), ["payer_claim_number", "secondary_pending", "underpaid_amount"]
+    )
     claims_changed([remittance.practice_id])
-    denials = [dict(practice=remittance.practice, claim=plan.claim, remittance_claim=plan.record, created_at=now, **denial)
-               for plan in posted for denial in plan.denials]
+    denials = [
+        dict(
+            practice=remittance.practice,
+            claim=plan.claim,
+            remittance_claim=plan.record,
+            created_at=now,
+            **denial,
+        )
+        for plan in posted
+        for denial in plan.denials
+    ]
     if denials:
         for handler in DENIAL_HANDLERS:
             handler(denials)
 
 
-def remittance_post(*, practice, advice: RemittanceAdvice, x12_file: X12File, user=None, now=None) -> Remittance:
+def remittance_post(
+    *, practice, advice: RemittanceAdvice, x12_file: X12File, user=None, now=None
+) -> Remittance:
     """Post one remittance advice (inside the import's transaction): see the module docstring. ``now``
     (default: the current time) dates what it writes."""
     _check_payee(practice, advice)
     payer_identifier = advice.payer_trace_id or advice.payer_identifier or advice.payer_name
-    earlier = Remittance.objects.filter(practice=practice, payer_identifier=payer_identifier,
-                                        trace_number=advice.trace_number).select_related("x12_file").first()
+    earlier = (
+        Remittance.objects.filter(
+            practice=practice, payer_identifier=payer_identifier, trace_number=advice.trace_number
+        )
+        .select_related("x12_file")
+        .first()
+    )
     if earlier is not None:
         raise X12Error(
             f"Payment {advice.trace_number} from {advice.payer_name or payer_identifier} was already posted from "
@@ -631,32 +911,62 @@ def remittance_post(*, practice, advice: RemittanceAdvice, x12_file: X12File, us
     context = _Context(practice, advice, payer)
     plans = [plan_claim(payment, context) for payment in advice.claims]
     remittance = Remittance.objects.create(
-        practice=practice, x12_file=x12_file, payer=payer, payer_name=advice.payer_name[:120],
-        payer_identifier=payer_identifier[:50], trace_number=advice.trace_number[:50],
-        handling_code=advice.handling_code[:2], payment_method=advice.payment_method[:3],
-        payment_amount=advice.payment_amount, payment_date=advice.payment_date or advice.production_date,
-        production_date=advice.production_date, payee_name=advice.payee_name[:120], payee_npi=advice.payee_npi[:10],
-        payee_tax_id=advice.payee_tax_id[:20], received_at=now, claim_count=len(plans),
+        practice=practice,
+        x12_file=x12_file,
+        payer=payer,
+        payer_name=advice.payer_name[:120],
+        payer_identifier=payer_identifier[:50],
+        trace_number=advice.trace_number[:50],
+        handling_code=advice.handling_code[:2],
+        payment_method=advice.payment_method[:3],
+        payment_amount=advice.payment_amount,
+        payment_date=advice.payment_date or advice.production_date,
+        production_date=advice.production_date,
+        payee_name=advice.payee_name[:120],
+        payee_npi=advice.payee_npi[:10],
+        payee_tax_id=advice.payee_tax_id[:20],
+        received_at=now,
+        claim_count=len(plans),
         interest=sum((p.interest for p in advice.claims), ZERO),
         provider_adjustment_total=sum((p.amount for p in advice.provider_adjustments), ZERO),
     )
-    ProviderAdjustment.objects.bulk_create([
-        ProviderAdjustment(remittance=remittance, provider_identifier=p.provider_identifier[:50],
-                           fiscal_period_date=p.fiscal_period_date, reason_code=p.reason[:3],
-                           reference=p.reference[:50], amount=p.amount)
-        for p in advice.provider_adjustments
-    ])
+    ProviderAdjustment.objects.bulk_create(
+        [
+            ProviderAdjustment(
+                remittance=remittance,
+                provider_identifier=p.provider_identifier[:50],
+                fiscal_period_date=p.fiscal_period_date,
+                reason_code=p.reason[:3],
+                reference=p.reference[:50],
+                amount=p.amount,
+            )
+            for p in advice.provider_adjustments
+        ]
+    )
     _write(plans, remittance, user, now, context)
     exceptions = [
-        RemittanceException(practice=practice, remittance=remittance, remittance_claim=plan.record,
-                            kind=plan.exception[0], message=plan.exception[1], created_at=now)
-        for plan in plans if plan.exception is not None
+        RemittanceException(
+            practice=practice,
+            remittance=remittance,
+            remittance_claim=plan.record,
+            kind=plan.exception[0],
+            message=plan.exception[1],
+            created_at=now,
+        )
+        for plan in plans
+        if plan.exception is not None
     ]
     check_problem = check_balance_problem(advice)
     if check_problem:
-        exceptions.append(RemittanceException(practice=practice, remittance=remittance,
-                                              kind=ExceptionKind.CHECK_UNBALANCED, created_at=now,
-                                              message=f"Payment {advice.trace_number}: {check_problem}."))
+        exceptions.append(
+            RemittanceException(
+                practice=practice,
+                remittance=remittance,
+                kind=ExceptionKind.CHECK_UNBALANCED,
+                created_at=now,
+                message=f"Payment {advice.trace_number}: {check_problem}.",
+            )
+        )
     RemittanceException.objects.bulk_create(exceptions)
     remittance.posted_payments = sum((p.payment.paid for p in plans if p.exception is None), ZERO)
     remittance.exception_count = len(exceptions)
@@ -673,10 +983,13 @@ def _apply_835(*, practice, interchanges, x12_file: X12File, user, now=None) -> 
         for ts in interchange.transactions():
             advice = read_835(ts, interchange.delimiters)
             x12_file.warnings = list(x12_file.warnings) + advice.warnings
-            remittance = remittance_post(practice=practice, advice=advice, x12_file=x12_file, user=user, now=now)
+            remittance = remittance_post(
+                practice=practice, advice=advice, x12_file=x12_file, user=user, now=now
+            )
             counts["remittances"] += 1
             counts["claims_posted"] += remittance.claim_count - sum(
-                1 for _ in remittance.exceptions.exclude(kind=ExceptionKind.CHECK_UNBALANCED))
+                1 for _ in remittance.exceptions.exclude(kind=ExceptionKind.CHECK_UNBALANCED)
+            )
             counts["exceptions"] += remittance.exception_count
     if x12_file.warnings:
         X12File.objects.filter(pk=x12_file.pk).update(warnings=x12_file.warnings)
@@ -684,8 +997,9 @@ def _apply_835(*, practice, interchanges, x12_file: X12File, user, now=None) -> 
 
 
 @transaction.atomic
-def exception_resolve(*, exception: RemittanceException, action: str, user, note: str = "",
-                      claim: Claim | None = None) -> RemittanceException:
+def exception_resolve(
+    *, exception: RemittanceException, action: str, user, note: str = "", claim: Claim | None = None
+) -> RemittanceException:
     """Resolve an open exception: ``post`` it (for an unmatched payment, against the claim the biller
     chose; an unbalanced or duplicate one only because the biller says so) or ``dismiss`` it with a reason."""
     exception = RemittanceException.objects.select_for_update().get(pk=exception.pk)
@@ -703,17 +1017,27 @@ def exception_resolve(*, exception: RemittanceException, action: str, user, note
             raise ValidationError({"claim": "The claim belongs to another practice."})
         payment = _from_raw(record.raw)
         remittance = exception.remittance
-        advice = RemittanceAdvice(control_number="", handling_code=remittance.handling_code,
-                                  payment_amount=remittance.payment_amount, payment_method=remittance.payment_method,
-                                  payment_date=remittance.payment_date, trace_number=remittance.trace_number,
-                                  payer_trace_id=remittance.payer_identifier, payer_name=remittance.payer_name,
-                                  claims=[payment])
+        advice = RemittanceAdvice(
+            control_number="",
+            handling_code=remittance.handling_code,
+            payment_amount=remittance.payment_amount,
+            payment_method=remittance.payment_method,
+            payment_date=remittance.payment_date,
+            trace_number=remittance.trace_number,
+            payer_trace_id=remittance.payer_identifier,
+            payer_name=remittance.payer_name,
+            claims=[payment],
+        )
         if claim is not None:
             payment.patient_control_number = claim.patient_control_number
         context = _Context(exception.practice, advice, remittance.payer)
-        plan = plan_claim(payment, context, forced_claim=claim,
-                          skip_balance=exception.kind == ExceptionKind.UNBALANCED,
-                          skip_duplicate=exception.kind == ExceptionKind.DUPLICATE)
+        plan = plan_claim(
+            payment,
+            context,
+            forced_claim=claim,
+            skip_balance=exception.kind == ExceptionKind.UNBALANCED,
+            skip_duplicate=exception.kind == ExceptionKind.DUPLICATE,
+        )
         if plan.exception is not None:
             raise ValidationError(plan.exception[1])
         plan.record = record
@@ -721,19 +1045,30 @@ def exception_resolve(*, exception: RemittanceException, action: str, user, note
         RemittanceClaim.objects.filter(pk=record.pk).update(claim=plan.claim, posted=True)
         record.claim, record.posted = plan.claim, True
         for service, line, reason in plan.line_matches:
-            RemittanceLine.objects.filter(remittance_claim=record, procedure_code=service.procedure[:8],
-                                          claim_line__isnull=True).filter(
-                Q(service_date=service.service_date_from) | Q(service_date__isnull=True)
-            ).update(claim_line=line, match_reason=reason[:120])
-        _apply_plans([plan], remittance, user, now, context,
-                     reason=f"ERA {remittance.payer_name} {remittance.trace_number} (posted by hand)")
+            RemittanceLine.objects.filter(
+                remittance_claim=record, procedure_code=service.procedure[:8], claim_line__isnull=True
+            ).filter(Q(service_date=service.service_date_from) | Q(service_date__isnull=True)).update(
+                claim_line=line, match_reason=reason[:120]
+            )
+        _apply_plans(
+            [plan],
+            remittance,
+            user,
+            now,
+            context,
+            reason=f"ERA {remittance.payer_name} {remittance.trace_number} (posted by hand)",
+        )
         exception.status = ExceptionStatus.POSTED
-        Remittance.objects.filter(pk=remittance.pk).update(posted_payments=F("posted_payments") + payment.paid)
+        Remittance.objects.filter(pk=remittance.pk).update(
+            posted_payments=F("posted_payments") + payment.paid
+        )
     else:
         raise ValidationError(f"Unknown action {action!r}: post or dismiss.")
     exception.resolved_at, exception.resolved_by = timezone.now(), user
     exception.resolution_note = note.strip()[:255]
     exception.save(update_fields=["status", "resolved_at", "resolved_by", "resolution_note"])
-    if not RemittanceException.objects.filter(remittance_id=exception.remittance_id, status=ExceptionStatus.OPEN).exists():
+    if not RemittanceException.objects.filter(
+        remittance_id=exception.remittance_id, status=ExceptionStatus.OPEN
+    ).exists():
         Remittance.objects.filter(pk=exception.remittance_id).update(status=RemittanceStatus.POSTED)
     return exception

@@ -34,24 +34,56 @@ CLAIM_PAYMENT_STATUS_WORDS = {
 
 # PLB03-1, why the payer adds to or takes from the whole payment. A positive amount is taken back.
 PROVIDER_ADJUSTMENT_WORDS = {
-    "50": "late charge", "51": "interest penalty charge", "72": "authorized return", "90": "early payment allowance",
-    "AH": "origination fee", "AM": "applied to borrower's account", "AP": "acceleration of benefits",
-    "B2": "rebate", "B3": "recovery allowance", "BD": "bad debt adjustment", "BN": "bonus",
-    "C5": "temporary allowance", "CR": "capitation interest", "CS": "adjustment", "CT": "capitation payment",
-    "CV": "capital passthrough", "CW": "certified registered nurse anesthetist passthrough",
-    "DM": "direct medical education passthrough", "E3": "withholding", "FB": "forwarding balance",
-    "FC": "fund allocation", "GO": "graduate medical education passthrough",
-    "HM": "hemophilia clotting factor supplement", "IP": "incentive premium payment",
-    "IR": "Internal Revenue Service withholding", "IS": "interim settlement", "J1": "nonreimbursable",
-    "L3": "penalty", "L6": "interest owed", "LE": "levy", "LS": "lump sum", "OA": "organ acquisition passthrough",
-    "OB": "offset for affiliated providers", "PI": "periodic interim payment", "PL": "payment final",
-    "RA": "retro-activity adjustment", "RE": "return on equity", "SL": "student loan repayment",
-    "TL": "third party liability", "WO": "overpayment recovery", "WU": "unspecified recovery",
+    "50": "late charge",
+    "51": "interest penalty charge",
+    "72": "authorized return",
+    "90": "early payment allowance",
+    "AH": "origination fee",
+    "AM": "applied to borrower's account",
+    "AP": "acceleration of benefits",
+    "B2": "rebate",
+    "B3": "recovery allowance",
+    "BD": "bad debt adjustment",
+    "BN": "bonus",
+    "C5": "temporary allowance",
+    "CR": "capitation interest",
+    "CS": "adjustment",
+    "CT": "capitation payment",
+    "CV": "capital passthrough",
+    "CW": "certified registered nurse anesthetist passthrough",
+    "DM": "direct medical education passthrough",
+    "E3": "withholding",
+    "FB": "forwarding balance",
+    "FC": "fund allocation",
+    "GO": "graduate medical education passthrough",
+    "HM": "hemophilia clotting factor supplement",
+    "IP": "incentive premium payment",
+    "IR": "Internal Revenue Service withholding",
+    "IS": "interim settlement",
+    "J1": "nonreimbursable",
+    "L3": "penalty",
+    "L6": "interest owed",
+    "LE": "levy",
+    "LS": "lump sum",
+    "OA": "organ acquisition passthrough",
+    "OB": "offset for affiliated providers",
+    "PI": "periodic interim payment",
+    "PL": "payment final",
+    "RA": "retro-activity adjustment",
+    "RE": "return on equity",
+    "SL": "student loan repayment",
+    "TL": "third party liability",
+    "WO": "overpayment recovery",
+    "WU": "unspecified recovery",
 }
 
 # BPR04, how the money came.
 PAYMENT_METHOD_WORDS = {
-    "ACH": "EFT (ACH)", "CHK": "check", "NON": "no payment", "BOP": "bank's option", "FWT": "wire transfer",
+    "ACH": "EFT (ACH)",
+    "CHK": "check",
+    "NON": "no payment",
+    "BOP": "bank's option",
+    "FWT": "wire transfer",
 }
 
 REMITTANCE_SORTS = {"date": "payment_date", "-date": "-payment_date"}
@@ -75,7 +107,10 @@ def _open_exception_count():
 
     per_remittance = (
         RemittanceException.objects.filter(remittance=OuterRef("pk"), status=ExceptionStatus.OPEN)
-        .order_by().values("remittance").annotate(n=Count("id")).values("n")[:1]
+        .order_by()
+        .values("remittance")
+        .annotate(n=Count("id"))
+        .values("n")[:1]
     )
     return Coalesce(Subquery(per_remittance), Value(0))
 
@@ -90,7 +125,8 @@ def _with_open_exceptions(queryset: QuerySet) -> QuerySet:
     return queryset.annotate(open_exception_count=_open_exception_count()).annotate(
         current_status=Case(
             When(open_exception_count__gt=0, then=Value(RemittanceStatus.EXCEPTIONS.value)),
-            default=Value(RemittanceStatus.POSTED.value), output_field=CharField(),
+            default=Value(RemittanceStatus.POSTED.value),
+            output_field=CharField(),
         )
     )
 
@@ -121,10 +157,14 @@ def remittance_status_counts(practice, *, payer_id=None) -> dict[str, int]:
     if payer_id:
         queryset = queryset.filter(payer_id=payer_id)
     counts = _with_open_exceptions(queryset).aggregate(
-        all=Count("id"), exceptions=Count("id", filter=Q(open_exception_count__gt=0)),
+        all=Count("id"),
+        exceptions=Count("id", filter=Q(open_exception_count__gt=0)),
     )
-    return {"all": counts["all"], RemittanceStatus.EXCEPTIONS.value: counts["exceptions"],
-            RemittanceStatus.POSTED.value: counts["all"] - counts["exceptions"]}
+    return {
+        "all": counts["all"],
+        RemittanceStatus.EXCEPTIONS.value: counts["exceptions"],
+        RemittanceStatus.POSTED.value: counts["all"] - counts["exceptions"],
+    }
 
 
 def remittance_details(practice) -> QuerySet:
@@ -149,16 +189,31 @@ def remittance_details(practice) -> QuerySet:
         .select_related("payer", "x12_file", "practice")  # practice: for the audit row
         .defer("x12_file__content", "x12_file__validation_findings")
         .prefetch_related(
-            Prefetch("claim_payments", queryset=RemittanceClaim.objects.select_related("claim", "claim__patient")
-                     .defer("raw").order_by("position", "id")),
-            Prefetch("claim_payments__adjustments", to_attr="claim_adjustments",
-                     queryset=RemittanceAdjustment.objects.filter(remittance_line__isnull=True).order_by("id")),
-            Prefetch("claim_payments__lines",
-                     queryset=RemittanceLine.objects.select_related("claim_line").order_by("id")),
-            Prefetch("claim_payments__lines__adjustments", queryset=RemittanceAdjustment.objects.order_by("id")),
+            Prefetch(
+                "claim_payments",
+                queryset=RemittanceClaim.objects.select_related("claim", "claim__patient")
+                .defer("raw")
+                .order_by("position", "id"),
+            ),
+            Prefetch(
+                "claim_payments__adjustments",
+                to_attr="claim_adjustments",
+                queryset=RemittanceAdjustment.objects.filter(remittance_line__isnull=True).order_by("id"),
+            ),
+            Prefetch(
+                "claim_payments__lines",
+                queryset=RemittanceLine.objects.select_related("claim_line").order_by("id"),
+            ),
+            Prefetch(
+                "claim_payments__lines__adjustments", queryset=RemittanceAdjustment.objects.order_by("id")
+            ),
             Prefetch("provider_adjustments", queryset=ProviderAdjustment.objects.order_by("id")),
-            Prefetch("exceptions", queryset=RemittanceException.objects.select_related("remittance_claim", "resolved_by")
-                     .defer("remittance_claim__raw").order_by("created_at", "id")),
+            Prefetch(
+                "exceptions",
+                queryset=RemittanceException.objects.select_related("remittance_claim", "resolved_by")
+                .defer("remittance_claim__raw")
+                .order_by("created_at", "id"),
+            ),
         )
     )
 
@@ -176,7 +231,9 @@ class Reconciliation:
     provider_adjustments: Decimal  # Σ PLB; a positive amount was taken from the payment
     posted_net: Decimal  # posted − provider_adjustments
     difference: Decimal  # payment_amount − posted_net
-    unexplained: Decimal  # payment_amount − (posted + not_posted − provider_adjustments): the file's own imbalance
+    unexplained: (
+        Decimal  # payment_amount − (posted + not_posted − provider_adjustments): the file's own imbalance
+    )
 
 
 def remittance_reconciliation(remittance) -> Reconciliation:
@@ -187,9 +244,13 @@ def remittance_reconciliation(remittance) -> Reconciliation:
     provider_adjustments = sum((a.amount for a in remittance.provider_adjustments.all()), ZERO)
     posted_net = posted - provider_adjustments
     return Reconciliation(
-        payment_amount=remittance.payment_amount, posted=posted, posted_count=sum(1 for p in payments if p.posted),
-        not_posted=not_posted, not_posted_count=sum(1 for p in payments if not p.posted),
-        provider_adjustments=provider_adjustments, posted_net=posted_net,
+        payment_amount=remittance.payment_amount,
+        posted=posted,
+        posted_count=sum(1 for p in payments if p.posted),
+        not_posted=not_posted,
+        not_posted_count=sum(1 for p in payments if not p.posted),
+        provider_adjustments=provider_adjustments,
+        posted_net=posted_net,
         difference=remittance.payment_amount - posted_net,
         unexplained=remittance.payment_amount - (posted + not_posted - provider_adjustments),
     )
@@ -217,8 +278,11 @@ def remittance_explain(remittance):
         for line in payment.lines.all():
             line.remark_words = _remarks(line.remarks)
             # A line allowed nothing was denied (its CARC says why): short only when the payer allowed less.
-            short = (line.expected_allowed - line.allowed
-                     if line.expected_allowed is not None and line.allowed else ZERO)
+            short = (
+                line.expected_allowed - line.allowed
+                if line.expected_allowed is not None and line.allowed
+                else ZERO
+            )
             line.short_by = short if short > 0 else None
             for adjustment in line.adjustments.all():
                 adjustment.words = adjustment_words(adjustment.group_code, adjustment.reason_code)
@@ -270,6 +334,8 @@ def remittance_exception_counts(practice, *, remittance_id=None) -> dict[str, in
     queryset = scoped(RemittanceException, practice)
     if remittance_id:
         queryset = queryset.filter(remittance_id=remittance_id)
-    counts = queryset.aggregate(open=Count("id", filter=Q(status=ExceptionStatus.OPEN)),
-                                resolved=Count("id", filter=~Q(status=ExceptionStatus.OPEN)))
+    counts = queryset.aggregate(
+        open=Count("id", filter=Q(status=ExceptionStatus.OPEN)),
+        resolved=Count("id", filter=~Q(status=ExceptionStatus.OPEN)),
+    )
     return {"open": counts["open"], "resolved": counts["resolved"]}

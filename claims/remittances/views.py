@@ -44,12 +44,25 @@ MATCHABLE = frozenset({ExceptionKind.UNMATCHED.value})
 POSTABLE_AS_SENT = frozenset({ExceptionKind.UNBALANCED.value, ExceptionKind.DUPLICATE.value})
 
 EXPORT_HEADER = [
-    "Payer", "Payer ID", "Check/EFT number", "Payment method", "Payment date", "Payment (BPR02)", "Posted payments",
-    "Provider adjustments (PLB)", "Interest", "Claims", "Open exceptions", "Exceptions raised", "Status", "Received",
+    "Payer",
+    "Payer ID",
+    "Check/EFT number",
+    "Payment method",
+    "Payment date",
+    "Payment (BPR02)",
+    "Posted payments",
+    "Provider adjustments (PLB)",
+    "Interest",
+    "Claims",
+    "Open exceptions",
+    "Exceptions raised",
+    "Status",
+    "Received",
 ]
 
 
 # --- list --------------------------------------------------------------------------------------
+
 
 def _filters(params) -> dict:
     """The list's filters from the query string; unknown values are ignored, never an error."""
@@ -70,13 +83,24 @@ def _export(remittances) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(EXPORT_HEADER)
     for r in remittances.iterator(chunk_size=2000):
-        writer.writerow([
-            r.payer.name if r.payer else r.payer_name, r.payer_identifier, r.trace_number,
-            payment_method_words(r.payment_method), r.payment_date.isoformat() if r.payment_date else "",
-            r.payment_amount, r.posted_payments, r.provider_adjustment_total, r.interest, r.claim_count,
-            r.open_exception_count, r.exception_count, RemittanceStatus(r.current_status).label,
-            r.received_at.isoformat(),
-        ])
+        writer.writerow(
+            [
+                r.payer.name if r.payer else r.payer_name,
+                r.payer_identifier,
+                r.trace_number,
+                payment_method_words(r.payment_method),
+                r.payment_date.isoformat() if r.payment_date else "",
+                r.payment_amount,
+                r.posted_payments,
+                r.provider_adjustment_total,
+                r.interest,
+                r.claim_count,
+                r.open_exception_count,
+                r.exception_count,
+                RemittanceStatus(r.current_status).label,
+                r.received_at.isoformat(),
+            ]
+        )
     return response
 
 
@@ -86,11 +110,16 @@ def _export(remittances) -> HttpResponse:
 def remittances(request):
     practice = request.practice
     filters = _filters(request.GET)
-    rows = remittance_list(practice, payer_id=filters["payer_id"], status=filters["status"],
-                           sort=filters["sort"] or "-date")
+    rows = remittance_list(
+        practice, payer_id=filters["payer_id"], status=filters["status"], sort=filters["sort"] or "-date"
+    )
     if request.GET.get("format") == "csv":
-        audit_record(action=AuditAction.EXPORT, practice=practice, object_type="claims.remittance",
-                     changes={key: value for key, value in filters.items() if value})
+        audit_record(
+            action=AuditAction.EXPORT,
+            practice=practice,
+            object_type="claims.remittance",
+            changes={key: value for key, value in filters.items() if value},
+        )
         return _export(rows)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     for remittance in page.object_list:
@@ -100,19 +129,28 @@ def remittances(request):
     query.pop("format", None)
     counts = remittance_status_counts(practice, payer_id=filters["payer_id"])
     current_sort = filters["sort"] or "-date"
-    return render(request, "claims/remittance_list.html", {
-        "page": page,
-        "filters": filters,
-        "querystring": query.urlencode(),
-        "chips": [{"value": value, "label": label, "count": counts[key]} for value, label, key in STATUS_CHIPS],
-        "payers": scoped(Payer, practice).only("id", "name").order_by("name"),
-        "date_sort": {"next": "date" if current_sort == "-date" else "-date",
-                      "arrow": " ▼" if current_sort == "-date" else " ▲"},
-        "can_import": role_can(request.role, "claims.edit"),
-    })
+    return render(
+        request,
+        "claims/remittance_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "querystring": query.urlencode(),
+            "chips": [
+                {"value": value, "label": label, "count": counts[key]} for value, label, key in STATUS_CHIPS
+            ],
+            "payers": scoped(Payer, practice).only("id", "name").order_by("name"),
+            "date_sort": {
+                "next": "date" if current_sort == "-date" else "-date",
+                "arrow": " ▼" if current_sort == "-date" else " ▲",
+            },
+            "can_import": role_can(request.role, "claims.edit"),
+        },
+    )
 
 
 # --- detail ------------------------------------------------------------------------------------
+
 
 @role_required("claims.view")
 @never_cache
@@ -121,17 +159,22 @@ def remittance_detail(request, pk: int):
     remittance = get_scoped_or_404(remittance_details(request.practice), request.practice, pk=pk)
     audit_view(request, remittance)  # the page names the patients paid for
     remittance_explain(remittance)
-    return render(request, "claims/remittance_detail.html", {
-        "remittance": remittance,
-        "payments": remittance.claim_payments.all(),
-        "reconciliation": remittance.reconciliation,
-        "provider_adjustments": remittance.provider_adjustments.all(),
-        "exceptions": remittance.exceptions.all(),
-        "can_resolve": role_can(request.role, "claims.edit"),
-    })
+    return render(
+        request,
+        "claims/remittance_detail.html",
+        {
+            "remittance": remittance,
+            "payments": remittance.claim_payments.all(),
+            "reconciliation": remittance.reconciliation,
+            "provider_adjustments": remittance.provider_adjustments.all(),
+            "exceptions": remittance.exceptions.all(),
+            "can_resolve": role_can(request.role, "claims.edit"),
+        },
+    )
 
 
 # --- exceptions --------------------------------------------------------------------------------
+
 
 def _exception_filters(params) -> dict:
     view = params.get("view", "")
@@ -162,25 +205,32 @@ def _render_exceptions(request, filters: dict, *, match: dict | None = None, fai
     practice = request.practice
     remittance = None
     if filters["remittance_id"]:
-        remittance = get_scoped_or_404(Remittance.objects.only("id", "payer_name", "trace_number", "payment_date"),
-                                       practice, pk=filters["remittance_id"])
+        remittance = get_scoped_or_404(
+            Remittance.objects.only("id", "payer_name", "trace_number", "payment_date"),
+            practice,
+            pk=filters["remittance_id"],
+        )
     rows = remittance_exception_list(practice, view=filters["view"], remittance_id=filters["remittance_id"])
     page = Paginator(rows, PAGE_SIZE).get_page(filters["page"])
     counts = remittance_exception_counts(practice, remittance_id=filters["remittance_id"])
     if failure and all(row.pk != failure["exception_id"] for row in page.object_list):
         messages.error(request, failure["message"])  # its row is not on this page (resolved meanwhile)
-    return render(request, "claims/remittance_exceptions.html", {
-        "page": page,
-        "filters": filters,
-        "remittance": remittance,
-        "counts": counts,
-        "querystring": _exceptions_query(filters).urlencode(),
-        "can_resolve": role_can(request.role, "claims.edit"),
-        "matchable": MATCHABLE,
-        "postable_as_sent": POSTABLE_AS_SENT,
-        "match": match or {},
-        "failure": failure or {},
-    })
+    return render(
+        request,
+        "claims/remittance_exceptions.html",
+        {
+            "page": page,
+            "filters": filters,
+            "remittance": remittance,
+            "counts": counts,
+            "querystring": _exceptions_query(filters).urlencode(),
+            "can_resolve": role_can(request.role, "claims.edit"),
+            "matchable": MATCHABLE,
+            "postable_as_sent": POSTABLE_AS_SENT,
+            "match": match or {},
+            "failure": failure or {},
+        },
+    )
 
 
 @role_required("claims.view")
@@ -196,9 +246,12 @@ def exceptions(request):
         number = request.GET.get("claim_number", "").strip()[:38]
         claim = claim_by_number(request.practice, number)
         match = {
-            "exception_id": int(exception_id), "number": number, "claim": claim,
-            "error": "" if claim is not None else (f"No claim {number} in this practice." if number
-                                                   else "Enter our claim number (PCN)."),
+            "exception_id": int(exception_id),
+            "number": number,
+            "claim": claim,
+            "error": ""
+            if claim is not None
+            else (f"No claim {number} in this practice." if number else "Enter our claim number (PCN)."),
         }
     return _render_exceptions(request, filters, match=match)
 
@@ -234,20 +287,30 @@ def resolve(request, pk: int):
     engine refuses, the page comes back with its reason beside the action and nothing changed."""
     practice = request.practice
     exception = get_scoped_or_404(
-        RemittanceException.objects.select_related("remittance", "remittance_claim"), practice, pk=pk)
+        RemittanceException.objects.select_related("remittance", "remittance_claim"), practice, pk=pk
+    )
     filters = _exception_filters(request.POST)
     action = request.POST.get("action", "")
     note = request.POST.get("note", "")
     claim = None
-    failure = {"exception_id": exception.pk, "action": action, "note": note,
-               "number": request.POST.get("claim_number", "")}
+    failure = {
+        "exception_id": exception.pk,
+        "action": action,
+        "note": note,
+        "number": request.POST.get("claim_number", ""),
+    }
     if action == "match":
         claim, error = _claim_from(request)
         if claim is None:
             return _render_exceptions(request, filters, failure={**failure, "message": error})
     try:
-        exception_resolve(exception=exception, action="post" if action == "match" else action, user=request.user,
-                          note=note, claim=claim)
+        exception_resolve(
+            exception=exception,
+            action="post" if action == "match" else action,
+            user=request.user,
+            note=note,
+            claim=claim,
+        )
     except ValidationError as exc:
         if claim is not None:
             failure["number"] = claim.patient_control_number

@@ -44,8 +44,14 @@ def _load_context(claims: list[Claim], today) -> ScrubContext:
         (row.rule_code, row.payer_id): row.enabled
         for row in ScrubRuleSetting.objects.filter(practice_id__in=practice_ids)
     }
-    return ScrubContext(today=today, contracts=contracts, ncci=ncci, mue=mue, settings=settings,
-                        duplicates=_duplicates(claims))
+    return ScrubContext(
+        today=today,
+        contracts=contracts,
+        ncci=ncci,
+        mue=mue,
+        settings=settings,
+        duplicates=_duplicates(claims),
+    )
 
 
 def _duplicates(claims: list[Claim]) -> dict[int, dict[int, list[str]]]:
@@ -57,11 +63,20 @@ def _duplicates(claims: list[Claim]) -> dict[int, dict[int, list[str]]]:
         return {}
     seen = defaultdict(set)
     rows = (
-        ClaimLine.objects.filter(claim__patient_id__in=patient_ids, service_date_from__in=dates, removed=False)
+        ClaimLine.objects.filter(
+            claim__patient_id__in=patient_ids, service_date_from__in=dates, removed=False
+        )
         .exclude(claim__status=ClaimStatus.VOIDED)
         .exclude(claim__frequency_code__in=["7", "8"])
-        .values_list("claim_id", "claim__patient_id", "claim__patient_control_number", "claim__original_claim_id",
-                     "procedure_code", "modifiers", "service_date_from")
+        .values_list(
+            "claim_id",
+            "claim__patient_id",
+            "claim__patient_control_number",
+            "claim__original_claim_id",
+            "procedure_code",
+            "modifiers",
+            "service_date_from",
+        )
     )
     for claim_id, patient_id, pcn, original_id, code, modifiers, day in rows:
         seen[(patient_id, code, tuple(modifiers), day)].add((claim_id, pcn, original_id))
@@ -69,8 +84,10 @@ def _duplicates(claims: list[Claim]) -> dict[int, dict[int, list[str]]]:
     for claim in claims:
         for line in claim.scrub_lines:
             others = [
-                pcn for claim_id, pcn, original_id in seen[(claim.patient_id, line.procedure_code, tuple(line.modifiers),
-                                                            line.service_date_from)]
+                pcn
+                for claim_id, pcn, original_id in seen[
+                    (claim.patient_id, line.procedure_code, tuple(line.modifiers), line.service_date_from)
+                ]
                 if claim_id != claim.pk and claim_id != claim.original_claim_id and original_id != claim.pk
             ]
             if others:
@@ -100,8 +117,13 @@ def scrub_claims(claims: list[Claim], *, today=None) -> dict[int, list[Finding]]
     results = {}
     for claim in claims:
         ctx = ClaimContext(
-            claim=claim, lines=claim.scrub_lines, today=today, contract=_contract_for(claim, context),
-            ncci=context.ncci, mue=context.mue, duplicates=context.duplicates.get(claim.pk, {}),
+            claim=claim,
+            lines=claim.scrub_lines,
+            today=today,
+            contract=_contract_for(claim, context),
+            ncci=context.ncci,
+            mue=context.mue,
+            duplicates=context.duplicates.get(claim.pk, {}),
         )
         findings = []
         for code, rule in RULES.items():
@@ -112,15 +134,45 @@ def scrub_claims(claims: list[Claim], *, today=None) -> dict[int, list[Finding]]
 
 
 CLAIM_FIELDS = (
-    "pk", "practice_id", "patient_id", "coverage_id", "payer_id", "billing_provider_id", "rendering_provider_id",
-    "status", "service_date", "diagnosis_codes", "prior_authorization", "patient_control_number", "original_claim_id",
-    "first_submitted_at", "frequency_code",
+    "pk",
+    "practice_id",
+    "patient_id",
+    "coverage_id",
+    "payer_id",
+    "billing_provider_id",
+    "rendering_provider_id",
+    "status",
+    "service_date",
+    "diagnosis_codes",
+    "prior_authorization",
+    "patient_control_number",
+    "original_claim_id",
+    "first_submitted_at",
+    "frequency_code",
 )
 PATIENT_FIELDS = ("sex", "date_of_birth", "address_line1", "city", "state", "postal_code")
-COVERAGE_FIELDS = ("payer_id", "member_id", "relationship", "subscriber_first_name", "subscriber_last_name",
-                   "subscriber_date_of_birth", "effective_date", "end_date", "priority")
-LINE_FIELDS = ("pk", "claim_id", "line_number", "procedure_code", "modifiers", "units", "charge",
-               "service_date_from", "diagnosis_pointers")
+COVERAGE_FIELDS = (
+    "payer_id",
+    "member_id",
+    "relationship",
+    "subscriber_first_name",
+    "subscriber_last_name",
+    "subscriber_date_of_birth",
+    "effective_date",
+    "end_date",
+    "priority",
+)
+LINE_FIELDS = (
+    "pk",
+    "claim_id",
+    "line_number",
+    "procedure_code",
+    "modifiers",
+    "units",
+    "charge",
+    "service_date_from",
+    "diagnosis_pointers",
+)
 
 
 # Scrubbing reads many claims and writes back three fields: plain data objects with just what the rules
@@ -200,19 +252,25 @@ class ClaimView:
 def claims_for_scrub(queryset) -> list[ClaimView]:
     """The claims as plain data with what the rules read: their patient and coverage, their active lines,
     and practices, providers and payers (few, shared by many claims) from one query each."""
-    fields = (CLAIM_FIELDS + tuple(f"patient__{f}" for f in PATIENT_FIELDS)
-              + tuple(f"coverage__{f}" for f in COVERAGE_FIELDS))
+    fields = (
+        CLAIM_FIELDS
+        + tuple(f"patient__{f}" for f in PATIENT_FIELDS)
+        + tuple(f"coverage__{f}" for f in COVERAGE_FIELDS)
+    )
     claims, by_id = [], {}
     n_claim, n_patient = len(CLAIM_FIELDS), len(PATIENT_FIELDS)
     for row in queryset.values_list(*fields):
         claim = ClaimView(*row[:n_claim])
-        claim.patient = PatientView(*row[n_claim:n_claim + n_patient])
+        claim.patient = PatientView(*row[n_claim : n_claim + n_patient])
         if claim.coverage_id:
-            claim.coverage = CoverageView(*row[n_claim + n_patient:])
+            claim.coverage = CoverageView(*row[n_claim + n_patient :])
         claims.append(claim)
         by_id[claim.pk] = claim
-    for row in (ClaimLine.objects.filter(claim_id__in=list(by_id), removed=False)
-                .order_by("claim_id", "line_number").values_list(*LINE_FIELDS)):
+    for row in (
+        ClaimLine.objects.filter(claim_id__in=list(by_id), removed=False)
+        .order_by("claim_id", "line_number")
+        .values_list(*LINE_FIELDS)
+    ):
         by_id[row[1]].scrub_lines.append(LineView(*row))
     _attach_shared(claims)
     return claims
@@ -223,7 +281,9 @@ def _attach_shared(claims: list[ClaimView]) -> None:
 
     practices = Practice.objects.in_bulk({c.practice_id for c in claims})
     providers = Provider.objects.in_bulk(
-        {c.billing_provider_id for c in claims} | {c.rendering_provider_id for c in claims if c.rendering_provider_id})
+        {c.billing_provider_id for c in claims}
+        | {c.rendering_provider_id for c in claims if c.rendering_provider_id}
+    )
     payers = Payer.objects.in_bulk({c.coverage.payer_id for c in claims if c.coverage_id})
     for claim in claims:
         claim.practice = practices[claim.practice_id]
@@ -252,7 +312,9 @@ def claims_scrub(*, queryset, user=None, today=None, move=True, now=None) -> dic
     ids = list(queryset.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), SCRUB_BATCH):
         with transaction.atomic():
-            batch = claims_for_scrub(Claim.objects.filter(pk__in=ids[start:start + SCRUB_BATCH]).order_by("pk"))
+            batch = claims_for_scrub(
+                Claim.objects.filter(pk__in=ids[start : start + SCRUB_BATCH]).order_by("pk")
+            )
             results = scrub_claims(batch, today=today)
             to_ready, to_draft = [], []
             for claim in batch:
@@ -261,17 +323,30 @@ def claims_scrub(*, queryset, user=None, today=None, move=True, now=None) -> dic
                 claim.scrub_findings = [f.as_dict() for f in findings]
                 claim.scrubbed_at = now
                 counts[claim.scrub_status] += 1
-                if claim.scrub_status != ScrubStatus.ERRORS and claim.status in (ClaimStatus.DRAFT, ClaimStatus.CORRECTED):
+                if claim.scrub_status != ScrubStatus.ERRORS and claim.status in (
+                    ClaimStatus.DRAFT,
+                    ClaimStatus.CORRECTED,
+                ):
                     to_ready.append(claim)
                 elif claim.scrub_status == ScrubStatus.ERRORS and claim.status == ClaimStatus.READY:
                     to_draft.append(claim)
             bulk_update_values(Claim, batch, ["scrub_status", "scrub_findings", "scrubbed_at"])
             claims_changed({claim.practice_id for claim in batch})
             if move:
-                claim_transition_many(claim_ids=[c.pk for c in to_ready], to_status=ClaimStatus.READY, user=user,
-                                      reason="scrubber: clean", at=now)
-                claim_transition_many(claim_ids=[c.pk for c in to_draft], to_status=ClaimStatus.DRAFT, user=user,
-                                      reason="scrubber: errors found", at=now)
+                claim_transition_many(
+                    claim_ids=[c.pk for c in to_ready],
+                    to_status=ClaimStatus.READY,
+                    user=user,
+                    reason="scrubber: clean",
+                    at=now,
+                )
+                claim_transition_many(
+                    claim_ids=[c.pk for c in to_draft],
+                    to_status=ClaimStatus.DRAFT,
+                    user=user,
+                    reason="scrubber: errors found",
+                    at=now,
+                )
     return counts
 
 

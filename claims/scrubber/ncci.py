@@ -41,7 +41,9 @@ def _rows(text: str, delimiter: str, header_starts: str):
             continue
         yield number, [cell.strip() for cell in cells]
     if not header_found:
-        raise ValidationError(f"No header row starting with {header_starts!r} was found: is this the right file?")
+        raise ValidationError(
+            f"No header row starting with {header_starts!r} was found: is this the right file?"
+        )
 
 
 def detect_kind(text: str) -> str:
@@ -50,14 +52,18 @@ def detect_kind(text: str) -> str:
         return "ptp"
     if "mue" in head and "hcpcs/cpt code" in head:
         return "mue"
-    raise ValidationError("This is neither an NCCI PTP file (Column 1 / Column 2) nor an MUE file (HCPCS/CPT Code, MUE values).")
+    raise ValidationError(
+        "This is neither an NCCI PTP file (Column 1 / Column 2) nor an MUE file (HCPCS/CPT Code, MUE values)."
+    )
 
 
 def parse_ptp(text: str) -> list[NcciPtpEdit]:
     edits, seen = [], set()
     for number, cells in _rows(text, "\t", "column 1"):
         if len(cells) < 6:
-            raise ValidationError(f"Row {number}: expected at least 6 tab-separated columns, found {len(cells)}.")
+            raise ValidationError(
+                f"Row {number}: expected at least 6 tab-separated columns, found {len(cells)}."
+            )
         column1, column2 = cells[0], cells[1]
         effective = _date(cells[3], number, "effective date")
         if effective is None:
@@ -69,9 +75,16 @@ def parse_ptp(text: str) -> list[NcciPtpEdit]:
         if key in seen:
             continue
         seen.add(key)
-        edits.append(NcciPtpEdit(column1=column1, column2=column2, effective_date=effective,
-                                 deletion_date=_date(cells[4], number, "deletion date"),
-                                 modifier_indicator=indicator, rationale=cells[6][:200] if len(cells) > 6 else ""))
+        edits.append(
+            NcciPtpEdit(
+                column1=column1,
+                column2=column2,
+                effective_date=effective,
+                deletion_date=_date(cells[4], number, "deletion date"),
+                modifier_indicator=indicator,
+                rationale=cells[6][:200] if len(cells) > 6 else "",
+            )
+        )
     return edits
 
 
@@ -84,9 +97,12 @@ def parse_mue(text: str) -> list[MueLimit]:
             value = int(cells[1])
         except ValueError:
             raise ValidationError(f"Row {number}: MUE value {cells[1]!r} is not a whole number.") from None
-        limits[cells[0]] = MueLimit(procedure_code=cells[0], max_units=value,
-                                    adjudication_indicator=cells[2][:60] if len(cells) > 2 else "",
-                                    rationale=cells[3][:120] if len(cells) > 3 else "")
+        limits[cells[0]] = MueLimit(
+            procedure_code=cells[0],
+            max_units=value,
+            adjudication_indicator=cells[2][:60] if len(cells) > 2 else "",
+            rationale=cells[3][:120] if len(cells) > 3 else "",
+        )
     return list(limits.values())
 
 
@@ -97,17 +113,29 @@ def ncci_load(*, text: str) -> tuple[str, int, int]:
     if kind == "ptp":
         edits = parse_ptp(text)
         existing = NcciPtpEdit.objects.filter(column1__in={e.column1 for e in edits})
-        created, updated = _upsert(NcciPtpEdit, edits, existing, ("column1", "column2", "effective_date"),
-                                   ("deletion_date", "modifier_indicator", "rationale"))
+        created, updated = _upsert(
+            NcciPtpEdit,
+            edits,
+            existing,
+            ("column1", "column2", "effective_date"),
+            ("deletion_date", "modifier_indicator", "rationale"),
+        )
     else:
         limits = parse_mue(text)
         existing = MueLimit.objects.filter(procedure_code__in=[m.procedure_code for m in limits])
-        created, updated = _upsert(MueLimit, limits, existing, ("procedure_code",),
-                                   ("max_units", "adjudication_indicator", "rationale"))
+        created, updated = _upsert(
+            MueLimit,
+            limits,
+            existing,
+            ("procedure_code",),
+            ("max_units", "adjudication_indicator", "rationale"),
+        )
     return kind, created, updated
 
 
-def _upsert(model, rows, existing, key_fields: tuple[str, ...], value_fields: tuple[str, ...]) -> tuple[int, int]:
+def _upsert(
+    model, rows, existing, key_fields: tuple[str, ...], value_fields: tuple[str, ...]
+) -> tuple[int, int]:
     """Insert rows not there yet (by key), update those whose values changed; returns (created, updated)."""
 
     def key(row):

@@ -28,12 +28,22 @@ class SubmitResult:
 def _clearinghouse_for(practice) -> Clearinghouse:
     clearinghouse = Clearinghouse.objects.filter(practice=practice, is_active=True).order_by("pk").first()
     if clearinghouse is None:
-        raise ValidationError("Set up the practice's clearinghouse (EDI identities) before submitting claims.")
+        raise ValidationError(
+            "Set up the practice's clearinghouse (EDI identities) before submitting claims."
+        )
     return clearinghouse
 
 
-def claims_submit(*, practice, claim_ids: list[int] | None = None, payer_id=None, user=None, validate=True,
-                  now=None, scrubbed_since=None) -> SubmitResult:
+def claims_submit(
+    *,
+    practice,
+    claim_ids: list[int] | None = None,
+    payer_id=None,
+    user=None,
+    validate=True,
+    now=None,
+    scrubbed_since=None,
+) -> SubmitResult:
     """Submit ready claims of ``practice`` (all of them, or ``claim_ids``, or those of ``payer_id``).
 
     Guarantees: each claim is scrubbed again first and one with errors is not submitted (it goes back
@@ -57,11 +67,17 @@ def claims_submit(*, practice, claim_ids: list[int] | None = None, payer_id=None
     if scrubbed_since is not None:
         rescrub = rescrub.exclude(scrubbed_at__gte=scrubbed_since)
     claims_scrub(queryset=rescrub, user=user, today=timezone.localdate(now), now=now)
-    for claim_id, findings in Claim.objects.filter(pk__in=candidate_ids, scrub_status=ScrubStatus.ERRORS) \
-            .values_list("pk", "scrub_findings"):
-        refused[claim_id] = "scrubber errors: " + "; ".join(f["message"] for f in findings if f["severity"] == "error")
-    ready = list(claims_for_837(Claim.objects.filter(
-        practice=practice, status=ClaimStatus.READY, pk__in=candidate_ids)).order_by("payer_id", "pk"))
+    for claim_id, findings in Claim.objects.filter(
+        pk__in=candidate_ids, scrub_status=ScrubStatus.ERRORS
+    ).values_list("pk", "scrub_findings"):
+        refused[claim_id] = "scrubber errors: " + "; ".join(
+            f["message"] for f in findings if f["severity"] == "error"
+        )
+    ready = list(
+        claims_for_837(
+            Claim.objects.filter(practice=practice, status=ClaimStatus.READY, pk__in=candidate_ids)
+        ).order_by("payer_id", "pk")
+    )
     by_payer = defaultdict(list)
     for claim in ready:
         if claim.coverage is None:
@@ -72,23 +88,40 @@ def claims_submit(*, practice, claim_ids: list[int] | None = None, payer_id=None
     with transaction.atomic():
         for payer_claims in by_payer.values():
             for start in range(0, len(payer_claims), MAX_CLAIMS_PER_BATCH):
-                batches.append(_batch_create(practice=practice, clearinghouse=clearinghouse,
-                                             claims=payer_claims[start:start + MAX_CLAIMS_PER_BATCH],
-                                             user=user, now=now, validate=validate))
+                batches.append(
+                    _batch_create(
+                        practice=practice,
+                        clearinghouse=clearinghouse,
+                        claims=payer_claims[start : start + MAX_CLAIMS_PER_BATCH],
+                        user=user,
+                        now=now,
+                        validate=validate,
+                    )
+                )
     return SubmitResult(batches=batches, refused=refused)
 
 
-def _batch_create(*, practice, clearinghouse, claims: list[Claim], user, now, validate: bool) -> SubmissionBatch:
+def _batch_create(
+    *, practice, clearinghouse, claims: list[Claim], user, now, validate: bool
+) -> SubmissionBatch:
     (isa,) = sequence_next(practice=practice, name="isa13")
     (gs,) = sequence_next(practice=practice, name="gs06")
     if isa > 999_999_999:
-        raise ValidationError("The interchange control number ran past 999,999,999; ask an administrator to reset it.")
+        raise ValidationError(
+            "The interchange control number ran past 999,999,999; ask an administrator to reset it."
+        )
     envelope = Envelope(
-        sender_id=clearinghouse.submitter_id, receiver_id=clearinghouse.receiver_id,
-        submitter_name=clearinghouse.submitter_name, contact_name=clearinghouse.contact_name,
-        contact_phone=clearinghouse.contact_phone, receiver_name=clearinghouse.receiver_name,
-        interchange_control_number=isa, group_control_number=gs, transaction_control_number="0001",
-        production=clearinghouse.production, created_at=timezone.localtime(now),
+        sender_id=clearinghouse.submitter_id,
+        receiver_id=clearinghouse.receiver_id,
+        submitter_name=clearinghouse.submitter_name,
+        contact_name=clearinghouse.contact_name,
+        contact_phone=clearinghouse.contact_phone,
+        receiver_name=clearinghouse.receiver_name,
+        interchange_control_number=isa,
+        group_control_number=gs,
+        transaction_control_number="0001",
+        production=clearinghouse.production,
+        created_at=timezone.localtime(now),
     )
     content = build_837p(envelope=envelope, claims=claims, prior=prior_adjudications(claims))
     findings = []
@@ -103,17 +136,33 @@ def _batch_create(*, practice, clearinghouse, claims: list[Claim], user, now, va
             )
     payer = claims[0].coverage.payer
     batch = SubmissionBatch.objects.create(
-        practice=practice, payer=payer, clearinghouse=clearinghouse, interchange_control_number=isa,
-        group_control_number=gs, transaction_control_number="0001", created_at=now,
+        practice=practice,
+        payer=payer,
+        clearinghouse=clearinghouse,
+        interchange_control_number=isa,
+        group_control_number=gs,
+        transaction_control_number="0001",
+        created_at=now,
         created_by=user if user is not None and getattr(user, "is_authenticated", False) else None,
-        file_name=f"{practice.slug}-{payer.payer_id}-{isa:09d}.837", content=content, claim_count=len(claims),
-        total_charge=sum((c.charge_total for c in claims), Decimal("0")), validation_ok=validate,
+        file_name=f"{practice.slug}-{payer.payer_id}-{isa:09d}.837",
+        content=content,
+        claim_count=len(claims),
+        total_charge=sum((c.charge_total for c in claims), Decimal("0")),
+        validation_ok=validate,
         validation_findings=findings,
     )
     BatchClaim.objects.bulk_create(
-        [BatchClaim(batch=batch, claim=c, frequency_code=c.frequency_code, charge=c.charge_total) for c in claims],
+        [
+            BatchClaim(batch=batch, claim=c, frequency_code=c.frequency_code, charge=c.charge_total)
+            for c in claims
+        ],
         batch_size=1000,
     )
-    claim_transition_many(claim_ids=[c.pk for c in claims], to_status=ClaimStatus.SUBMITTED, user=user,
-                          reason=f"837P batch {batch.file_name}", at=now)
+    claim_transition_many(
+        claim_ids=[c.pk for c in claims],
+        to_status=ClaimStatus.SUBMITTED,
+        user=user,
+        reason=f"837P batch {batch.file_name}",
+        at=now,
+    )
     return batch

@@ -31,13 +31,17 @@ def _secret(reference: str) -> str:
     if kind == "env":
         value = os.environ.get(name)
         if not value:
-            raise DeliveryConfigError(f"The environment variable {name} holding the SFTP password is not set.")
+            raise DeliveryConfigError(
+                f"The environment variable {name} holding the SFTP password is not set."
+            )
         return value
     if kind == "file":
         try:
             return Path(name).read_text().strip()
         except OSError as exc:
-            raise DeliveryConfigError(f"The SFTP password file {name} cannot be read ({exc.strerror}).") from None
+            raise DeliveryConfigError(
+                f"The SFTP password file {name} cannot be read ({exc.strerror})."
+            ) from None
     raise DeliveryConfigError("The SFTP secret reference must look like env:VARIABLE or file:/path.")
 
 
@@ -45,7 +49,9 @@ def _connect_options(clearinghouse: Clearinghouse) -> dict:
     import asyncssh
 
     if not (clearinghouse.sftp_host and clearinghouse.sftp_username and clearinghouse.sftp_secret_ref):
-        raise DeliveryConfigError(f"{clearinghouse.name} has no SFTP host, user name or secret reference set.")
+        raise DeliveryConfigError(
+            f"{clearinghouse.name} has no SFTP host, user name or secret reference set."
+        )
     if clearinghouse.sftp_host_key:
         known_hosts = asyncssh.import_known_hosts(
             f"[{clearinghouse.sftp_host}]:{clearinghouse.sftp_port} {clearinghouse.sftp_host_key.strip()}\n"
@@ -54,10 +60,16 @@ def _connect_options(clearinghouse: Clearinghouse) -> dict:
     elif os.environ.get("RCM_SFTP_ALLOW_UNKNOWN_HOST_KEYS") == "1":
         known_hosts = None
     else:
-        raise DeliveryConfigError(f"{clearinghouse.name}: record the SFTP server's host key before connecting.")
+        raise DeliveryConfigError(
+            f"{clearinghouse.name}: record the SFTP server's host key before connecting."
+        )
     return {
-        "host": clearinghouse.sftp_host, "port": clearinghouse.sftp_port, "username": clearinghouse.sftp_username,
-        "password": _secret(clearinghouse.sftp_secret_ref), "known_hosts": known_hosts, "client_keys": None,
+        "host": clearinghouse.sftp_host,
+        "port": clearinghouse.sftp_port,
+        "username": clearinghouse.sftp_username,
+        "password": _secret(clearinghouse.sftp_secret_ref),
+        "known_hosts": known_hosts,
+        "client_keys": None,
         "connect_timeout": CONNECT_TIMEOUT,
     }
 
@@ -111,7 +123,9 @@ def _record(batch: SubmissionBatch, *, ok: bool, message: str) -> DeliveryAttemp
     with transaction.atomic():
         attempt = DeliveryAttempt.objects.create(batch=batch, ok=ok, message=message[:500], at=timezone.now())
         if batch.status in (BatchStatus.BUILT, BatchStatus.SEND_FAILED, BatchStatus.SENT):
-            SubmissionBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.SENT if ok else BatchStatus.SEND_FAILED)
+            SubmissionBatch.objects.filter(pk=batch.pk).update(
+                status=BatchStatus.SENT if ok else BatchStatus.SEND_FAILED
+            )
     return attempt
 
 
@@ -130,6 +144,8 @@ def clearinghouse_pickup(*, clearinghouse: Clearinghouse) -> list[str]:
     messages = []
     for name, data in files:
         result = x12_import(practice=clearinghouse.practice, file_name=name, content=data, source="sftp")
-        RemoteFile.objects.create(clearinghouse=clearinghouse, name=name, size=len(data), x12_file=result.file)
+        RemoteFile.objects.create(
+            clearinghouse=clearinghouse, name=name, size=len(data), x12_file=result.file
+        )
         messages.append(result.message)
     return messages

@@ -1,6 +1,5 @@
 """Reads for submission: 837P batches, ready claims by payer, X12 files received."""
 
-
 from django.db.models import (
     Count,
     OuterRef,
@@ -22,7 +21,10 @@ def batch_list(practice) -> QuerySet:
 
     last = DeliveryAttempt.objects.filter(batch=OuterRef("pk")).order_by("-at", "-id")
     attempts = (
-        DeliveryAttempt.objects.filter(batch=OuterRef("pk")).values("batch").annotate(n=Count("id")).values("n")[:1]
+        DeliveryAttempt.objects.filter(batch=OuterRef("pk"))
+        .values("batch")
+        .annotate(n=Count("id"))
+        .values("n")[:1]
     )
     return (
         SubmissionBatch.objects.filter(practice=practice)

@@ -31,4 +31,6 @@ def status_badge(status: str, label: str = ""):
     if not label:
         label = ClaimStatus(status).label if status in ClaimStatus.values else status
     tone = STATUS_TONES.get(status, "")
-    return format_html('<span class="badge{}" data-status="{}">{}</span>', f" {tone}" if tone else "", status, label)
+    return format_html(
+        '<span class="badge{}" data-status="{}">{}</span>', f" {tone}" if tone else "", status, label
+    )

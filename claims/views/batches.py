@@ -38,13 +38,23 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 REFUSED_SHOWN = 20
 
 QUEUE_EXPORT_HEADER = [
-    "PCN", "Account", "Patient", "Payer", "Status", "Date of service", "Age (days)", "Balance", "Deadline",
-    "Days left", "Assigned to", "Scrub status",
+    "PCN",
+    "Account",
+    "Patient",
+    "Payer",
+    "Status",
+    "Date of service",
+    "Age (days)",
+    "Balance",
+    "Deadline",
+    "Days left",
+    "Assigned to",
+    "Scrub status",
 ]
 
 
-
 # --- 837P batches ------------------------------------------------------------------------------
+
 
 @role_required("claims.view")
 @never_cache
@@ -54,15 +64,19 @@ def batches(request):
     page = Paginator(batch_list(practice), PAGE_SIZE).get_page(request.GET.get("page"))
     ready = ready_claims_by_payer(practice) if role_can(request.role, "claims.edit") else []
     billable = [row for row in ready if row["payer_id"] is not None]
-    return render(request, "claims/batches.html", {
-        "page": page,
-        "querystring": "",
-        "ready_by_payer": billable,
-        "ready_count": sum(row["count"] for row in billable),
-        "ready_charges": sum((row["charges"] for row in billable), start=ZERO),
-        "self_pay_ready": sum(row["count"] for row in ready if row["payer_id"] is None),
-        "can_submit": role_can(request.role, "claims.edit"),
-    })
+    return render(
+        request,
+        "claims/batches.html",
+        {
+            "page": page,
+            "querystring": "",
+            "ready_by_payer": billable,
+            "ready_count": sum(row["count"] for row in billable),
+            "ready_charges": sum((row["charges"] for row in billable), start=ZERO),
+            "self_pay_ready": sum(row["count"] for row in ready if row["payer_id"] is None),
+            "can_submit": role_can(request.role, "claims.edit"),
+        },
+    )
 
 
 @role_required("claims.edit")
@@ -80,25 +94,41 @@ def batches_submit(request):
     if result.batches:
         made = "; ".join(
             f"{batch.file_name} ({batch.payer.name}, {batch.claim_count} claim{'s' if batch.claim_count != 1 else ''},"
-            f" ${batch.total_charge:,.2f})" for batch in result.batches)
-        messages.success(request, f"{len(result.batches)} batch{'es' if len(result.batches) != 1 else ''} made: {made}.")
+            f" ${batch.total_charge:,.2f})"
+            for batch in result.batches
+        )
+        messages.success(
+            request, f"{len(result.batches)} batch{'es' if len(result.batches) != 1 else ''} made: {made}."
+        )
     if result.refused:
-        numbers = dict(Claim.objects.filter(practice=practice, pk__in=result.refused)
-                       .values_list("pk", "patient_control_number"))
-        listed = "; ".join(f"{numbers.get(claim_id, claim_id)}: {reason}"
-                           for claim_id, reason in sorted(result.refused.items())[:REFUSED_SHOWN])
+        numbers = dict(
+            Claim.objects.filter(practice=practice, pk__in=result.refused).values_list(
+                "pk", "patient_control_number"
+            )
+        )
+        listed = "; ".join(
+            f"{numbers.get(claim_id, claim_id)}: {reason}"
+            for claim_id, reason in sorted(result.refused.items())[:REFUSED_SHOWN]
+        )
         more = len(result.refused) - REFUSED_SHOWN
-        messages.warning(request, f"{len(result.refused)} claim{'s' if len(result.refused) != 1 else ''} not "
-                                  f"submitted: {listed}{f'; and {more} more' if more > 0 else ''}.")
+        messages.warning(
+            request,
+            f"{len(result.refused)} claim{'s' if len(result.refused) != 1 else ''} not "
+            f"submitted: {listed}{f'; and {more} more' if more > 0 else ''}.",
+        )
     if not result.batches and not result.refused:
-        messages.info(request, "No ready claims to submit." if payer is None
-                      else f"No ready claims for {payer.name}.")
+        messages.info(
+            request, "No ready claims to submit." if payer is None else f"No ready claims for {payer.name}."
+        )
     return redirect("claims:batches")
 
 
 def _batch(request, pk: int) -> SubmissionBatch:
-    return get_scoped_or_404(SubmissionBatch.objects.select_related("payer", "clearinghouse", "created_by"),
-                             request.practice, pk=pk)
+    return get_scoped_or_404(
+        SubmissionBatch.objects.select_related("payer", "clearinghouse", "created_by"),
+        request.practice,
+        pk=pk,
+    )
 
 
 @role_required("claims.view")
@@ -106,25 +136,36 @@ def _batch(request, pk: int) -> SubmissionBatch:
 @require_GET
 def batch_detail(request, pk: int):
     batch = _batch(request, pk)
-    return render(request, "claims/batch_detail.html", {
-        "batch": batch,
-        "rows": BatchClaim.objects.filter(batch=batch).select_related("claim", "claim__patient")
-        .order_by("claim__patient_control_number"),
-        "attempts": DeliveryAttempt.objects.filter(batch=batch).order_by("-at", "-id"),
-        "acknowledgments": ClaimAcknowledgment.objects.filter(batch=batch, practice=request.practice)
-        .select_related("claim", "x12_file").order_by("-at", "-id"),
-        "can_send": role_can(request.role, "claims.edit"),
-        "sendable": batch.status in (BatchStatus.BUILT, BatchStatus.SEND_FAILED),
-        "has_sftp": bool(batch.clearinghouse.sftp_host),
-    })
+    return render(
+        request,
+        "claims/batch_detail.html",
+        {
+            "batch": batch,
+            "rows": BatchClaim.objects.filter(batch=batch)
+            .select_related("claim", "claim__patient")
+            .order_by("claim__patient_control_number"),
+            "attempts": DeliveryAttempt.objects.filter(batch=batch).order_by("-at", "-id"),
+            "acknowledgments": ClaimAcknowledgment.objects.filter(batch=batch, practice=request.practice)
+            .select_related("claim", "x12_file")
+            .order_by("-at", "-id"),
+            "can_send": role_can(request.role, "claims.edit"),
+            "sendable": batch.status in (BatchStatus.BUILT, BatchStatus.SEND_FAILED),
+            "has_sftp": bool(batch.clearinghouse.sftp_host),
+        },
+    )
 
 
 @role_required("claims.view")
 @require_GET
 def batch_download(request, pk: int):
     batch = _batch(request, pk)
-    audit_record(action=AuditAction.EXPORT, practice=request.practice, object_type="claims.submissionbatch",
-                 object_id=batch.pk, changes={"file_name": batch.file_name})
+    audit_record(
+        action=AuditAction.EXPORT,
+        practice=request.practice,
+        object_type="claims.submissionbatch",
+        object_id=batch.pk,
+        changes={"file_name": batch.file_name},
+    )
     response = HttpResponse(batch.content, content_type="application/edi-x12")
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=batch.file_name)
     response["Cache-Control"] = "no-store"
@@ -139,13 +180,21 @@ def batch_send(request, pk: int):
 
     batch = _batch(request, pk)
     if batch.status not in (BatchStatus.BUILT, BatchStatus.SEND_FAILED):
-        messages.error(request, f"{batch.file_name} is {batch.get_status_display().lower()}: it is not sent again.")
+        messages.error(
+            request, f"{batch.file_name} is {batch.get_status_display().lower()}: it is not sent again."
+        )
     elif not batch.clearinghouse.sftp_host:
-        messages.error(request, f"{batch.clearinghouse.name} has no SFTP settings: download the file and upload it "
-                                "to the clearinghouse by hand, or ask an administrator to set SFTP up.")
+        messages.error(
+            request,
+            f"{batch.clearinghouse.name} has no SFTP settings: download the file and upload it "
+            "to the clearinghouse by hand, or ask an administrator to set SFTP up.",
+        )
     else:
         batch_id = batch.pk
         transaction.on_commit(lambda: deliver_batch.delay(batch_id))
-        messages.success(request, f"{batch.file_name} is queued for delivery to {batch.clearinghouse.name}; "
-                                  "the attempts appear below.")
+        messages.success(
+            request,
+            f"{batch.file_name} is queued for delivery to {batch.clearinghouse.name}; "
+            "the attempts appear below.",
+        )
     return redirect("claims:batch_detail", batch.pk)

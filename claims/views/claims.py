@@ -33,8 +33,18 @@ from rcm.validators import icd10_description
 PAGE_SIZE = 50
 
 EXPORT_HEADER = [
-    "PCN", "Payer claim number", "Account", "Patient", "Date of service", "Payer", "Billing provider", "Status",
-    "Charges", "Insurance balance", "Patient balance", "Age (days)",
+    "PCN",
+    "Payer claim number",
+    "Account",
+    "Patient",
+    "Date of service",
+    "Payer",
+    "Billing provider",
+    "Status",
+    "Charges",
+    "Insurance balance",
+    "Patient balance",
+    "Age (days)",
 ]
 
 
@@ -74,12 +84,22 @@ def _export(claims, today) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(EXPORT_HEADER)
     for claim in claims.iterator(chunk_size=2000):
-        writer.writerow([
-            claim.patient_control_number, claim.payer_claim_number, claim.patient.account_number,
-            str(claim.patient), claim.service_date.isoformat(), claim.payer.name if claim.payer else "Self-pay",
-            str(claim.billing_provider), claim.get_status_display(), claim.charge_total, claim.insurance_balance,
-            claim.patient_balance, (today - claim.service_date).days,
-        ])
+        writer.writerow(
+            [
+                claim.patient_control_number,
+                claim.payer_claim_number,
+                claim.patient.account_number,
+                str(claim.patient),
+                claim.service_date.isoformat(),
+                claim.payer.name if claim.payer else "Self-pay",
+                str(claim.billing_provider),
+                claim.get_status_display(),
+                claim.charge_total,
+                claim.insurance_balance,
+                claim.patient_balance,
+                (today - claim.service_date).days,
+            ]
+        )
     return response
 
 
@@ -91,7 +111,9 @@ def claim_list_page(request):
     claims = claim_list_filtered(request.practice, today=today, **filters)
     if request.GET.get("format") == "csv":
         audit_record(
-            action=AuditAction.EXPORT, practice=request.practice, object_type="claims.claim",
+            action=AuditAction.EXPORT,
+            practice=request.practice,
+            object_type="claims.claim",
             changes={key: value for key, value in filters.items() if value},
         )
         return _export(claims, today)
@@ -99,8 +121,11 @@ def claim_list_page(request):
     # With no filter but the status, the status counts already hold the list's length.
     known = None
     if not any(value for key, value in filters.items() if key not in ("status", "sort")):
-        known = sum(row["count"] for row in status_counts
-                    if not filters["status"] or row["status"] == filters["status"])
+        known = sum(
+            row["count"]
+            for row in status_counts
+            if not filters["status"] or row["status"] == filters["status"]
+        )
     page = CountedPaginator(claims, PAGE_SIZE, count=known).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -129,7 +154,9 @@ def claim_detail(request, pk: int):
     # Few joins: a ten-table join costs PostgreSQL more to plan than to run. The practice is the
     # request's; the people named on the claim come in one small query.
     claim = get_scoped_or_404(
-        Claim.objects.select_related("patient", "coverage", "payer", "billing_provider", "rendering_provider"),
+        Claim.objects.select_related(
+            "patient", "coverage", "payer", "billing_provider", "rendering_provider"
+        ),
         request.practice,
         pk=pk,
     )
@@ -160,7 +187,9 @@ def claim_detail(request, pk: int):
             "editable": editable,
             "not_editable_reason": "" if editable else not_editable_reason(claim),
             "can_edit": role_can(request.role, "claims.edit"),
-            "findings": sorted(claim.scrub_findings, key=lambda f: (f.get("severity") != "error", f.get("line") or 0)),
+            "findings": sorted(
+                claim.scrub_findings, key=lambda f: (f.get("severity") != "error", f.get("line") or 0)
+            ),
             "acknowledgments": list(claim_acknowledgments(claim)),
             "batches": list(claim_batches(claim)),
             "can_assign": can_assign,

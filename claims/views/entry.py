@@ -48,8 +48,14 @@ from rcm.tenancy import get_scoped_or_404
 CENT = Decimal("0.01")
 PICKER_TERM_MAX_LENGTH = 100
 # Header fields the form shows errors beside; any other key of a service error goes to the top of the page.
-HEADER_FIELDS = ("patient", "coverage", "billing_provider", "rendering_provider", "place_of_service",
-                 "prior_authorization")
+HEADER_FIELDS = (
+    "patient",
+    "coverage",
+    "billing_provider",
+    "rendering_provider",
+    "place_of_service",
+    "prior_authorization",
+)
 
 
 def is_editable(claim: Claim) -> bool:
@@ -77,7 +83,10 @@ def _scrub_message(claim: Claim) -> tuple[str, str]:
         also = f" and {_plural(warnings, 'warning')}" if warnings else ""
         return "warning", f"The scrubber found {_plural(errors, 'error')} to fix before submission{also}."
     if claim.scrub_status == ScrubStatus.WARNINGS:
-        return "success", f"The scrubber found {_plural(warnings, 'warning')} and no errors: the claim is {status}."
+        return (
+            "success",
+            f"The scrubber found {_plural(warnings, 'warning')} and no errors: the claim is {status}.",
+        )
     return "success", f"The scrubber found nothing: the claim is {status}."
 
 
@@ -99,15 +108,32 @@ def _warm_icd10_index() -> None:
     threading.Thread(target=icd10_index, name="icd10-index", daemon=True).start()
 
 
-def _render_form(request, *, form, claim, diagnosis_rows, line_rows, top_errors=(), diagnosis_error="",
-                 lines_error="", refused=False, providers=None):
+def _render_form(
+    request,
+    *,
+    form,
+    claim,
+    diagnosis_rows,
+    line_rows,
+    top_errors=(),
+    diagnosis_error="",
+    lines_error="",
+    refused=False,
+    providers=None,
+):
     _warm_icd10_index()
     practice = request.practice
     patient_id = form.patient_id()
-    patient = claim.patient if claim is not None else (
-        Patient.objects.filter(practice=practice, pk=patient_id).first() if patient_id else None)
-    coverage_value = str(form["coverage"].value() or "") if form.is_bound else (
-        str(claim.coverage_id or "") if claim is not None else "")
+    patient = (
+        claim.patient
+        if claim is not None
+        else (Patient.objects.filter(practice=practice, pk=patient_id).first() if patient_id else None)
+    )
+    coverage_value = (
+        str(form["coverage"].value() or "")
+        if form.is_bound
+        else (str(claim.coverage_id or "") if claim is not None else "")
+    )
     coverages = coverages_for_entry(practice, patient) if patient is not None else []
     if not form.is_bound and claim is None and coverages and coverages[0].active:
         coverage_value = str(coverages[0].pk)
@@ -138,14 +164,19 @@ def _render_form(request, *, form, claim, diagnosis_rows, line_rows, top_errors=
 def _initial(claim: Claim | None, providers: dict) -> dict:
     if claim is not None:
         return {
-            "coverage": claim.coverage_id, "billing_provider": claim.billing_provider_id,
-            "rendering_provider": claim.rendering_provider_id, "place_of_service": claim.place_of_service,
+            "coverage": claim.coverage_id,
+            "billing_provider": claim.billing_provider_id,
+            "rendering_provider": claim.rendering_provider_id,
+            "place_of_service": claim.place_of_service,
             "prior_authorization": claim.prior_authorization,
         }
     billing = providers["billing"][0].pk if providers["billing"] else None
     clinicians = [p for p in providers["rendering"] if not p.is_organization]
-    return {"billing_provider": billing, "place_of_service": "11",
-            "rendering_provider": clinicians[0].pk if len(clinicians) == 1 else None}
+    return {
+        "billing_provider": billing,
+        "place_of_service": "11",
+        "rendering_provider": clinicians[0].pk if len(clinicians) == 1 else None,
+    }
 
 
 def _save(request, claim: Claim | None):
@@ -161,10 +192,14 @@ def _save(request, claim: Claim | None):
         try:
             with transaction.atomic():
                 common = {
-                    "coverage": data["coverage"], "billing_provider": data["billing_provider"],
-                    "rendering_provider": data["rendering_provider"], "diagnosis_codes": rows.diagnosis_codes,
-                    "lines": rows.lines, "place_of_service": data["place_of_service"].strip(),
-                    "prior_authorization": data["prior_authorization"], "user": request.user,
+                    "coverage": data["coverage"],
+                    "billing_provider": data["billing_provider"],
+                    "rendering_provider": data["rendering_provider"],
+                    "diagnosis_codes": rows.diagnosis_codes,
+                    "lines": rows.lines,
+                    "place_of_service": data["place_of_service"].strip(),
+                    "prior_authorization": data["prior_authorization"],
+                    "user": request.user,
                 }
                 if claim is None:
                     saved = claim_create(practice=practice, patient=data["patient"], **common)
@@ -192,9 +227,15 @@ def _save(request, claim: Claim | None):
     if not any(row.error for row in rows.diagnosis_rows):
         diagnosis_error = rows.errors.get("diagnosis_codes") or flat.get("diagnosis_codes", "")
     return _render_form(
-        request, form=form, claim=claim, diagnosis_rows=rows.diagnosis_rows,
-        line_rows=rows.line_rows or [LineRow()], top_errors=top_errors, diagnosis_error=diagnosis_error,
-        lines_error=flat.get("lines", ""), refused=True,
+        request,
+        form=form,
+        claim=claim,
+        diagnosis_rows=rows.diagnosis_rows,
+        line_rows=rows.line_rows or [LineRow()],
+        top_errors=top_errors,
+        diagnosis_error=diagnosis_error,
+        lines_error=flat.get("lines", ""),
+        refused=True,
     )
 
 
@@ -207,14 +248,18 @@ def claim_new(request):
     providers = provider_choices(request.practice)
     form = ClaimHeaderForm(practice=request.practice, initial=_initial(None, providers))
     diagnosis, lines = blank_rows()
-    return _render_form(request, form=form, claim=None, diagnosis_rows=diagnosis, line_rows=lines,
-                        providers=providers)
+    return _render_form(
+        request, form=form, claim=None, diagnosis_rows=diagnosis, line_rows=lines, providers=providers
+    )
 
 
 def _claim_for_edit(request, pk: int) -> Claim:
     return get_scoped_or_404(
-        Claim.objects.select_related("patient", "coverage", "payer", "billing_provider", "rendering_provider"),
-        request.practice, pk=pk,
+        Claim.objects.select_related(
+            "patient", "coverage", "payer", "billing_provider", "rendering_provider"
+        ),
+        request.practice,
+        pk=pk,
     )
 
 
@@ -229,13 +274,17 @@ def claim_edit(request, pk: int):
     if request.method == "POST":
         return _save(request, claim)
     providers = provider_choices(request.practice)
-    form = ClaimHeaderForm(practice=request.practice, patient=claim.patient, initial=_initial(claim, providers))
+    form = ClaimHeaderForm(
+        practice=request.practice, patient=claim.patient, initial=_initial(claim, providers)
+    )
     diagnosis, lines = rows_for_claim(claim)
-    return _render_form(request, form=form, claim=claim, diagnosis_rows=diagnosis, line_rows=lines,
-                        providers=providers)
+    return _render_form(
+        request, form=form, claim=claim, diagnosis_rows=diagnosis, line_rows=lines, providers=providers
+    )
 
 
 # --- htmx helpers of the charge entry form -------------------------------------------------------
+
 
 @role_required("claims.edit")
 @require_POST
@@ -253,8 +302,11 @@ def entry_patient_pick(request, pk: int):
     patient = get_scoped_or_404(Patient, request.practice, pk=pk)
     coverages = coverages_for_entry(request.practice, patient)
     coverage_value = str(coverages[0].pk) if coverages and coverages[0].active else ""
-    return render(request, "claims/_patient_picked.html",
-                  {"patient": patient, "coverages": coverages, "coverage_value": coverage_value})
+    return render(
+        request,
+        "claims/_patient_picked.html",
+        {"patient": patient, "coverages": coverages, "coverage_value": coverage_value},
+    )
 
 
 @role_required("claims.edit")
@@ -264,9 +316,16 @@ def entry_icd_search(request):
     term = request.GET.get("q") or request.GET.get("diagnosis", "")
     entries, truncated = icd10_search(term)
     row = request.GET.get("row", "")
-    return render(request, "claims/_icd_results.html", {
-        "entries": entries, "truncated": truncated, "term": term.strip(), "row": row if row.isdigit() else "",
-    })
+    return render(
+        request,
+        "claims/_icd_results.html",
+        {
+            "entries": entries,
+            "truncated": truncated,
+            "term": term.strip(),
+            "row": row if row.isdigit() else "",
+        },
+    )
 
 
 @role_required("claims.edit")
@@ -282,12 +341,23 @@ def entry_charge(request):
     charge = (unit_charge * units).quantize(CENT, rounding=ROUND_HALF_UP) if unit_charge is not None else None
     coverage = params.get("coverage", "")
     allowed = fee_schedule_allowed(
-        request.practice, coverage_id=int(coverage) if coverage.isdigit() else None, procedure_code=code,
-        modifier=modifier, facility=params.get("place_of_service", "").strip() in FACILITY_PLACES_OF_SERVICE,
+        request.practice,
+        coverage_id=int(coverage) if coverage.isdigit() else None,
+        procedure_code=code,
+        modifier=modifier,
+        facility=params.get("place_of_service", "").strip() in FACILITY_PLACES_OF_SERVICE,
     )
-    return render(request, "claims/_charge_default.html", {
-        "charge": charge, "unit_charge": unit_charge, "units": units, "allowed": allowed, "code": code,
-    })
+    return render(
+        request,
+        "claims/_charge_default.html",
+        {
+            "charge": charge,
+            "unit_charge": unit_charge,
+            "units": units,
+            "allowed": allowed,
+            "code": code,
+        },
+    )
 
 
 def _units(value: str) -> Decimal:
@@ -300,13 +370,17 @@ def _units(value: str) -> Decimal:
 
 # --- claim detail actions --------------------------------------------------------------------------
 
+
 @role_required("claims.edit")
 @require_POST
 def claim_scrub_now(request, pk: int):
     claim = get_scoped_or_404(Claim, request.practice, pk=pk)
     if not is_editable(claim):
-        messages.error(request, f"This claim is {claim.get_status_display().lower()}: the scrubber checks claims "
-                                "before they are submitted (drafts, ready, rejected and corrected claims).")
+        messages.error(
+            request,
+            f"This claim is {claim.get_status_display().lower()}: the scrubber checks claims "
+            "before they are submitted (drafts, ready, rejected and corrected claims).",
+        )
         return redirect("claims:detail", claim.pk)
     _scrub_one(request, claim)
     return redirect(reverse("claims:detail", args=[claim.pk]) + "#scrub")
@@ -316,13 +390,18 @@ def claim_scrub_now(request, pk: int):
 @require_POST
 def claim_bill_secondary_now(request, pk: int):
     claim = get_scoped_or_404(Claim, request.practice, pk=pk)
-    _billed, refused = claims_bill_secondary(practice=request.practice, claim_ids=[claim.pk], user=request.user)
+    _billed, refused = claims_bill_secondary(
+        practice=request.practice, claim_ids=[claim.pk], user=request.user
+    )
     if refused:
         messages.error(request, refused[claim.pk])
     else:
         claim.refresh_from_db()
-        messages.success(request, f"Claim {claim.patient_control_number} is ready for {claim.payer.name}: it goes "
-                                  "out with the next 837P batch.")
+        messages.success(
+            request,
+            f"Claim {claim.patient_control_number} is ready for {claim.payer.name}: it goes "
+            "out with the next 837P batch.",
+        )
     return redirect("claims:detail", claim.pk)
 
 
@@ -347,4 +426,3 @@ def assignee_from(request):
     if assignee is None:
         raise Http404("No such member of this practice.")
     return assignee
-

@@ -28,13 +28,23 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 REFUSED_SHOWN = 20
 
 QUEUE_EXPORT_HEADER = [
-    "PCN", "Account", "Patient", "Payer", "Status", "Date of service", "Age (days)", "Balance", "Deadline",
-    "Days left", "Assigned to", "Scrub status",
+    "PCN",
+    "Account",
+    "Patient",
+    "Payer",
+    "Status",
+    "Date of service",
+    "Age (days)",
+    "Balance",
+    "Deadline",
+    "Days left",
+    "Assigned to",
+    "Scrub status",
 ]
 
 
-
 # --- X12 files ---------------------------------------------------------------------------------
+
 
 def outcome_words(outcome: dict) -> list[str]:
     """``{"claims_rejected": 1}`` -> ``["1 claims rejected"]``, for people."""
@@ -48,12 +58,16 @@ def files(request):
     page = Paginator(x12_file_list(request.practice), PAGE_SIZE).get_page(request.GET.get("page"))
     for x12_file in page.object_list:
         x12_file.outcome_words = outcome_words(x12_file.outcome)
-    return render(request, "claims/files.html", {
-        "page": page,
-        "querystring": "",
-        "can_upload": role_can(request.role, "claims.edit"),
-        "max_upload_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
-    })
+    return render(
+        request,
+        "claims/files.html",
+        {
+            "page": page,
+            "querystring": "",
+            "can_upload": role_can(request.role, "claims.edit"),
+            "max_upload_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
+        },
+    )
 
 
 @role_required("claims.edit")
@@ -66,12 +80,20 @@ def files_upload(request):
         return redirect("claims:files")
     for upload in uploads:
         if upload.size > MAX_UPLOAD_BYTES:
-            messages.error(request, f"{upload.name} was refused: it is larger than "
-                                    f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB. Nothing was changed.")
+            messages.error(
+                request,
+                f"{upload.name} was refused: it is larger than "
+                f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB. Nothing was changed.",
+            )
             continue
-        result = x12_import(practice=request.practice, file_name=upload.name, content=upload.read(),
-                            user=request.user, source="upload",
-                            candidates=postable_practices(request))
+        result = x12_import(
+            practice=request.practice,
+            file_name=upload.name,
+            content=upload.read(),
+            user=request.user,
+            source="upload",
+            candidates=postable_practices(request),
+        )
         if result.duplicate:
             messages.info(request, result.message)
         elif result.applied:
@@ -87,14 +109,20 @@ def files_upload(request):
 def file_detail(request, pk: int):
     x12_file = get_scoped_or_404(X12File.objects.select_related("received_by"), request.practice, pk=pk)
     audit_view(request, x12_file)
-    return render(request, "claims/file_detail.html", {
-        "file": x12_file,
-        "acknowledgments": scoped(ClaimAcknowledgment, request.practice).filter(x12_file=x12_file)
-        .select_related("claim", "claim__patient", "batch").order_by("claim__patient_control_number", "id"),
-        "remittances": x12_file.remittances.filter(practice=request.practice).order_by("id"),
-        "outcome": outcome_words(x12_file.outcome),
-        "segments": _one_segment_a_line(x12_file.content),
-    })
+    return render(
+        request,
+        "claims/file_detail.html",
+        {
+            "file": x12_file,
+            "acknowledgments": scoped(ClaimAcknowledgment, request.practice)
+            .filter(x12_file=x12_file)
+            .select_related("claim", "claim__patient", "batch")
+            .order_by("claim__patient_control_number", "id"),
+            "remittances": x12_file.remittances.filter(practice=request.practice).order_by("id"),
+            "outcome": outcome_words(x12_file.outcome),
+            "segments": _one_segment_a_line(x12_file.content),
+        },
+    )
 
 
 def _one_segment_a_line(content: str) -> str:

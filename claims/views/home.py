@@ -128,9 +128,7 @@ BUILDERS = {
 
 def for_role(role: str, *, practice, user) -> dict:
     today = timezone.localdate()
-    recent = list(
-        AuditEvent.objects.filter(practice=practice, user=user).order_by("-at", "-id")[:10]
-    )
+    recent = list(AuditEvent.objects.filter(practice=practice, user=user).order_by("-at", "-id")[:10])
     context = {"team": _team(practice), "my_recent_activity": recent, "today": today}
     builder = BUILDERS.get(role)
     if builder is not None:
@@ -141,6 +139,8 @@ def for_role(role: str, *, practice, user) -> dict:
 @login_required
 def home(request):
     if request.practice is None:
-        raise PermissionDenied("You are not a member of any active practice. Ask an administrator to add you.")
+        raise PermissionDenied(
+            "You are not a member of any active practice. Ask an administrator to add you."
+        )
     context = for_role(request.role, practice=request.practice, user=request.user)
     return render(request, f"rcm/home_{request.role}.html", context)

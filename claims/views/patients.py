@@ -28,9 +28,14 @@ LEDGER_LIMIT = 200
 SEARCH_MAX_LENGTH = 100
 
 EXPORT_COLUMNS = [
-    ("account_number", "Account"), ("last_name", "Last name"), ("first_name", "First name"),
-    ("date_of_birth", "Date of birth"), ("sex", "Sex"), ("phone", "Phone"),
-    ("primary_payer_name", "Primary payer"), ("patient_balance_total", "Patient balance"),
+    ("account_number", "Account"),
+    ("last_name", "Last name"),
+    ("first_name", "First name"),
+    ("date_of_birth", "Date of birth"),
+    ("sex", "Sex"),
+    ("phone", "Phone"),
+    ("primary_payer_name", "Primary payer"),
+    ("patient_balance_total", "Patient balance"),
     ("insurance_balance_total", "Insurance balance"),
 ]
 
@@ -65,7 +70,9 @@ def patients_export(request):
     term = _search_term(request)
     rows = patient_list(request.practice, search=term)
     audit_record(
-        action=AuditAction.EXPORT, practice=request.practice, object_type="rcm.patient",
+        action=AuditAction.EXPORT,
+        practice=request.practice,
+        object_type="rcm.patient",
         changes={"searched": bool(term)},
     )
     response = HttpResponse(content_type="text/csv")
@@ -81,7 +88,9 @@ def patients_export(request):
 @role_required("patients.view")
 @never_cache
 def patient_detail(request, pk: int):
-    patient = get_scoped_or_404(Patient.objects.select_related("practice", "guarantor"), request.practice, pk=pk)
+    patient = get_scoped_or_404(
+        Patient.objects.select_related("practice", "guarantor"), request.practice, pk=pk
+    )
     audit_view(request, patient)
     today = timezone.localdate()
     coverages = list(scoped(Coverage, request.practice).filter(patient=patient).select_related("payer"))
@@ -95,7 +104,9 @@ def patient_detail(request, pk: int):
             "patient": patient,
             "today": today,
             "age": patient.age_on(today),
-            "consents": [(Channel(channel).label, granted) for channel, granted in consents_current(patient).items()],
+            "consents": [
+                (Channel(channel).label, granted) for channel, granted in consents_current(patient).items()
+            ],
             "coverages": coverages,
             "claims": claim_list(request.practice, patient_id=patient.pk),
             "summary": patient_balance_summary(patient),

@@ -29,13 +29,23 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 REFUSED_SHOWN = 20
 
 QUEUE_EXPORT_HEADER = [
-    "PCN", "Account", "Patient", "Payer", "Status", "Date of service", "Age (days)", "Balance", "Deadline",
-    "Days left", "Assigned to", "Scrub status",
+    "PCN",
+    "Account",
+    "Patient",
+    "Payer",
+    "Status",
+    "Date of service",
+    "Age (days)",
+    "Balance",
+    "Deadline",
+    "Days left",
+    "Assigned to",
+    "Scrub status",
 ]
 
 
-
 # --- work queues -------------------------------------------------------------------------------
+
 
 def _queue_params(request) -> dict:
     who = request.GET.get("who", "all")
@@ -60,33 +70,47 @@ def queues(request, slug: str | None = None):
         raise Http404("No such work queue.")
     params = _queue_params(request)
     claims = queue_claims(
-        practice, slug, sort=params["sort"], today=today,
-        assigned_to=request.user if params["who"] == "mine" else None, unassigned=params["who"] == "unassigned",
+        practice,
+        slug,
+        sort=params["sort"],
+        today=today,
+        assigned_to=request.user if params["who"] == "mine" else None,
+        unassigned=params["who"] == "unassigned",
     )
     if request.GET.get("format") == "csv":
-        audit_record(action=AuditAction.EXPORT, practice=practice, object_type="claims.claim",
-                     changes={"queue": slug, **params})
+        audit_record(
+            action=AuditAction.EXPORT,
+            practice=practice,
+            object_type="claims.claim",
+            changes={"queue": slug, **params},
+        )
         return _queue_export(claims, slug, today)
-    known = counts[slug] if params["who"] not in ("mine", "unassigned") else None  # the tab's count is the list's
+    known = (
+        counts[slug] if params["who"] not in ("mine", "unassigned") else None
+    )  # the tab's count is the list's
     page = CountedPaginator(claims, PAGE_SIZE, count=known).get_page(request.GET.get("page"))
     for claim in page.object_list:
         claim.days_left = (claim.deadline - today).days if claim.deadline else None
         claim.days_overdue = -claim.days_left if claim.days_left is not None and claim.days_left < 0 else 0
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "claims/queues.html", {
-        "queue": QUEUE_BY_SLUG[slug],
-        "tabs": [{"queue": q, "count": counts[q.slug], "active": q.slug == slug} for q in QUEUES],
-        "page": page,
-        "params": params,
-        "who_filters": WHO_FILTERS,
-        "sort_labels": SORT_LABELS,
-        "querystring": query.urlencode(),
-        "today": today,
-        "soon": DEADLINE_SOON_DAYS,
-        "assignees": queue_assignees(practice),
-        "next_url": request.get_full_path(),
-    })
+    return render(
+        request,
+        "claims/queues.html",
+        {
+            "queue": QUEUE_BY_SLUG[slug],
+            "tabs": [{"queue": q, "count": counts[q.slug], "active": q.slug == slug} for q in QUEUES],
+            "page": page,
+            "params": params,
+            "who_filters": WHO_FILTERS,
+            "sort_labels": SORT_LABELS,
+            "querystring": query.urlencode(),
+            "today": today,
+            "soon": DEADLINE_SOON_DAYS,
+            "assignees": queue_assignees(practice),
+            "next_url": request.get_full_path(),
+        },
+    )
 
 
 def _queue_export(claims, slug: str, today) -> HttpResponse:
@@ -96,14 +120,22 @@ def _queue_export(claims, slug: str, today) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(QUEUE_EXPORT_HEADER)
     for claim in claims.iterator(chunk_size=2000):
-        writer.writerow([
-            claim.patient_control_number, claim.patient.account_number, str(claim.patient),
-            claim.payer.name if claim.payer else "Self-pay", claim.get_status_display(),
-            claim.service_date.isoformat(), (today - claim.service_date).days, _money(claim.balance_total),
-            claim.deadline.isoformat() if claim.deadline else "",
-            (claim.deadline - today).days if claim.deadline else "", _person(claim.assigned_to),
-            claim.get_scrub_status_display(),
-        ])
+        writer.writerow(
+            [
+                claim.patient_control_number,
+                claim.patient.account_number,
+                str(claim.patient),
+                claim.payer.name if claim.payer else "Self-pay",
+                claim.get_status_display(),
+                claim.service_date.isoformat(),
+                (today - claim.service_date).days,
+                _money(claim.balance_total),
+                claim.deadline.isoformat() if claim.deadline else "",
+                (claim.deadline - today).days if claim.deadline else "",
+                _person(claim.assigned_to),
+                claim.get_scrub_status_display(),
+            ]
+        )
     return response
 
 
@@ -113,8 +145,9 @@ def _money(value: Decimal) -> str:
 
 def _safe_next(request, fallback: str) -> str:
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return fallback
 

@@ -6,33 +6,77 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('claims', '0008_remittances'),
-        ('rcm', '0003_number_sequences'),
+        ("claims", "0008_remittances"),
+        ("rcm", "0003_number_sequences"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Denial',
+            name="Denial",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('group_code', models.CharField(max_length=2)),
-                ('reason_code', models.CharField(help_text='CARC', max_length=5)),
-                ('remark_codes', models.JSONField(blank=True, default=list, help_text='RARCs')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('appealed', 'Appealed'), ('resolved', 'Resolved'), ('written_off', 'Written off')], default='open', max_length=12)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='denials', to='claims.claim')),
-                ('line', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='denials', to='claims.claimline')),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='rcm.practice')),
-                ('remittance_claim', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='denials', to='claims.remittanceclaim')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("group_code", models.CharField(max_length=2)),
+                ("reason_code", models.CharField(help_text="CARC", max_length=5)),
+                ("remark_codes", models.JSONField(blank=True, default=list, help_text="RARCs")),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("appealed", "Appealed"),
+                            ("resolved", "Resolved"),
+                            ("written_off", "Written off"),
+                        ],
+                        default="open",
+                        max_length=12,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="denials", to="claims.claim"
+                    ),
+                ),
+                (
+                    "line",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="denials",
+                        to="claims.claimline",
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="rcm.practice"
+                    ),
+                ),
+                (
+                    "remittance_claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="denials",
+                        to="claims.remittanceclaim",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['practice', 'status', 'reason_code'], name='denial_status_carc')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["practice", "status", "reason_code"], name="denial_status_carc")
+                ],
             },
         ),
     ]

@@ -95,12 +95,24 @@ class PracticeRun:
     summary: dict = dataclasses.field(default_factory=dict)
 
     @classmethod
-    def start(cls, *, spec: PracticeSpec, options: DemoOptions, users: dict[str, User], claims_target: int,
-              log: Callable[[str], None]) -> "PracticeRun":
+    def start(
+        cls,
+        *,
+        spec: PracticeSpec,
+        options: DemoOptions,
+        users: dict[str, User],
+        claims_target: int,
+        log: Callable[[str], None],
+    ) -> "PracticeRun":
         tz = zoneinfo.ZoneInfo("America/New_York")
         return cls(
-            spec=spec, options=options, users=users, log=log, claims_target=claims_target,
-            rng=demo_random(options.seed, spec.slug, "setup"), tz=tz,
+            spec=spec,
+            options=options,
+            users=users,
+            log=log,
+            claims_target=claims_target,
+            rng=demo_random(options.seed, spec.slug, "setup"),
+            tz=tz,
             window_start=months_before(options.as_of, WINDOW_MONTHS),
             window_end=options.as_of - datetime.timedelta(days=1),
             # Data runs through the evening before ``as_of``: nothing is dated after the moment it is built.
@@ -113,6 +125,7 @@ class PracticeRun:
 
 # --- steps ---------------------------------------------------------------------------------------
 
+
 @transaction.atomic
 def practice_step(run: PracticeRun) -> None:
     """The practice, its members (the demo logins), its clinicians and its clearinghouse (EDI identities)."""
@@ -121,9 +134,14 @@ def practice_step(run: PracticeRun) -> None:
     memberships_create(practice=run.practice, spec=run.spec, users=run.users, at=founded)
     run.billing_provider, run.clinicians = providers_create(practice=run.practice, spec=run.spec, rng=run.rng)
     clearinghouse = Clearinghouse(
-        practice=run.practice, name="Availity (demo)", submitter_name=run.spec.name.upper()[:60],
-        submitter_id=f"RCM{run.practice.npi[-7:]}", contact_name="Billing Office",
-        contact_phone=f"{run.spec.area_code}5550100", receiver_name="AVAILITY LLC", receiver_id="030240928",
+        practice=run.practice,
+        name="Availity (demo)",
+        submitter_name=run.spec.name.upper()[:60],
+        submitter_id=f"RCM{run.practice.npi[-7:]}",
+        contact_name="Billing Office",
+        contact_phone=f"{run.spec.area_code}5550100",
+        receiver_name="AVAILITY LLC",
+        receiver_id="030240928",
         production=True,
     )
     clearinghouse.full_clean(exclude=["practice"], validate_unique=False, validate_constraints=False)
@@ -135,8 +153,9 @@ def practice_step(run: PracticeRun) -> None:
 def payers_step(run: PracticeRun) -> None:
     """Payers with contracts and fee schedules, and the practice's charge master."""
     contracts_from = datetime.date(run.window_start.year - 2, 1, 1)
-    run.books = payers_create(practice=run.practice, profiles=run.spec.payers, rng=run.rng,
-                              contracts_from=contracts_from)
+    run.books = payers_create(
+        practice=run.practice, profiles=run.spec.payers, rng=run.rng, contracts_from=contracts_from
+    )
     entries = [
         ChargeMasterEntry(practice=run.practice, procedure_code=code, description=description, charge=charge)
         for code, (_medicare, charge, description) in PROCEDURES.items()
@@ -151,8 +170,14 @@ def payers_step(run: PracticeRun) -> None:
 def patients_step(run: PracticeRun) -> None:
     """About one patient per 2.5 claims, up to the practice's panel size (2,000 at Riverside)."""
     factory = PatientFactory(
-        practice=run.practice, spec=run.spec, rng=run.rng, books=run.books, clinicians=run.clinicians,
-        window_start=run.window_start, as_of=run.options.as_of, tz=run.tz,
+        practice=run.practice,
+        spec=run.spec,
+        rng=run.rng,
+        books=run.books,
+        clinicians=run.clinicians,
+        window_start=run.window_start,
+        as_of=run.options.as_of,
+        tz=run.tz,
     )
     factory.build(count=max(40, min(run.spec.max_patients, round(run.claims_target / 2.5))))
     run.counts.update(factory.save())
@@ -161,8 +186,13 @@ def patients_step(run: PracticeRun) -> None:
 
 def encounters_step(run: PracticeRun) -> None:
     run.encounters = encounters_plan(
-        records=run.patients, clinicians=run.clinicians, count=run.claims_target, rng=run.rng,
-        start=run.window_start, end=run.window_end, pediatric=run.spec.pediatric,
+        records=run.patients,
+        clinicians=run.clinicians,
+        count=run.claims_target,
+        rng=run.rng,
+        start=run.window_start,
+        end=run.window_end,
+        pediatric=run.spec.pediatric,
     )
 
 
@@ -177,17 +207,26 @@ def claims_step(run: PracticeRun) -> None:
     """The encounters' claims, played forward day by day through the services (``claims.demo.lifecycle``);
     one database transaction per simulated week."""
     context = StoryContext(
-        practice=run.practice, billing_provider=run.billing_provider, charge_master=run.charge_master,
-        cutoff=run.cutoff, tz=run.tz, biller=run.users["biller"],
+        practice=run.practice,
+        billing_provider=run.billing_provider,
+        charge_master=run.charge_master,
+        cutoff=run.cutoff,
+        tz=run.tz,
+        biller=run.users["biller"],
         collections=run.users["collections"] if "collections" in run.spec.members else None,
-        books=run.books, seed=run.options.seed, on_denial=run.on_denial,
+        books=run.books,
+        seed=run.options.seed,
+        on_denial=run.on_denial,
     )
 
     def progress(done: int, total: int) -> None:
         run.log(f"  {run.spec.slug}: {done:,} / {total:,} claims ({time.monotonic() - run.started:.0f} s)")
 
     simulation = PracticeSimulation(
-        context=context, encounters=run.encounters, log=run.log, progress=progress,
+        context=context,
+        encounters=run.encounters,
+        log=run.log,
+        progress=progress,
         rng_for=lambda index: demo_random(run.options.seed, run.spec.slug, "claim", index),
     )
     run.counts.update(simulation.run())
@@ -204,6 +243,7 @@ PRACTICE_STEPS: list[Callable[[PracticeRun], None]] = [
 
 
 # --- the whole demo ------------------------------------------------------------------------------
+
 
 def practice_summary(practice: Practice) -> dict:
     """Claims per status (every status listed, in life-cycle order), money totals and row counts."""
@@ -245,9 +285,17 @@ def demo_build(*, options: DemoOptions, log: Callable[[str], None] = print) -> l
             run.summary = practice_summary(run.practice)
             run.counts.update(claims=run.summary["claims"], transactions=run.summary["transactions"])
             audit_record(
-                action=AuditAction.CREATE, practice=run.practice, object_type="claims.claim",
-                changes={"seed_demo": {"seed": options.seed, "as_of": options.as_of.isoformat(), **run.counts,
-                                       "claims_by_status": run.summary["claims_by_status"]}},
+                action=AuditAction.CREATE,
+                practice=run.practice,
+                object_type="claims.claim",
+                changes={
+                    "seed_demo": {
+                        "seed": options.seed,
+                        "as_of": options.as_of.isoformat(),
+                        **run.counts,
+                        "claims_by_status": run.summary["claims_by_status"],
+                    }
+                },
             )
             runs.append(run)
     return runs

@@ -85,7 +85,9 @@ def _observed_holidays(year: int) -> set[datetime.date]:
 
     last_may = datetime.date(year, 5, 31)
     return {
-        datetime.date(year, 1, 1), datetime.date(year, 7, 4), datetime.date(year, 12, 25),
+        datetime.date(year, 1, 1),
+        datetime.date(year, 7, 4),
+        datetime.date(year, 12, 25),
         last_may - datetime.timedelta(days=last_may.weekday()),  # last Monday of May
         nth_weekday(9, 0, 1),  # first Monday of September
         nth_weekday(11, 3, 4),  # fourth Thursday of November
@@ -125,8 +127,14 @@ class Calendar:
 
 
 def encounters_plan(
-    *, records: list[PatientRecord], clinicians: list[Clinician], count: int, rng: random.Random,
-    start: datetime.date, end: datetime.date, pediatric: bool,
+    *,
+    records: list[PatientRecord],
+    clinicians: list[Clinician],
+    count: int,
+    rng: random.Random,
+    start: datetime.date,
+    end: datetime.date,
+    pediatric: bool,
 ) -> list[Encounter]:
     """``count`` encounters with service dates in [start, end], each on or after its patient's registration,
     in date order, with diagnoses (billable ICD-10-CM) and lines (codes priced in every contract)."""

@@ -29,7 +29,9 @@ class EraService:
     service_date: datetime.date
     line_control_number: str
     allowed: Decimal | None = None
-    adjustments: list[tuple[str, str, Decimal]] = dataclasses.field(default_factory=list)  # (group, CARC, amount)
+    adjustments: list[tuple[str, str, Decimal]] = dataclasses.field(
+        default_factory=list
+    )  # (group, CARC, amount)
     remarks: list[str] = dataclasses.field(default_factory=list)  # RARCs (LQ*HE)
 
 
@@ -50,7 +52,8 @@ class EraClaim:
     def paid(self) -> Decimal:
         """CLP04: the charge less every adjustment (claim and lines), plus interest."""
         adjusted = sum((a[2] for a in self.adjustments), ZERO) + sum(
-            (a[2] for s in self.services for a in s.adjustments), ZERO)
+            (a[2] for s in self.services for a in s.adjustments), ZERO
+        )
         return self.charge - adjusted + self.interest
 
     @property
@@ -84,7 +87,7 @@ def _cas(group: str, items: list[tuple[str, str, Decimal]]) -> list[str]:
     segments = []
     for start in range(0, len(reasons), 6):
         parts = ["CAS", group]
-        for reason, amount in reasons[start:start + 6]:
+        for reason, amount in reasons[start : start + 6]:
             parts += [reason, _money(amount), ""]
         segments.append("*".join(parts).rstrip("*"))
     return segments
@@ -114,18 +117,42 @@ def era_835(era: EraFile) -> str:
         "LX*1",
     ]
     for claim in era.claims:
-        body.append("*".join([
-            "CLP", claim.patient_control_number, claim.status_code, _money(claim.charge), _money(claim.paid),
-            _money(claim.patient_responsibility), "12", claim.payer_claim_number, "11", "1",
-        ]))
+        body.append(
+            "*".join(
+                [
+                    "CLP",
+                    claim.patient_control_number,
+                    claim.status_code,
+                    _money(claim.charge),
+                    _money(claim.paid),
+                    _money(claim.patient_responsibility),
+                    "12",
+                    claim.payer_claim_number,
+                    "11",
+                    "1",
+                ]
+            )
+        )
         body += _adjustment_segments(claim.adjustments)
-        body.append(f"NM1*QC*1*{claim.patient_last.upper()}*{claim.patient_first.upper()}****MI*{claim.member_id}")
+        body.append(
+            f"NM1*QC*1*{claim.patient_last.upper()}*{claim.patient_first.upper()}****MI*{claim.member_id}"
+        )
         if claim.interest:
             body.append(f"AMT*I*{_money(claim.interest)}")
         for service in claim.services:
             composite = ":".join(["HC", service.procedure_code, *service.modifiers])
-            body.append("*".join(["SVC", composite, _money(service.charge), _money(service.paid), "",
-                                  f"{service.units.normalize():f}"]))
+            body.append(
+                "*".join(
+                    [
+                        "SVC",
+                        composite,
+                        _money(service.charge),
+                        _money(service.paid),
+                        "",
+                        f"{service.units.normalize():f}",
+                    ]
+                )
+            )
             body.append(f"DTM*472*{service.service_date:%Y%m%d}")
             body += _adjustment_segments(service.adjustments)
             body.append(f"REF*6R*{service.line_control_number}")

@@ -69,8 +69,15 @@ APPEALS = {
     "97": "documentation of a separately identifiable visit (modifier 25)",
 }
 # The remark codes (RARC, LQ*HE) payers send with each denial reason.
-REMARKS = {"16": ["MA130"], "27": ["N30"], "50": ["N115"], "18": ["M86"], "29": ["N211"], "197": ["N54"],
-           "97": ["M15"]}
+REMARKS = {
+    "16": ["MA130"],
+    "27": ["N30"],
+    "50": ["N115"],
+    "18": ["M86"],
+    "29": ["N211"],
+    "197": ["N54"],
+    "97": ["M15"],
+}
 REJECTIONS = (
     "277CA A7:164 subscriber ID not found",
     "277CA A7:562 rendering provider NPI not on file with the payer",
@@ -85,6 +92,7 @@ ENTRY_SESSIONS = (12 * 60, 16 * 60, 18 * 60 + 15, 19 * 60)
 
 
 # --- shared facts ------------------------------------------------------------------------------
+
 
 @dataclasses.dataclass
 class StoryContext:
@@ -141,15 +149,30 @@ class Story:
 
 # Event kinds, in the order they run when they fall on the same moment.
 ENTER, VOID, ACK, ERA, WORK, BILL_SECONDARY, PAYMENTS, NIGHTLY = range(8)
-KIND_NAMES = ("charge entry", "voids", "acknowledgments", "ERA imports", "denial work", "secondary billing",
-              "patient payments", "nightly scrub + 837P")
+KIND_NAMES = (
+    "charge entry",
+    "voids",
+    "acknowledgments",
+    "ERA imports",
+    "denial work",
+    "secondary billing",
+    "patient payments",
+    "nightly scrub + 837P",
+)
 
 
 class PracticeSimulation:
     """Runs one practice's encounters forward to the cutoff; ``run`` returns counts for the report."""
 
-    def __init__(self, *, context: StoryContext, encounters: list[Encounter], rng_for: Callable[[int], random.Random],
-                 log: Callable[[str], None], progress: Callable[[int, int], None] | None = None):
+    def __init__(
+        self,
+        *,
+        context: StoryContext,
+        encounters: list[Encounter],
+        rng_for: Callable[[int], random.Random],
+        log: Callable[[str], None],
+        progress: Callable[[int, int], None] | None = None,
+    ):
         self.ctx, self.encounters, self.rng_for, self.log = context, encounters, rng_for, log
         self.progress = progress
         self.queue: list = []
@@ -206,8 +229,16 @@ class PracticeSimulation:
             minute = story.rng.randint(9 * 60, 19 * 60 - 1)
             session = next(end for end in ENTRY_SESSIONS if minute < end)
             self.schedule(self.at(day, session // 60, session % 60), ENTER, "", story)
-        handlers = {ENTER: self._enter, VOID: self._void, ACK: self._ack, ERA: self._era, WORK: self._work,
-                    BILL_SECONDARY: self._bill_secondary, PAYMENTS: self._payments, NIGHTLY: self._nightly}
+        handlers = {
+            ENTER: self._enter,
+            VOID: self._void,
+            ACK: self._ack,
+            ERA: self._era,
+            WORK: self._work,
+            BILL_SECONDARY: self._bill_secondary,
+            PAYMENTS: self._payments,
+            NIGHTLY: self._nightly,
+        }
         while self.queue:
             week = self.queue[0][0].isocalendar()[:2]
             with transaction.atomic():  # one database transaction per simulated week
@@ -215,8 +246,13 @@ class PracticeSimulation:
                     self._run_next(handlers)
         if self.progress:
             self.progress(len(self.encounters), len(self.encounters))
-        self.log("    time by step: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in
-                                                 sorted(self.seconds.items(), key=lambda item: -item[1])))
+        self.log(
+            "    time by step: "
+            + ", ".join(
+                f"{name} {seconds:.0f} s"
+                for name, seconds in sorted(self.seconds.items(), key=lambda item: -item[1])
+            )
+        )
         return dict(self.counts)
 
     def _run_next(self, handlers) -> None:
@@ -255,20 +291,26 @@ class PracticeSimulation:
         prior_authorization = ""
         if encounter.primary is not None:
             needs_auth = {line.procedure_code for line in encounter.lines} & set(
-                encounter.primary.book.profile.prior_auth_codes)
+                encounter.primary.book.profile.prior_auth_codes
+            )
             if needs_auth and rng.random() < 0.8:
                 prior_authorization = f"PA{rng.randint(10_000_000, 99_999_999)}"
             elif needs_auth:
                 story.missing_auth = needs_auth
         return ClaimDraft(
-            patient=encounter.record.patient, coverage=encounter.primary.coverage if encounter.primary else None,
-            billing_provider=ctx.billing_provider, rendering_provider=encounter.clinician.provider,
+            patient=encounter.record.patient,
+            coverage=encounter.primary.coverage if encounter.primary else None,
+            billing_provider=ctx.billing_provider,
+            rendering_provider=encounter.clinician.provider,
             diagnosis_codes=encounter.diagnoses,
             lines=[
                 LineInput(
-                    procedure_code=line.procedure_code, units=line.units, modifiers=line.modifiers,
+                    procedure_code=line.procedure_code,
+                    units=line.units,
+                    modifiers=line.modifiers,
                     charge=ctx.charge_master[line.procedure_code] * line.units,
-                    service_date_from=encounter.service_date, diagnosis_pointers=line.pointers,
+                    service_date_from=encounter.service_date,
+                    diagnosis_pointers=line.pointers,
                 )
                 for line in encounter.lines
             ],
@@ -283,7 +325,11 @@ class PracticeSimulation:
         # Most patients pay their copay at check-in: it is held on the account and applied to the visit
         # once the payer says what the patient owes (never before: that would leave a patient credit).
         copay = encounter.primary.plan.copay
-        if copay and any(line.procedure_code in OFFICE_VISITS for line in story.lines) and rng.random() < 0.75:
+        if (
+            copay
+            and any(line.procedure_code in OFFICE_VISITS for line in story.lines)
+            and rng.random() < 0.75
+        ):
             story.copay_held = copay
         days = draft_wait_days(rng)
         self.nightly(story, when.date() + datetime.timedelta(days=days + rng.choice((0, 0, 1))), when)
@@ -296,35 +342,82 @@ class PracticeSimulation:
         for story in stories:
             rng = story.rng
             self.counts["self_pay"] += 1
-            discounts.append((story.claim, [
-                Entry(line=line, kind=K.OTHER_ADJUSTMENT, party=Party.PATIENT,
-                      amount=money(line.charge * SELF_PAY_DISCOUNT), note="Self-pay discount (practice policy)")
-                for line in story.lines], ""))
+            discounts.append(
+                (
+                    story.claim,
+                    [
+                        Entry(
+                            line=line,
+                            kind=K.OTHER_ADJUSTMENT,
+                            party=Party.PATIENT,
+                            amount=money(line.charge * SELF_PAY_DISCOUNT),
+                            note="Self-pay discount (practice policy)",
+                        )
+                        for line in story.lines
+                    ],
+                    "",
+                )
+            )
             roll = rng.random()
             if roll < 0.6:
-                payments.append((story.claim, [
-                    Entry(line=line, kind=K.PATIENT_PAYMENT, party=Party.PATIENT,
-                          amount=line.charge - money(line.charge * SELF_PAY_DISCOUNT), note=rng.choice(PAYMENT_NOTES))
-                    for line in story.lines], f"RCPT-{story.claim.patient_control_number}"))
+                payments.append(
+                    (
+                        story.claim,
+                        [
+                            Entry(
+                                line=line,
+                                kind=K.PATIENT_PAYMENT,
+                                party=Party.PATIENT,
+                                amount=line.charge - money(line.charge * SELF_PAY_DISCOUNT),
+                                note=rng.choice(PAYMENT_NOTES),
+                            )
+                            for line in story.lines
+                        ],
+                        f"RCPT-{story.claim.patient_control_number}",
+                    )
+                )
             elif roll < 0.8:
                 day = when.date() + datetime.timedelta(days=rng.randint(15, 60))
                 self.weekly_payments(story, day, ("pay", Decimal("1"), day))
-        for minutes, postings, source, user in ((2, discounts, TransactionSource.USER, ctx.biller),
-                                                (5, payments, TransactionSource.PAYMENT, ctx.collections)):
-            ledger_post_many(postings=postings, source=source, posted_at=when + datetime.timedelta(minutes=minutes),
-                             user=user, need_ids=False)
+        for minutes, postings, source, user in (
+            (2, discounts, TransactionSource.USER, ctx.biller),
+            (5, payments, TransactionSource.PAYMENT, ctx.collections),
+        ):
+            ledger_post_many(
+                postings=postings,
+                source=source,
+                posted_at=when + datetime.timedelta(minutes=minutes),
+                user=user,
+                need_ids=False,
+            )
 
     def _void(self, group, when, _key) -> None:
         """A charge entered twice: the duplicate's charges are reversed and the claim voided."""
         for story, _payload in group:
             charges = {t.line_id: t for t in Transaction.objects.filter(claim=story.claim, kind=K.CHARGE)}
             ledger_post(
-                claim=story.claim, source=TransactionSource.USER, posted_at=when, user=self.ctx.biller,
-                entries=[Entry(line=line, kind=K.REVERSAL, amount=charges[line.pk].amount, reverses=charges[line.pk],
-                               note="Duplicate charge entry") for line in story.lines],
+                claim=story.claim,
+                source=TransactionSource.USER,
+                posted_at=when,
+                user=self.ctx.biller,
+                entries=[
+                    Entry(
+                        line=line,
+                        kind=K.REVERSAL,
+                        amount=charges[line.pk].amount,
+                        reverses=charges[line.pk],
+                        note="Duplicate charge entry",
+                    )
+                    for line in story.lines
+                ],
             )
-            claim_transition(claim=story.claim, to_status=S.VOIDED, at=when, user=self.ctx.biller,
-                             reason="Duplicate of a claim entered the same day")
+            claim_transition(
+                claim=story.claim,
+                to_status=S.VOIDED,
+                at=when,
+                user=self.ctx.biller,
+                reason="Duplicate of a claim entered the same day",
+            )
 
     # --- the nightly run ------------------------------------------------------------------------
     def _nightly(self, group, when, _key) -> None:
@@ -332,11 +425,21 @@ class PracticeSimulation:
         ctx = self.ctx
         stories = {story.claim.pk: story for story, _payload in group}
         ids = sorted(stories)
-        claims_scrub(queryset=Claim.objects.filter(pk__in=ids, status__in=[S.DRAFT, S.CORRECTED]), user=ctx.biller,
-                     today=when.date(), now=when)
+        claims_scrub(
+            queryset=Claim.objects.filter(pk__in=ids, status__in=[S.DRAFT, S.CORRECTED]),
+            user=ctx.biller,
+            today=when.date(),
+            now=when,
+        )
         sent_at = when + datetime.timedelta(minutes=15)
-        result = claims_submit(practice=ctx.practice, claim_ids=ids, user=ctx.biller, validate=False, now=sent_at,
-                               scrubbed_since=when)
+        result = claims_submit(
+            practice=ctx.practice,
+            claim_ids=ids,
+            user=ctx.biller,
+            validate=False,
+            now=sent_at,
+            scrubbed_since=when,
+        )
         self.counts["batches"] += len(result.batches)
         self.counts["refused_by_scrubber"] += len(result.refused)
         for claim_id in ids:
@@ -363,7 +466,9 @@ class PracticeSimulation:
                 day = self.business_day(when.date(), story.rng.randint(1, 6))
                 self.work(story, self.at(day, 10), "correct_rejected")
             return
-        claim_transition_many(claim_ids=ids, to_status=S.ACCEPTED, reason="277CA: accepted for adjudication", at=when)
+        claim_transition_many(
+            claim_ids=ids, to_status=S.ACCEPTED, reason="277CA: accepted for adjudication", at=when
+        )
         for story, _payload in group:
             if story.rng.random() < 0.005:
                 self.counts["no_answer"] += 1  # accepted, and the payer never answers
@@ -385,10 +490,14 @@ class PracticeSimulation:
         book = ctx.books[payer_key]
         practice = ctx.practice
         era = EraFile(
-            payer_name=book.payer.name, payer_id=book.payer.payer_id,
+            payer_name=book.payer.name,
+            payer_id=book.payer.payer_id,
             payer_tax_id=f"{abs(hash_text(book.payer.payer_id)) % 900_000_000 + 100_000_000}",
-            payee_name=practice.name, payee_npi=practice.npi, payee_tax_id=practice.tax_id,
-            payment_date=when.date(), trace_number=f"{book.payer.payer_id}{when:%y%m%d}",
+            payee_name=practice.name,
+            payee_npi=practice.npi,
+            payee_tax_id=practice.tax_id,
+            payment_date=when.date(),
+            trace_number=f"{book.payer.payer_id}{when:%y%m%d}",
             interchange_control_number=next(self.era_control),
         )
         stories = []
@@ -396,7 +505,9 @@ class PracticeSimulation:
             claims = self._adjudicate(story)
             if story.rng.random() < UNMATCHED_RATE and claims[-1].status_code in ("1", "2"):
                 # The payer keyed our claim number wrong: the exceptions queue gets it, the claim waits.
-                claims[-1].patient_control_number = f"{int(claims[-1].patient_control_number) + 700_000_000:012d}"
+                claims[
+                    -1
+                ].patient_control_number = f"{int(claims[-1].patient_control_number) + 700_000_000:012d}"
                 self.counts["unmatched"] += 1
             else:
                 stories.append(story)
@@ -413,12 +524,20 @@ class PracticeSimulation:
                 era.provider_adjustments.append(("WO", f"{rng.randint(10**9, 10**10 - 1)}", amount))
         if not era.claims:
             return
-        result = x12_import(practice=practice, file_name=f"{book.payer.payer_id}-{when:%Y%m%d}.835",
-                            content=era_835(era), source="demo", validate=False, now=when)
+        result = x12_import(
+            practice=practice,
+            file_name=f"{book.payer.payer_id}-{when:%Y%m%d}.835",
+            content=era_835(era),
+            source="demo",
+            validate=False,
+            now=when,
+        )
         if not result.applied:
             raise RuntimeError(f"The demo ERA {era.trace_number} was refused: {result.file.error}")
         self.counts["remittances"] += 1
-        statuses = dict(Claim.objects.filter(pk__in=[s.claim.pk for s in stories]).values_list("pk", "status"))
+        statuses = dict(
+            Claim.objects.filter(pk__in=[s.claim.pk for s in stories]).values_list("pk", "status")
+        )
         for story in stories:
             self._after_remittance(story, statuses[story.claim.pk], when)
 
@@ -429,8 +548,14 @@ class PracticeSimulation:
         profile = cover.book.profile
         claims = []
         if story.reverse_denial:
-            claims.append(self._era_claim(story, "22", adjustments=[("CO", story.reverse_denial,
-                                                                      -story.claim.charge_total)], negative=True))
+            claims.append(
+                self._era_claim(
+                    story,
+                    "22",
+                    adjustments=[("CO", story.reverse_denial, -story.claim.charge_total)],
+                    negative=True,
+                )
+            )
         if story.secondary:
             claims.append(self._secondary_claim(story))
             return claims
@@ -447,14 +572,23 @@ class PracticeSimulation:
             carc = rng.choices(causes, weights=weights)[0]
         denied: dict[int, str] = {}
         if not carc and not corrected:
-            carc, denied = line_denials([(line.pk, line.procedure_code) for line in story.lines],
-                                        missing_auth=story.missing_auth, bundling_rate=profile.bundling_rate, rng=rng)
+            carc, denied = line_denials(
+                [(line.pk, line.procedure_code) for line in story.lines],
+                missing_auth=story.missing_auth,
+                bundling_rate=profile.bundling_rate,
+                rng=rng,
+            )
         story.carc, story.denied_lines = carc, denied
         if carc:
             claims.append(self._era_claim(story, "4", denied={line.pk: carc for line in story.lines}))
             return claims
-        outcomes = self.price([line for line in story.lines if line.pk not in denied], cover=cover,
-                              underpay=not denied, rng=rng, service_date=encounter.service_date)
+        outcomes = self.price(
+            [line for line in story.lines if line.pk not in denied],
+            cover=cover,
+            underpay=not denied,
+            rng=rng,
+            service_date=encounter.service_date,
+        )
         if encounter.secondary is not None:
             for outcome in outcomes:
                 story.held[outcome.line.pk] = outcome.shares
@@ -465,25 +599,37 @@ class PracticeSimulation:
     def _payer_claim_number(self, story: Story) -> str:
         key = story.cover.book.profile.key
         if key not in story.payer_claim_numbers:
-            story.payer_claim_numbers[key] = f"{story.cover.book.payer.payer_id[:3]}{story.rng.randint(10**10, 10**11 - 1)}"
+            story.payer_claim_numbers[key] = (
+                f"{story.cover.book.payer.payer_id[:3]}{story.rng.randint(10**10, 10**11 - 1)}"
+            )
         return story.payer_claim_numbers[key]
 
-    def _era_claim(self, story: Story, status: str, *, outcomes=None, denied=None, adjustments=(),
-                   negative: bool = False) -> EraClaim:
+    def _era_claim(
+        self, story: Story, status: str, *, outcomes=None, denied=None, adjustments=(), negative: bool = False
+    ) -> EraClaim:
         patient = story.encounter.record.patient
         claim = EraClaim(
-            patient_control_number=story.claim.patient_control_number, status_code=status,
+            patient_control_number=story.claim.patient_control_number,
+            status_code=status,
             charge=-story.claim.charge_total if negative else story.claim.charge_total,
-            payer_claim_number=self._payer_claim_number(story), patient_last=patient.last_name,
-            patient_first=patient.first_name, member_id=story.cover.coverage.member_id,
+            payer_claim_number=self._payer_claim_number(story),
+            patient_last=patient.last_name,
+            patient_first=patient.first_name,
+            member_id=story.cover.coverage.member_id,
             adjustments=list(adjustments),
         )
         if negative:
             return claim
         for line in story.lines:
-            service = EraService(procedure_code=line.procedure_code, modifiers=list(line.modifiers), charge=line.charge,
-                                 paid=ZERO, units=line.units, service_date=line.service_date_from,
-                                 line_control_number=line.line_control_number)
+            service = EraService(
+                procedure_code=line.procedure_code,
+                modifiers=list(line.modifiers),
+                charge=line.charge,
+                paid=ZERO,
+                units=line.units,
+                service_date=line.service_date_from,
+                line_control_number=line.line_control_number,
+            )
             if denied and line.pk in denied:
                 carc = denied[line.pk]
                 service.adjustments = [("CO", carc, line.charge)]
@@ -510,9 +656,15 @@ class PracticeSimulation:
             if not owed:
                 continue
             claim.charge += line.charge
-            service = EraService(procedure_code=line.procedure_code, modifiers=list(line.modifiers), charge=line.charge,
-                                 paid=ZERO, units=line.units, service_date=line.service_date_from,
-                                 line_control_number=line.line_control_number)
+            service = EraService(
+                procedure_code=line.procedure_code,
+                modifiers=list(line.modifiers),
+                charge=line.charge,
+                paid=ZERO,
+                units=line.units,
+                service_date=line.service_date_from,
+                line_control_number=line.line_control_number,
+            )
             adjustments = [("OA", "23", line.charge - owed)]
             if book.profile.pays_full_secondary:
                 deductible = sum((a for r, _c, a in shares if r == PatientResponsibility.DEDUCTIBLE), ZERO)
@@ -528,8 +680,15 @@ class PracticeSimulation:
             claim.services.append(service)
         return claim
 
-    def price(self, lines: list[ClaimLine], *, cover: CoverageRecord, underpay: bool, rng: random.Random,
-              service_date: datetime.date) -> list[LineOutcome]:
+    def price(
+        self,
+        lines: list[ClaimLine],
+        *,
+        cover: CoverageRecord,
+        underpay: bool,
+        rng: random.Random,
+        service_date: datetime.date,
+    ) -> list[LineOutcome]:
         """The payer's allowed amounts (the contract's, sometimes shaved) and the patient's share:
         the visit copay, then the yearly deductible, then coinsurance; preventive care has none."""
         book, plan = cover.book, cover.plan
@@ -561,10 +720,15 @@ class PracticeSimulation:
                     deductible_left -= deductible
                     remaining -= deductible
                     shares.append((PatientResponsibility.DEDUCTIBLE, "1", deductible))
-                    shares.append((PatientResponsibility.COINSURANCE, "2", money(remaining * plan.coinsurance)))
+                    shares.append(
+                        (PatientResponsibility.COINSURANCE, "2", money(remaining * plan.coinsurance))
+                    )
             shares = [share for share in shares if share[2] > 0]
-            outcomes.append(LineOutcome(line=line, allowed=allowed, paid=allowed - sum(s[2] for s in shares),
-                                        shares=shares))
+            outcomes.append(
+                LineOutcome(
+                    line=line, allowed=allowed, paid=allowed - sum(s[2] for s in shares), shares=shares
+                )
+            )
         cover.deductible_met[year] = plan.deductible_in(year) - deductible_left
         return outcomes
 
@@ -622,20 +786,32 @@ class PracticeSimulation:
         biller = self.ctx.biller
         day = when.date()
         if action == "correct_rejected":
-            claim_transition_many(claim_ids=ids, to_status=S.CORRECTED, user=biller,
-                                  reason="Fixed the registration data the payer rejected", at=when)
+            claim_transition_many(
+                claim_ids=ids,
+                to_status=S.CORRECTED,
+                user=biller,
+                reason="Fixed the registration data the payer rejected",
+                at=when,
+            )
             for story in stories:
                 story.resubmission = True
                 self.nightly(story, day, when)
         elif action == "correct_denied":
-            claim_transition_many(claim_ids=ids, to_status=S.CORRECTED, user=biller, reason=CORRECTIONS[reason], at=when)
+            claim_transition_many(
+                claim_ids=ids, to_status=S.CORRECTED, user=biller, reason=CORRECTIONS[reason], at=when
+            )
             for story in stories:
                 story.resubmission, story.reverse_denial = True, reason
                 self.nightly(story, day, when)
         elif action in ("appeal", "appeal_lines"):
             what = "Appeal of denied lines" if action == "appeal_lines" else "First-level appeal"
-            claim_transition_many(claim_ids=ids, to_status=S.APPEALED, user=biller,
-                                  reason=f"{what} sent with {APPEALS.get(reason, 'the office notes')}", at=when)
+            claim_transition_many(
+                claim_ids=ids,
+                to_status=S.APPEALED,
+                user=biller,
+                reason=f"{what} sent with {APPEALS.get(reason, 'the office notes')}",
+                at=when,
+            )
             for story in stories:
                 decided = self.business_day(day, story.rng.randint(25, 60))
                 self.work(story, self.at(decided, 9, 30), "appeal_decision", reason)
@@ -655,31 +831,80 @@ class PracticeSimulation:
         postings = []
         for story in overturned:
             lines = [line for line in story.lines if line.pk in story.denied_lines] or story.lines
-            outcomes = self.price(lines, cover=story.encounter.primary, underpay=False, rng=story.rng,
-                                  service_date=story.encounter.service_date)
+            outcomes = self.price(
+                lines,
+                cover=story.encounter.primary,
+                underpay=False,
+                rng=story.rng,
+                service_date=story.encounter.service_date,
+            )
             payer_id = story.encounter.primary.book.payer.pk
             entries = []
             for outcome in outcomes:
                 line = outcome.line
-                entries.append(Entry(line=line, kind=K.INSURANCE_PAYMENT, amount=outcome.paid, payer_id=payer_id,
-                                     note="appeal overturned"))
-                entries.append(Entry(line=line, kind=K.CONTRACTUAL_ADJUSTMENT, amount=line.charge - outcome.allowed,
-                                     payer_id=payer_id, group_code="CO", reason_code="45"))
-                entries += [Entry(line=line, kind=K.TRANSFER_TO_PATIENT, amount=amount, payer_id=payer_id,
-                                  group_code="PR", reason_code=code, responsibility=responsibility)
-                            for responsibility, code, amount in outcome.shares]
-            postings.append((story.claim, [e for e in entries if e.amount > 0],
-                             f"APPEAL-{story.claim.patient_control_number}"))
+                entries.append(
+                    Entry(
+                        line=line,
+                        kind=K.INSURANCE_PAYMENT,
+                        amount=outcome.paid,
+                        payer_id=payer_id,
+                        note="appeal overturned",
+                    )
+                )
+                entries.append(
+                    Entry(
+                        line=line,
+                        kind=K.CONTRACTUAL_ADJUSTMENT,
+                        amount=line.charge - outcome.allowed,
+                        payer_id=payer_id,
+                        group_code="CO",
+                        reason_code="45",
+                    )
+                )
+                entries += [
+                    Entry(
+                        line=line,
+                        kind=K.TRANSFER_TO_PATIENT,
+                        amount=amount,
+                        payer_id=payer_id,
+                        group_code="PR",
+                        reason_code=code,
+                        responsibility=responsibility,
+                    )
+                    for responsibility, code, amount in outcome.shares
+                ]
+            postings.append(
+                (
+                    story.claim,
+                    [e for e in entries if e.amount > 0],
+                    f"APPEAL-{story.claim.patient_control_number}",
+                )
+            )
         if postings:
-            ledger_post_many(postings=postings, source=TransactionSource.REMITTANCE, posted_at=when,
-                             user=self.ctx.biller, need_ids=False)
-            claim_transition_many(claim_ids=[s.claim.pk for s in overturned], to_status=S.PAID, user=self.ctx.biller,
-                                  reason="Appeal overturned: paid per the payer's decision letter", at=when)
+            ledger_post_many(
+                postings=postings,
+                source=TransactionSource.REMITTANCE,
+                posted_at=when,
+                user=self.ctx.biller,
+                need_ids=False,
+            )
+            claim_transition_many(
+                claim_ids=[s.claim.pk for s in overturned],
+                to_status=S.PAID,
+                user=self.ctx.biller,
+                reason="Appeal overturned: paid per the payer's decision letter",
+                at=when,
+            )
             for story in overturned:
                 self._collect(story, when.date())
         if upheld:
-            claim_transition_many(claim_ids=[s.claim.pk for s in upheld], to_status=S.DENIED, user=self.ctx.biller,
-                                  reason="Appeal upheld by the payer", at=when)
+            claim_transition_many(
+                claim_ids=[s.claim.pk for s in upheld],
+                to_status=S.DENIED,
+                user=self.ctx.biller,
+                reason="Appeal upheld by the payer",
+                at=when,
+            )
             for story in upheld:
                 day = self.business_day(when.date(), story.rng.randint(3, 15))
                 self.work(story, self.at(day, 15), "write_off", carc)
@@ -688,23 +913,51 @@ class PracticeSimulation:
         """Write off what insurance still owes: a payer denial is never billed to the patient."""
         note = f"CARC {carc}: {CARC_DESCRIPTIONS[carc]}; not billable to the patient"
         ids = [story.claim.pk for story in stories]
-        owed = dict(ClaimLine.objects.filter(claim_id__in=ids, removed=False, insurance_balance__gt=0)
-                    .values_list("pk", "insurance_balance"))
+        owed = dict(
+            ClaimLine.objects.filter(claim_id__in=ids, removed=False, insurance_balance__gt=0).values_list(
+                "pk", "insurance_balance"
+            )
+        )
         postings = [
-            (story.claim, [Entry(line=line, kind=K.WRITE_OFF, amount=owed[line.pk], group_code="CO", reason_code=carc,
-                                 note=note) for line in story.lines if line.pk in owed], "")
+            (
+                story.claim,
+                [
+                    Entry(
+                        line=line,
+                        kind=K.WRITE_OFF,
+                        amount=owed[line.pk],
+                        group_code="CO",
+                        reason_code=carc,
+                        note=note,
+                    )
+                    for line in story.lines
+                    if line.pk in owed
+                ],
+                "",
+            )
             for story in stories
         ]
-        ledger_post_many(postings=postings, source=TransactionSource.USER, posted_at=when, user=self.ctx.biller,
-                         need_ids=False)
-        claim_transition_many(claim_ids=ids, to_status=S.WRITTEN_OFF, user=self.ctx.biller,
-                              reason=f"Written off: CARC {carc}", at=when)
+        ledger_post_many(
+            postings=postings,
+            source=TransactionSource.USER,
+            posted_at=when,
+            user=self.ctx.biller,
+            need_ids=False,
+        )
+        claim_transition_many(
+            claim_ids=ids,
+            to_status=S.WRITTEN_OFF,
+            user=self.ctx.biller,
+            reason=f"Written off: CARC {carc}",
+            at=when,
+        )
 
     # --- secondary ------------------------------------------------------------------------------
     def _bill_secondary(self, group, when, _key) -> None:
         stories = {story.claim.pk: story for story, _payload in group}
-        billed, refused = claims_bill_secondary(practice=self.ctx.practice, claim_ids=list(stories),
-                                                user=self.ctx.biller, now=when)
+        billed, refused = claims_bill_secondary(
+            practice=self.ctx.practice, claim_ids=list(stories), user=self.ctx.biller, now=when
+        )
         self.counts["secondary_not_billed"] += len(refused)
         self.counts["secondary_billed"] += len(billed)
         for claim_id in billed:
@@ -733,8 +986,9 @@ class PracticeSimulation:
     def _payments(self, group, when, _key) -> None:
         """The week's patient payments, posted in one go against what each patient owes now."""
         ids = sorted({story.claim.pk for story, _payload in group})
-        owed: dict[int, Decimal] = dict(ClaimLine.objects.filter(claim_id__in=ids, removed=False)
-                                        .values_list("pk", "patient_balance"))
+        owed: dict[int, Decimal] = dict(
+            ClaimLine.objects.filter(claim_id__in=ids, removed=False).values_list("pk", "patient_balance")
+        )
         postings = []
         for story, (kind, amount_or_share, day) in group:
             open_lines = [line for line in story.lines if owed.get(line.pk, ZERO) > 0]
@@ -742,11 +996,17 @@ class PracticeSimulation:
             if kind == "copay":
                 amount = min(amount_or_share, total)
                 visit_first = sorted(open_lines, key=lambda line: line.procedure_code not in OFFICE_VISITS)
-                note, reference = "Copay collected at check-in", f"CHK-IN-{story.claim.patient_control_number}"
+                note, reference = (
+                    "Copay collected at check-in",
+                    f"CHK-IN-{story.claim.patient_control_number}",
+                )
             else:
                 amount = money(total * amount_or_share)
                 visit_first = open_lines
-                note, reference = story.rng.choice(PAYMENT_NOTES), f"RCPT-{story.claim.patient_control_number}-{day:%m%d}"
+                note, reference = (
+                    story.rng.choice(PAYMENT_NOTES),
+                    f"RCPT-{story.claim.patient_control_number}-{day:%m%d}",
+                )
             entries = []
             for line in visit_first:
                 if amount <= 0:
@@ -754,12 +1014,25 @@ class PracticeSimulation:
                 part = min(owed[line.pk], amount)
                 amount -= part
                 owed[line.pk] -= part
-                entries.append(Entry(line=line, kind=K.PATIENT_PAYMENT, party=Party.PATIENT, amount=part,
-                                     effective_date=day, note=note))
+                entries.append(
+                    Entry(
+                        line=line,
+                        kind=K.PATIENT_PAYMENT,
+                        party=Party.PATIENT,
+                        amount=part,
+                        effective_date=day,
+                        note=note,
+                    )
+                )
             if entries:
                 postings.append((story.claim, entries, reference))
-        ledger_post_many(postings=postings, source=TransactionSource.PAYMENT, posted_at=when,
-                         user=self.ctx.collections, need_ids=False)
+        ledger_post_many(
+            postings=postings,
+            source=TransactionSource.PAYMENT,
+            posted_at=when,
+            user=self.ctx.collections,
+            need_ids=False,
+        )
         self.counts["patient_payments"] += len(postings)
 
 

@@ -87,37 +87,70 @@ class PayerBook:
 
 
 MEDICARE_PLAN = PlanDesign(
-    "Original Medicare Part B", deductible=D("283.00"), coinsurance=D("0.20"),
+    "Original Medicare Part B",
+    deductible=D("283.00"),
+    coinsurance=D("0.20"),
     yearly_deductibles=((2024, D("240.00")), (2025, D("257.00")), (2026, D("283.00"))),
 )
 
 MEDICARE = PayerProfile(
-    key="medicare", name="Medicare Part B (CGS, J15)", payer_id="15202", kind=PayerKind.MEDICARE,
-    multiplier=D("1.00"), timely_filing_days=365, appeal_limit_days=120, no_response_days=30,
+    key="medicare",
+    name="Medicare Part B (CGS, J15)",
+    payer_id="15202",
+    kind=PayerKind.MEDICARE,
+    multiplier=D("1.00"),
+    timely_filing_days=365,
+    appeal_limit_days=120,
+    no_response_days=30,
     # Medicare pays clean claims no sooner than 14 days after receipt, and rarely much later.
-    lag_mean=15.0, lag_sd=2.0, lag_min=14,
-    denial_rate=0.045, denial_causes=(("16", 3), ("50", 3), ("18", 2), ("27", 1)),
-    bundling_rate=0.03, appeal_overturn_rate=0.55,
+    lag_mean=15.0,
+    lag_sd=2.0,
+    lag_min=14,
+    denial_rate=0.045,
+    denial_causes=(("16", 3), ("50", 3), ("18", 2), ("27", 1)),
+    bundling_rate=0.03,
+    appeal_overturn_rate=0.55,
     plans=((MEDICARE_PLAN, 1),),
 )
 MEDICAID = PayerProfile(
-    key="medicaid", name="Ohio Department of Medicaid", payer_id="OHMCD", kind=PayerKind.MEDICAID,
-    multiplier=D("0.72"), timely_filing_days=180, appeal_limit_days=90, no_response_days=45,
-    lag_mean=24.0, lag_sd=8.0, lag_min=10,
+    key="medicaid",
+    name="Ohio Department of Medicaid",
+    payer_id="OHMCD",
+    kind=PayerKind.MEDICAID,
+    multiplier=D("0.72"),
+    timely_filing_days=180,
+    appeal_limit_days=90,
+    no_response_days=45,
+    lag_mean=24.0,
+    lag_sd=8.0,
+    lag_min=10,
     # Eligibility churn is Medicaid's signature denial.
-    denial_rate=0.11, denial_causes=(("27", 5), ("16", 3), ("18", 1), ("50", 1)),
-    bundling_rate=0.04, appeal_overturn_rate=0.45,
+    denial_rate=0.11,
+    denial_causes=(("27", 5), ("16", 3), ("18", 1), ("50", 1)),
+    bundling_rate=0.04,
+    appeal_overturn_rate=0.45,
     plans=((PlanDesign("Medicaid (no cost sharing)"), 1),),
     pays_full_secondary=False,
 )
 SUMMIT = PayerProfile(
-    key="summit", name="Summit Health Plan", payer_id="SHP01", kind=PayerKind.COMMERCIAL,
-    pricing=PricingMethod.PERCENT_OF_BASE, percent=D("125.00"), base_key="medicare",
-    timely_filing_days=180, appeal_limit_days=180, no_response_days=30,
+    key="summit",
+    name="Summit Health Plan",
+    payer_id="SHP01",
+    kind=PayerKind.COMMERCIAL,
+    pricing=PricingMethod.PERCENT_OF_BASE,
+    percent=D("125.00"),
+    base_key="medicare",
+    timely_filing_days=180,
+    appeal_limit_days=180,
+    no_response_days=30,
     # A fast, clean payer: the one the practice likes.
-    lag_mean=16.0, lag_sd=5.0, lag_min=7,
-    denial_rate=0.05, denial_causes=(("16", 3), ("27", 3), ("50", 1), ("18", 1)),
-    bundling_rate=0.02, appeal_overturn_rate=0.6,
+    lag_mean=16.0,
+    lag_sd=5.0,
+    lag_min=7,
+    denial_rate=0.05,
+    denial_causes=(("16", 3), ("27", 3), ("50", 1), ("18", 1)),
+    bundling_rate=0.02,
+    appeal_overturn_rate=0.6,
     plans=(
         (PlanDesign("Summit PPO 25", copay=D("25.00"), deductible=D("500.00"), coinsurance=D("0.20")), 5),
         (PlanDesign("Summit PPO 40", copay=D("40.00"), deductible=D("1500.00"), coinsurance=D("0.20")), 3),
@@ -125,29 +158,63 @@ SUMMIT = PayerProfile(
     ),
 )
 KEYSTONE = PayerProfile(
-    key="keystone", name="Keystone Mutual Insurance", payer_id="KSM22", kind=PayerKind.COMMERCIAL,
-    multiplier=D("1.18"), spread=D("0.10"), timely_filing_days=90, appeal_limit_days=60, no_response_days=45,
+    key="keystone",
+    name="Keystone Mutual Insurance",
+    payer_id="KSM22",
+    kind=PayerKind.COMMERCIAL,
+    multiplier=D("1.18"),
+    spread=D("0.10"),
+    timely_filing_days=90,
+    appeal_limit_days=60,
+    no_response_days=45,
     prior_auth_codes=("20610", "11102"),
     # Slow, strict on authorizations and medical necessity, and it shaves some lines under contract.
-    lag_mean=34.0, lag_sd=12.0, lag_min=12,
-    denial_rate=0.12, denial_causes=(("50", 4), ("16", 3), ("27", 2), ("18", 1)),
-    bundling_rate=0.06, appeal_overturn_rate=0.45,
-    underpayment_rate=0.3, underpayment_range=(0.02, 0.06),
+    lag_mean=34.0,
+    lag_sd=12.0,
+    lag_min=12,
+    denial_rate=0.12,
+    denial_causes=(("50", 4), ("16", 3), ("27", 2), ("18", 1)),
+    bundling_rate=0.06,
+    appeal_overturn_rate=0.45,
+    underpayment_rate=0.3,
+    underpayment_range=(0.02, 0.06),
     plans=(
-        (PlanDesign("Keystone Choice 30", copay=D("30.00"), deductible=D("1000.00"), coinsurance=D("0.20")), 6),
+        (
+            PlanDesign(
+                "Keystone Choice 30", copay=D("30.00"), deductible=D("1000.00"), coinsurance=D("0.20")
+            ),
+            6,
+        ),
         (PlanDesign("Keystone HDHP", deductible=D("2500.00"), coinsurance=D("0.20")), 3),
     ),
 )
 CRESTLINE = PayerProfile(
-    key="crestline", name="Crestline Health", payer_id="CRS47", kind=PayerKind.COMMERCIAL,
-    pricing=PricingMethod.PERCENT_OF_BASE, percent=D("110.00"), base_key="medicare",
-    timely_filing_days=120, appeal_limit_days=180, no_response_days=30, prior_auth_codes=("20610",),
-    lag_mean=26.0, lag_sd=9.0, lag_min=10,
+    key="crestline",
+    name="Crestline Health",
+    payer_id="CRS47",
+    kind=PayerKind.COMMERCIAL,
+    pricing=PricingMethod.PERCENT_OF_BASE,
+    percent=D("110.00"),
+    base_key="medicare",
+    timely_filing_days=120,
+    appeal_limit_days=180,
+    no_response_days=30,
+    prior_auth_codes=("20610",),
+    lag_mean=26.0,
+    lag_sd=9.0,
+    lag_min=10,
     # Bundling edits everywhere, and coordination-of-benefits questions.
-    denial_rate=0.08, denial_causes=(("27", 3), ("16", 2), ("18", 2), ("50", 1)),
-    bundling_rate=0.12, appeal_overturn_rate=0.55,
+    denial_rate=0.08,
+    denial_causes=(("27", 3), ("16", 2), ("18", 2), ("50", 1)),
+    bundling_rate=0.12,
+    appeal_overturn_rate=0.55,
     plans=(
-        (PlanDesign("Crestline Select 20", copay=D("20.00"), deductible=D("750.00"), coinsurance=D("0.20")), 7),
+        (
+            PlanDesign(
+                "Crestline Select 20", copay=D("20.00"), deductible=D("750.00"), coinsurance=D("0.20")
+            ),
+            7,
+        ),
         (PlanDesign("Crestline Bronze", deductible=D("3500.00"), coinsurance=D("0.25")), 2),
     ),
 )
@@ -185,15 +252,22 @@ def payers_create(
     rows: list[FeeScheduleRow] = []
     for profile in profiles:
         payer = Payer(
-            practice=practice, name=profile.name, payer_id=profile.payer_id, kind=profile.kind,
+            practice=practice,
+            name=profile.name,
+            payer_id=profile.payer_id,
+            kind=profile.kind,
             no_response_days=profile.no_response_days,
         )
         payer.full_clean(validate_unique=False, validate_constraints=False, exclude=["practice"])
         payer.save()
         contract = PayerContract(
-            practice=practice, payer=payer, name=f"{profile.name} participating agreement",
-            effective_date=contracts_from, timely_filing_days=profile.timely_filing_days,
-            appeal_limit_days=profile.appeal_limit_days, prior_auth_codes=list(profile.prior_auth_codes),
+            practice=practice,
+            payer=payer,
+            name=f"{profile.name} participating agreement",
+            effective_date=contracts_from,
+            timely_filing_days=profile.timely_filing_days,
+            appeal_limit_days=profile.appeal_limit_days,
+            prior_auth_codes=list(profile.prior_auth_codes),
             pricing_method=profile.pricing,
         )
         if profile.pricing == PricingMethod.PERCENT_OF_BASE:
@@ -206,7 +280,9 @@ def payers_create(
         contract.save()
         if profile.pricing == PricingMethod.FEE_SCHEDULE:
             rows.extend(
-                FeeScheduleRow(practice=practice, contract=contract, procedure_code=code, allowed_amount=amount)
+                FeeScheduleRow(
+                    practice=practice, contract=contract, procedure_code=code, allowed_amount=amount
+                )
                 for code, amount in allowed.items()
             )
         books[profile.key] = PayerBook(profile=profile, payer=payer, contract=contract, allowed=allowed)

@@ -70,10 +70,17 @@ def npi_generate(*, rng: random.Random) -> str:
 def practice_create(*, spec: PracticeSpec, rng: random.Random, created_at: datetime.datetime) -> Practice:
     """The practice row (the tenant), with a valid group NPI and an EIN."""
     practice = Practice(
-        name=spec.name, slug=spec.slug, npi=npi_generate(rng=rng),
+        name=spec.name,
+        slug=spec.slug,
+        npi=npi_generate(rng=rng),
         tax_id=f"{rng.randint(10, 99)}{rng.randint(1000000, 9999999)}",  # an EIN: 2-digit prefix + 7 digits
-        address_line1=spec.address_line1, city=spec.city, state=spec.state, postal_code=spec.postal_code,
-        phone=f"{spec.area_code}-555-0100", time_zone="America/New_York", created_at=created_at,
+        address_line1=spec.address_line1,
+        city=spec.city,
+        state=spec.state,
+        postal_code=spec.postal_code,
+        phone=f"{spec.area_code}-555-0100",
+        time_zone="America/New_York",
+        created_at=created_at,
     )
     practice.full_clean(validate_unique=False, validate_constraints=False)
     practice.save()
@@ -91,14 +98,23 @@ def providers_create(
 ) -> tuple[Provider, list[Clinician]]:
     """The group (billing provider, an organization) and one rendering provider per clinician."""
     group = Provider(
-        practice=practice, last_name=spec.name, is_organization=True, npi=practice.npi,
-        taxonomy_code=spec.group_taxonomy, role=ProviderRole.BILLING,
+        practice=practice,
+        last_name=spec.name,
+        is_organization=True,
+        npi=practice.npi,
+        taxonomy_code=spec.group_taxonomy,
+        role=ProviderRole.BILLING,
     )
     clinicians = [
         Clinician(
             Provider(
-                practice=practice, first_name=c.first_name, last_name=c.last_name, credentials=c.credentials,
-                npi=npi_generate(rng=rng), taxonomy_code=c.taxonomy_code, role=ProviderRole.RENDERING,
+                practice=practice,
+                first_name=c.first_name,
+                last_name=c.last_name,
+                credentials=c.credentials,
+                npi=npi_generate(rng=rng),
+                taxonomy_code=c.taxonomy_code,
+                role=ProviderRole.RENDERING,
             ),
             c,
         )
@@ -119,8 +135,13 @@ def demo_users_create() -> dict[str, User]:
     for username, first_name, last_name, role in DEMO_USERS:
         is_admin = role == "admin"
         users[username] = User.objects.create(
-            username=username, first_name=first_name, last_name=last_name, email=f"{username}@demo.example.org",
-            password=password, is_staff=is_admin, is_superuser=is_admin,
+            username=username,
+            first_name=first_name,
+            last_name=last_name,
+            email=f"{username}@demo.example.org",
+            password=password,
+            is_staff=is_admin,
+            is_superuser=is_admin,
         )
     return users
 
@@ -192,8 +213,10 @@ def _weighted(rng: random.Random, pairs):
 
 def _birth_date(rng: random.Random, *, age: int, as_of: datetime.date) -> datetime.date:
     """A date of birth making the person ``age`` on ``as_of``."""
-    latest = as_of.replace(year=as_of.year - age) if not (as_of.month == 2 and as_of.day == 29) else (
-        as_of.replace(year=as_of.year - age, day=28)
+    latest = (
+        as_of.replace(year=as_of.year - age)
+        if not (as_of.month == 2 and as_of.day == 29)
+        else (as_of.replace(year=as_of.year - age, day=28))
     )
     # Nobody in the data is born on or after the as-of day (the data ends the day before).
     return min(latest - datetime.timedelta(days=rng.randint(0, 364)), as_of - datetime.timedelta(days=1))
@@ -204,8 +227,19 @@ def _member_id(rng: random.Random, *, kind: str, payer_id: str) -> str:
         # Medicare Beneficiary Identifier layout: C A AN N A AN N A A N N (letters exclude S, L, O, I, B, Z).
         letters = "ACDEFGHJKMNPQRTUVWXY"
         alnum = letters + string.digits
-        layout = ("123456789", letters, alnum, string.digits, letters, alnum, string.digits, letters, letters,
-                  string.digits, string.digits)
+        layout = (
+            "123456789",
+            letters,
+            alnum,
+            string.digits,
+            letters,
+            alnum,
+            string.digits,
+            letters,
+            letters,
+            string.digits,
+            string.digits,
+        )
         return "".join(rng.choice(chars) for chars in layout)
     if kind == PayerKind.MEDICAID:
         return "9" + "".join(rng.choice(string.digits) for _ in range(11))
@@ -216,8 +250,16 @@ class PatientFactory:
     """Builds households of patients with coverage for one practice, deterministically from ``rng``."""
 
     def __init__(
-        self, *, practice: Practice, spec: PracticeSpec, rng: random.Random, books: dict[str, PayerBook],
-        clinicians: list[Clinician], window_start: datetime.date, as_of: datetime.date, tz: datetime.tzinfo,
+        self,
+        *,
+        practice: Practice,
+        spec: PracticeSpec,
+        rng: random.Random,
+        books: dict[str, PayerBook],
+        clinicians: list[Clinician],
+        window_start: datetime.date,
+        as_of: datetime.date,
+        tz: datetime.tzinfo,
     ):
         self.practice, self.spec, self.rng, self.books = practice, spec, rng, books
         self.clinicians, self.window_start, self.as_of, self.tz = clinicians, window_start, as_of, tz
@@ -233,10 +275,14 @@ class PatientFactory:
         city, postal_code = rng.choice(self.spec.neighbourhoods)
         unit = f"{rng.choice(UNIT_PREFIXES)} {rng.randint(1, 40)}" if rng.random() < 0.15 else ""
         return Household(
-            last_name=rng.choice(LAST_NAMES), city=city, postal_code=postal_code,
-            address_line1=f"{rng.randint(100, 9899)} {rng.choice(STREET_NAMES)}", address_line2=unit,
+            last_name=rng.choice(LAST_NAMES),
+            city=city,
+            postal_code=postal_code,
+            address_line1=f"{rng.randint(100, 9899)} {rng.choice(STREET_NAMES)}",
+            address_line2=unit,
             phone=f"{self.spec.area_code}-555-01{rng.randint(0, 99):02d}",
-            language=_weighted(rng, LANGUAGES), time_zone=_weighted(rng, TIME_ZONES),
+            language=_weighted(rng, LANGUAGES),
+            time_zone=_weighted(rng, TIME_ZONES),
         )
 
     def _person(self, household: Household, *, age: int, registered: datetime.date | None = None) -> Patient:
@@ -252,12 +298,21 @@ class PatientFactory:
         if registered is None:
             registered = self._registration(dob)
         return Patient(
-            practice=self.practice, first_name=first, last_name=household.last_name,
-            middle_name=rng.choice(MIDDLE_INITIALS) if rng.random() < 0.6 else "", date_of_birth=dob, sex=sex,
-            address_line1=household.address_line1, address_line2=household.address_line2, city=household.city,
-            state=self.spec.state, postal_code=household.postal_code, email=email,
+            practice=self.practice,
+            first_name=first,
+            last_name=household.last_name,
+            middle_name=rng.choice(MIDDLE_INITIALS) if rng.random() < 0.6 else "",
+            date_of_birth=dob,
+            sex=sex,
+            address_line1=household.address_line1,
+            address_line2=household.address_line2,
+            city=household.city,
+            state=self.spec.state,
+            postal_code=household.postal_code,
+            email=email,
             phone=household.phone if age >= 13 else "",  # a child is reached through the guarantor
-            preferred_language=household.language, time_zone=household.time_zone,
+            preferred_language=household.language,
+            time_zone=household.time_zone,
             created_at=datetime.datetime.combine(registered, datetime.time(9, rng.randint(0, 59)), self.tz),
         )
 
@@ -288,23 +343,39 @@ class PatientFactory:
             weight = 1.6 if age < 18 else 1.2 if age < 40 else 2.0 if age < 65 else 3.0
         clinician = rng.choices(self.clinicians, weights=[c.spec.panel_weight for c in self.clinicians])[0]
         record = PatientRecord(
-            patient=patient, registered=patient.created_at.date(), conditions=tuple(conditions),
-            clinician=clinician, visit_weight=weight + 0.5 * len(conditions),
+            patient=patient,
+            registered=patient.created_at.date(),
+            conditions=tuple(conditions),
+            clinician=clinician,
+            visit_weight=weight + 0.5 * len(conditions),
         )
         self.records.append(record)
         return record
 
-    def _cover(self, record: PatientRecord, *, book_key: str, priority: int = 1, effective: datetime.date,
-               end: datetime.date | None = None, subscriber: Patient | None = None, member_id: str = "",
-               plan: PlanDesign | None = None) -> CoverageRecord:
+    def _cover(
+        self,
+        record: PatientRecord,
+        *,
+        book_key: str,
+        priority: int = 1,
+        effective: datetime.date,
+        end: datetime.date | None = None,
+        subscriber: Patient | None = None,
+        member_id: str = "",
+        plan: PlanDesign | None = None,
+    ) -> CoverageRecord:
         rng, book = self.rng, self.books[book_key]
         profile = book.profile
         patient = record.patient
         coverage = Coverage(
-            practice=self.practice, patient=patient, payer=book.payer, priority=priority,
+            practice=self.practice,
+            patient=patient,
+            payer=book.payer,
+            priority=priority,
             member_id=member_id or _member_id(rng, kind=profile.kind, payer_id=profile.payer_id),
             group_number=rng.choice(self._groups[book_key]) if profile.kind == PayerKind.COMMERCIAL else "",
-            effective_date=effective, end_date=end,
+            effective_date=effective,
+            end_date=end,
         )
         if subscriber is not None:
             coverage.relationship = SubscriberRelationship.CHILD
@@ -330,7 +401,9 @@ class PatientFactory:
     def adult(self) -> PatientRecord:
         """An adult who is their own guarantor, with Medicare, Medicaid, a commercial plan or none."""
         rng = self.rng
-        age = _weighted(rng, ((rng.randint(18, 39), 35), (rng.randint(40, 64), 38), (rng.randint(65, 94), 27)))
+        age = _weighted(
+            rng, ((rng.randint(18, 39), 35), (rng.randint(40, 64), 38), (rng.randint(65, 94), 27))
+        )
         record = self._record(self._person(self._household(), age=age), conditions_for_age=age)
         self._adult_coverage(record)
         return record
@@ -342,14 +415,23 @@ class PatientFactory:
         if sixty_five <= self.as_of and "medicare" in self.books and rng.random() < 0.93:
             if sixty_five > effective:
                 # Aged into Medicare: the commercial plan ends the month before.
-                self._cover(record, book_key=self._commercial_key(), effective=effective,
-                            end=sixty_five - datetime.timedelta(days=1))
+                self._cover(
+                    record,
+                    book_key=self._commercial_key(),
+                    effective=effective,
+                    end=sixty_five - datetime.timedelta(days=1),
+                )
             self._cover(record, book_key="medicare", effective=max(sixty_five, effective))
             # Most beneficiaries have something on top of Medicare: a supplement, or Medicaid (dual eligible).
             roll = rng.random()
             if roll < 0.40:
-                self._cover(record, book_key="summit", priority=2, effective=max(sixty_five, effective),
-                            plan=PlanDesign("Summit Medicare Supplement Plan G"))
+                self._cover(
+                    record,
+                    book_key="summit",
+                    priority=2,
+                    effective=max(sixty_five, effective),
+                    plan=PlanDesign("Summit Medicare Supplement Plan G"),
+                )
             elif roll < 0.52:
                 self._cover(record, book_key="medicaid", priority=2, effective=max(sixty_five, effective))
             return
@@ -399,8 +481,13 @@ class PatientFactory:
         family_plan = parent_plan.plan if on_parent_plan and parent_plan else None
         subscriber_id = ""
         if on_parent_plan:
-            subscriber_id = parent_plan.coverage.member_id if parent_plan else _member_id(
-                rng, kind=PayerKind.COMMERCIAL, payer_id=self.books[family_key].profile.payer_id)
+            subscriber_id = (
+                parent_plan.coverage.member_id
+                if parent_plan
+                else _member_id(
+                    rng, kind=PayerKind.COMMERCIAL, payer_id=self.books[family_key].profile.payer_id
+                )
+            )
             family_plan = family_plan or _weighted(rng, self.books[family_key].profile.plans)
         for index, age in enumerate(children_ages):
             child = self._person(household, age=age)
@@ -409,9 +496,12 @@ class PatientFactory:
             if family_key:
                 # Dependents on a commercial plan carry the subscriber's ID with a person suffix (02, 03...).
                 self._cover(
-                    record, book_key=family_key, effective=self._effective(record),
+                    record,
+                    book_key=family_key,
+                    effective=self._effective(record),
                     subscriber=parent if on_parent_plan else None,
-                    member_id=f"{subscriber_id}{index + 2:02d}" if on_parent_plan else "", plan=family_plan,
+                    member_id=f"{subscriber_id}{index + 2:02d}" if on_parent_plan else "",
+                    plan=family_plan,
                 )
             records.append(record)
         return records
@@ -442,7 +532,11 @@ class PatientFactory:
         numbers = sequence_next(practice=self.practice, name="patient_account", count=len(everyone))
         for patient, number in zip(everyone, numbers, strict=True):
             patient.account_number = f"{account_prefix}{number:07d}"
-        checks = {"exclude": ["practice", "guarantor"], "validate_unique": False, "validate_constraints": False}
+        checks = {
+            "exclude": ["practice", "guarantor"],
+            "validate_unique": False,
+            "validate_constraints": False,
+        }
         for patient in first_wave:
             patient.full_clean(**checks)
         Patient.objects.bulk_create(first_wave, batch_size=500)
@@ -456,7 +550,9 @@ class PatientFactory:
             for cover in record.coverages:
                 cover.coverage.patient = record.patient  # picks up the id assigned by the insert
                 cover.coverage.full_clean(
-                    exclude=["practice", "patient", "payer"], validate_unique=False, validate_constraints=False
+                    exclude=["practice", "patient", "payer"],
+                    validate_unique=False,
+                    validate_constraints=False,
                 )
                 coverages.append(cover.coverage)
         Coverage.objects.bulk_create(coverages, batch_size=500)
@@ -468,7 +564,9 @@ class PatientFactory:
         """Consent per channel as given at registration; a few text-message consents later withdrawn (STOP).
         The same rows ``rcm.services.consent_record`` writes, inserted in one go."""
         rng, events = self.rng, []
-        last_moment = datetime.datetime.combine(self.as_of - datetime.timedelta(days=1), datetime.time(17), self.tz)
+        last_moment = datetime.datetime.combine(
+            self.as_of - datetime.timedelta(days=1), datetime.time(17), self.tz
+        )
         for patient in patients:
             at = patient.created_at
             method = rng.choice(CONSENT_METHODS)
@@ -478,11 +576,27 @@ class PatientFactory:
             if patient.email:
                 choices.append((Channel.EMAIL, rng.random() < 0.6))
             for channel, granted in choices:
-                events.append(ConsentEvent(practice_id=patient.practice_id, patient=patient, channel=channel,
-                                           granted=granted, method=method, at=at))
+                events.append(
+                    ConsentEvent(
+                        practice_id=patient.practice_id,
+                        patient=patient,
+                        channel=channel,
+                        granted=granted,
+                        method=method,
+                        at=at,
+                    )
+                )
                 if channel == Channel.SMS and granted and rng.random() < 0.05:
                     withdrawn = at + datetime.timedelta(days=rng.randint(20, 400), hours=rng.randint(0, 8))
                     if withdrawn < last_moment:
-                        events.append(ConsentEvent(practice_id=patient.practice_id, patient=patient,
-                                                   channel=channel, granted=False, method="STOP reply", at=withdrawn))
+                        events.append(
+                            ConsentEvent(
+                                practice_id=patient.practice_id,
+                                patient=patient,
+                                channel=channel,
+                                granted=False,
+                                method="STOP reply",
+                                at=withdrawn,
+                            )
+                        )
         return events

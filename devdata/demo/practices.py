@@ -42,8 +42,13 @@ class PracticeSpec:
 
 
 RIVERSIDE = PracticeSpec(
-    name="Riverside Family Medicine", slug="riverside",
-    address_line1="1200 Riverside Dr", city="Columbus", state="OH", postal_code="432212417", area_code="614",
+    name="Riverside Family Medicine",
+    slug="riverside",
+    address_line1="1200 Riverside Dr",
+    city="Columbus",
+    state="OH",
+    postal_code="432212417",
+    area_code="614",
     group_taxonomy="261QP2300X",  # clinic/center, primary care
     clinicians=(
         ClinicianSpec("Sarah", "Whitman", "MD", "207Q00000X", 30),
@@ -53,20 +58,38 @@ RIVERSIDE = PracticeSpec(
         ClinicianSpec("Michael", "Brandt", "PA-C", "363A00000X", 10),
     ),
     payers=RIVERSIDE_PAYERS,
-    claim_share=Decimal("0.90"), max_patients=2000, pediatric=False,
+    claim_share=Decimal("0.90"),
+    max_patients=2000,
+    pediatric=False,
     members={
-        "biller": Role.BILLER, "collections": Role.COLLECTIONS, "manager": Role.MANAGER, "admin": Role.ADMIN,
+        "biller": Role.BILLER,
+        "collections": Role.COLLECTIONS,
+        "manager": Role.MANAGER,
+        "admin": Role.ADMIN,
     },
     neighbourhoods=(
-        ("Columbus", "43215"), ("Columbus", "43201"), ("Columbus", "43206"), ("Columbus", "43214"),
-        ("Upper Arlington", "43221"), ("Dublin", "43017"), ("Hilliard", "43026"), ("Grove City", "43123"),
-        ("Westerville", "43081"), ("Worthington", "43085"), ("Reynoldsburg", "43068"),
+        ("Columbus", "43215"),
+        ("Columbus", "43201"),
+        ("Columbus", "43206"),
+        ("Columbus", "43214"),
+        ("Upper Arlington", "43221"),
+        ("Dublin", "43017"),
+        ("Hilliard", "43026"),
+        ("Grove City", "43123"),
+        ("Westerville", "43081"),
+        ("Worthington", "43085"),
+        ("Reynoldsburg", "43068"),
     ),
 )
 
 LAKEVIEW = PracticeSpec(
-    name="Lakeview Pediatrics", slug="lakeview",
-    address_line1="450 Lake Ave", city="Lakewood", state="OH", postal_code="441071536", area_code="216",
+    name="Lakeview Pediatrics",
+    slug="lakeview",
+    address_line1="450 Lake Ave",
+    city="Lakewood",
+    state="OH",
+    postal_code="441071536",
+    area_code="216",
     group_taxonomy="261QP2300X",
     clinicians=(
         ClinicianSpec("Priya", "Raman", "MD", "208000000X", 45),  # pediatrics
@@ -74,11 +97,19 @@ LAKEVIEW = PracticeSpec(
         ClinicianSpec("Hannah", "Lee", "NP", "363LP0200X", 20),  # pediatric nurse practitioner
     ),
     payers=LAKEVIEW_PAYERS,
-    claim_share=Decimal("0.10"), max_patients=600, pediatric=True,
+    claim_share=Decimal("0.10"),
+    max_patients=600,
+    pediatric=True,
     members={"biller": Role.BILLER},
     neighbourhoods=(
-        ("Lakewood", "44107"), ("Cleveland", "44113"), ("Cleveland", "44102"), ("Rocky River", "44116"),
-        ("Westlake", "44145"), ("Bay Village", "44140"), ("Parma", "44129"), ("Euclid", "44123"),
+        ("Lakewood", "44107"),
+        ("Cleveland", "44113"),
+        ("Cleveland", "44102"),
+        ("Rocky River", "44116"),
+        ("Westlake", "44145"),
+        ("Bay Village", "44140"),
+        ("Parma", "44129"),
+        ("Euclid", "44123"),
     ),
 )
 

@@ -85,9 +85,26 @@ ESTABLISHED_WEIGHTS = (15, 45, 32, 8)
 OFFICE_VISITS = frozenset(NEW_PATIENT_VISITS + ESTABLISHED_VISITS + ("99211",))
 # Preventive services carry no patient cost sharing (ACA / Medicare preventive rules).
 PREVENTIVE = frozenset(
-    {f"9938{n}" for n in range(1, 8)} | {f"9939{n}" for n in range(1, 8)}
-    | {"G0438", "G0439", "G0008", "90471", "90460", "90686", "90700", "90707", "90716", "90744", "90715",
-       "90651", "90734", "96127", "99173", "92551"}
+    {f"9938{n}" for n in range(1, 8)}
+    | {f"9939{n}" for n in range(1, 8)}
+    | {
+        "G0438",
+        "G0439",
+        "G0008",
+        "90471",
+        "90460",
+        "90686",
+        "90700",
+        "90707",
+        "90716",
+        "90744",
+        "90715",
+        "90651",
+        "90734",
+        "96127",
+        "99173",
+        "92551",
+    }
 )
 # Minor procedures billed with an office visit on the same day: the visit carries modifier 25.
 MINOR_PROCEDURES = frozenset({"20610", "11102", "17000", "69210"})
@@ -109,56 +126,56 @@ PREVENTIVE_BANDS: tuple[tuple[int, str, str], ...] = (
 # Long-term conditions a patient carries from visit to visit: code -> (minimum age, chance for adults 40+,
 # chance for everyone else in the age range).
 CHRONIC_CONDITIONS: dict[str, tuple[int, float, float]] = {
-    "I10": (25, 0.40, 0.08),      # essential hypertension
-    "E78.5": (25, 0.30, 0.06),    # hyperlipidemia
-    "E11.9": (30, 0.14, 0.04),    # type 2 diabetes without complications
-    "E66.9": (12, 0.22, 0.12),    # obesity
-    "J45.909": (3, 0.07, 0.09),   # asthma, uncomplicated
-    "F41.1": (14, 0.10, 0.10),    # generalized anxiety
-    "K21.9": (18, 0.10, 0.05),    # reflux
-    "E03.9": (25, 0.07, 0.02),    # hypothyroidism
+    "I10": (25, 0.40, 0.08),  # essential hypertension
+    "E78.5": (25, 0.30, 0.06),  # hyperlipidemia
+    "E11.9": (30, 0.14, 0.04),  # type 2 diabetes without complications
+    "E66.9": (12, 0.22, 0.12),  # obesity
+    "J45.909": (3, 0.07, 0.09),  # asthma, uncomplicated
+    "F41.1": (14, 0.10, 0.10),  # generalized anxiety
+    "K21.9": (18, 0.10, 0.05),  # reflux
+    "E03.9": (25, 0.07, 0.02),  # hypothyroidism
     "F17.210": (18, 0.12, 0.10),  # smoker
-    "M17.11": (50, 0.08, 0.00),   # knee osteoarthritis, right
-    "F90.9": (5, 0.00, 0.06),     # ADHD (children, see the age range in ``people``)
+    "M17.11": (50, 0.08, 0.00),  # knee osteoarthritis, right
+    "F90.9": (5, 0.00, 0.06),  # ADHD (children, see the age range in ``people``)
 }
 
 # Reasons for a problem-oriented visit, by age group: (code, weight, procedures the reason brings).
 ACUTE_ADULT: tuple[tuple[str, int, tuple[str, ...]], ...] = (
-    ("J06.9", 12, ()),            # upper respiratory infection
-    ("R05.9", 8, ()),             # cough
-    ("J01.90", 6, ()),            # sinusitis
-    ("J02.9", 5, ("87880",)),     # pharyngitis, strep test
-    ("N39.0", 6, ("81002",)),     # urinary tract infection, dipstick
-    ("M54.50", 8, ()),            # low back pain
-    ("R51.9", 4, ()),             # headache
-    ("R00.2", 3, ("93000",)),     # palpitations, ECG
-    ("R42", 2, ("93000",)),       # dizziness, ECG
-    ("H61.23", 4, ("69210",)),    # impacted cerumen, removal
-    ("L57.0", 3, ("17000",)),     # actinic keratosis, destruction
-    ("D48.5", 2, ("11102",)),     # skin lesion of uncertain behavior, biopsy
-    ("M25.561", 3, ()),           # knee pain
+    ("J06.9", 12, ()),  # upper respiratory infection
+    ("R05.9", 8, ()),  # cough
+    ("J01.90", 6, ()),  # sinusitis
+    ("J02.9", 5, ("87880",)),  # pharyngitis, strep test
+    ("N39.0", 6, ("81002",)),  # urinary tract infection, dipstick
+    ("M54.50", 8, ()),  # low back pain
+    ("R51.9", 4, ()),  # headache
+    ("R00.2", 3, ("93000",)),  # palpitations, ECG
+    ("R42", 2, ("93000",)),  # dizziness, ECG
+    ("H61.23", 4, ("69210",)),  # impacted cerumen, removal
+    ("L57.0", 3, ("17000",)),  # actinic keratosis, destruction
+    ("D48.5", 2, ("11102",)),  # skin lesion of uncertain behavior, biopsy
+    ("M25.561", 3, ()),  # knee pain
     ("R53.83", 3, ("85025", "36415")),  # fatigue, CBC
-    ("J11.1", 3, ("87804",)),     # influenza, rapid test
-    ("L03.90", 2, ()),            # cellulitis
-    ("J20.9", 4, ()),             # bronchitis
-    ("K52.9", 2, ()),             # gastroenteritis
+    ("J11.1", 3, ("87804",)),  # influenza, rapid test
+    ("L03.90", 2, ()),  # cellulitis
+    ("J20.9", 4, ()),  # bronchitis
+    ("K52.9", 2, ()),  # gastroenteritis
 )
 ACUTE_CHILD: tuple[tuple[str, int, tuple[str, ...]], ...] = (
     ("J06.9", 16, ()),
-    ("H66.90", 10, ()),           # otitis media
-    ("J02.0", 5, ("87880",)),     # strep throat, strep test
+    ("H66.90", 10, ()),  # otitis media
+    ("J02.0", 5, ("87880",)),  # strep throat, strep test
     ("J02.9", 6, ("87880",)),
-    ("R50.9", 6, ()),             # fever
+    ("R50.9", 6, ()),  # fever
     ("J11.1", 4, ("87804",)),
     ("R05.9", 6, ()),
-    ("L20.9", 4, ()),             # atopic dermatitis
-    ("A08.4", 4, ()),             # viral gastroenteritis
-    ("K59.00", 3, ()),            # constipation
-    ("H10.9", 4, ()),             # conjunctivitis
-    ("J21.9", 3, ()),             # bronchiolitis
-    ("B35.4", 2, ()),             # tinea corporis
-    ("L22", 2, ()),               # diaper dermatitis
-    ("R21", 3, ()),               # rash
+    ("L20.9", 4, ()),  # atopic dermatitis
+    ("A08.4", 4, ()),  # viral gastroenteritis
+    ("K59.00", 3, ()),  # constipation
+    ("H10.9", 4, ()),  # conjunctivitis
+    ("J21.9", 3, ()),  # bronchiolitis
+    ("B35.4", 2, ()),  # tinea corporis
+    ("L22", 2, ()),  # diaper dermatitis
+    ("R21", 3, ()),  # rash
 )
 # Procedures a chronic condition brings at some visits: code -> (chance, procedures).
 CHRONIC_WORKUP: dict[str, tuple[float, tuple[str, ...]]] = {
@@ -185,8 +202,18 @@ ALL_DIAGNOSES: tuple[str, ...] = tuple(
     sorted(
         set(CHRONIC_CONDITIONS)
         | {code for code, _weight, _procedures in ACUTE_ADULT + ACUTE_CHILD}
-        | {ADULT_EXAM_NORMAL, ADULT_EXAM_FINDINGS, CHILD_EXAM_NORMAL, CHILD_EXAM_FINDINGS, IMMUNIZATION,
-           LIPID_SCREENING, DEPRESSION_SCREENING, VISION_EXAM, HEARING_EXAM, DIABETES_SCREENING}
+        | {
+            ADULT_EXAM_NORMAL,
+            ADULT_EXAM_FINDINGS,
+            CHILD_EXAM_NORMAL,
+            CHILD_EXAM_FINDINGS,
+            IMMUNIZATION,
+            LIPID_SCREENING,
+            DEPRESSION_SCREENING,
+            VISION_EXAM,
+            HEARING_EXAM,
+            DIABETES_SCREENING,
+        }
     )
 )
 
@@ -207,46 +234,234 @@ CARC_DESCRIPTIONS: dict[str, str] = {
 
 # Names and places (invented combinations).
 FEMALE_FIRST = (
-    "Olivia", "Emma", "Ava", "Sophia", "Isabella", "Mia", "Charlotte", "Amelia", "Harper", "Evelyn",
-    "Abigail", "Emily", "Elizabeth", "Sofia", "Madison", "Avery", "Ella", "Scarlett", "Grace", "Chloe",
-    "Maria", "Linda", "Patricia", "Barbara", "Susan", "Jessica", "Sarah", "Karen", "Nancy", "Lisa",
-    "Margaret", "Sandra", "Ashley", "Dorothy", "Kimberly", "Donna", "Carol", "Michelle", "Aaliyah", "Fatima",
-    "Priya", "Mei", "Guadalupe", "Hodan", "Nadia", "Keisha", "Rosa", "Anh", "Yuki", "Leila",
+    "Olivia",
+    "Emma",
+    "Ava",
+    "Sophia",
+    "Isabella",
+    "Mia",
+    "Charlotte",
+    "Amelia",
+    "Harper",
+    "Evelyn",
+    "Abigail",
+    "Emily",
+    "Elizabeth",
+    "Sofia",
+    "Madison",
+    "Avery",
+    "Ella",
+    "Scarlett",
+    "Grace",
+    "Chloe",
+    "Maria",
+    "Linda",
+    "Patricia",
+    "Barbara",
+    "Susan",
+    "Jessica",
+    "Sarah",
+    "Karen",
+    "Nancy",
+    "Lisa",
+    "Margaret",
+    "Sandra",
+    "Ashley",
+    "Dorothy",
+    "Kimberly",
+    "Donna",
+    "Carol",
+    "Michelle",
+    "Aaliyah",
+    "Fatima",
+    "Priya",
+    "Mei",
+    "Guadalupe",
+    "Hodan",
+    "Nadia",
+    "Keisha",
+    "Rosa",
+    "Anh",
+    "Yuki",
+    "Leila",
 )
 MALE_FIRST = (
-    "Liam", "Noah", "Oliver", "Elijah", "James", "William", "Benjamin", "Lucas", "Henry", "Theodore",
-    "Jack", "Levi", "Alexander", "Jackson", "Mateo", "Daniel", "Michael", "Mason", "Sebastian", "Ethan",
-    "Robert", "John", "David", "Richard", "Joseph", "Thomas", "Charles", "Christopher", "Mark", "Donald",
-    "Steven", "Paul", "Andrew", "Kenneth", "Kevin", "Brian", "George", "Edward", "Ahmed", "Omar",
-    "Raj", "Wei", "Jose", "Abdi", "Dmitri", "Marcus", "Andre", "Minh", "Kenji", "Tariq",
+    "Liam",
+    "Noah",
+    "Oliver",
+    "Elijah",
+    "James",
+    "William",
+    "Benjamin",
+    "Lucas",
+    "Henry",
+    "Theodore",
+    "Jack",
+    "Levi",
+    "Alexander",
+    "Jackson",
+    "Mateo",
+    "Daniel",
+    "Michael",
+    "Mason",
+    "Sebastian",
+    "Ethan",
+    "Robert",
+    "John",
+    "David",
+    "Richard",
+    "Joseph",
+    "Thomas",
+    "Charles",
+    "Christopher",
+    "Mark",
+    "Donald",
+    "Steven",
+    "Paul",
+    "Andrew",
+    "Kenneth",
+    "Kevin",
+    "Brian",
+    "George",
+    "Edward",
+    "Ahmed",
+    "Omar",
+    "Raj",
+    "Wei",
+    "Jose",
+    "Abdi",
+    "Dmitri",
+    "Marcus",
+    "Andre",
+    "Minh",
+    "Kenji",
+    "Tariq",
 )
 MIDDLE_INITIALS = "ABCDEFGHJKLMNPRSTW"
 LAST_NAMES = (
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
-    "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin",
-    "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark", "Ramirez", "Lewis", "Robinson",
-    "Walker", "Young", "Allen", "King", "Wright", "Scott", "Torres", "Nguyen", "Hill", "Flores",
-    "Green", "Adams", "Nelson", "Baker", "Hall", "Rivera", "Campbell", "Mitchell", "Carter", "Roberts",
-    "Patel", "Shah", "Kowalski", "Schneider", "Mueller", "O'Brien", "Murphy", "Sullivan", "Hassan", "Ali",
-    "Warsame", "Chen", "Wang", "Kim", "Park", "Tran", "Okafor", "Mensah", "Novak", "Yoder",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Sanchez",
+    "Clark",
+    "Ramirez",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Torres",
+    "Nguyen",
+    "Hill",
+    "Flores",
+    "Green",
+    "Adams",
+    "Nelson",
+    "Baker",
+    "Hall",
+    "Rivera",
+    "Campbell",
+    "Mitchell",
+    "Carter",
+    "Roberts",
+    "Patel",
+    "Shah",
+    "Kowalski",
+    "Schneider",
+    "Mueller",
+    "O'Brien",
+    "Murphy",
+    "Sullivan",
+    "Hassan",
+    "Ali",
+    "Warsame",
+    "Chen",
+    "Wang",
+    "Kim",
+    "Park",
+    "Tran",
+    "Okafor",
+    "Mensah",
+    "Novak",
+    "Yoder",
 )
 STREET_NAMES = (
-    "Main St", "High St", "Oak Ave", "Maple Dr", "Cedar Ln", "Elm St", "Park Ave", "Lake Rd", "Hillcrest Dr",
-    "Sunset Blvd", "River Rd", "Church St", "Walnut St", "Chestnut St", "Broad St", "Franklin Ave",
-    "Washington St", "Lincoln Ave", "Jefferson Dr", "Meadow Ln", "Willow Way", "Birch Ct", "Spring St",
-    "Mill Rd", "Orchard Dr", "Prospect Ave", "Highland Ave", "Ridge Rd", "Valley View Dr", "Country Club Dr",
+    "Main St",
+    "High St",
+    "Oak Ave",
+    "Maple Dr",
+    "Cedar Ln",
+    "Elm St",
+    "Park Ave",
+    "Lake Rd",
+    "Hillcrest Dr",
+    "Sunset Blvd",
+    "River Rd",
+    "Church St",
+    "Walnut St",
+    "Chestnut St",
+    "Broad St",
+    "Franklin Ave",
+    "Washington St",
+    "Lincoln Ave",
+    "Jefferson Dr",
+    "Meadow Ln",
+    "Willow Way",
+    "Birch Ct",
+    "Spring St",
+    "Mill Rd",
+    "Orchard Dr",
+    "Prospect Ave",
+    "Highland Ave",
+    "Ridge Rd",
+    "Valley View Dr",
+    "Country Club Dr",
 )
 UNIT_PREFIXES = ("Apt", "Unit", "Apt", "Suite")
 EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
 
 # Spoken languages (weights for a Midwestern practice).
 LANGUAGES: tuple[tuple[str, int], ...] = (
-    ("English", 86), ("Spanish", 7), ("Somali", 2), ("Nepali", 1), ("Arabic", 1), ("Vietnamese", 1),
-    ("Mandarin", 1), ("Russian", 1),
+    ("English", 86),
+    ("Spanish", 7),
+    ("Somali", 2),
+    ("Nepali", 1),
+    ("Arabic", 1),
+    ("Vietnamese", 1),
+    ("Mandarin", 1),
+    ("Russian", 1),
 )
 # Most patients live in the practice's zone; some spend part of the year (or college) elsewhere.
 TIME_ZONES: tuple[tuple[str, int], ...] = (
-    ("America/New_York", 93), ("America/Chicago", 3), ("America/Phoenix", 2), ("America/Denver", 1),
+    ("America/New_York", 93),
+    ("America/Chicago", 3),
+    ("America/Phoenix", 2),
+    ("America/Denver", 1),
     ("America/Los_Angeles", 1),
 )
 
@@ -265,7 +480,9 @@ def draft_wait_days(rng) -> int:
     return rng.randint(60, 220)
 
 
-def line_denials(lines: list[tuple[int, str]], *, missing_auth, bundling_rate: float, rng) -> tuple[str, dict]:
+def line_denials(
+    lines: list[tuple[int, str]], *, missing_auth, bundling_rate: float, rng
+) -> tuple[str, dict]:
     """How a payer's edits deny lines of a claim it otherwise pays: CARC 197 on each line whose code needed a
     prior authorization the claim lacks, else sometimes CARC 97 on one bundle-prone line after the first.
     ``lines`` are (line id, procedure code) in line order. Returns (claim-level CARC, {line id: CARC}): when

@@ -19,7 +19,9 @@ class PracticeAPIMixin:
         user = request.user
         if user and user.is_authenticated:
             slug = request.headers.get("X-Practice") or None
-            wanted_id = None if slug else request.session.get("practice_id") if hasattr(request, "session") else None
+            wanted_id = (
+                None if slug else request.session.get("practice_id") if hasattr(request, "session") else None
+            )
             attach_practice(request, user, wanted_practice_id=wanted_id, wanted_slug=slug)
             set_context(user=user, ip_address=client_ip(request), source="api")
         super().initial(request, *args, **kwargs)

@@ -1,6 +1,6 @@
 """One error format for the whole API:
 
-    {"error": {"status": 400, "code": "invalid", "message": "...", "fields": {"npi": ["..."]}}}
+{"error": {"status": 400, "code": "invalid", "message": "...", "fields": {"npi": ["..."]}}}
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -22,7 +22,10 @@ def _flatten(detail):
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
-            detail = {("non_field_errors" if key == "__all__" else key): value for key, value in exc.message_dict.items()}
+            detail = {
+                ("non_field_errors" if key == "__all__" else key): value
+                for key, value in exc.message_dict.items()
+            }
         else:
             detail = {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail)

@@ -23,8 +23,17 @@ class PayerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Payer
         fields = [
-            "id", "name", "payer_id", "kind", "address_line1", "city", "state", "postal_code", "phone",
-            "no_response_days", "is_active",
+            "id",
+            "name",
+            "payer_id",
+            "kind",
+            "address_line1",
+            "city",
+            "state",
+            "postal_code",
+            "phone",
+            "no_response_days",
+            "is_active",
         ]
 
 
@@ -40,7 +49,14 @@ class ProviderSerializer(serializers.ModelSerializer):
     class Meta:
         model = Provider
         fields = [
-            "id", "first_name", "last_name", "credentials", "is_organization", "npi", "taxonomy_code", "role",
+            "id",
+            "first_name",
+            "last_name",
+            "credentials",
+            "is_organization",
+            "npi",
+            "taxonomy_code",
+            "role",
             "is_active",
         ]
 
@@ -52,9 +68,19 @@ class CoverageSerializer(serializers.ModelSerializer):
     class Meta:
         model = Coverage
         fields = [
-            "id", "patient", "payer", "priority", "member_id", "group_number", "relationship",
-            "subscriber_first_name", "subscriber_last_name", "subscriber_date_of_birth", "subscriber_sex",
-            "effective_date", "end_date",
+            "id",
+            "patient",
+            "payer",
+            "priority",
+            "member_id",
+            "group_number",
+            "relationship",
+            "subscriber_first_name",
+            "subscriber_last_name",
+            "subscriber_date_of_birth",
+            "subscriber_sex",
+            "effective_date",
+            "end_date",
         ]
 
 
@@ -66,9 +92,18 @@ class CoverageCreateSerializer(serializers.ModelSerializer):
     class Meta:
         model = Coverage
         fields = [
-            "patient", "payer", "priority", "member_id", "group_number", "relationship",
-            "subscriber_first_name", "subscriber_last_name", "subscriber_date_of_birth", "subscriber_sex",
-            "effective_date", "end_date",
+            "patient",
+            "payer",
+            "priority",
+            "member_id",
+            "group_number",
+            "relationship",
+            "subscriber_first_name",
+            "subscriber_last_name",
+            "subscriber_date_of_birth",
+            "subscriber_sex",
+            "effective_date",
+            "end_date",
         ]
 
 
@@ -100,9 +135,21 @@ class PatientDetailSerializer(PatientSerializer):
 
     class Meta(PatientSerializer.Meta):
         fields = [
-            *PatientSerializer.Meta.fields, "address_line1", "address_line2", "city", "state", "postal_code", "phone",
-            "email", "preferred_language", "time_zone", "guarantor", "guarantor_relationship", "created_at",
-            "coverages", "consents",
+            *PatientSerializer.Meta.fields,
+            "address_line1",
+            "address_line2",
+            "city",
+            "state",
+            "postal_code",
+            "phone",
+            "email",
+            "preferred_language",
+            "time_zone",
+            "guarantor",
+            "guarantor_relationship",
+            "created_at",
+            "coverages",
+            "consents",
         ]
 
     @extend_schema_field(ConsentsSerializer)
@@ -120,9 +167,23 @@ class PatientCreateSerializer(serializers.ModelSerializer):
     class Meta:
         model = Patient
         fields = [
-            "account_number", "first_name", "middle_name", "last_name", "date_of_birth", "sex", "address_line1",
-            "address_line2", "city", "state", "postal_code", "phone", "email", "preferred_language", "time_zone",
-            "guarantor", "guarantor_relationship",
+            "account_number",
+            "first_name",
+            "middle_name",
+            "last_name",
+            "date_of_birth",
+            "sex",
+            "address_line1",
+            "address_line2",
+            "city",
+            "state",
+            "postal_code",
+            "phone",
+            "email",
+            "preferred_language",
+            "time_zone",
+            "guarantor",
+            "guarantor_relationship",
         ]
 
 
@@ -136,7 +197,9 @@ class PatientSearchSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if not attrs:
-            raise serializers.ValidationError("Give at least one of last_name, first_name, date_of_birth, account_number.")
+            raise serializers.ValidationError(
+                "Give at least one of last_name, first_name, date_of_birth, account_number."
+            )
         return attrs
 
 
@@ -157,13 +220,16 @@ def _patients_matching(queryset, criteria: dict):
 
 @extend_schema(parameters=[PRACTICE_HEADER])
 @extend_schema_view(
-    list=extend_schema(summary="Patients", responses={200: PatientSerializer(many=True), **error_responses(403)}),
+    list=extend_schema(
+        summary="Patients", responses={200: PatientSerializer(many=True), **error_responses(403)}
+    ),
     retrieve=extend_schema(
         summary="One patient, with coverages and consents (the view is audited)",
         responses={200: PatientDetailSerializer, **error_responses(403, 404)},
     ),
     create=extend_schema(
-        summary="Create a patient", request=PatientCreateSerializer,
+        summary="Create a patient",
+        request=PatientCreateSerializer,
         responses={201: PatientDetailSerializer, **error_responses(400, 403)},
     ),
 )
@@ -195,12 +261,14 @@ class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeS
         patient = patient_create(practice=request.practice, **payload.validated_data)
         patient = self.get_queryset().get(pk=patient.pk)
         return Response(
-            PatientDetailSerializer(patient, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
+            PatientDetailSerializer(patient, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
         )
 
     @extend_schema(
         summary="Find patients by name, date of birth or account number (criteria in the body)",
-        request=PatientSearchSerializer, responses={200: PatientSerializer(many=True), **error_responses(400, 403)},
+        request=PatientSearchSerializer,
+        responses={200: PatientSerializer(many=True), **error_responses(400, 403)},
     )
     @action(detail=False, methods=["post"], required_permission="patients.view")
     def search(self, request):
@@ -213,14 +281,17 @@ class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeS
 @extend_schema(parameters=[PRACTICE_HEADER])
 @extend_schema_view(
     list=extend_schema(
-        summary="Coverages", parameters=[CoverageFilterSerializer],
+        summary="Coverages",
+        parameters=[CoverageFilterSerializer],
         responses={200: CoverageSerializer(many=True), **error_responses(400, 403)},
     ),
     retrieve=extend_schema(
-        summary="One coverage (the view is audited)", responses={200: CoverageSerializer, **error_responses(403, 404)}
+        summary="One coverage (the view is audited)",
+        responses={200: CoverageSerializer, **error_responses(403, 404)},
     ),
     create=extend_schema(
-        summary="Create a coverage", request=CoverageCreateSerializer,
+        summary="Create a coverage",
+        request=CoverageCreateSerializer,
         responses={201: CoverageSerializer, **error_responses(400, 403)},
     ),
 )
@@ -256,7 +327,9 @@ class CoverageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Practice
 @extend_schema(parameters=[PRACTICE_HEADER])
 @extend_schema_view(
     list=extend_schema(summary="Payers", responses={200: PayerSerializer(many=True), **error_responses(403)}),
-    retrieve=extend_schema(summary="One payer", responses={200: PayerSerializer, **error_responses(403, 404)}),
+    retrieve=extend_schema(
+        summary="One payer", responses={200: PayerSerializer, **error_responses(403, 404)}
+    ),
 )
 class PayerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeScopedViewSet):
     queryset = Payer.objects.all()
@@ -270,7 +343,9 @@ class PayerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeSco
         summary="Providers (the billing and rendering providers of claims)",
         responses={200: ProviderSerializer(many=True), **error_responses(403)},
     ),
-    retrieve=extend_schema(summary="One provider", responses={200: ProviderSerializer, **error_responses(403, 404)}),
+    retrieve=extend_schema(
+        summary="One provider", responses={200: ProviderSerializer, **error_responses(403, 404)}
+    ),
 )
 class ProviderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeScopedViewSet):
     queryset = Provider.objects.all()

@@ -38,7 +38,17 @@ class MeSerializer(serializers.Serializer):
 class AuditEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEvent
-        fields = ["id", "at", "username", "action", "object_type", "object_id", "changes", "ip_address", "source"]
+        fields = [
+            "id",
+            "at",
+            "username",
+            "action",
+            "object_type",
+            "object_id",
+            "changes",
+            "ip_address",
+            "source",
+        ]
 
 
 # --- The error format (rcm.api.errors), for the schema -------------------------------------------

@@ -11,198 +11,521 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('rcm', '0001_core_accounts_audit'),
+        ("rcm", "0001_core_accounts_audit"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Patient',
+            name="Patient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('account_number', models.CharField(max_length=20)),
-                ('first_name', models.CharField(max_length=60)),
-                ('middle_name', models.CharField(blank=True, max_length=60)),
-                ('last_name', models.CharField(max_length=60)),
-                ('date_of_birth', models.DateField()),
-                ('sex', models.CharField(choices=[('F', 'Female'), ('M', 'Male'), ('U', 'Unknown')], max_length=1)),
-                ('address_line1', models.CharField(max_length=120)),
-                ('address_line2', models.CharField(blank=True, max_length=120)),
-                ('city', models.CharField(max_length=60)),
-                ('state', models.CharField(max_length=2, validators=[django.core.validators.RegexValidator('^[A-Z]{2}$', 'Use the two-letter state code.')])),
-                ('postal_code', models.CharField(max_length=10, validators=[django.core.validators.RegexValidator('^\\d{5}(\\d{4})?$', 'A ZIP code is 5 or 9 digits.')])),
-                ('phone', models.CharField(blank=True, max_length=20)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('preferred_language', models.CharField(default='English', max_length=30)),
-                ('time_zone', models.CharField(default='America/New_York', max_length=64)),
-                ('guarantor_relationship', models.CharField(blank=True, max_length=20)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('guarantor', models.ForeignKey(blank=True, help_text='Who is responsible for the bill; empty when the patient is their own guarantor.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='dependents', to='rcm.patient')),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='rcm.practice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("account_number", models.CharField(max_length=20)),
+                ("first_name", models.CharField(max_length=60)),
+                ("middle_name", models.CharField(blank=True, max_length=60)),
+                ("last_name", models.CharField(max_length=60)),
+                ("date_of_birth", models.DateField()),
+                (
+                    "sex",
+                    models.CharField(
+                        choices=[("F", "Female"), ("M", "Male"), ("U", "Unknown")], max_length=1
+                    ),
+                ),
+                ("address_line1", models.CharField(max_length=120)),
+                ("address_line2", models.CharField(blank=True, max_length=120)),
+                ("city", models.CharField(max_length=60)),
+                (
+                    "state",
+                    models.CharField(
+                        max_length=2,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z]{2}$", "Use the two-letter state code."
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "postal_code",
+                    models.CharField(
+                        max_length=10,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^\\d{5}(\\d{4})?$", "A ZIP code is 5 or 9 digits."
+                            )
+                        ],
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=20)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("preferred_language", models.CharField(default="English", max_length=30)),
+                ("time_zone", models.CharField(default="America/New_York", max_length=64)),
+                ("guarantor_relationship", models.CharField(blank=True, max_length=20)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "guarantor",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Who is responsible for the bill; empty when the patient is their own guarantor.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="dependents",
+                        to="rcm.patient",
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="rcm.practice"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['last_name', 'first_name', 'id'],
+                "ordering": ["last_name", "first_name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ConsentEvent',
+            name="ConsentEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('email', 'Email'), ('sms', 'Text message'), ('mail', 'Mail'), ('phone', 'Phone')], max_length=10)),
-                ('granted', models.BooleanField()),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('method', models.CharField(help_text='written form, verbal, patient portal, STOP reply...', max_length=40)),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='rcm.practice')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='consent_events', to='rcm.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("email", "Email"),
+                            ("sms", "Text message"),
+                            ("mail", "Mail"),
+                            ("phone", "Phone"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("granted", models.BooleanField()),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "method",
+                    models.CharField(
+                        help_text="written form, verbal, patient portal, STOP reply...", max_length=40
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="rcm.practice"
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="consent_events",
+                        to="rcm.patient",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['patient', 'channel', '-at', '-id'],
+                "ordering": ["patient", "channel", "-at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Payer',
+            name="Payer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('payer_id', models.CharField(max_length=20, verbose_name='payer ID (EDI)')),
-                ('kind', models.CharField(choices=[('medicare', 'Medicare'), ('medicaid', 'Medicaid'), ('commercial', 'Commercial'), ('workers_comp', "Workers' compensation"), ('self_pay', 'Self-pay')], max_length=20)),
-                ('address_line1', models.CharField(blank=True, max_length=120)),
-                ('city', models.CharField(blank=True, max_length=60)),
-                ('state', models.CharField(blank=True, max_length=2)),
-                ('postal_code', models.CharField(blank=True, max_length=10)),
-                ('phone', models.CharField(blank=True, max_length=20)),
-                ('no_response_days', models.PositiveIntegerField(default=30, help_text='A submitted claim with no answer after this many days needs follow-up.')),
-                ('is_active', models.BooleanField(default=True)),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='rcm.practice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("payer_id", models.CharField(max_length=20, verbose_name="payer ID (EDI)")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("medicare", "Medicare"),
+                            ("medicaid", "Medicaid"),
+                            ("commercial", "Commercial"),
+                            ("workers_comp", "Workers' compensation"),
+                            ("self_pay", "Self-pay"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("address_line1", models.CharField(blank=True, max_length=120)),
+                ("city", models.CharField(blank=True, max_length=60)),
+                ("state", models.CharField(blank=True, max_length=2)),
+                ("postal_code", models.CharField(blank=True, max_length=10)),
+                ("phone", models.CharField(blank=True, max_length=20)),
+                (
+                    "no_response_days",
+                    models.PositiveIntegerField(
+                        default=30,
+                        help_text="A submitted claim with no answer after this many days needs follow-up.",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="rcm.practice"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Coverage',
+            name="Coverage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('priority', models.PositiveSmallIntegerField(choices=[(1, 'Primary'), (2, 'Secondary'), (3, 'Tertiary')], default=1)),
-                ('member_id', models.CharField(max_length=30)),
-                ('group_number', models.CharField(blank=True, max_length=30)),
-                ('relationship', models.CharField(choices=[('18', 'Self'), ('01', 'Spouse'), ('19', 'Child'), ('G8', 'Other')], default='18', max_length=2, verbose_name="patient's relationship to subscriber")),
-                ('subscriber_first_name', models.CharField(blank=True, max_length=60)),
-                ('subscriber_last_name', models.CharField(blank=True, max_length=60)),
-                ('subscriber_date_of_birth', models.DateField(blank=True, null=True)),
-                ('subscriber_sex', models.CharField(blank=True, choices=[('F', 'Female'), ('M', 'Male'), ('U', 'Unknown')], max_length=1)),
-                ('effective_date', models.DateField()),
-                ('end_date', models.DateField(blank=True, null=True)),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='rcm.practice')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='coverages', to='rcm.patient')),
-                ('payer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='coverages', to='rcm.payer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "priority",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "Primary"), (2, "Secondary"), (3, "Tertiary")], default=1
+                    ),
+                ),
+                ("member_id", models.CharField(max_length=30)),
+                ("group_number", models.CharField(blank=True, max_length=30)),
+                (
+                    "relationship",
+                    models.CharField(
+                        choices=[("18", "Self"), ("01", "Spouse"), ("19", "Child"), ("G8", "Other")],
+                        default="18",
+                        max_length=2,
+                        verbose_name="patient's relationship to subscriber",
+                    ),
+                ),
+                ("subscriber_first_name", models.CharField(blank=True, max_length=60)),
+                ("subscriber_last_name", models.CharField(blank=True, max_length=60)),
+                ("subscriber_date_of_birth", models.DateField(blank=True, null=True)),
+                (
+                    "subscriber_sex",
+                    models.CharField(
+                        blank=True, choices=[("F", "Female"), ("M", "Male"), ("U", "Unknown")], max_length=1
+                    ),
+                ),
+                ("effective_date", models.DateField()),
+                ("end_date", models.DateField(blank=True, null=True)),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="rcm.practice"
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="coverages",
+                        to="rcm.patient",
+                    ),
+                ),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="coverages", to="rcm.payer"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['patient', 'priority', '-effective_date'],
+                "ordering": ["patient", "priority", "-effective_date"],
             },
         ),
         migrations.CreateModel(
-            name='PayerContract',
+            name="PayerContract",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('effective_date', models.DateField()),
-                ('end_date', models.DateField(blank=True, null=True)),
-                ('in_network', models.BooleanField(default=True)),
-                ('timely_filing_days', models.PositiveIntegerField(default=365)),
-                ('appeal_limit_days', models.PositiveIntegerField(default=180)),
-                ('prior_auth_codes', models.JSONField(blank=True, default=list, help_text='Procedure codes that need prior authorization under this contract.')),
-                ('pricing_method', models.CharField(choices=[('fee_schedule', 'Fee schedule'), ('percent_of_base', "% of a base contract's fee schedule"), ('percent_of_charges', '% of billed charges')], default='fee_schedule', max_length=20)),
-                ('percent', models.DecimalField(blank=True, decimal_places=2, help_text='For the percentage methods: 110.00 means 110%.', max_digits=6, null=True)),
-                ('underpayment_tolerance_amount', models.DecimalField(decimal_places=2, default=Decimal('1.00'), help_text='A line paid short by at most this much is not flagged as underpaid.', max_digits=10)),
-                ('underpayment_tolerance_percent', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=5)),
-                ('base_contract', models.ForeignKey(blank=True, help_text='For % of a base schedule: the contract whose fee schedule is the base (e.g. Medicare).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='derived_contracts', to='rcm.payercontract')),
-                ('payer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contracts', to='rcm.payer')),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='rcm.practice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("effective_date", models.DateField()),
+                ("end_date", models.DateField(blank=True, null=True)),
+                ("in_network", models.BooleanField(default=True)),
+                ("timely_filing_days", models.PositiveIntegerField(default=365)),
+                ("appeal_limit_days", models.PositiveIntegerField(default=180)),
+                (
+                    "prior_auth_codes",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="Procedure codes that need prior authorization under this contract.",
+                    ),
+                ),
+                (
+                    "pricing_method",
+                    models.CharField(
+                        choices=[
+                            ("fee_schedule", "Fee schedule"),
+                            ("percent_of_base", "% of a base contract's fee schedule"),
+                            ("percent_of_charges", "% of billed charges"),
+                        ],
+                        default="fee_schedule",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "percent",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        help_text="For the percentage methods: 110.00 means 110%.",
+                        max_digits=6,
+                        null=True,
+                    ),
+                ),
+                (
+                    "underpayment_tolerance_amount",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("1.00"),
+                        help_text="A line paid short by at most this much is not flagged as underpaid.",
+                        max_digits=10,
+                    ),
+                ),
+                (
+                    "underpayment_tolerance_percent",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=5),
+                ),
+                (
+                    "base_contract",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="For % of a base schedule: the contract whose fee schedule is the base (e.g. Medicare).",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="derived_contracts",
+                        to="rcm.payercontract",
+                    ),
+                ),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="contracts", to="rcm.payer"
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="rcm.practice"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['payer', '-effective_date'],
+                "ordering": ["payer", "-effective_date"],
             },
         ),
         migrations.CreateModel(
-            name='FeeScheduleRow',
+            name="FeeScheduleRow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('procedure_code', models.CharField(max_length=5, validators=[rcm.validators.validate_procedure_code])),
-                ('modifier', models.CharField(blank=True, max_length=2)),
-                ('facility', models.BooleanField(default=False, help_text='Facility rate (e.g. hospital) vs non-facility (office).')),
-                ('allowed_amount', models.DecimalField(decimal_places=2, max_digits=12, validators=[django.core.validators.MinValueValidator(Decimal('0'))])),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='rcm.practice')),
-                ('contract', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='fee_rows', to='rcm.payercontract')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "procedure_code",
+                    models.CharField(max_length=5, validators=[rcm.validators.validate_procedure_code]),
+                ),
+                ("modifier", models.CharField(blank=True, max_length=2)),
+                (
+                    "facility",
+                    models.BooleanField(
+                        default=False, help_text="Facility rate (e.g. hospital) vs non-facility (office)."
+                    ),
+                ),
+                (
+                    "allowed_amount",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=12,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="rcm.practice"
+                    ),
+                ),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="fee_rows",
+                        to="rcm.payercontract",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['procedure_code', 'modifier'],
+                "ordering": ["procedure_code", "modifier"],
             },
         ),
         migrations.CreateModel(
-            name='Provider',
+            name="Provider",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_name', models.CharField(blank=True, max_length=60)),
-                ('last_name', models.CharField(help_text="Last name, or the organization's name.", max_length=60)),
-                ('credentials', models.CharField(blank=True, help_text='MD, DO, NP, PA-C...', max_length=20)),
-                ('is_organization', models.BooleanField(default=False)),
-                ('npi', models.CharField(max_length=10, validators=[rcm.validators.validate_npi], verbose_name='NPI')),
-                ('taxonomy_code', models.CharField(max_length=10, validators=[django.core.validators.RegexValidator('^[0-9A-Z]{9}X$', 'A taxonomy code is 9 characters + X.')])),
-                ('role', models.CharField(choices=[('rendering', 'Rendering'), ('billing', 'Billing'), ('both', 'Billing and rendering')], default='rendering', max_length=10)),
-                ('is_active', models.BooleanField(default=True)),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='rcm.practice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_name", models.CharField(blank=True, max_length=60)),
+                (
+                    "last_name",
+                    models.CharField(help_text="Last name, or the organization's name.", max_length=60),
+                ),
+                ("credentials", models.CharField(blank=True, help_text="MD, DO, NP, PA-C...", max_length=20)),
+                ("is_organization", models.BooleanField(default=False)),
+                (
+                    "npi",
+                    models.CharField(
+                        max_length=10, validators=[rcm.validators.validate_npi], verbose_name="NPI"
+                    ),
+                ),
+                (
+                    "taxonomy_code",
+                    models.CharField(
+                        max_length=10,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[0-9A-Z]{9}X$", "A taxonomy code is 9 characters + X."
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("rendering", "Rendering"),
+                            ("billing", "Billing"),
+                            ("both", "Billing and rendering"),
+                        ],
+                        default="rendering",
+                        max_length=10,
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="rcm.practice"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['last_name', 'first_name'],
+                "ordering": ["last_name", "first_name"],
             },
         ),
         migrations.CreateModel(
-            name='ChargeMasterEntry',
+            name="ChargeMasterEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('procedure_code', models.CharField(max_length=5, validators=[rcm.validators.validate_procedure_code])),
-                ('modifier', models.CharField(blank=True, max_length=2)),
-                ('description', models.CharField(blank=True, help_text="The practice's own wording.", max_length=200)),
-                ('charge', models.DecimalField(decimal_places=2, max_digits=12, validators=[django.core.validators.MinValueValidator(Decimal('0.01'))])),
-                ('is_active', models.BooleanField(default=True)),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='rcm.practice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "procedure_code",
+                    models.CharField(max_length=5, validators=[rcm.validators.validate_procedure_code]),
+                ),
+                ("modifier", models.CharField(blank=True, max_length=2)),
+                (
+                    "description",
+                    models.CharField(blank=True, help_text="The practice's own wording.", max_length=200),
+                ),
+                (
+                    "charge",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=12,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0.01"))],
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="rcm.practice"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'charge master entries',
-                'ordering': ['procedure_code', 'modifier'],
-                'constraints': [models.UniqueConstraint(fields=('practice', 'procedure_code', 'modifier'), name='charge_master_unique')],
+                "verbose_name_plural": "charge master entries",
+                "ordering": ["procedure_code", "modifier"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("practice", "procedure_code", "modifier"), name="charge_master_unique"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(fields=['practice', 'last_name', 'first_name'], name='patient_name'),
+            model_name="patient",
+            index=models.Index(fields=["practice", "last_name", "first_name"], name="patient_name"),
         ),
         migrations.AddConstraint(
-            model_name='patient',
-            constraint=models.UniqueConstraint(fields=('practice', 'account_number'), name='patient_account_unique_in_practice'),
+            model_name="patient",
+            constraint=models.UniqueConstraint(
+                fields=("practice", "account_number"), name="patient_account_unique_in_practice"
+            ),
         ),
         migrations.AddIndex(
-            model_name='consentevent',
-            index=models.Index(fields=['patient', 'channel', '-at'], name='consent_latest'),
+            model_name="consentevent",
+            index=models.Index(fields=["patient", "channel", "-at"], name="consent_latest"),
         ),
         migrations.AddConstraint(
-            model_name='payer',
-            constraint=models.UniqueConstraint(fields=('practice', 'payer_id'), name='payer_id_unique_in_practice'),
+            model_name="payer",
+            constraint=models.UniqueConstraint(
+                fields=("practice", "payer_id"), name="payer_id_unique_in_practice"
+            ),
         ),
         migrations.AddIndex(
-            model_name='coverage',
-            index=models.Index(fields=['patient', 'priority'], name='coverage_patient_priority'),
+            model_name="coverage",
+            index=models.Index(fields=["patient", "priority"], name="coverage_patient_priority"),
         ),
         migrations.AddConstraint(
-            model_name='feeschedulerow',
-            constraint=models.UniqueConstraint(fields=('contract', 'procedure_code', 'modifier', 'facility'), name='fee_row_unique'),
+            model_name="feeschedulerow",
+            constraint=models.UniqueConstraint(
+                fields=("contract", "procedure_code", "modifier", "facility"), name="fee_row_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='provider',
-            constraint=models.UniqueConstraint(fields=('practice', 'npi'), name='provider_npi_unique_in_practice'),
+            model_name="provider",
+            constraint=models.UniqueConstraint(
+                fields=("practice", "npi"), name="provider_npi_unique_in_practice"
+            ),
         ),
         rcm.append_only.refuse_changes_trigger("rcm_consentevent"),
     ]

@@ -10,6 +10,7 @@ register = template.Library()
 
 CENT = Decimal("0.01")
 
+
 @register.filter
 def money(value) -> str:
     """``Decimal("1234.5")`` -> ``$1,234.50``; negative -> ``-$12.00``; empty for None.

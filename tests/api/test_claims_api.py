@@ -16,7 +16,18 @@ from tests.rcm.factories import CoverageFactory, PatientFactory, ProviderFactory
 
 NY = datetime.timezone(datetime.timedelta(hours=-5))
 THIRTEEN_CODES = [
-    "E11.9", "I10", "J45.909", "E78.5", "K21.9", "M54.50", "R51.9", "N39.0", "J06.9", "F41.1", "G47.00", "E66.9",
+    "E11.9",
+    "I10",
+    "J45.909",
+    "E78.5",
+    "K21.9",
+    "M54.50",
+    "R51.9",
+    "N39.0",
+    "J06.9",
+    "F41.1",
+    "G47.00",
+    "E66.9",
     "Z00.00",
 ]
 
@@ -26,12 +37,25 @@ def _error(response, status):
     return response.json()["error"]
 
 
-def _balances(charge_total="0.00", insurance_paid="0.00", patient_paid="0.00", adjustments="0.00",
-              write_offs="0.00", insurance_balance="0.00", patient_balance="0.00", balance="0.00"):
+def _balances(
+    charge_total="0.00",
+    insurance_paid="0.00",
+    patient_paid="0.00",
+    adjustments="0.00",
+    write_offs="0.00",
+    insurance_balance="0.00",
+    patient_balance="0.00",
+    balance="0.00",
+):
     return {
-        "charge_total": charge_total, "insurance_paid": insurance_paid, "patient_paid": patient_paid,
-        "adjustments": adjustments, "write_offs": write_offs, "insurance_balance": insurance_balance,
-        "patient_balance": patient_balance, "balance": balance,
+        "charge_total": charge_total,
+        "insurance_paid": insurance_paid,
+        "patient_paid": patient_paid,
+        "adjustments": adjustments,
+        "write_offs": write_offs,
+        "insurance_balance": insurance_balance,
+        "patient_balance": patient_balance,
+        "balance": balance,
     }
 
 
@@ -39,8 +63,12 @@ def _balances(charge_total="0.00", insurance_paid="0.00", patient_paid="0.00", a
 def chart(practice):
     """A patient with a primary coverage and the provider who bills for the practice."""
     coverage = CoverageFactory(practice=practice, member_id="XJ1234567")
-    return SimpleNamespace(coverage=coverage, patient=coverage.patient, payer=coverage.payer,
-                           provider=ProviderFactory(practice=practice))
+    return SimpleNamespace(
+        coverage=coverage,
+        patient=coverage.patient,
+        payer=coverage.payer,
+        provider=ProviderFactory(practice=practice),
+    )
 
 
 def _counts():
@@ -57,10 +85,22 @@ def _new_claim(chart, **change):
         "prior_authorization": "",
         "diagnosis_codes": ["E11.9", "I10"],
         "lines": [
-            {"procedure_code": "99214", "modifiers": ["25"], "units": "1", "charge": "150.00",
-             "service_date_from": "2026-03-02", "service_date_to": "2026-03-02", "diagnosis_pointers": [1, 2]},
-            {"procedure_code": "82947", "units": 1, "charge": 75.5, "service_date_from": "2026-03-02",
-             "diagnosis_pointers": [1]},
+            {
+                "procedure_code": "99214",
+                "modifiers": ["25"],
+                "units": "1",
+                "charge": "150.00",
+                "service_date_from": "2026-03-02",
+                "service_date_to": "2026-03-02",
+                "diagnosis_pointers": [1, 2],
+            },
+            {
+                "procedure_code": "82947",
+                "units": 1,
+                "charge": 75.5,
+                "service_date_from": "2026-03-02",
+                "diagnosis_pointers": [1],
+            },
         ],
         **change,
     }
@@ -69,19 +109,47 @@ def _new_claim(chart, **change):
 # --- Reading claims ------------------------------------------------------------------------------
 
 
-def test_claim_detail_shows_lines_diagnoses_balances_ledger_and_history_and_is_audited(biller, practice, chart):
-    claim = make_claim(practice, coverage=chart.coverage, provider=chart.provider, user=biller, lines=[
-        LineInput(procedure_code="99213", charge=Decimal("150.00"), service_date_from=datetime.date(2026, 3, 2),
-                  modifiers=["25"], diagnosis_pointers=[1, 2]),
-        LineInput(procedure_code="36415", charge=Decimal("12.00"), service_date_from=datetime.date(2026, 3, 2),
-                  units=2),
-    ])
+def test_claim_detail_shows_lines_diagnoses_balances_ledger_and_history_and_is_audited(
+    biller, practice, chart
+):
+    claim = make_claim(
+        practice,
+        coverage=chart.coverage,
+        provider=chart.provider,
+        user=biller,
+        lines=[
+            LineInput(
+                procedure_code="99213",
+                charge=Decimal("150.00"),
+                service_date_from=datetime.date(2026, 3, 2),
+                modifiers=["25"],
+                diagnosis_pointers=[1, 2],
+            ),
+            LineInput(
+                procedure_code="36415",
+                charge=Decimal("12.00"),
+                service_date_from=datetime.date(2026, 3, 2),
+                units=2,
+            ),
+        ],
+    )
     first, second = claim.lines.order_by("line_number")
-    ledger_post(claim=claim, source="remittance", user=biller, entries=[
-        Entry(line=first, kind=K.INSURANCE_PAYMENT, amount=Decimal("80.00")),
-        Entry(line=first, kind=K.CONTRACTUAL_ADJUSTMENT, amount=Decimal("45.00"), group_code="CO", reason_code="45"),
-        Entry(line=first, kind=K.TRANSFER_TO_PATIENT, amount=Decimal("25.00"), responsibility="copay"),
-    ])
+    ledger_post(
+        claim=claim,
+        source="remittance",
+        user=biller,
+        entries=[
+            Entry(line=first, kind=K.INSURANCE_PAYMENT, amount=Decimal("80.00")),
+            Entry(
+                line=first,
+                kind=K.CONTRACTUAL_ADJUSTMENT,
+                amount=Decimal("45.00"),
+                group_code="CO",
+                reason_code="45",
+            ),
+            Entry(line=first, kind=K.TRANSFER_TO_PATIENT, amount=Decimal("25.00"), responsibility="copay"),
+        ],
+    )
     ready_at = datetime.datetime(2026, 3, 3, 9, 0, tzinfo=NY)
     submitted_at = datetime.datetime(2026, 3, 3, 17, 30, tzinfo=NY)
     claim_move(claim=claim, to_status=ClaimStatus.READY, user=biller, reason="Coding checked", at=ready_at)
@@ -93,32 +161,81 @@ def test_claim_detail_shows_lines_diagnoses_balances_ledger_and_history_and_is_a
     body = response.json()
     pcn = claim.patient_control_number
     assert (body["id"], body["patient_control_number"], body["status"]) == (claim.pk, pcn, "submitted")
-    assert body["patient"] == {"id": chart.patient.pk, "account_number": chart.patient.account_number,
-                               "first_name": "Jordan", "last_name": chart.patient.last_name}
+    assert body["patient"] == {
+        "id": chart.patient.pk,
+        "account_number": chart.patient.account_number,
+        "first_name": "Jordan",
+        "last_name": chart.patient.last_name,
+    }
     assert body["payer"] == {"id": chart.payer.pk, "name": chart.payer.name, "payer_id": chart.payer.payer_id}
     assert (body["coverage"], body["billing_provider"], body["rendering_provider"]) == (
-        chart.coverage.pk, chart.provider.pk, chart.provider.pk)
-    assert (body["service_date"], body["created_by"], body["place_of_service"]) == ("2026-03-02", "bill", "11")
+        chart.coverage.pk,
+        chart.provider.pk,
+        chart.provider.pk,
+    )
+    assert (body["service_date"], body["created_by"], body["place_of_service"]) == (
+        "2026-03-02",
+        "bill",
+        "11",
+    )
     assert body["diagnoses"] == [
         {"pointer": 1, "code": "E11.9", "description": "Type 2 diabetes mellitus without complications"},
         {"pointer": 2, "code": "I10", "description": "Essential (primary) hypertension"},
     ]
-    assert body["balances"] == _balances(charge_total="162.00", insurance_paid="80.00", adjustments="45.00",
-                                         insurance_balance="12.00", patient_balance="25.00", balance="37.00")
+    assert body["balances"] == _balances(
+        charge_total="162.00",
+        insurance_paid="80.00",
+        adjustments="45.00",
+        insurance_balance="12.00",
+        patient_balance="25.00",
+        balance="37.00",
+    )
     assert body["lines"] == [
-        {"id": first.pk, "line_number": 1, "line_control_number": f"{pcn}-1", "procedure_code": "99213",
-         "modifiers": ["25"], "units": "1.000", "charge": "150.00", "service_date_from": "2026-03-02",
-         "service_date_to": "2026-03-02", "diagnosis_pointers": [1, 2],
-         "balances": _balances(charge_total="150.00", insurance_paid="80.00", adjustments="45.00",
-                               patient_balance="25.00", balance="25.00")},
-        {"id": second.pk, "line_number": 2, "line_control_number": f"{pcn}-2", "procedure_code": "36415",
-         "modifiers": [], "units": "2.000", "charge": "12.00", "service_date_from": "2026-03-02",
-         "service_date_to": "2026-03-02", "diagnosis_pointers": [1],
-         "balances": _balances(charge_total="12.00", insurance_balance="12.00", balance="12.00")},
+        {
+            "id": first.pk,
+            "line_number": 1,
+            "line_control_number": f"{pcn}-1",
+            "procedure_code": "99213",
+            "modifiers": ["25"],
+            "units": "1.000",
+            "charge": "150.00",
+            "service_date_from": "2026-03-02",
+            "service_date_to": "2026-03-02",
+            "diagnosis_pointers": [1, 2],
+            "balances": _balances(
+                charge_total="150.00",
+                insurance_paid="80.00",
+                adjustments="45.00",
+                patient_balance="25.00",
+                balance="25.00",
+            ),
+        },
+        {
+            "id": second.pk,
+            "line_number": 2,
+            "line_control_number": f"{pcn}-2",
+            "procedure_code": "36415",
+            "modifiers": [],
+            "units": "2.000",
+            "charge": "12.00",
+            "service_date_from": "2026-03-02",
+            "service_date_to": "2026-03-02",
+            "diagnosis_pointers": [1],
+            "balances": _balances(charge_total="12.00", insurance_balance="12.00", balance="12.00"),
+        },
     ]
     assert [
-        (t["line_number"], t["kind"], t["party"], t["amount"], t["source"], t["group_code"], t["reason_code"],
-         t["responsibility"], t["posted_by"])
+        (
+            t["line_number"],
+            t["kind"],
+            t["party"],
+            t["amount"],
+            t["source"],
+            t["group_code"],
+            t["reason_code"],
+            t["responsibility"],
+            t["posted_by"],
+        )
         for t in body["transactions"]
     ] == [
         (1, "charge", "insurance", "150.00", "charge_entry", "", "", "", "bill"),
@@ -128,16 +245,26 @@ def test_claim_detail_shows_lines_diagnoses_balances_ledger_and_history_and_is_a
         (1, "transfer_to_patient", "insurance", "25.00", "remittance", "", "", "copay", "bill"),
     ]
     assert [t["id"] for t in body["transactions"]] == list(
-        Transaction.objects.order_by("posted_at", "id").values_list("id", flat=True))
-    assert [
-        {**row, "at": datetime.datetime.fromisoformat(row["at"])} for row in body["status_history"]
-    ] == [
-        {"from_status": "draft", "to_status": "ready", "at": ready_at, "by": "bill", "reason": "Coding checked"},
+        Transaction.objects.order_by("posted_at", "id").values_list("id", flat=True)
+    )
+    assert [{**row, "at": datetime.datetime.fromisoformat(row["at"])} for row in body["status_history"]] == [
+        {
+            "from_status": "draft",
+            "to_status": "ready",
+            "at": ready_at,
+            "by": "bill",
+            "reason": "Coding checked",
+        },
         {"from_status": "ready", "to_status": "submitted", "at": submitted_at, "by": "bill", "reason": ""},
     ]
     event = AuditEvent.objects.get(action="view")
     assert (event.object_type, event.object_id, event.username, event.practice_id, event.source) == (
-        "claims.claim", str(claim.pk), "bill", practice.pk, "api")
+        "claims.claim",
+        str(claim.pk),
+        "bill",
+        practice.pk,
+        "api",
+    )
 
 
 @pytest.fixture
@@ -148,11 +275,18 @@ def three_claims(practice, other_practice, chart):
     def on(day):
         return [LineInput(procedure_code="99213", charge=Decimal("100.00"), service_date_from=day)]
 
-    a = make_claim(practice, coverage=chart.coverage, provider=chart.provider, lines=on(datetime.date(2026, 3, 2)))
+    a = make_claim(
+        practice, coverage=chart.coverage, provider=chart.provider, lines=on(datetime.date(2026, 3, 2))
+    )
     claim_move(claim=a, to_status=ClaimStatus.READY)
     b = make_claim(practice, provider=chart.provider, lines=on(datetime.date(2026, 4, 10)))
-    c = make_claim(practice, patient=chart.patient, self_pay=True, provider=chart.provider,
-                   lines=on(datetime.date(2026, 1, 15)))
+    c = make_claim(
+        practice,
+        patient=chart.patient,
+        self_pay=True,
+        provider=chart.provider,
+        lines=on(datetime.date(2026, 1, 15)),
+    )
     make_claim(other_practice, lines=on(datetime.date(2026, 5, 1)))
     return SimpleNamespace(a=a, b=b, c=c)
 
@@ -187,20 +321,33 @@ def test_claim_list_rows(biller, chart, three_claims):
     rows = {row["id"]: row for row in api(biller).get("/api/claims/").json()["results"]}
     a, c = three_claims.a, three_claims.c
     row = rows[a.pk]
-    assert datetime.datetime.fromisoformat(row.pop("status_changed_at")) == Claim.objects.get(pk=a.pk).status_changed_at
+    assert (
+        datetime.datetime.fromisoformat(row.pop("status_changed_at"))
+        == Claim.objects.get(pk=a.pk).status_changed_at
+    )
     assert datetime.datetime.fromisoformat(row.pop("created_at")) == a.created_at
     assert row == {
-        "id": a.pk, "patient_control_number": a.patient_control_number, "status": "ready",
+        "id": a.pk,
+        "patient_control_number": a.patient_control_number,
+        "status": "ready",
         "service_date": "2026-03-02",
-        "patient": {"id": chart.patient.pk, "account_number": chart.patient.account_number, "first_name": "Jordan",
-                    "last_name": chart.patient.last_name},
+        "patient": {
+            "id": chart.patient.pk,
+            "account_number": chart.patient.account_number,
+            "first_name": "Jordan",
+            "last_name": chart.patient.last_name,
+        },
         "coverage": chart.coverage.pk,
         "payer": {"id": chart.payer.pk, "name": chart.payer.name, "payer_id": chart.payer.payer_id},
-        "billing_provider": chart.provider.pk, "rendering_provider": chart.provider.pk, "frequency_code": "1",
+        "billing_provider": chart.provider.pk,
+        "rendering_provider": chart.provider.pk,
+        "frequency_code": "1",
         "balances": _balances(charge_total="100.00", insurance_balance="100.00", balance="100.00"),
     }
     assert (rows[c.pk]["coverage"], rows[c.pk]["payer"]) == (None, None)
-    assert rows[c.pk]["balances"] == _balances(charge_total="100.00", patient_balance="100.00", balance="100.00")
+    assert rows[c.pk]["balances"] == _balances(
+        charge_total="100.00", patient_balance="100.00", balance="100.00"
+    )
 
 
 @pytest.mark.parametrize(
@@ -236,14 +383,21 @@ def test_collections_reads_claims_but_cannot_enter_them(collections_user, practi
     assert client.get("/api/claims/").json()["count"] == 1
     assert client.get(f"/api/claims/{claim.pk}/").status_code == 200
     before = _counts()
-    assert _error(client.post("/api/claims/", _new_claim(chart), format="json"), 403)["code"] == "permission_denied"
+    assert (
+        _error(client.post("/api/claims/", _new_claim(chart), format="json"), 403)["code"]
+        == "permission_denied"
+    )
     assert _counts() == before
 
 
 def test_manager_cannot_enter_a_claim(manager, chart):
     error = _error(api(manager).post("/api/claims/", _new_claim(chart), format="json"), 403)
-    assert error == {"status": 403, "code": "permission_denied",
-                     "message": "Your role in this practice does not allow this.", "fields": {}}
+    assert error == {
+        "status": 403,
+        "code": "permission_denied",
+        "message": "Your role in this practice does not allow this.",
+        "fields": {},
+    }
     assert _counts() == (0, 0, 0)
 
 
@@ -257,22 +411,39 @@ def test_entering_a_claim_posts_its_charges_and_returns_the_claim(biller, practi
     claim = Claim.objects.get()
     body = response.json()
     assert (body["id"], body["status"], body["patient_control_number"]) == (
-        claim.pk, "draft", f"{practice.pk:03d}000000001")
+        claim.pk,
+        "draft",
+        f"{practice.pk:03d}000000001",
+    )
     assert body["balances"] == _balances(charge_total="225.50", insurance_balance="225.50", balance="225.50")
     assert claim.charge_total == sum(line.charge for line in claim.lines.all()) == Decimal("225.50")
     assert [
-        (line["line_number"], line["procedure_code"], line["modifiers"], line["units"], line["charge"],
-         line["service_date_to"], line["diagnosis_pointers"], line["balances"]["insurance_balance"])
+        (
+            line["line_number"],
+            line["procedure_code"],
+            line["modifiers"],
+            line["units"],
+            line["charge"],
+            line["service_date_to"],
+            line["diagnosis_pointers"],
+            line["balances"]["insurance_balance"],
+        )
         for line in body["lines"]
     ] == [
         (1, "99214", ["25"], "1.000", "150.00", "2026-03-02", [1, 2], "150.00"),
         (2, "82947", [], "1.000", "75.50", "2026-03-02", [1], "75.50"),
     ]
     assert [(t["kind"], t["party"], t["amount"], t["line_number"]) for t in body["transactions"]] == [
-        ("charge", "insurance", "150.00", 1), ("charge", "insurance", "75.50", 2)]
+        ("charge", "insurance", "150.00", 1),
+        ("charge", "insurance", "75.50", 2),
+    ]
     assert [d["code"] for d in body["diagnoses"]] == ["E11.9", "I10"]
     assert (body["created_by"], body["status_history"]) == ("bill", [])
-    assert (claim.practice_id, claim.payer_id, claim.created_by_id) == (practice.pk, chart.payer.pk, biller.pk)
+    assert (claim.practice_id, claim.payer_id, claim.created_by_id) == (
+        practice.pk,
+        chart.payer.pk,
+        biller.pk,
+    )
 
 
 def test_a_self_pay_claim_bills_the_patient(biller, chart):
@@ -308,7 +479,8 @@ def _header_code(body, world):
     body["diagnosis_codes"] = ["E11", "I10"]
     return "diagnosis_codes", (
         "E11 (Type 2 diabetes mellitus) is a header code, not billable: use a more specific code under it "
-        "(for example E11.0, E11.1, E11.2).")
+        "(for example E11.0, E11.1, E11.2)."
+    )
 
 
 def _thirteen_diagnoses(body, world):
@@ -399,16 +571,31 @@ def _provider_of_another_practice(body, world):
 @pytest.mark.parametrize(
     "mistake",
     [
-        _unknown_code, _header_code, _thirteen_diagnoses, _pointer_to_missing_diagnosis, _zero_charge,
-        _zero_charge_as_json_number, _negative_charge, _charge_not_a_number, _charge_with_three_places, _zero_units,
-        _five_modifiers, _pointer_not_an_integer, _future_service_date, _no_lines, _coverage_left_out,
-        _coverage_of_another_patient, _coverage_of_another_practice, _patient_of_another_practice,
+        _unknown_code,
+        _header_code,
+        _thirteen_diagnoses,
+        _pointer_to_missing_diagnosis,
+        _zero_charge,
+        _zero_charge_as_json_number,
+        _negative_charge,
+        _charge_not_a_number,
+        _charge_with_three_places,
+        _zero_units,
+        _five_modifiers,
+        _pointer_not_an_integer,
+        _future_service_date,
+        _no_lines,
+        _coverage_left_out,
+        _coverage_of_another_patient,
+        _coverage_of_another_practice,
+        _patient_of_another_practice,
         _provider_of_another_practice,
     ],
     ids=lambda mistake: mistake.__name__.strip("_"),
 )
-def test_a_bad_claim_is_refused_naming_the_field_and_nothing_is_saved(biller, practice, other_practice, chart,
-                                                                      mistake):
+def test_a_bad_claim_is_refused_naming_the_field_and_nothing_is_saved(
+    biller, practice, other_practice, chart, mistake
+):
     world = SimpleNamespace(
         other_patients_coverage=CoverageFactory(practice=practice),
         their_coverage=CoverageFactory(practice=other_practice),
@@ -442,11 +629,20 @@ def test_claim_list_takes_a_fixed_number_of_queries(biller, practice, chart, dja
 
 
 @pytest.mark.parametrize("lines", [1, 4])
-def test_claim_detail_takes_a_fixed_number_of_queries(biller, practice, chart, django_assert_num_queries, lines):
-    claim = make_claim(practice, coverage=chart.coverage, provider=chart.provider, lines=[
-        LineInput(procedure_code="99213", charge=Decimal("10.00"), service_date_from=datetime.date(2026, 3, 2))
-        for _ in range(lines)
-    ])
+def test_claim_detail_takes_a_fixed_number_of_queries(
+    biller, practice, chart, django_assert_num_queries, lines
+):
+    claim = make_claim(
+        practice,
+        coverage=chart.coverage,
+        provider=chart.provider,
+        lines=[
+            LineInput(
+                procedure_code="99213", charge=Decimal("10.00"), service_date_from=datetime.date(2026, 3, 2)
+            )
+            for _ in range(lines)
+        ],
+    )
     claim_move(claim=claim, to_status=ClaimStatus.READY, user=biller)
     client = api(biller)
     # membership + claim + lines + ledger + history + the audit row
@@ -460,9 +656,24 @@ def test_claim_list_count_is_exact_with_and_without_filters(biller, practice, ch
     claim_move(claim=claims[0], to_status="ready")
     other_payer = make_claim(practice, provider=chart.provider)
     client = api(biller)
-    counts = {query: client.get(f"/api/claims/{query}").json()["count"]
-              for query in ("", "?status=draft", "?status=ready", "?status=paid", f"?payer={chart.coverage.payer_id}",
-                            f"?status=draft&payer={other_payer.payer_id}", f"?patient={chart.coverage.patient_id}")}
-    assert counts == {"": 4, "?status=draft": 3, "?status=ready": 1, "?status=paid": 0,
-                      f"?payer={chart.coverage.payer_id}": 3, f"?status=draft&payer={other_payer.payer_id}": 1,
-                      f"?patient={chart.coverage.patient_id}": 3}
+    counts = {
+        query: client.get(f"/api/claims/{query}").json()["count"]
+        for query in (
+            "",
+            "?status=draft",
+            "?status=ready",
+            "?status=paid",
+            f"?payer={chart.coverage.payer_id}",
+            f"?status=draft&payer={other_payer.payer_id}",
+            f"?patient={chart.coverage.patient_id}",
+        )
+    }
+    assert counts == {
+        "": 4,
+        "?status=draft": 3,
+        "?status=ready": 1,
+        "?status=paid": 0,
+        f"?payer={chart.coverage.payer_id}": 3,
+        f"?status=draft&payer={other_payer.payer_id}": 1,
+        f"?patient={chart.coverage.patient_id}": 3,
+    }

@@ -36,16 +36,25 @@ def test_patient_list_shows_this_practice_only(biller, practice, other_practice)
     assert body["count"] == 1
     assert body["results"] == [
         {
-            "id": ours.pk, "account_number": "A0000042", "first_name": "Ann", "middle_name": "",
-            "last_name": "Baker", "date_of_birth": "1970-05-17", "sex": "F",
+            "id": ours.pk,
+            "account_number": "A0000042",
+            "first_name": "Ann",
+            "middle_name": "",
+            "last_name": "Baker",
+            "date_of_birth": "1970-05-17",
+            "sex": "F",
         }
     ]
 
 
 def test_patient_detail_has_coverages_and_consents_and_the_view_is_audited(biller, practice):
     patient = PatientFactory(practice=practice, account_number="A0000007", last_name="Baker")
-    coverage = CoverageFactory(practice=practice, patient=patient, member_id="XJ1234567",
-                               payer=PayerFactory(practice=practice, name="Acme Health", payer_id="60054"))
+    coverage = CoverageFactory(
+        practice=practice,
+        patient=patient,
+        member_id="XJ1234567",
+        payer=PayerFactory(practice=practice, name="Acme Health", payer_id="60054"),
+    )
     consent_record(patient=patient, channel="sms", granted=True, method="written form")
     consent_record(patient=patient, channel="email", granted=True, method="written form")
     consent_record(patient=patient, channel="email", granted=False, method="STOP reply")
@@ -60,16 +69,29 @@ def test_patient_detail_has_coverages_and_consents_and_the_view_is_audited(bille
     assert body["consents"] == {"email": False, "sms": True, "mail": False, "phone": False}
     assert body["coverages"] == [
         {
-            "id": coverage.pk, "patient": patient.pk,
+            "id": coverage.pk,
+            "patient": patient.pk,
             "payer": {"id": coverage.payer_id, "name": "Acme Health", "payer_id": "60054"},
-            "priority": 1, "member_id": "XJ1234567", "group_number": "G100", "relationship": "18",
-            "subscriber_first_name": "", "subscriber_last_name": "", "subscriber_date_of_birth": None,
-            "subscriber_sex": "", "effective_date": "2024-01-01", "end_date": None,
+            "priority": 1,
+            "member_id": "XJ1234567",
+            "group_number": "G100",
+            "relationship": "18",
+            "subscriber_first_name": "",
+            "subscriber_last_name": "",
+            "subscriber_date_of_birth": None,
+            "subscriber_sex": "",
+            "effective_date": "2024-01-01",
+            "end_date": None,
         }
     ]
     event = AuditEvent.objects.get(action="view")
     assert (event.object_type, event.object_id, event.username, event.practice_id, event.source) == (
-        "rcm.patient", str(patient.pk), "bill", practice.pk, "api")
+        "rcm.patient",
+        str(patient.pk),
+        "bill",
+        practice.pk,
+        "api",
+    )
 
 
 def test_another_practices_patient_is_a_404_in_the_error_format(biller, other_practice):
@@ -92,7 +114,11 @@ def test_creating_a_patient_gives_the_next_account_number(biller, practice):
     response = api(biller).post("/api/patients/", NEW_PATIENT, format="json")
     assert response.status_code == 201, response.content
     patient = Patient.objects.get()
-    assert (patient.practice_id, patient.account_number, patient.last_name) == (practice.pk, "A0000001", "Lopez")
+    assert (patient.practice_id, patient.account_number, patient.last_name) == (
+        practice.pk,
+        "A0000001",
+        "Lopez",
+    )
     body = response.json()
     assert body["id"] == patient.pk
     assert body["account_number"] == "A0000001"
@@ -104,13 +130,19 @@ def test_creating_a_patient_gives_the_next_account_number(biller, practice):
 @pytest.mark.parametrize(
     ("change", "field", "messages"),
     [
-        ({"state": "Illinois"}, "state", ["Use the two-letter state code.",
-                                          "Ensure this field has no more than 2 characters."]),
+        (
+            {"state": "Illinois"},
+            "state",
+            ["Use the two-letter state code.", "Ensure this field has no more than 2 characters."],
+        ),
         ({"state": "il"}, "state", ["Use the two-letter state code."]),
         ({"postal_code": "6160"}, "postal_code", ["A ZIP code is 5 or 9 digits."]),
         ({"sex": "X"}, "sex", ['"X" is not a valid choice.']),
-        ({"date_of_birth": "1984-02-30"}, "date_of_birth",
-         ["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]),
+        (
+            {"date_of_birth": "1984-02-30"},
+            "date_of_birth",
+            ["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."],
+        ),
         ({"last_name": ""}, "last_name", ["This field may not be blank."]),
     ],
 )
@@ -123,7 +155,9 @@ def test_a_bad_patient_is_refused_naming_the_field_and_nothing_is_saved(biller, 
 
 def test_a_guarantor_from_another_practice_is_refused(biller, other_practice):
     theirs = PatientFactory(practice=other_practice)
-    error = _error(api(biller).post("/api/patients/", {**NEW_PATIENT, "guarantor": theirs.pk}, format="json"), 400)
+    error = _error(
+        api(biller).post("/api/patients/", {**NEW_PATIENT, "guarantor": theirs.pk}, format="json"), 400
+    )
     assert error["fields"] == {"guarantor": [f"No patient with id {theirs.pk} in this practice."]}
     assert Patient.objects.count() == 1
 
@@ -140,10 +174,14 @@ def test_manager_may_read_patients_but_not_create_them(manager, practice):
 def test_patient_search_takes_its_criteria_in_the_body(manager, practice, other_practice):
     baker = PatientFactory(practice=practice, first_name="Ann", last_name="Baker")
     PatientFactory(practice=practice, first_name="Ann", last_name="Smith")
-    PatientFactory(practice=practice, first_name="Bob", last_name="Baker", date_of_birth=datetime.date(1990, 1, 2))
+    PatientFactory(
+        practice=practice, first_name="Bob", last_name="Baker", date_of_birth=datetime.date(1990, 1, 2)
+    )
     PatientFactory(practice=other_practice, first_name="Ann", last_name="Baker")
 
-    response = api(manager).post("/api/patients/search/", {"last_name": "bak", "first_name": "AN"}, format="json")
+    response = api(manager).post(
+        "/api/patients/search/", {"last_name": "bak", "first_name": "AN"}, format="json"
+    )
 
     assert response.status_code == 200
     assert [row["id"] for row in response.json()["results"]] == [baker.pk]
@@ -172,11 +210,17 @@ def test_coverage_list_filters_by_patient_and_payer(biller, practice, other_prac
     third = CoverageFactory(practice=practice, patient=first.patient)
     CoverageFactory(practice=other_practice)
     client = api(biller)
-    assert {row["id"] for row in client.get("/api/coverages/").json()["results"]} == {first.pk, second.pk, third.pk}
-    assert {row["id"] for row in client.get("/api/coverages/", {"patient": first.patient_id}).json()["results"]} == {
-        first.pk, third.pk}
-    assert {row["id"] for row in client.get("/api/coverages/", {"payer": first.payer_id}).json()["results"]} == {
-        first.pk, second.pk}
+    assert {row["id"] for row in client.get("/api/coverages/").json()["results"]} == {
+        first.pk,
+        second.pk,
+        third.pk,
+    }
+    assert {
+        row["id"] for row in client.get("/api/coverages/", {"patient": first.patient_id}).json()["results"]
+    } == {first.pk, third.pk}
+    assert {
+        row["id"] for row in client.get("/api/coverages/", {"payer": first.payer_id}).json()["results"]
+    } == {first.pk, second.pk}
     error = _error(client.get("/api/coverages/", {"patient": "Baker"}), 400)
     assert error["fields"] == {"patient": ["A valid integer is required."]}
 
@@ -188,36 +232,70 @@ def test_coverage_detail_is_audited_and_another_practices_is_404(biller, practic
     assert client.get(f"/api/coverages/{ours.pk}/").json()["member_id"] == ours.member_id
     assert _error(client.get(f"/api/coverages/{theirs.pk}/"), 404)["code"] == "not_found"
     assert list(AuditEvent.objects.filter(action="view").values_list("object_type", "object_id")) == [
-        ("rcm.coverage", str(ours.pk))]
+        ("rcm.coverage", str(ours.pk))
+    ]
 
 
 def _new_coverage(patient, payer, **change):
-    return {"patient": patient.pk, "payer": payer.pk, "member_id": "W123456789", "effective_date": "2026-01-01",
-            **change}
+    return {
+        "patient": patient.pk,
+        "payer": payer.pk,
+        "member_id": "W123456789",
+        "effective_date": "2026-01-01",
+        **change,
+    }
 
 
 def test_creating_a_coverage(collections_user, practice):
-    patient, payer = PatientFactory(practice=practice), PayerFactory(practice=practice, name="Blue", payer_id="00621")
-    body = _new_coverage(patient, payer, priority=2, relationship="01", subscriber_first_name="Luis",
-                         subscriber_last_name="Lopez", subscriber_date_of_birth="1980-07-04", subscriber_sex="M")
+    patient, payer = (
+        PatientFactory(practice=practice),
+        PayerFactory(practice=practice, name="Blue", payer_id="00621"),
+    )
+    body = _new_coverage(
+        patient,
+        payer,
+        priority=2,
+        relationship="01",
+        subscriber_first_name="Luis",
+        subscriber_last_name="Lopez",
+        subscriber_date_of_birth="1980-07-04",
+        subscriber_sex="M",
+    )
 
     response = api(collections_user).post("/api/coverages/", body, format="json")
 
     assert response.status_code == 201, response.content
     coverage = Coverage.objects.get()
     assert response.json() == {
-        "id": coverage.pk, "patient": patient.pk, "payer": {"id": payer.pk, "name": "Blue", "payer_id": "00621"},
-        "priority": 2, "member_id": "W123456789", "group_number": "", "relationship": "01",
-        "subscriber_first_name": "Luis", "subscriber_last_name": "Lopez", "subscriber_date_of_birth": "1980-07-04",
-        "subscriber_sex": "M", "effective_date": "2026-01-01", "end_date": None,
+        "id": coverage.pk,
+        "patient": patient.pk,
+        "payer": {"id": payer.pk, "name": "Blue", "payer_id": "00621"},
+        "priority": 2,
+        "member_id": "W123456789",
+        "group_number": "",
+        "relationship": "01",
+        "subscriber_first_name": "Luis",
+        "subscriber_last_name": "Lopez",
+        "subscriber_date_of_birth": "1980-07-04",
+        "subscriber_sex": "M",
+        "effective_date": "2026-01-01",
+        "end_date": None,
     }
-    assert (coverage.practice_id, coverage.subscriber_date_of_birth) == (practice.pk, datetime.date(1980, 7, 4))
+    assert (coverage.practice_id, coverage.subscriber_date_of_birth) == (
+        practice.pk,
+        datetime.date(1980, 7, 4),
+    )
 
 
 @pytest.mark.parametrize("field", ["patient", "payer"])
-def test_a_coverage_naming_another_practices_patient_or_payer_is_refused(biller, practice, other_practice, field):
+def test_a_coverage_naming_another_practices_patient_or_payer_is_refused(
+    biller, practice, other_practice, field
+):
     ours = {"patient": PatientFactory(practice=practice), "payer": PayerFactory(practice=practice)}
-    theirs = {"patient": PatientFactory(practice=other_practice), "payer": PayerFactory(practice=other_practice)}
+    theirs = {
+        "patient": PatientFactory(practice=other_practice),
+        "payer": PayerFactory(practice=other_practice),
+    }
     body = _new_coverage(**{**ours, field: theirs[field]})
     error = _error(api(biller).post("/api/coverages/", body, format="json"), 400)
     expected = f"No {field} with id {theirs[field].pk} in this practice."
@@ -230,8 +308,11 @@ def test_a_coverage_naming_another_practices_patient_or_payer_is_refused(biller,
     ("change", "field", "message"),
     [
         ({"end_date": "2025-12-31"}, "end_date", "The end date is before the effective date."),
-        ({"relationship": "19"}, "subscriber_last_name",
-         "When the patient is not the subscriber, the subscriber's name and date of birth are required."),
+        (
+            {"relationship": "19"},
+            "subscriber_last_name",
+            "When the patient is not the subscriber, the subscriber's name and date of birth are required.",
+        ),
         ({"member_id": ""}, "member_id", "This field may not be blank."),
     ],
 )
@@ -244,7 +325,9 @@ def test_a_bad_coverage_is_refused_by_the_model_rules(biller, practice, change, 
 
 def test_manager_cannot_create_a_coverage(manager, practice):
     body = _new_coverage(PatientFactory(practice=practice), PayerFactory(practice=practice))
-    assert _error(api(manager).post("/api/coverages/", body, format="json"), 403)["code"] == "permission_denied"
+    assert (
+        _error(api(manager).post("/api/coverages/", body, format="json"), 403)["code"] == "permission_denied"
+    )
     assert Coverage.objects.count() == 0
 
 
@@ -256,8 +339,17 @@ def test_payer_list_and_detail(biller, practice, other_practice):
     theirs = PayerFactory(practice=other_practice)
     client = api(biller)
     expected = {
-        "id": payer.pk, "name": "Medicare Part B", "payer_id": "12202", "kind": "medicare", "address_line1": "",
-        "city": "", "state": "", "postal_code": "", "phone": "", "no_response_days": 30, "is_active": True,
+        "id": payer.pk,
+        "name": "Medicare Part B",
+        "payer_id": "12202",
+        "kind": "medicare",
+        "address_line1": "",
+        "city": "",
+        "state": "",
+        "postal_code": "",
+        "phone": "",
+        "no_response_days": 30,
+        "is_active": True,
     }
     assert client.get("/api/payers/").json()["results"] == [expected]
     assert client.get(f"/api/payers/{payer.pk}/").json() == expected
@@ -276,9 +368,17 @@ def test_provider_list_and_another_practices_provider(biller, practice, other_pr
     theirs = ProviderFactory(practice=other_practice)
     client = api(biller)
     assert client.get("/api/providers/").json()["results"] == [
-        {"id": provider.pk, "first_name": "Dana", "last_name": "Rivera", "credentials": "MD",
-         "is_organization": False, "npi": "1234567893", "taxonomy_code": "207Q00000X", "role": "both",
-         "is_active": True}
+        {
+            "id": provider.pk,
+            "first_name": "Dana",
+            "last_name": "Rivera",
+            "credentials": "MD",
+            "is_organization": False,
+            "npi": "1234567893",
+            "taxonomy_code": "207Q00000X",
+            "role": "both",
+            "is_active": True,
+        }
     ]
     assert _error(client.get(f"/api/providers/{theirs.pk}/"), 404)["code"] == "not_found"
 
@@ -310,8 +410,9 @@ LIST_QUERIES = 3
         ("/api/providers/", _provider),
     ],
 )
-def test_list_endpoints_take_a_fixed_number_of_queries(admin_user, practice, django_assert_num_queries, rows, path,
-                                                        make):
+def test_list_endpoints_take_a_fixed_number_of_queries(
+    admin_user, practice, django_assert_num_queries, rows, path, make
+):
     for _ in range(rows):
         make(practice)
     client = api(admin_user)
@@ -321,7 +422,9 @@ def test_list_endpoints_take_a_fixed_number_of_queries(admin_user, practice, dja
 
 
 @pytest.mark.parametrize("coverages", [1, 3])
-def test_patient_detail_takes_a_fixed_number_of_queries(biller, practice, django_assert_num_queries, coverages):
+def test_patient_detail_takes_a_fixed_number_of_queries(
+    biller, practice, django_assert_num_queries, coverages
+):
     patient = PatientFactory(practice=practice)
     for priority in range(1, coverages + 1):
         CoverageFactory(practice=practice, patient=patient, priority=priority)

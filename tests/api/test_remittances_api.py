@@ -37,8 +37,12 @@ def two_remittances(billing):
     not have, left in an exception; BPR02 $158.00."""
     first, second = accepted_claim(billing), accepted_claim(billing)
     eft1 = import_era(billing, trace="EFT1", payment_date="20260310", claims=[era_payment(first)])
-    eft2 = import_era(billing, trace="EFT2", payment_date="20260320",
-                      claims=[era_payment(second, paid="90"), unknown_payment()])
+    eft2 = import_era(
+        billing,
+        trace="EFT2",
+        payment_date="20260320",
+        claims=[era_payment(second, paid="90"), unknown_payment()],
+    )
     return eft1, eft2, first, second
 
 
@@ -53,12 +57,24 @@ def _resolve(user, exception, **body):
 
 # --- remittances ---------------------------------------------------------------------------------
 
+
 def test_the_list_gives_each_remittance_with_its_exact_totals(billing, biller, two_remittances):
     body = api(biller).get("/api/remittances/").json()
     assert body["count"] == 2
-    assert [(r["trace_number"], r["payment_amount"], r["posted_payments"], r["claim_count"], r["exception_count"],
-             r["open_exception_count"], r["status"], r["payment_date"], r["payment_method"])
-            for r in body["results"]] == [
+    assert [
+        (
+            r["trace_number"],
+            r["payment_amount"],
+            r["posted_payments"],
+            r["claim_count"],
+            r["exception_count"],
+            r["open_exception_count"],
+            r["status"],
+            r["payment_date"],
+            r["payment_method"],
+        )
+        for r in body["results"]
+    ] == [
         ("EFT2", "158.00", "108.00", 2, 1, 1, "exceptions", "2026-03-20", "ACH"),
         ("EFT1", "138.00", "138.00", 1, 0, 0, "posted", "2026-03-10", "ACH"),
     ]
@@ -82,48 +98,100 @@ def test_the_list_filters_by_status_and_payer_and_sorts_by_date(billing, biller,
 def test_the_detail_gives_claim_payments_lines_words_plbs_and_the_reconciliation(billing, biller):
     claim = accepted_claim(billing)
     l1, l2 = claim.lines.order_by("line_number")
-    remittance = import_era(billing, trace="EFT9", claims=[era_payment(claim), unknown_payment()],
-                            plb=[("WO", "OVERPAY123", "25.00"), ("L6", "INT1", "-1.25")])
+    remittance = import_era(
+        billing,
+        trace="EFT9",
+        claims=[era_payment(claim), unknown_payment()],
+        plb=[("WO", "OVERPAY123", "25.00"), ("L6", "INT1", "-1.25")],
+    )
     body = api(biller).get(f"/api/remittances/{remittance.pk}/").json()
     assert (body["payment_amount"], body["provider_adjustment_total"], body["status"]) == (
-        "164.25", "23.75", "exceptions")
+        "164.25",
+        "23.75",
+        "exceptions",
+    )
     paid, unknown = body["claims"]
-    assert (paid["claim"], paid["status_code"], paid["status_words"], paid["charge"], paid["paid"], paid["posted"]) == (
-        claim.pk, "1", "processed as primary", "203.00", "138.00", True)
+    assert (
+        paid["claim"],
+        paid["status_code"],
+        paid["status_words"],
+        paid["charge"],
+        paid["paid"],
+        paid["posted"],
+    ) == (claim.pk, "1", "processed as primary", "203.00", "138.00", True)
     first_line = paid["lines"][0]
-    assert {key: first_line[key] for key in ("claim_line", "claim_line_number", "procedure_code", "charge", "paid",
-                                             "allowed", "expected_allowed", "short_by", "match_reason")} == {
-        "claim_line": l1.pk, "claim_line_number": 1, "procedure_code": "99214", "charge": "185.00", "paid": "120.00",
-        "allowed": "120.00", "expected_allowed": None, "short_by": None,
+    assert {
+        key: first_line[key]
+        for key in (
+            "claim_line",
+            "claim_line_number",
+            "procedure_code",
+            "charge",
+            "paid",
+            "allowed",
+            "expected_allowed",
+            "short_by",
+            "match_reason",
+        )
+    } == {
+        "claim_line": l1.pk,
+        "claim_line_number": 1,
+        "procedure_code": "99214",
+        "charge": "185.00",
+        "paid": "120.00",
+        "allowed": "120.00",
+        "expected_allowed": None,
+        "short_by": None,
         "match_reason": f"line control number {l1.line_control_number} (REF*6R)",
     }
-    assert first_line["adjustments"] == [{
-        "group_code": "CO", "reason_code": "45", "amount": "65.00", "quantity": "",
-        "words": "CO-45: charge exceeds the fee schedule or contracted amount "
-                 "(contractual obligation (the practice absorbs it))",
-    }]
+    assert first_line["adjustments"] == [
+        {
+            "group_code": "CO",
+            "reason_code": "45",
+            "amount": "65.00",
+            "quantity": "",
+            "words": "CO-45: charge exceeds the fee schedule or contracted amount "
+            "(contractual obligation (the practice absorbs it))",
+        }
+    ]
     assert first_line["remarks"] == [
-        {"code": "N130", "words": "consult plan benefit documents or guidelines for coverage information"}]
+        {"code": "N130", "words": "consult plan benefit documents or guidelines for coverage information"}
+    ]
     assert paid["lines"][1]["claim_line"] == l2.pk
     assert (unknown["claim"], unknown["posted"], unknown["paid"]) == (None, False, "50.00")
-    assert [(p["reason_code"], p["words"], p["reference"], p["amount"]) for p in body["provider_adjustments"]] == [
-        ("WO", "overpayment recovery", "OVERPAY123", "25.00"), ("L6", "interest owed", "INT1", "-1.25")]
+    assert [
+        (p["reason_code"], p["words"], p["reference"], p["amount"]) for p in body["provider_adjustments"]
+    ] == [("WO", "overpayment recovery", "OVERPAY123", "25.00"), ("L6", "interest owed", "INT1", "-1.25")]
     assert body["reconciliation"] == {
-        "payment_amount": "164.25", "posted": "138.00", "posted_count": 1, "not_posted": "50.00",
-        "not_posted_count": 1, "provider_adjustments": "23.75", "posted_net": "114.25", "difference": "50.00",
+        "payment_amount": "164.25",
+        "posted": "138.00",
+        "posted_count": 1,
+        "not_posted": "50.00",
+        "not_posted_count": 1,
+        "provider_adjustments": "23.75",
+        "posted_net": "114.25",
+        "difference": "50.00",
         "unexplained": "0.00",
     }
     assert [(e["kind"], e["status"], e["remittance_claim"]) for e in body["exceptions"]] == [
-        ("unmatched", "open", unknown["id"])]
+        ("unmatched", "open", unknown["id"])
+    ]
     event = AuditEvent.objects.get(action="view")
-    assert (event.object_type, event.object_id, event.source) == ("claims.remittance", str(remittance.pk), "api")
+    assert (event.object_type, event.object_id, event.source) == (
+        "claims.remittance",
+        str(remittance.pk),
+        "api",
+    )
 
 
 def test_a_fully_posted_remittance_reconciles_to_zero(billing, biller):
     remittance = import_era(billing, trace="EFT3", claims=[era_payment(accepted_claim(billing))])
     reconciliation = api(biller).get(f"/api/remittances/{remittance.pk}/").json()["reconciliation"]
     assert (reconciliation["payment_amount"], reconciliation["posted_net"], reconciliation["difference"]) == (
-        "138.00", "138.00", "0.00")
+        "138.00",
+        "138.00",
+        "0.00",
+    )
 
 
 def test_another_practices_remittance_is_a_404_in_the_error_format(billing, outsider, two_remittances):
@@ -135,6 +203,7 @@ def test_another_practices_remittance_is_a_404_in_the_error_format(billing, outs
 
 # --- exceptions ----------------------------------------------------------------------------------
 
+
 def test_exceptions_are_listed_open_by_default(billing, biller, two_remittances):
     eft2 = two_remittances[1]
     exception = RemittanceException.objects.get()
@@ -142,17 +211,27 @@ def test_exceptions_are_listed_open_by_default(billing, biller, two_remittances)
     assert body["count"] == 1
     row = body["results"][0]
     assert {key: row[key] for key in ("id", "kind", "status", "message", "remittance", "resolved_by")} == {
-        "id": exception.pk, "kind": "unmatched", "status": "open",
+        "id": exception.pk,
+        "kind": "unmatched",
+        "status": "open",
         "message": "No claim NOSUCHCLAIM in this practice (payer claim number PCNNOSUCHCLAIM, charge 50.00).",
-        "remittance": {"id": eft2.pk, "payer_name": "ACME HEALTH", "trace_number": "EFT2",
-                       "payment_date": "2026-03-20"},
+        "remittance": {
+            "id": eft2.pk,
+            "payer_name": "ACME HEALTH",
+            "trace_number": "EFT2",
+            "payment_date": "2026-03-20",
+        },
         "resolved_by": None,
     }
-    assert (row["claim_payment"]["claim"], row["claim_payment"]["patient_control_number"],
-            row["claim_payment"]["paid"]) == (None, "NOSUCHCLAIM", "50.00")
+    assert (
+        row["claim_payment"]["claim"],
+        row["claim_payment"]["patient_control_number"],
+        row["claim_payment"]["paid"],
+    ) == (None, "NOSUCHCLAIM", "50.00")
     assert api(biller).get("/api/remittance-exceptions/?status=resolved").json()["count"] == 0
     assert _error(api(biller).get("/api/remittance-exceptions/?status=closed"), 400)["fields"] == {
-        "status": ['"closed" is not a valid choice.']}
+        "status": ['"closed" is not a valid choice.']
+    }
 
 
 def test_an_unmatched_payment_is_posted_against_the_claim_given(billing, biller):
@@ -164,8 +243,13 @@ def test_an_unmatched_payment_is_posted_against_the_claim_given(billing, biller)
     response = _resolve(biller, exception, action="post", claim=claim.pk, note="PCN typo at the payer")
     assert response.status_code == 200, response.content
     body = response.json()
-    assert (body["status"], body["resolved_by"], body["resolution_note"], body["claim_payment"]["claim"],
-            body["claim_payment"]["posted"]) == ("posted", "bill", "PCN typo at the payer", claim.pk, True)
+    assert (
+        body["status"],
+        body["resolved_by"],
+        body["resolution_note"],
+        body["claim_payment"]["claim"],
+        body["claim_payment"]["posted"],
+    ) == ("posted", "bill", "PCN typo at the payer", claim.pk, True)
     claim.refresh_from_db()
     assert (claim.status, claim.insurance_paid) == (ClaimStatus.PAID, D("138.00"))
     reconciliation = api(biller).get(f"/api/remittances/{remittance.pk}/").json()["reconciliation"]
@@ -177,17 +261,25 @@ def test_dismissing_needs_a_note_and_a_refusal_changes_nothing(billing, biller, 
     before = resolution_state()
     error = _error(_resolve(biller, exception, action="dismiss", note="  "), 400)
     assert (error["code"], error["message"], error["fields"]) == (
-        "invalid", "note: Say why the exception is dismissed.", {"note": ["Say why the exception is dismissed."]})
+        "invalid",
+        "note: Say why the exception is dismissed.",
+        {"note": ["Say why the exception is dismissed."]},
+    )
     assert resolution_state() == before
     body = _resolve(biller, exception, action="dismiss", note="not our patient; payer notified").json()
     assert (body["status"], body["resolution_note"]) == ("dismissed", "not our patient; payer notified")
     error = _error(_resolve(biller, exception, action="dismiss", note="again"), 400)
     assert error["message"] == "This exception was already resolved."
     exception.refresh_from_db()
-    assert (exception.status, exception.resolution_note) == (ExceptionStatus.DISMISSED, "not our patient; payer notified")
+    assert (exception.status, exception.resolution_note) == (
+        ExceptionStatus.DISMISSED,
+        "not our patient; payer notified",
+    )
 
 
-def test_a_claim_of_another_practice_is_refused_like_a_missing_one(billing, biller, other_practice, two_remittances):
+def test_a_claim_of_another_practice_is_refused_like_a_missing_one(
+    billing, biller, other_practice, two_remittances
+):
     from tests.claims.factories import make_claim
 
     theirs = make_claim(other_practice)
@@ -196,7 +288,10 @@ def test_a_claim_of_another_practice_is_refused_like_a_missing_one(billing, bill
     error = _error(_resolve(biller, exception, action="post", claim=theirs.pk), 400)
     assert error["fields"] == {"claim": [f"No claim with id {theirs.pk} in this practice."]}
     error = _error(_resolve(biller, exception, action="post", claim=None), 400)
-    assert error["message"] == "No claim NOSUCHCLAIM in this practice (payer claim number PCNNOSUCHCLAIM, charge 50.00)."
+    assert (
+        error["message"]
+        == "No claim NOSUCHCLAIM in this practice (payer claim number PCNNOSUCHCLAIM, charge 50.00)."
+    )
     error = _error(_resolve(biller, exception, action="void"), 400)
     assert error["fields"] == {"action": ['"void" is not a valid choice.']}
     assert resolution_state() == before
@@ -217,8 +312,12 @@ def test_roles_without_claims_edit_read_but_cannot_resolve(role, billing, practi
 def test_another_practices_exception_is_a_404(billing, outsider, two_remittances):
     exception = RemittanceException.objects.get()
     before = resolution_state()
-    assert _error(api(outsider).get(f"/api/remittance-exceptions/{exception.pk}/"), 404)["code"] == "not_found"
-    assert _error(_resolve(outsider, exception, action="dismiss", note="mine now"), 404)["code"] == "not_found"
+    assert (
+        _error(api(outsider).get(f"/api/remittance-exceptions/{exception.pk}/"), 404)["code"] == "not_found"
+    )
+    assert (
+        _error(_resolve(outsider, exception, action="dismiss", note="mine now"), 404)["code"] == "not_found"
+    )
     assert api(outsider).get("/api/remittance-exceptions/").json()["count"] == 0
     assert resolution_state() == before
 
@@ -232,10 +331,15 @@ def test_a_resolved_exception_is_still_found_by_id(billing, biller, two_remittan
 
 # --- query counts --------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("rows", [1, 10])
-def test_the_remittance_list_takes_a_fixed_number_of_queries(billing, biller, django_assert_num_queries, rows):
+def test_the_remittance_list_takes_a_fixed_number_of_queries(
+    billing, biller, django_assert_num_queries, rows
+):
     for n in range(rows):
-        import_era(billing, trace=f"T{n}", claims=[era_payment(accepted_claim(billing)), unknown_payment(f"NO{n}")])
+        import_era(
+            billing, trace=f"T{n}", claims=[era_payment(accepted_claim(billing)), unknown_payment(f"NO{n}")]
+        )
     client = api(biller)
     with django_assert_num_queries(3):  # membership + count + page (open exceptions counted in SQL)
         body = client.get("/api/remittances/").json()
@@ -243,9 +347,15 @@ def test_the_remittance_list_takes_a_fixed_number_of_queries(billing, biller, dj
 
 
 @pytest.mark.parametrize("claims", [1, 10])
-def test_the_remittance_detail_takes_a_fixed_number_of_queries(billing, biller, django_assert_num_queries, claims):
-    remittance = import_era(billing, trace="D1", claims=[era_payment(accepted_claim(billing)) for _ in range(claims)],
-                            plb=[("WO", "X1", "1.00")])
+def test_the_remittance_detail_takes_a_fixed_number_of_queries(
+    billing, biller, django_assert_num_queries, claims
+):
+    remittance = import_era(
+        billing,
+        trace="D1",
+        claims=[era_payment(accepted_claim(billing)) for _ in range(claims)],
+        plb=[("WO", "X1", "1.00")],
+    )
     client = api(biller)
     # membership + remittance + claim payments, claim-level CAS, lines, line CAS, PLBs, exceptions + the audit row
     with django_assert_num_queries(9):
@@ -264,6 +374,7 @@ def test_the_exception_list_takes_a_fixed_number_of_queries(billing, biller, dja
 
 
 # --- schema --------------------------------------------------------------------------------------
+
 
 def test_the_operations_are_in_the_schema_with_their_errors(manager):
     schema = yaml.safe_load(login(manager).get("/api/schema/").content)
@@ -285,6 +396,10 @@ def test_the_operations_are_in_the_schema_with_their_errors(manager):
     assert set(body["properties"]) == {"action", "claim", "note"}
     assert body["required"] == ["action"]
     assert schema["components"]["schemas"]["ResolveActionEnum"]["enum"] == ["post", "dismiss"]
-    query = {parameter["name"] for path, _method in expected for parameter in schema["paths"][path][_method]
-             .get("parameters", []) if parameter["in"] == "query"}
+    query = {
+        parameter["name"]
+        for path, _method in expected
+        for parameter in schema["paths"][path][_method].get("parameters", [])
+        if parameter["in"] == "query"
+    }
     assert query == {"page", "page_size", "status", "payer", "ordering"}  # no patient details in URLs

@@ -56,9 +56,19 @@ def test_the_create_request_bodies_are_described(schema):
     line_ref = claim["properties"]["lines"]["items"]["$ref"].rsplit("/", 1)[1]
     line = schema["components"]["schemas"][line_ref]
     assert set(line["properties"]) == {
-        "procedure_code", "modifiers", "units", "charge", "service_date_from", "service_date_to", "diagnosis_pointers"}
+        "procedure_code",
+        "modifiers",
+        "units",
+        "charge",
+        "service_date_from",
+        "service_date_to",
+        "diagnosis_pointers",
+    }
     assert set(line["required"]) == {"procedure_code", "charge", "service_date_from"}
-    assert (line["properties"]["charge"]["type"], line["properties"]["charge"]["format"]) == ("string", "decimal")
+    assert (line["properties"]["charge"]["type"], line["properties"]["charge"]["format"]) == (
+        "string",
+        "decimal",
+    )
 
     patient = _request_schema(schema, "/api/patients/")
     assert {"first_name", "last_name", "date_of_birth", "sex", "guarantor"} <= set(patient["properties"])
@@ -75,11 +85,22 @@ def test_no_operation_takes_patient_details_in_the_query_string(schema):
     query_parameters = {
         parameter["name"]
         for path in OPERATIONS
-        for method, operation in schema["paths"][path].items() if method in HTTP_METHODS
-        for parameter in operation.get("parameters", []) if parameter["in"] == "query"
+        for method, operation in schema["paths"][path].items()
+        if method in HTTP_METHODS
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query"
     }
     assert query_parameters == {
-        "page", "page_size", "status", "payer", "patient", "ordering", "sort", "assigned_to", "unassigned"}
+        "page",
+        "page_size",
+        "status",
+        "payer",
+        "patient",
+        "ordering",
+        "sort",
+        "assigned_to",
+        "unassigned",
+    }
 
 
 def test_claim_statuses_are_one_enum_everywhere(schema):
@@ -141,11 +162,29 @@ def test_the_837p_download_and_the_x12_upload_are_described(schema):
 def test_queue_claims_are_paginated_and_the_queue_is_one_of_the_known_slugs(schema):
     operation = schema["paths"]["/api/queues/{slug}/claims/"]["get"]
     (slug,) = [p for p in operation["parameters"] if p["in"] == "path"]
-    assert slug["schema"]["enum"] == ["deadlines", "denied", "no_response", "rejected", "scrub_errors", "underpaid"]
+    assert slug["schema"]["enum"] == [
+        "deadlines",
+        "denied",
+        "no_response",
+        "rejected",
+        "scrub_errors",
+        "underpaid",
+    ]
     page = _component(schema, operation["responses"]["200"]["content"]["application/json"]["schema"])
     row = _component(schema, page["properties"]["results"]["items"])
     assert set(row["properties"]) == {
-        "id", "patient_control_number", "patient", "payer", "status", "service_date", "balance_total", "deadline",
-        "assigned_to", "scrub_status"}
-    queues = schema["paths"]["/api/queues/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        "id",
+        "patient_control_number",
+        "patient",
+        "payer",
+        "status",
+        "service_date",
+        "balance_total",
+        "deadline",
+        "assigned_to",
+        "scrub_status",
+    }
+    queues = schema["paths"]["/api/queues/"]["get"]["responses"]["200"]["content"]["application/json"][
+        "schema"
+    ]
     assert queues["type"] == "array"  # every queue at once, not paginated

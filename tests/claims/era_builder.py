@@ -7,9 +7,20 @@ def _money(value) -> str:
     return f"{Decimal(value):.2f}"
 
 
-def transaction_set(*, st="0001", trace="EFT10001", payer_name="ACME HEALTH", payer_id="ACME1",
-                    payer_tin="1371234567", payee_name="RIVERSIDE FAMILY MEDICINE", payee_npi="1245319599",
-                    payment_date="20260320", claims=(), plb=(), total=None) -> list[str]:
+def transaction_set(
+    *,
+    st="0001",
+    trace="EFT10001",
+    payer_name="ACME HEALTH",
+    payer_id="ACME1",
+    payer_tin="1371234567",
+    payee_name="RIVERSIDE FAMILY MEDICINE",
+    payee_npi="1245319599",
+    payment_date="20260320",
+    claims=(),
+    plb=(),
+    total=None,
+) -> list[str]:
     body = []
     claim_total = Decimal("0")
     for claim in claims:
@@ -29,10 +40,22 @@ def transaction_set(*, st="0001", trace="EFT10001", payer_name="ACME HEALTH", pa
         "LX*1",
     ]
     for claim in claims:
-        body.append("*".join([
-            "CLP", claim["pcn"], claim.get("status", "1"), _money(claim["charge"]), _money(claim["paid"]),
-            _money(claim.get("pr", "0")), "12", claim.get("payer_claim", "PCN" + claim["pcn"]), "11", claim.get("freq", "1"),
-        ]))
+        body.append(
+            "*".join(
+                [
+                    "CLP",
+                    claim["pcn"],
+                    claim.get("status", "1"),
+                    _money(claim["charge"]),
+                    _money(claim["paid"]),
+                    _money(claim.get("pr", "0")),
+                    "12",
+                    claim.get("payer_claim", "PCN" + claim["pcn"]),
+                    "11",
+                    claim.get("freq", "1"),
+                ]
+            )
+        )
         for group, reason, amount in claim.get("cas", []):
             body.append(f"CAS*{group}*{reason}*{_money(amount)}")
         body.append(f"NM1*QC*1*GARCIA*ELENA****MI*{claim.get('member', 'XJH123456789')}")
@@ -40,7 +63,14 @@ def transaction_set(*, st="0001", trace="EFT10001", payer_name="ACME HEALTH", pa
             body.append(f"AMT*I*{_money(claim['interest'])}")
         for service in claim.get("services", []):
             composite = ":".join(["HC", service["code"], *service.get("mods", [])])
-            parts = ["SVC", composite, _money(service["charge"]), _money(service["paid"]), "", str(service.get("units", 1))]
+            parts = [
+                "SVC",
+                composite,
+                _money(service["charge"]),
+                _money(service["paid"]),
+                "",
+                str(service.get("units", 1)),
+            ]
             if service.get("original"):
                 parts.append(":".join(["HC", *service["original"]]))
             body.append("*".join(parts))

@@ -29,16 +29,21 @@ def test_bench_data_makes_200_valid_claims():
     # one charge per line, on the line's own claim
     assert Transaction.objects.filter(practice=practice, kind=TransactionKind.CHARGE).count() == lines
     assert ledger_check(practice=practice) == []
-    assert ledger_check(practice=practice, claim_ids=list(Claim.objects.values_list("pk", flat=True)[:50])) == []
+    assert (
+        ledger_check(practice=practice, claim_ids=list(Claim.objects.values_list("pk", flat=True)[:50])) == []
+    )
     assert bench_check(sample=200).problems == []
     assert "Benchmark data passes the checks." in out.getvalue()
     # every claim that left draft has the history that brought it where it is
     moved = Claim.objects.exclude(status=ClaimStatus.DRAFT)
     assert set(ClaimStatusChange.objects.values_list("claim_id", flat=True).distinct()) == set(
-        moved.values_list("pk", flat=True))
+        moved.values_list("pk", flat=True)
+    )
     assert all(c.service_date < datetime.date(2026, 3, 2) for c in Claim.objects.only("service_date"))
     # the services' next numbers do not collide with generated ones
     assert NumberSequence.objects.get(practice=practice, name="claim").last_value == 200
     assert NumberSequence.objects.get(practice=practice, name="patient_account").last_value == 50
     (number,) = sequence_next(practice=practice, name="claim")
-    assert not Claim.objects.filter(practice=practice, patient_control_number=f"{practice.pk:03d}{number:09d}").exists()
+    assert not Claim.objects.filter(
+        practice=practice, patient_control_number=f"{practice.pk:03d}{number:09d}"
+    ).exists()

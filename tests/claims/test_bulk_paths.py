@@ -28,7 +28,11 @@ def test_era_posting_writes_the_same_rows_either_way(billing, biller, threshold)
     for claim in claims:
         claim.refresh_from_db()
         assert (claim.status, claim.insurance_paid, claim.adjustments, claim.balance) == (
-            "paid", Decimal("138.00"), Decimal("65.00"), Decimal("0.00"))
+            "paid",
+            Decimal("138.00"),
+            Decimal("65.00"),
+            Decimal("0.00"),
+        )
         assert claim.payer_claim_number == "PCN" + claim.patient_control_number
     assert Transaction.objects.filter(kind="insurance_payment").count() == 6
     assert RemittanceAdjustment.objects.count() == 3

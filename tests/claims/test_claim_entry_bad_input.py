@@ -34,28 +34,65 @@ def setup(practice):
 
 
 def counts():
-    return (Claim.objects.count(), ClaimLine.objects.count(), Transaction.objects.count(),
-            NumberSequence.objects.filter(name="claim").count())
+    return (
+        Claim.objects.count(),
+        ClaimLine.objects.count(),
+        Transaction.objects.count(),
+        NumberSequence.objects.filter(name="claim").count(),
+    )
 
 
 CASES = [
     ({"diagnosis_codes": ["XYZ.1"]}, "diagnosis_codes", "'XYZ.1' is not an ICD-10-CM code."),
-    ({"diagnosis_codes": ["E11"]}, "diagnosis_codes", "E11 (Type 2 diabetes mellitus) is a header code, not billable"),
+    (
+        {"diagnosis_codes": ["E11"]},
+        "diagnosis_codes",
+        "E11 (Type 2 diabetes mellitus) is a header code, not billable",
+    ),
     ({"diagnosis_codes": []}, "diagnosis_codes", "A claim needs at least one diagnosis code."),
-    ({"diagnosis_codes": ["I10"] * 13}, "diagnosis_codes", "A claim has at most 12 diagnosis codes; 13 given."),
+    (
+        {"diagnosis_codes": ["I10"] * 13},
+        "diagnosis_codes",
+        "A claim has at most 12 diagnosis codes; 13 given.",
+    ),
     ({"diagnosis_codes": ["I10", "I10"]}, "diagnosis_codes", "A diagnosis code is listed twice."),
-    ({"lines": [line(diagnosis_pointers=[3])]}, "lines[1].diagnosis_pointers",
-     "Pointer 3 does not point at a diagnosis: the claim has 2."),
-    ({"lines": [line(charge=Decimal("0"))]}, "lines[1].charge", "The charge must be greater than zero (got 0)."),
-    ({"lines": [line(charge=Decimal("-5.00"))]}, "lines[1].charge", "The charge must be greater than zero (got -5.00)."),
+    (
+        {"lines": [line(diagnosis_pointers=[3])]},
+        "lines[1].diagnosis_pointers",
+        "Pointer 3 does not point at a diagnosis: the claim has 2.",
+    ),
+    (
+        {"lines": [line(charge=Decimal("0"))]},
+        "lines[1].charge",
+        "The charge must be greater than zero (got 0).",
+    ),
+    (
+        {"lines": [line(charge=Decimal("-5.00"))]},
+        "lines[1].charge",
+        "The charge must be greater than zero (got -5.00).",
+    ),
     ({"lines": [line(charge="ten dollars")]}, "lines[1].charge", "'ten dollars' is not a number."),
     ({"lines": [line(units=0)]}, "lines[1].units", "Units must be at least 1 (got 0)."),
-    ({"lines": [line(modifiers=["25", "59", "RT", "LT", "76"])]}, "lines[1].modifiers",
-     "A line has at most 4 modifiers; 5 given."),
-    ({"lines": [line(modifiers=["2!"])]}, "lines[1].modifiers", "Modifier '2!' must be two letters or digits."),
-    ({"lines": [line(procedure_code="9921")]}, "lines[1].procedure_code", "Procedure code '9921' is not a CPT"),
-    ({"lines": [line(service_date_from=datetime.date(2099, 1, 1))]}, "lines[1].service_date_from",
-     "The date of service 2099-01-01 is in the future."),
+    (
+        {"lines": [line(modifiers=["25", "59", "RT", "LT", "76"])]},
+        "lines[1].modifiers",
+        "A line has at most 4 modifiers; 5 given.",
+    ),
+    (
+        {"lines": [line(modifiers=["2!"])]},
+        "lines[1].modifiers",
+        "Modifier '2!' must be two letters or digits.",
+    ),
+    (
+        {"lines": [line(procedure_code="9921")]},
+        "lines[1].procedure_code",
+        "Procedure code '9921' is not a CPT",
+    ),
+    (
+        {"lines": [line(service_date_from=datetime.date(2099, 1, 1))]},
+        "lines[1].service_date_from",
+        "The date of service 2099-01-01 is in the future.",
+    ),
     ({"lines": []}, "lines", "A claim needs at least one service line."),
     ({"place_of_service": "1"}, "place_of_service", "Place of service '1' must be a two-digit CMS code"),
     ({"frequency_code": "7"}, "original_claim", "A corrected or void claim must name the claim it replaces."),
@@ -77,7 +114,14 @@ def test_bad_input_is_refused_naming_the_field_and_nothing_is_saved(setup, overr
 def test_coverage_of_another_patient_is_refused(setup, practice):
     other = CoverageFactory(practice=practice)
     with pytest.raises(ValidationError) as caught:
-        claim_create(**{**setup, "coverage": other, "diagnosis_codes": ["I10"], "lines": [line(diagnosis_pointers=[1])]})
+        claim_create(
+            **{
+                **setup,
+                "coverage": other,
+                "diagnosis_codes": ["I10"],
+                "lines": [line(diagnosis_pointers=[1])],
+            }
+        )
     assert caught.value.message_dict == {"coverage": ["The coverage belongs to another patient."]}
     assert Claim.objects.count() == 0
 
@@ -87,20 +131,38 @@ def test_references_from_another_practice_are_refused(setup, other_practice):
     foreign_patient = PatientFactory(practice=other_practice)
     foreign_provider = ProviderFactory(practice=other_practice)
     with pytest.raises(ValidationError) as caught:
-        claim_create(**{**setup, "coverage": foreign_coverage, "diagnosis_codes": ["I10"],
-                        "lines": [line(diagnosis_pointers=[1])]})
+        claim_create(
+            **{
+                **setup,
+                "coverage": foreign_coverage,
+                "diagnosis_codes": ["I10"],
+                "lines": [line(diagnosis_pointers=[1])],
+            }
+        )
     assert caught.value.message_dict["coverage"] == ["The coverage belongs to another practice."]
     with pytest.raises(ValidationError) as caught:
-        claim_create(**{**setup, "patient": foreign_patient, "rendering_provider": foreign_provider,
-                        "diagnosis_codes": ["I10"], "lines": [line(diagnosis_pointers=[1])]})
+        claim_create(
+            **{
+                **setup,
+                "patient": foreign_patient,
+                "rendering_provider": foreign_provider,
+                "diagnosis_codes": ["I10"],
+                "lines": [line(diagnosis_pointers=[1])],
+            }
+        )
     assert caught.value.message_dict["patient"] == ["The patient belongs to another practice."]
     assert caught.value.message_dict["rendering_provider"] == ["The provider belongs to another practice."]
     assert Claim.objects.count() == 0
 
 
 def test_codes_are_normalised(setup):
-    claim = claim_create(**{**setup, "diagnosis_codes": ["e119", " I10 "],
-                            "lines": [line(procedure_code="j1100", modifiers=["rt"])]})
+    claim = claim_create(
+        **{
+            **setup,
+            "diagnosis_codes": ["e119", " I10 "],
+            "lines": [line(procedure_code="j1100", modifiers=["rt"])],
+        }
+    )
     assert claim.diagnosis_codes == ["E11.9", "I10"]
     only = claim.lines.get()
     assert (only.procedure_code, only.modifiers) == ("J1100", ["RT"])
@@ -108,15 +170,25 @@ def test_codes_are_normalised(setup):
 
 # --- batch charge entry (claims_create_many) ---------------------------------------------------
 
+
 def _draft(setup, **overrides):
-    values = {"patient": setup["patient"], "coverage": setup["coverage"],
-              "billing_provider": setup["billing_provider"], "diagnosis_codes": ["E11.9", "I10"],
-              "lines": [line()], **overrides}
+    values = {
+        "patient": setup["patient"],
+        "coverage": setup["coverage"],
+        "billing_provider": setup["billing_provider"],
+        "diagnosis_codes": ["E11.9", "I10"],
+        "lines": [line()],
+        **overrides,
+    }
     return ClaimDraft(**values)
 
 
 def test_a_batch_with_one_bad_claim_saves_nothing_and_names_the_claim_and_field(setup):
-    drafts = [_draft(setup), _draft(setup, lines=[line(), line(units=0)]), _draft(setup, diagnosis_codes=["E11"])]
+    drafts = [
+        _draft(setup),
+        _draft(setup, lines=[line(), line(units=0)]),
+        _draft(setup, diagnosis_codes=["E11"]),
+    ]
     before = counts()
     with pytest.raises(ValidationError) as caught:
         claims_create_many(practice=setup["practice"], drafts=drafts)
@@ -138,15 +210,26 @@ def test_a_batch_is_entered_like_claim_by_claim_entry(setup, practice, biller):
         made = claims_create_many(practice=practice, drafts=drafts, user=user, created_at=created_at)
     (first, first_lines), (second, second_lines) = made
     prefix = f"{practice.pk:03d}"
-    assert [first.patient_control_number, second.patient_control_number] == [f"{prefix}000000001",
-                                                                              f"{prefix}000000002"]
-    assert [line.line_control_number for line in first_lines] == [f"{prefix}000000001-1", f"{prefix}000000001-2"]
+    assert [first.patient_control_number, second.patient_control_number] == [
+        f"{prefix}000000001",
+        f"{prefix}000000002",
+    ]
+    assert [line.line_control_number for line in first_lines] == [
+        f"{prefix}000000001-1",
+        f"{prefix}000000001-2",
+    ]
     assert second.prior_authorization == "PA1" and second.payer_id is None
-    for claim, charge, insurance, patient in ((first, "162.50", "162.50", "0.00"), (second, "150.00", "0.00", "150.00")):
+    for claim, charge, insurance, patient in (
+        (first, "162.50", "162.50", "0.00"),
+        (second, "150.00", "0.00", "150.00"),
+    ):
         claim.refresh_from_db()
         assert (claim.status, claim.created_at, claim.created_by) == (ClaimStatus.DRAFT, created_at, user)
         assert (claim.charge_total, claim.insurance_balance, claim.patient_balance) == (
-            Decimal(charge), Decimal(insurance), Decimal(patient))
+            Decimal(charge),
+            Decimal(insurance),
+            Decimal(patient),
+        )
     charges = Transaction.objects.filter(kind="charge").order_by("line_id")
     assert [(t.line_id, t.amount, t.party, t.posted_at, t.source_reference) for t in charges] == [
         (first_lines[0].pk, Decimal("150.00"), "insurance", created_at, first.patient_control_number),
@@ -154,7 +237,11 @@ def test_a_batch_is_entered_like_claim_by_claim_entry(setup, practice, biller):
         (second_lines[0].pk, Decimal("150.00"), "patient", created_at, second.patient_control_number),
     ]
     events = AuditEvent.objects.filter(action="create", object_type="claims.claim").order_by("pk")
-    created = [(e.object_id, e.user, e.changes["patient_control_number"][1]) for e in events if "ledger" not in e.changes]
+    created = [
+        (e.object_id, e.user, e.changes["patient_control_number"][1])
+        for e in events
+        if "ledger" not in e.changes
+    ]
     posted = [(e.object_id, e.changes["source"]) for e in events if "ledger" in e.changes]
     assert created == [(str(c.pk), user, c.patient_control_number) for c in (first, second)]
     assert posted == [(str(c.pk), ["charge_entry", c.patient_control_number]) for c in (first, second)]

@@ -51,17 +51,22 @@ def test_the_same_file_imported_twice_at_once_posts_once(practice):
     assert claim.insurance_paid == Decimal("138.00")
 
 
-SAMPLE_TEXTS = [(SAMPLES / f"835/{name}").read_text() for name in (
-    "lfh-managed-care.835", "lfh-secondary-payment.835", "lfh-cob-contractural-adjustment.835")]
+SAMPLE_TEXTS = [
+    (SAMPLES / f"835/{name}").read_text()
+    for name in ("lfh-managed-care.835", "lfh-secondary-payment.835", "lfh-cob-contractural-adjustment.835")
+]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(sample=st.sampled_from(SAMPLE_TEXTS), position=st.integers(min_value=0, max_value=2000),
-       cut=st.integers(min_value=0, max_value=40), insert=st.text(alphabet="*~:^>0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ.- \n",
-                                                                  max_size=12))
+@given(
+    sample=st.sampled_from(SAMPLE_TEXTS),
+    position=st.integers(min_value=0, max_value=2000),
+    cut=st.integers(min_value=0, max_value=40),
+    insert=st.text(alphabet="*~:^>0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ.- \n", max_size=12),
+)
 def test_the_reader_refuses_mutated_files_only_with_x12_errors(sample, position, cut, insert):
     position = position % len(sample)
-    mutated = sample[:position] + insert + sample[position + cut:]
+    mutated = sample[:position] + insert + sample[position + cut :]
     try:
         for interchange in parse(mutated):
             for transaction in interchange.transactions():

@@ -17,8 +17,11 @@ from tests.claims.factories import make_claim
 @pytest.fixture
 def posted(practice):
     claim = make_claim(practice)
-    (payment,) = ledger_post(claim=claim, source="remittance",
-                             entries=[Entry(line=claim.lines.get(), kind="insurance_payment", amount=Decimal("90.00"))])
+    (payment,) = ledger_post(
+        claim=claim,
+        source="remittance",
+        entries=[Entry(line=claim.lines.get(), kind="insurance_payment", amount=Decimal("90.00"))],
+    )
     return claim, payment
 
 
@@ -48,11 +51,17 @@ def test_database_refuses_raw_update_and_delete_on_postgresql(posted):
     claim, payment = posted
     claim_transition(claim=claim, to_status="ready")
     before = snapshot()
-    for sql, row_id in (("UPDATE claims_transaction SET amount = 1 WHERE id = %s", payment.pk),
-                        ("DELETE FROM claims_transaction WHERE id = %s", payment.pk),
-                        ("UPDATE claims_claimstatuschange SET reason = 'x' WHERE claim_id = %s", claim.pk),
-                        ("DELETE FROM claims_claimstatuschange WHERE claim_id = %s", claim.pk)):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+    for sql, row_id in (
+        ("UPDATE claims_transaction SET amount = 1 WHERE id = %s", payment.pk),
+        ("DELETE FROM claims_transaction WHERE id = %s", payment.pk),
+        ("UPDATE claims_claimstatuschange SET reason = 'x' WHERE claim_id = %s", claim.pk),
+        ("DELETE FROM claims_claimstatuschange WHERE claim_id = %s", claim.pk),
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
             cursor.execute(sql, [row_id])
     assert snapshot() == before
     assert ClaimStatusChange.objects.filter(claim=claim, reason="").count() == 1
@@ -80,9 +89,17 @@ def test_database_refuses_a_second_reversal_even_past_the_service(posted):
     claim, payment = posted
     transaction_reverse(original=payment)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Transaction.objects.create(practice=claim.practice, claim=claim, line=payment.line, kind="reversal",
-                                   party="insurance", amount=payment.amount, effective_date=payment.effective_date,
-                                   source="user", reverses=payment)
+        Transaction.objects.create(
+            practice=claim.practice,
+            claim=claim,
+            line=payment.line,
+            kind="reversal",
+            party="insurance",
+            amount=payment.amount,
+            effective_date=payment.effective_date,
+            source="user",
+            reverses=payment,
+        )
 
 
 def test_amounts_must_be_positive_and_kinds_must_fit_the_party(posted):
@@ -90,10 +107,15 @@ def test_amounts_must_be_positive_and_kinds_must_fit_the_party(posted):
     line = claim.lines.get()
     before = snapshot()
     with pytest.raises(ValidationError, match="greater than zero"):
-        ledger_post(claim=claim, source="user", entries=[Entry(line=line, kind="write_off", amount=Decimal("-1"))])
+        ledger_post(
+            claim=claim, source="user", entries=[Entry(line=line, kind="write_off", amount=Decimal("-1"))]
+        )
     with pytest.raises(ValidationError, match="cannot be posted to the patient side"):
-        ledger_post(claim=claim, source="user",
-                    entries=[Entry(line=line, kind="contractual_adjustment", party="patient", amount=Decimal("5"))])
+        ledger_post(
+            claim=claim,
+            source="user",
+            entries=[Entry(line=line, kind="contractual_adjustment", party="patient", amount=Decimal("5"))],
+        )
     with pytest.raises(TypeError, match="never float"):
         ledger_post(claim=claim, source="user", entries=[Entry(line=line, kind="write_off", amount=5.0)])
     assert snapshot() == before
@@ -105,10 +127,14 @@ def test_a_batch_with_one_bad_entry_posts_nothing(posted):
     before_rows = snapshot()
     before_line = ClaimLine.objects.values(*["insurance_balance", "insurance_paid"]).get(pk=line.pk)
     with pytest.raises(ValidationError):
-        ledger_post(claim=claim, source="user", entries=[
-            Entry(line=line, kind="contractual_adjustment", amount=Decimal("10.00")),
-            Entry(line=line, kind="write_off", amount=Decimal("0")),
-        ])
+        ledger_post(
+            claim=claim,
+            source="user",
+            entries=[
+                Entry(line=line, kind="contractual_adjustment", amount=Decimal("10.00")),
+                Entry(line=line, kind="write_off", amount=Decimal("0")),
+            ],
+        )
     assert snapshot() == before_rows
     assert ClaimLine.objects.values("insurance_balance", "insurance_paid").get(pk=line.pk) == before_line
 

@@ -28,8 +28,12 @@ operations = st.lists(st.one_of(posting, posting, reversal), min_size=1, max_siz
 
 def _identity_holds(row) -> bool:
     return row.charge_total == (
-        row.insurance_paid + row.patient_paid + row.adjustments + row.write_offs
-        + row.insurance_balance + row.patient_balance
+        row.insurance_paid
+        + row.patient_paid
+        + row.adjustments
+        + row.write_offs
+        + row.insurance_balance
+        + row.patient_balance
     )
 
 
@@ -45,7 +49,9 @@ class LedgerPropertyTests(TestCase):
         claim = make_claim(
             practice,
             lines=[
-                LineInput(procedure_code=code, charge=Decimal(charge), service_date_from=datetime.date(2026, 2, 2))
+                LineInput(
+                    procedure_code=code, charge=Decimal(charge), service_date_from=datetime.date(2026, 2, 2)
+                )
                 for code, charge in (("99214", "210.00"), ("36415", "18.00"), ("85025", "42.50"))
             ],
         )
@@ -56,7 +62,8 @@ class LedgerPropertyTests(TestCase):
                 line = lines[line_index]
                 before = _buckets(ClaimLine.objects.get(pk=line.pk))
                 (txn,) = ledger_post(
-                    claim=claim, source="user",
+                    claim=claim,
+                    source="user",
                     entries=[Entry(line=line, kind=kind, party=party, amount=Decimal(cents) / 100)],
                 )
                 after = ClaimLine.objects.get(pk=line.pk)
@@ -64,7 +71,8 @@ class LedgerPropertyTests(TestCase):
                     assert getattr(after, bucket) - before[bucket] == sign * txn.amount
             else:
                 candidates = list(
-                    Transaction.objects.filter(claim=claim, reversed_by__isnull=True).exclude(kind="reversal")
+                    Transaction.objects.filter(claim=claim, reversed_by__isnull=True)
+                    .exclude(kind="reversal")
                     .order_by("id")
                 )
                 if not candidates:
@@ -74,11 +82,15 @@ class LedgerPropertyTests(TestCase):
                 transaction_reverse(original=original, note="property test")
                 line_after = ClaimLine.objects.get(pk=original.line_id)
                 for bucket, sign in EFFECTS[(original.kind, original.party)].items():
-                    assert getattr(line_after, bucket) == getattr(line_before, bucket) - sign * original.amount
+                    assert (
+                        getattr(line_after, bucket) == getattr(line_before, bucket) - sign * original.amount
+                    )
                 # Without the original and its reversal, the ledger gives exactly these balances.
                 remaining = list(
                     Transaction.objects.filter(line_id=original.line_id)
-                    .exclude(pk=original.pk).exclude(reverses=original).select_related("reverses")
+                    .exclude(pk=original.pk)
+                    .exclude(reverses=original)
+                    .select_related("reverses")
                 )
                 assert derived_balances(remaining) == _buckets(line_after)
 
@@ -96,7 +108,8 @@ class LedgerPropertyTests(TestCase):
         line = claim.lines.get()
         start = _buckets(ClaimLine.objects.get(pk=line.pk))
         posted = ledger_post(
-            claim=claim, source="remittance",
+            claim=claim,
+            source="remittance",
             entries=[Entry(line=line, kind="insurance_payment", amount=Decimal(c) / 100) for c in cents],
         )
         for txn in reversed(posted):

@@ -49,18 +49,29 @@ def ready(billing, **kwargs):
 
 def ready_for_another_patient(billing):
     """A ready claim of a new patient of the practice (the same service twice for one patient is a duplicate)."""
-    coverage = CoverageFactory(practice=billing.practice, payer=billing.payer,
-                               patient=PatientFactory(practice=billing.practice, postal_code="62702"))
+    coverage = CoverageFactory(
+        practice=billing.practice,
+        payer=billing.payer,
+        patient=PatientFactory(practice=billing.practice, postal_code="62702"),
+    )
     return ready(billing, coverage=coverage)
 
 
 def upload(client, *files):
-    return client.post("/claims/files/upload/", {
-        "files": [SimpleUploadedFile(name, content, content_type="application/octet-stream") for name, content in files]
-    }, follow=True)
+    return client.post(
+        "/claims/files/upload/",
+        {
+            "files": [
+                SimpleUploadedFile(name, content, content_type="application/octet-stream")
+                for name, content in files
+            ]
+        },
+        follow=True,
+    )
 
 
 # --- the journey ------------------------------------------------------------------------------------
+
 
 def test_the_billers_journey_from_charge_entry_to_resubmission(billing, biller):
     client = login(biller)
@@ -84,20 +95,29 @@ def test_the_billers_journey_from_charge_entry_to_resubmission(billing, biller):
     content = download.content.decode()
     assert content == batch.content
     assert validate_x12(content) == (True, [])
-    assert AuditEvent.objects.filter(action="export", object_type="claims.submissionbatch",
-                                     object_id=str(batch.pk), user=biller).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action="export", object_type="claims.submissionbatch", object_id=str(batch.pk), user=biller
+        ).count()
+        == 1
+    )
     # 4. the clearinghouse's 277CA rejects the claim (the sample answers PCN 3920394930203)
     Claim.objects.filter(pk=claim.pk).update(patient_control_number=REJECTED_PCN)
     response = upload(client, ("rejected.277", sample(REJECTED_277)))
-    assert "rejected.277 (277CA claim acknowledgment) imported: 0 claims accepted, 1 claims rejected." in _text(response)
+    assert (
+        "rejected.277 (277CA claim acknowledgment) imported: 0 claims accepted, 1 claims rejected."
+        in _text(response)
+    )
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.REJECTED
     # 5. it is in the rejected queue, and its page gives the reason in plain words
     queue = client.get("/claims/queues/rejected/")
     assert [c.pk for c in queue.context["page"].object_list] == [claim.pk]
     detail = _text(client.get(f"/claims/{claim.pk}/"))
-    assert ("Rejected for invalid information: entity&#x27;s National Provider Identifier (NPI) (billing provider)"
-            in detail)
+    assert (
+        "Rejected for invalid information: entity&#x27;s National Provider Identifier (NPI) (billing provider)"
+        in detail
+    )
     assert batch.file_name in detail
     # 6. edit it: rejected -> corrected, and the scrub on save makes it ready again
     data = form_data(billing)
@@ -124,6 +144,7 @@ def test_the_billers_journey_from_charge_entry_to_resubmission(billing, biller):
 
 # --- batches ------------------------------------------------------------------------------------------
 
+
 def test_submitting_lists_the_claims_refused_with_their_reasons(billing, biller):
     good = ready(billing)
     bad = ready(billing, lines=None)
@@ -133,8 +154,10 @@ def test_submitting_lists_the_claims_refused_with_their_reasons(billing, biller)
     text = _text(response)
     batch = SubmissionBatch.objects.get()
     assert list(batch.claims.values_list("pk", flat=True)) == [good.pk]
-    assert (f"1 claim not submitted: {bad.patient_control_number}: scrubber errors: Line 1: 20610 needs prior "
-            "authorization under this contract.") in text
+    assert (
+        f"1 claim not submitted: {bad.patient_control_number}: scrubber errors: Line 1: 20610 needs prior "
+        "authorization under this contract."
+    ) in text
     bad.refresh_from_db()
     assert bad.status == ClaimStatus.DRAFT
 
@@ -150,19 +173,31 @@ def test_submitting_without_a_clearinghouse_says_what_to_set_up(billing, biller)
     billing.clearinghouse.is_active = False
     billing.clearinghouse.save()
     response = login(biller).post("/claims/batches/submit/", {"payer": ""}, follow=True)
-    assert "Set up the practice&#x27;s clearinghouse (EDI identities) before submitting claims." in _text(response)
+    assert "Set up the practice&#x27;s clearinghouse (EDI identities) before submitting claims." in _text(
+        response
+    )
     assert SubmissionBatch.objects.count() == 0
 
 
 def test_submitting_one_payer_leaves_the_others_ready(billing, biller):
     acme = ready(billing)
-    medicare_coverage = CoverageFactory(practice=billing.practice, patient=billing.patient, payer=billing.medicare,
-                                        priority=2, member_id="1EG4TE5MK72")
-    medicare = ready(billing, coverage=medicare_coverage, lines=[
-        LineInput(procedure_code="93000", charge=Decimal("60.00"), service_date_from=DOS)])
+    medicare_coverage = CoverageFactory(
+        practice=billing.practice,
+        patient=billing.patient,
+        payer=billing.medicare,
+        priority=2,
+        member_id="1EG4TE5MK72",
+    )
+    medicare = ready(
+        billing,
+        coverage=medicare_coverage,
+        lines=[LineInput(procedure_code="93000", charge=Decimal("60.00"), service_date_from=DOS)],
+    )
     page = login(biller).get("/claims/batches/")
     assert [(row["payer__name"], row["count"]) for row in page.context["ready_by_payer"]] == [
-        ("Acme Health", 1), ("Medicare Part B", 1)]
+        ("Acme Health", 1),
+        ("Medicare Part B", 1),
+    ]
     login(biller).post("/claims/batches/submit/", {"payer": billing.payer.pk})
     acme.refresh_from_db()
     medicare.refresh_from_db()
@@ -170,7 +205,8 @@ def test_submitting_one_payer_leaves_the_others_ready(billing, biller):
 
 
 def test_the_batch_page_lists_its_claims_and_queues_the_delivery_on_commit(
-        billing, biller, django_capture_on_commit_callbacks):
+    billing, biller, django_capture_on_commit_callbacks
+):
     claim = ready(billing)
     (batch,) = claims_submit(practice=billing.practice, user=biller).batches
     client = login(biller)
@@ -179,7 +215,10 @@ def test_the_batch_page_lists_its_claims_and_queues_the_delivery_on_commit(
     assert "has no SFTP settings" in _text(page)
     billing.clearinghouse.sftp_host = "sftp.example.org"
     billing.clearinghouse.save()
-    assert f'action="/claims/batches/{batch.pk}/send/"' in client.get(f"/claims/batches/{batch.pk}/").content.decode()
+    assert (
+        f'action="/claims/batches/{batch.pk}/send/"'
+        in client.get(f"/claims/batches/{batch.pk}/").content.decode()
+    )
     with mock.patch("claims.tasks.deliver_batch.delay") as delay:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             response = client.post(f"/claims/batches/{batch.pk}/send/", follow=True)
@@ -211,7 +250,9 @@ def test_the_batch_list_shows_the_last_delivery_attempt(billing, biller):
     assert (row.last_attempt_ok, row.last_attempt_message, row.attempt_count) == (True, "Uploaded", 2)
 
 
-def test_the_batch_list_query_count_is_the_same_for_1_and_10_batches(billing, biller, django_assert_num_queries):
+def test_the_batch_list_query_count_is_the_same_for_1_and_10_batches(
+    billing, biller, django_assert_num_queries
+):
     client = login(biller)
     ready(billing)
     claims_submit(practice=billing.practice, user=biller)
@@ -256,16 +297,22 @@ def test_another_practices_batches_are_404s(billing, outsider):
 
 # --- X12 files ----------------------------------------------------------------------------------------
 
+
 def test_several_files_at_once_each_with_its_message(billing, biller):
     claim = submitted_claim(billing, "5781")
     client = login(biller)
-    response = upload(client, ("accepted.277", sample("acks/imsweb-x12_277CA_accepted.277")),
-                      ("junk.txt", b"this is not X12"))
+    response = upload(
+        client,
+        ("accepted.277", sample("acks/imsweb-x12_277CA_accepted.277")),
+        ("junk.txt", b"this is not X12"),
+    )
     text = _text(response)
     assert "accepted.277 (277CA claim acknowledgment) imported: 1 claims accepted, 0 claims rejected." in text
     assert "junk.txt was refused:" in text and "Nothing was changed." in text
     assert sorted(X12File.objects.values_list("file_name", "status")) == [
-        ("accepted.277", "applied"), ("junk.txt", "refused")]
+        ("accepted.277", "applied"),
+        ("junk.txt", "refused"),
+    ]
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.ACCEPTED
     # the same file again changes nothing and says so
@@ -286,7 +333,9 @@ def test_the_file_page_shows_the_error_or_the_acknowledgments_it_created(billing
     assert [ack.claim_id for ack in page.context["acknowledgments"]] == [claim.pk]
     text = _text(page)
     assert "Rejected for invalid information" in text and "A7:562:85" in text
-    assert AuditEvent.objects.filter(action="view", object_type="claims.x12file", object_id=str(applied.pk)).exists()
+    assert AuditEvent.objects.filter(
+        action="view", object_type="claims.x12file", object_id=str(applied.pk)
+    ).exists()
     refused_page = _text(client.get(f"/claims/files/{refused.pk}/"))
     assert "Refused:" in refused_page and refused.error.split(":")[0] in refused_page
 

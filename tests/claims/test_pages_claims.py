@@ -24,7 +24,9 @@ from tests.rcm.factories import CoverageFactory, PayerFactory, ProviderFactory, 
 
 # Pinned query counts: session, user, memberships (middleware) + what the page itself reads.
 CLAIM_LIST_QUERIES = 6  # + status counts (which give the page count), page rows, payers
-CLAIM_DETAIL_QUERIES = 11  # + claim, audit insert, lines, ledger, history, acknowledgments, batches, assignees
+CLAIM_DETAIL_QUERIES = (
+    11  # + claim, audit insert, lines, ledger, history, acknowledgments, batches, assignees
+)
 
 
 def make_claim(practice, **kwargs):
@@ -46,28 +48,70 @@ def _paid_claim(practice, biller):
     patient, who pays $50.00."""
     dos = datetime.date(2026, 3, 2)
     claim = make_claim(
-        practice, user=biller,
+        practice,
+        user=biller,
         lines=[
             LineInput(procedure_code="99213", charge=Decimal("150.00"), service_date_from=dos),
-            LineInput(procedure_code="93000", charge=Decimal("1234.50"), service_date_from=dos, modifiers=["25"],
-                      diagnosis_pointers=[1, 2]),
+            LineInput(
+                procedure_code="93000",
+                charge=Decimal("1234.50"),
+                service_date_from=dos,
+                modifiers=["25"],
+                diagnosis_pointers=[1, 2],
+            ),
         ],
     )
     line1, line2 = claim.lines.order_by("line_number")
     _move(claim, "ready", "submitted", user=biller)
-    ledger_post(claim=claim, source="remittance", user=biller, entries=[
-        Entry(line=line1, kind=K.INSURANCE_PAYMENT, amount=Decimal("80.00")),
-        Entry(line=line1, kind=K.CONTRACTUAL_ADJUSTMENT, amount=Decimal("45.00"), group_code="CO", reason_code="45"),
-        Entry(line=line1, kind=K.TRANSFER_TO_PATIENT, amount=Decimal("25.00"), group_code="PR", reason_code="3",
-              responsibility="copay"),
-        Entry(line=line2, kind=K.INSURANCE_PAYMENT, amount=Decimal("900.00"), remark_codes=["N130", "MA01"]),
-        Entry(line=line2, kind=K.CONTRACTUAL_ADJUSTMENT, amount=Decimal("255.00"), group_code="CO", reason_code="45"),
-        Entry(line=line2, kind=K.TRANSFER_TO_PATIENT, amount=Decimal("79.50"), group_code="PR", reason_code="2",
-              responsibility="coinsurance"),
-    ])
-    ledger_post(claim=claim, source="payment", user=biller, entries=[
-        Entry(line=line1, kind=K.PATIENT_PAYMENT, party="patient", amount=Decimal("50.00")),
-    ])
+    ledger_post(
+        claim=claim,
+        source="remittance",
+        user=biller,
+        entries=[
+            Entry(line=line1, kind=K.INSURANCE_PAYMENT, amount=Decimal("80.00")),
+            Entry(
+                line=line1,
+                kind=K.CONTRACTUAL_ADJUSTMENT,
+                amount=Decimal("45.00"),
+                group_code="CO",
+                reason_code="45",
+            ),
+            Entry(
+                line=line1,
+                kind=K.TRANSFER_TO_PATIENT,
+                amount=Decimal("25.00"),
+                group_code="PR",
+                reason_code="3",
+                responsibility="copay",
+            ),
+            Entry(
+                line=line2, kind=K.INSURANCE_PAYMENT, amount=Decimal("900.00"), remark_codes=["N130", "MA01"]
+            ),
+            Entry(
+                line=line2,
+                kind=K.CONTRACTUAL_ADJUSTMENT,
+                amount=Decimal("255.00"),
+                group_code="CO",
+                reason_code="45",
+            ),
+            Entry(
+                line=line2,
+                kind=K.TRANSFER_TO_PATIENT,
+                amount=Decimal("79.50"),
+                group_code="PR",
+                reason_code="2",
+                responsibility="coinsurance",
+            ),
+        ],
+    )
+    ledger_post(
+        claim=claim,
+        source="payment",
+        user=biller,
+        entries=[
+            Entry(line=line1, kind=K.PATIENT_PAYMENT, party="patient", amount=Decimal("50.00")),
+        ],
+    )
     _move(claim, "partially_paid", user=biller)
     claim.refresh_from_db()
     return claim
@@ -86,6 +130,7 @@ def _csv_rows(response) -> list[list[str]]:
 
 
 # --- access ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("role", Role.values)
 def test_claim_pages_follow_the_claims_view_permission(role, practice, persona):
@@ -130,6 +175,7 @@ def test_navigation_shows_patients_and_claims_before_the_audit_log(manager):
 
 # --- claim detail -----------------------------------------------------------------------------
 
+
 def test_opening_a_claim_writes_exactly_one_view_event(practice, biller):
     claim = make_claim(practice)
     client = login(biller)
@@ -146,15 +192,23 @@ def test_claim_detail_shows_the_exact_money_per_line_and_in_total(practice, bill
     assert response.status_code == 200
     text = _text(response)
     lines = response.context["lines"]
-    assert [(line.line_number, line.insurance_paid, line.patient_paid, line.adjustments, line.patient_balance)
-            for line in lines] == [
+    assert [
+        (line.line_number, line.insurance_paid, line.patient_paid, line.adjustments, line.patient_balance)
+        for line in lines
+    ] == [
         (1, Decimal("80.00"), Decimal("50.00"), Decimal("45.00"), Decimal("-25.00")),
         (2, Decimal("900.00"), Decimal("0.00"), Decimal("255.00"), Decimal("79.50")),
     ]
     # the totals row: charge, ins paid, pt paid, adjustments, write-offs, ins balance, pt balance
     total_row = re.search(r'<tr class="total">(.*?)</tr>', text).group(1)
     assert re.findall(r'<td class="num">([^<]*)</td>', total_row) == [
-        "$1,384.50", "$980.00", "$50.00", "$300.00", "$0.00", "$0.00", "$54.50",
+        "$1,384.50",
+        "$980.00",
+        "$50.00",
+        "$300.00",
+        "$0.00",
+        "$0.00",
+        "$54.50",
     ]
     assert '<td class="num">-$25.00</td>' in text  # line 1 patient balance: overpaid copay
     assert '<td class="num">$1,234.50</td>' in text
@@ -168,38 +222,60 @@ def test_claim_detail_lists_ledger_history_and_reversal_links(practice, biller):
     claim = make_claim(practice, user=biller)
     _move(claim, "ready", "submitted", user=biller)
     line = claim.lines.get()
-    (payment,) = ledger_post(claim=claim, source="remittance", user=biller, entries=[
-        Entry(line=line, kind=K.INSURANCE_PAYMENT, amount=Decimal("80.00"))])
+    (payment,) = ledger_post(
+        claim=claim,
+        source="remittance",
+        user=biller,
+        entries=[Entry(line=line, kind=K.INSURANCE_PAYMENT, amount=Decimal("80.00"))],
+    )
     reversal = transaction_reverse(original=payment, user=biller, note="payer take-back")
     response = login(biller).get(f"/claims/{claim.pk}/")
     ledger = response.context["ledger"]
     assert [(t.kind, t.amount) for t in ledger] == [
-        ("charge", Decimal("150.00")), ("insurance_payment", Decimal("80.00")), ("reversal", Decimal("80.00"))]
+        ("charge", Decimal("150.00")),
+        ("insurance_payment", Decimal("80.00")),
+        ("reversal", Decimal("80.00")),
+    ]
     assert ledger[1].reversed_by_id == reversal.pk
     text = _text(response)
     assert f'reversed by <a href="#txn-{reversal.pk}">#{reversal.pk}</a>' in text
     assert f'reverses <a href="#txn-{payment.pk}">#{payment.pk}</a>' in text
     assert [(c.from_status, c.to_status, c.by) for c in response.context["history"]] == [
-        ("draft", "ready", biller), ("ready", "submitted", biller)]
+        ("draft", "ready", biller),
+        ("ready", "submitted", biller),
+    ]
 
 
-def test_claim_detail_query_count_does_not_grow_with_lines_and_transactions(practice, biller, django_assert_num_queries):
+def test_claim_detail_query_count_does_not_grow_with_lines_and_transactions(
+    practice, biller, django_assert_num_queries
+):
     client = login(biller)
     small = make_claim(practice)
     with CaptureQueriesContext(connection) as one:
         assert client.get(f"/claims/{small.pk}/").status_code == 200
     dos = datetime.date(2026, 3, 2)
-    big = make_claim(practice, lines=[
-        LineInput(procedure_code="99213", charge=Decimal("10.00") + n, service_date_from=dos) for n in range(10)])
+    big = make_claim(
+        practice,
+        lines=[
+            LineInput(procedure_code="99213", charge=Decimal("10.00") + n, service_date_from=dos)
+            for n in range(10)
+        ],
+    )
     _move(big, "ready", "submitted", "accepted")
-    ledger_post(claim=big, source="remittance", entries=[
-        Entry(line=line, kind=K.INSURANCE_PAYMENT, amount=Decimal("5.00")) for line in big.lines.all()])
+    ledger_post(
+        claim=big,
+        source="remittance",
+        entries=[
+            Entry(line=line, kind=K.INSURANCE_PAYMENT, amount=Decimal("5.00")) for line in big.lines.all()
+        ],
+    )
     with django_assert_num_queries(CLAIM_DETAIL_QUERIES):
         assert client.get(f"/claims/{big.pk}/").status_code == 200
     assert len(one) == CLAIM_DETAIL_QUERIES
 
 
 # --- claim list -------------------------------------------------------------------------------
+
 
 def test_status_filter_returns_exactly_the_claims_in_that_status(practice, biller):
     drafts = [make_claim(practice) for _ in range(2)]
@@ -237,12 +313,36 @@ def test_payer_and_claim_number_filters(practice, outsider, biller):
 
 def test_sorting_by_balance_and_age(practice, biller):
     today = timezone.localdate()
-    old = make_claim(practice, lines=[LineInput(procedure_code="99213", charge=Decimal("20.00"),
-                                                service_date_from=today - datetime.timedelta(days=90))])
-    mid = make_claim(practice, lines=[LineInput(procedure_code="99213", charge=Decimal("500.00"),
-                                                service_date_from=today - datetime.timedelta(days=40))])
-    new = make_claim(practice, lines=[LineInput(procedure_code="99213", charge=Decimal("75.00"),
-                                                service_date_from=today - datetime.timedelta(days=3))])
+    old = make_claim(
+        practice,
+        lines=[
+            LineInput(
+                procedure_code="99213",
+                charge=Decimal("20.00"),
+                service_date_from=today - datetime.timedelta(days=90),
+            )
+        ],
+    )
+    mid = make_claim(
+        practice,
+        lines=[
+            LineInput(
+                procedure_code="99213",
+                charge=Decimal("500.00"),
+                service_date_from=today - datetime.timedelta(days=40),
+            )
+        ],
+    )
+    new = make_claim(
+        practice,
+        lines=[
+            LineInput(
+                procedure_code="99213",
+                charge=Decimal("75.00"),
+                service_date_from=today - datetime.timedelta(days=3),
+            )
+        ],
+    )
     client = login(biller)
     assert _listed(client.get("/claims/")) == [new.pk, mid.pk, old.pk]
     assert _listed(client.get("/claims/?sort=-balance")) == [mid.pk, new.pk, old.pk]
@@ -260,7 +360,12 @@ def test_claim_list_shows_exact_amounts(practice, biller):
     text = _text(login(biller).get("/claims/"))
     row = re.search(rf"{claim.patient_control_number}.*?</tr>", text).group(0)
     assert re.findall(r'<td class="num">([^<]*)</td>', row) == [
-        "$1,384.50", "$0.00", "$54.50", "$54.50", str((timezone.localdate() - claim.service_date).days)]
+        "$1,384.50",
+        "$0.00",
+        "$54.50",
+        "$54.50",
+        str((timezone.localdate() - claim.service_date).days),
+    ]
 
 
 def test_claim_list_paginates_by_50(practice, biller):
@@ -282,12 +387,25 @@ def test_claim_list_page_count_is_exact_whatever_the_filter(practice, biller):
         make_claim(practice, coverage=coverage, provider=provider)
     _move(make_claim(practice, coverage=coverage, provider=provider), "ready", "submitted")
     client = login(biller)
-    counts = {url: client.get(url).context["page"].paginator.count
-              for url in ("/claims/", "/claims/?status=draft", "/claims/?status=submitted", "/claims/?status=paid",
-                          f"/claims/?payer={coverage.payer_id}&status=submitted", f"/claims/?q={claim.patient_control_number}")}
-    assert counts == {"/claims/": 52, "/claims/?status=draft": 51, "/claims/?status=submitted": 1,
-                      "/claims/?status=paid": 0, f"/claims/?payer={coverage.payer_id}&status=submitted": 1,
-                      f"/claims/?q={claim.patient_control_number}": 1}
+    counts = {
+        url: client.get(url).context["page"].paginator.count
+        for url in (
+            "/claims/",
+            "/claims/?status=draft",
+            "/claims/?status=submitted",
+            "/claims/?status=paid",
+            f"/claims/?payer={coverage.payer_id}&status=submitted",
+            f"/claims/?q={claim.patient_control_number}",
+        )
+    }
+    assert counts == {
+        "/claims/": 52,
+        "/claims/?status=draft": 51,
+        "/claims/?status=submitted": 1,
+        "/claims/?status=paid": 0,
+        f"/claims/?payer={coverage.payer_id}&status=submitted": 1,
+        f"/claims/?q={claim.patient_control_number}": 1,
+    }
 
 
 def test_claim_list_query_count_is_the_same_for_1_and_10_claims(practice, biller, django_assert_num_queries):
@@ -297,7 +415,9 @@ def test_claim_list_query_count_is_the_same_for_1_and_10_claims(practice, biller
         assert client.get("/claims/?sort=-balance").status_code == 200
     for _ in range(9):
         _move(make_claim(practice), "ready", "submitted")
-    with django_assert_num_queries(CLAIM_LIST_QUERIES):  # the claims changed: the status counts are read again
+    with django_assert_num_queries(
+        CLAIM_LIST_QUERIES
+    ):  # the claims changed: the status counts are read again
         response = client.get("/claims/?sort=-balance")
     assert len(_listed(response)) == 10
     assert len(one) == CLAIM_LIST_QUERIES
@@ -318,21 +438,29 @@ def test_csv_export_has_exactly_the_filtered_rows(practice, biller):
     (header, row) = _csv_rows(client.get(f"/claims/?q={paid.patient_control_number}&format=csv"))
     record = dict(zip(header, row, strict=True))
     assert (record["Charges"], record["Insurance balance"], record["Patient balance"], record["Status"]) == (
-        "1384.50", "0.00", "54.50", "Partially paid")
+        "1384.50",
+        "0.00",
+        "54.50",
+        "Partially paid",
+    )
     export = AuditEvent.objects.filter(action="export", object_type="claims.claim").latest("id")
     assert export.user == biller and export.practice_id == practice.pk
 
 
 # --- the money filter -------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("value", "shown"), [
-    (Decimal("1234.5"), "$1,234.50"),
-    (Decimal("-12"), "-$12.00"),
-    (Decimal("0"), "$0.00"),
-    (Decimal("1234567.005"), "$1,234,567.01"),
-    ("80.1", "$80.10"),
-    (None, ""),
-])
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (Decimal("1234.5"), "$1,234.50"),
+        (Decimal("-12"), "-$12.00"),
+        (Decimal("0"), "$0.00"),
+        (Decimal("1234567.005"), "$1,234,567.01"),
+        ("80.1", "$80.10"),
+        (None, ""),
+    ],
+)
 def test_money_filter_formats_decimals(value, shown):
     assert money(value) == shown
 

@@ -28,8 +28,17 @@ QUEUE_PAGE_QUERIES = 3 + (1 + 6 + 1) + 2 + 1
 
 
 def rejected(billing, charge="185.00", **kwargs):
-    claim = billing.claim(lines=[LineInput(procedure_code="99214", charge=Decimal(charge), service_date_from=kwargs.pop(
-        "dos", DOS), diagnosis_pointers=[1])], **kwargs)
+    claim = billing.claim(
+        lines=[
+            LineInput(
+                procedure_code="99214",
+                charge=Decimal(charge),
+                service_date_from=kwargs.pop("dos", DOS),
+                diagnosis_pointers=[1],
+            )
+        ],
+        **kwargs,
+    )
     for status in ("ready", "submitted", "rejected"):
         claim_transition(claim=claim, to_status=status)
     claim.refresh_from_db()
@@ -46,13 +55,20 @@ def _text(response) -> str:
 
 def test_the_queue_page_shows_tabs_with_counts_and_the_rows_of_the_queue(billing, biller):
     first, second = rejected(billing), rejected(billing, charge="300.00")
-    draft = billing.claim(lines=[LineInput(procedure_code="20610", charge=Decimal("250.00"), service_date_from=DOS)])
+    draft = billing.claim(
+        lines=[LineInput(procedure_code="20610", charge=Decimal("250.00"), service_date_from=DOS)]
+    )
     claims_scrub(queryset=Claim.objects.filter(pk=draft.pk))  # prior authorization missing: a scrub error
     client = login(biller)
     response = client.get("/claims/queues/rejected/")
     assert response.status_code == 200
-    assert {tab["queue"].slug: tab["count"] for tab in response.context["tabs"]} == queue_counts(billing.practice)
-    assert queue_counts(billing.practice)["rejected"] == 2 and queue_counts(billing.practice)["scrub_errors"] == 1
+    assert {tab["queue"].slug: tab["count"] for tab in response.context["tabs"]} == queue_counts(
+        billing.practice
+    )
+    assert (
+        queue_counts(billing.practice)["rejected"] == 2
+        and queue_counts(billing.practice)["scrub_errors"] == 1
+    )
     assert [tab["queue"].slug for tab in response.context["tabs"] if tab["active"]] == ["rejected"]
     assert listed(response) == [second.pk, first.pk]  # priority: same deadline, larger balance first
     text = _text(response)
@@ -96,18 +112,29 @@ def test_mine_unassigned_and_all(billing, biller, admin_user):
     client = login(biller)
     assert listed(client.get("/claims/queues/rejected/?who=mine")) == [mine.pk]
     assert listed(client.get("/claims/queues/rejected/?who=unassigned")) == [nobodys.pk]
-    assert sorted(listed(client.get("/claims/queues/rejected/?who=all"))) == sorted([mine.pk, theirs.pk, nobodys.pk])
+    assert sorted(listed(client.get("/claims/queues/rejected/?who=all"))) == sorted(
+        [mine.pk, theirs.pk, nobodys.pk]
+    )
 
 
 def test_bulk_assignment_assigns_exactly_the_ticked_claims(billing, biller, admin_user, other_practice):
     one, two, untouched = rejected(billing), rejected(billing), rejected(billing)
-    response = login(biller).post("/claims/queues/assign/", {
-        "claim": [one.pk, two.pk], "assignee": admin_user.pk, "next": "/claims/queues/rejected/?who=all",
-    }, follow=True)
+    response = login(biller).post(
+        "/claims/queues/assign/",
+        {
+            "claim": [one.pk, two.pk],
+            "assignee": admin_user.pk,
+            "next": "/claims/queues/rejected/?who=all",
+        },
+        follow=True,
+    )
     assert response.redirect_chain == [("/claims/queues/rejected/?who=all", 302)]
     assert "2 claims assigned to" in _text(response)
-    assert dict(Claim.objects.values_list("pk", "assigned_to")) == {one.pk: admin_user.pk, two.pk: admin_user.pk,
-                                                                    untouched.pk: None}
+    assert dict(Claim.objects.values_list("pk", "assigned_to")) == {
+        one.pk: admin_user.pk,
+        two.pk: admin_user.pk,
+        untouched.pk: None,
+    }
     login(biller).post("/claims/queues/assign/", {"claim": [one.pk], "assignee": ""})
     assert Claim.objects.get(pk=one.pk).assigned_to is None
 
@@ -117,10 +144,16 @@ def test_bulk_assignment_ignores_other_practices_claims_and_outside_redirects(bi
     client = login(outsider)
     client.post("/claims/queues/assign/", {"claim": [ours.pk], "assignee": outsider.pk})
     assert Claim.objects.get(pk=ours.pk).assigned_to is None
-    response = login(biller).post("/claims/queues/assign/", {"claim": [ours.pk], "assignee": biller.pk,
-                                                             "next": "https://evil.example/"})
+    response = login(biller).post(
+        "/claims/queues/assign/", {"claim": [ours.pk], "assignee": biller.pk, "next": "https://evil.example/"}
+    )
     assert response.url == "/claims/queues/"
-    assert login(biller).post("/claims/queues/assign/", {"claim": [ours.pk], "assignee": outsider.pk}).status_code == 404
+    assert (
+        login(biller)
+        .post("/claims/queues/assign/", {"claim": [ours.pk], "assignee": outsider.pk})
+        .status_code
+        == 404
+    )
 
 
 def test_csv_export_of_a_queue_has_exactly_its_rows_and_is_audited(billing, biller):
@@ -132,7 +165,8 @@ def test_csv_export_of_a_queue_has_exactly_its_rows_and_is_audited(billing, bill
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0][:5] == ["PCN", "Account", "Patient", "Payer", "Status"]
     assert sorted((row[0], row[4], row[7]) for row in rows[1:]) == sorted(
-        (c.patient_control_number, "Rejected", c.charge_total.to_eng_string()) for c in claims)
+        (c.patient_control_number, "Rejected", c.charge_total.to_eng_string()) for c in claims
+    )
     event = AuditEvent.objects.get(action="export", object_type="claims.claim")
     assert event.changes == {"queue": "rejected", "who": "all", "sort": "priority"}
 
@@ -146,7 +180,9 @@ def test_the_queue_is_paginated_by_50(billing, biller):
     assert len(listed(client.get("/claims/queues/rejected/?page=2"))) == 1
 
 
-def test_the_query_count_is_the_same_for_1_and_10_rows(billing, biller, admin_user, django_assert_num_queries):
+def test_the_query_count_is_the_same_for_1_and_10_rows(
+    billing, biller, admin_user, django_assert_num_queries
+):
     client = login(biller)
     claim = rejected(billing)
     Claim.objects.filter(pk=claim.pk).update(assigned_to=admin_user)
@@ -190,11 +226,27 @@ def test_another_practice_sees_none_of_our_claims(billing, outsider):
 def test_navigation_lists_the_work_pages_in_order(biller, manager):
     response = login(biller).get("/claims/queues/")
     labels = [item["label"] for item in response.context["nav_items"]]
-    assert labels == ["Home", "Work queues", "Charge entry", "Claims", "Patients", "Batches", "X12 files",
-                      "Remittances"]
+    assert labels == [
+        "Home",
+        "Work queues",
+        "Charge entry",
+        "Claims",
+        "Patients",
+        "Batches",
+        "X12 files",
+        "Remittances",
+    ]
     assert [item["label"] for item in response.context["nav_items"] if item["active"]] == ["Work queues"]
     manager_labels = [item["label"] for item in login(manager).get("/claims/batches/").context["nav_items"]]
-    assert manager_labels == ["Home", "Claims", "Patients", "Batches", "X12 files", "Remittances", "Audit log"]
+    assert manager_labels == [
+        "Home",
+        "Claims",
+        "Patients",
+        "Batches",
+        "X12 files",
+        "Remittances",
+        "Audit log",
+    ]
 
 
 def test_queues_are_all_reachable(billing, biller):
@@ -209,10 +261,16 @@ def test_the_underpaid_queue_puts_the_largest_shortfall_first(billing, biller):
         claim = billing.claim()
         for status in ("ready", "submitted", "accepted", "paid"):
             claim_transition(claim=claim, to_status=status)
-        Claim.objects.filter(pk=claim.pk).update(underpaid_amount=Decimal(shortfall))  # as ERA posting records it
+        Claim.objects.filter(pk=claim.pk).update(
+            underpaid_amount=Decimal(shortfall)
+        )  # as ERA posting records it
         claims.append(claim)
     billing.claim()  # paid in full elsewhere: not underpaid, not listed
     client = login(biller)
     assert listed(client.get("/claims/queues/underpaid/")) == [claims[1].pk, claims[2].pk, claims[0].pk]
-    assert listed(client.get("/claims/queues/underpaid/?sort=priority")) == [claims[1].pk, claims[2].pk, claims[0].pk]
+    assert listed(client.get("/claims/queues/underpaid/?sort=priority")) == [
+        claims[1].pk,
+        claims[2].pk,
+        claims[0].pk,
+    ]
     assert set(listed(client.get("/claims/queues/underpaid/?sort=age"))) == {c.pk for c in claims}

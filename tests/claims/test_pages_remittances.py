@@ -26,16 +26,23 @@ D = Decimal
 
 # Pinned query counts: session, user, memberships (middleware) + what the page itself reads.
 LIST_QUERIES = 7  # + status counts, page count, page rows (open exceptions counted in SQL), payers
-DETAIL_QUERIES = 11  # + remittance, audit insert, claim payments, claim-level CAS, lines, line CAS, PLBs, exceptions
+DETAIL_QUERIES = (
+    11  # + remittance, audit insert, claim payments, claim-level CAS, lines, line CAS, PLBs, exceptions
+)
 EXCEPTIONS_QUERIES = 6  # + page count, page rows, tab counts
 
 
 def accepted_claim(billing, lines=None):
     """A claim of 99214 $185.00 + 36415 $18.00 (or ``lines``), sent and accepted by the payer."""
-    claim = billing.claim(lines=lines or [
-        LineInput(procedure_code="99214", charge=D("185.00"), service_date_from=DOS, diagnosis_pointers=[1, 2]),
-        LineInput(procedure_code="36415", charge=D("18.00"), service_date_from=DOS),
-    ])
+    claim = billing.claim(
+        lines=lines
+        or [
+            LineInput(
+                procedure_code="99214", charge=D("185.00"), service_date_from=DOS, diagnosis_pointers=[1, 2]
+            ),
+            LineInput(procedure_code="36415", charge=D("18.00"), service_date_from=DOS),
+        ]
+    )
     for status in ("ready", "submitted", "accepted"):
         claim_transition(claim=claim, to_status=status)
     claim.refresh_from_db()
@@ -47,8 +54,9 @@ _CONTROLS = iter(range(200, 100000))
 
 def import_era(billing, **kwargs) -> Remittance:
     control = f"{next(_CONTROLS):09d}"
-    result = x12_import(practice=billing.practice, file_name=f"era-{control}.835",
-                        content=era(control=control, **kwargs))
+    result = x12_import(
+        practice=billing.practice, file_name=f"era-{control}.835", content=era(control=control, **kwargs)
+    )
     assert result.applied, result.file.error
     return Remittance.objects.get(practice=billing.practice, trace_number=kwargs["trace"])
 
@@ -56,10 +64,23 @@ def import_era(billing, **kwargs) -> Remittance:
 def era_payment(claim, paid="120", **extra):
     """The payer pays ``paid`` on the 99214 (CO-45 for the rest) and the 36415 in full: CLP04 = paid + 18."""
     lines = {line.procedure_code: line for line in claim.lines.all()}
-    return dict(pcn=claim.patient_control_number, charge="203", paid=str(D(paid) + 18), services=[
-        dict(code="99214", charge="185", paid=paid, cas=[("CO", "45", str(185 - D(paid)))],
-             lcn=lines["99214"].line_control_number, rarc=["N130"]),
-        dict(code="36415", charge="18", paid="18", lcn=lines["36415"].line_control_number)], **extra)
+    return dict(
+        pcn=claim.patient_control_number,
+        charge="203",
+        paid=str(D(paid) + 18),
+        services=[
+            dict(
+                code="99214",
+                charge="185",
+                paid=paid,
+                cas=[("CO", "45", str(185 - D(paid)))],
+                lcn=lines["99214"].line_control_number,
+                rarc=["N130"],
+            ),
+            dict(code="36415", charge="18", paid="18", lcn=lines["36415"].line_control_number),
+        ],
+        **extra,
+    )
 
 
 def unknown_payment(pcn="NOSUCHCLAIM", paid="50"):
@@ -71,8 +92,17 @@ def _text(response) -> str:
 
 
 def _rows(response) -> list[tuple]:
-    return [(r.trace_number, r.payment_amount, r.posted_payments, r.claim_count, r.open_exception_count,
-             r.current_status) for r in response.context["page"].object_list]
+    return [
+        (
+            r.trace_number,
+            r.payment_amount,
+            r.posted_payments,
+            r.claim_count,
+            r.open_exception_count,
+            r.current_status,
+        )
+        for r in response.context["page"].object_list
+    ]
 
 
 def resolution_state():
@@ -93,11 +123,17 @@ def two_remittances(billing):
     we do not have ($50.00), left in exceptions; BPR02 $158.00."""
     first, second = accepted_claim(billing), accepted_claim(billing)
     eft1 = import_era(billing, trace="EFT1", payment_date="20260310", claims=[era_payment(first)])
-    eft2 = import_era(billing, trace="EFT2", payment_date="20260320", claims=[era_payment(second, paid="90"), unknown_payment()])
+    eft2 = import_era(
+        billing,
+        trace="EFT2",
+        payment_date="20260320",
+        claims=[era_payment(second, paid="90"), unknown_payment()],
+    )
     return eft1, eft2, first, second
 
 
 # --- access --------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("role", Role.values)
 def test_remittance_pages_follow_the_claims_view_permission(role, billing, persona, two_remittances):
@@ -108,15 +144,18 @@ def test_remittance_pages_follow_the_claims_view_permission(role, billing, perso
 
 
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.COLLECTIONS])
-def test_roles_without_claims_edit_see_exceptions_but_cannot_resolve_them(role, billing, persona, two_remittances):
+def test_roles_without_claims_edit_see_exceptions_but_cannot_resolve_them(
+    role, billing, persona, two_remittances
+):
     client = persona(role)
     exception = RemittanceException.objects.get()
     page = client.get("/remittances/exceptions/")
     assert exception.message in _text(page)
     assert f"/remittances/exceptions/{exception.pk}/resolve/" not in page.content.decode()
     before = resolution_state()
-    response = client.post(f"/remittances/exceptions/{exception.pk}/resolve/",
-                           {"action": "dismiss", "note": "not ours"})
+    response = client.post(
+        f"/remittances/exceptions/{exception.pk}/resolve/", {"action": "dismiss", "note": "not ours"}
+    )
     assert response.status_code == 403
     assert resolution_state() == before
 
@@ -127,8 +166,9 @@ def test_anonymous_visitors_are_sent_to_sign_in(billing, two_remittances):
         assert (response.status_code, response.url) == (302, f"/login/?next={url}")
 
 
-def test_another_practices_remittances_and_exceptions_are_404_and_not_listed(billing, outsider, biller,
-                                                                              two_remittances):
+def test_another_practices_remittances_and_exceptions_are_404_and_not_listed(
+    billing, outsider, biller, two_remittances
+):
     eft1, eft2, first, _second = two_remittances
     exception = RemittanceException.objects.get()
     client = login(outsider)
@@ -137,14 +177,16 @@ def test_another_practices_remittances_and_exceptions_are_404_and_not_listed(bil
     assert _rows(client.get("/remittances/")) == []
     assert list(client.get("/remittances/exceptions/").context["page"].object_list) == []
     before = resolution_state()
-    response = client.post(f"/remittances/exceptions/{exception.pk}/resolve/",
-                           {"action": "match", "claim": first.pk})
+    response = client.post(
+        f"/remittances/exceptions/{exception.pk}/resolve/", {"action": "match", "claim": first.pk}
+    )
     assert response.status_code == 404
     assert resolution_state() == before
     assert not AuditEvent.objects.filter(action="view", object_type="claims.remittance").exists()
 
 
 # --- list ----------------------------------------------------------------------------------------
+
 
 def test_the_list_shows_each_remittance_with_its_exact_totals(billing, biller, two_remittances):
     response = login(biller).get("/remittances/")
@@ -154,14 +196,19 @@ def test_the_list_shows_each_remittance_with_its_exact_totals(billing, biller, t
     ]
     text = _text(response)
     eft2 = two_remittances[1]
-    assert (f'<td class="mono"><a href="/remittances/{eft2.pk}/">EFT2</a></td> <td>EFT (ACH)</td> '
-            '<td class="nowrap">03/20/2026</td> <td class="num">$158.00</td> <td class="num">$108.00</td> '
-            f'<td class="num">2</td> <td class="num"><a href="/remittances/exceptions/?remittance={eft2.pk}" '
-            'class="owed">1 open</a></td>') in text
+    assert (
+        f'<td class="mono"><a href="/remittances/{eft2.pk}/">EFT2</a></td> <td>EFT (ACH)</td> '
+        '<td class="nowrap">03/20/2026</td> <td class="num">$158.00</td> <td class="num">$108.00</td> '
+        f'<td class="num">2</td> <td class="num"><a href="/remittances/exceptions/?remittance={eft2.pk}" '
+        'class="owed">1 open</a></td>'
+    ) in text
     assert '<span class="badge bad" data-status="exceptions">Exceptions open</span>' in text
     assert '<td class="num">$138.00</td> <td class="num">$138.00</td>' in text
     assert [(c["label"], c["count"]) for c in response.context["chips"]] == [
-        ("All", 2), ("With open exceptions", 1), ("Fully posted", 1)]
+        ("All", 2),
+        ("With open exceptions", 1),
+        ("Fully posted", 1),
+    ]
 
 
 def test_the_status_filter_keeps_remittances_with_open_exceptions_only(billing, biller, two_remittances):
@@ -174,7 +221,9 @@ def test_the_status_filter_keeps_remittances_with_open_exceptions_only(billing, 
 def test_a_remittance_whose_exceptions_are_resolved_counts_as_posted(billing, biller, two_remittances):
     from claims.remittances.posting import exception_resolve
 
-    exception_resolve(exception=RemittanceException.objects.get(), action="dismiss", user=biller, note="not ours")
+    exception_resolve(
+        exception=RemittanceException.objects.get(), action="dismiss", user=biller, note="not ours"
+    )
     response = login(biller).get("/remittances/?status=exceptions")
     assert _rows(response) == []
     rows = _rows(login(biller).get("/remittances/"))
@@ -183,10 +232,19 @@ def test_a_remittance_whose_exceptions_are_resolved_counts_as_posted(billing, bi
 
 def test_the_payer_filter_and_the_date_sort(billing, biller, two_remittances):
     other = accepted_claim(billing)
-    import_era(billing, trace="CHK77", payment_date="20260315", payer_name="MEDICARE PART B", payer_id="00952",
-            claims=[era_payment(other)])
+    import_era(
+        billing,
+        trace="CHK77",
+        payment_date="20260315",
+        payer_name="MEDICARE PART B",
+        payer_id="00952",
+        claims=[era_payment(other)],
+    )
     client = login(biller)
-    assert [row[0] for row in _rows(client.get(f"/remittances/?payer={billing.payer.pk}"))] == ["EFT2", "EFT1"]
+    assert [row[0] for row in _rows(client.get(f"/remittances/?payer={billing.payer.pk}"))] == [
+        "EFT2",
+        "EFT1",
+    ]
     assert [row[0] for row in _rows(client.get(f"/remittances/?payer={billing.medicare.pk}"))] == ["CHK77"]
     assert [row[0] for row in _rows(client.get("/remittances/?sort=date"))] == ["EFT1", "CHK77", "EFT2"]
     assert [row[0] for row in _rows(client.get("/remittances/"))] == ["EFT2", "CHK77", "EFT1"]
@@ -197,23 +255,53 @@ def test_csv_export_has_exactly_the_filtered_rows_and_is_audited(billing, biller
     assert response["Content-Type"] == "text/csv"
     assert "no-store" in response["Cache-Control"]
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0][:8] == ["Payer", "Payer ID", "Check/EFT number", "Payment method", "Payment date",
-                           "Payment (BPR02)", "Posted payments", "Provider adjustments (PLB)"]
-    assert [row[:13] for row in rows[1:]] == [[
-        "Acme Health", "1371234567", "EFT2", "EFT (ACH)", "2026-03-20", "158.00", "108.00", "0.00", "0.00", "2", "1",
-        "1", "Posted with exceptions"]]
+    assert rows[0][:8] == [
+        "Payer",
+        "Payer ID",
+        "Check/EFT number",
+        "Payment method",
+        "Payment date",
+        "Payment (BPR02)",
+        "Posted payments",
+        "Provider adjustments (PLB)",
+    ]
+    assert [row[:13] for row in rows[1:]] == [
+        [
+            "Acme Health",
+            "1371234567",
+            "EFT2",
+            "EFT (ACH)",
+            "2026-03-20",
+            "158.00",
+            "108.00",
+            "0.00",
+            "0.00",
+            "2",
+            "1",
+            "1",
+            "Posted with exceptions",
+        ]
+    ]
     event = AuditEvent.objects.get(action="export")
     assert (event.user, event.practice, event.object_type, event.changes) == (
-        biller, billing.practice, "claims.remittance", {"status": "exceptions"})
+        biller,
+        billing.practice,
+        "claims.remittance",
+        {"status": "exceptions"},
+    )
 
 
-def test_the_list_query_count_is_the_same_for_1_and_10_remittances(billing, biller, django_assert_num_queries):
+def test_the_list_query_count_is_the_same_for_1_and_10_remittances(
+    billing, biller, django_assert_num_queries
+):
     client = login(biller)
     import_era(billing, trace="T0", claims=[era_payment(accepted_claim(billing)), unknown_payment("NOPE0")])
     with CaptureQueriesContext(connection) as one:
         assert client.get("/remittances/").status_code == 200
     for n in range(1, 10):
-        import_era(billing, trace=f"T{n}", claims=[era_payment(accepted_claim(billing)), unknown_payment(f"NOPE{n}")])
+        import_era(
+            billing, trace=f"T{n}", claims=[era_payment(accepted_claim(billing)), unknown_payment(f"NOPE{n}")]
+        )
     with django_assert_num_queries(LIST_QUERIES):
         response = client.get("/remittances/")
     assert len(_rows(response)) == 10
@@ -222,35 +310,57 @@ def test_the_list_query_count_is_the_same_for_1_and_10_remittances(billing, bill
 
 # --- detail --------------------------------------------------------------------------------------
 
+
 def test_the_detail_explains_every_claim_payment_in_plain_words(billing, biller):
     claim = accepted_claim(billing)
     l1, l2 = claim.lines.order_by("line_number")
-    remittance = import_era(billing, trace="EFT9", claims=[era_payment(claim, paid="120", interest="0")],
-                         plb=[("WO", "OVERPAY123", "25.00"), ("L6", "INT1", "-1.25")])
+    remittance = import_era(
+        billing,
+        trace="EFT9",
+        claims=[era_payment(claim, paid="120", interest="0")],
+        plb=[("WO", "OVERPAY123", "25.00"), ("L6", "INT1", "-1.25")],
+    )
     response = login(biller).get(f"/remittances/{remittance.pk}/")
     text = _text(response)
     assert "CLP02 1</span> processed as primary" in text
     assert f'<a class="mono" href="/claims/{claim.pk}/">{claim.patient_control_number}</a>' in text
     assert '<span class="patient">Garcia, Elena</span>' in text
-    assert ('<span class="amount">$65.00</span> CO-45: charge exceeds the fee schedule or contracted amount '
-            '(contractual obligation (the practice absorbs it))') in text
-    assert '<span class="mono">N130</span> consult plan benefit documents or guidelines for coverage information' in text
-    assert (f'<td class="nowrap">1 · <span class="mono">99214</span></td> <td class="mono nowrap">99214</td> '
-            f'<td class="nowrap">03/02/2026</td> <td class="num">1</td> '
-            f'<td class="muted small">line control number {l1.line_control_number} (REF*6R)</td> '
-            '<td class="num">$185.00</td> <td class="num">$120.00</td> <td class="num">$120.00</td>') in text
-    assert "2 · <span class=\"mono\">36415</span>" in text and l2.line_control_number in text
+    assert (
+        '<span class="amount">$65.00</span> CO-45: charge exceeds the fee schedule or contracted amount '
+        "(contractual obligation (the practice absorbs it))"
+    ) in text
+    assert (
+        '<span class="mono">N130</span> consult plan benefit documents or guidelines for coverage information'
+        in text
+    )
+    assert (
+        f'<td class="nowrap">1 · <span class="mono">99214</span></td> <td class="mono nowrap">99214</td> '
+        f'<td class="nowrap">03/02/2026</td> <td class="num">1</td> '
+        f'<td class="muted small">line control number {l1.line_control_number} (REF*6R)</td> '
+        '<td class="num">$185.00</td> <td class="num">$120.00</td> <td class="num">$120.00</td>'
+    ) in text
+    assert '2 · <span class="mono">36415</span>' in text and l2.line_control_number in text
     assert '<span class="mono">WO</span> overpayment recovery</td> <td class="mono">OVERPAY123</td>' in text
     assert '<span class="mono">L6</span> interest owed' in text
     event = AuditEvent.objects.get(action="view")
-    assert (event.object_type, event.object_id, event.user) == ("claims.remittance", str(remittance.pk), biller)
+    assert (event.object_type, event.object_id, event.user) == (
+        "claims.remittance",
+        str(remittance.pk),
+        biller,
+    )
 
 
-@pytest.mark.parametrize(("code", "words"), [
-    ("2", "processed as secondary"), ("4", "denied"), ("19", "processed as primary, forwarded to additional payer(s)"),
-    ("22", "reversal of a previous payment"), ("23", "not our claim, forwarded to additional payer(s)"),
-    ("25", "predetermination pricing only, no payment"),
-])
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        ("2", "processed as secondary"),
+        ("4", "denied"),
+        ("19", "processed as primary, forwarded to additional payer(s)"),
+        ("22", "reversal of a previous payment"),
+        ("23", "not our claim, forwarded to additional payer(s)"),
+        ("25", "predetermination pricing only, no payment"),
+    ],
+)
 def test_clp02_in_words(code, words):
     from claims.remittances.selectors import claim_payment_status_words
 
@@ -258,19 +368,37 @@ def test_clp02_in_words(code, words):
 
 
 def test_an_allowed_amount_short_of_the_contract_is_highlighted(billing, biller):
-    FeeScheduleRow.objects.create(practice=billing.practice, contract=billing.contract, procedure_code="99214",
-                                  allowed_amount=D("130.00"))
+    FeeScheduleRow.objects.create(
+        practice=billing.practice,
+        contract=billing.contract,
+        procedure_code="99214",
+        allowed_amount=D("130.00"),
+    )
     claim = accepted_claim(billing)
     remittance = import_era(billing, trace="EFT5", claims=[era_payment(claim, paid="110")])
     text = _text(login(biller).get(f"/remittances/{remittance.pk}/"))
-    assert ('<td class="num short" title="$20.00 less than the contract\'s expected allowed">$110.00'
-            '<div class="small">short $20.00</div></td> <td class="num">$130.00</td>') in text
+    assert (
+        '<td class="num short" title="$20.00 less than the contract\'s expected allowed">$110.00'
+        '<div class="small">short $20.00</div></td> <td class="num">$130.00</td>'
+    ) in text
     # A denied line (allowed nothing) is explained by its CARC, not highlighted as an underpayment.
     denied = accepted_claim(billing)
-    remittance = import_era(billing, trace="EFT6", claims=[dict(
-        pcn=denied.patient_control_number, status="4", charge="203", paid="0", services=[
-            dict(code="99214", charge="185", paid="0", cas=[("CO", "197", "185")], rarc=["N54"]),
-            dict(code="36415", charge="18", paid="0", cas=[("CO", "97", "18")])])])
+    remittance = import_era(
+        billing,
+        trace="EFT6",
+        claims=[
+            dict(
+                pcn=denied.patient_control_number,
+                status="4",
+                charge="203",
+                paid="0",
+                services=[
+                    dict(code="99214", charge="185", paid="0", cas=[("CO", "197", "185")], rarc=["N54"]),
+                    dict(code="36415", charge="18", paid="0", cas=[("CO", "97", "18")]),
+                ],
+            )
+        ],
+    )
     text = _text(login(biller).get(f"/remittances/{remittance.pk}/"))
     assert "CLP02 4</span> denied" in text
     assert '<td class="num">$0.00</td> <td class="num">$130.00</td>' in text
@@ -279,16 +407,28 @@ def test_an_allowed_amount_short_of_the_contract_is_highlighted(billing, biller)
 
 def test_a_fully_posted_remittance_reconciles_to_zero(billing, biller):
     claim = accepted_claim(billing)
-    remittance = import_era(billing, trace="EFT3", claims=[era_payment(claim, paid="120")],
-                         plb=[("WO", "OVERPAY123", "25.00"), ("72", "ADV9", "-10.00")])
+    remittance = import_era(
+        billing,
+        trace="EFT3",
+        claims=[era_payment(claim, paid="120")],
+        plb=[("WO", "OVERPAY123", "25.00"), ("72", "ADV9", "-10.00")],
+    )
     response = login(biller).get(f"/remittances/{remittance.pk}/")
     rec = response.context["reconciliation"]
-    assert (rec.payment_amount, rec.posted, rec.provider_adjustments, rec.posted_net, rec.not_posted,
-            rec.difference, rec.unexplained) == (
-        D("123.00"), D("138.00"), D("15.00"), D("123.00"), D("0.00"), D("0.00"), D("0.00"))
+    assert (
+        rec.payment_amount,
+        rec.posted,
+        rec.provider_adjustments,
+        rec.posted_net,
+        rec.not_posted,
+        rec.difference,
+        rec.unexplained,
+    ) == (D("123.00"), D("138.00"), D("15.00"), D("123.00"), D("0.00"), D("0.00"), D("0.00"))
     text = _text(response)
-    assert ('<tr class="total" id="difference"><td>Difference <span class="muted small">payment − posted, net; '
-            '0.00 once everything is posted</span></td><td class="num">$0.00</td></tr>') in text
+    assert (
+        '<tr class="total" id="difference"><td>Difference <span class="muted small">payment − posted, net; '
+        '0.00 once everything is posted</span></td><td class="num">$0.00</td></tr>'
+    ) in text
     assert '<dd class="" id="difference-headline">$0.00</dd>' in text
 
 
@@ -296,11 +436,20 @@ def test_a_claim_left_in_exceptions_shows_the_exact_difference_in_red(billing, b
     eft2 = two_remittances[1]
     response = login(biller).get(f"/remittances/{eft2.pk}/")
     rec = response.context["reconciliation"]
-    assert (rec.payment_amount, rec.posted, rec.posted_count, rec.not_posted, rec.not_posted_count,
-            rec.difference, rec.unexplained) == (D("158.00"), D("108.00"), 1, D("50.00"), 1, D("50.00"), D("0.00"))
+    assert (
+        rec.payment_amount,
+        rec.posted,
+        rec.posted_count,
+        rec.not_posted,
+        rec.not_posted_count,
+        rec.difference,
+        rec.unexplained,
+    ) == (D("158.00"), D("108.00"), 1, D("50.00"), 1, D("50.00"), D("0.00"))
     text = _text(response)
-    assert ('<tr class="total not-reconciled" id="difference"><td>Difference <span class="muted small">payment − '
-            'posted, net; 0.00 once everything is posted</span></td><td class="num">$50.00</td></tr>') in text
+    assert (
+        '<tr class="total not-reconciled" id="difference"><td>Difference <span class="muted small">payment − '
+        'posted, net; 0.00 once everything is posted</span></td><td class="num">$50.00</td></tr>'
+    ) in text
     assert '<dd class="owed" id="difference-headline">$50.00</dd>' in text
     assert "No claim NOSUCHCLAIM in this practice (payer claim number PCNNOSUCHCLAIM, charge 50.00)." in text
     assert '<span class="badge bad">not posted: in exceptions</span>' in text
@@ -315,11 +464,18 @@ def test_a_check_that_does_not_balance_shows_what_is_unexplained(billing, biller
 
 def test_the_detail_query_count_does_not_grow_with_claims(billing, biller, django_assert_num_queries):
     client = login(biller)
-    small = import_era(billing, trace="S1", claims=[era_payment(accepted_claim(billing))], plb=[("WO", "X1", "1.00")])
+    small = import_era(
+        billing, trace="S1", claims=[era_payment(accepted_claim(billing))], plb=[("WO", "X1", "1.00")]
+    )
     with CaptureQueriesContext(connection) as one:
         assert client.get(f"/remittances/{small.pk}/").status_code == 200
-    big = import_era(billing, trace="B10", claims=[era_payment(accepted_claim(billing)) for _ in range(8)]
-                  + [unknown_payment("NOPE1"), unknown_payment("NOPE2")], plb=[("WO", "X2", "1.00"), ("L6", "X3", "-1.00")])
+    big = import_era(
+        billing,
+        trace="B10",
+        claims=[era_payment(accepted_claim(billing)) for _ in range(8)]
+        + [unknown_payment("NOPE1"), unknown_payment("NOPE2")],
+        plb=[("WO", "X2", "1.00"), ("L6", "X3", "-1.00")],
+    )
     with django_assert_num_queries(DETAIL_QUERIES):
         response = client.get(f"/remittances/{big.pk}/")
     assert len(response.context["payments"]) == 10
@@ -328,6 +484,7 @@ def test_the_detail_query_count_does_not_grow_with_claims(billing, biller, djang
 
 # --- exceptions ----------------------------------------------------------------------------------
 
+
 def test_the_exceptions_page_lists_open_ones_with_their_actions(billing, biller, two_remittances):
     eft2 = two_remittances[1]
     exception = RemittanceException.objects.get()
@@ -335,8 +492,10 @@ def test_the_exceptions_page_lists_open_ones_with_their_actions(billing, biller,
     assert list(response.context["page"].object_list) == [exception]
     assert response.context["counts"] == {"open": 1, "resolved": 0}
     text = _text(response)
-    assert ("<td>No matching claim</td> <td>No claim NOSUCHCLAIM in this practice (payer claim number "
-            "PCNNOSUCHCLAIM, charge 50.00).</td>") in text
+    assert (
+        "<td>No matching claim</td> <td>No claim NOSUCHCLAIM in this practice (payer claim number "
+        "PCNNOSUCHCLAIM, charge 50.00).</td>"
+    ) in text
     assert f'<a href="/remittances/{eft2.pk}/">ACME HEALTH <span class="mono">EFT2</span></a>' in text
     assert "Match to claim…" in text and "Dismiss</button>" in text
     assert "Post as sent" not in text  # only for unbalanced and duplicate payments
@@ -351,23 +510,35 @@ def test_an_unmatched_payment_is_matched_by_claim_number_and_posted(billing, bil
     exception = RemittanceException.objects.get()
     client = login(biller)
 
-    found = client.get(f"/remittances/exceptions/?match={exception.pk}&claim_number={claim.patient_control_number}")
+    found = client.get(
+        f"/remittances/exceptions/?match={exception.pk}&claim_number={claim.patient_control_number}"
+    )
     assert found.context["match"]["claim"] == claim
     text = _text(found)
     assert f'<input type="hidden" name="claim" value="{claim.pk}">' in text
     assert "Garcia, Elena · 03/02/2026 · Acme Health · $203.00" in text
     assert "Post $138.00 to this claim</button>" in text
 
-    response = client.post(f"/remittances/exceptions/{exception.pk}/resolve/",
-                           {"action": "match", "claim": claim.pk, "note": "PCN typo at the payer"}, follow=True)
+    response = client.post(
+        f"/remittances/exceptions/{exception.pk}/resolve/",
+        {"action": "match", "claim": claim.pk, "note": "PCN typo at the payer"},
+        follow=True,
+    )
     assert response.redirect_chain == [("/remittances/exceptions/", 302)]
     assert f"Posted $138.00 from ACME HEALTH EFT7 to claim {claim.patient_control_number}." in _text(response)
     exception.refresh_from_db()
     claim.refresh_from_db()
     remittance.refresh_from_db()
     assert (exception.status, exception.resolved_by, exception.resolution_note) == (
-        ExceptionStatus.POSTED, biller, "PCN typo at the payer")
-    assert (claim.status, claim.insurance_paid, claim.insurance_balance) == (ClaimStatus.PAID, D("138.00"), D("0.00"))
+        ExceptionStatus.POSTED,
+        biller,
+        "PCN typo at the payer",
+    )
+    assert (claim.status, claim.insurance_paid, claim.insurance_balance) == (
+        ClaimStatus.PAID,
+        D("138.00"),
+        D("0.00"),
+    )
     assert remittance.posted_payments == D("138.00")
     rec = client.get(f"/remittances/{remittance.pk}/").context["reconciliation"]
     assert (rec.posted, rec.not_posted, rec.difference) == (D("138.00"), D("0.00"), D("0.00"))
@@ -379,8 +550,9 @@ def test_an_unknown_claim_number_is_an_error_beside_the_action(billing, biller, 
     found = client.get(f"/remittances/exceptions/?match={exception.pk}&claim_number=NOPE123")
     assert '<p class="field-error" role="alert">No claim NOPE123 in this practice.</p>' in _text(found)
     before = resolution_state()
-    response = client.post(f"/remittances/exceptions/{exception.pk}/resolve/",
-                           {"action": "match", "claim_number": "NOPE123"})
+    response = client.post(
+        f"/remittances/exceptions/{exception.pk}/resolve/", {"action": "match", "claim_number": "NOPE123"}
+    )
     assert response.status_code == 200
     assert '<p class="field-error" role="alert">No claim NOPE123 in this practice.</p>' in _text(response)
     assert resolution_state() == before
@@ -392,21 +564,26 @@ def test_a_claim_of_another_practice_cannot_be_chosen(billing, biller, other_pra
     theirs = make_claim(other_practice)
     exception = RemittanceException.objects.get()
     before = resolution_state()
-    response = login(biller).post(f"/remittances/exceptions/{exception.pk}/resolve/",
-                                  {"action": "match", "claim": theirs.pk})
+    response = login(biller).post(
+        f"/remittances/exceptions/{exception.pk}/resolve/", {"action": "match", "claim": theirs.pk}
+    )
     assert "That claim is not in this practice." in _text(response)
     response = login(biller).get(
-        f"/remittances/exceptions/?match={exception.pk}&claim_number={theirs.patient_control_number}")
+        f"/remittances/exceptions/?match={exception.pk}&claim_number={theirs.patient_control_number}"
+    )
     assert f"No claim {theirs.patient_control_number} in this practice." in _text(response)
     assert resolution_state() == before
 
 
 def test_a_refusal_of_the_posting_engine_is_shown_and_changes_nothing(billing, biller, two_remittances):
-    _eft1, _eft2, first, _second = two_remittances  # first is paid already: posting to it again is a duplicate
+    _eft1, _eft2, first, _second = (
+        two_remittances  # first is paid already: posting to it again is a duplicate
+    )
     exception = RemittanceException.objects.get()
     before = resolution_state()
-    response = login(biller).post(f"/remittances/exceptions/{exception.pk}/resolve/",
-                                  {"action": "match", "claim": first.pk})
+    response = login(biller).post(
+        f"/remittances/exceptions/{exception.pk}/resolve/", {"action": "match", "claim": first.pk}
+    )
     assert response.status_code == 200
     error = re.search(r'<p class="field-error" role="alert">([^<]+)</p>', _text(response))
     assert error is not None and first.patient_control_number in error.group(1)
@@ -416,11 +593,16 @@ def test_a_refusal_of_the_posting_engine_is_shown_and_changes_nothing(billing, b
 def test_dismissing_without_a_reason_shows_the_error_and_changes_nothing(billing, biller, two_remittances):
     exception = RemittanceException.objects.get()
     before = resolution_state()
-    response = login(biller).post(f"/remittances/exceptions/{exception.pk}/resolve/", {"action": "dismiss", "note": " "})
+    response = login(biller).post(
+        f"/remittances/exceptions/{exception.pk}/resolve/", {"action": "dismiss", "note": " "}
+    )
     assert response.status_code == 200
     text = _text(response)
     assert '<p class="field-error" role="alert">Say why the exception is dismissed.</p>' in text
-    assert 'placeholder="reason (required)" aria-label="Reason for dismissing" value=" " aria-invalid="true">' in text
+    assert (
+        'placeholder="reason (required)" aria-label="Reason for dismissing" value=" " aria-invalid="true">'
+        in text
+    )
     assert resolution_state() == before
 
 
@@ -428,14 +610,19 @@ def test_dismissing_with_a_reason_resolves_it(billing, biller, two_remittances):
     eft2 = two_remittances[1]
     exception = RemittanceException.objects.get()
     before_ledger = Transaction.objects.count()
-    response = login(biller).post(f"/remittances/exceptions/{exception.pk}/resolve/",
-                                  {"action": "dismiss", "note": "not our patient; payer notified",
-                                   "remittance": eft2.pk}, follow=True)
+    response = login(biller).post(
+        f"/remittances/exceptions/{exception.pk}/resolve/",
+        {"action": "dismiss", "note": "not our patient; payer notified", "remittance": eft2.pk},
+        follow=True,
+    )
     assert response.redirect_chain == [(f"/remittances/exceptions/?remittance={eft2.pk}", 302)]
     assert "Dismissed: no matching claim in ACME HEALTH EFT2." in _text(response)
     exception.refresh_from_db()
     assert (exception.status, exception.resolved_by, exception.resolution_note) == (
-        ExceptionStatus.DISMISSED, biller, "not our patient; payer notified")
+        ExceptionStatus.DISMISSED,
+        biller,
+        "not our patient; payer notified",
+    )
     assert Transaction.objects.count() == before_ledger
     resolved = login(biller).get("/remittances/exceptions/?view=resolved")
     assert list(resolved.context["page"].object_list) == [exception]
@@ -454,7 +641,9 @@ def test_an_unbalanced_payment_is_posted_as_sent(billing, biller):
     assert exception.kind == "unbalanced"
     client = login(biller)
     assert "Post as sent</button>" in _text(client.get("/remittances/exceptions/"))
-    client.post(f"/remittances/exceptions/{exception.pk}/resolve/", {"action": "post", "note": "payer confirmed"})
+    client.post(
+        f"/remittances/exceptions/{exception.pk}/resolve/", {"action": "post", "note": "payer confirmed"}
+    )
     exception.refresh_from_db()
     claim.refresh_from_db()
     assert (exception.status, exception.resolution_note) == (ExceptionStatus.POSTED, "payer confirmed")
@@ -466,8 +655,9 @@ def test_an_exception_resolved_meanwhile_says_so(billing, biller, two_remittance
 
     exception = RemittanceException.objects.get()
     exception_resolve(exception=exception, action="dismiss", user=biller, note="first")
-    response = login(biller).post(f"/remittances/exceptions/{exception.pk}/resolve/",
-                                  {"action": "dismiss", "note": "second"})
+    response = login(biller).post(
+        f"/remittances/exceptions/{exception.pk}/resolve/", {"action": "dismiss", "note": "second"}
+    )
     assert '<li class="msg-error">This exception was already resolved.</li>' in _text(response)
     exception.refresh_from_db()
     assert exception.resolution_note == "first"
@@ -484,4 +674,3 @@ def test_the_exceptions_query_count_is_the_same_for_1_and_10(billing, biller, dj
         response = client.get("/remittances/exceptions/")
     assert len(response.context["page"].object_list) == 10
     assert len(one) == EXCEPTIONS_QUERIES
-

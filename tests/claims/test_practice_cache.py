@@ -40,8 +40,18 @@ def test_a_second_read_costs_no_query_and_each_kind_of_change_is_seen_at_once(bi
     # a ledger posting moves balances, not statuses
     assert patient_ar_totals(billing.practice)["owed"] == Decimal("0.00")
     line = second.lines.get()
-    ledger_post(claim=second, source="user", entries=[
-        Entry(line=line, kind=TransactionKind.TRANSFER_TO_PATIENT, amount=Decimal("40.00"), party=Party.INSURANCE)])
+    ledger_post(
+        claim=second,
+        source="user",
+        entries=[
+            Entry(
+                line=line,
+                kind=TransactionKind.TRANSFER_TO_PATIENT,
+                amount=Decimal("40.00"),
+                party=Party.INSURANCE,
+            )
+        ],
+    )
     assert patient_ar_totals(billing.practice)["owed"] == Decimal("40.00")
     assert ar_aging(billing.practice)["patient"] == Decimal("40.00")
     # another practice's cache is its own
@@ -63,29 +73,39 @@ def test_a_result_computed_before_a_change_is_never_served_after_it(practice):
     assert practice_cached(practice, "probe", compute) == 2
 
 
-@pytest.mark.skipif(not os.environ.get("CELERY_BROKER_URL", "").startswith("redis://"),
-                    reason="runs where the suite has Redis (the PostgreSQL + Redis run)")
+@pytest.mark.skipif(
+    not os.environ.get("CELERY_BROKER_URL", "").startswith("redis://"),
+    reason="runs where the suite has Redis (the PostgreSQL + Redis run)",
+)
 def test_the_redis_cache_shares_versions_between_processes(practice, monkeypatch):
     url = os.environ["CELERY_BROKER_URL"]
-    redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
-             "KEY_PREFIX": f"rcm-cache-test-{os.getpid()}"}
+    redis = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": f"rcm-cache-test-{os.getpid()}",
+    }
     with override_settings(CACHES={"default": redis}):
         shared = caches.create_connection("default")
         monkeypatch.setattr(practice_cache, "cache", shared)
         try:
-            assert practice_cached(practice, "probe", lambda: {"n": Decimal("1.50")}) == {"n": Decimal("1.50")}
+            assert practice_cached(practice, "probe", lambda: {"n": Decimal("1.50")}) == {
+                "n": Decimal("1.50")
+            }
             # another process (another cache client) sees the same entry, then the same invalidation
             other = caches.create_connection("default")
             version = other.get(f"practice:{practice.pk}:claims-version")
             assert other.get(f"practice:{practice.pk}:probe:{version}") == {"n": Decimal("1.50")}
             claims_changed([practice.pk])
             assert other.get(f"practice:{practice.pk}:claims-version") != version
-            assert practice_cached(practice, "probe", lambda: {"n": Decimal("2.00")}) == {"n": Decimal("2.00")}
+            assert practice_cached(practice, "probe", lambda: {"n": Decimal("2.00")}) == {
+                "n": Decimal("2.00")
+            }
         finally:
             shared.delete_many([f"practice:{practice.pk}:claims-version"])
 
 
 # --- work queue counts -------------------------------------------------------------------------
+
 
 def test_queue_counts_are_cached_and_follow_scrubs_contracts_and_payers(billing):
     import datetime
@@ -96,7 +116,9 @@ def test_queue_counts_are_cached_and_follow_scrubs_contracts_and_payers(billing)
     from tests.claims.conftest import DOS
 
     today = datetime.date(2026, 3, 20)
-    draft = billing.claim(lines=[LineInput(procedure_code="20610", charge=Decimal("210.00"), service_date_from=DOS)])
+    draft = billing.claim(
+        lines=[LineInput(procedure_code="20610", charge=Decimal("210.00"), service_date_from=DOS)]
+    )
     assert queue_counts(billing.practice, today=today)["scrub_errors"] == 0
     assert _queries(lambda: queue_counts(billing.practice, today=today)) == 0
     # the scrubber finds the missing prior authorization: the claim stays a draft, with errors
@@ -109,6 +131,7 @@ def test_queue_counts_are_cached_and_follow_scrubs_contracts_and_payers(billing)
     billing.contract.timely_filing_days = 40
     billing.contract.save()
     from claims.queues.selectors import queue_claims
+
     assert queue_claims(billing.practice, "deadlines", today=today).count() == 1
     assert queue_counts(billing.practice, today=today)["deadlines"] == 1
 
@@ -126,7 +149,10 @@ def test_no_response_counts_whole_days(billing):
     billing.payer.save()
     on_the_day = billing.claim()
     day_after = billing.claim()
-    for claim, day, hour in ((on_the_day, datetime.date(2026, 3, 31), 23), (day_after, datetime.date(2026, 4, 1), 0)):
+    for claim, day, hour in (
+        (on_the_day, datetime.date(2026, 3, 31), 23),
+        (day_after, datetime.date(2026, 4, 1), 0),
+    ):
         for status in ("ready", "submitted"):
             claim_transition(claim=claim, to_status=status)
         at = timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, 30)))
@@ -155,6 +181,7 @@ def test_a_cache_that_is_down_slows_pages_but_never_stops_a_posting(billing, mon
         def __getattr__(self, name):
             def fail(*args, **kwargs):
                 raise ConnectionError("cache server unreachable")
+
             return fail
 
     monkeypatch.setattr(practice_cache, "cache", Down())

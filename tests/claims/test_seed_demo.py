@@ -57,7 +57,13 @@ SMALL_RUN = ("--claims", "300", "--seed", "7", "--as-of", "2026-06-30")
 # What seed 7 builds as of 2026-06-30: the same every run, on SQLite and PostgreSQL alike.
 EXPECTED_STATUSES = {
     "riverside": {
-        "draft": 11, "submitted": 4, "accepted": 20, "paid": 227, "partially_paid": 3, "denied": 1, "written_off": 3,
+        "draft": 11,
+        "submitted": 4,
+        "accepted": 20,
+        "paid": 227,
+        "partially_paid": 3,
+        "denied": 1,
+        "written_off": 3,
     },
     "lakeview": {"draft": 1, "accepted": 4, "paid": 24, "denied": 1},
 }
@@ -98,7 +104,8 @@ def test_the_queues_have_claims_in_every_stage(demo):
 
 def test_it_creates_both_practices_and_the_demo_logins_with_their_roles(demo):
     assert list(Practice.objects.order_by("slug").values_list("slug", "name")) == [
-        ("lakeview", "Lakeview Pediatrics"), ("riverside", "Riverside Family Medicine"),
+        ("lakeview", "Lakeview Pediatrics"),
+        ("riverside", "Riverside Family Medicine"),
     ]
     for username, _first, _last, role in DEMO_USERS:
         assert Client().login(username=username, password=DEMO_PASSWORD), username
@@ -120,15 +127,20 @@ def test_payers_of_each_kind_with_contracts_and_fee_schedules(demo):
     assert set(medicare.fee_rows.values_list("procedure_code", flat=True)) == set(PROCEDURES)
     percent = PayerContract.objects.filter(practice=riverside, pricing_method=PricingMethod.PERCENT_OF_BASE)
     assert sorted(percent.values_list("percent", "base_contract")) == [
-        (Decimal("110.00"), medicare.pk), (Decimal("125.00"), medicare.pk),
+        (Decimal("110.00"), medicare.pk),
+        (Decimal("125.00"), medicare.pk),
     ]
     assert not FeeScheduleRow.objects.filter(contract__in=percent).exists()
     keystone = PayerContract.objects.get(practice=riverside, payer__payer_id="KSM22")
     assert (keystone.timely_filing_days, keystone.appeal_limit_days, keystone.prior_auth_codes) == (
-        90, 60, ["20610", "11102"],
+        90,
+        60,
+        ["20610", "11102"],
     )
     # The charge master sits above every contract's allowed amount.
-    charges = dict(ChargeMasterEntry.objects.filter(practice=riverside).values_list("procedure_code", "charge"))
+    charges = dict(
+        ChargeMasterEntry.objects.filter(practice=riverside).values_list("procedure_code", "charge")
+    )
     assert set(charges) == set(PROCEDURES)
     for row in FeeScheduleRow.objects.filter(practice=riverside):
         assert row.allowed_amount < charges[row.procedure_code], row
@@ -154,11 +166,18 @@ def test_history_spans_fifteen_months_and_ends_before_the_as_of_day(demo):
     assert not Claim.objects.filter(Q(created_at__gte=cutoff) | Q(service_date__gte=cutoff.date())).exists()
     assert not Transaction.objects.filter(posted_at__gte=cutoff).exists()
     assert not ClaimStatusChange.objects.filter(at__gte=cutoff).exists()
-    assert not Patient.objects.filter(Q(created_at__gte=cutoff) | Q(date_of_birth__gte=cutoff.date())).exists()
+    assert not Patient.objects.filter(
+        Q(created_at__gte=cutoff) | Q(date_of_birth__gte=cutoff.date())
+    ).exists()
     assert not ConsentEvent.objects.filter(at__gte=cutoff).exists()
     # Everything the services wrote carries the simulated moment it was given, never the real clock.
-    for model, field in ((X12File, "received_at"), (Remittance, "received_at"), (RemittanceException, "created_at"),
-                         (SubmissionBatch, "created_at"), (Denial, "created_at")):
+    for model, field in (
+        (X12File, "received_at"),
+        (Remittance, "received_at"),
+        (RemittanceException, "created_at"),
+        (SubmissionBatch, "created_at"),
+        (Denial, "created_at"),
+    ):
         assert model.objects.exists(), model
         assert not model.objects.filter(**{f"{field}__gte": cutoff}).exists(), model
     dates = Claim.objects.order_by("service_date").values_list("service_date", flat=True)
@@ -170,8 +189,9 @@ def test_payments_follow_the_contract(demo):
     """A Medicare line paid with no secondary: payment + patient share = the fee schedule amount."""
     riverside = Practice.objects.get(slug="riverside")
     fees = dict(
-        FeeScheduleRow.objects.filter(contract__payer__kind="medicare", practice=riverside)
-        .values_list("procedure_code", "allowed_amount")
+        FeeScheduleRow.objects.filter(contract__payer__kind="medicare", practice=riverside).values_list(
+            "procedure_code", "allowed_amount"
+        )
     )
     lines = ClaimLine.objects.filter(
         practice=riverside, claim__payer__kind="medicare", claim__status="paid"
@@ -196,7 +216,10 @@ def test_patients_coverage_and_consents(demo):
     assert Coverage.objects.filter(practice=riverside, relationship="19").count() == 15
     assert ConsentEvent.objects.filter(channel="sms", granted=False, method="STOP reply").count() == 2
     assert set(ConsentEvent.objects.filter(practice=riverside).values_list("channel", flat=True)) == {
-        "mail", "phone", "sms", "email",
+        "mail",
+        "phone",
+        "sms",
+        "email",
     }
     assert all(npi_is_valid(npi) for npi in Provider.objects.values_list("npi", flat=True))
 
@@ -215,8 +238,11 @@ def test_claims_go_out_in_837p_batches_and_come_back_as_imported_835s(demo):
     assert batches.count() > 100
     # One batch per payer per evening, holding real 837P text, and every submitted claim is in one.
     assert all(batch.content.startswith("ISA*") and "ST*837*" in batch.content for batch in batches[:20])
-    assert not Claim.objects.filter(first_submitted_at__isnull=False).exclude(
-        pk__in=BatchClaim.objects.values("claim_id")).exists()
+    assert (
+        not Claim.objects.filter(first_submitted_at__isnull=False)
+        .exclude(pk__in=BatchClaim.objects.values("claim_id"))
+        .exists()
+    )
     remittances = Remittance.objects.all()
     assert remittances.count() > 100
     assert not X12File.objects.filter(kind="835").exclude(status="applied").exists()
@@ -251,7 +277,8 @@ def test_the_scrubber_finds_no_missing_fields(demo):
 def test_one_summary_audit_event_per_practice(demo):
     events = AuditEvent.objects.order_by("practice__slug")
     assert [(e.practice.slug, e.action, e.object_type, e.source) for e in events] == [
-        ("lakeview", "create", "claims.claim", "command"), ("riverside", "create", "claims.claim", "command"),
+        ("lakeview", "create", "claims.claim", "command"),
+        ("riverside", "create", "claims.claim", "command"),
     ]
     summary = events.get(practice__slug="riverside").changes["seed_demo"]
     assert summary["claims"] == sum(EXPECTED_STATUSES["riverside"].values())
@@ -266,7 +293,12 @@ def test_it_prints_progress_a_summary_and_the_logins(demo):
 
 def test_it_refuses_to_run_twice_and_changes_nothing(demo):
     def counts():
-        return Claim.objects.count(), Transaction.objects.count(), User.objects.count(), Practice.objects.count()
+        return (
+            Claim.objects.count(),
+            Transaction.objects.count(),
+            User.objects.count(),
+            Practice.objects.count(),
+        )
 
     before = counts()
     with pytest.raises(CommandError, match="Demo data is already loaded"), override_settings(DEBUG=True):

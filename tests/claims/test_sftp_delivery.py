@@ -47,7 +47,10 @@ class LoopbackSFTP:
 
         async def start():
             self.server = await asyncssh.listen(
-                "127.0.0.1", self.port, server_host_keys=[self.key], server_factory=_Server,
+                "127.0.0.1",
+                self.port,
+                server_host_keys=[self.key],
+                server_factory=_Server,
                 sftp_factory=lambda chan: asyncssh.SFTPServer(chan, chroot=str(self.root).encode()),
             )
             self.ready.set()
@@ -85,7 +88,11 @@ def sftp(tmp_path, monkeypatch):
 
 def configure(billing, sftp, secret="env:RCM_TEST_SFTP_PASSWORD"):
     clearinghouse = billing.clearinghouse
-    clearinghouse.sftp_host, clearinghouse.sftp_port, clearinghouse.sftp_username = "127.0.0.1", sftp.port, "rcm"
+    clearinghouse.sftp_host, clearinghouse.sftp_port, clearinghouse.sftp_username = (
+        "127.0.0.1",
+        sftp.port,
+        "rcm",
+    )
     clearinghouse.sftp_secret_ref, clearinghouse.sftp_host_key = secret, sftp.host_key
     clearinghouse.sftp_outbox, clearinghouse.sftp_inbox = "/inbound", "/outbound"
     clearinghouse.save()
@@ -127,12 +134,16 @@ def test_missing_secret_is_a_configuration_problem_not_a_retry(billing, sftp):
     batch = built_batch(billing)
     attempt = batch_deliver(batch=batch)
     assert (attempt.ok, attempt.message) == (
-        False, "The environment variable RCM_NO_SUCH_VARIABLE holding the SFTP password is not set.")
+        False,
+        "The environment variable RCM_NO_SUCH_VARIABLE holding the SFTP password is not set.",
+    )
 
 
 def test_an_unknown_host_key_is_refused(billing, sftp):
     configure(billing, sftp)
-    billing.clearinghouse.sftp_host_key = asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode()
+    billing.clearinghouse.sftp_host_key = (
+        asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode()
+    )
     billing.clearinghouse.save()
     with pytest.raises(DeliveryError):
         batch_deliver(batch=built_batch(billing))
@@ -152,7 +163,9 @@ def test_pickup_fetches_and_imports_each_file_once(billing, sftp):
     Claim.objects.filter(pk=claim.pk).update(patient_control_number="3920394930203")
     for status in ("ready", "submitted"):
         claim_transition(claim=claim, to_status=status)
-    (sftp.root / "outbound" / "r.277").write_bytes((SAMPLES / "acks/imsweb-x12_277CA_rejected.277").read_bytes())
+    (sftp.root / "outbound" / "r.277").write_bytes(
+        (SAMPLES / "acks/imsweb-x12_277CA_rejected.277").read_bytes()
+    )
     messages = clearinghouse_pickup(clearinghouse=billing.clearinghouse)
     assert messages == ["r.277 (277CA claim acknowledgment) imported: 0 claims accepted, 1 claims rejected."]
     claim.refresh_from_db()

@@ -10,22 +10,52 @@ ALL = [s.value for s in ClaimStatus]
 
 # The life cycle of DESIGN.md, written out independently of the table under test.
 EXPECTED_ALLOWED = {
-    ("draft", "ready"), ("draft", "voided"),
-    ("ready", "draft"), ("ready", "submitted"), ("ready", "voided"),
-    ("submitted", "accepted"), ("submitted", "rejected"), ("submitted", "paid"), ("submitted", "partially_paid"),
-    ("submitted", "denied"), ("submitted", "forwarded"), ("submitted", "voided"),
-    ("accepted", "rejected"), ("accepted", "paid"), ("accepted", "partially_paid"), ("accepted", "denied"),
-    ("accepted", "forwarded"), ("accepted", "voided"),
-    ("rejected", "corrected"), ("rejected", "voided"),
-    ("corrected", "ready"), ("corrected", "voided"),
-    ("paid", "accepted"), ("paid", "corrected"),
-    ("partially_paid", "paid"), ("partially_paid", "forwarded"), ("partially_paid", "appealed"),
-    ("partially_paid", "corrected"), ("partially_paid", "written_off"), ("partially_paid", "accepted"),
-    ("denied", "appealed"), ("denied", "corrected"), ("denied", "written_off"), ("denied", "paid"),
-    ("denied", "partially_paid"), ("denied", "accepted"), ("denied", "voided"),
-    ("forwarded", "paid"), ("forwarded", "partially_paid"), ("forwarded", "denied"), ("forwarded", "accepted"),
+    ("draft", "ready"),
+    ("draft", "voided"),
+    ("ready", "draft"),
+    ("ready", "submitted"),
+    ("ready", "voided"),
+    ("submitted", "accepted"),
+    ("submitted", "rejected"),
+    ("submitted", "paid"),
+    ("submitted", "partially_paid"),
+    ("submitted", "denied"),
+    ("submitted", "forwarded"),
+    ("submitted", "voided"),
+    ("accepted", "rejected"),
+    ("accepted", "paid"),
+    ("accepted", "partially_paid"),
+    ("accepted", "denied"),
+    ("accepted", "forwarded"),
+    ("accepted", "voided"),
+    ("rejected", "corrected"),
+    ("rejected", "voided"),
+    ("corrected", "ready"),
+    ("corrected", "voided"),
+    ("paid", "accepted"),
+    ("paid", "corrected"),
+    ("partially_paid", "paid"),
+    ("partially_paid", "forwarded"),
+    ("partially_paid", "appealed"),
+    ("partially_paid", "corrected"),
+    ("partially_paid", "written_off"),
+    ("partially_paid", "accepted"),
+    ("denied", "appealed"),
+    ("denied", "corrected"),
+    ("denied", "written_off"),
+    ("denied", "paid"),
+    ("denied", "partially_paid"),
+    ("denied", "accepted"),
+    ("denied", "voided"),
+    ("forwarded", "paid"),
+    ("forwarded", "partially_paid"),
+    ("forwarded", "denied"),
+    ("forwarded", "accepted"),
     ("forwarded", "ready"),
-    ("appealed", "paid"), ("appealed", "partially_paid"), ("appealed", "denied"), ("appealed", "written_off"),
+    ("appealed", "paid"),
+    ("appealed", "partially_paid"),
+    ("appealed", "denied"),
+    ("appealed", "written_off"),
 }
 
 
@@ -48,7 +78,11 @@ def test_every_move_from_a_status_is_allowed_or_refused_as_the_table_says(practi
             assert claim.status == to_status
             change = ClaimStatusChange.objects.filter(claim=claim).latest("id")
             assert (change.from_status, change.to_status, change.by, change.reason) == (
-                from_status, to_status, biller, "matrix")
+                from_status,
+                to_status,
+                biller,
+                "matrix",
+            )
         else:
             with pytest.raises(IllegalTransition) as caught:
                 claim_transition(claim=claim, to_status=to_status, user=biller)
@@ -84,16 +118,28 @@ def test_submission_and_adjudication_dates_are_stamped(practice, biller):
     t1 = timezone.make_aware(datetime.datetime(2026, 3, 3, 9, 0))
     t2 = timezone.make_aware(datetime.datetime(2026, 3, 20, 9, 0))
     t3 = timezone.make_aware(datetime.datetime(2026, 4, 10, 9, 0))
-    for status, at in [("ready", t1), ("submitted", t1), ("rejected", t2), ("corrected", t2), ("ready", t2),
-                       ("submitted", t2), ("paid", t3)]:
+    for status, at in [
+        ("ready", t1),
+        ("submitted", t1),
+        ("rejected", t2),
+        ("corrected", t2),
+        ("ready", t2),
+        ("submitted", t2),
+        ("paid", t3),
+    ]:
         claim_transition(claim=claim, to_status=status, user=biller, at=at)
     claim.refresh_from_db()
     assert claim.first_submitted_at == t1
     assert claim.last_submitted_at == t2
     assert claim.adjudicated_at == t3
     assert [(c.from_status, c.to_status) for c in claim.status_history.all()] == [
-        ("draft", "ready"), ("ready", "submitted"), ("submitted", "rejected"), ("rejected", "corrected"),
-        ("corrected", "ready"), ("ready", "submitted"), ("submitted", "paid"),
+        ("draft", "ready"),
+        ("ready", "submitted"),
+        ("submitted", "rejected"),
+        ("rejected", "corrected"),
+        ("corrected", "ready"),
+        ("ready", "submitted"),
+        ("submitted", "paid"),
     ]
 
 

@@ -63,8 +63,15 @@ def test_audit_rows_cannot_be_changed_or_deleted_through_the_model(practice):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="database trigger exists on PostgreSQL")
 def test_postgresql_refuses_raw_update_and_delete_of_audit_rows(practice):
     event = AuditEvent.objects.create(practice=practice, action="view", object_type="x", object_id="1")
-    for sql in ("UPDATE rcm_auditevent SET action = 'update' WHERE id = %s", "DELETE FROM rcm_auditevent WHERE id = %s"):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+    for sql in (
+        "UPDATE rcm_auditevent SET action = 'update' WHERE id = %s",
+        "DELETE FROM rcm_auditevent WHERE id = %s",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
             cursor.execute(sql, [event.pk])
     event.refresh_from_db()
     assert event.action == "view"
@@ -83,15 +90,23 @@ def test_api_audit_endpoint_is_read_only(manager, practice):
     event = AuditEvent.objects.create(practice=practice, action="view", object_type="x", object_id="1")
     client = login(manager)
     assert client.delete(f"/api/audit-events/{event.pk}/").status_code == 405
-    assert client.put(f"/api/audit-events/{event.pk}/", {}, content_type="application/json").status_code == 405
+    assert (
+        client.put(f"/api/audit-events/{event.pk}/", {}, content_type="application/json").status_code == 405
+    )
     assert client.post("/api/audit-events/", {}, content_type="application/json").status_code == 405
     assert AuditEvent.objects.filter(pk=event.pk, action="view").exists()
 
 
 def test_manager_filters_and_exports_the_audit_log(manager, biller, practice, other_practice):
-    AuditEvent.objects.create(practice=practice, username="bill", action="view", object_type="claims.claim", object_id="7")
-    AuditEvent.objects.create(practice=practice, username="bill", action="update", object_type="rcm.patient", object_id="3")
-    AuditEvent.objects.create(practice=other_practice, username="bill", action="view", object_type="claims.claim", object_id="9")
+    AuditEvent.objects.create(
+        practice=practice, username="bill", action="view", object_type="claims.claim", object_id="7"
+    )
+    AuditEvent.objects.create(
+        practice=practice, username="bill", action="update", object_type="rcm.patient", object_id="3"
+    )
+    AuditEvent.objects.create(
+        practice=other_practice, username="bill", action="view", object_type="claims.claim", object_id="9"
+    )
     client = login(manager)
     page = client.get("/audit/", {"action": "view", "object_type": "claims.claim"})
     assert [(e.object_type, e.object_id) for e in page.context["page"]] == [("claims.claim", "7")]

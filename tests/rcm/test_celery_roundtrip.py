@@ -18,8 +18,19 @@ def test_task_round_trip_through_a_real_worker(settings):
     queue = f"roundtrip-{uuid.uuid4().hex[:8]}"
     worker = subprocess.Popen(
         [
-            sys.executable, "-m", "celery", "-A", "rcm", "worker", "--pool=solo", "--loglevel=WARNING",
-            "--without-gossip", "--without-mingle", "--without-heartbeat", "-Q", queue,
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "rcm",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-Q",
+            queue,
         ],
         cwd=ROOT,
         env=dict(os.environ),

@@ -25,13 +25,19 @@ def test_latest_event_per_channel_is_in_force_and_no_event_means_no_consent(prac
 
 
 def test_consent_history_cannot_be_rewritten(practice):
-    event = consent_record(patient=PatientFactory(practice=practice), channel="mail", granted=True, method="verbal")
+    event = consent_record(
+        patient=PatientFactory(practice=practice), channel="mail", granted=True, method="verbal"
+    )
     with pytest.raises(AppendOnlyError):
         event.delete()
     with pytest.raises(AppendOnlyError):
         ConsentEvent.objects.filter(pk=event.pk).update(granted=False)
     if connection.vendor == "postgresql":
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
             cursor.execute("UPDATE rcm_consentevent SET granted = false WHERE id = %s", [event.pk])
     event.refresh_from_db()
     assert event.granted is True

@@ -59,6 +59,7 @@ def _search(client, term, **extra):
 
 # --- access ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("role", Role.values)
 def test_patient_pages_follow_the_patients_view_permission(role, practice, persona):
     patient, _claim = _patient_with_claim(practice)
@@ -97,29 +98,48 @@ def test_another_practices_patient_is_a_404_and_never_listed(practice, outsider)
 
 # --- search ---------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def three_patients(practice):
     return {
-        "smith": PatientFactory(practice=practice, account_number="A0000101", first_name="Jordan", last_name="Smith",
-                                date_of_birth=datetime.date(1970, 5, 17)),
-        "smithers": PatientFactory(practice=practice, account_number="A0000102", first_name="Waylon",
-                                   last_name="Smithers", date_of_birth=datetime.date(1965, 1, 2)),
-        "jones": PatientFactory(practice=practice, account_number="A0000103", first_name="Smith", last_name="Jones",
-                                date_of_birth=datetime.date(1980, 12, 31)),
+        "smith": PatientFactory(
+            practice=practice,
+            account_number="A0000101",
+            first_name="Jordan",
+            last_name="Smith",
+            date_of_birth=datetime.date(1970, 5, 17),
+        ),
+        "smithers": PatientFactory(
+            practice=practice,
+            account_number="A0000102",
+            first_name="Waylon",
+            last_name="Smithers",
+            date_of_birth=datetime.date(1965, 1, 2),
+        ),
+        "jones": PatientFactory(
+            practice=practice,
+            account_number="A0000103",
+            first_name="Smith",
+            last_name="Jones",
+            date_of_birth=datetime.date(1980, 12, 31),
+        ),
     }
 
 
-@pytest.mark.parametrize(("term", "expected"), [
-    ("A0000102", ["smithers"]),
-    ("a0000102", ["smithers"]),
-    ("Smith", ["jones", "smith", "smithers"]),  # last-name prefix, and Jones whose first name is Smith
-    ("smithe", ["smithers"]),
-    ("Smith, Jo", ["smith"]),
-    ("Jordan Smith", ["smith"]),
-    ("1970-05-17", ["smith"]),
-    ("12/31/1980", ["jones"]),
-    ("Nobody", []),
-])
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("A0000102", ["smithers"]),
+        ("a0000102", ["smithers"]),
+        ("Smith", ["jones", "smith", "smithers"]),  # last-name prefix, and Jones whose first name is Smith
+        ("smithe", ["smithers"]),
+        ("Smith, Jo", ["smith"]),
+        ("Jordan Smith", ["smith"]),
+        ("1970-05-17", ["smith"]),
+        ("12/31/1980", ["jones"]),
+        ("Nobody", []),
+    ],
+)
 def test_search_finds_exactly_the_expected_patients(term, expected, three_patients, biller):
     response = _search(login(biller), term)
     assert sorted(_listed(response)) == sorted(three_patients[name].pk for name in expected)
@@ -162,17 +182,36 @@ def test_patient_list_shows_payer_and_exact_balances(practice, biller):
     patient = PatientFactory(practice=practice, account_number="A0000555", last_name="Okafor")
     coverage = CoverageFactory(practice=practice, patient=patient, payer=acme)
     CoverageFactory(practice=practice, patient=patient, priority=2)
-    claim = make_claim(practice, coverage=coverage, lines=[
-        LineInput(procedure_code="99214", charge=Decimal("1250.00"), service_date_from=datetime.date(2026, 3, 2))])
-    ledger_post(claim=claim, source="remittance", entries=[
-        Entry(line=claim.lines.get(), kind=K.TRANSFER_TO_PATIENT, amount=Decimal("40.25"), responsibility="copay")])
+    claim = make_claim(
+        practice,
+        coverage=coverage,
+        lines=[
+            LineInput(
+                procedure_code="99214", charge=Decimal("1250.00"), service_date_from=datetime.date(2026, 3, 2)
+            )
+        ],
+    )
+    ledger_post(
+        claim=claim,
+        source="remittance",
+        entries=[
+            Entry(
+                line=claim.lines.get(),
+                kind=K.TRANSFER_TO_PATIENT,
+                amount=Decimal("40.25"),
+                responsibility="copay",
+            )
+        ],
+    )
     response = _search(login(biller), "A0000555")
     row = re.search(r">A0000555</a>.*?</tr>", response.content.decode(), re.S).group(0)
     assert "Acme Health" in row
     assert re.findall(r'<td class="num[^"]*">([^<]*)</td>', row) == ["$40.25", "$1,209.75"]
 
 
-def test_patient_list_query_count_is_the_same_for_1_and_10_patients(practice, biller, django_assert_num_queries):
+def test_patient_list_query_count_is_the_same_for_1_and_10_patients(
+    practice, biller, django_assert_num_queries
+):
     client = login(biller)
     _patient_with_claim(practice)
     with CaptureQueriesContext(connection) as one:
@@ -189,6 +228,7 @@ def test_patient_list_query_count_is_the_same_for_1_and_10_patients(practice, bi
 
 # --- export ---------------------------------------------------------------------------------
 
+
 def test_csv_export_has_exactly_the_searched_rows_and_is_post_only(three_patients, biller, practice):
     client = login(biller)
     assert client.get("/patients/export/").status_code == 405
@@ -197,13 +237,16 @@ def test_csv_export_has_exactly_the_searched_rows_and_is_post_only(three_patient
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0][:3] == ["Account", "Last name", "First name"]
     assert sorted(row[0] for row in rows[1:]) == ["A0000101", "A0000102", "A0000103"]
-    rows = list(csv.reader(io.StringIO(client.post("/patients/export/", {"q": "12/31/1980"}).content.decode())))
+    rows = list(
+        csv.reader(io.StringIO(client.post("/patients/export/", {"q": "12/31/1980"}).content.decode()))
+    )
     assert rows[1:] == [["A0000103", "Jones", "Smith", "1980-12-31", "F", "217-555-0142", "", "0.00", "0.00"]]
     event = AuditEvent.objects.filter(action="export", object_type="rcm.patient").latest("id")
     assert (event.user, event.practice_id, event.changes) == (biller, practice.pk, {"searched": True})
 
 
 # --- patient detail -------------------------------------------------------------------------
+
 
 def test_opening_a_patient_writes_exactly_one_view_event(practice, collections_user):
     patient = PatientFactory(practice=practice)
@@ -212,7 +255,11 @@ def test_opening_a_patient_writes_exactly_one_view_event(practice, collections_u
     assert client.get(f"/patients/{patient.pk}/").status_code == 200
     assert AuditEvent.objects.count() == before + 1
     event = AuditEvent.objects.get(action="view", object_type="rcm.patient")
-    assert (event.object_id, event.user, event.practice_id) == (str(patient.pk), collections_user, practice.pk)
+    assert (event.object_id, event.user, event.practice_id) == (
+        str(patient.pk),
+        collections_user,
+        practice.pk,
+    )
 
 
 def test_patient_detail_shows_coverage_consents_claims_and_exact_balances(practice, biller):
@@ -220,45 +267,86 @@ def test_patient_detail_shows_coverage_consents_claims_and_exact_balances(practi
     patient = PatientFactory(practice=practice, guarantor=guarantor, guarantor_relationship="mother")
     acme = PayerFactory(practice=practice, name="Acme Health")
     current = CoverageFactory(practice=practice, patient=patient, payer=acme, member_id="MEM-NOW")
-    CoverageFactory(practice=practice, patient=patient, member_id="MEM-OLD", effective_date=datetime.date(2020, 1, 1),
-                    end_date=datetime.date(2023, 12, 31))
+    CoverageFactory(
+        practice=practice,
+        patient=patient,
+        member_id="MEM-OLD",
+        effective_date=datetime.date(2020, 1, 1),
+        end_date=datetime.date(2023, 12, 31),
+    )
     consent_record(patient=patient, channel="sms", granted=True, method="written form")
     consent_record(patient=patient, channel="email", granted=True, method="written form")
     consent_record(patient=patient, channel="email", granted=False, method="STOP reply")
-    claim = make_claim(practice, coverage=current, lines=[
-        LineInput(procedure_code="99215", charge=Decimal("2100.00"), service_date_from=datetime.date(2026, 3, 2))])
+    claim = make_claim(
+        practice,
+        coverage=current,
+        lines=[
+            LineInput(
+                procedure_code="99215", charge=Decimal("2100.00"), service_date_from=datetime.date(2026, 3, 2)
+            )
+        ],
+    )
     claim_move(claim=claim, to_status="ready")
     claim_move(claim=claim, to_status="submitted")
     line = claim.lines.get()
-    ledger_post(claim=claim, source="remittance", entries=[
-        Entry(line=line, kind=K.INSURANCE_PAYMENT, amount=Decimal("1500.00")),
-        Entry(line=line, kind=K.CONTRACTUAL_ADJUSTMENT, amount=Decimal("487.66"), group_code="CO", reason_code="45"),
-        Entry(line=line, kind=K.TRANSFER_TO_PATIENT, amount=Decimal("112.34"), responsibility="deductible"),
-    ])
+    ledger_post(
+        claim=claim,
+        source="remittance",
+        entries=[
+            Entry(line=line, kind=K.INSURANCE_PAYMENT, amount=Decimal("1500.00")),
+            Entry(
+                line=line,
+                kind=K.CONTRACTUAL_ADJUSTMENT,
+                amount=Decimal("487.66"),
+                group_code="CO",
+                reason_code="45",
+            ),
+            Entry(
+                line=line, kind=K.TRANSFER_TO_PATIENT, amount=Decimal("112.34"), responsibility="deductible"
+            ),
+        ],
+    )
     response = login(biller).get(f"/patients/{patient.pk}/")
     html = re.sub(r"\s+", " ", response.content.decode())
     assert dict(response.context["consents"]) == {
-        "Email": False, "Text message": True, "Mail": False, "Phone": False}
+        "Email": False,
+        "Text message": True,
+        "Mail": False,
+        "Phone": False,
+    }
     assert [(c.member_id, c.active_today) for c in response.context["coverages"]] == [
-        ("MEM-NOW", True), ("MEM-OLD", False)]
+        ("MEM-NOW", True),
+        ("MEM-OLD", False),
+    ]
     assert list(response.context["claims"]) == [claim]
     summary = response.context["summary"]
-    assert (summary["charges"], summary["insurance_paid"], summary["patient_balance"], summary["balance"]) == (
-        Decimal("2100.00"), Decimal("1500.00"), Decimal("112.34"), Decimal("112.34"))
+    assert (
+        summary["charges"],
+        summary["insurance_paid"],
+        summary["patient_balance"],
+        summary["balance"],
+    ) == (Decimal("2100.00"), Decimal("1500.00"), Decimal("112.34"), Decimal("112.34"))
     for shown in ("$2,100.00", "$1,500.00", "$487.66", "$112.34"):
         assert shown in html
     assert f'href="/claims/{claim.pk}/"' in html and claim.patient_control_number in html
     assert f'href="/patients/{guarantor.pk}/"' in html and "mother" in html
     assert [t.kind for t in response.context["ledger"]] == [
-        "transfer_to_patient", "contractual_adjustment", "insurance_payment", "charge"]
+        "transfer_to_patient",
+        "contractual_adjustment",
+        "insurance_payment",
+        "charge",
+    ]
     assert response.context["ledger_truncated"] is False
 
 
 def test_patient_ledger_shows_the_latest_200_with_a_note(practice, biller):
     patient, claim = _patient_with_claim(practice)
     line = claim.lines.get()
-    ledger_post(claim=claim, source="remittance", entries=[
-        Entry(line=line, kind=K.INSURANCE_PAYMENT, amount=Decimal("0.10")) for _ in range(200)])
+    ledger_post(
+        claim=claim,
+        source="remittance",
+        entries=[Entry(line=line, kind=K.INSURANCE_PAYMENT, amount=Decimal("0.10")) for _ in range(200)],
+    )
     response = login(biller).get(f"/patients/{patient.pk}/")
     assert len(response.context["ledger"]) == 200
     assert response.context["ledger_truncated"] is True
@@ -274,8 +362,11 @@ def test_patient_detail_query_count_does_not_grow_with_claims(practice, biller, 
     coverage = patient.coverages.get()
     for _ in range(9):
         claim = make_claim(practice, coverage=coverage)
-        ledger_post(claim=claim, source="remittance", entries=[
-            Entry(line=claim.lines.get(), kind=K.INSURANCE_PAYMENT, amount=Decimal("10.00"))])
+        ledger_post(
+            claim=claim,
+            source="remittance",
+            entries=[Entry(line=claim.lines.get(), kind=K.INSURANCE_PAYMENT, amount=Decimal("10.00"))],
+        )
     CoverageFactory(practice=practice, patient=patient, priority=2)
     with django_assert_num_queries(PATIENT_DETAIL_QUERIES):
         response = client.get(f"/patients/{patient.pk}/")

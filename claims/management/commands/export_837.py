@@ -9,9 +9,11 @@ from rcm.models import Practice
 
 
 class Command(BaseCommand):
-    help = ("Submit the practice's ready claims: scrub them again, build one 837P batch per payer "
-            "(pyx12-validated), store it, write it into --out, and move the claims to submitted. "
-            "Claims with scrubber errors are not submitted and are listed.")
+    help = (
+        "Submit the practice's ready claims: scrub them again, build one 837P batch per payer "
+        "(pyx12-validated), store it, write it into --out, and move the claims to submitted. "
+        "Claims with scrubber errors are not submitted and are listed."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--practice", required=True, help="practice slug")
@@ -39,7 +41,9 @@ class Command(BaseCommand):
             raise CommandError(" ".join(exc.messages)) from None
         for batch in result.batches:
             (folder / batch.file_name).write_text(batch.content, encoding="ascii")
-            self.stdout.write(f"{batch.file_name}: {batch.claim_count} claims, ${batch.total_charge} ({batch.payer.name})")
+            self.stdout.write(
+                f"{batch.file_name}: {batch.claim_count} claims, ${batch.total_charge} ({batch.payer.name})"
+            )
         for claim_id, reason in sorted(result.refused.items()):
             self.stdout.write(f"claim {claim_id} not submitted: {reason}")
         if not result.batches:

@@ -8,8 +8,10 @@ from rcm.models import Practice
 
 
 class Command(BaseCommand):
-    help = ("Import X12 files (999, 277CA, and 835 once remittance posting is installed) for a practice. "
-            "The kind is detected from the file; each file applies whole or not at all, and only once.")
+    help = (
+        "Import X12 files (999, 277CA, and 835 once remittance posting is installed) for a practice. "
+        "The kind is detected from the file; each file applies whole or not at all, and only once."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+")

@@ -12,7 +12,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--practice", help="practice slug (default: all practices)")
-        parser.add_argument("--rebuild", action="store_true", help="recompute cached balances from the ledger")
+        parser.add_argument(
+            "--rebuild", action="store_true", help="recompute cached balances from the ledger"
+        )
 
     def handle(self, *args, practice=None, rebuild=False, **options):
         scope = None
@@ -27,5 +29,7 @@ class Command(BaseCommand):
         for problem in problems[:50]:
             self.stdout.write(problem)
         if problems:
-            raise CommandError(f"{len(problems)} balance problems found (run with --rebuild to repair the cache).")
+            raise CommandError(
+                f"{len(problems)} balance problems found (run with --rebuild to repair the cache)."
+            )
         self.stdout.write("Ledger and cached balances agree.")

@@ -7,9 +7,11 @@ from claims.scrubber.ncci import SAMPLE_MUE, SAMPLE_PTP, ncci_load
 
 
 class Command(BaseCommand):
-    help = ("Load CMS NCCI practitioner tables: PTP edits (tab-separated text) or MUE values (CSV), detected "
-            "from the header. Each file applies whole or not at all; loading it again changes nothing. "
-            "--sample loads the small sample tables shipped for tests and the demo.")
+    help = (
+        "Load CMS NCCI practitioner tables: PTP edits (tab-separated text) or MUE values (CSV), detected "
+        "from the header. Each file applies whole or not at all; loading it again changes nothing. "
+        "--sample loads the small sample tables shipped for tests and the demo."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="*")

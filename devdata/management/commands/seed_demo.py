@@ -46,18 +46,27 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--seed", type=int, default=2026, help="Random seed: the same seed (and --as-of) builds the same data."
+            "--seed",
+            type=int,
+            default=2026,
+            help="Random seed: the same seed (and --as-of) builds the same data.",
         )
         parser.add_argument(
-            "--claims", type=int, default=DEFAULT_CLAIMS,
+            "--claims",
+            type=int,
+            default=DEFAULT_CLAIMS,
             help=f"Claims to build in total; 90%% at Riverside, 10%% at Lakeview (default {DEFAULT_CLAIMS}).",
         )
         parser.add_argument(
-            "--as-of", dest="as_of", type=datetime.date.fromisoformat, default=None,
+            "--as-of",
+            dest="as_of",
+            type=datetime.date.fromisoformat,
+            default=None,
             help="YYYY-MM-DD: the data ends the day before (default: today). Same seed + date = same data.",
         )
         parser.add_argument(
-            "--force", action="store_true",
+            "--force",
+            action="store_true",
             help="Run even with DEBUG off. The demo logins have a published password: never on production.",
         )
 
@@ -71,7 +80,9 @@ class Command(BaseCommand):
         today = timezone.localdate()
         as_of = as_of or today
         if as_of > today:
-            raise CommandError(f"--as-of {as_of} is in the future (today is {today}): the demo only holds history.")
+            raise CommandError(
+                f"--as-of {as_of} is in the future (today is {today}): the demo only holds history."
+            )
         if claims < MIN_CLAIMS:
             raise CommandError(f"--claims must be at least {MIN_CLAIMS} (got {claims}).")
         self._refuse_if_loaded()
@@ -79,13 +90,17 @@ class Command(BaseCommand):
         started = time.monotonic()
         self.stdout.write(f"Building demo data: {claims:,} claims, seed {seed}, as of {as_of}...")
         with sql_log_off():
-            runs = demo_build(options=DemoOptions(seed=seed, claims=claims, as_of=as_of), log=self.stdout.write)
+            runs = demo_build(
+                options=DemoOptions(seed=seed, claims=claims, as_of=as_of), log=self.stdout.write
+            )
         elapsed = time.monotonic() - started
         for run in runs:
             self._report(run)
         problems = ledger_check()
         if problems:
-            raise CommandError(f"The ledger does not balance ({len(problems)} problems), first: {problems[0]}")
+            raise CommandError(
+                f"The ledger does not balance ({len(problems)} problems), first: {problems[0]}"
+            )
         self.stdout.write("Ledger check: every cached balance matches the ledger.")
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded in {elapsed:.1f} s."))
         call_command("demo_logins", stdout=self.stdout)
@@ -95,9 +110,13 @@ class Command(BaseCommand):
         slugs = [spec.slug for spec in PRACTICES]
         existing = list(Practice.objects.filter(slug__in=slugs).values_list("slug", flat=True))
         usernames = [username for username, _first, _last, _role in DEMO_USERS]
-        users = list(get_user_model().objects.filter(username__in=usernames).values_list("username", flat=True))
+        users = list(
+            get_user_model().objects.filter(username__in=usernames).values_list("username", flat=True)
+        )
         if existing or users:
-            found = ", ".join([f"practice {slug!r}" for slug in existing] + [f"user {name!r}" for name in users])
+            found = ", ".join(
+                [f"practice {slug!r}" for slug in existing] + [f"user {name!r}" for name in users]
+            )
             raise CommandError(
                 f"Demo data is already loaded ({found} exists). seed_demo only loads into a database without "
                 "it: drop the database (or delete var/rcm.sqlite3) and migrate again to start over."
@@ -105,14 +124,16 @@ class Command(BaseCommand):
 
     def _report(self, run) -> None:
         summary = run.summary
-        self.stdout.write(f"{run.spec.name} ({run.spec.slug}): {summary['claims']:,} claims, "
-                          f"{run.counts['patients']:,} patients, {summary['transactions']:,} ledger transactions")
+        self.stdout.write(
+            f"{run.spec.name} ({run.spec.slug}): {summary['claims']:,} claims, "
+            f"{run.counts['patients']:,} patients, {summary['transactions']:,} ledger transactions"
+        )
         statuses = "  ".join(
             f"{ClaimStatus(status).label.lower()} {count:,}"
-            for status, count in summary["claims_by_status"].items() if count
+            for status, count in summary["claims_by_status"].items()
+            if count
         )
         self.stdout.write(f"  by status: {statuses}")
         totals = summary["totals"]
         money_line = "  ".join(f"{b.replace('_', ' ')} ${Decimal(totals[b]):,}" for b in Balances.BUCKETS)
         self.stdout.write(f"  {money_line}")
-

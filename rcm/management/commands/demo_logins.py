@@ -9,7 +9,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         existing = set(
-            get_user_model().objects.filter(username__in=[u[0] for u in DEMO_USERS]).values_list("username", flat=True)
+            get_user_model()
+            .objects.filter(username__in=[u[0] for u in DEMO_USERS])
+            .values_list("username", flat=True)
         )
         if not existing:
             self.stdout.write("  No demo users in this database (run: python manage.py seed_demo).")
