@@ -7,8 +7,11 @@ class DenialsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from claims.remittances import reason_codes
         from claims.remittances.posting import DENIAL_HANDLERS
+        from denials import reference
         from denials.services import denials_record
 
         if denials_record not in DENIAL_HANDLERS:
             DENIAL_HANDLERS.append(denials_record)
+        reason_codes.register(reference)

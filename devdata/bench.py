@@ -58,6 +58,7 @@ from claims.models import (
 )
 from claims.state_machine import TRANSITIONS
 from denials.models import Denial
+from denials.reference import carc_words
 from devdata.demo.payers import RIVERSIDE_PAYERS, PayerBook, payers_create
 from devdata.demo.people import npi_generate
 from devdata.demo.reference import (
@@ -103,15 +104,6 @@ BENCH_USERS = {
 }
 SLUG_PREFIX = "bench-"
 
-DENIAL_WORDS = {
-    "16": "Claim lacks information",
-    "18": "Duplicate claim",
-    "27": "Coverage not in effect",
-    "29": "Timely filing limit passed",
-    "50": "Not medically necessary",
-    "97": "Bundled",
-    "197": "Prior authorization missing",
-}
 CORRECTABLE = frozenset({"16", "27", "18"})
 APPEALABLE = frozenset({"50", "197", "97"})
 REJECTIONS = (
@@ -1347,7 +1339,7 @@ class ClaimPlay:
         self.payer_claim_number = self.payer_claim_number or f"{terms.edi_id}{self.claim_id:010d}"
         if carc is not None:
             self._remit(terms, [], denied_lines=self.lines, carc=carc, status_code="4")
-            self.move(S.DENIED, f"ERA {terms.payer_name}: CARC {carc} {DENIAL_WORDS[carc]}")
+            self.move(S.DENIED, f"ERA {terms.payer_name}: CARC {carc} ({carc_words(carc)})")
             self._work_denial(carc)
             return
         paid_lines = [line for line in self.lines if line.line_id not in denied]
@@ -1666,7 +1658,7 @@ class ClaimPlay:
                 by=self.b.biller,
                 group="CO",
                 reason=carc,
-                note=f"CARC {carc}: {DENIAL_WORDS[carc]}; not billable to the patient",
+                note=f"CARC {carc}: {carc_words(carc)}; not billable to the patient",
             )
 
     def _work_denial(self, carc: str) -> None:

@@ -23,7 +23,6 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from claims.edi.carc import is_denial
 from claims.edi.era import (
     Adjustment,
     ClaimPayment,
@@ -55,6 +54,7 @@ from claims.models import (
     TransactionSource,
     X12File,
 )
+from claims.remittances.reason_codes import is_denial
 from claims.state_machine import can_transition, claim_transition_many
 from rcm.bulk import bulk_insert_rows, bulk_insert_with_ids, bulk_update_values
 from rcm.models import Coverage, FeeScheduleRow, Payer, PayerContract, PricingMethod, Provider

@@ -15,6 +15,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from claims.models import ZERO
+from claims.remittances.reason_codes import adjustment_words, rarc_words
 
 # --- Remittances (ERA 835): list, detail with words and reconciliation, exceptions ---------------
 
@@ -257,8 +258,6 @@ def remittance_reconciliation(remittance) -> Reconciliation:
 
 
 def _remarks(codes) -> list[dict]:
-    from claims.edi.carc import rarc_words
-
     return [{"code": code, "words": rarc_words(code)} for code in codes or []]
 
 
@@ -268,8 +267,6 @@ def remittance_explain(remittance):
     ``remark_words`` and ``short_by`` (expected allowed − allowed, when the payer allowed something but
     less) on lines, and
     ``reconciliation`` on the remittance."""
-    from claims.edi.carc import adjustment_words
-
     for payment in remittance.claim_payments.all():
         payment.status_words = claim_payment_status_words(payment.status_code)
         payment.remark_words = _remarks(payment.remarks)

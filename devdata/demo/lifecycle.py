@@ -47,11 +47,12 @@ from claims.scrubber.engine import claims_scrub
 from claims.services import ClaimDraft, LineInput, claims_bill_secondary, claims_create_many
 from claims.state_machine import claim_transition, claim_transition_many
 from claims.submission.batches import claims_submit
+from denials.reference import carc_words
 from devdata.demo.encounters import Encounter
 from devdata.demo.era import EraClaim, EraFile, EraService, era_835
 from devdata.demo.payers import PayerBook
 from devdata.demo.people import CoverageRecord
-from devdata.demo.reference import CARC_DESCRIPTIONS, OFFICE_VISITS, PREVENTIVE, draft_wait_days, line_denials
+from devdata.demo.reference import OFFICE_VISITS, PREVENTIVE, draft_wait_days, line_denials
 from rcm.models import Practice, Provider, User
 
 S, K = ClaimStatus, TransactionKind
@@ -911,7 +912,7 @@ class PracticeSimulation:
 
     def _write_off(self, stories: list[Story], when: datetime.datetime, carc: str) -> None:
         """Write off what insurance still owes: a payer denial is never billed to the patient."""
-        note = f"CARC {carc}: {CARC_DESCRIPTIONS[carc]}; not billable to the patient"
+        note = f"CARC {carc}: {carc_words(carc)}; not billable to the patient"
         ids = [story.claim.pk for story in stories]
         owed = dict(
             ClaimLine.objects.filter(claim_id__in=ids, removed=False, insurance_balance__gt=0).values_list(

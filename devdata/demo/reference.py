@@ -217,21 +217,6 @@ ALL_DIAGNOSES: tuple[str, ...] = tuple(
     )
 )
 
-# Claim Adjustment Reason Codes the demo uses, in our own words.
-CARC_DESCRIPTIONS: dict[str, str] = {
-    "1": "Deductible",
-    "2": "Coinsurance",
-    "3": "Copay",
-    "16": "Claim lacks information needed to adjudicate it",
-    "18": "Duplicate of a claim already processed",
-    "27": "Coverage not in effect on the date of service",
-    "29": "Filed after the payer's timely-filing limit",
-    "45": "Charge exceeds the contracted fee",
-    "50": "Payer does not consider the service medically necessary",
-    "97": "Included in another service paid the same day",
-    "197": "Prior authorization required and not on file",
-}
-
 # Names and places (invented combinations).
 FEMALE_FIRST = (
     "Olivia",
