@@ -31,6 +31,7 @@ from claims.edi.era import (
     ServicePayment,
     balance_problems,
     check_balance_problem,
+    read_835,
 )
 from claims.edi.reader import X12Error
 from claims.ledger import EFFECTS, Entry, ledger_post_many
@@ -1086,8 +1087,6 @@ def remittance_post(
 
 
 def _apply_835(*, practice, interchanges, x12_file: X12File, user, now=None) -> dict:
-    from claims.edi.era import read_835
-
     counts = {"remittances": 0, "claims_posted": 0, "exceptions": 0}
     for interchange in interchanges:
         for ts in interchange.transactions():
