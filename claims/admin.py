@@ -1,6 +1,7 @@
 """Claims in the admin are read-only: claims change through charge entry and the state machine,
 money only through the ledger service."""
 
+from django import forms
 from django.contrib import admin
 
 from claims.models import (
@@ -13,6 +14,7 @@ from claims.models import (
     ScrubRuleSetting,
     Transaction,
 )
+from claims.scrubber.rules import RULES
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -96,10 +98,6 @@ class ScrubRuleSettingAdmin(admin.ModelAdmin):
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "rule_code":
-            from django import forms
-
-            from claims.scrubber.rules import RULES
-
             return forms.ChoiceField(
                 choices=[(code, f"{code}: {rule.title}") for code, rule in RULES.items()]
             )

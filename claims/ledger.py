@@ -18,6 +18,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from claims.models import ZERO, Balances, Claim, ClaimLine, Party, Transaction, TransactionKind
+from rcm.audit import audit_records_bulk
 from rcm.bulk import bulk_insert_rows, bulk_update_values
 from rcm.practice_cache import claims_changed
 
@@ -230,8 +231,6 @@ def ledger_post_many(
         bulk_update_values(Claim, list(locked.values()), list(Balances.BUCKETS))
         claims_changed({claim.practice_id for claim in locked.values()})
         # Every financial change is in the audit log too: one event per claim posted to.
-        from rcm.audit import audit_records_bulk
-
         per_claim: dict[int, list] = defaultdict(list)
         for value in values:
             per_claim[value["claim_id"]].append(

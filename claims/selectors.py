@@ -24,8 +24,10 @@ from django.utils import timezone
 
 from claims.models import ZERO, Claim, ClaimStatus, ClaimStatusChange, Transaction, TransactionKind
 from claims.state_machine import CLOSED_STATUSES
-from rcm.models import Coverage, CoveragePriority, Patient
+from rcm.models import ChargeMasterEntry, Coverage, CoveragePriority, FeeScheduleRow, Patient, PricingMethod
 from rcm.practice_cache import practice_cached
+from rcm.tenancy import scoped
+from rcm.validators import _icd10, normalize_icd10
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 
@@ -433,8 +435,6 @@ class Icd10Entry:
 def icd10_index() -> tuple[Icd10Entry, ...]:
     """Every ICD-10-CM category and code (chapters and blocks left out), in the tables' order; built once
     per process (about 100,000 entries, a fraction of a second)."""
-    from rcm.validators import _icd10
-
     cm = _icd10()
     entries = []
     for code in cm.get_all_codes(with_dots=True):
@@ -450,8 +450,6 @@ def icd10_search(term: str, *, limit: int = ICD10_SEARCH_LIMIT) -> tuple[list[Ic
     codes under it, in the tables' order; words ("diabetes foot") give the codes whose description holds
     every word. Returns (entries, truncated). Header (non-billable) codes are included, marked by
     ``billable`` False."""
-    from rcm.validators import normalize_icd10
-
     term = " ".join((term or "").split())[:60]
     if not term:
         return [], False
@@ -471,8 +469,6 @@ def icd10_search(term: str, *, limit: int = ICD10_SEARCH_LIMIT) -> tuple[list[Ic
 def charge_master_charge(practice, procedure_code: str, modifier: str = "") -> Decimal | None:
     """The practice's standard charge for a code with its first modifier (falling back to the code's
     charge without modifier), or None when the charge master has neither."""
-    from rcm.models import ChargeMasterEntry
-
     procedure_code = (procedure_code or "").strip().upper()
     modifier = (modifier or "").strip().upper()
     if not procedure_code:
@@ -496,8 +492,6 @@ def fee_schedule_allowed(
 ) -> Decimal | None:
     """What the coverage's payer allows for the code under the contract in force on ``service_date``
     (fee schedule contracts only), or None."""
-    from rcm.models import Coverage, FeeScheduleRow, PricingMethod
-
     if not coverage_id or not procedure_code:
         return None
     service_date = service_date or timezone.localdate()
@@ -557,8 +551,6 @@ def claim_batches(claim) -> QuerySet:
 
 def claim_by_number(practice, number: str):
     """The practice's claim with this patient control number (our claim number, CLP01), or None."""
-    from rcm.tenancy import scoped
-
     number = (number or "").strip()
     if not number:
         return None

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from claims.ledger import Entry, ledger_post, ledger_post_many, money
+from claims.ledger import Entry, ledger_post, ledger_post_many, money, transaction_reverse
 from claims.models import (
     Claim,
     ClaimLine,
@@ -27,6 +27,8 @@ from claims.models import (
     TransactionSource,
 )
 from claims.state_machine import claim_transition, claim_transition_many
+from rcm.audit import audit_creations, audit_records_bulk
+from rcm.bulk import bulk_insert_with_ids, bulk_update_values
 from rcm.models import Coverage, Patient, Provider
 from rcm.practice_cache import claims_changed
 from rcm.sequences import sequence_next
@@ -264,9 +266,6 @@ def claims_create_many(
 def _insert_drafts(practice, checked, *, user, created_at) -> list[tuple[Claim, list[ClaimLine]]]:
     """Write validated drafts: numbers from the practice's claim sequence, the claims, their lines, the
     charges (through the ledger) and, when auditing is on, one create event per claim."""
-    from rcm.audit import audit_creations
-    from rcm.bulk import bulk_insert_with_ids
-
     if not checked:
         return []
     by = user if user is not None and user.is_authenticated else None
@@ -369,8 +368,6 @@ def claim_update(
     given is removed (its charge reversed), a new line gets the next line number. A ready claim goes
     back to draft and a rejected one to corrected: it must be scrubbed again. Same validation as
     ``claim_create``; on any error nothing changes."""
-    from claims.ledger import transaction_reverse
-
     if claim.status not in EDITABLE:
         raise ValidationError(
             f"Claim {claim.patient_control_number} is {claim.get_status_display().lower()}: only drafts, ready, "
@@ -514,10 +511,6 @@ def claims_bill_secondary(
     the 837 still reports them as the primary's adjudication); the claim goes to ready, to be scrubbed
     and submitted. Claims that cannot be billed are left as they were. Returns (ids billed, reason per
     id refused). A batch costs the same number of queries as one claim plus one posting per payer."""
-    from rcm.audit import audit_records_bulk
-    from rcm.bulk import bulk_update_values
-    from rcm.models import Coverage
-
     now = now or timezone.now()
     refused: dict[int, str] = {}
     with transaction.atomic():

@@ -1,8 +1,14 @@
-"""Celery tasks of the claims app: thin, take ids, call services, safe to run twice."""
+"""Celery tasks of the claims app: thin, take ids, call services, safe to run twice.
+
+At module level this imports only leaf modules (Celery, the models, the delivery errors). Each task
+imports the service it calls inside its body: the services queue these tasks (``x12_import`` queues
+``validate_x12_file``), so importing the services here would make a cycle. A task body is the one
+accepted place for an import inside a function."""
 
 from celery import shared_task
 
-from claims.submission.delivery import DeliveryError
+from claims.models import BatchStatus, Clearinghouse, SubmissionBatch, X12File
+from claims.submission.errors import DeliveryError
 
 
 @shared_task(
@@ -16,7 +22,6 @@ from claims.submission.delivery import DeliveryError
     acks_late=True,
 )
 def deliver_batch(batch_id: int) -> str:
-    from claims.models import BatchStatus, SubmissionBatch
     from claims.submission.delivery import batch_deliver
 
     batch = SubmissionBatch.objects.select_related("clearinghouse").get(pk=batch_id)
@@ -35,7 +40,6 @@ def deliver_batch(batch_id: int) -> str:
     acks_late=True,
 )
 def pickup_clearinghouse(clearinghouse_id: int) -> int:
-    from claims.models import Clearinghouse
     from claims.submission.delivery import clearinghouse_pickup
 
     clearinghouse = Clearinghouse.objects.select_related("practice").get(pk=clearinghouse_id)
@@ -44,20 +48,17 @@ def pickup_clearinghouse(clearinghouse_id: int) -> int:
 
 @shared_task(name="claims.pickup_all", time_limit=120, soft_time_limit=100)
 def pickup_all() -> int:
-    from claims.models import Clearinghouse
-
     ids = list(
         Clearinghouse.objects.filter(is_active=True).exclude(sftp_host="").values_list("pk", flat=True)
     )
     for clearinghouse_id in ids:
-        pickup_clearinghouse.delay(clearinghouse_id)
+        pickup_clearinghouse.delay(clearinghouse_id)  # runs outside any transaction: nothing to wait for
     return len(ids)
 
 
 @shared_task(name="claims.validate_x12_file", time_limit=1800, soft_time_limit=1700, acks_late=True)
 def validate_x12_file(x12_file_id: int) -> int:
     from claims.edi.intake import x12_file_validate
-    from claims.models import X12File
 
     x12_file = X12File.objects.get(pk=x12_file_id)
     if x12_file.validated_at is not None:

@@ -7,6 +7,7 @@ class DenialsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Imports here, not at the top: these modules import the models, which need the app registry ready.
         from claims.remittances import reason_codes
         from claims.remittances.posting import DENIAL_HANDLERS
         from denials import reference

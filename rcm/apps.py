@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_delete, post_save
 
 
@@ -8,8 +9,7 @@ class RcmConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-
+        # Imported here, not at the top: they import the models, which need the app registry ready.
         from rcm import audit, signals
 
         post_save.connect(audit.on_audited_save, dispatch_uid="rcm_audit_save")

@@ -14,9 +14,11 @@ import decimal
 from contextvars import ContextVar
 
 from django.db import models
+from django.utils import timezone
 
 from rcm.auditable import Audited
-from rcm.models import AuditAction, AuditEvent
+from rcm.bulk import bulk_insert_rows
+from rcm.models import AuditAction, AuditEvent, Practice
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,9 +110,6 @@ def audit_records_bulk(events: list[dict], *, user=None) -> int:
     ctx = current_context()
     if not ctx.enabled or not events:
         return 0
-    from django.utils import timezone
-
-    from rcm.bulk import bulk_insert_rows
 
     actor, username = _user_fields(user if user is not None else ctx.user)
     now = timezone.now()
@@ -165,8 +164,6 @@ def audit_view(request, obj) -> AuditEvent:
 
 
 def _practice_of(instance):
-    from rcm.models import Practice
-
     if isinstance(instance, Practice):
         return instance
     practice_id = getattr(instance, "practice_id", None)

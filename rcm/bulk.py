@@ -9,6 +9,7 @@ table joined in one ``UPDATE ... FROM`` for updates. Small batches keep the ordi
 import itertools
 
 from django.db import connection, models, transaction
+from psycopg.types.json import Jsonb
 
 COPY_THRESHOLD = 500
 _temp_names = itertools.count()
@@ -17,8 +18,6 @@ _temp_names = itertools.count()
 def _python_value(field: models.Field, value):
     """The value as psycopg should receive it (it adapts Decimal, dates, strings and numbers itself)."""
     if isinstance(field, models.JSONField):
-        from psycopg.types.json import Jsonb
-
         return None if value is None else Jsonb(value)
     return value
 

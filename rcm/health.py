@@ -2,6 +2,9 @@
 
 from django.conf import settings
 from django.db import connection
+from kombu import Connection
+
+from rcm.celery import app
 
 
 def check_database() -> str | None:
@@ -15,9 +18,6 @@ def check_database() -> str | None:
 
 
 def check_broker() -> str | None:
-    from kombu import Connection
-
-    from rcm.celery import app
 
     try:
         url = app.conf.broker_url

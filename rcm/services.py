@@ -1,10 +1,13 @@
 """Writes for the shared core."""
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from rcm.audit import audit_record
-from rcm.models import AuditAction
+from rcm.models import AuditAction, Channel, ConsentEvent, Coverage, Patient
+from rcm.sequences import sequence_next
 
 
 @transaction.atomic
@@ -27,20 +30,12 @@ def _create(model, **fields):
 @transaction.atomic
 def patient_create(*, practice, **fields):
     """Create a patient in ``practice`` with the next account number when none is given."""
-    from rcm.models import Patient
-    from rcm.sequences import sequence_next
-
     if not fields.get("account_number"):
         (number,) = sequence_next(practice=practice, name="patient_account")
         fields["account_number"] = f"A{number:07d}"
     guarantor = fields.get("guarantor")
     if guarantor is not None and guarantor.practice_id != practice.pk:
-        from django.core.exceptions import ValidationError
-
         raise ValidationError({"guarantor": "The guarantor belongs to another practice."})
-    from django.core.exceptions import ValidationError
-    from django.db import IntegrityError
-
     if Patient.objects.filter(practice=practice, account_number=fields["account_number"]).exists():
         raise ValidationError(
             {"account_number": f"Account number {fields['account_number']} is already in use."}
@@ -57,18 +52,12 @@ def patient_create(*, practice, **fields):
 @transaction.atomic
 def coverage_create(*, practice, patient, payer, **fields):
     """Create a coverage; the patient and payer must belong to ``practice``."""
-    from rcm.models import Coverage
-
     return _create(Coverage, practice=practice, patient=patient, payer=payer, **fields)
 
 
 @transaction.atomic
 def consent_record(*, patient, channel: str, granted: bool, method: str, user=None, at=None):
     """Record that the patient gave or withdrew consent to be contacted on ``channel`` (takes effect at once)."""
-    from django.utils import timezone
-
-    from rcm.models import ConsentEvent
-
     return ConsentEvent.objects.create(
         practice_id=patient.practice_id,
         patient=patient,
@@ -82,8 +71,6 @@ def consent_record(*, patient, channel: str, granted: bool, method: str, user=No
 
 def consents_current(patient) -> dict[str, bool]:
     """Channel -> consent in force (the latest event per channel; no event means no consent)."""
-    from rcm.models import Channel, ConsentEvent
-
     state = dict.fromkeys(Channel.values, False)
     seen = set()
     for event in ConsentEvent.objects.filter(patient=patient).order_by("channel", "-at", "-id"):

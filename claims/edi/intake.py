@@ -1,7 +1,10 @@
-"""Importing X12 files: detect the kind, keep the file, apply it whole or not at all, once.
+"""Importing X12 files: read the file, decide its kind, hand it to the applier of that kind, keep the
+file; applied whole or not at all, once.
 
 ``x12_import`` is the one entry point for the upload page, the API, the ``import_x12`` command and
-the SFTP pick-up task. A refused file is kept with its error and changes nothing else."""
+the SFTP pick-up task. A refused file is kept with its error and changes nothing else. What a file
+changes is its applier's business: ``claims.edi.acknowledgments`` (999, 277CA) and
+``claims.remittances.posting`` (835), registered with ``register_applier``."""
 
 import dataclasses
 import hashlib
@@ -11,19 +14,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from claims.edi.acks import read_277ca, read_999
 from claims.edi.reader import Interchange, X12Error, parse, transaction_kind
-from claims.models import (
-    BatchStatus,
-    Claim,
-    ClaimAcknowledgment,
-    ClaimStatus,
-    SubmissionBatch,
-    X12File,
-    X12FileKind,
-    X12FileStatus,
-)
-from claims.state_machine import claim_transition_many
+from claims.edi.validation import validate_x12
+from claims.models import X12File, X12FileKind, X12FileStatus
+from claims.tasks import validate_x12_file
+from rcm.models import Provider
+from rcm.roles import role_can
 
 
 @dataclasses.dataclass
@@ -52,8 +48,6 @@ INLINE_VALIDATION_CHARS = 200_000
 
 
 def validation_findings(text: str) -> list[dict]:
-    from claims.edi.validation import validate_x12
-
     _ok, findings = validate_x12(text)
     return [f.as_dict() for f in findings][:200]
 
@@ -76,135 +70,19 @@ def _decode(content: bytes | str) -> str:
         return content.decode("latin-1")
 
 
-def _apply_999(*, practice, interchanges: list[Interchange], x12_file: X12File, user, now) -> dict:
-    counts = {"batches_accepted": 0, "batches_rejected": 0, "claims_rejected": 0}
-    for interchange in interchanges:
-        for ts in interchange.transactions():
-            for response in read_999(ts, interchange.delimiters):
-                if response.transaction_code != "837":
-                    raise X12Error(
-                        f"The 999 answers a {response.transaction_code} transaction set, not an 837 we sent."
-                    )
-                batch = SubmissionBatch.objects.filter(
-                    practice=practice,
-                    group_control_number=_int(response.group_control_number, "AK102"),
-                    transaction_control_number=response.transaction_control_number,
-                ).first()
-                if batch is None:
-                    raise X12Error(
-                        f"The 999 answers group {response.group_control_number}, transaction set "
-                        f"{response.transaction_control_number}, which this practice never sent."
-                    )
-                if response.accepted:
-                    batch.status = BatchStatus.ACCEPTED
-                    counts["batches_accepted"] += 1
-                else:
-                    batch.status = BatchStatus.REJECTED
-                    counts["batches_rejected"] += 1
-                    reasons = response.errors or ["The clearinghouse rejected the whole file."]
-                    claims = list(batch.claims.filter(status=ClaimStatus.SUBMITTED))
-                    ClaimAcknowledgment.objects.bulk_create(
-                        [
-                            ClaimAcknowledgment(
-                                practice=practice,
-                                claim=claim,
-                                x12_file=x12_file,
-                                batch=batch,
-                                accepted=False,
-                                codes=[f"IK5:{response.status}"],
-                                reasons=reasons,
-                            )
-                            for claim in claims
-                        ]
-                    )
-                    counts["claims_rejected"] += claim_transition_many(
-                        claim_ids=[c.pk for c in claims],
-                        to_status=ClaimStatus.REJECTED,
-                        user=user,
-                        at=now,
-                        reason="999: " + "; ".join(reasons)[:240],
-                    )
-                batch.save(update_fields=["status"])
-    return counts
-
-
-def _int(value: str, element: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise X12Error(f"{element} {value!r} is not a control number.") from None
-
-
-def _apply_277ca(*, practice, interchanges: list[Interchange], x12_file: X12File, user, now) -> dict:
-    responses = [
-        response
-        for interchange in interchanges
-        for ts in interchange.transactions()
-        for response in read_277ca(ts, interchange.delimiters)
-    ]
-    pcns = {r.patient_control_number for r in responses}
-    claims = {
-        c.patient_control_number: c
-        for c in Claim.objects.filter(practice=practice, patient_control_number__in=pcns)
-    }
-    unknown = sorted(pcns - set(claims))
-    if unknown:
-        raise X12Error(f"The 277CA refers to claims this practice does not have: {', '.join(unknown[:10])}.")
-    counts = {"claims_accepted": 0, "claims_rejected": 0}
-    acknowledgments, to_accept, to_reject = [], [], []
-    for response in responses:
-        claim = claims[response.patient_control_number]
-        acknowledgments.append(
-            ClaimAcknowledgment(
-                practice=practice,
-                claim=claim,
-                x12_file=x12_file,
-                accepted=response.accepted,
-                codes=response.codes,
-                reasons=response.reasons,
-                payer_claim_number=response.payer_claim_number,
-            )
-        )
-        if response.accepted:
-            counts["claims_accepted"] += 1
-            if claim.status == ClaimStatus.SUBMITTED:
-                to_accept.append(claim.pk)
-            if response.payer_claim_number and not claim.payer_claim_number:
-                Claim.objects.filter(pk=claim.pk).update(payer_claim_number=response.payer_claim_number)
-        else:
-            counts["claims_rejected"] += 1
-            if claim.status in (ClaimStatus.SUBMITTED, ClaimStatus.ACCEPTED):
-                to_reject.append((claim.pk, "; ".join(response.reasons)))
-    ClaimAcknowledgment.objects.bulk_create(acknowledgments)
-    claim_transition_many(
-        claim_ids=to_accept, to_status=ClaimStatus.ACCEPTED, user=user, reason="277CA: accepted", at=now
-    )
-    for claim_id, reason in to_reject:
-        claim_transition_many(
-            claim_ids=[claim_id],
-            to_status=ClaimStatus.REJECTED,
-            user=user,
-            at=now,
-            reason=f"277CA: {reason}"[:255],
-        )
-    return counts
-
-
-APPLIERS: dict[str, Callable] = {
-    X12FileKind.ACK_999: _apply_999,
-    X12FileKind.ACK_277CA: _apply_277ca,
-}
+# The appliers by file kind, each ``(*, practice, interchanges, x12_file, user, now) -> counts``:
+# acknowledgments (999, 277CA) and ERA posting (835) register theirs when the claims app is ready, so
+# this module does not depend on what the files change.
+APPLIERS: dict[str, Callable] = {}
 
 
 def register_applier(kind: str, applier: Callable) -> None:
-    """Other features (ERA posting) add the kinds they apply."""
+    """Add the applier of a file kind (``claims.apps``: 999 and 277CA acknowledgments, 835 posting)."""
     APPLIERS[kind] = applier
 
 
 def postable_practices(request) -> list:
     """The practices the signed-in user may import files into (claims.edit there), current one first."""
-    from rcm.roles import role_can
-
     others = [
         m.practice
         for m in request.memberships
@@ -215,8 +93,6 @@ def postable_practices(request) -> list:
 
 def _payee_practice(interchanges: list[Interchange], candidates):
     """For an 835: the practice among ``candidates`` that its payee (N1*PE NPI or TIN) names, or None."""
-    from rcm.models import Provider
-
     payees = set()
     for interchange in interchanges:
         for ts in interchange.transactions():
@@ -307,8 +183,6 @@ def x12_import(
             record.save(update_fields=["outcome"])
         if validate and record.validated_at is None:
             # pyx12 takes seconds per megabyte: a large ERA is posted now and checked in the background.
-            from claims.tasks import validate_x12_file
-
             transaction.on_commit(lambda: validate_x12_file.delay(record.pk))
     except IntegrityError:
         earlier = X12File.objects.filter(

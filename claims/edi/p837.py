@@ -18,7 +18,7 @@ from django.db.models import Prefetch
 
 from claims.models import Claim, ClaimLine, Party, Transaction, TransactionKind
 from claims.services import SECONDARY_BILLING_NOTE
-from rcm.models import CLAIM_FILING_INDICATOR, SubscriberRelationship
+from rcm.models import CLAIM_FILING_INDICATOR, Coverage, SubscriberRelationship
 
 SEGMENT = "~"
 ELEMENT = "*"
@@ -120,8 +120,6 @@ def prior_adjudications(claims: list[Claim]) -> dict[int, PriorAdjudication]:
     secondary = [c for c in claims if c.coverage is not None and c.coverage.priority > 1]
     if not secondary:
         return {}
-    from rcm.models import Coverage
-
     patient_ids = {c.patient_id for c in secondary}
     primaries = defaultdict(list)
     for coverage in Coverage.objects.filter(patient_id__in=patient_ids, priority=1).select_related("payer"):

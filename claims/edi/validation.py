@@ -8,6 +8,10 @@ import json
 import logging
 from dataclasses import asdict, dataclass
 
+import pyx12.errors
+import pyx12.params
+import pyx12.x12n_document
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -47,10 +51,6 @@ def _walk(node, level: str, findings: list[Finding], segment: str = "", line=Non
 
 def validate_x12(text: str) -> tuple[bool, list[Finding]]:
     """Validate ``text`` against pyx12's maps: (valid, findings)."""
-    import pyx12.errors
-    import pyx12.params
-    import pyx12.x12n_document
-
     param = pyx12.params.params()
     out = io.StringIO()
     pyx12_logger = logging.getLogger("pyx12")

@@ -30,6 +30,7 @@ from claims.edi.era import (
     ServicePayment,
     balance_problems,
     check_balance_problem,
+    read_835,
 )
 from claims.edi.reader import X12Error
 from claims.ledger import EFFECTS, Entry, ledger_post_many
@@ -60,7 +61,6 @@ from rcm.bulk import bulk_insert_rows, bulk_insert_with_ids, bulk_update_values
 from rcm.models import Coverage, FeeScheduleRow, Payer, PayerContract, PricingMethod, Provider
 from rcm.practice_cache import claims_changed
 
-K = TransactionKind
 CENT = Decimal("0.01")
 RESPONSIBILITY = {
     "1": PatientResponsibility.DEDUCTIBLE,
@@ -129,7 +129,7 @@ class _Context:
         if reversal_claims:
             for txn in Transaction.objects.filter(
                 claim_id__in=reversal_claims, reversed_by__isnull=True, source=TransactionSource.REMITTANCE
-            ).exclude(kind=K.REVERSAL):
+            ).exclude(kind=TransactionKind.REVERSAL):
                 self.posted_transactions[txn.source_reference].append(txn)
         codes = {line.procedure_code for lines in self.lines.values() for line in lines}
         self.contracts = list(PayerContract.objects.filter(practice=practice, payer=payer)) if payer else []
@@ -253,15 +253,17 @@ def _adjustment_entry(line, adjustment: Adjustment, amount: Decimal, payer_id, e
         remark_codes=remarks,
     )
     if group == "CO":
-        return Entry(kind=K.CONTRACTUAL_ADJUSTMENT, **common)
+        return Entry(kind=TransactionKind.CONTRACTUAL_ADJUSTMENT, **common)
     if group == "PR":
         return Entry(
-            kind=K.TRANSFER_TO_PATIENT,
+            kind=TransactionKind.TRANSFER_TO_PATIENT,
             responsibility=RESPONSIBILITY.get(reason, PatientResponsibility.OTHER),
             **common,
         )
     return Entry(
-        kind=K.OTHER_ADJUSTMENT, note="prior payer's adjudication" if reason == "23" else "", **common
+        kind=TransactionKind.OTHER_ADJUSTMENT,
+        note="prior payer's adjudication" if reason == "23" else "",
+        **common,
     )
 
 
@@ -385,7 +387,7 @@ def _plan_reversal(plan: Plan, context: _Context) -> None:
             context,
             Entry(
                 line=line,
-                kind=K.REVERSAL,
+                kind=TransactionKind.REVERSAL,
                 amount=txn.amount,
                 reverses=txn,
                 effective_date=context.advice.payment_date,
@@ -405,20 +407,51 @@ def _plan_reversal(plan: Plan, context: _Context) -> None:
         )
 
 
-def _plan_payment(plan: Plan, context: _Context) -> None:
-    payment, claim = plan.payment, plan.claim
-    order = PAYER_ORDER.get(payment.status_code)
-    if order is None:
+@dataclasses.dataclass
+class LineItem:
+    """One service line of a payment, matched to its claim line, with what is posted on it."""
+
+    service: ServicePayment
+    line: ClaimLine
+    payment: Decimal  # SVC03, less the line's share of the claim-level adjustments
+    adjustments: list[Adjustment]  # the line's CAS netted, then its share of the claim-level CAS
+    denies: bool  # the line pays nothing and carries a denial CARC
+    remarks: list[str]
+
+
+@dataclasses.dataclass
+class PaymentPosting:
+    """What the steps planning one payment share: who pays, at which level, dated when, and what the
+    steps found on the way (a denial, a transfer to the patient)."""
+
+    payer_id: int | None
+    effective_date: datetime.date | None
+    payer_level: int  # 1 primary, 2 secondary, 3 tertiary: PAYER_ORDER of CLP02
+    denied_any: bool = False
+    transferred: Decimal = ZERO  # moved to patient responsibility (CAS PR)
+
+
+def _payer_level(plan: Plan) -> int | None:
+    """Status: CLP02 1/2/3 (paid), 4 (denied) and 19/20/21 (forwarded) name the payer's level; any other
+    code (but 22, planned by ``_plan_reversal``) is not posted automatically: an exception."""
+    level = PAYER_ORDER.get(plan.payment.status_code)
+    if level is None:
         plan.exception = (
             ExceptionKind.UNPOSTABLE,
-            f"Claim {claim.patient_control_number}: claim status code {payment.status_code} "
+            f"Claim {plan.claim.patient_control_number}: claim status code {plan.payment.status_code} "
             "(not a payment, denial or reversal) is not posted automatically.",
         )
-        return
-    earlier = [rc for rc in context.posted[claim.pk] if PAYER_ORDER.get(rc.status_code) == order] + [
+    return level
+
+
+def _check_not_duplicate(plan: Plan, context: _Context, payer_level: int) -> bool:
+    """Exceptions: "a second payment of a claim at the same payer level (duplicate)", posted before or
+    earlier in the same file, is not posted. False when it is one."""
+    claim = plan.claim
+    earlier = [rc for rc in context.posted[claim.pk] if PAYER_ORDER.get(rc.status_code) == payer_level] + [
         p
         for p in context.planned_posted[claim.pk]
-        if PAYER_ORDER.get(p.payment.status_code) == order and p.reverses is None
+        if PAYER_ORDER.get(p.payment.status_code) == payer_level and p.reverses is None
     ]
     if earlier:
         plan.exception = (
@@ -426,10 +459,17 @@ def _plan_payment(plan: Plan, context: _Context) -> None:
             f"Claim {claim.patient_control_number} already has a posted payment from this payer "
             "at this level; this one was not posted.",
         )
-        return
-    lines = context.lines[claim.pk]
-    _match_lines(plan, lines)
-    unmatched = [s for s, line, _r in plan.line_matches if line is None]
+        return False
+    return True
+
+
+def _match_and_net_lines(plan: Plan, context: _Context) -> list[LineItem] | None:
+    """Matching 2 and 3: each service line matched to a claim line (``_match_lines``); a payment with a
+    line that matches none is an exception. Posting, "Negative CAS amounts are netted against the same
+    group on the line": a group that nets below zero is an exception too. None on an exception."""
+    claim = plan.claim
+    _match_lines(plan, context.lines[claim.pk])
+    unmatched = [service for service, line, _reason in plan.line_matches if line is None]
     if unmatched:
         described = ", ".join(
             f"{s.procedure}{''.join('-' + m for m in s.modifiers)} on {s.service_date_from or '?'}"
@@ -439,10 +479,7 @@ def _plan_payment(plan: Plan, context: _Context) -> None:
             ExceptionKind.UNMATCHED_LINE,
             f"Claim {claim.patient_control_number}: no line of the claim matches {described}.",
         )
-        return
-    payer_id = context.payer.pk if context.payer else None
-    effective = context.advice.payment_date or context.advice.production_date
-    denied_any, transferred = False, ZERO
+        return None
     items = []
     for service, line, _reason in plan.line_matches:
         adjustments, problem = _net(service.adjustments)
@@ -451,172 +488,217 @@ def _plan_payment(plan: Plan, context: _Context) -> None:
                 ExceptionKind.UNPOSTABLE,
                 f"Claim {claim.patient_control_number}, line {line.line_number}: {problem}.",
             )
-            return
-        denies = service.paid == 0 and any(is_denial(a.group, a.reason) for a in adjustments)
+            return None
         items.append(
-            {
-                "service": service,
-                "line": line,
-                "payment": service.paid,
-                "adjustments": adjustments,
-                "denies": denies,
-                "remarks": list(service.remarks),
-            }
-        )
-    claim_adjustments, problem = _net(payment.adjustments)
-    if problem:
-        plan.exception = (ExceptionKind.UNPOSTABLE, f"Claim {claim.patient_control_number}: {problem}.")
-        return
-    claim_remarks = list(payment.remarks)
-    if items:
-        # CLP04 = ΣSVC03 − claim-level CAS: a claim-level adjustment takes its amount out of the line
-        # payments (shared by payment) and posts it as that adjustment on the same lines.
-        for adjustment in claim_adjustments:
-            if all(item["payment"] <= 0 for item in items) and is_denial(adjustment.group, adjustment.reason):
-                denied_any = True
-                plan.denials.append(
-                    dict(
-                        line=None,
-                        group_code=adjustment.group,
-                        reason_code=adjustment.reason,
-                        remark_codes=claim_remarks,
-                        amount=adjustment.amount,
-                    )
-                )
-                continue
-            for index, part in _share(
-                adjustment.amount, [(i, item["payment"]) for i, item in enumerate(items)]
-            ):
-                items[index]["payment"] -= part
-                items[index]["adjustments"].append(
-                    Adjustment(group=adjustment.group, reason=adjustment.reason, amount=part)
-                )
-        if any(item["payment"] < 0 and item["service"].paid >= 0 for item in items):
-            plan.exception = (
-                ExceptionKind.UNPOSTABLE,
-                f"Claim {claim.patient_control_number}: the claim-level adjustments are larger than the "
-                "line payments they reduce.",
+            LineItem(
+                service=service,
+                line=line,
+                payment=service.paid,
+                adjustments=adjustments,
+                denies=service.paid == 0 and any(is_denial(a.group, a.reason) for a in adjustments),
+                remarks=list(service.remarks),
             )
-            return
-        for item in items:
-            line, amount = item["line"], item["payment"]
-            if amount > 0:
-                _apply(
-                    plan,
-                    context,
-                    Entry(
-                        line=line,
-                        kind=K.INSURANCE_PAYMENT,
-                        amount=amount,
-                        payer_id=payer_id,
-                        effective_date=effective,
-                        remark_codes=item["remarks"],
-                    ),
-                )
-            elif amount < 0:
-                _apply(
-                    plan,
-                    context,
-                    Entry(
-                        line=line,
-                        kind=K.REFUND,
-                        amount=-amount,
-                        payer_id=payer_id,
-                        effective_date=effective,
-                        note="negative payment on the remittance",
-                    ),
-                )
-        for item in items:
-            line = item["line"]
-            for adjustment in sorted(
-                item["adjustments"], key=lambda a: a.reason == "23"
-            ):  # prior payer's share last
-                if item["denies"] and is_denial(adjustment.group, adjustment.reason):
-                    denied_any = True
-                    plan.denials.append(
-                        dict(
-                            line=line,
-                            group_code=adjustment.group,
-                            reason_code=adjustment.reason,
-                            remark_codes=item["remarks"],
-                            amount=adjustment.amount,
-                        )
-                    )
-                    continue
-                amount = adjustment.amount
-                if adjustment.reason == "23" and adjustment.group == "OA":
-                    # The prior payer's share: only what is still open here (the primary may be posted already).
-                    amount = min(amount, max(context.balance[line.pk], ZERO))
-                    if amount <= 0:
-                        continue
-                if adjustment.group == "PR":
-                    transferred += amount
-                _apply(
-                    plan,
-                    context,
-                    _adjustment_entry(line, adjustment, amount, payer_id, effective, item["remarks"]),
-                )
-            service = item["service"]
-            pr = sum((a.amount for a in service.adjustments if a.group == "PR"), ZERO)
-            allowed = service.allowed if service.allowed is not None else service.paid + pr
-            expected = _expected_allowed(context, claim, line)
-            plan.allowed[id(service)] = (allowed, expected)
-            if order == 1 and service.paid > 0:
-                plan.underpaid += _underpayment(context, expected, allowed)
-    else:
-        # No service lines: CLP03 − claim CAS = CLP04, shared over the claim's lines by open balance.
-        paid = payment.paid - payment.interest
-        claim_denial = paid == 0
-        if paid > 0:
-            for line, part in _allocate(paid, lines, context):
-                _apply(
-                    plan,
-                    context,
-                    Entry(
-                        line=line,
-                        kind=K.INSURANCE_PAYMENT,
-                        amount=part,
-                        payer_id=payer_id,
-                        effective_date=effective,
-                        note="claim-level payment shared over the lines",
-                    ),
-                )
-        for adjustment in sorted(claim_adjustments, key=lambda a: a.reason == "23"):
-            if claim_denial and is_denial(adjustment.group, adjustment.reason):
-                denied_any = True
-                plan.denials.append(
-                    dict(
-                        line=None,
-                        group_code=adjustment.group,
-                        reason_code=adjustment.reason,
-                        remark_codes=claim_remarks,
-                        amount=adjustment.amount,
-                    )
-                )
+        )
+    return items
+
+
+def _net_claim_adjustments(plan: Plan) -> list[Adjustment] | None:
+    """Posting, "Negative CAS amounts are netted against the same group", for the claim-level CAS; a
+    group that nets below zero is an exception (None)."""
+    adjustments, problem = _net(plan.payment.adjustments)
+    if problem:
+        plan.exception = (ExceptionKind.UNPOSTABLE, f"Claim {plan.claim.patient_control_number}: {problem}.")
+        return None
+    return adjustments
+
+
+def _denial(line: ClaimLine | None, adjustment: Adjustment, remarks: list[str]) -> dict:
+    """A denial row for the denials app (``DENIAL_HANDLERS``); ``line`` None for a claim-level one."""
+    return dict(
+        line=line,
+        group_code=adjustment.group,
+        reason_code=adjustment.reason,
+        remark_codes=remarks,
+        amount=adjustment.amount,
+    )
+
+
+def _prior_payer_share_last(adjustment: Adjustment) -> bool:
+    """Sort key: OA-23 (the prior payer's share) after the other adjustments, so it sees what they left open."""
+    return adjustment.reason == "23"
+
+
+def _spread_claim_adjustments(
+    plan: Plan, items: list[LineItem], claim_adjustments: list[Adjustment], posting: PaymentPosting
+) -> bool:
+    """Posting, "Claim-level CAS on a claim with service lines takes its amount out of the line payments
+    (CLP04 = ΣSVC03 − claim CAS), shared by payment, and is posted as that adjustment on the same lines";
+    a claim-level denial CARC when no line pays anything is a denial record instead. Adjustments larger
+    than the payments they reduce are an exception (False)."""
+    claim_remarks = list(plan.payment.remarks)
+    for adjustment in claim_adjustments:
+        if all(item.payment <= 0 for item in items) and is_denial(adjustment.group, adjustment.reason):
+            posting.denied_any = True
+            plan.denials.append(_denial(None, adjustment, claim_remarks))
+            continue
+        for item, part in _share(adjustment.amount, [(item, item.payment) for item in items]):
+            item.payment -= part
+            item.adjustments.append(Adjustment(group=adjustment.group, reason=adjustment.reason, amount=part))
+    if any(item.payment < 0 and item.service.paid >= 0 for item in items):
+        plan.exception = (
+            ExceptionKind.UNPOSTABLE,
+            f"Claim {plan.claim.patient_control_number}: the claim-level adjustments are larger than the "
+            "line payments they reduce.",
+        )
+        return False
+    return True
+
+
+def _post_line_payments(
+    plan: Plan, context: _Context, items: list[LineItem], posting: PaymentPosting
+) -> None:
+    """Posting, "SVC03 is the insurance payment (a negative one is posted as a refund to the payer)": what
+    is left of it after the claim-level adjustments."""
+    for item in items:
+        if item.payment > 0:
+            _apply(
+                plan,
+                context,
+                Entry(
+                    line=item.line,
+                    kind=TransactionKind.INSURANCE_PAYMENT,
+                    amount=item.payment,
+                    payer_id=posting.payer_id,
+                    effective_date=posting.effective_date,
+                    remark_codes=item.remarks,
+                ),
+            )
+        elif item.payment < 0:
+            _apply(
+                plan,
+                context,
+                Entry(
+                    line=item.line,
+                    kind=TransactionKind.REFUND,
+                    amount=-item.payment,
+                    payer_id=posting.payer_id,
+                    effective_date=posting.effective_date,
+                    note="negative payment on the remittance",
+                ),
+            )
+
+
+def _post_line_adjustments(
+    plan: Plan, context: _Context, items: list[LineItem], posting: PaymentPosting
+) -> None:
+    """Posting, "CAS by group" (``_adjustment_entry``): CO contractual, PR a transfer to the patient, OA, PI
+    and CR other; a denial CARC on a line that pays nothing posts nothing and becomes a denial record.
+    "OA-23 ... is posted only up to what is still open on the insurance side", after the others."""
+    for item in items:
+        line = item.line
+        for adjustment in sorted(item.adjustments, key=_prior_payer_share_last):
+            if item.denies and is_denial(adjustment.group, adjustment.reason):
+                posting.denied_any = True
+                plan.denials.append(_denial(line, adjustment, item.remarks))
                 continue
             amount = adjustment.amount
             if adjustment.reason == "23" and adjustment.group == "OA":
-                amount = min(amount, max(sum((context.balance[ln.pk] for ln in lines), ZERO), ZERO))
+                # The prior payer's share: only what is still open here (the primary may be posted already).
+                amount = min(amount, max(context.balance[line.pk], ZERO))
+                if amount <= 0:
+                    continue
             if adjustment.group == "PR":
-                transferred += amount
-            for line, part in _allocate(amount, lines, context):
-                _apply(
-                    plan,
-                    context,
-                    _adjustment_entry(line, adjustment, part, payer_id, effective, claim_remarks),
-                )
+                posting.transferred += amount
+            _apply(
+                plan,
+                context,
+                _adjustment_entry(
+                    line, adjustment, amount, posting.payer_id, posting.effective_date, item.remarks
+                ),
+            )
+
+
+def _compare_with_contract(
+    plan: Plan, context: _Context, items: list[LineItem], posting: PaymentPosting
+) -> None:
+    """Posting, "Payer allowed per line is AMT*B6 when sent, else paid + patient responsibility. It is
+    compared with the contract": a primary's shortfall beyond tolerance adds to the underpaid amount."""
+    claim = plan.claim
+    for item in items:
+        service, line = item.service, item.line
+        pr = sum((a.amount for a in service.adjustments if a.group == "PR"), ZERO)
+        allowed = service.allowed if service.allowed is not None else service.paid + pr
+        expected = _expected_allowed(context, claim, line)
+        plan.allowed[id(service)] = (allowed, expected)
+        if posting.payer_level == 1 and service.paid > 0:
+            plan.underpaid += _underpayment(context, expected, allowed)
+
+
+def _post_claim_without_lines(
+    plan: Plan, context: _Context, claim_adjustments: list[Adjustment], posting: PaymentPosting
+) -> None:
+    """Posting, "A claim without service lines has its payment and adjustments shared over the claim's
+    lines by open insurance balance" (``_allocate``; CLP03 − claim CAS = CLP04). A denial CARC when the
+    claim pays nothing is a denial record; OA-23 only up to what is still open."""
+    payment = plan.payment
+    lines = context.lines[plan.claim.pk]
+    claim_remarks = list(payment.remarks)
+    paid = payment.paid - payment.interest
+    if paid > 0:
+        for line, part in _allocate(paid, lines, context):
+            _apply(
+                plan,
+                context,
+                Entry(
+                    line=line,
+                    kind=TransactionKind.INSURANCE_PAYMENT,
+                    amount=part,
+                    payer_id=posting.payer_id,
+                    effective_date=posting.effective_date,
+                    note="claim-level payment shared over the lines",
+                ),
+            )
+    for adjustment in sorted(claim_adjustments, key=_prior_payer_share_last):
+        if paid == 0 and is_denial(adjustment.group, adjustment.reason):
+            posting.denied_any = True
+            plan.denials.append(_denial(None, adjustment, claim_remarks))
+            continue
+        amount = adjustment.amount
+        if adjustment.reason == "23" and adjustment.group == "OA":
+            amount = min(amount, max(sum((context.balance[ln.pk] for ln in lines), ZERO), ZERO))
+        if adjustment.group == "PR":
+            posting.transferred += amount
+        for line, part in _allocate(amount, lines, context):
+            _apply(
+                plan,
+                context,
+                _adjustment_entry(
+                    line, adjustment, part, posting.payer_id, posting.effective_date, claim_remarks
+                ),
+            )
+
+
+def _next_status(plan: Plan, context: _Context, posting: PaymentPosting) -> None:
+    """Status: CLP02 4 denied; 19/20/21 forwarded; 1/2/3 paid, or partially paid when some line was denied,
+    or denied when nothing was paid. A primary payment that leaves patient responsibility on a patient with
+    active secondary coverage moves the claim to forwarded, "secondary pending". A move the claim's state
+    machine refuses is an exception."""
+    payment, claim = plan.payment, plan.claim
     paid_any = payment.paid - payment.interest > 0
-    # Where the claim goes next.
     current = context.status[claim.pk]
     if payment.status_code == "4":
         plan.to_status = ClaimStatus.DENIED
     elif payment.status_code in ("19", "20", "21"):
         plan.to_status = ClaimStatus.FORWARDED
-    elif denied_any:
+    elif posting.denied_any:
         plan.to_status = ClaimStatus.PARTIALLY_PAID if paid_any else ClaimStatus.DENIED
     else:
         plan.to_status = ClaimStatus.PAID
-    if order == 1 and transferred > 0 and plan.to_status in (ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID):
+    if (
+        posting.payer_level == 1
+        and posting.transferred > 0
+        and plan.to_status in (ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID)
+    ):
         # The patient's share goes to the secondary coverage first: the claim moves on to it.
         plan.secondary_pending = any(
             c.is_active_on(claim.service_date) for c in context.secondary[claim.patient_id]
@@ -631,6 +713,35 @@ def _plan_payment(plan: Plan, context: _Context) -> None:
             f"Claim {claim.patient_control_number} is {ClaimStatus(current).label.lower()}: "
             f"it cannot become {ClaimStatus(plan.to_status).label.lower()} from this remittance.",
         )
+
+
+def _plan_payment(plan: Plan, context: _Context) -> None:
+    """Plan a payment, denial or forward (any CLP02 but 22) of a matched claim, in the order of
+    docs/era-posting.md: each step names the rule it implements. The first step that finds the payment
+    cannot be posted as sent records the exception and planning stops."""
+    payer_level = _payer_level(plan)
+    if payer_level is None or not _check_not_duplicate(plan, context, payer_level):
+        return
+    items = _match_and_net_lines(plan, context)
+    if items is None:
+        return
+    claim_adjustments = _net_claim_adjustments(plan)
+    if claim_adjustments is None:
+        return
+    posting = PaymentPosting(
+        payer_id=context.payer.pk if context.payer else None,
+        effective_date=context.advice.payment_date or context.advice.production_date,
+        payer_level=payer_level,
+    )
+    if items:
+        if not _spread_claim_adjustments(plan, items, claim_adjustments, posting):
+            return
+        _post_line_payments(plan, context, items, posting)
+        _post_line_adjustments(plan, context, items, posting)
+        _compare_with_contract(plan, context, items, posting)
+    else:
+        _post_claim_without_lines(plan, context, claim_adjustments, posting)
+    _next_status(plan, context, posting)
 
 
 def plan_claim(
@@ -976,8 +1087,6 @@ def remittance_post(
 
 
 def _apply_835(*, practice, interchanges, x12_file: X12File, user, now=None) -> dict:
-    from claims.edi.era import read_835
-
     counts = {"remittances": 0, "claims_posted": 0, "exceptions": 0}
     for interchange in interchanges:
         for ts in interchange.transactions():

@@ -4,18 +4,33 @@ import dataclasses
 from decimal import Decimal
 
 from django.db.models import (
+    Case,
+    CharField,
     Count,
     F,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 
-from claims.models import ZERO
+from claims.models import (
+    ZERO,
+    ExceptionStatus,
+    ProviderAdjustment,
+    Remittance,
+    RemittanceAdjustment,
+    RemittanceClaim,
+    RemittanceException,
+    RemittanceLine,
+    RemittanceStatus,
+)
 from claims.remittances.reason_codes import adjustment_words, rarc_words
+from rcm.tenancy import scoped
 
 # --- Remittances (ERA 835): list, detail with words and reconciliation, exceptions ---------------
 
@@ -104,8 +119,6 @@ def payment_method_words(code: str) -> str:
 
 
 def _open_exception_count():
-    from claims.models import ExceptionStatus, RemittanceException
-
     per_remittance = (
         RemittanceException.objects.filter(remittance=OuterRef("pk"), status=ExceptionStatus.OPEN)
         .order_by()
@@ -119,10 +132,6 @@ def _open_exception_count():
 def _with_open_exceptions(queryset: QuerySet) -> QuerySet:
     """``open_exception_count`` and ``current_status``: "exceptions" while one is still open, else "posted"
     (the stored status says only whether the file raised any)."""
-    from django.db.models import Case, CharField, When
-
-    from claims.models import RemittanceStatus
-
     return queryset.annotate(open_exception_count=_open_exception_count()).annotate(
         current_status=Case(
             When(open_exception_count__gt=0, then=Value(RemittanceStatus.EXCEPTIONS.value)),
@@ -135,9 +144,6 @@ def _with_open_exceptions(queryset: QuerySet) -> QuerySet:
 def remittance_list(practice, *, payer_id=None, status: str = "", sort: str = "-date") -> QuerySet:
     """Remittances of the practice, payer joined and ``open_exception_count`` / ``current_status``
     annotated, in one query. ``status`` "exceptions": with an exception still open; "posted": none open."""
-    from claims.models import Remittance
-    from rcm.tenancy import scoped
-
     queryset = _with_open_exceptions(scoped(Remittance, practice).select_related("payer"))
     if payer_id:
         queryset = queryset.filter(payer_id=payer_id)
@@ -151,9 +157,6 @@ def remittance_list(practice, *, payer_id=None, status: str = "", sort: str = "-
 
 def remittance_status_counts(practice, *, payer_id=None) -> dict[str, int]:
     """How many remittances in all, with an exception open, and with none open (one query)."""
-    from claims.models import Remittance, RemittanceStatus
-    from rcm.tenancy import scoped
-
     queryset = scoped(Remittance, practice)
     if payer_id:
         queryset = queryset.filter(payer_id=payer_id)
@@ -173,18 +176,6 @@ def remittance_details(practice) -> QuerySet:
     payment (claim and patient joined), its claim-level adjustments (``claim_adjustments``), its lines
     (matched claim line joined) with their adjustments, the PLBs and the exceptions. A fixed number of
     queries however many claims the remittance pays."""
-    from django.db.models import Prefetch
-
-    from claims.models import (
-        ProviderAdjustment,
-        Remittance,
-        RemittanceAdjustment,
-        RemittanceClaim,
-        RemittanceException,
-        RemittanceLine,
-    )
-    from rcm.tenancy import scoped
-
     return (
         _with_open_exceptions(scoped(Remittance, practice))
         .select_related("payer", "x12_file", "practice")  # practice: for the audit row
@@ -291,8 +282,6 @@ def remittance_explain(remittance):
 
 
 def _exception_statuses(view: str) -> list[str] | None:
-    from claims.models import ExceptionStatus
-
     if view == "all":
         return None
     if view == "resolved":
@@ -305,9 +294,6 @@ def _exception_statuses(view: str) -> list[str] | None:
 def remittance_exception_list(practice, *, view: str = "open", remittance_id=None) -> QuerySet:
     """Exceptions of the practice: ``view`` "open" (oldest first: the work to do), "resolved" (latest
     resolved first), one status, or "all"; remittance, claim payment and resolver joined (one query)."""
-    from claims.models import RemittanceException
-    from rcm.tenancy import scoped
-
     queryset = (
         scoped(RemittanceException, practice)
         .select_related("remittance", "remittance_claim", "resolved_by")
@@ -325,9 +311,6 @@ def remittance_exception_list(practice, *, view: str = "open", remittance_id=Non
 
 def remittance_exception_counts(practice, *, remittance_id=None) -> dict[str, int]:
     """Open and resolved exceptions (one query)."""
-    from claims.models import ExceptionStatus, RemittanceException
-    from rcm.tenancy import scoped
-
     queryset = scoped(RemittanceException, practice)
     if remittance_id:
         queryset = queryset.filter(remittance_id=remittance_id)

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from claims.models import Claim, ClaimLine, ClaimStatus, MueLimit, NcciPtpEdit, ScrubRuleSetting, ScrubStatus
 from claims.scrubber.rules import RULES, ClaimContext, Finding, Severity
+from claims.state_machine import claim_transition_many
 from rcm.bulk import bulk_update_values
-from rcm.models import Coverage, Patient, PayerContract, Sex
+from rcm.models import Coverage, Patient, Payer, PayerContract, Practice, Provider, Sex
 from rcm.practice_cache import claims_changed
 
 SCRUB_BATCH = 1000
@@ -277,8 +278,6 @@ def claims_for_scrub(queryset) -> list[ClaimView]:
 
 
 def _attach_shared(claims: list[ClaimView]) -> None:
-    from rcm.models import Payer, Practice, Provider
-
     practices = Practice.objects.in_bulk({c.practice_id for c in claims})
     providers = Provider.objects.in_bulk(
         {c.billing_provider_id for c in claims}
@@ -305,8 +304,6 @@ def claims_scrub(*, queryset, user=None, today=None, move=True, now=None) -> dic
     """Scrub the claims of ``queryset`` in batches, store each claim's findings, and move clean drafts
     (and corrected claims) to ready and ready claims that now have errors back to draft. Returns counts
     per scrub status."""
-    from claims.state_machine import claim_transition_many
-
     now = now or timezone.now()
     counts = {ScrubStatus.CLEAN: 0, ScrubStatus.WARNINGS: 0, ScrubStatus.ERRORS: 0}
     ids = list(queryset.order_by("pk").values_list("pk", flat=True))

@@ -10,20 +10,15 @@ import os
 import posixpath
 from pathlib import Path
 
+import asyncssh
 from django.db import transaction
 from django.utils import timezone
 
+from claims.edi.intake import x12_import
 from claims.models import BatchStatus, Clearinghouse, DeliveryAttempt, RemoteFile, SubmissionBatch
+from claims.submission.errors import DeliveryConfigError, DeliveryError
 
 CONNECT_TIMEOUT = 20
-
-
-class DeliveryError(Exception):
-    """The clearinghouse could not be reached or refused the transfer: worth retrying."""
-
-
-class DeliveryConfigError(Exception):
-    """The clearinghouse is not set up for SFTP (missing host, user or secret): retrying will not help."""
 
 
 def _secret(reference: str) -> str:
@@ -46,8 +41,6 @@ def _secret(reference: str) -> str:
 
 
 def _connect_options(clearinghouse: Clearinghouse) -> dict:
-    import asyncssh
-
     if not (clearinghouse.sftp_host and clearinghouse.sftp_username and clearinghouse.sftp_secret_ref):
         raise DeliveryConfigError(
             f"{clearinghouse.name} has no SFTP host, user name or secret reference set."
@@ -75,8 +68,6 @@ def _connect_options(clearinghouse: Clearinghouse) -> dict:
 
 
 async def _upload(options: dict, remote_path: str, data: bytes) -> None:
-    import asyncssh
-
     async with asyncssh.connect(**options) as connection, connection.start_sftp_client() as sftp:
         partial = remote_path + ".part"
         async with sftp.open(partial, "wb") as handle:
@@ -85,8 +76,6 @@ async def _upload(options: dict, remote_path: str, data: bytes) -> None:
 
 
 async def _list_and_fetch(options: dict, folder: str, skip: set[str]) -> list[tuple[str, bytes]]:
-    import asyncssh
-
     fetched = []
     async with asyncssh.connect(**options) as connection, connection.start_sftp_client() as sftp:
         for name in sorted(await sftp.listdir(folder)):
@@ -104,8 +93,6 @@ def batch_deliver(*, batch: SubmissionBatch) -> DeliveryAttempt:
     """Upload the batch's 837P to the clearinghouse's outbox folder and record the attempt.
 
     Raises DeliveryError (after recording it) when the transfer failed and is worth retrying."""
-    import asyncssh
-
     clearinghouse = batch.clearinghouse
     try:
         options = _connect_options(clearinghouse)
@@ -132,10 +119,6 @@ def _record(batch: SubmissionBatch, *, ok: bool, message: str) -> DeliveryAttemp
 def clearinghouse_pickup(*, clearinghouse: Clearinghouse) -> list[str]:
     """Fetch new files from the clearinghouse's inbox folder and import each (999, 277CA, 835).
     A file is fetched once; the import itself is idempotent too. Returns one message per file."""
-    import asyncssh
-
-    from claims.edi.intake import x12_import
-
     seen = set(RemoteFile.objects.filter(clearinghouse=clearinghouse).values_list("name", flat=True))
     try:
         files = asyncio.run(_list_and_fetch(_connect_options(clearinghouse), clearinghouse.sftp_inbox, seen))

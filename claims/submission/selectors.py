@@ -10,15 +10,13 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from claims.models import ZERO, ClaimStatus
+from claims.models import ZERO, ClaimStatus, DeliveryAttempt, SubmissionBatch, X12File
 from claims.selectors import MONEY, claims_for_practice
 
 
 def batch_list(practice) -> QuerySet:
     """Submission batches, newest first, with the payer and the last delivery attempt annotated
     (``last_attempt_at``, ``last_attempt_ok``, ``last_attempt_message``, ``attempt_count``) in one query."""
-    from claims.models import DeliveryAttempt, SubmissionBatch
-
     last = DeliveryAttempt.objects.filter(batch=OuterRef("pk")).order_by("-at", "-id")
     attempts = (
         DeliveryAttempt.objects.filter(batch=OuterRef("pk"))
@@ -53,8 +51,6 @@ def ready_claims_by_payer(practice) -> list[dict]:
 
 
 def x12_file_list(practice) -> QuerySet:
-    from claims.models import X12File
-
     return (
         X12File.objects.filter(practice=practice)
         .select_related("received_by")

@@ -23,6 +23,7 @@ from claims.models import (
 )
 from claims.submission.batches import claims_submit
 from claims.submission.selectors import batch_list, ready_claims_by_payer
+from claims.tasks import deliver_batch
 from rcm.audit import audit_record
 from rcm.models import AuditAction, Payer
 from rcm.permissions import role_required
@@ -176,8 +177,6 @@ def batch_download(request, pk: int):
 @require_POST
 def batch_send(request, pk: int):
     """Queue the SFTP delivery of a batch (after this request's transaction commits)."""
-    from claims.tasks import deliver_batch
-
     batch = _batch(request, pk)
     if batch.status not in (BatchStatus.BUILT, BatchStatus.SEND_FAILED):
         messages.error(

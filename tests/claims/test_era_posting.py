@@ -760,10 +760,10 @@ def test_a_failure_halfway_rolls_the_whole_file_back(billing, monkeypatch):
 
 
 def test_a_large_file_is_posted_at_once_and_checked_by_pyx12_in_the_background(billing, monkeypatch):
-    from claims.edi import intake as acknowledgments
+    from claims.edi import intake
     from claims.tasks import validate_x12_file
 
-    monkeypatch.setattr(acknowledgments, "INLINE_VALIDATION_CHARS", 100)
+    monkeypatch.setattr(intake, "INLINE_VALIDATION_CHARS", 100)
     claim = submitted(billing)
     result = post(billing, era(claims=[_paid_era(claim)]))
     assert result.applied and result.file.validated_at is None

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from claims.submission.batches import claims_submit
 from rcm.audit import audit_context
-from rcm.models import Practice
+from rcm.models import Payer, Practice
 
 
 class Command(BaseCommand):
@@ -28,8 +28,6 @@ class Command(BaseCommand):
         folder.mkdir(parents=True, exist_ok=True)
         payer_pk = None
         if payer:
-            from rcm.models import Payer
-
             found = Payer.objects.filter(practice=target, payer_id=payer).first()
             if found is None:
                 raise CommandError(f"The practice has no payer with payer ID {payer!r}.")
