@@ -53,24 +53,6 @@ COMMON_PLACES_OF_SERVICE = [
     ("32", "Nursing facility"),
     ("81", "Independent laboratory"),
 ]
-# Places of service paid at the facility rate of a fee schedule.
-FACILITY_PLACES_OF_SERVICE = {
-    "19",
-    "21",
-    "22",
-    "23",
-    "24",
-    "26",
-    "31",
-    "34",
-    "41",
-    "42",
-    "51",
-    "52",
-    "53",
-    "56",
-    "61",
-}
 
 _SPLIT = re.compile(r"[\s,;/-]+")
 

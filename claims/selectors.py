@@ -24,8 +24,9 @@ from django.utils import timezone
 
 from claims.models import ZERO, Claim, ClaimStatus, ClaimStatusChange, Transaction, TransactionKind
 from claims.state_machine import CLOSED_STATUSES
-from rcm.models import ChargeMasterEntry, Coverage, CoveragePriority, FeeScheduleRow, Patient, PricingMethod
+from rcm.models import ChargeMasterEntry, Coverage, CoveragePriority, Patient
 from rcm.practice_cache import practice_cached
+from rcm.pricing import line_expected_allowed
 from rcm.tenancy import scoped
 from rcm.validators import _icd10, normalize_icd10
 
@@ -481,40 +482,34 @@ def charge_master_charge(practice, procedure_code: str, modifier: str = "") -> D
     return rows.get(modifier, rows.get(""))
 
 
-def fee_schedule_allowed(
+def coverage_expected_allowed(
     practice,
     *,
     coverage_id,
     procedure_code: str,
     modifier: str = "",
+    charge: Decimal | None = None,
     service_date=None,
     facility: bool = False,
 ) -> Decimal | None:
-    """What the coverage's payer allows for the code under the contract in force on ``service_date``
-    (fee schedule contracts only), or None."""
+    """What the coverage's payer allows for one unit of the code under the contract in force on
+    ``service_date`` (today by default), priced by ``rcm.pricing``; None when unknown. ``charge`` is the
+    unit's charge, for a % of charges contract."""
     if not coverage_id or not procedure_code:
         return None
-    service_date = service_date or timezone.localdate()
-    payer_id = (
-        Coverage.objects.filter(practice=practice, pk=coverage_id).values_list("payer_id", flat=True).first()
-    )
-    if payer_id is None:
+    coverage = Coverage.objects.filter(practice=practice, pk=coverage_id).select_related("payer").first()
+    if coverage is None:
         return None
-    rows = dict(
-        FeeScheduleRow.objects.filter(
-            practice=practice,
-            contract__payer_id=payer_id,
-            contract__pricing_method=PricingMethod.FEE_SCHEDULE,
-            contract__effective_date__lte=service_date,
-            procedure_code=procedure_code.strip().upper(),
-            modifier__in={(modifier or "").strip().upper(), ""},
-            facility=facility,
-        )
-        .filter(Q(contract__end_date__isnull=True) | Q(contract__end_date__gte=service_date))
-        .order_by("contract__effective_date")
-        .values_list("modifier", "allowed_amount")
+    price = line_expected_allowed(
+        practice=practice,
+        payer=coverage.payer,
+        procedure_code=procedure_code,
+        service_date=service_date or timezone.localdate(),
+        modifiers=(modifier,) if modifier else (),
+        charge=charge,
+        facility=facility,
     )
-    return rows.get((modifier or "").strip().upper(), rows.get(""))
+    return None if price is None else price.amount
 
 
 def patient_picker_matches(practice, term: str, *, limit: int = 15) -> list[Patient]:

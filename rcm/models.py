@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 
@@ -399,6 +399,17 @@ class PayerContract(PracticeScoped):
         null=True,
         blank=True,
         help_text="For the percentage methods: 110.00 means 110%.",
+    )
+    multiple_procedure_reduction_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=(
+            "The second and later procedures on a claim are allowed at this % of their amount "
+            "(50.00 means half); empty when the contract has no multiple-procedure reduction."
+        ),
     )
     underpayment_tolerance_amount = models.DecimalField(
         max_digits=10,

@@ -58,8 +58,9 @@ from claims.models import (
 from claims.remittances.reason_codes import is_denial
 from claims.state_machine import can_transition, claim_transition_many
 from rcm.bulk import bulk_insert_rows, bulk_insert_with_ids, bulk_update_values
-from rcm.models import Coverage, FeeScheduleRow, Payer, PayerContract, PricingMethod, Provider
+from rcm.models import Coverage, Payer, Provider
 from rcm.practice_cache import claims_changed
+from rcm.pricing import LineToPrice, PriceBook, is_facility
 
 CENT = Decimal("0.01")
 RESPONSIBILITY = {
@@ -68,7 +69,6 @@ RESPONSIBILITY = {
     "3": PatientResponsibility.COPAY,
 }
 PAYER_ORDER = {"1": 1, "19": 1, "4": 1, "2": 2, "20": 2, "3": 3, "21": 3}
-FACILITY_POS = frozenset({"21", "22", "23", "24", "26", "31", "34", "41", "42", "51", "52", "53", "56", "61"})
 
 # Other apps act on denials without claims importing them (dependencies point one way): the denials
 # app registers a handler that receives the denial rows to record, inside the posting transaction.
@@ -132,14 +132,9 @@ class _Context:
             ).exclude(kind=TransactionKind.REVERSAL):
                 self.posted_transactions[txn.source_reference].append(txn)
         codes = {line.procedure_code for lines in self.lines.values() for line in lines}
-        self.contracts = list(PayerContract.objects.filter(practice=practice, payer=payer)) if payer else []
-        base_ids = {c.base_contract_id for c in self.contracts if c.base_contract_id}
-        self.fees: dict[tuple[int, str, str, bool], Decimal] = {
-            (row.contract_id, row.procedure_code, row.modifier, row.facility): row.allowed_amount
-            for row in FeeScheduleRow.objects.filter(
-                contract_id__in=[c.pk for c in self.contracts] + list(base_ids), procedure_code__in=codes
-            )
-        }
+        self.prices = PriceBook.load(practice=practice, payer=payer, procedure_codes=codes)
+        self.contracts = self.prices.contracts
+        self.expected: dict[int, Decimal | None] = {}
         patient_ids = {c.patient_id for c in self.claims.values()}
         self.secondary: dict[int, list[Coverage]] = defaultdict(list)
         for coverage in Coverage.objects.filter(patient_id__in=patient_ids, priority__gte=2):
@@ -314,38 +309,27 @@ def _allocate(amount: Decimal, lines: list[ClaimLine], context: _Context) -> lis
 
 
 def _expected_allowed(context: _Context, claim: Claim, line: ClaimLine) -> Decimal | None:
-    contract = next(
-        (
-            c
-            for c in context.contracts
-            if c.effective_date <= line.service_date_from
-            and (c.end_date is None or line.service_date_from <= c.end_date)
-        ),
-        None,
-    )
-    if contract is None:
-        return None
-    facility = claim.place_of_service in FACILITY_POS
-    modifier = line.modifiers[0] if line.modifiers else ""
-
-    def fee(contract_id):
-        for mod in (modifier, ""):
-            for fac in (facility, not facility):
-                value = context.fees.get((contract_id, line.procedure_code, mod, fac))
-                if value is not None:
-                    return value
-        return None
-
-    if contract.pricing_method == PricingMethod.FEE_SCHEDULE:
-        unit = fee(contract.pk)
-    elif contract.pricing_method == PricingMethod.PERCENT_OF_BASE:
-        base = fee(contract.base_contract_id)
-        unit = base * contract.percent / 100 if base is not None else None
-    else:
-        return (line.charge * contract.percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
-    if unit is None:
-        return None
-    return (unit * line.units).quantize(CENT, rounding=ROUND_HALF_UP)
+    """What the contract says the line should be allowed, priced with the claim's other lines (their ranks
+    decide the multiple-procedure reduction), once per claim."""
+    if line.pk not in context.expected:
+        lines = context.lines[claim.pk]
+        prices = context.prices.price_claim(
+            [
+                LineToPrice(
+                    procedure_code=ln.procedure_code,
+                    service_date=ln.service_date_from,
+                    modifiers=tuple(ln.modifiers),
+                    units=ln.units,
+                    charge=ln.charge,
+                    facility=is_facility(claim.place_of_service),
+                )
+                for ln in lines
+            ]
+        )
+        context.expected.update(
+            (ln.pk, None if p is None else p.amount) for ln, p in zip(lines, prices, strict=True)
+        )
+    return context.expected[line.pk]
 
 
 def _underpayment(context: _Context, expected: Decimal | None, allowed: Decimal | None) -> Decimal:

@@ -13,6 +13,7 @@ from claims.state_machine import claim_transition_many
 from rcm.bulk import bulk_update_values
 from rcm.models import Coverage, Patient, Payer, PayerContract, Practice, Provider, Sex
 from rcm.practice_cache import claims_changed
+from rcm.pricing import contract_in_force
 
 SCRUB_BATCH = 1000
 
@@ -103,12 +104,7 @@ def _enabled(rule_code: str, payer_id, settings) -> bool:
 
 
 def _contract_for(claim: Claim, context: ScrubContext):
-    for contract in context.contracts.get(claim.payer_id, []):
-        if contract.effective_date <= claim.service_date and (
-            contract.end_date is None or claim.service_date <= contract.end_date
-        ):
-            return contract
-    return None
+    return contract_in_force(context.contracts.get(claim.payer_id, []), claim.service_date)
 
 
 def scrub_claims(claims: list[Claim], *, today=None) -> dict[int, list[Finding]]:

@@ -20,7 +20,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from claims.forms import (
     COMMON_PLACES_OF_SERVICE,
-    FACILITY_PLACES_OF_SERVICE,
     ClaimHeaderForm,
     LineRow,
     blank_rows,
@@ -34,8 +33,8 @@ from claims.queues.services import claims_assign
 from claims.scrubber.engine import claims_scrub
 from claims.selectors import (
     charge_master_charge,
+    coverage_expected_allowed,
     coverages_for_entry,
-    fee_schedule_allowed,
     icd10_index,
     icd10_search,
     patient_picker_matches,
@@ -43,6 +42,7 @@ from claims.selectors import (
 from claims.services import EDITABLE, MAX_LINES, claim_create, claim_update, claims_bill_secondary
 from rcm.models import Patient
 from rcm.permissions import role_required
+from rcm.pricing import is_facility
 from rcm.tenancy import get_scoped_or_404
 
 CENT = Decimal("0.01")
@@ -340,12 +340,13 @@ def entry_charge(request):
     units = _units(params.get("units", ""))
     charge = (unit_charge * units).quantize(CENT, rounding=ROUND_HALF_UP) if unit_charge is not None else None
     coverage = params.get("coverage", "")
-    allowed = fee_schedule_allowed(
+    allowed = coverage_expected_allowed(
         request.practice,
         coverage_id=int(coverage) if coverage.isdigit() else None,
         procedure_code=code,
         modifier=modifier,
-        facility=params.get("place_of_service", "").strip() in FACILITY_PLACES_OF_SERVICE,
+        charge=unit_charge,
+        facility=is_facility(params.get("place_of_service", "")),
     )
     return render(
         request,

@@ -673,7 +673,14 @@ class PracticeSimulation:
                 if deductible:
                     adjustments.append(("PR", "1", deductible))
             else:
-                own = book.expected_allowed(procedure_code=line.procedure_code, units=int(line.units)) or ZERO
+                own = (
+                    book.expected_allowed(
+                        procedure_code=line.procedure_code,
+                        service_date=line.service_date_from,
+                        units=int(line.units),
+                    )
+                    or ZERO
+                )
                 service.paid = min(owed, max(ZERO, own - story.primary_paid.get(line.pk, ZERO)))
                 if owed > service.paid:
                     adjustments.append(("CO", "45", owed - service.paid))
@@ -705,7 +712,9 @@ class PracticeSimulation:
                 shaved = (rng.choice(candidates).pk, fraction)
         outcomes = []
         for line in lines:
-            expected = book.expected_allowed(procedure_code=line.procedure_code, units=int(line.units))
+            expected = book.expected_allowed(
+                procedure_code=line.procedure_code, service_date=line.service_date_from, units=int(line.units)
+            )
             allowed = min(expected, line.charge)
             if shaved and shaved[0] == line.pk:
                 allowed = money(allowed * (1 - shaved[1]))

@@ -3,7 +3,8 @@
 A ``PayerProfile`` is data: what the payer is, how its contract is priced and how it treats claims.
 ``payers_create`` turns a practice's profiles into ``Payer``, ``PayerContract`` and ``FeeScheduleRow``
 rows and returns a ``PayerBook`` per payer, which knows each procedure's expected allowed amount
-(what the contract promises; the adjudication step pays from it).
+(what the contract promises, priced by ``rcm.pricing`` as ERA posting prices it; the adjudication step
+pays from it).
 """
 
 import dataclasses
@@ -14,6 +15,7 @@ from decimal import Decimal
 from claims.ledger import money
 from devdata.demo.reference import PROCEDURES
 from rcm.models import FeeScheduleRow, Payer, PayerContract, PayerKind, PricingMethod
+from rcm.pricing import LineToPrice, PriceBook
 
 D = Decimal
 
@@ -73,17 +75,22 @@ class PayerProfile:
 
 @dataclasses.dataclass
 class PayerBook:
-    """A created payer with its contract and the expected allowed amount per procedure code."""
+    """A created payer with its contract, priced in memory (its rows and its base contract's rows), and the
+    expected allowed amount of one unit per procedure code."""
 
     profile: PayerProfile
     payer: Payer
     contract: PayerContract
+    prices: PriceBook
     allowed: dict[str, Decimal]
 
-    def expected_allowed(self, *, procedure_code: str, units: int = 1) -> Decimal | None:
+    def expected_allowed(
+        self, *, procedure_code: str, service_date: datetime.date, units: int = 1
+    ) -> Decimal | None:
         """The contract's allowed amount for the code (all units), or None when the contract has no price."""
-        amount = self.allowed.get(procedure_code)
-        return None if amount is None else money(amount * units)
+        line = LineToPrice(procedure_code=procedure_code, service_date=service_date, units=Decimal(units))
+        price = self.prices.price(line)
+        return None if price is None else price.amount
 
 
 MEDICARE_PLAN = PlanDesign(
@@ -273,19 +280,27 @@ def payers_create(
         if profile.pricing == PricingMethod.PERCENT_OF_BASE:
             base = books[profile.base_key]
             contract.base_contract, contract.percent = base.contract, profile.percent
-            allowed = {code: money(amount * profile.percent / 100) for code, amount in base.allowed.items()}
-        else:
-            allowed = _fee_schedule(profile=profile, rng=rng)
         contract.full_clean(exclude=["practice", "payer", "base_contract"])
         contract.save()
         if profile.pricing == PricingMethod.FEE_SCHEDULE:
-            rows.extend(
+            own_rows = [
                 FeeScheduleRow(
                     practice=practice, contract=contract, procedure_code=code, allowed_amount=amount
                 )
-                for code, amount in allowed.items()
-            )
-        books[profile.key] = PayerBook(profile=profile, payer=payer, contract=contract, allowed=allowed)
+                for code, amount in _fee_schedule(profile=profile, rng=rng).items()
+            ]
+            rows.extend(own_rows)
+            prices = PriceBook([contract], own_rows)
+        else:
+            prices = PriceBook([contract], books[profile.base_key].prices.rows.values())
+        allowed = {}
+        for code in PROCEDURES:
+            price = prices.price(LineToPrice(procedure_code=code, service_date=contracts_from))
+            if price is not None:
+                allowed[code] = price.amount
+        books[profile.key] = PayerBook(
+            profile=profile, payer=payer, contract=contract, prices=prices, allowed=allowed
+        )
     for row in rows[:5]:
         # The rows are uniform: checking a few proves the shape; the rest go in one insert.
         row.full_clean(exclude=["practice", "contract"], validate_unique=False, validate_constraints=False)

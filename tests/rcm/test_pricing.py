@@ -1,0 +1,199 @@
+"""Contract pricing (rcm.pricing): each method, the fallbacks, the contract in force by date, the multiple-
+procedure reduction, and a fixed number of queries however many lines are priced."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from rcm.models import FeeScheduleRow, PayerContract, PricingMethod
+from rcm.pricing import LineToPrice, Price, PriceBook, contract_in_force, is_facility, line_expected_allowed
+from tests.rcm.factories import PayerFactory
+
+D = Decimal
+DOS = datetime.date(2026, 3, 2)
+
+
+@pytest.fixture
+def payer(practice):
+    return PayerFactory(practice=practice, name="Acme Health")
+
+
+@pytest.fixture
+def medicare(practice):
+    return PayerFactory(practice=practice, name="Medicare Part B", kind="medicare")
+
+
+def contract(payer, effective=datetime.date(2025, 1, 1), **fields):
+    return PayerContract.objects.create(
+        practice=payer.practice,
+        payer=payer,
+        name=f"{payer.name} {effective}",
+        effective_date=effective,
+        **fields,
+    )
+
+
+def row(contract, code, amount, modifier="", facility=False):
+    return FeeScheduleRow.objects.create(
+        practice=contract.practice,
+        contract=contract,
+        procedure_code=code,
+        modifier=modifier,
+        facility=facility,
+        allowed_amount=D(amount),
+    )
+
+
+def price(practice, payer, code, **line):
+    line.setdefault("service_date", DOS)
+    return line_expected_allowed(practice=practice, payer=payer, procedure_code=code, **line)
+
+
+def test_a_fee_schedule_contract_allows_its_row_times_the_units(practice, payer):
+    acme = contract(payer)
+    fee = row(acme, "99214", "128.40")
+    assert price(practice, payer, "99214") == Price(
+        amount=D("128.40"), contract=acme, method=PricingMethod.FEE_SCHEDULE, fee_row=fee
+    )
+    assert price(practice, payer, "99214", units=D(2)).amount == D("256.80")
+    assert price(practice, payer, "99213") is None
+
+
+def test_the_first_modifier_picks_the_row_else_the_row_without_modifier(practice, payer):
+    acme = contract(payer)
+    row(acme, "93000", "17.00")
+    professional = row(acme, "93000", "8.50", modifier="26")
+    assert price(practice, payer, "93000", modifiers=("26", "59")).fee_row == professional
+    assert price(practice, payer, "93000", modifiers=("26", "59")).amount == D("8.50")
+    # Only the first modifier prices: 59 has no row, so the row without modifier applies.
+    assert price(practice, payer, "93000", modifiers=("59", "26")).amount == D("17.00")
+    assert price(practice, payer, "93000").amount == D("17.00")
+
+
+def test_the_facility_setting_picks_the_row_else_the_other_setting(practice, payer):
+    acme = contract(payer)
+    row(acme, "20610", "68.00")
+    row(acme, "20610", "45.00", facility=True)
+    row(acme, "99214", "128.40")
+    assert price(practice, payer, "20610", facility=True).amount == D("45.00")
+    assert price(practice, payer, "20610", facility=False).amount == D("68.00")
+    assert price(practice, payer, "99214", facility=True).amount == D("128.40")
+    assert [is_facility(pos) for pos in ("11", "19", "22", " 21 ", "")] == [False, True, True, True, False]
+
+
+def test_a_percentage_of_a_base_schedule_is_rounded_once_for_all_units(practice, payer, medicare):
+    base = contract(medicare)
+    office_visit = row(base, "99214", "110.00")
+    row(base, "36415", "33.33")
+    acme = contract(
+        payer, pricing_method=PricingMethod.PERCENT_OF_BASE, base_contract=base, percent=D("125.00")
+    )
+    assert price(practice, payer, "99214") == Price(
+        amount=D("137.50"), contract=acme, method=PricingMethod.PERCENT_OF_BASE, fee_row=office_visit
+    )
+    # 33.33 x 110% x 3 = 109.989, not 3 x 36.66
+    acme.percent = D("110.00")
+    acme.save()
+    assert price(practice, payer, "36415", units=D(3)).amount == D("109.99")
+
+
+def test_a_percentage_of_a_base_schedule_without_the_base_row_is_unknown(practice, payer, medicare):
+    base = contract(medicare)
+    row(base, "99214", "110.00")
+    contract(payer, pricing_method=PricingMethod.PERCENT_OF_BASE, base_contract=base, percent=D("125.00"))
+    assert price(practice, payer, "20610") is None
+
+
+def test_a_percentage_of_charges_rounds_half_up(practice, payer):
+    acme = contract(payer, pricing_method=PricingMethod.PERCENT_OF_CHARGES, percent=D("50.00"))
+    assert price(practice, payer, "99214", charge=D("185.00")) == Price(
+        amount=D("92.50"), contract=acme, method=PricingMethod.PERCENT_OF_CHARGES
+    )
+    assert price(practice, payer, "36415", charge=D("10.05")).amount == D("5.03")
+    assert price(practice, payer, "36415") is None  # no charge to take a percentage of
+
+
+def test_the_contract_in_force_on_the_date_of_service_prices_the_line(practice, payer):
+    older = contract(payer, effective=datetime.date(2024, 1, 1))
+    newer = contract(payer, effective=datetime.date(2026, 1, 1))
+    row(older, "99214", "120.00")
+    row(newer, "99214", "128.40")
+    assert price(practice, payer, "99214", service_date=datetime.date(2025, 12, 31)).amount == D("120.00")
+    assert price(practice, payer, "99214", service_date=datetime.date(2026, 1, 1)).amount == D("128.40")
+    assert price(practice, payer, "99214", service_date=datetime.date(2023, 12, 31)) is None
+    older.end_date = datetime.date(2024, 6, 30)
+    older.save()
+    assert price(practice, payer, "99214", service_date=datetime.date(2025, 12, 31)) is None
+    assert contract_in_force([older, newer], datetime.date(2024, 6, 30)) == older
+
+
+def test_without_a_contract_nothing_is_guessed(practice, payer, other_practice):
+    other_payer = PayerFactory(practice=other_practice)
+    row(contract(other_payer), "99214", "128.40")
+    assert price(practice, payer, "99214") is None
+    assert price(practice, None, "99214") is None
+    assert price(practice, payer, "") is None
+
+
+def test_the_multiple_procedure_reduction_keeps_the_highest_line_whole(practice, payer):
+    acme = contract(payer, multiple_procedure_reduction_percent=D("50.00"))
+    row(acme, "99214", "128.40")
+    row(acme, "20610", "68.00")
+    row(acme, "93000", "17.01")
+    book = PriceBook.load(practice=practice, payer=payer)
+    lines = [
+        LineToPrice(procedure_code=code, service_date=DOS) for code in ("93000", "99214", "20610", "99999")
+    ]
+    prices = book.price_claim(lines)
+    assert [p and (p.amount, p.reduction_percent) for p in prices] == [
+        (D("8.51"), D("50.00")),  # 17.01 x 50% = 8.505, half up
+        (D("128.40"), None),
+        (D("34.00"), D("50.00")),
+        None,
+    ]
+    # Two lines at the same amount: the first keeps it all.
+    twins = book.price_claim([LineToPrice(procedure_code="20610", service_date=DOS)] * 2)
+    assert [p.amount for p in twins] == [D("68.00"), D("34.00")]
+    # One line priced alone, told its rank.
+    assert book.price(lines[1], rank=2).amount == D("64.20")
+    assert book.price(lines[1], rank=1).amount == D("128.40")
+
+
+def test_without_a_multiple_procedure_reduction_every_line_is_whole(practice, payer):
+    acme = contract(payer)
+    row(acme, "99214", "128.40")
+    row(acme, "20610", "68.00")
+    book = PriceBook.load(practice=practice, payer=payer)
+    prices = book.price_claim(
+        [LineToPrice(procedure_code=code, service_date=DOS) for code in ("99214", "20610")]
+    )
+    assert [(p.amount, p.reduction_percent) for p in prices] == [(D("128.40"), None), (D("68.00"), None)]
+    assert book.price(LineToPrice(procedure_code="20610", service_date=DOS), rank=3).amount == D("68.00")
+
+
+def test_many_lines_are_priced_from_two_queries(practice, payer, medicare, django_assert_num_queries):
+    base = contract(medicare)
+    older = contract(payer, effective=datetime.date(2024, 1, 1))
+    contract(
+        payer,
+        effective=datetime.date(2026, 1, 1),
+        pricing_method=PricingMethod.PERCENT_OF_BASE,
+        base_contract=base,
+        percent=D("110.00"),
+    )
+    codes = [f"{99200 + n}" for n in range(50)]
+    for n, code in enumerate(codes):
+        row(base, code, f"{100 + n}.00")
+        row(older, code, f"{90 + n}.00")
+    lines = [
+        LineToPrice(procedure_code=code, service_date=day, units=D(2))
+        for code in codes
+        for day in (datetime.date(2025, 5, 1), DOS)
+    ] * 2
+    with django_assert_num_queries(2):
+        book = PriceBook.load(practice=practice, payer=payer, procedure_codes=codes)
+        prices = book.price_claim(lines)
+    assert len(prices) == 200
+    assert (prices[0].amount, prices[1].amount) == (D("180.00"), D("220.00"))
+    assert sum(p.amount for p in prices) == D("50290.00")
