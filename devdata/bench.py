@@ -2,9 +2,9 @@
 (ledger, status history, remittances, denials), written through bulk paths.
 
 ``bench_data_build`` makes ``claims`` claims (about 2.5 lines each) spread over ``practices`` practices
-and ``months`` months of dates of service, with the payer behaviours of the demo
-(``claims.demo.payers``: contracts, payment lag, denial rates and causes, bundling, underpayment,
-plan designs with copays, deductibles and coinsurance) and the same story per claim as the demo's
+and ``months`` months of dates of service, with the demo's payers (``devdata.demo.payers``) deciding
+as in the demo (``devdata.simulator``: payment lag, denial rates and causes, line edits, underpayment,
+copays, deductibles and coinsurance, secondary payment, appeal outcomes) and the same story per claim as the demo's
 ``ClaimStory`` (scrub, submit, reject and correct, adjudicate, deny and appeal or write off, cross
 over to the secondary, patient payments), cut off at ``as_of``: recent claims are still drafts,
 ready or submitted; older ones are paid, denied, appealed or written off.
@@ -59,7 +59,7 @@ from claims.models import (
 from claims.state_machine import TRANSITIONS
 from denials.models import Denial
 from denials.reference import carc_words
-from devdata.demo.payers import RIVERSIDE_PAYERS, PayerBook, payers_create
+from devdata.demo.payers import RIVERSIDE_PAYERS, payers_create
 from devdata.demo.people import npi_generate
 from devdata.demo.reference import (
     ACUTE_ADULT,
@@ -70,11 +70,22 @@ from devdata.demo.reference import (
     MALE_FIRST,
     MINOR_PROCEDURES,
     OFFICE_VISITS,
-    PREVENTIVE,
     PROCEDURES,
     STREET_NAMES,
     draft_wait_days,
-    line_denials,
+)
+from devdata.simulator import (
+    LineFacts,
+    PayerTerms,
+    appeal_overturned,
+    cents,
+    claim_denial,
+    corrected_claim_paid,
+    lines_price,
+    part,
+    payer_terms,
+    payment_lag_days,
+    secondary_payment,
 )
 from rcm.models import (
     ChargeMasterEntry,
@@ -151,19 +162,10 @@ DIAGNOSES = tuple(CHRONIC_CONDITIONS) + tuple(code for code, _w, _p in ACUTE_ADU
 CITIES = (("Columbus", "OH", "432"), ("Dayton", "OH", "454"), ("Toledo", "OH", "436"), ("Akron", "OH", "443"))
 
 
-def _cents(decimal_value) -> int:
-    return int(decimal_value * 100)
-
-
 def _money(cents: int) -> str:
     sign = "-" if cents < 0 else ""
     cents = abs(cents)
     return f"{sign}{cents // 100}.{cents % 100:02d}"
-
-
-def _part(cents: int, numerator: int, denominator: int) -> int:
-    """cents × numerator / denominator, rounded half up (the ledger's rounding) for non-negative amounts."""
-    return (cents * numerator * 2 + denominator) // (denominator * 2)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -646,32 +648,6 @@ class NotYet(Exception):
 
 
 @dataclasses.dataclass
-class PayerTerms:
-    """A payer's behaviour in integer cents and whole days, for the hot loop."""
-
-    payer_id: int
-    payer_name: str
-    edi_id: str
-    key: str
-    allowed: dict[str, int]
-    lag_mean: float
-    lag_sd: float
-    lag_min: int
-    denial_rate: float
-    denial_causes: list[str]
-    denial_weights: list[int]
-    bundling_rate: float
-    appeal_overturn_rate: float
-    underpayment_rate: float
-    underpayment_range: tuple[int, int]  # per mille
-    timely_filing_days: int
-    prior_auth_codes: frozenset[str]
-    pays_full_secondary: bool
-    plans: list
-    plan_weights: list[int]
-
-
-@dataclasses.dataclass
 class CoverageFacts:
     coverage_id: int
     terms: PayerTerms
@@ -691,35 +667,6 @@ class PatientFacts:
     age: int
     primary: CoverageFacts | None
     secondary: CoverageFacts | None
-
-
-def _terms(book: PayerBook) -> PayerTerms:
-    profile = book.profile
-    return PayerTerms(
-        payer_id=book.payer.pk,
-        payer_name=book.payer.name,
-        edi_id=book.payer.payer_id,
-        key=profile.key,
-        allowed={code: _cents(amount) for code, amount in book.allowed.items()},
-        lag_mean=profile.lag_mean,
-        lag_sd=profile.lag_sd,
-        lag_min=profile.lag_min,
-        denial_rate=profile.denial_rate,
-        denial_causes=[c for c, _w in profile.denial_causes],
-        denial_weights=[w for _c, w in profile.denial_causes],
-        bundling_rate=profile.bundling_rate,
-        appeal_overturn_rate=profile.appeal_overturn_rate,
-        underpayment_rate=profile.underpayment_rate,
-        underpayment_range=(
-            round(profile.underpayment_range[0] * 1000),
-            round(profile.underpayment_range[1] * 1000),
-        ),
-        timely_filing_days=profile.timely_filing_days,
-        prior_auth_codes=frozenset(profile.prior_auth_codes),
-        pays_full_secondary=profile.pays_full_secondary,
-        plans=[p for p, _w in profile.plans],
-        plan_weights=[w for _p, w in profile.plans],
-    )
 
 
 def bench_users() -> dict[str, User]:
@@ -804,7 +751,7 @@ def _practice_setup(
         receiver_name="BENCH CLEARINGHOUSE",
         receiver_id="BENCHCH",
     )
-    return practice, group, clinicians, {key: _terms(book) for key, book in books.items()}
+    return practice, group, clinicians, {key: payer_terms(book) for key, book in books.items()}
 
 
 # --- the claim story ----------------------------------------------------------------------------
@@ -836,7 +783,7 @@ class PracticeBuilder:
         self.ids, self.sink, self.clock, self.rng, self.options = ids, sink, clock, rng, options
         self.first_day, self.cutoff_day = first_day, cutoff_day
         self.cutoff = cutoff_day * MINUTES_A_DAY
-        self.charges = {code: _cents(charge) for code, (_m, charge, _w) in PROCEDURES.items()}
+        self.charges = {code: cents(charge) for code, (_m, charge, _w) in PROCEDURES.items()}
         self.remittances: dict[tuple[int, int], list] = {}
         self.claim_number = 0
         self.x12_hash_seed = f"{practice.slug}:{options.seed}"
@@ -879,9 +826,9 @@ class PracticeBuilder:
         return CoverageFacts(
             coverage_id=coverage_id,
             terms=terms,
-            copay=_cents(plan.copay),
-            deductibles={year: _cents(amount) for year, amount in plan.yearly_deductibles},
-            default_deductible=_cents(plan.deductible),
+            copay=cents(plan.copay),
+            deductibles={year: cents(amount) for year, amount in plan.yearly_deductibles},
+            default_deductible=cents(plan.deductible),
             coinsurance=int(plan.coinsurance * 1000),
         )
 
@@ -1253,7 +1200,7 @@ class ClaimPlay:
                 line,
                 "other_adjustment",
                 "patient",
-                _part(line.charge, 35, 100),
+                part(line.charge, 35, 100),
                 source="user",
                 by=self.b.biller,
                 note="Self-pay discount (practice policy)",
@@ -1315,27 +1262,20 @@ class ClaimPlay:
         return rng.random() >= 0.005
 
     def _await(self, terms: PayerTerms) -> None:
-        lag = max(terms.lag_min, round(self.rng.gauss(terms.lag_mean, terms.lag_sd)))
-        self.later(days=lag, hours=(7, 11))
+        self.later(days=payment_lag_days(terms, self.rng), hours=(7, 11))
 
     def _primary_adjudication(self) -> None:
         rng, coverage = self.rng, self.coverage
         terms = coverage.terms
         self._await(terms)
-        carc = None
-        if self.first_submitted // MINUTES_A_DAY - self.dos > terms.timely_filing_days:
-            carc = "29"
-        elif rng.random() < terms.denial_rate:
-            carc = rng.choices(terms.denial_causes, weights=terms.denial_weights)[0]
-        denied: dict[int, str] = {}
-        if carc is None:
-            carc, denied = line_denials(
-                [(line.line_id, line.code) for line in self.lines],
-                missing_auth=self.missing_auth,
-                bundling_rate=terms.bundling_rate,
-                rng=rng,
-            )
-            carc = carc or None
+        carc, denied = claim_denial(
+            terms=terms,
+            lines=[(line.line_id, line.code) for line in self.lines],
+            days_to_submission=self.first_submitted // MINUTES_A_DAY - self.dos,
+            missing_auth=self.missing_auth,
+            rng=rng,
+        )
+        carc = carc or None
         self.payer_claim_number = self.payer_claim_number or f"{terms.edi_id}{self.claim_id:010d}"
         if carc is not None:
             self._remit(terms, [], denied_lines=self.lines, carc=carc, status_code="4")
@@ -1366,42 +1306,26 @@ class ClaimPlay:
             self._collect_from_patient()
 
     def _price(self, lines: list[LineState], underpay: bool) -> list[tuple]:
-        """(line, allowed, paid, shares [(responsibility, carc, cents)], expected) per line."""
-        rng, coverage = self.rng, self.coverage
-        terms = coverage.terms
+        """(line, allowed, paid, shares [(responsibility, carc, cents)], expected) per line, from
+        ``devdata.simulator.lines_price``; an underpayment past the contracts' $1.00 tolerance is noted."""
+        coverage = self.coverage
         year = datetime.date.fromordinal(self.dos).year
-        deductible_left = coverage.deductible_in(year) - coverage.deductible_met.get(year, 0)
-        copay_left = coverage.copay
-        shaved = None
-        if underpay and rng.random() < terms.underpayment_rate:
-            candidates = [line for line in lines if terms.allowed[line.code] >= 2000]
-            if candidates:
-                shaved = (rng.choice(candidates).line_id, rng.randint(*terms.underpayment_range))
-        outcomes = []
-        for line in lines:
-            expected = min(terms.allowed[line.code] * line.units, line.charge)
-            allowed = expected
-            if shaved and shaved[0] == line.line_id:
-                allowed = _part(allowed, 1000 - shaved[1], 1000)
-                short = expected - allowed
-                if short > 100:  # the contracts' tolerance is $1.00
-                    self.underpaid += short
-            shares, remaining = [], allowed
-            if line.code not in PREVENTIVE:
-                if copay_left and line.code in OFFICE_VISITS:
-                    copay = min(copay_left, remaining)
-                    copay_left -= copay
-                    remaining -= copay
-                    shares.append(("copay", "3", copay))
-                else:
-                    deductible = min(deductible_left, remaining)
-                    deductible_left -= deductible
-                    remaining -= deductible
-                    shares.append(("deductible", "1", deductible))
-                    shares.append(("coinsurance", "2", _part(remaining, coverage.coinsurance, 1000)))
-            shares = [share for share in shares if share[2] > 0]
-            outcomes.append((line, allowed, allowed - sum(s[2] for s in shares), shares, expected))
+        prices, deductible_left = lines_price(
+            [LineFacts(line.line_id, line.code, line.units, line.charge) for line in lines],
+            terms=coverage.terms,
+            copay=coverage.copay,
+            deductible_left=coverage.deductible_in(year) - coverage.deductible_met.get(year, 0),
+            coinsurance=coverage.coinsurance,
+            underpay=underpay,
+            rng=self.rng,
+        )
         coverage.deductible_met[year] = coverage.deductible_in(year) - deductible_left
+        outcomes = []
+        for line, price in zip(lines, prices, strict=True):
+            short = price.expected - price.allowed
+            if short > 100:
+                self.underpaid += short
+            outcomes.append((line, price.allowed, price.paid, price.shares, price.expected))
         return outcomes
 
     def _remit(
@@ -1577,53 +1501,45 @@ class ClaimPlay:
             if not owed:
                 continue
             charge_total += line.charge
-            if terms.pays_full_secondary:
-                deductible = sum(a for r, _c, a in shares if r == "deductible")
-                pays = owed - deductible
-                self.post(
-                    line,
-                    "insurance_payment",
-                    "insurance",
-                    pays,
-                    source="remittance",
-                    reference=reference,
-                    payer_id=terms.payer_id,
-                )
-                self.post(
-                    line,
-                    "transfer_to_patient",
-                    "insurance",
-                    deductible,
-                    source="remittance",
-                    reference=reference,
-                    payer_id=terms.payer_id,
-                    group="PR",
-                    reason="1",
-                    responsibility="deductible",
-                )
-                pr_total += deductible
-            else:
-                pays = min(owed, max(0, terms.allowed[line.code] * line.units - line.buckets[1]))
-                self.post(
-                    line,
-                    "insurance_payment",
-                    "insurance",
-                    pays,
-                    source="remittance",
-                    reference=reference,
-                    payer_id=terms.payer_id,
-                )
-                self.post(
-                    line,
-                    "contractual_adjustment",
-                    "insurance",
-                    owed - pays,
-                    source="remittance",
-                    reference=reference,
-                    payer_id=terms.payer_id,
-                    group="CO",
-                    reason="45",
-                )
+            pays, deductible, contractual = secondary_payment(
+                shares,
+                terms=terms,
+                line=LineFacts(line.line_id, line.code, line.units, line.charge),
+                primary_paid=line.buckets[1],
+            )
+            self.post(
+                line,
+                "insurance_payment",
+                "insurance",
+                pays,
+                source="remittance",
+                reference=reference,
+                payer_id=terms.payer_id,
+            )
+            self.post(
+                line,
+                "transfer_to_patient",
+                "insurance",
+                deductible,
+                source="remittance",
+                reference=reference,
+                payer_id=terms.payer_id,
+                group="PR",
+                reason="1",
+                responsibility="deductible",
+            )
+            self.post(
+                line,
+                "contractual_adjustment",
+                "insurance",
+                contractual,
+                source="remittance",
+                reference=reference,
+                payer_id=terms.payer_id,
+                group="CO",
+                reason="45",
+            )
+            pr_total += deductible
             paid_total += pays
         remit[1] += paid_total
         remit[2] += 1
@@ -1676,7 +1592,7 @@ class ClaimPlay:
             if not self._send(resubmission=True):
                 return
             self._await(terms)
-            if rng.random() < 0.85:
+            if corrected_claim_paid(rng):
                 self._pay_in_full()
                 return
             self._remit(terms, [], denied_lines=self.lines, carc=carc, status_code="4")
@@ -1685,7 +1601,7 @@ class ClaimPlay:
             self.later(days=rng.randint(5, 25))
             self.move(S.APPEALED, "First-level appeal sent", by=self.b.biller)
             self.later(days=rng.randint(25, 60), hours=(7, 11))
-            if rng.random() < terms.appeal_overturn_rate:
+            if appeal_overturned(terms, rng):
                 self._pay_in_full()
                 return
             self.move(S.DENIED, "Appeal upheld by the payer")
@@ -1707,7 +1623,7 @@ class ClaimPlay:
         if carc == "197" or rng.random() < 0.6:
             self.move(S.APPEALED, "Appeal of denied lines sent", by=self.b.biller)
             self.later(days=rng.randint(25, 60), hours=(7, 11))
-            if rng.random() < self.coverage.terms.appeal_overturn_rate:
+            if appeal_overturned(self.coverage.terms, rng):
                 self._remit(self.coverage.terms, self._price(lines, underpay=False))
                 self.move(S.PAID, "Appeal overturned, lines paid")
                 self._collect_from_patient()
@@ -1735,17 +1651,17 @@ class ClaimPlay:
 
     def _patient_payment(self, at: int, numerator: int, denominator: int) -> None:
         owed = sum(line.buckets[6] for line in self.lines if line.buckets[6] > 0)
-        amount = _part(owed, numerator, denominator)
+        amount = part(owed, numerator, denominator)
         for line in self.lines:
             if amount <= 0:
                 break
-            part = min(max(line.buckets[6], 0), amount)
-            amount -= part
+            paid = min(max(line.buckets[6], 0), amount)
+            amount -= paid
             self.post(
                 line,
                 "patient_payment",
                 "patient",
-                part,
+                paid,
                 source="payment",
                 by=self.b.collections,
                 at=at,

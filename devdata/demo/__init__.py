@@ -8,6 +8,6 @@ Two practices (Riverside Family Medicine, the main one, and Lakeview Pediatrics,
 - ``practices``: the two practices as data.
 - ``people``: practice, clinicians, demo logins, patients, coverage, consents.
 - ``encounters``: which visits happened and what was billed (no database).
-- ``lifecycle``: one claim's life played through ``claim_create`` / ``claim_move`` / ``ledger_post``.
+- ``lifecycle``: the claims' lives played through the app's services; payers decide with ``devdata.simulator``.
 - ``builder``: the steps, run per practice; later features append theirs to ``PRACTICE_STEPS``.
 """

@@ -7,8 +7,10 @@ a day (``claims_create_many``, the visits since the last session); every weekday
 sends one 835 a week on its own weekday, written by ``claims.demo.era`` and imported with ``x12_import``,
 so the posting engine posts payments, contractual adjustments, patient responsibility, denials,
 remittances and exceptions; secondary balances are billed with ``claims_bill_secondary``; billers work
-denials in batches (correct and resubmit, appeal, write off: ``claim_transition_many`` and
-``ledger_post_many``); patients' payments are posted once a week (``ledger_post_many``).
+denials in batches (correct and resubmit with ``claim_transition_many``; appeal and write off with
+``denials.services``); patients' payments are posted once a week (``ledger_post_many``). What each payer
+decides (denials, allowed amounts, patient shares, lag, appeal outcomes) comes from ``devdata.simulator``,
+which the benchmark data uses too.
 
 Time: every event has a moment before the cutoff (the start of the ``as of`` day); an event that would
 fall on or after it has not happened yet, and the claim stays where a real one would be today. Every
@@ -38,7 +40,6 @@ from claims.models import (
     ClaimLine,
     ClaimStatus,
     Party,
-    PatientResponsibility,
     Transaction,
     TransactionKind,
     TransactionSource,
@@ -48,11 +49,23 @@ from claims.services import ClaimDraft, LineInput, claims_bill_secondary, claims
 from claims.state_machine import claim_transition, claim_transition_many
 from claims.submission.batches import claims_submit
 from denials.reference import carc_words
+from denials.services import AppealPayment, appeal_decide, appeal_file, denial_write_off
 from devdata.demo.encounters import Encounter
 from devdata.demo.era import EraClaim, EraFile, EraService, era_835
 from devdata.demo.payers import PayerBook
 from devdata.demo.people import CoverageRecord
-from devdata.demo.reference import OFFICE_VISITS, PREVENTIVE, draft_wait_days, line_denials
+from devdata.demo.reference import OFFICE_VISITS, draft_wait_days
+from devdata.simulator import (
+    LineFacts,
+    appeal_overturned,
+    cents,
+    claim_denial,
+    corrected_claim_paid,
+    lines_price,
+    payer_terms,
+    payment_lag_days,
+    secondary_payment,
+)
 from rcm.models import Practice, Provider, User
 
 S, K = ClaimStatus, TransactionKind
@@ -187,6 +200,7 @@ class PracticeSimulation:
         self.era_weekday = {book.profile.key: index % 5 for index, book in enumerate(books)}
         self.era_minute = {book.profile.key: index for index, book in enumerate(books)}
         self.entered = 0
+        self.terms = {key: payer_terms(book) for key, book in context.books.items()}
 
     # --- scheduling ---------------------------------------------------------------------------
     def at(self, day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
@@ -478,7 +492,7 @@ class PracticeSimulation:
 
     def _await_remittance(self, story: Story, submitted: datetime.date) -> None:
         profile = story.cover.book.profile
-        lag = max(profile.lag_min, round(story.rng.gauss(profile.lag_mean, profile.lag_sd)))
+        lag = payment_lag_days(self.terms[profile.key], story.rng)
         due = max(submitted + datetime.timedelta(days=lag), self.moment.date() + datetime.timedelta(days=1))
         weekday = self.era_weekday[profile.key]
         day = due + datetime.timedelta(days=(weekday - due.weekday()) % 7)
@@ -546,7 +560,6 @@ class PracticeSimulation:
         """The payer's decision on the claim, as 835 claim payments."""
         rng, encounter = story.rng, story.encounter
         cover = story.cover
-        profile = cover.book.profile
         claims = []
         if story.reverse_denial:
             claims.append(
@@ -560,23 +573,17 @@ class PracticeSimulation:
         if story.secondary:
             claims.append(self._secondary_claim(story))
             return claims
-        carc = ""
-        corrected = bool(story.reverse_denial)
+        carc, denied = "", {}
         if story.reverse_denial:
-            if rng.random() >= 0.85:
+            if not corrected_claim_paid(rng):
                 carc, story.denied_again = story.reverse_denial, True
             story.reverse_denial = ""
-        elif (story.first_submitted - encounter.service_date).days > profile.timely_filing_days:
-            carc = "29"
-        elif rng.random() < profile.denial_rate:
-            causes, weights = zip(*profile.denial_causes, strict=True)
-            carc = rng.choices(causes, weights=weights)[0]
-        denied: dict[int, str] = {}
-        if not carc and not corrected:
-            carc, denied = line_denials(
-                [(line.pk, line.procedure_code) for line in story.lines],
+        else:
+            carc, denied = claim_denial(
+                terms=self.terms[cover.book.profile.key],
+                lines=[(line.pk, line.procedure_code) for line in story.lines],
+                days_to_submission=(story.first_submitted - encounter.service_date).days,
                 missing_auth=story.missing_auth,
-                bundling_rate=profile.bundling_rate,
                 rng=rng,
             )
         story.carc, story.denied_lines = carc, denied
@@ -666,24 +673,18 @@ class PracticeSimulation:
                 service_date=line.service_date_from,
                 line_control_number=line.line_control_number,
             )
-            adjustments = [("OA", "23", line.charge - owed)]
-            if book.profile.pays_full_secondary:
-                deductible = sum((a for r, _c, a in shares if r == PatientResponsibility.DEDUCTIBLE), ZERO)
-                service.paid = owed - deductible
-                if deductible:
-                    adjustments.append(("PR", "1", deductible))
-            else:
-                own = (
-                    book.expected_allowed(
-                        procedure_code=line.procedure_code,
-                        service_date=line.service_date_from,
-                        units=int(line.units),
-                    )
-                    or ZERO
-                )
-                service.paid = min(owed, max(ZERO, own - story.primary_paid.get(line.pk, ZERO)))
-                if owed > service.paid:
-                    adjustments.append(("CO", "45", owed - service.paid))
+            paid, deductible, contractual = secondary_payment(
+                [(responsibility, code, cents(amount)) for responsibility, code, amount in shares],
+                terms=self.terms[book.profile.key],
+                line=line_facts(line),
+                primary_paid=cents(story.primary_paid.get(line.pk, ZERO)),
+            )
+            service.paid = dollars(paid)
+            adjustments = [
+                ("OA", "23", line.charge - owed),
+                ("PR", "1", dollars(deductible)),
+                ("CO", "45", dollars(contractual)),
+            ]
             service.adjustments = [a for a in adjustments if a[2] > 0]
             claim.services.append(service)
         return claim
@@ -697,50 +698,31 @@ class PracticeSimulation:
         rng: random.Random,
         service_date: datetime.date,
     ) -> list[LineOutcome]:
-        """The payer's allowed amounts (the contract's, sometimes shaved) and the patient's share:
-        the visit copay, then the yearly deductible, then coinsurance; preventive care has none."""
-        book, plan = cover.book, cover.plan
+        """The payer's allowed amounts and the patient's share (``devdata.simulator.lines_price``), in
+        dollars; the coverage's deductible met so far follows."""
+        plan = cover.plan
         year = service_date.year
-        deductible_left = plan.deductible_in(year) - cover.deductible_met.get(year, ZERO)
-        copay_left = plan.copay
-        shaved = None
-        if underpay and rng.random() < book.profile.underpayment_rate:
-            candidates = [line for line in lines if book.allowed[line.procedure_code] >= 20]
-            if candidates:
-                low, high = book.profile.underpayment_range
-                fraction = Decimal(rng.randint(round(low * 1000), round(high * 1000))) / 1000
-                shaved = (rng.choice(candidates).pk, fraction)
-        outcomes = []
-        for line in lines:
-            expected = book.expected_allowed(
-                procedure_code=line.procedure_code, service_date=line.service_date_from, units=int(line.units)
+        prices, deductible_left = lines_price(
+            [line_facts(line) for line in lines],
+            terms=self.terms[cover.book.profile.key],
+            copay=cents(plan.copay),
+            deductible_left=cents(plan.deductible_in(year) - cover.deductible_met.get(year, ZERO)),
+            coinsurance=int(plan.coinsurance * 1000),
+            underpay=underpay,
+            rng=rng,
+        )
+        cover.deductible_met[year] = plan.deductible_in(year) - dollars(deductible_left)
+        return [
+            LineOutcome(
+                line=line,
+                allowed=dollars(price.allowed),
+                paid=dollars(price.paid),
+                shares=[
+                    (responsibility, code, dollars(amount)) for responsibility, code, amount in price.shares
+                ],
             )
-            allowed = min(expected, line.charge)
-            if shaved and shaved[0] == line.pk:
-                allowed = money(allowed * (1 - shaved[1]))
-            shares, remaining = [], allowed
-            if line.procedure_code not in PREVENTIVE:
-                if copay_left and line.procedure_code in OFFICE_VISITS:
-                    copay = min(copay_left, remaining)
-                    copay_left -= copay
-                    remaining -= copay
-                    shares.append((PatientResponsibility.COPAY, "3", copay))
-                else:
-                    deductible = min(deductible_left, remaining)
-                    deductible_left -= deductible
-                    remaining -= deductible
-                    shares.append((PatientResponsibility.DEDUCTIBLE, "1", deductible))
-                    shares.append(
-                        (PatientResponsibility.COINSURANCE, "2", money(remaining * plan.coinsurance))
-                    )
-            shares = [share for share in shares if share[2] > 0]
-            outcomes.append(
-                LineOutcome(
-                    line=line, allowed=allowed, paid=allowed - sum(s[2] for s in shares), shares=shares
-                )
-            )
-        cover.deductible_met[year] = plan.deductible_in(year) - deductible_left
-        return outcomes
+            for line, price in zip(lines, prices, strict=True)
+        ]
 
     def _after_remittance(self, story: Story, status: str, when: datetime.datetime) -> None:
         """What the biller does next, from where the posting engine left the claim."""
@@ -815,13 +797,13 @@ class PracticeSimulation:
                 self.nightly(story, day, when)
         elif action in ("appeal", "appeal_lines"):
             what = "Appeal of denied lines" if action == "appeal_lines" else "First-level appeal"
-            claim_transition_many(
-                claim_ids=ids,
-                to_status=S.APPEALED,
-                user=biller,
-                reason=f"{what} sent with {APPEALS.get(reason, 'the office notes')}",
-                at=when,
-            )
+            for story in stories:
+                appeal_file(
+                    claim=story.claim,
+                    user=biller,
+                    at=when,
+                    note=f"{what} sent with {APPEALS.get(reason, 'the office notes')}",
+                )
             for story in stories:
                 decided = self.business_day(day, story.rng.randint(25, 60))
                 self.work(story, self.at(decided, 9, 30), "appeal_decision", reason)
@@ -836,9 +818,8 @@ class PracticeSimulation:
         ones go back to denied and are written off."""
         overturned, upheld = [], []
         for story in stories:
-            rate = story.encounter.primary.book.profile.appeal_overturn_rate
-            (overturned if story.rng.random() < rate else upheld).append(story)
-        postings = []
+            terms = self.terms[story.encounter.primary.book.profile.key]
+            (overturned if appeal_overturned(terms, story.rng) else upheld).append(story)
         for story in overturned:
             lines = [line for line in story.lines if line.pk in story.denied_lines] or story.lines
             outcomes = self.price(
@@ -848,119 +829,32 @@ class PracticeSimulation:
                 rng=story.rng,
                 service_date=story.encounter.service_date,
             )
-            payer_id = story.encounter.primary.book.payer.pk
-            entries = []
-            for outcome in outcomes:
-                line = outcome.line
-                entries.append(
-                    Entry(
-                        line=line,
-                        kind=K.INSURANCE_PAYMENT,
-                        amount=outcome.paid,
-                        payer_id=payer_id,
-                        note="appeal overturned",
+            appeal_decide(
+                claim=story.claim,
+                outcome="overturned",
+                payments=[
+                    AppealPayment(
+                        line=outcome.line,
+                        allowed=outcome.allowed,
+                        paid=outcome.paid,
+                        patient_shares=outcome.shares,
                     )
-                )
-                entries.append(
-                    Entry(
-                        line=line,
-                        kind=K.CONTRACTUAL_ADJUSTMENT,
-                        amount=line.charge - outcome.allowed,
-                        payer_id=payer_id,
-                        group_code="CO",
-                        reason_code="45",
-                    )
-                )
-                entries += [
-                    Entry(
-                        line=line,
-                        kind=K.TRANSFER_TO_PATIENT,
-                        amount=amount,
-                        payer_id=payer_id,
-                        group_code="PR",
-                        reason_code=code,
-                        responsibility=responsibility,
-                    )
-                    for responsibility, code, amount in outcome.shares
-                ]
-            postings.append(
-                (
-                    story.claim,
-                    [e for e in entries if e.amount > 0],
-                    f"APPEAL-{story.claim.patient_control_number}",
-                )
-            )
-        if postings:
-            ledger_post_many(
-                postings=postings,
-                source=TransactionSource.REMITTANCE,
-                posted_at=when,
+                    for outcome in outcomes
+                ],
                 user=self.ctx.biller,
-                need_ids=False,
-            )
-            claim_transition_many(
-                claim_ids=[s.claim.pk for s in overturned],
-                to_status=S.PAID,
-                user=self.ctx.biller,
-                reason="Appeal overturned: paid per the payer's decision letter",
                 at=when,
             )
-            for story in overturned:
-                self._collect(story, when.date())
-        if upheld:
-            claim_transition_many(
-                claim_ids=[s.claim.pk for s in upheld],
-                to_status=S.DENIED,
-                user=self.ctx.biller,
-                reason="Appeal upheld by the payer",
-                at=when,
-            )
-            for story in upheld:
-                day = self.business_day(when.date(), story.rng.randint(3, 15))
-                self.work(story, self.at(day, 15), "write_off", carc)
+            self._collect(story, when.date())
+        for story in upheld:
+            appeal_decide(claim=story.claim, outcome="upheld", user=self.ctx.biller, at=when)
+            day = self.business_day(when.date(), story.rng.randint(3, 15))
+            self.work(story, self.at(day, 15), "write_off", carc)
 
     def _write_off(self, stories: list[Story], when: datetime.datetime, carc: str) -> None:
         """Write off what insurance still owes: a payer denial is never billed to the patient."""
         note = f"CARC {carc}: {carc_words(carc)}; not billable to the patient"
-        ids = [story.claim.pk for story in stories]
-        owed = dict(
-            ClaimLine.objects.filter(claim_id__in=ids, removed=False, insurance_balance__gt=0).values_list(
-                "pk", "insurance_balance"
-            )
-        )
-        postings = [
-            (
-                story.claim,
-                [
-                    Entry(
-                        line=line,
-                        kind=K.WRITE_OFF,
-                        amount=owed[line.pk],
-                        group_code="CO",
-                        reason_code=carc,
-                        note=note,
-                    )
-                    for line in story.lines
-                    if line.pk in owed
-                ],
-                "",
-            )
-            for story in stories
-        ]
-        ledger_post_many(
-            postings=postings,
-            source=TransactionSource.USER,
-            posted_at=when,
-            user=self.ctx.biller,
-            need_ids=False,
-        )
-        claim_transition_many(
-            claim_ids=ids,
-            to_status=S.WRITTEN_OFF,
-            user=self.ctx.biller,
-            reason=f"Written off: CARC {carc}",
-            at=when,
-        )
+        for story in stories:
+            denial_write_off(claim=story.claim, reason=note, user=self.ctx.biller, at=when)
 
     # --- secondary ------------------------------------------------------------------------------
     def _bill_secondary(self, group, when, _key) -> None:
@@ -1044,6 +938,15 @@ class PracticeSimulation:
             need_ids=False,
         )
         self.counts["patient_payments"] += len(postings)
+
+
+def line_facts(line: ClaimLine) -> LineFacts:
+    return LineFacts(key=line.pk, code=line.procedure_code, units=int(line.units), charge=cents(line.charge))
+
+
+def dollars(amount: int) -> Decimal:
+    """Cents from the simulator back to the money the services take."""
+    return money(Decimal(amount) / 100)
 
 
 def hash_text(text: str) -> int:

@@ -463,19 +463,3 @@ def draft_wait_days(rng) -> int:
     if roll < 0.99:
         return rng.randint(5, 25)
     return rng.randint(60, 220)
-
-
-def line_denials(
-    lines: list[tuple[int, str]], *, missing_auth, bundling_rate: float, rng
-) -> tuple[str, dict]:
-    """How a payer's edits deny lines of a claim it otherwise pays: CARC 197 on each line whose code needed a
-    prior authorization the claim lacks, else sometimes CARC 97 on one bundle-prone line after the first.
-    ``lines`` are (line id, procedure code) in line order. Returns (claim-level CARC, {line id: CARC}): when
-    every line is denied the whole claim is."""
-    denied = {line_id: "197" for line_id, code in lines if code in missing_auth}
-    prone = [line_id for line_id, code in lines[1:] if code in BUNDLE_PRONE]
-    if not denied and prone and rng.random() < bundling_rate:
-        denied = {rng.choice(prone): "97"}
-    if denied and len(denied) == len(lines):
-        return next(iter(denied.values())), {}
-    return "", denied
