@@ -342,11 +342,6 @@ def _insert_drafts(practice, checked, *, user, created_at) -> list[tuple[Claim, 
     return [(claim, lines_of[claim.pk]) for claim in claims]
 
 
-def claim_move(*, claim: Claim, to_status: str, user=None, reason: str = "", at=None) -> Claim:
-    """Move a claim through the state machine (see ``claims.state_machine``)."""
-    return claim_transition(claim=claim, to_status=to_status, user=user, reason=reason, at=at)
-
-
 EDITABLE = (ClaimStatus.DRAFT, ClaimStatus.READY, ClaimStatus.CORRECTED, ClaimStatus.REJECTED)
 
 

@@ -8,7 +8,8 @@ from claims import services
 from claims.ledger import Entry, ledger_post
 from claims.models import Claim, ClaimLine, ClaimStatus, Transaction
 from claims.models import TransactionKind as K
-from claims.services import LineInput, claim_move
+from claims.services import LineInput
+from claims.state_machine import claim_transition
 from rcm.models import AuditEvent
 from tests.api import api
 from tests.claims.factories import make_claim
@@ -152,8 +153,10 @@ def test_claim_detail_shows_lines_diagnoses_balances_ledger_and_history_and_is_a
     )
     ready_at = datetime.datetime(2026, 3, 3, 9, 0, tzinfo=NY)
     submitted_at = datetime.datetime(2026, 3, 3, 17, 30, tzinfo=NY)
-    claim_move(claim=claim, to_status=ClaimStatus.READY, user=biller, reason="Coding checked", at=ready_at)
-    claim_move(claim=claim, to_status=ClaimStatus.SUBMITTED, user=biller, at=submitted_at)
+    claim_transition(
+        claim=claim, to_status=ClaimStatus.READY, user=biller, reason="Coding checked", at=ready_at
+    )
+    claim_transition(claim=claim, to_status=ClaimStatus.SUBMITTED, user=biller, at=submitted_at)
 
     response = api(biller).get(f"/api/claims/{claim.pk}/")
 
@@ -278,7 +281,7 @@ def three_claims(practice, other_practice, chart):
     a = make_claim(
         practice, coverage=chart.coverage, provider=chart.provider, lines=on(datetime.date(2026, 3, 2))
     )
-    claim_move(claim=a, to_status=ClaimStatus.READY)
+    claim_transition(claim=a, to_status=ClaimStatus.READY)
     b = make_claim(practice, provider=chart.provider, lines=on(datetime.date(2026, 4, 10)))
     c = make_claim(
         practice,
@@ -643,7 +646,7 @@ def test_claim_detail_takes_a_fixed_number_of_queries(
             for _ in range(lines)
         ],
     )
-    claim_move(claim=claim, to_status=ClaimStatus.READY, user=biller)
+    claim_transition(claim=claim, to_status=ClaimStatus.READY, user=biller)
     client = api(biller)
     # membership + claim + lines + ledger + history + the audit row
     with django_assert_num_queries(6):
@@ -653,7 +656,7 @@ def test_claim_detail_takes_a_fixed_number_of_queries(
 
 def test_claim_list_count_is_exact_with_and_without_filters(biller, practice, chart):
     claims = [make_claim(practice, coverage=chart.coverage, provider=chart.provider) for _ in range(3)]
-    claim_move(claim=claims[0], to_status="ready")
+    claim_transition(claim=claims[0], to_status="ready")
     other_payer = make_claim(practice, provider=chart.provider)
     client = api(biller)
     counts = {

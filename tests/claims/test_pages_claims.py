@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from claims.ledger import Entry, ledger_post, transaction_reverse
 from claims.models import TransactionKind as K
-from claims.services import LineInput, claim_move
+from claims.services import LineInput
+from claims.state_machine import claim_transition
 from rcm.models import AuditEvent, Provider
 from rcm.roles import Role, role_can
 from rcm.templatetags.rcm_tags import money
@@ -39,7 +40,7 @@ def make_claim(practice, **kwargs):
 
 def _move(claim, *statuses, user=None):
     for status in statuses:
-        claim_move(claim=claim, to_status=status, user=user, reason=f"to {status}")
+        claim_transition(claim=claim, to_status=status, user=user, reason=f"to {status}")
     return claim
 
 

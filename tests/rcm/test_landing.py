@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from claims.ledger import Entry, ledger_post, transaction_reverse
 from claims.models import TransactionKind as K
-from claims.services import LineInput, claim_move
+from claims.services import LineInput
+from claims.state_machine import claim_transition
 from rcm.audit import audit_record
 from rcm.models import PayerContract, Provider
 from rcm.roles import Role
@@ -42,7 +43,7 @@ def make_claim(practice, *, charge="100.00", days_ago=10, statuses=(), **kwargs)
         **kwargs,
     )
     for status in statuses:
-        claim_move(claim=claim, to_status=status)
+        claim_transition(claim=claim, to_status=status)
     return claim
 
 
@@ -72,7 +73,7 @@ def test_biller_sees_claims_by_status_and_the_oldest_claims_needing_work(practic
     rejected = make_claim(practice, charge="80.00", statuses=("ready", "submitted", "rejected"))
     paid = make_claim(practice, statuses=("ready", "submitted"))
     _post(paid, (K.INSURANCE_PAYMENT, "100.00", "insurance"))
-    claim_move(claim=paid, to_status="paid")
+    claim_transition(claim=paid, to_status="paid")
     response = login(biller).get("/")
     assert response.templates[0].name == "rcm/home_biller.html"
     assert [c.pk for c in response.context["needing_work"]] == [submitted_first.pk, denied.pk, rejected.pk]
@@ -151,7 +152,7 @@ def test_manager_sees_ar_aging_by_date_of_service_and_the_last_30_days(practice,
     (mistake,) = _post(paid, (K.PATIENT_PAYMENT, "7.00", "patient"), source="payment")
     transaction_reverse(original=mistake)
     voided = make_claim(practice, days_ago=5, charge="999.00")
-    claim_move(claim=voided, to_status="voided")
+    claim_transition(claim=voided, to_status="voided")
     response = login(manager).get("/")
     assert response.templates[0].name == "rcm/home_manager.html"
     aging = response.context["aging"]
@@ -249,7 +250,7 @@ def _populate(practice, n):
         _post(
             claim, (K.INSURANCE_PAYMENT, "50.00", "insurance"), (K.TRANSFER_TO_PATIENT, "10.00", "insurance")
         )
-        claim_move(claim=claim, to_status="denied")
+        claim_transition(claim=claim, to_status="denied")
         audit_record(action="view", practice=practice, object_type="claims.claim", object_id=claim.pk)
     PayerFactory(practice=practice)
 

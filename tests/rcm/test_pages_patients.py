@@ -14,7 +14,8 @@ from django.test.utils import CaptureQueriesContext
 
 from claims.ledger import Entry, ledger_post
 from claims.models import TransactionKind as K
-from claims.services import LineInput, claim_move
+from claims.services import LineInput
+from claims.state_machine import claim_transition
 from rcm.models import AuditEvent, Provider
 from rcm.roles import Role, role_can
 from rcm.services import consent_record
@@ -286,8 +287,8 @@ def test_patient_detail_shows_coverage_consents_claims_and_exact_balances(practi
             )
         ],
     )
-    claim_move(claim=claim, to_status="ready")
-    claim_move(claim=claim, to_status="submitted")
+    claim_transition(claim=claim, to_status="ready")
+    claim_transition(claim=claim, to_status="submitted")
     line = claim.lines.get()
     ledger_post(
         claim=claim,
