@@ -142,7 +142,13 @@
     if (remove) {
       const lines = document.querySelectorAll("table.entry-lines tbody.line");
       const line = remove.closest("tbody.line");
-      if (lines.length > 1) { line.remove(); } else { clearLine(line); }
+      if (lines.length > 1) {
+        // the button is reachable by keyboard: keep the focus in the lines rather than lose it with the line
+        const index = Array.prototype.indexOf.call(lines, line);
+        const neighbour = lines[index + 1] || lines[index - 1];
+        line.remove();
+        neighbour.querySelector(".remove-line").focus();
+      } else { clearLine(line); }
     }
   });
 
