@@ -44,14 +44,17 @@ def verdict(value, target, lower_is_better=True):
 m, d = results["machine"], results["database"]
 lines = [
     BEGIN,
-    f"Run {results['started']} → {results['finished']}; {results['repeat']} runs each unless noted (each in a fresh process).",
+    f"Run {results['started']} → {results['finished']}; {results['repeat']} runs each unless noted "
+    "(each in a fresh process).",
     "",
-    f"**Machine**: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB RAM, Python {m['python']}; load average "
-    f"before {' '.join(m['load_before'])}, after {' '.join(m.get('load_after', []))} (other work shared the machine).",
+    f"**Machine**: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB RAM, Python {m['python']}; "
+    f"load average before {' '.join(m['load_before'])}, after {' '.join(m.get('load_after', []))} "
+    "(other work shared the machine).",
     "",
     f"**Database**: {d['version']}, {d['size']}: {d['claims']:,} claims ({d['lines']:,} lines, "
-    f"{d['transactions']:,} ledger rows, {d['status_changes']:,} status changes, {d['remittance_claims']:,} claim "
-    f"payments on {d['remittances']:,} remittances) in {d['practices']} practices; {d['patients']:,} patients. "
+    f"{d['transactions']:,} ledger rows, {d['status_changes']:,} status changes, "
+    f"{d['remittance_claims']:,} claim payments on {d['remittances']:,} remittances) "
+    f"in {d['practices']} practices; {d['patients']:,} patients. "
     f"Pages and selectors are measured on practice bench-001 ({d['bench_001_claims']:,} claims).",
     "",
     "### Batch work",
@@ -64,7 +67,8 @@ scrub_claims = values("scrub", "claims")
 scrub_floor = values("scrub", "floor_seconds")
 med, rng = spread(scrub_rate, 0)
 lines.append(
-    f"| scrub (`claims_scrub`, rolled back) | {scrub_claims[0] if scrub_claims else '–':,} claims | {med} claims/s | {rng} "
+    f"| scrub (`claims_scrub`, rolled back) | {scrub_claims[0] if scrub_claims else '–':,} claims "
+    f"| {med} claims/s | {rng} "
     f"| {max(values('scrub', 'peak_rss_mb'), default=0):.0f} MB | loading the same claims: "
     f"{spread(scrub_floor)[0]} s | ≥ 2,000 claims/s | "
     f"{verdict(statistics.median(scrub_rate) if scrub_rate else None, 2000, lower_is_better=False)} |"
@@ -73,7 +77,8 @@ build = values("837p_build", "seconds")
 med, rng = spread(build)
 segments = values("837p_build", "segments")
 lines.append(
-    f"| 837P build (load + write, no validation) | {values('837p_build', 'claims')[0] if build else '–':,} claims, "
+    "| 837P build (load + write, no validation) | "
+    f"{values('837p_build', 'claims')[0] if build else '–':,} claims, "
     f"{segments[0] if segments else 0:,} segments | {med} s | {rng} | "
     f"{max(values('837p_build', 'peak_rss_mb'), default=0):.0f} MB | – | < 20 s | "
     f"{verdict(statistics.median(build) if build else None, 20)} |"
@@ -84,7 +89,8 @@ med, rng = spread(validated)
 lines.append(
     f"| 837P build + pyx12 validation (what `claims_submit` does) | same | {med} s | {rng} | "
     f"{max(values('837p_build_validate', 'peak_rss_mb'), default=0):.0f} MB | pyx12 alone: "
-    f"{spread(validation)[0]} s | < 20 s | {verdict(statistics.median(validated) if validated else None, 20)} |"
+    f"{spread(validation)[0]} s | < 20 s | "
+    f"{verdict(statistics.median(validated) if validated else None, 20)} |"
 )
 pyx12 = values("835_pyx12", "seconds")
 read = values("835_read", "seconds")
@@ -98,7 +104,8 @@ for mode, label in (
     med, rng = spread(seconds)
     rss = max(values(f"835_{mode}", "peak_rss_mb"), default=0)
     ratio = (
-        f"{statistics.median(seconds) / statistics.median(pyx12):.2f}× pyx12's {statistics.median(pyx12):.1f} s"
+        f"{statistics.median(seconds) / statistics.median(pyx12):.2f}× "
+        f"pyx12's {statistics.median(pyx12):.1f} s"
         if seconds and pyx12
         else "–"
     )
@@ -106,7 +113,8 @@ for mode, label in (
     memory_verdict = verdict(rss if seconds else None, 500)
     lines.append(
         f"| {label} | {setup.get('claims', 0):,} claims, {setup.get('segments', 0):,} segments, "
-        f"{setup.get('transaction_sets', 0)} ST/SE | {med} s | {rng} | {rss:.0f} MB | {ratio} | < 15 s, < 500 MB | "
+        f"{setup.get('transaction_sets', 0)} ST/SE | {med} s | {rng} | {rss:.0f} MB | {ratio} | "
+        "< 15 s, < 500 MB | "
         f"time {time_verdict}; memory {memory_verdict} |"
     )
 med, rng = spread(pyx12)
@@ -119,9 +127,11 @@ lines.append(f"| floor: plain read of the 835 file | same file | {med} s | {rng}
 check = values("ledger_check", "seconds")
 med, rng = spread(check)
 lines.append(
-    f"| `ledger_check` on a random sample | {values('ledger_check', 'claims')[0] if check else 0:,} claims | {med} s | "
+    "| `ledger_check` on a random sample | "
+    f"{values('ledger_check', 'claims')[0] if check else 0:,} claims | {med} s | "
     f"{rng} | {max(values('ledger_check', 'peak_rss_mb'), default=0):.0f} MB | problems found: "
-    f"{sum(values('ledger_check', 'problems'))} (+ `bench_check`: {sum(values('ledger_check', 'bench_check_problems'))}) "
+    f"{sum(values('ledger_check', 'problems'))} "
+    f"(+ `bench_check`: {sum(values('ledger_check', 'bench_check_problems'))}) "
     f"| – | – |"
 )
 lines += [
@@ -144,7 +154,8 @@ for run in runs.get("pages", []):
     for item in run:
         if item["name"] == "floor_sql_status_aggregate":
             lines.append(
-                f"| floor: bare SQL status aggregate over the practice's claims | {item['ms']:.1f} | – | 1 | 1× |"
+                "| floor: bare SQL status aggregate over the practice's claims | "
+                f"{item['ms']:.1f} | – | 1 | 1× |"
             )
             continue
         if "ms" not in item:
@@ -167,15 +178,17 @@ if load:
     }
     lines += [
         "",
-        f"### Load test: gunicorn ({load[0].get('workers')} workers), {load[0].get('users')} signed-in users, "
+        f"### Load test: gunicorn ({load[0].get('workers')} workers), "
+        f"{load[0].get('users')} signed-in users, "
         f"{load[0].get('seconds')} s per page, loopback",
         "",
-        "Two runs: users working (each pauses a random 1-3 s between pages, as people do: the targets' case), "
+        "Two runs: users working (each pauses a random 1-3 s between pages, as people do: "
+        "the targets' case), "
         "then the same 20 users with no pause at all (every user always waiting on a request: the server's "
         "capacity on two cores shared with the database and the load client).",
         "",
-        "| page | users pause | requests | errors | throughput req/s | p50 ms | p95 ms | p99 ms | target (p95) "
-        "| verdict |",
+        "| page | users pause | requests | errors | throughput req/s | p50 ms | p95 ms | p99 ms "
+        "| target (p95) | verdict |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for item in load:
@@ -186,7 +199,8 @@ if load:
         target = targets.get(page)
         think = item.get("think", "0")
         lines.append(
-            f"| {page} | {'none' if think == '0' else think + ' s'} | {item['requests']:,} | {item['errors']} | "
+            f"| {page} | {'none' if think == '0' else think + ' s'} | "
+            f"{item['requests']:,} | {item['errors']} | "
             f"{item['rps']} | {item['p50_ms']} | {item['p95_ms']} | "
             f"{item['p99_ms']} | {f'< {target} ms' if target else '–'} | "
             f"{verdict(item['p95_ms'], target) if target else '–'} |"

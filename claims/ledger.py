@@ -92,7 +92,9 @@ def _validate(entry: Entry, claim: Claim) -> None:
     if entry.amount <= 0:
         raise ValidationError(
             {
-                "amount": f"Amount must be greater than zero (got {entry.amount}); the kind gives the direction."
+                "amount": (
+                    f"Amount must be greater than zero (got {entry.amount}); the kind gives the direction."
+                )
             }
         )
     if entry.kind == K.REVERSAL:
@@ -354,7 +356,8 @@ def ledger_check(*, practice=None, claim_ids=None) -> list[str]:
         for bucket in Balances.BUCKETS:
             if row[bucket] != claim_totals[row["pk"]][bucket]:
                 problems.append(
-                    f"claim {row['pk']}: {bucket} is {row[bucket]}, ledger says {claim_totals[row['pk']][bucket]}"
+                    f"claim {row['pk']}: {bucket} is {row[bucket]}, "
+                    f"ledger says {claim_totals[row['pk']][bucket]}"
                 )
     return problems
 

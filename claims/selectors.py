@@ -157,7 +157,8 @@ def patient_ledger(patient) -> QuerySet[Transaction]:
 # --- Pages: patient list, claim list, landing pages -------------------------------------------
 
 AGING_BUCKETS: tuple[tuple[str, str, int, int | None], ...] = (
-    # key (for URLs), label, from day, to day (inclusive; None = no upper bound), by age of the date of service
+    # key (for URLs), label, from day, to day (inclusive; None = no upper bound), by age of the date of
+    # service
     ("0-30", "0–30", 0, 30),
     ("31-60", "31–60", 31, 60),
     ("61-90", "61–90", 61, 90),

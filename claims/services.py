@@ -232,7 +232,8 @@ def claim_create(*, practice, user=None, created_at: datetime.datetime | None = 
 
     Guarantees: every reference belongs to ``practice`` (and the coverage to the patient); diagnoses are
     1-12 billable ICD-10-CM codes; lines have valid codes, at most 4 modifiers, units >= 1, a positive
-    charge and pointers to existing diagnoses. Otherwise ValidationError keyed by field and nothing is saved."""
+    charge and pointers to existing diagnoses. Otherwise ValidationError keyed by field and nothing is
+    saved."""
     draft = ClaimDraft(**fields)
     created_at = created_at or timezone.now()
     errors, codes, clean_lines = _check_draft(practice, draft, timezone.localdate(created_at))
@@ -365,8 +366,9 @@ def claim_update(
     ``claim_create``; on any error nothing changes."""
     if claim.status not in EDITABLE:
         raise ValidationError(
-            f"Claim {claim.patient_control_number} is {claim.get_status_display().lower()}: only drafts, ready, "
-            "rejected and corrected claims can be edited. To change an adjudicated claim, create a corrected claim."
+            f"Claim {claim.patient_control_number} is {claim.get_status_display().lower()}: "
+            "only drafts, ready, rejected and corrected claims can be edited. "
+            "To change an adjudicated claim, create a corrected claim."
         )
     errors: dict[str, str] = {}
     practice = claim.practice

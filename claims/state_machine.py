@@ -35,7 +35,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     ),
     # Forwarded to the secondary: by the payer (crossover) or billed by us (back to ready for a new 837).
     S.FORWARDED: frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED, S.ACCEPTED, S.READY}),
-    # Appeal outcome: overturned (paid / partially paid) or upheld (denied again, to appeal further or write off).
+    # Appeal outcome: overturned (paid / partially paid) or upheld (denied again, to appeal further or
+    # write off).
     S.APPEALED: frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED, S.WRITTEN_OFF}),
     S.WRITTEN_OFF: frozenset(),
     S.VOIDED: frozenset(),

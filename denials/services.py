@@ -94,8 +94,8 @@ def _appeal_entries(claim: Claim, payments: list[AppealPayment]) -> list[Entry]:
         ]
         if not (0 <= paid <= allowed <= line.charge) or any(amount < 0 for _r, _c, amount in shares):
             raise ValidationError(
-                f"Line {line.line_number}: the payment ({paid}) and allowed amount ({allowed}) must be between "
-                f"zero and the charge ({line.charge}), payment first.",
+                f"Line {line.line_number}: the payment ({paid}) and allowed amount ({allowed}) "
+                f"must be between zero and the charge ({line.charge}), payment first.",
                 code="appeal_amounts",
             )
         if paid + sum((amount for _r, _c, amount in shares), Decimal("0.00")) != allowed:
@@ -172,7 +172,8 @@ def appeal_decide(
     if locked.status != S.APPEALED:
         current = ClaimStatus(locked.status).label.lower()
         raise ValidationError(
-            f"Claim {locked.patient_control_number} is {current}: only an appealed claim has an appeal to decide.",
+            f"Claim {locked.patient_control_number} is {current}: "
+            "only an appealed claim has an appeal to decide.",
             code="claim_status",
         )
     at = at or timezone.now()

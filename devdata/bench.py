@@ -4,7 +4,8 @@
 ``bench_data_build`` makes ``claims`` claims (about 2.5 lines each) spread over ``practices`` practices
 and ``months`` months of dates of service, with the demo's payers (``devdata.demo.payers``) deciding
 as in the demo (``devdata.simulator``: payment lag, denial rates and causes, line edits, underpayment,
-copays, deductibles and coinsurance, secondary payment, appeal outcomes) and the same story per claim as the demo's
+copays, deductibles and coinsurance, secondary payment, appeal outcomes) and the same story per claim
+as the demo's
 ``ClaimStory`` (scrub, submit, reject and correct, adjudicate, deny and appeal or write off, cross
 over to the secondary, patient payments), cut off at ``as_of``: recent claims are still drafts,
 ready or submitted; older ones are paid, denied, appealed or written off.
@@ -907,7 +908,8 @@ class PracticeBuilder:
     def claims_create(self, patients: list[PatientFacts], count: int) -> None:
         rng = self.rng
         span = self.cutoff_day - self.first_day
-        # Dates of service: weekdays, a few Saturdays; the story runs in date order so deductibles fill in turn.
+        # Dates of service: weekdays, a few Saturdays; the story runs in date order so deductibles fill in
+        # turn.
         days = sorted(self.first_day + rng.randrange(span) for _ in range(count))
         for day in days:
             if datetime.date.fromordinal(day).weekday() == 6:
@@ -1827,7 +1829,8 @@ def bench_data_build(
                 )
             phases[f"practice {practice.slug}"] = round(time.monotonic() - phase, 1)
             log(
-                f"{practice.slug}: {count} claims, {len(patients)} patients in {phases[f'practice {practice.slug}']} s"
+                f"{practice.slug}: {count} claims, {len(patients)} patients "
+                f"in {phases[f'practice {practice.slug}']} s"
             )
     finally:
         with connection.cursor() as cursor:

@@ -13,6 +13,7 @@ app.autodiscover_tasks()
 
 # Periodic work, in one place. Beat (django-celery-beat) copies these into its database schedule.
 app.conf.beat_schedule = {
-    # Acknowledgments (999/277CA) and ERAs arrive at the clearinghouse through the day: fetch every 15 minutes.
+    # Acknowledgments (999/277CA) and ERAs arrive at the clearinghouse through the day: fetch every 15
+    # minutes.
     "claims-pickup-clearinghouse-files": {"task": "claims.pickup_all", "schedule": 15 * 60},
 }

@@ -241,7 +241,8 @@ class Channel(models.TextChoices):
 
 
 class ConsentEvent(AppendOnlyModel):
-    """Consent to be contacted on a channel, given or withdrawn: a history, the latest row per channel wins."""
+    """Consent to be contacted on a channel, given or withdrawn: a history, the latest row per channel
+    wins."""
 
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consent_events")
@@ -350,7 +351,8 @@ class Coverage(PracticeScoped):
             self.subscriber_first_name and self.subscriber_last_name and self.subscriber_date_of_birth
         ):
             errors["subscriber_last_name"] = (
-                "When the patient is not the subscriber, the subscriber's name and date of birth are required."
+                "When the patient is not the subscriber, the subscriber's name and date of birth "
+                "are required."
             )
         if self.patient_id and self.practice_id and self.patient.practice_id != self.practice_id:
             errors["patient"] = "The patient belongs to another practice."
@@ -460,7 +462,8 @@ class FeeScheduleRow(PracticeScoped):
 
     def __str__(self) -> str:
         modifier = f"-{self.modifier}" if self.modifier else ""
-        return f"{self.procedure_code}{modifier} {'facility' if self.facility else 'non-facility'} ${self.allowed_amount}"
+        setting = "facility" if self.facility else "non-facility"
+        return f"{self.procedure_code}{modifier} {setting} ${self.allowed_amount}"
 
 
 class ChargeMasterEntry(PracticeScoped):

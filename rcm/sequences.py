@@ -18,7 +18,10 @@ def sequence_next(*, practice, name: str, count: int = 1) -> range:
             NumberSequence.objects.filter(pk=sequence.pk).update(last_value=sequence.last_value + count)
         return range(sequence.last_value + 1, sequence.last_value + count + 1)
     table = connection.ops.quote_name(NumberSequence._meta.db_table)
-    sql = f"UPDATE {table} SET last_value = last_value + %s WHERE practice_id = %s AND name = %s RETURNING last_value"  # noqa: S608
+    sql = (
+        f"UPDATE {table} SET last_value = last_value + %s "  # noqa: S608
+        "WHERE practice_id = %s AND name = %s RETURNING last_value"
+    )
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(sql, [count, practice.pk, name])

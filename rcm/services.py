@@ -57,7 +57,8 @@ def coverage_create(*, practice, patient, payer, **fields):
 
 @transaction.atomic
 def consent_record(*, patient, channel: str, granted: bool, method: str, user=None, at=None):
-    """Record that the patient gave or withdrew consent to be contacted on ``channel`` (takes effect at once)."""
+    """Record that the patient gave or withdrew consent to be contacted on ``channel`` (takes effect at
+    once)."""
     return ConsentEvent.objects.create(
         practice_id=patient.practice_id,
         patient=patient,

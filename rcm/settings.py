@@ -246,8 +246,8 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "RCM API",
-    "DESCRIPTION": "Revenue cycle management: patients, payers, claims, the ledger and the work that follows. "
-    "Every request acts within one practice: the X-Practice header (a practice slug) picks it, "
+    "DESCRIPTION": "Revenue cycle management: patients, payers, claims, the ledger and the work that "
+    "follows. Every request acts within one practice: the X-Practice header (a practice slug) picks it, "
     "else the user's first practice.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -309,7 +309,8 @@ def _with_details(queryset):
         responses={200: ClaimSerializer(many=True), **error_responses(400, 403)},
     ),
     retrieve=extend_schema(
-        summary="One claim with its lines, diagnoses, balances, ledger and status history (the view is audited)",
+        summary="One claim with its lines, diagnoses, balances, ledger and status history "
+        "(the view is audited)",
         responses={200: ClaimDetailSerializer, **error_responses(403, 404)},
     ),
     create=extend_schema(
@@ -409,8 +410,8 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeSco
 
     @extend_schema(
         summary="Bill the secondary: the balance the primary left goes to the patient's next coverage",
-        description="The primary's transfers to patient responsibility are reversed, the secondary coverage active "
-        "on the date of service becomes the claim's, and the claim goes to ready for the next 837P "
+        description="The primary's transfers to patient responsibility are reversed, the secondary coverage "
+        "active on the date of service becomes the claim's, and the claim goes to ready for the next 837P "
         "batch. Refused (400, naming why) unless the claim was forwarded with a secondary pending.",
         request=None,
         responses={200: ClaimDetailSerializer, **error_responses(400, 403, 404)},

@@ -156,8 +156,8 @@ def _nothing_submitted_message(refused: dict[int, str]) -> str:
     ),
     create=extend_schema(
         summary="Submit ready claims: scrub them again, build and validate one 837P batch per payer",
-        description="Claims with scrubber errors are never submitted: they are listed in `refused` (and go back "
-        "to draft). When nothing could be submitted the answer is 400 and the message says why.",
+        description="Claims with scrubber errors are never submitted: they are listed in `refused` "
+        "(and go back to draft). When nothing could be submitted the answer is 400 and the message says why.",
         request=BatchCreateSerializer,
         responses={201: SubmitResultSerializer, **error_responses(400, 403)},
     ),

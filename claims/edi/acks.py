@@ -38,7 +38,8 @@ def read_999(transaction: TransactionSet, delimiters: Delimiters) -> list[SetRes
             group_control = segment.get(2)
             if segment.get(1) != "HC":
                 raise X12Error(
-                    f"Segment {segment.position} (AK1): this 999 answers a {segment.get(1)!r} group, not claims (HC)."
+                    f"Segment {segment.position} (AK1): this 999 answers a {segment.get(1)!r} group, "
+                    "not claims (HC)."
                 )
         elif segment.id == "AK2":
             current = SetResponse(
@@ -126,8 +127,8 @@ def read_277ca(transaction: TransactionSet, delimiters: Delimiters) -> list[Clai
             claim.accepted = True
         else:
             raise X12Error(
-                f"The 277CA status for claim {claim.patient_control_number} ({', '.join(claim.codes) or 'none'}) "
-                "is neither an acceptance nor a rejection."
+                f"The 277CA status for claim {claim.patient_control_number} "
+                f"({', '.join(claim.codes) or 'none'}) is neither an acceptance nor a rejection."
             )
     if not claims:
         raise X12Error("The 277CA holds no claim-level (PT) status.")

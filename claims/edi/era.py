@@ -306,16 +306,18 @@ def balance_problems(claim: ClaimPayment) -> list[str]:
         adjusted = service.charge - sum((a.amount for a in service.adjustments), Decimal("0"))
         if adjusted != service.paid:
             problems.append(
-                f"line {service.procedure} (segment {service.position}): charge {service.charge} minus adjustments "
-                f"{service.charge - adjusted} is {adjusted}, but the payment is {service.paid}"
+                f"line {service.procedure} (segment {service.position}): charge {service.charge} "
+                f"minus adjustments {service.charge - adjusted} is {adjusted}, "
+                f"but the payment is {service.paid}"
             )
     all_adjustments = sum((a.amount for a in claim.adjustments), Decimal("0")) + sum(
         (a.amount for s in claim.services for a in s.adjustments), Decimal("0")
     )
     if claim.charge - all_adjustments != claim.paid - claim.interest:
         problems.append(
-            f"claim {claim.patient_control_number}: charge {claim.charge} minus adjustments {all_adjustments} is "
-            f"{claim.charge - all_adjustments}, but the payment less interest is {claim.paid - claim.interest}"
+            f"claim {claim.patient_control_number}: charge {claim.charge} minus adjustments "
+            f"{all_adjustments} is {claim.charge - all_adjustments}, "
+            f"but the payment less interest is {claim.paid - claim.interest}"
         )
     return problems
 

@@ -161,7 +161,8 @@ def x12_import(
             chosen = _payee_practice(interchanges, candidates)
             if chosen is None:
                 raise X12Error(
-                    "This 835 pays a payee that is none of the practices you may post for; nothing was posted."
+                    "This 835 pays a payee that is none of the practices you may post for; "
+                    "nothing was posted."
                 )
             if chosen.pk != practice.pk:
                 earlier = X12File.objects.filter(

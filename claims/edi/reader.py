@@ -102,7 +102,8 @@ def delimiters_from(text: str) -> Delimiters:
     element, component, terminator = text[3], text[104], text[105]
     if element.isalnum() or component.isalnum() or terminator.isalnum():
         raise X12Error(
-            "The ISA segment is malformed: its delimiters (positions 4, 105 and 106) must not be letters or digits."
+            "The ISA segment is malformed: its delimiters (positions 4, 105 and 106) "
+            "must not be letters or digits."
         )
     isa = text[:106].split(element)
     if len(isa) != 17:
@@ -110,8 +111,8 @@ def delimiters_from(text: str) -> Delimiters:
     for number, (value, width) in enumerate(zip(isa[1:16], _ISA_WIDTHS, strict=True), 1):
         if len(value) != width:
             raise X12Error(
-                f"The ISA segment is malformed: ISA{number:02d} must be {width} characters, it is {len(value)} "
-                f"({value!r}); the delimiters cannot be read."
+                f"The ISA segment is malformed: ISA{number:02d} must be {width} characters, "
+                f"it is {len(value)} ({value!r}); the delimiters cannot be read."
             )
     repetition = isa[11] if isa[12] >= "00501" and not isa[11].isalnum() else "^"
     return Delimiters(element=element, component=component, segment=terminator, repetition=repetition)
@@ -187,7 +188,8 @@ def parse(text: str) -> list[Interchange]:
                 index += 1
                 if se.get(2) != st.get(2):
                     interchange.warnings.append(
-                        f"Segment {se.position} (SE): control number {se.get(2)!r} does not match ST02 {st.get(2)!r}."
+                        f"Segment {se.position} (SE): control number {se.get(2)!r} "
+                        f"does not match ST02 {st.get(2)!r}."
                     )
                 try:
                     declared = int(se.get(1))
@@ -197,7 +199,8 @@ def parse(text: str) -> list[Interchange]:
                     ) from None
                 if declared != len(body):
                     raise X12Error(
-                        f"Segment {se.position} (SE): says {declared} segments, transaction set {st.get(2)} has {len(body)}."
+                        f"Segment {se.position} (SE): says {declared} segments, "
+                        f"transaction set {st.get(2)} has {len(body)}."
                     )
                 group.transactions.append(
                     TransactionSet(
@@ -215,11 +218,13 @@ def parse(text: str) -> list[Interchange]:
             index += 1
             if ge.get(2) != group.control_number:
                 interchange.warnings.append(
-                    f"Segment {ge.position} (GE): control number {ge.get(2)!r} does not match GS06 {group.control_number!r}."
+                    f"Segment {ge.position} (GE): control number {ge.get(2)!r} "
+                    f"does not match GS06 {group.control_number!r}."
                 )
             if ge.get(1) != str(len(group.transactions)):
                 raise X12Error(
-                    f"Segment {ge.position} (GE): says {ge.get(1)} transaction sets, the group has {len(group.transactions)}."
+                    f"Segment {ge.position} (GE): says {ge.get(1)} transaction sets, "
+                    f"the group has {len(group.transactions)}."
                 )
             interchange.groups.append(group)
         iea = _expect(
@@ -228,11 +233,13 @@ def parse(text: str) -> list[Interchange]:
         index += 1
         if iea.get(2) != interchange.control_number:
             interchange.warnings.append(
-                f"Segment {iea.position} (IEA): control number {iea.get(2)!r} does not match ISA13 {interchange.control_number!r}."
+                f"Segment {iea.position} (IEA): control number {iea.get(2)!r} "
+                f"does not match ISA13 {interchange.control_number!r}."
             )
         if iea.get(1) != str(len(interchange.groups)):
             raise X12Error(
-                f"Segment {iea.position} (IEA): says {iea.get(1)} groups, the interchange has {len(interchange.groups)}."
+                f"Segment {iea.position} (IEA): says {iea.get(1)} groups, "
+                f"the interchange has {len(interchange.groups)}."
             )
         interchanges.append(interchange)
     if not interchanges:
@@ -251,6 +258,7 @@ def transaction_kind(interchanges: list[Interchange]) -> str:
                 kinds.add(transaction.code)
     if len(kinds) != 1:
         raise X12Error(
-            f"The file mixes transaction types ({', '.join(sorted(kinds)) or 'none'}); import one kind per file."
+            f"The file mixes transaction types ({', '.join(sorted(kinds)) or 'none'}); "
+            "import one kind per file."
         )
     return kinds.pop()

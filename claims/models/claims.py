@@ -163,8 +163,9 @@ class Claim(Balances, PracticeScoped):
             ),
         ]
         indexes = [
-            # Covering (PostgreSQL): status counts, A/R aging, patient A/R, list counts and the no-response and
-            # deadline queues read the index alone (index-only scans), never the wide claim rows.
+            # Covering (PostgreSQL): status counts, A/R aging, patient A/R, list counts and the
+            # no-response and deadline queues read the index alone (index-only scans), never the wide
+            # claim rows.
             models.Index(
                 fields=["practice", "status", "service_date"],
                 name="claim_status_dos_cover",

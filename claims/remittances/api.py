@@ -326,7 +326,8 @@ class ExceptionResolveSerializer(serializers.Serializer):
         queryset=Claim.objects.all(),
         required=False,
         allow_null=True,
-        help_text="post: the claim an unmatched payment pays (a claim id of the practice); null to post as sent.",
+        help_text="post: the claim an unmatched payment pays (a claim id of the practice); "
+        "null to post as sent.",
     )
     note = serializers.CharField(
         required=False, allow_blank=True, max_length=255, default="", help_text="Required to dismiss: why."
@@ -344,8 +345,8 @@ class ExceptionResolveSerializer(serializers.Serializer):
         responses={200: RemittanceSerializer(many=True), **error_responses(400, 403)},
     ),
     retrieve=extend_schema(
-        summary="One remittance: claim payments, lines, adjustments in words, PLBs and the deposit reconciliation "
-        "(the view is audited)",
+        summary="One remittance: claim payments, lines, adjustments in words, PLBs and the deposit "
+        "reconciliation (the view is audited)",
         responses={200: RemittanceDetailSerializer, **error_responses(403, 404)},
     ),
 )
@@ -408,9 +409,9 @@ class RemittanceExceptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
     @extend_schema(
         summary="Resolve an open exception: post it (against the claim given, for an unmatched payment) or "
         "dismiss it with a note",
-        description="Nothing is changed when the posting refuses (400, the reason in `message`): an exception "
-        "already resolved, a dismissal without a note, a payment that still does not post against the "
-        "claim given.",
+        description="Nothing is changed when the posting refuses (400, the reason in `message`): "
+        "an exception already resolved, a dismissal without a note, a payment that still does not post "
+        "against the claim given.",
         request=ExceptionResolveSerializer,
         responses={200: RemittanceExceptionSerializer, **error_responses(400, 403, 404)},
     )

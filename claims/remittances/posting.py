@@ -222,7 +222,10 @@ def _match_lines(plan: Plan, lines: list[ClaimLine]) -> None:
             if found is not None:
                 billed = "-".join([found.procedure_code, *found.modifiers])
                 paid = "-".join([service.procedure, *service.modifiers])
-                reason = f"procedure and date of service; the payer changed the modifiers ({billed} billed, {paid} paid)"
+                reason = (
+                    "procedure and date of service; "
+                    f"the payer changed the modifiers ({billed} billed, {paid} paid)"
+                )
         if found is not None:
             taken.add(found.pk)
         plan.line_matches.append((service, found, reason if found else ""))
@@ -508,7 +511,8 @@ def _denial(line: ClaimLine | None, adjustment: Adjustment, remarks: list[str]) 
 
 
 def _prior_payer_share_last(adjustment: Adjustment) -> bool:
-    """Sort key: OA-23 (the prior payer's share) after the other adjustments, so it sees what they left open."""
+    """Sort key: OA-23 (the prior payer's share) after the other adjustments, so it sees what they
+    left open."""
     return adjustment.reason == "23"
 
 
@@ -998,8 +1002,9 @@ def remittance_post(
     )
     if earlier is not None:
         raise X12Error(
-            f"Payment {advice.trace_number} from {advice.payer_name or payer_identifier} was already posted from "
-            f"{earlier.x12_file.file_name} on {timezone.localtime(earlier.received_at):%Y-%m-%d}; it is not posted twice."
+            f"Payment {advice.trace_number} from {advice.payer_name or payer_identifier} "
+            f"was already posted from {earlier.x12_file.file_name} "
+            f"on {timezone.localtime(earlier.received_at):%Y-%m-%d}; it is not posted twice."
         )
     payer = _match_payer(practice, advice)
     now = now or timezone.now()

@@ -257,7 +257,8 @@ def exceptions(request):
 
 
 def _claim_from(request) -> tuple[Claim | None, str]:
-    """The claim chosen for "Match to claim": by id (as confirmed on the page) or by claim number; else why not."""
+    """The claim chosen for "Match to claim": by id (as confirmed on the page) or by claim number;
+    else why not."""
     practice = request.practice
     claim_id = request.POST.get("claim", "")
     number = request.POST.get("claim_number", "").strip()[:38]

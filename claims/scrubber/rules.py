@@ -177,7 +177,8 @@ def npi_check(ctx: ClaimContext):
     "DUPLICATE_CLAIM",
     Severity.ERROR,
     "Duplicate of another claim",
-    "Void one of the claims, or add modifier 76/77 (repeat procedure) or 91 (repeat test) when it was really done twice.",
+    "Void one of the claims, or add modifier 76/77 (repeat procedure) or 91 (repeat test) "
+    "when it was really done twice.",
 )
 def duplicate_claim(ctx: ClaimContext):
     for line in ctx.lines:
@@ -246,7 +247,8 @@ def mue_units(ctx: ClaimContext):
     "NCCI_PTP",
     Severity.ERROR,
     "NCCI procedure-to-procedure edits",
-    "Remove the column 2 code, or when the services were truly distinct add 59/XE/XS/XP/XU (modifier indicator 1 only).",
+    "Remove the column 2 code, or when the services were truly distinct add 59/XE/XS/XP/XU "
+    "(modifier indicator 1 only).",
 )
 def ncci_ptp(ctx: ClaimContext):
     for first in ctx.lines:
@@ -260,8 +262,9 @@ def ncci_ptp(ctx: ClaimContext):
                 if edit.modifier_indicator == "0":
                     yield (
                         (
-                            f"Lines {first.line_number} and {second.line_number}: {second.procedure_code} is never paid "
-                            f"with {first.procedure_code} on the same day (NCCI, modifier indicator 0)."
+                            f"Lines {first.line_number} and {second.line_number}: "
+                            f"{second.procedure_code} is never paid with {first.procedure_code} "
+                            "on the same day (NCCI, modifier indicator 0)."
                         ),
                         second.line_number,
                     )
@@ -269,8 +272,9 @@ def ncci_ptp(ctx: ClaimContext):
                     if not (set(second.modifiers) | set(first.modifiers)) & NCCI_ASSOCIATED_MODIFIERS:
                         yield (
                             (
-                                f"Lines {first.line_number} and {second.line_number}: {second.procedure_code} bundles into "
-                                f"{first.procedure_code} (NCCI) unless a distinct-service modifier applies."
+                                f"Lines {first.line_number} and {second.line_number}: "
+                                f"{second.procedure_code} bundles into {first.procedure_code} (NCCI) "
+                                "unless a distinct-service modifier applies."
                             ),
                             second.line_number,
                         )
@@ -291,8 +295,8 @@ def coverage_inactive(ctx: ClaimContext):
             end = f" to {coverage.end_date}" if coverage.end_date else ""
             yield (
                 (
-                    f"Line {line.line_number}: the coverage ({coverage.effective_date}{end}) is not active on "
-                    f"{line.service_date_from}."
+                    f"Line {line.line_number}: the coverage ({coverage.effective_date}{end}) "
+                    f"is not active on {line.service_date_from}."
                 ),
                 line.line_number,
             )
@@ -314,7 +318,8 @@ def timely_filing_passed(ctx: ClaimContext):
     if ctx.today > deadline:
         yield (
             (
-                f"The payer's timely filing limit ({ctx.contract.timely_filing_days} days) passed on {deadline}."
+                f"The payer's timely filing limit ({ctx.contract.timely_filing_days} days) "
+                f"passed on {deadline}."
             ),
             None,
         )
@@ -347,7 +352,8 @@ def prior_auth_missing(ctx: ClaimContext):
     for line in ctx.lines:
         if line.procedure_code in needs:
             yield (
-                f"Line {line.line_number}: {line.procedure_code} needs prior authorization under this contract.",
+                f"Line {line.line_number}: {line.procedure_code} needs prior authorization "
+                "under this contract.",
                 line.line_number,
             )
 
@@ -368,7 +374,8 @@ def age_sex_conflict(ctx: ClaimContext):
             if sex and patient.sex in ("F", "M") and patient.sex != sex:
                 who = "female" if sex == "F" else "male"
                 yield (
-                    f"{code} ({why}) is for {who} patients; this patient is recorded as {patient.get_sex_display().lower()}.",
+                    f"{code} ({why}) is for {who} patients; "
+                    f"this patient is recorded as {patient.get_sex_display().lower()}.",
                     None,
                 )
             if (min_age is not None and age < min_age) or (max_age is not None and age > max_age):

@@ -131,8 +131,8 @@ def _batch_create(
         if not ok:
             first = findings[0]["message"] if findings else "pyx12 reported the file invalid"
             raise ValidationError(
-                f"The 837P for {claims[0].coverage.payer.name} failed validation ({first}); nothing was submitted. "
-                "This is a defect in RCM: please report it with the claim numbers."
+                f"The 837P for {claims[0].coverage.payer.name} failed validation ({first}); "
+                "nothing was submitted. This is a defect in RCM: please report it with the claim numbers."
             )
     payer = claims[0].coverage.payer
     batch = SubmissionBatch.objects.create(

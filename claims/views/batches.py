@@ -83,7 +83,8 @@ def batches(request):
 @role_required("claims.edit")
 @require_POST
 def batches_submit(request):
-    """Submit the ready claims (all, or one payer's) as 837P batches; say what was made and what was refused."""
+    """Submit the ready claims (all, or one payer's) as 837P batches; say what was made and what was
+    refused."""
     practice = request.practice
     payer_value = request.POST.get("payer", "")
     payer = get_scoped_or_404(Payer, practice, pk=payer_value) if payer_value else None
@@ -94,8 +95,9 @@ def batches_submit(request):
         return redirect("claims:batches")
     if result.batches:
         made = "; ".join(
-            f"{batch.file_name} ({batch.payer.name}, {batch.claim_count} claim{'s' if batch.claim_count != 1 else ''},"
-            f" ${batch.total_charge:,.2f})"
+            f"{batch.file_name} ({batch.payer.name}, "
+            f"{batch.claim_count} claim{'s' if batch.claim_count != 1 else ''}, "
+            f"${batch.total_charge:,.2f})"
             for batch in result.batches
         )
         messages.success(

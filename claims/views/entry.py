@@ -64,8 +64,9 @@ def is_editable(claim: Claim) -> bool:
 
 def not_editable_reason(claim: Claim) -> str:
     return (
-        f"This claim is {claim.get_status_display().lower()}: only drafts, ready, rejected and corrected claims "
-        "can be edited. To change an adjudicated claim, create a corrected claim (frequency 7)."
+        f"This claim is {claim.get_status_display().lower()}: "
+        "only drafts, ready, rejected and corrected claims can be edited. "
+        "To change an adjudicated claim, create a corrected claim (frequency 7)."
     )
 
 

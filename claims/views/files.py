@@ -73,7 +73,8 @@ def files(request):
 @role_required("claims.edit")
 @require_POST
 def files_upload(request):
-    """Import each uploaded file on its own (one may be refused while the others apply); a message per file."""
+    """Import each uploaded file on its own (one may be refused while the others apply); a message per
+    file."""
     uploads = request.FILES.getlist("files")
     if not uploads:
         messages.error(request, "Choose one or more 999, 277CA or 835 files to upload.")

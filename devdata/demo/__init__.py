@@ -8,6 +8,7 @@ Two practices (Riverside Family Medicine, the main one, and Lakeview Pediatrics,
 - ``practices``: the two practices as data.
 - ``people``: practice, clinicians, demo logins, patients, coverage, consents.
 - ``encounters``: which visits happened and what was billed (no database).
-- ``lifecycle``: the claims' lives played through the app's services; payers decide with ``devdata.simulator``.
+- ``lifecycle``: the claims' lives played through the app's services; payers decide with
+  ``devdata.simulator``.
 - ``builder``: the steps, run per practice; later features append theirs to ``PRACTICE_STEPS``.
 """

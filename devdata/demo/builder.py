@@ -273,7 +273,8 @@ def demo_build(*, options: DemoOptions, log: Callable[[str], None] = print) -> l
     written instead); cached practice aggregates are renewed once at the end (``changes_deferred``); claims
     and money go through the services only (``claims_create_many``, ``claims_scrub``, ``claims_submit``,
     ``claim_transition_many``, ``x12_import`` of generated 835s, ``claims_bill_secondary``,
-    ``ledger_post_many``); the same options build the same data. The caller checks that no demo data exists yet."""
+    ``ledger_post_many``); the same options build the same data. The caller checks that no demo data
+    exists yet."""
     runs = []
     with audit_context(user=None, source="command", enabled=False), changes_deferred():
         with transaction.atomic():

@@ -73,7 +73,8 @@ class EraFile:
     trace_number: str
     interchange_control_number: int
     claims: list[EraClaim] = dataclasses.field(default_factory=list)
-    # (reason, reference, amount): a positive amount reduces the payment (a recoupment), negative adds (interest)
+    # (reason, reference, amount): a positive amount reduces the payment (a recoupment), negative adds
+    # (interest)
     provider_adjustments: list[tuple[str, str, Decimal]] = dataclasses.field(default_factory=list)
 
     @property
@@ -168,7 +169,10 @@ def era_835(era: EraFile) -> str:
     receiver = era.payee_npi.ljust(15)
     stamp = datetime.datetime.combine(era.payment_date, datetime.time(6, 0))
     envelope = [
-        f"ISA*00*          *00*          *ZZ*{sender}*ZZ*{receiver}*{stamp:%y%m%d}*{stamp:%H%M}*^*00501*{control}*0*P*:",
+        (
+            f"ISA*00*          *00*          *ZZ*{sender}*ZZ*{receiver}*"
+            f"{stamp:%y%m%d}*{stamp:%H%M}*^*00501*{control}*0*P*:"
+        ),
         f"GS*HP*{era.payer_id}*{era.payee_npi}*{stamp:%Y%m%d}*{stamp:%H%M}*{era.interchange_control_number}*X*005010X221A1",
         *segments,
         f"GE*1*{era.interchange_control_number}",

@@ -1,7 +1,8 @@
 """The practice's claims, played forward day by day through the services the app itself uses.
 
 A practice works in batches, and so does ``PracticeSimulation``: charges are entered in a few sessions
-a day (``claims_create_many``, the visits since the last session); every weekday evening a nightly run scrubs the claims that are ready
+a day (``claims_create_many``, the visits since the last session); every weekday evening a nightly run
+scrubs the claims that are ready
 (``claims_scrub``) and submits them in real 837P batches, one per payer (``claims_submit``); the payers'
 277CA acknowledgments accept or reject them the next mornings (``claim_transition_many``); each payer
 sends one 835 a week on its own weekday, written by ``claims.demo.era`` and imported with ``x12_import``,

@@ -37,7 +37,8 @@ class PlanDesign:
 
 @dataclasses.dataclass(frozen=True)
 class PayerProfile:
-    """One payer's identity, contract terms and habits. Probabilities are plain floats (they are not money)."""
+    """One payer's identity, contract terms and habits. Probabilities are plain floats (they are not
+    money)."""
 
     key: str
     name: str

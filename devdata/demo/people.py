@@ -158,7 +158,8 @@ def memberships_create(
 
 @dataclasses.dataclass
 class CoverageRecord:
-    """A coverage and what the adjudication needs to know about it (the plan's cost sharing, deductible met)."""
+    """A coverage and what the adjudication needs to know about it (the plan's cost sharing, deductible
+    met)."""
 
     coverage: Coverage
     book: PayerBook

@@ -60,7 +60,8 @@ class ErrorBodySerializer(serializers.Serializer):
     message = serializers.CharField(help_text="One sentence for people; names the first field in error.")
     fields = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
-        help_text='Messages by field, e.g. {"lines[2].charge": ["The charge must be greater than zero (got 0)."]}.',
+        help_text="Messages by field, e.g. "
+        '{"lines[2].charge": ["The charge must be greater than zero (got 0)."]}.',
     )
 
 

@@ -357,7 +357,8 @@ def test_the_remittance_detail_takes_a_fixed_number_of_queries(
         plb=[("WO", "X1", "1.00")],
     )
     client = api(biller)
-    # membership + remittance + claim payments, claim-level CAS, lines, line CAS, PLBs, exceptions + the audit row
+    # membership + remittance + claim payments, claim-level CAS, lines, line CAS, PLBs, exceptions
+    # + the audit row
     with django_assert_num_queries(9):
         body = client.get(f"/api/remittances/{remittance.pk}/").json()
     assert len(body["claims"]) == claims

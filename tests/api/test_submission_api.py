@@ -145,7 +145,8 @@ def test_a_submitted_claim_is_not_scrubbed(billing, biller):
     error = _error(api(biller).post(f"/api/claims/{claim.pk}/scrub/"), 400)
 
     assert error["message"] == (
-        f"Claim {claim.patient_control_number} is submitted: only drafts, corrected and ready claims are scrubbed."
+        f"Claim {claim.patient_control_number} is submitted: "
+        "only drafts, corrected and ready claims are scrubbed."
     )
     assert _claims_state() == before
 
@@ -269,8 +270,8 @@ def test_a_rejected_claim_is_edited_into_a_correction(billing, biller):
         (
             lambda body: body.update(diagnosis_codes=["E11"]),
             "diagnosis_codes",
-            "E11 (Type 2 diabetes mellitus) is a header code, not billable: use a more specific code under it "
-            "(for example E11.0, E11.1, E11.2).",
+            "E11 (Type 2 diabetes mellitus) is a header code, not billable: "
+            "use a more specific code under it (for example E11.0, E11.1, E11.2).",
         ),
         (lambda body: body.pop("coverage"), "coverage", "This field is required."),
     ],
@@ -312,8 +313,9 @@ def test_an_adjudicated_claim_is_not_edited(billing, biller):
         "status": 400,
         "code": "invalid",
         "fields": {"non_field_errors": [error["message"]]},
-        "message": f"Claim {claim.patient_control_number} is denied: only drafts, ready, rejected and corrected "
-        "claims can be edited. To change an adjudicated claim, create a corrected claim.",
+        "message": f"Claim {claim.patient_control_number} is denied: "
+        "only drafts, ready, rejected and corrected claims can be edited. "
+        "To change an adjudicated claim, create a corrected claim.",
     }
     assert _claims_state() == before
 
@@ -563,8 +565,8 @@ def test_a_277ca_upload_rejects_the_claim(billing, biller):
                 "status": "applied",
                 "duplicate": False,
                 "outcome": {"claims_accepted": 0, "claims_rejected": 1},
-                "message": "imsweb-x12_277CA_rejected.277 (277CA claim acknowledgment) imported: 0 claims accepted, "
-                "1 claims rejected.",
+                "message": "imsweb-x12_277CA_rejected.277 (277CA claim acknowledgment) imported: "
+                "0 claims accepted, 1 claims rejected.",
             }
         ]
     }

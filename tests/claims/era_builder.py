@@ -90,7 +90,10 @@ def transaction_set(
 
 def interchange(*sets: list[str], control="000000101") -> str:
     segments = [
-        f"ISA*00*          *00*          *ZZ*ACMEHEALTH     *ZZ*RIVERSIDE01    *260320*1200*^*00501*{control}*0*P*:",
+        (
+            "ISA*00*          *00*          *ZZ*ACMEHEALTH     *ZZ*RIVERSIDE01    *"
+            f"260320*1200*^*00501*{control}*0*P*:"
+        ),
         "GS*HP*ACMEHEALTH*RIVERSIDE01*20260320*1200*101*X*005010X221A1",
     ]
     for transaction_segments in sets:

@@ -189,12 +189,24 @@ def test_a_999_for_a_batch_never_sent_is_refused(billing):
 
 
 INVALID = {
-    "invalid/imsweb-x12_bad_first_line.837": "The ISA segment is malformed: ISA02 must be 10 characters, it is 9 ('         '); the delimiters cannot be read.",
+    "invalid/imsweb-x12_bad_first_line.837": (
+        "The ISA segment is malformed: ISA02 must be 10 characters, it is 9 ('         '); "
+        "the delimiters cannot be read."
+    ),
     "invalid/imsweb-x12_bad_segment_identifier.837": "Segment 6 has an invalid segment identifier ''.",
-    "invalid/imsweb-x12_missing_elements.837": "Segment 36 (SE): says 25 segments, transaction set 987654 has 34.",
-    "invalid/imsweb-x12_multiple_isa.837": "Segment 36 (SE): says 25 segments, transaction set 987654 has 34.",
-    "invalid/imsweb-x12_no_isa_line.837": "This is not an X12 file: it must start with an ISA segment, it starts with 'GS*HC*SENDER CODE*RECEIVER CODE*19991231'.",
-    "invalid/imsweb-x12_segments_out_of_order.837": "Segment 36 (SE): says 25 segments, transaction set 987654 has 34.",
+    "invalid/imsweb-x12_missing_elements.837": (
+        "Segment 36 (SE): says 25 segments, transaction set 987654 has 34."
+    ),
+    "invalid/imsweb-x12_multiple_isa.837": (
+        "Segment 36 (SE): says 25 segments, transaction set 987654 has 34."
+    ),
+    "invalid/imsweb-x12_no_isa_line.837": (
+        "This is not an X12 file: it must start with an ISA segment, "
+        "it starts with 'GS*HC*SENDER CODE*RECEIVER CODE*19991231'."
+    ),
+    "invalid/imsweb-x12_segments_out_of_order.837": (
+        "Segment 36 (SE): says 25 segments, transaction set 987654 has 34."
+    ),
     "837/lfh-demo.example1.837": "This file holds 837 transactions; this import takes 277CA, 999.",
 }
 

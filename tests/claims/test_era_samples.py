@@ -92,9 +92,10 @@ def test_managed_care_sample(billing):
     assert ledger_check(practice=billing.practice) == []
 
 
-# lfh-cob-contractural-adjustment.835: a secondary payer (CLP02 = 2) pays 34.00 of 541.00 with CAS*OA*23*516 and a
-# negative CAS*OA*94*-9; the composite uses '>' although ISA16 says ':'. Check: the line (HC>55669) matches, the OA
-# amounts net to 507.00 posted as the prior payer's share, the claim is paid with nothing left open.
+# lfh-cob-contractural-adjustment.835: a secondary payer (CLP02 = 2) pays 34.00 of 541.00 with CAS*OA*23*516
+# and a negative CAS*OA*94*-9; the composite uses '>' although ISA16 says ':'. Check: the line (HC>55669)
+# matches, the OA amounts net to 507.00 posted as the prior payer's share, the claim is paid with nothing
+# left open.
 def test_cob_contractual_adjustment_sample(billing):
     Practice.objects.filter(pk=billing.practice.pk).update(tax_id="3UR334563")
     billing.practice.refresh_from_db()
@@ -117,9 +118,10 @@ def test_cob_contractual_adjustment_sample(billing):
     assert RemittanceLine.objects.get().allowed == D("550.00")  # AMT*B6 as sent
 
 
-# lfh-secondary-payment.835: a secondary remit of 1222.00 for two claims. The first (L0004828311) has no service
-# lines: 912.00 paid and CAS*OA*23*9411.64 at claim level, shared over our two lines by balance. The second pays two
-# modifier-26 lines 30.00 and 280.00 with OA-23, PR-1 150, PR-2 70 and CO-42 85. Check: both paid, exact buckets.
+# lfh-secondary-payment.835: a secondary remit of 1222.00 for two claims. The first (L0004828311) has no
+# service lines: 912.00 paid and CAS*OA*23*9411.64 at claim level, shared over our two lines by balance. The
+# second pays two modifier-26 lines 30.00 and 280.00 with OA-23, PR-1 150, PR-2 70 and CO-42 85. Check: both
+# paid, exact buckets.
 def test_secondary_payment_sample(billing):
     Practice.objects.filter(pk=billing.practice.pk).update(tax_id="599944521")
     billing.practice.refresh_from_db()

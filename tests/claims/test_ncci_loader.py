@@ -32,11 +32,17 @@ def test_a_changed_row_is_updated(db, tmp_path, capsys):
     ("content", "message"),
     [
         (
-            "Column 1\tColumn 2\t*\tEffective Date\tDeletion Date\tModifier\n93000\t93005\t\t20000101\t*\t7\n",
+            (
+                "Column 1\tColumn 2\t*\tEffective Date\tDeletion Date\tModifier\n"
+                "93000\t93005\t\t20000101\t*\t7\n"
+            ),
             "Row 2: modifier indicator '7' must be 0, 1 or 9. Nothing was loaded from this file.",
         ),
         (
-            "Column 1\tColumn 2\t*\tEffective Date\tDeletion Date\tModifier\n93000\t93005\t\t2000-01-01\t*\t0\n",
+            (
+                "Column 1\tColumn 2\t*\tEffective Date\tDeletion Date\tModifier\n"
+                "93000\t93005\t\t2000-01-01\t*\t0\n"
+            ),
             "Row 2: effective date '2000-01-01' is not a date (YYYYMMDD). Nothing was loaded from this file.",
         ),
         (

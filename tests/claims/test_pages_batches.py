@@ -31,7 +31,8 @@ from tests.claims.test_pages_entry import form_data
 from tests.conftest import login
 from tests.rcm.factories import CoverageFactory, PatientFactory
 
-# session, user, memberships (middleware) + page count, page rows (with the last delivery attempt), ready claims
+# session, user, memberships (middleware) + page count, page rows (with the last delivery attempt), ready
+# claims
 BATCH_LIST_QUERIES = 3 + 3
 REJECTED_277 = "acks/imsweb-x12_277CA_rejected.277"
 REJECTED_PCN = "3920394930203"
@@ -48,7 +49,8 @@ def ready(billing, **kwargs):
 
 
 def ready_for_another_patient(billing):
-    """A ready claim of a new patient of the practice (the same service twice for one patient is a duplicate)."""
+    """A ready claim of a new patient of the practice (the same service twice for one patient is a
+    duplicate)."""
     coverage = CoverageFactory(
         practice=billing.practice,
         payer=billing.payer,
@@ -115,8 +117,8 @@ def test_the_billers_journey_from_charge_entry_to_resubmission(billing, biller):
     assert [c.pk for c in queue.context["page"].object_list] == [claim.pk]
     detail = _text(client.get(f"/claims/{claim.pk}/"))
     assert (
-        "Rejected for invalid information: entity&#x27;s National Provider Identifier (NPI) (billing provider)"
-        in detail
+        "Rejected for invalid information: entity&#x27;s National Provider Identifier (NPI) "
+        "(billing provider)" in detail
     )
     assert batch.file_name in detail
     # 6. edit it: rejected -> corrected, and the scrub on save makes it ready again

@@ -31,7 +31,8 @@ CLAIM_DETAIL_QUERIES = (
 
 
 def make_claim(practice, **kwargs):
-    """``factories.make_claim`` with the practice's one provider (the factory's NPI is unique per practice)."""
+    """``factories.make_claim`` with the practice's one provider (the factory's NPI is unique per
+    practice)."""
     kwargs.setdefault(
         "provider", Provider.objects.filter(practice=practice).first() or ProviderFactory(practice=practice)
     )

@@ -174,7 +174,8 @@ def test_age_and_sex_conflicts(billing):
         (
             "AGE_SEX_CONFLICT",
             "error",
-            "Z00.121 (routine child health examination) applies to ages 0–17; the patient was 57 on the date of service.",
+            "Z00.121 (routine child health examination) applies to ages 0–17; "
+            "the patient was 57 on the date of service.",
         ),
     ]
 

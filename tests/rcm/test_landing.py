@@ -32,7 +32,8 @@ LANDING_QUERIES = {
 
 
 def make_claim(practice, *, charge="100.00", days_ago=10, statuses=(), **kwargs):
-    """A claim of one line at ``charge`` with a date of service ``days_ago`` days back, moved through ``statuses``."""
+    """A claim of one line at ``charge`` with a date of service ``days_ago`` days back, moved through
+    ``statuses``."""
     kwargs.setdefault(
         "provider", Provider.objects.filter(practice=practice).first() or ProviderFactory(practice=practice)
     )
@@ -244,7 +245,8 @@ def test_admin_sees_setup_counts_and_recent_audit_events(practice, admin_user, b
 
 
 def _populate(practice, n):
-    """``n`` patients, each with a claim in every panel's view: denied with a patient balance, an audit event."""
+    """``n`` patients, each with a claim in every panel's view: denied with a patient balance, an audit
+    event."""
     for _ in range(n):
         claim = make_claim(practice, days_ago=15, statuses=("ready", "submitted"))
         _post(

@@ -29,7 +29,8 @@ PATIENT_DETAIL_QUERIES = 10  # + patient, audit insert, coverages, ledger, conse
 
 
 def make_claim(practice, **kwargs):
-    """``factories.make_claim`` with the practice's one provider (the factory's NPI is unique per practice)."""
+    """``factories.make_claim`` with the practice's one provider (the factory's NPI is unique per
+    practice)."""
     kwargs.setdefault(
         "provider", Provider.objects.filter(practice=practice).first() or ProviderFactory(practice=practice)
     )

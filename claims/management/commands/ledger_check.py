@@ -7,7 +7,8 @@ from rcm.models import Practice
 class Command(BaseCommand):
     help = (
         "Check that every cached balance equals what the ledger says and that "
-        "charge = payments + adjustments + write-offs + balance holds on every line; --rebuild rewrites the cache."
+        "charge = payments + adjustments + write-offs + balance holds on every line; "
+        "--rebuild rewrites the cache."
     )
 
     def add_arguments(self, parser):

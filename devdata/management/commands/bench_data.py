@@ -7,10 +7,10 @@ from devdata.bench import BENCH_PASSWORD, BENCH_USERS, BenchOptions, bench_data_
 
 class Command(BaseCommand):
     help = (
-        "Fill the database with N synthetic claims (about 2.5 lines each) and everything around them: practices, "
-        "patients, coverages, payers and contracts, the ledger, status history, remittances and denials. "
-        "For benchmarks: PostgreSQL COPY when available, batched INSERT elsewhere. Adds new practices "
-        "(bench-001, bench-002, ...) each run."
+        "Fill the database with N synthetic claims (about 2.5 lines each) and everything around them: "
+        "practices, patients, coverages, payers and contracts, the ledger, status history, remittances "
+        "and denials. For benchmarks: PostgreSQL COPY when available, batched INSERT elsewhere. "
+        "Adds new practices (bench-001, bench-002, ...) each run."
     )
 
     def add_arguments(self, parser):

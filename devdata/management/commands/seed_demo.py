@@ -38,10 +38,11 @@ class Command(BaseCommand):
     help = (
         "Load demo data: two practices (Riverside Family Medicine and Lakeview Pediatrics), one login per "
         "role, and 15 months of claims built through the app's services the way a practice works: charges "
-        "entered daily, a nightly scrub and real 837P batches per payer, 277CA acknowledgments, one 835 ERA per "
-        "payer per week imported and posted by the ERA posting engine, secondary billing, denial work and weekly "
-        "patient payments. The demo's 837P batches and 835 files are not run through pyx12 (validate=False: "
-        "it takes seconds per file; the test suite validates the same builders). Development databases only."
+        "entered daily, a nightly scrub and real 837P batches per payer, 277CA acknowledgments, "
+        "one 835 ERA per payer per week imported and posted by the ERA posting engine, secondary billing, "
+        "denial work and weekly patient payments. The demo's 837P batches and 835 files are not run through "
+        "pyx12 (validate=False: it takes seconds per file; the test suite validates the same builders). "
+        "Development databases only."
     )
 
     def add_arguments(self, parser):
