@@ -64,21 +64,22 @@ def axe_report(violations: list[dict]) -> str:
             f"{violation['impact']}: {violation['id']}: {violation['help']} ({violation['helpUrl']})"
         )
         for node in violation["nodes"]:
-            lines.append(
-                f"    {', '.join(map(str, node['target']))}: {node['failureSummary'].splitlines()[-1].strip()}"
-            )
+            where = ", ".join(map(str, node["target"]))
+            lines.append(f"    {where}: {node['failureSummary'].splitlines()[-1].strip()}")
     return "\n".join(lines)
 
 
 def axe_check(page) -> None:
-    """Fail the test, listing each element, when axe-core finds a serious or critical violation on the page."""
+    """Fail the test, listing each element, when axe-core finds a serious or critical violation on
+    the page."""
     violations = axe_violations(page)
     if violations:
         pytest.fail(f"axe-core on {page.url}:\n{axe_report(violations)}", pytrace=False)
 
 
 def screenshot(page, name: str, *, full_page: bool = True) -> Path:
-    """Save the page as ``var/screenshots/<name>.png`` (the folder the README's screenshots are picked from)."""
+    """Save the page as ``var/screenshots/<name>.png`` (the folder the README's screenshots are
+    picked from)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     # From the top: a page scrolled to an anchor would show its sticky top bar halfway down the picture.
     page.evaluate("window.scrollTo(0, 0)")

@@ -153,7 +153,8 @@ def test_the_billers_day(app, page, day, biller):
     visit(page, "03-edit-claim")
     page.get_by_role("button", name="Save changes").click()
     expect(page.locator(".messages")).to_have_text(
-        f"Claim {stopped.patient_control_number} saved. The scrubber found nothing: the claim is ready to submit."
+        f"Claim {stopped.patient_control_number} saved. "
+        "The scrubber found nothing: the claim is ready to submit."
     )
     expect(page.get_by_role("heading", level=1)).to_have_text(
         f"Claim {stopped.patient_control_number} Ready to submit"
