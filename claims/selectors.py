@@ -76,10 +76,6 @@ def open_claims(practice, *, today=None) -> QuerySet[Claim]:
     )
 
 
-def claim_age_days(claim: Claim, today=None) -> int:
-    return ((today or timezone.localdate()) - claim.service_date).days
-
-
 def claim_status_counts(practice) -> list[dict]:
     """Per status: number of claims, their total charge and their open balance, in life-cycle order
     (cached until the practice's claims change: ``rcm.practice_cache``)."""

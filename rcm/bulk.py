@@ -26,24 +26,6 @@ def _use_copy(objs) -> bool:
     return connection.vendor == "postgresql" and len(objs) >= COPY_THRESHOLD
 
 
-def bulk_insert(model: type[models.Model], objs, *, need_ids: bool = True) -> list:
-    """Insert ``objs``. With ``need_ids`` (or a small batch, or not PostgreSQL) this is ``bulk_create``
-    and the objects get their primary keys; otherwise the rows are streamed with COPY."""
-    objs = list(objs)
-    if not objs:
-        return objs
-    if need_ids or not _use_copy(objs):
-        return model._base_manager.bulk_create(objs, batch_size=2000)
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
-            for obj in objs:
-                copy.write_row([_python_value(f, getattr(obj, f.attname)) for f in fields])
-    return objs
-
-
 def bulk_insert_with_ids(model: type[models.Model], objs) -> list:
     """Insert ``objs`` and give them their primary keys: on PostgreSQL with a large batch the keys are
     reserved from the table's sequence in one query and the rows streamed with COPY; ``bulk_create``

@@ -175,13 +175,10 @@ X_FRAME_OPTIONS = "DENY"
 # Whole-practice aggregates (status counts, A/R) are cached until the practice's claims change
 # (``rcm.practice_cache``). Redis when the app has one (REDIS_URL, or a redis:// broker), shared by every
 # web and worker process; otherwise files under var/ (shared by the processes of one machine).
-# CACHE_BACKEND=locmem (the tests) keeps it in the process.
 _CACHE_REDIS = envstr("REDIS_URL") or (
     envstr("CELERY_BROKER_URL") if envstr("CELERY_BROKER_URL").startswith(("redis://", "rediss://")) else ""
 )
-if envstr("CACHE_BACKEND") == "locmem":
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-elif _CACHE_REDIS:
+if _CACHE_REDIS:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -269,6 +266,3 @@ LOGGING = {
 
 # --- Product settings -----------------------------------------------------------------------
 RCM_HEALTHCHECK_TIMEOUT = envint("RCM_HEALTHCHECK_TIMEOUT", 3)
-
-if envbool("RCM_TESTING", False):
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

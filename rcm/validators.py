@@ -74,12 +74,6 @@ def icd10_description(code: str) -> str:
         return ""
 
 
-def validate_icd10_billable(code: str) -> None:
-    problem = icd10_problem(code)
-    if problem:
-        raise ValidationError(problem, code="icd10")
-
-
 def validate_procedure_code(code: str) -> None:
     if not _PROCEDURE_RE.match(code or ""):
         raise ValidationError(
