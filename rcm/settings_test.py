@@ -1,4 +1,5 @@
-"""Settings for the test suite (pytest's DJANGO_SETTINGS_MODULE): production settings with what only tests want.
+"""Settings for the test suite (pytest's DJANGO_SETTINGS_MODULE): production settings with what only
+tests want.
 
 The environment defaults that production settings read at import time (a secret key, no HTTPS redirect, a
 var/ folder of the run's own) come from ``rcm.pytest_plugin``, loaded before Django. Under pytest-xdist each

@@ -276,7 +276,9 @@ def test_the_billers_day(app, page, day, biller):
     ]
     expect(payments.nth(0).locator("dl.amounts dd").nth(1)).to_have_text("$138.00")
     assert cells(payments.nth(1).locator("tbody tr"))[0][5:7] == ["$185.00", "$0.00"]
-    expect(payments.nth(1).locator("tbody")).to_contain_text("$185.00 CO-50: not deemed a medical necessity")
+    expect(payments.nth(1).locator("tbody")).to_contain_text(
+        "$185.00 CO-50: the payer does not consider the service medically necessary"
+    )
     visit(page, "09-remittance-with-an-exception")
 
     # Garcia's claim is paid; Okafor's is denied and waits in the Denied queue.
