@@ -13,7 +13,7 @@ Snapshots store a numerator and a denominator per day, so any date range is a su
 """
 
 import dataclasses
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 FLOW, STOCK = "flow", "stock"
 PERCENT, DAYS, MONEY = "percent", "days", "money"
@@ -54,11 +54,11 @@ class KpiDefinition:
     def value(self, numerator: Decimal, denominator: Decimal) -> Decimal | None:
         """The number shown: None when there is nothing to divide by (shown as "—", never as zero)."""
         if self.unit == MONEY:
-            return numerator.quantize(CENT)
+            return numerator.quantize(CENT, rounding=ROUND_HALF_UP)
         if not denominator:
             return None
         places = Decimal("0.1")
-        return (numerator * self.scale / denominator).quantize(places)
+        return (numerator * self.scale / denominator).quantize(places, rounding=ROUND_HALF_UP)
 
     def band(self, value: Decimal | None, good: Decimal | None = None, warn: Decimal | None = None) -> str:
         """ "ok", "warn", "bad", or "" when the KPI has no target or no value."""
