@@ -193,7 +193,10 @@ def payer_names(practice) -> dict[str, str]:
 
 
 def provider_names(practice) -> dict[str, str]:
-    return {str(p.pk): str(p) for p in scoped(Provider, practice).only("pk", "first_name", "last_name")}
+    return {
+        str(p.pk): str(p)
+        for p in scoped(Provider, practice).only("pk", "first_name", "last_name", "is_organization")
+    }
 
 
 PAYER_COMPARISON = ["initial_denial_rate", "first_pass_resolution_rate", "net_collection_rate", "days_to_pay"]
@@ -275,8 +278,9 @@ def kpi_claims(
     amounts: dict[int, Decimal] = {}
     if definition.kind == STOCK:
         stock = stock_claims(practice, slug, end)
-        claims = Claim.objects.filter(_claim_scope(scope), pk__in=list(stock))
-        amounts = stock
+        in_scope = scoped(Claim, practice).filter(_claim_scope(scope), pk__in=list(stock))
+        amounts = {claim_id: stock[claim_id] for claim_id in in_scope.values_list("pk", flat=True)}
+        claims = Claim.objects.filter(pk__in=list(amounts))
     else:
         for fact in flow_facts(practice, slug, start, end):
             if not scope.matches(fact):
