@@ -85,9 +85,7 @@ def test_another_practices_claims_and_payers_stay_out(computed, other_practice, 
         reverse("kpis:claims"), {"kpi": "ar_total", **MARCH, "scope": f"payer:{other.acme.pk}"}
     )
     # The other practice's payer is not a valid scope here: the whole practice's own claims are listed.
-    assert {claim.practice_id for claim in response.context["page"]} == {
-        computed.practice.pk
-    }
+    assert {claim.practice_id for claim in response.context["page"]} == {computed.practice.pk}
     assert response.context["scope"].dimension == "practice"
 
 
