@@ -9,7 +9,7 @@ as of a day (``claim_balances``). The words for each KPI are in ``kpis.definitio
 
 import datetime
 from collections.abc import Iterator
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
     Case,
@@ -47,6 +47,25 @@ K, S = TransactionKind, ClaimStatus
 MONEY = DecimalField(max_digits=16, decimal_places=2)
 ONE, NONE = Value(1, output_field=IntegerField()), Value(0, output_field=IntegerField())
 SELF_PAY = "self-pay"
+CENT = Decimal("0.01")
+LEDGER_SUMS = (
+    "charges",
+    "contractual",
+    "payments",
+    "refunds",
+    "patient_payments",
+    "patient_refunds",
+    "patient_responsibility",
+    "denial_write_offs",
+)
+
+
+def exact(value) -> Decimal:
+    """A sum of money back to whole cents: SQLite sums decimal columns as floating point (PostgreSQL is
+    exact), so a sum of cents can come back as 539.9699999999; every amount is whole cents, so rounding
+    to the cent restores the exact value."""
+    return Decimal(value or 0).quantize(CENT, rounding=ROUND_HALF_UP)
+
 
 # Kinds that raise a claim's balance (charge, refund) and kinds that lower it; a transfer to the
 # patient moves money between the two balances and leaves the claim's total unchanged.
@@ -109,7 +128,7 @@ def _net(kinds, *, party: str | None = None, also: Q | None = None) -> Sum:
 def ledger_facts(practice, start: datetime.date, end: datetime.date) -> list[dict]:
     """Per claim and effective date in [start, end]: the ledger sums the cash-basis KPIs divide."""
     has_denial = Q(claim_id__in=Denial.objects.filter(practice=practice).values("claim_id"))
-    return list(
+    rows = list(
         Transaction.objects.filter(practice=practice, effective_date__gte=start, effective_date__lte=end)
         .values("claim_id", day=F("effective_date"), **_dimensions("claim__"))
         .annotate(
@@ -124,6 +143,10 @@ def ledger_facts(practice, start: datetime.date, end: datetime.date) -> list[dic
         )
         .order_by()
     )
+    for row in rows:
+        for name in LEDGER_SUMS:
+            row[name] = exact(row[name])
+    return rows
 
 
 # (numerator, denominator) of each cash-basis KPI, from one ledger fact.
@@ -303,7 +326,8 @@ def flow_facts(practice, slug: str, start: datetime.date, end: datetime.date) ->
             numerator, denominator = measure(fact)
             yield {**fact, "numerator": numerator, "denominator": denominator}
     else:
-        yield from CLAIM_MEASURES[slug](practice, start, end)
+        for fact in CLAIM_MEASURES[slug](practice, start, end):
+            yield {**fact, "numerator": exact(fact["numerator"]), "denominator": exact(fact["denominator"])}
 
 
 # --- stock facts: each claim's ledger balance as of a day ------------------------------------------------
@@ -331,17 +355,21 @@ def claim_balances(practice, day: datetime.date) -> dict[int, Decimal]:
         .annotate(balance=balance_delta())
         .order_by()
     )
-    return {row["claim_id"]: row["balance"] for row in rows if row["balance"]}
+    balances = {row["claim_id"]: exact(row["balance"]) for row in rows}
+    return {claim_id: balance for claim_id, balance in balances.items() if balance}
 
 
 def balance_deltas(practice, start: datetime.date, end: datetime.date) -> list[dict]:
     """Per claim and effective date in [start, end]: the change of the claim's balance."""
-    return list(
+    rows = list(
         Transaction.objects.filter(practice=practice, effective_date__gte=start, effective_date__lte=end)
         .values("claim_id", day=F("effective_date"))
         .annotate(delta=balance_delta())
         .order_by()
     )
+    for row in rows:
+        row["delta"] = exact(row["delta"])
+    return rows
 
 
 def aging_bucket(age_days: int) -> str:

@@ -12,7 +12,7 @@ from django.db.models.functions import TruncMonth
 from claims.models import ZERO, Claim
 from denials.models import Denial
 from kpis.definitions import AGING_BUCKETS, BY_SLUG, DEFINITIONS, FLOW, STOCK, KpiDefinition
-from kpis.measures import SELF_PAY, dimension_values, flow_facts, stock_claims
+from kpis.measures import SELF_PAY, dimension_values, exact, flow_facts, stock_claims
 from kpis.models import Dimension, KpiSnapshot, KpiTarget
 from rcm.models import Payer, Provider
 from rcm.tenancy import scoped
@@ -64,7 +64,7 @@ def _sums(practice, scope, start, end) -> dict[str, tuple[Decimal, Decimal]]:
     last_day = rows.filter(day__gte=start, day__lte=end).aggregate(last=Max("day"))["last"]
     flows = [d.slug for d in DEFINITIONS if d.kind == FLOW and d.computed]
     result = {
-        row["kpi"]: (row["n"], row["d"])
+        row["kpi"]: (exact(row["n"]), exact(row["d"]))
         for row in rows.filter(day__gte=start, day__lte=end)
         .filter(Q(kpi__in=flows) | Q(day=last_day))
         .values("kpi")
@@ -135,7 +135,7 @@ def kpi_series(
         .annotate(n=Sum("numerator"), d=Sum("denominator"))
         .order_by()
     ):
-        sums[(row["kpi"], row["month"])] = (row["n"], row["d"])
+        sums[(row["kpi"], row["month"])] = (exact(row["n"]), exact(row["d"]))
     last_days: dict[datetime.date, datetime.date] = {}
     stock_rows = list(rows.filter(kpi__in=stock_slugs).values("kpi", "day", "numerator", "denominator"))
     for row in stock_rows:
@@ -213,7 +213,7 @@ def payer_comparison(practice, *, start: datetime.date, end: datetime.date) -> l
         .annotate(n=Sum("numerator"), d=Sum("denominator"))
         .order_by()
     ):
-        sums.setdefault(row["dimension_value"], {})[row["kpi"]] = (row["n"], row["d"])
+        sums.setdefault(row["dimension_value"], {})[row["kpi"]] = (exact(row["n"]), exact(row["d"]))
     last_day = rows.filter(day__lte=end).aggregate(last=Max("day"))["last"]
     for row in rows.filter(kpi="ar_total", day=last_day).values("dimension_value", "numerator"):
         sums.setdefault(row["dimension_value"], {})["ar_total"] = (row["numerator"], ZERO)
@@ -242,6 +242,7 @@ def denial_pareto(
     total = denials.count()
     running = 0
     for row in rows:
+        row["amount"] = exact(row["amount"])
         running += row["count"]
         row["cumulative"] = (Decimal(running * 100) / total).quantize(Decimal("0.1")) if total else None
     return rows

@@ -2,7 +2,7 @@
 
 import datetime
 from collections import defaultdict
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
@@ -40,7 +40,7 @@ def _add(cells, day, kpi: str, fact: dict, numerator, denominator) -> None:
 
 
 def _cents(amount: Decimal) -> int:
-    return int(amount * 100)
+    return int((amount * 100).to_integral_value(rounding=ROUND_HALF_UP))
 
 
 def _money(cents) -> Decimal:

@@ -3,7 +3,7 @@ computation from the ledger: payments and charges over any range (``claims.selec
 open A/R and credit balances from the claims' cached balances, and the dimensions add up to the practice."""
 
 import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -34,8 +34,12 @@ reversal = st.tuples(st.just("reverse"), st.integers(min_value=0, max_value=1000
 operations = st.lists(st.one_of(posting, posting, reversal), min_size=1, max_size=20)
 
 
+def _cent(amount: Decimal) -> Decimal:
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
 class SnapshotsEqualTheLedger(TestCase):
-    @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(operations=operations, split=st.integers(min_value=0, max_value=DAYS - 1))
     def test_snapshots_equal_a_direct_computation_from_the_ledger(self, operations, split):
         practice = PracticeFactory()
@@ -80,8 +84,9 @@ class SnapshotsEqualTheLedger(TestCase):
         for since, until in ((START, END), (START, middle), (middle, END)):
             values = kpi_values(practice, start=since, end=until)
             direct = ledger_totals(practice, since=since, until=until)
-            assert values["gross_collection_rate"].numerator == direct["payments"]
-            assert values["gross_collection_rate"].denominator == direct["charges"]
+            # ledger_totals sums in SQLite's floating point (0.00999999999999091 for 0.01): to the cent.
+            assert values["gross_collection_rate"].numerator == _cent(direct["payments"])
+            assert values["gross_collection_rate"].denominator == _cent(direct["charges"])
 
         balances = [claim.balance for claim in Claim.objects.filter(practice=practice)]
         values = kpi_values(practice, start=START, end=END)
