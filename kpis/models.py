@@ -1,1 +1,70 @@
-"""Models of the KPIs app."""
+"""KPI snapshots (precomputed per practice, day and dimension) and each practice's target bands."""
+
+from django.db import models
+from django.utils import timezone
+
+from rcm.models import Practice, PracticeScoped
+
+
+class Dimension(models.TextChoices):
+    PRACTICE = "practice", "Whole practice"
+    PAYER = "payer", "Payer"
+    PROVIDER = "provider", "Provider"
+    PLACE_OF_SERVICE = "place_of_service", "Place of service"
+
+
+class KpiSnapshot(models.Model):
+    """One KPI's numerator and denominator for one practice, one day and one dimension value.
+
+    Written only by ``kpis.services.kpi_snapshots_compute``, which replaces a practice's days whole
+    (the unique key makes a duplicate impossible). ``dimension_value`` is "" for the whole practice,
+    the payer's or provider's id, "self-pay" (no payer), or the place-of-service code. Rows whose
+    numerator and denominator are both zero are not stored: a missing row reads as 0 ÷ 0."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    kpi = models.CharField(max_length=40)
+    dimension = models.CharField(max_length=20, choices=Dimension.choices)
+    dimension_value = models.CharField(max_length=20, blank=True)
+    numerator = models.DecimalField(max_digits=16, decimal_places=2)
+    denominator = models.DecimalField(max_digits=16, decimal_places=2)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["practice", "day", "kpi", "dimension", "dimension_value"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "day", "kpi", "dimension", "dimension_value"],
+                name="kpi_snapshot_once_per_day",
+            ),
+        ]
+        indexes = [
+            # The dashboard: one practice, one dimension, a range of days, every KPI.
+            models.Index(
+                fields=["practice", "dimension", "dimension_value", "day"], name="kpi_snapshot_read"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi} {self.day} {self.dimension}={self.dimension_value}: {self.numerator}/{self.denominator}"
+
+
+class KpiTarget(PracticeScoped):
+    """A practice's own target band for one KPI, replacing the definition's default."""
+
+    kpi = models.CharField(max_length=40)
+    good = models.DecimalField(max_digits=10, decimal_places=2, help_text="At or past this is good.")
+    warn = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Between good and this is a warning; past it is bad. Empty: anything short of good is bad.",
+    )
+
+    class Meta:
+        ordering = ["practice", "kpi"]
+        constraints = [models.UniqueConstraint(fields=["practice", "kpi"], name="kpi_target_once")]
+
+    def __str__(self) -> str:
+        return f"{self.kpi}: {self.good}"

@@ -1,4 +1,12 @@
-"""URLs of the KPIs app; pages are added here as the app's issues land."""
+"""URLs of the KPIs app."""
+
+from django.urls import path
+
+from kpis import views
 
 app_name = "kpis"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("recompute/", views.recompute, name="recompute"),
+    path("claims/", views.claims, name="claims"),
+]

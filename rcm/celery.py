@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rcm.settings")
 
@@ -16,4 +17,6 @@ app.conf.beat_schedule = {
     # Acknowledgments (999/277CA) and ERAs arrive at the clearinghouse through the day: fetch every 15
     # minutes.
     "claims-pickup-clearinghouse-files": {"task": "claims.pickup_all", "schedule": 15 * 60},
+    # KPI snapshots at 02:30, after the day's postings and before the manager's morning; recomputes a week.
+    "kpis-compute-nightly": {"task": "kpis.compute_nightly", "schedule": crontab(hour=2, minute=30)},
 }

@@ -16,4 +16,5 @@ urlpatterns = [
     path("me/", views.MeView.as_view(), name="api-me"),
     *router.urls,
     path("", include("claims.api.urls")),
+    path("", include("kpis.api_urls")),
 ]

@@ -171,7 +171,16 @@ def test_another_practices_claim_is_a_404_and_not_listed(practice, outsider, bil
 def test_navigation_shows_patients_and_claims_before_the_audit_log(manager):
     response = login(manager).get("/claims/")
     labels = [item["label"] for item in response.context["nav_items"]]
-    assert labels == ["Home", "Claims", "Patients", "Batches", "X12 files", "Remittances", "Audit log"]
+    assert labels == [
+        "Home",
+        "Claims",
+        "Patients",
+        "Batches",
+        "X12 files",
+        "Remittances",
+        "KPIs",
+        "Audit log",
+    ]
     assert [item["label"] for item in response.context["nav_items"] if item["active"]] == ["Claims"]
 
 

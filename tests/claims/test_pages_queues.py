@@ -245,6 +245,7 @@ def test_navigation_lists_the_work_pages_in_order(biller, manager):
         "Batches",
         "X12 files",
         "Remittances",
+        "KPIs",
         "Audit log",
     ]
 

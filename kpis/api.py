@@ -1,0 +1,214 @@
+"""The KPIs API: every KPI's value over a date range (with the dashboard's filters), monthly series, and
+the claims behind a number. Values and money are strings with their decimals; a KPI that needs a feature
+not built yet has ``value: null`` and says what it needs."""
+
+import datetime
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from kpis.definitions import BY_SLUG, DEFINITIONS
+from kpis.forms import DEFAULT_DAYS, MAX_DAYS, scope_from
+from kpis.measures import SELF_PAY
+from kpis.models import Dimension
+from kpis.selectors import TREND_MONTHS, kpi_claims, kpi_series, kpi_values, snapshot_status
+from rcm.api.base import PracticeAPIMixin
+from rcm.api.errors import error_response
+from rcm.api.pagination import StandardPagination
+from rcm.api.views import PRACTICE_HEADER, error_responses
+from rcm.models import Payer, Provider
+from rcm.tenancy import scoped
+
+# --- In ----------------------------------------------------------------------------------------
+
+
+class KpiFilterSerializer(serializers.Serializer):
+    start = serializers.DateField(required=False, help_text=f"Default: {DEFAULT_DAYS} days before end.")
+    end = serializers.DateField(required=False, help_text="Default: the last computed day (else today).")
+    scope = serializers.RegexField(
+        r"^(|payer:(\d+|self-pay)|provider:\d+|place_of_service:\w{1,2})$",
+        required=False,
+        default="",
+        help_text='"" for the whole practice, "payer:<id>", "payer:self-pay", "provider:<id>" or '
+        '"place_of_service:<code>".',
+    )
+    part = serializers.ChoiceField(["numerator", "denominator"], required=False, default="denominator")
+
+    def validate(self, data):
+        practice, default_end = self.context["practice"], self.context["default_end"]
+        end = data.get("end") or default_end
+        start = data.get("start") or end - datetime.timedelta(days=DEFAULT_DAYS - 1)
+        if start > end:
+            raise serializers.ValidationError({"start": "The range starts after it ends."})
+        if (end - start).days >= MAX_DAYS:
+            raise serializers.ValidationError({"start": "Choose a range of at most three years."})
+        scope = scope_from(data["scope"])
+        known = {
+            Dimension.PAYER: lambda v: v == SELF_PAY or scoped(Payer, practice).filter(pk=v).exists(),
+            Dimension.PROVIDER: lambda v: scoped(Provider, practice).filter(pk=v).exists(),
+        }
+        if scope.dimension in known and not known[scope.dimension](scope.value):
+            raise serializers.ValidationError({"scope": "No such payer or provider in this practice."})
+        return {**data, "start": start, "end": end, "scope": scope}
+
+
+# --- Out ---------------------------------------------------------------------------------------
+
+
+def _number(**kwargs):
+    return serializers.DecimalField(
+        max_digits=18, decimal_places=2, read_only=True, allow_null=True, **kwargs
+    )
+
+
+class KpiValueSerializer(serializers.Serializer):
+    slug = serializers.CharField(source="definition.slug")
+    name = serializers.CharField(source="definition.name")
+    unit = serializers.CharField(source="definition.unit", help_text="percent, days or money")
+    kind = serializers.CharField(
+        source="definition.kind", help_text="flow (summed over days) or stock (last day)"
+    )
+    value = _number(
+        help_text="null when there is nothing to divide by, or the KPI needs a feature not built yet"
+    )
+    previous = _number(help_text="the value over the same number of days just before")
+    change = _number()
+    numerator = _number()
+    denominator = _number()
+    band = serializers.CharField(help_text='"ok", "warn", "bad", or "" without a target')
+    target_good = _number(source="good")
+    target_warn = _number(source="warn")
+    needs = serializers.CharField(
+        source="definition.needs", help_text="what the KPI needs before it has a number"
+    )
+    formula = serializers.CharField(source="definition.formula")
+    numerator_means = serializers.CharField(source="definition.numerator")
+    denominator_means = serializers.CharField(source="definition.denominator")
+    period_rule = serializers.CharField(source="definition.period_rule")
+
+
+class KpiValuesSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    computed_at = serializers.DateTimeField(allow_null=True)
+    last_computed_day = serializers.DateField(allow_null=True)
+    results = KpiValueSerializer(many=True)
+
+
+class SeriesPointSerializer(serializers.Serializer):
+    month = serializers.DateField()
+    computed = serializers.BooleanField()
+    value = _number()
+
+
+class KpiClaimSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    patient_control_number = serializers.CharField()
+    payer = serializers.CharField(source="payer.name", default=None, allow_null=True)
+    status = serializers.CharField()
+    service_date = serializers.DateField()
+    charge_total = _number()
+    balance = _number()
+    counts_for = _number(help_text="what the claim adds to the numerator or denominator asked for")
+
+
+FILTERS = [
+    OpenApiParameter("start", datetime.date),
+    OpenApiParameter("end", datetime.date),
+    OpenApiParameter("scope", str),
+]
+
+
+class KpiViewSet(PracticeAPIMixin, viewsets.ViewSet):
+    """KPIs read from the precomputed daily snapshots; the claims behind a number from the KPI's own query."""
+
+    required_permission = "kpis.view"
+    lookup_field = "slug"
+    lookup_value_regex = "[a-z0-9_]+"
+
+    def _filters(self):
+        status = snapshot_status(self.request.practice)
+        filters = KpiFilterSerializer(
+            data=self.request.query_params,
+            context={
+                "practice": self.request.practice,
+                "default_end": status["last_day"] or timezone.localdate(),
+            },
+        )
+        filters.is_valid(raise_exception=True)
+        return status, filters.validated_data
+
+    @extend_schema(
+        parameters=[PRACTICE_HEADER, *FILTERS],
+        responses={200: KpiValuesSerializer, **error_responses(400, 403)},
+    )
+    def list(self, request):
+        status, wanted = self._filters()
+        values = kpi_values(request.practice, start=wanted["start"], end=wanted["end"], scope=wanted["scope"])
+        return Response(
+            KpiValuesSerializer(
+                {
+                    "start": wanted["start"],
+                    "end": wanted["end"],
+                    "computed_at": status["computed_at"],
+                    "last_computed_day": status["last_day"],
+                    "results": [values[d.slug] for d in DEFINITIONS],
+                }
+            ).data
+        )
+
+    @extend_schema(
+        parameters=[PRACTICE_HEADER, *FILTERS],
+        responses={200: KpiValueSerializer, **error_responses(400, 403, 404)},
+    )
+    def retrieve(self, request, slug=None):
+        if slug not in BY_SLUG:
+            return error_response(f"No KPI {slug!r}.", code="not_found", http_status=404)
+        _status, wanted = self._filters()
+        values = kpi_values(request.practice, start=wanted["start"], end=wanted["end"], scope=wanted["scope"])
+        return Response(KpiValueSerializer(values[slug]).data)
+
+    @extend_schema(
+        parameters=[PRACTICE_HEADER, *FILTERS],
+        responses={200: SeriesPointSerializer(many=True), **error_responses(400, 403, 404)},
+        description=f"Monthly values for the {TREND_MONTHS} months ending with end's month.",
+    )
+    @action(detail=True, methods=["get"])
+    def series(self, request, slug=None):
+        definition = BY_SLUG.get(slug)
+        if definition is None or not definition.computed:
+            return error_response(f"No computed KPI {slug!r}.", code="not_found", http_status=404)
+        _status, wanted = self._filters()
+        series = kpi_series(request.practice, slugs=[slug], end=wanted["end"], scope=wanted["scope"])
+        return Response(SeriesPointSerializer(series[slug], many=True).data)
+
+    @extend_schema(
+        parameters=[
+            PRACTICE_HEADER,
+            *FILTERS,
+            OpenApiParameter("part", str, enum=["numerator", "denominator"]),
+        ],
+        responses={200: KpiClaimSerializer(many=True), **error_responses(400, 403, 404)},
+    )
+    @action(detail=True, methods=["get"])
+    def claims(self, request, slug=None):
+        definition = BY_SLUG.get(slug)
+        if definition is None or not definition.computed:
+            return error_response(f"No computed KPI {slug!r}.", code="not_found", http_status=404)
+        _status, wanted = self._filters()
+        claims, amounts = kpi_claims(
+            request.practice,
+            slug,
+            start=wanted["start"],
+            end=wanted["end"],
+            scope=wanted["scope"],
+            part=wanted["part"],
+        )
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(claims, request, view=self)
+        for claim in page:
+            claim.counts_for = amounts.get(claim.pk)
+        return paginator.get_paginated_response(KpiClaimSerializer(page, many=True).data)

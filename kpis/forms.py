@@ -1,0 +1,68 @@
+"""The dashboard's filters: a date range and one scope (the whole practice, a payer, a provider or a place of
+service), checked against the current practice."""
+
+import datetime
+
+from django import forms
+
+from kpis.measures import SELF_PAY
+from kpis.models import Dimension
+from kpis.selectors import Scope
+from rcm.models import Payer, Provider
+from rcm.tenancy import scoped
+
+DEFAULT_DAYS = 30
+MAX_DAYS = 3 * 366
+
+
+class KpiFilterForm(forms.Form):
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
+    scope = forms.ChoiceField(required=False, label="Payer or provider")
+
+    def __init__(self, data, *, practice, default_end: datetime.date):
+        super().__init__(data)
+        self.default_end = default_end
+        self.fields["end"].initial = default_end
+        self.fields["start"].initial = default_end - datetime.timedelta(days=DEFAULT_DAYS - 1)
+        payers = [
+            (f"payer:{pk}", name)
+            for pk, name in scoped(Payer, practice).order_by("name").values_list("pk", "name")
+        ]
+        providers = [
+            (f"provider:{p.pk}", str(p))
+            for p in scoped(Provider, practice)
+            .order_by("last_name", "first_name")
+            .only("pk", "first_name", "last_name", "is_organization")
+        ]
+        self.fields["scope"].choices = [
+            ("", "Whole practice"),
+            ("Payers", [*payers, (f"payer:{SELF_PAY}", "Self-pay")]),
+            ("Providers", providers),
+        ]
+
+    def clean(self):
+        data = super().clean()
+        end = data.get("end") or self.default_end
+        start = data.get("start") or end - datetime.timedelta(days=DEFAULT_DAYS - 1)
+        if start > end:
+            raise forms.ValidationError("The range starts after it ends.")
+        if (end - start).days >= MAX_DAYS:
+            raise forms.ValidationError("Choose a range of at most three years.")
+        data["start"], data["end"] = start, end
+        return data
+
+    def range_and_scope(self) -> tuple[datetime.date, datetime.date, Scope]:
+        """The valid filters, or the defaults when the form is not valid."""
+        if self.is_valid():
+            data = self.cleaned_data
+            return data["start"], data["end"], scope_from(data.get("scope", ""))
+        end = self.default_end
+        return end - datetime.timedelta(days=DEFAULT_DAYS - 1), end, Scope()
+
+
+def scope_from(value: str) -> Scope:
+    dimension, _, key = (value or "").partition(":")
+    if dimension in (Dimension.PAYER, Dimension.PROVIDER, Dimension.PLACE_OF_SERVICE) and key:
+        return Scope(dimension, key)
+    return Scope()

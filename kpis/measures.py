@@ -1,0 +1,394 @@
+"""The one query per KPI: the facts behind each number, used both to compute snapshots and to list the
+claims behind a number (drill-down), so a number and its claims can never disagree.
+
+A *fact* is one row per claim (or per claim and day) with the day it counts on, its share of the
+numerator and denominator, and the claim's dimensions (payer, provider, place of service). Flow KPIs are
+sums of facts over a range of days (``flow_facts``); stock KPIs come from each claim's ledger balance
+as of a day (``claim_balances``). The words for each KPI are in ``kpis.definitions``.
+"""
+
+import datetime
+from collections.abc import Iterator
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import (
+    Case,
+    DecimalField,
+    Exists,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from claims.models import (
+    ZERO,
+    Claim,
+    ClaimStatus,
+    ClaimStatusChange,
+    FrequencyCode,
+    Party,
+    RemittanceLine,
+    Transaction,
+    TransactionKind,
+)
+from claims.state_machine import ADJUDICATED_STATUSES
+from denials.models import Denial
+from kpis.definitions import AGING_BUCKETS
+
+K, S = TransactionKind, ClaimStatus
+MONEY = DecimalField(max_digits=16, decimal_places=2)
+ONE, NONE = Value(1, output_field=IntegerField()), Value(0, output_field=IntegerField())
+SELF_PAY = "self-pay"
+CENT = Decimal("0.01")
+LEDGER_SUMS = (
+    "charges",
+    "contractual",
+    "payments",
+    "refunds",
+    "patient_payments",
+    "patient_refunds",
+    "patient_responsibility",
+    "denial_write_offs",
+)
+
+
+def exact(value) -> Decimal:
+    """A sum of money back to whole cents: SQLite sums decimal columns as floating point (PostgreSQL is
+    exact), so a sum of cents can come back as 539.9699999999; every amount is whole cents, so rounding
+    to the cent restores the exact value."""
+    return Decimal(value or 0).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# Kinds that raise a claim's balance (charge, refund) and kinds that lower it; a transfer to the
+# patient moves money between the two balances and leaves the claim's total unchanged.
+RAISES_BALANCE = (K.CHARGE, K.REFUND)
+LOWERS_BALANCE = (
+    K.INSURANCE_PAYMENT,
+    K.PATIENT_PAYMENT,
+    K.CONTRACTUAL_ADJUSTMENT,
+    K.OTHER_ADJUSTMENT,
+    K.WRITE_OFF,
+)
+APPEAL_WON = (S.PAID, S.PARTIALLY_PAID)
+APPEAL_DECIDED = (S.PAID, S.PARTIALLY_PAID, S.DENIED, S.WRITTEN_OFF)
+RESOLVED_FIRST_PASS = (S.PAID, S.FORWARDED)
+
+
+def _dimensions(prefix: str = "") -> dict:
+    """The claim's dimensions, under names that clash with no model field."""
+    return {
+        "dim_payer": F(f"{prefix}payer_id"),
+        "dim_provider": Coalesce(F(f"{prefix}rendering_provider_id"), F(f"{prefix}billing_provider_id")),
+        "dim_pos": F(f"{prefix}place_of_service"),
+    }
+
+
+def dimension_values(payer_id, provider_id, place_of_service) -> list[tuple[str, str]]:
+    """The snapshot rows one fact counts in: the whole practice and each of its dimensions."""
+    return [
+        ("practice", ""),
+        ("payer", str(payer_id) if payer_id else SELF_PAY),
+        ("provider", str(provider_id) if provider_id else ""),
+        ("place_of_service", place_of_service or ""),
+    ]
+
+
+def _net(kinds, *, party: str | None = None, also: Q | None = None) -> Sum:
+    """Σ amount of ``kinds`` minus Σ amount of the reversals of ``kinds`` (a reversal counts on its own
+    effective date, so a reversal crossing a period boundary lowers the later period)."""
+    direct = Q(kind__in=kinds)
+    reversed_ = Q(kind=K.REVERSAL, reverses__kind__in=kinds)
+    if party is not None:
+        direct &= Q(party=party)
+        reversed_ &= Q(reverses__party=party)
+    if also is not None:
+        direct &= also
+        reversed_ &= also
+    return Sum(
+        Case(
+            When(direct, then=F("amount")),
+            When(reversed_, then=-F("amount")),
+            default=Value(ZERO),
+            output_field=MONEY,
+        )
+    )
+
+
+# --- ledger facts: one grouped query gives every cash-basis KPI ----------------------------------------
+
+
+def ledger_facts(practice, start: datetime.date, end: datetime.date) -> list[dict]:
+    """Per claim and effective date in [start, end]: the ledger sums the cash-basis KPIs divide."""
+    has_denial = Q(claim_id__in=Denial.objects.filter(practice=practice).values("claim_id"))
+    rows = list(
+        Transaction.objects.filter(practice=practice, effective_date__gte=start, effective_date__lte=end)
+        .values("claim_id", day=F("effective_date"), **_dimensions("claim__"))
+        .annotate(
+            charges=_net([K.CHARGE]),
+            contractual=_net([K.CONTRACTUAL_ADJUSTMENT]),
+            payments=_net([K.INSURANCE_PAYMENT, K.PATIENT_PAYMENT]),
+            refunds=_net([K.REFUND]),
+            patient_payments=_net([K.PATIENT_PAYMENT]),
+            patient_refunds=_net([K.REFUND], party=Party.PATIENT),
+            patient_responsibility=_net([K.TRANSFER_TO_PATIENT]) + _net([K.CHARGE], party=Party.PATIENT),
+            denial_write_offs=_net([K.WRITE_OFF], party=Party.INSURANCE, also=has_denial),
+        )
+        .order_by()
+    )
+    for row in rows:
+        for name in LEDGER_SUMS:
+            row[name] = exact(row[name])
+    return rows
+
+
+# (numerator, denominator) of each cash-basis KPI, from one ledger fact.
+LEDGER_MEASURES = {
+    "net_collection_rate": lambda f: (f["payments"] - f["refunds"], f["charges"] - f["contractual"]),
+    "gross_collection_rate": lambda f: (f["payments"] - f["refunds"], f["charges"]),
+    "patient_collection_rate": lambda f: (
+        f["patient_payments"] - f["patient_refunds"],
+        f["patient_responsibility"],
+    ),
+    "denial_write_off_pct": lambda f: (f["denial_write_offs"], f["payments"] - f["refunds"]),
+}
+
+
+# --- claim facts: one query per KPI ---------------------------------------------------------------------
+
+
+def _clean_claim_rate(practice, start, end):
+    rejected = ClaimStatusChange.objects.filter(claim=OuterRef("pk"), to_status=S.REJECTED)
+    clean = Q(edited_after_scrub=False) & ~Exists(rejected)
+    return (
+        Claim.objects.filter(
+            practice=practice, first_submitted_at__date__gte=start, first_submitted_at__date__lte=end
+        )
+        .exclude(frequency_code=FrequencyCode.VOID)
+        .values(
+            claim_id=F("pk"),
+            day=TruncDate("first_submitted_at"),
+            numerator=Case(When(clean, then=ONE), default=NONE),
+            denominator=ONE,
+            **_dimensions(),
+        )
+    )
+
+
+def _first_adjudications(practice, start, end):
+    """The status change that first adjudicated each claim, when it falls in [start, end]."""
+    first = (
+        ClaimStatusChange.objects.filter(claim=OuterRef("claim_id"), to_status__in=ADJUDICATED_STATUSES)
+        .order_by("at", "id")
+        .values("pk")[:1]
+    )
+    denial_that_day = Denial.objects.filter(claim=OuterRef("claim_id"), created_at__date=OuterRef("day"))
+    return (
+        ClaimStatusChange.objects.filter(
+            practice=practice,
+            to_status__in=ADJUDICATED_STATUSES,
+            at__date__gte=start,
+            at__date__lte=end,
+            pk=Subquery(first),
+        )
+        .annotate(day=TruncDate("at"))
+        .annotate(denial_that_day=Exists(denial_that_day))
+        .annotate(denied=Case(When(Q(to_status=S.DENIED) | Q(denial_that_day=True), then=ONE), default=NONE))
+    )
+
+
+def _initial_denial_rate(practice, start, end):
+    return _first_adjudications(practice, start, end).values(
+        "claim_id", "day", numerator=F("denied"), denominator=ONE, **_dimensions("claim__")
+    )
+
+
+def _initial_denial_rate_dollars(practice, start, end):
+    return _first_adjudications(practice, start, end).values(
+        "claim_id",
+        "day",
+        numerator=Case(
+            When(denied=1, then=F("claim__charge_total")), default=Value(ZERO), output_field=MONEY
+        ),
+        denominator=F("claim__charge_total"),
+        **_dimensions("claim__"),
+    )
+
+
+def _first_pass_resolution_rate(practice, start, end):
+    resolved = Q(to_status__in=RESOLVED_FIRST_PASS, denial_that_day=False)
+    return _first_adjudications(practice, start, end).values(
+        "claim_id",
+        "day",
+        numerator=Case(When(resolved, then=ONE), default=NONE),
+        denominator=ONE,
+        **_dimensions("claim__"),
+    )
+
+
+def _appeal_overturn_rate(practice, start, end):
+    return ClaimStatusChange.objects.filter(
+        practice=practice,
+        from_status=S.APPEALED,
+        to_status__in=APPEAL_DECIDED,
+        at__date__gte=start,
+        at__date__lte=end,
+    ).values(
+        "claim_id",
+        day=TruncDate("at"),
+        numerator=Case(When(to_status__in=APPEAL_WON, then=ONE), default=NONE),
+        denominator=ONE,
+        **_dimensions("claim__"),
+    )
+
+
+def _charge_lag(practice, start, end):
+    rows = Claim.objects.filter(
+        practice=practice, created_at__date__gte=start, created_at__date__lte=end
+    ).values("service_date", claim_id=F("pk"), day=TruncDate("created_at"), **_dimensions())
+    # Date differences in days are computed here: SQLite and PostgreSQL subtract dates differently.
+    for row in rows:
+        row["numerator"] = Decimal((row["day"] - row.pop("service_date")).days)
+        row["denominator"] = 1
+        yield row
+
+
+def _days_to_pay(practice, start, end):
+    rows = (
+        Claim.objects.filter(practice=practice, first_submitted_at__isnull=False)
+        .annotate(
+            first_paid=Subquery(
+                Transaction.objects.filter(claim=OuterRef("pk"), kind=K.INSURANCE_PAYMENT)
+                .order_by()
+                .values("claim")
+                .annotate(first=Min("effective_date"))
+                .values("first")[:1]
+            )
+        )
+        .filter(first_paid__gte=start, first_paid__lte=end)
+        .values("first_submitted_at", claim_id=F("pk"), day=F("first_paid"), **_dimensions())
+    )
+    for row in rows:
+        submitted = timezone.localdate(row.pop("first_submitted_at"))
+        row["numerator"] = Decimal((row["day"] - submitted).days)
+        row["denominator"] = 1
+        yield row
+
+
+def _underpayment_identified(practice, start, end):
+    day = Coalesce(
+        F("remittance_claim__remittance__payment_date"),
+        TruncDate("remittance_claim__remittance__received_at"),
+    )
+    return (
+        RemittanceLine.objects.filter(
+            remittance_claim__remittance__practice=practice,
+            claim_line__isnull=False,
+            expected_allowed__gt=F("allowed"),
+        )
+        .annotate(day=day)
+        .filter(day__gte=start, day__lte=end)
+        .values(
+            "day",
+            claim_id=F("claim_line__claim_id"),
+            numerator=F("expected_allowed") - F("allowed"),
+            denominator=Value(ZERO, output_field=MONEY),
+            **_dimensions("claim_line__claim__"),
+        )
+    )
+
+
+CLAIM_MEASURES = {
+    "clean_claim_rate": _clean_claim_rate,
+    "initial_denial_rate": _initial_denial_rate,
+    "initial_denial_rate_dollars": _initial_denial_rate_dollars,
+    "first_pass_resolution_rate": _first_pass_resolution_rate,
+    "appeal_overturn_rate": _appeal_overturn_rate,
+    "charge_lag": _charge_lag,
+    "days_to_pay": _days_to_pay,
+    "underpayment_identified": _underpayment_identified,
+}
+
+
+def flow_facts(practice, slug: str, start: datetime.date, end: datetime.date) -> Iterator[dict]:
+    """The facts of one flow KPI in [start, end]: dicts with claim_id, day, numerator, denominator and
+    the claim's dimensions (dim_payer, dim_provider, dim_pos)."""
+    if slug in LEDGER_MEASURES:
+        measure = LEDGER_MEASURES[slug]
+        for fact in ledger_facts(practice, start, end):
+            numerator, denominator = measure(fact)
+            yield {**fact, "numerator": numerator, "denominator": denominator}
+    else:
+        for fact in CLAIM_MEASURES[slug](practice, start, end):
+            yield {**fact, "numerator": exact(fact["numerator"]), "denominator": exact(fact["denominator"])}
+
+
+# --- stock facts: each claim's ledger balance as of a day ------------------------------------------------
+
+
+def balance_delta() -> Sum:
+    """What the ledger rows do to a claim's total balance (insurance + patient)."""
+    return Sum(
+        Case(
+            When(kind__in=RAISES_BALANCE, then=F("amount")),
+            When(kind__in=LOWERS_BALANCE, then=-F("amount")),
+            When(kind=K.REVERSAL, reverses__kind__in=RAISES_BALANCE, then=-F("amount")),
+            When(kind=K.REVERSAL, reverses__kind__in=LOWERS_BALANCE, then=F("amount")),
+            default=Value(ZERO),
+            output_field=MONEY,
+        )
+    )
+
+
+def claim_balances(practice, day: datetime.date) -> dict[int, Decimal]:
+    """Each claim's balance from the ledger rows dated up to ``day`` (claims at zero left out)."""
+    rows = (
+        Transaction.objects.filter(practice=practice, effective_date__lte=day)
+        .values("claim_id")
+        .annotate(balance=balance_delta())
+        .order_by()
+    )
+    balances = {row["claim_id"]: exact(row["balance"]) for row in rows}
+    return {claim_id: balance for claim_id, balance in balances.items() if balance}
+
+
+def balance_deltas(practice, start: datetime.date, end: datetime.date) -> list[dict]:
+    """Per claim and effective date in [start, end]: the change of the claim's balance."""
+    rows = list(
+        Transaction.objects.filter(practice=practice, effective_date__gte=start, effective_date__lte=end)
+        .values("claim_id", day=F("effective_date"))
+        .annotate(delta=balance_delta())
+        .order_by()
+    )
+    for row in rows:
+        row["delta"] = exact(row["delta"])
+    return rows
+
+
+def aging_bucket(age_days: int) -> str:
+    for slug, _label, first, last in AGING_BUCKETS:
+        if age_days >= first and (last is None or age_days <= last):
+            return slug
+    return AGING_BUCKETS[0][0]  # a service date after the day (entered ahead): the youngest bucket
+
+
+def stock_claims(practice, slug: str, day: datetime.date) -> dict[int, Decimal]:
+    """The claims behind a stock KPI on ``day`` with the amount each contributes (drill-down)."""
+    balances = claim_balances(practice, day)
+    if slug == "credit_balances":
+        return {claim_id: -balance for claim_id, balance in balances.items() if balance < 0}
+    owed = {claim_id: balance for claim_id, balance in balances.items() if balance > 0}
+    if slug in ("ar_total", "days_in_ar"):
+        return owed
+    service_dates = dict(Claim.objects.filter(pk__in=list(owed)).values_list("pk", "service_date"))
+    if slug in ("ar_over_90_pct", "ar_over_120_pct"):
+        older_than = 90 if slug == "ar_over_90_pct" else 120
+        return {c: b for c, b in owed.items() if (day - service_dates[c]).days > older_than}
+    return {c: b for c, b in owed.items() if aging_bucket((day - service_dates[c]).days) == slug}

@@ -1,0 +1,311 @@
+"""Reads of the KPIs app: the dashboard and the API read precomputed snapshots (a fixed number of queries
+whatever the practice's size); drill-downs run the KPI's own query from ``kpis.measures`` for the range.
+"""
+
+import dataclasses
+import datetime
+from decimal import Decimal
+
+from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+
+from claims.models import ZERO, Claim
+from denials.models import Denial
+from kpis.definitions import AGING_BUCKETS, BY_SLUG, DEFINITIONS, FLOW, STOCK, KpiDefinition
+from kpis.measures import SELF_PAY, dimension_values, exact, flow_facts, stock_claims
+from kpis.models import Dimension, KpiSnapshot, KpiTarget
+from rcm.models import Payer, Provider
+from rcm.tenancy import scoped
+
+TREND_MONTHS = 12
+PARETO_CODES = 10
+
+
+@dataclasses.dataclass(frozen=True)
+class Scope:
+    """Whose numbers: the whole practice, or one payer, provider or place of service."""
+
+    dimension: str = Dimension.PRACTICE
+    value: str = ""
+
+    def matches(self, fact: dict) -> bool:
+        if self.dimension == Dimension.PRACTICE:
+            return True
+        keys = dict(dimension_values(fact["dim_payer"], fact["dim_provider"], fact["dim_pos"]))
+        return keys[self.dimension] == self.value
+
+
+@dataclasses.dataclass
+class KpiValue:
+    definition: KpiDefinition
+    numerator: Decimal = ZERO
+    denominator: Decimal = ZERO
+    value: Decimal | None = None
+    previous: Decimal | None = None
+    band: str = ""
+    good: Decimal | None = None
+    warn: Decimal | None = None
+
+    @property
+    def change(self) -> Decimal | None:
+        if self.value is None or self.previous is None:
+            return None
+        return self.value - self.previous
+
+
+def _snapshots(practice, scope: Scope):
+    return scoped(KpiSnapshot, practice).filter(dimension=scope.dimension, dimension_value=scope.value)
+
+
+def _sums(practice, scope, start, end) -> dict[str, tuple[Decimal, Decimal]]:
+    """Flow KPIs over [start, end] and stock KPIs on the last computed day of it, in one query: the stock
+    rows are those of the latest day with any row, found in a subquery."""
+    rows = _snapshots(practice, scope)
+    last_day = rows.filter(day__gte=start, day__lte=end).aggregate(last=Max("day"))["last"]
+    flows = [d.slug for d in DEFINITIONS if d.kind == FLOW and d.computed]
+    result = {
+        row["kpi"]: (exact(row["n"]), exact(row["d"]))
+        for row in rows.filter(day__gte=start, day__lte=end)
+        .filter(Q(kpi__in=flows) | Q(day=last_day))
+        .values("kpi")
+        .annotate(n=Sum("numerator"), d=Sum("denominator"))
+        .order_by()
+    }
+    return result
+
+
+def kpi_targets(practice) -> dict[str, tuple[Decimal, Decimal | None]]:
+    return {t.kpi: (t.good, t.warn) for t in scoped(KpiTarget, practice)}
+
+
+def kpi_values(practice, *, start: datetime.date, end: datetime.date, scope: Scope = Scope()) -> dict:
+    """Every KPI over [start, end] with its value on the period of the same length just before, its
+    target band (the practice's own, else the definition's) and its colour."""
+    length = (end - start).days + 1
+    previous_end = start - datetime.timedelta(days=1)
+    previous_start = previous_end - datetime.timedelta(days=length - 1)
+    current = _sums(practice, scope, start, end)
+    previous = _sums(practice, scope, previous_start, previous_end)
+    targets = kpi_targets(practice)
+    values = {}
+    for definition in DEFINITIONS:
+        good, warn = targets.get(definition.slug, (definition.good, definition.warn))
+        item = KpiValue(definition=definition, good=good, warn=warn)
+        if definition.computed:
+            item.numerator, item.denominator = current.get(definition.slug, (ZERO, ZERO))
+            item.value = definition.value(item.numerator, item.denominator)
+            if definition.slug in previous:
+                item.previous = definition.value(*previous[definition.slug])
+            item.band = definition.band(item.value, good, warn)
+        values[definition.slug] = item
+    return values
+
+
+def snapshot_status(practice) -> dict:
+    """When the numbers were computed and which days they cover."""
+    row = scoped(KpiSnapshot, practice).aggregate(
+        computed_at=Max("computed_at"), last_day=Max("day"), days=Count("day", distinct=True)
+    )
+    return row
+
+
+def _month_starts(end: datetime.date, months: int) -> list[datetime.date]:
+    first = end.replace(day=1)
+    starts = []
+    for _ in range(months):
+        starts.append(first)
+        first = (first - datetime.timedelta(days=1)).replace(day=1)
+    return starts[::-1]
+
+
+def kpi_series(
+    practice, *, slugs: list[str], end: datetime.date, scope: Scope = Scope(), months=TREND_MONTHS
+):
+    """Monthly values of ``slugs`` for the ``months`` months ending with ``end``'s month (the last one to
+    ``end``): flows summed over the month, stocks as of the month's last computed day. Two queries."""
+    starts = _month_starts(end, months)
+    rows = _snapshots(practice, scope).filter(kpi__in=slugs, day__gte=starts[0], day__lte=end)
+    flow_slugs = [s for s in slugs if BY_SLUG[s].kind == FLOW]
+    stock_slugs = [s for s in slugs if BY_SLUG[s].kind == STOCK]
+    sums: dict[tuple[str, datetime.date], tuple] = {}
+    for row in (
+        rows.filter(kpi__in=flow_slugs)
+        .annotate(month=TruncMonth("day"))
+        .values("kpi", "month")
+        .annotate(n=Sum("numerator"), d=Sum("denominator"))
+        .order_by()
+    ):
+        sums[(row["kpi"], row["month"])] = (exact(row["n"]), exact(row["d"]))
+    last_days: dict[datetime.date, datetime.date] = {}
+    stock_rows = list(rows.filter(kpi__in=stock_slugs).values("kpi", "day", "numerator", "denominator"))
+    for row in stock_rows:
+        month = row["day"].replace(day=1)
+        last_days[month] = max(last_days.get(month, row["day"]), row["day"])
+    for row in stock_rows:
+        month = row["day"].replace(day=1)
+        if row["day"] == last_days[month]:
+            sums[(row["kpi"], month)] = (row["numerator"], row["denominator"])
+    computed_months = {
+        row["month"] for row in rows.annotate(month=TruncMonth("day")).values("month").distinct()
+    }
+    series = {}
+    for slug in slugs:
+        definition = BY_SLUG[slug]
+        points = []
+        for month in starts:
+            numerator, denominator = sums.get((slug, month), (ZERO, ZERO))
+            computed = month in computed_months
+            points.append(
+                {
+                    "month": month,
+                    "computed": computed,
+                    "value": definition.value(numerator, denominator) if computed else None,
+                }
+            )
+        series[slug] = points
+    return series
+
+
+def aging_by_payer(practice, *, end: datetime.date) -> dict:
+    """Open A/R by age bucket for each payer, as of the last computed day up to ``end``."""
+    rows = scoped(KpiSnapshot, practice).filter(dimension=Dimension.PAYER, day__lte=end)
+    last_day = rows.aggregate(last=Max("day"))["last"]
+    slugs = [slug for slug, *_rest in AGING_BUCKETS]
+    table: dict[str, dict[str, Decimal]] = {}
+    for row in rows.filter(day=last_day, kpi__in=slugs).values("dimension_value", "kpi", "numerator"):
+        table.setdefault(row["dimension_value"], dict.fromkeys(slugs, ZERO))[row["kpi"]] = row["numerator"]
+    names = payer_names(practice)
+    payers = [
+        {
+            "value": value,
+            "name": names.get(value, "Self-pay" if value == SELF_PAY else value),
+            "buckets": [buckets[slug] for slug in slugs],
+            "total": sum(buckets.values(), ZERO),
+        }
+        for value, buckets in table.items()
+    ]
+    payers.sort(key=lambda p: -p["total"])
+    return {"day": last_day, "buckets": AGING_BUCKETS, "payers": payers}
+
+
+def payer_names(practice) -> dict[str, str]:
+    return {str(pk): name for pk, name in scoped(Payer, practice).values_list("pk", "name")}
+
+
+def provider_names(practice) -> dict[str, str]:
+    return {
+        str(p.pk): str(p)
+        for p in scoped(Provider, practice).only("pk", "first_name", "last_name", "is_organization")
+    }
+
+
+PAYER_COMPARISON = ["initial_denial_rate", "first_pass_resolution_rate", "net_collection_rate", "days_to_pay"]
+
+
+def payer_comparison(practice, *, start: datetime.date, end: datetime.date) -> list[dict]:
+    """Per payer: the flow KPIs of ``PAYER_COMPARISON`` over [start, end], and open A/R on ``end``. One
+    query for the flows, one for the A/R, one for the names."""
+    rows = scoped(KpiSnapshot, practice).filter(dimension=Dimension.PAYER)
+    sums: dict[str, dict[str, tuple]] = {}
+    for row in (
+        rows.filter(kpi__in=PAYER_COMPARISON, day__gte=start, day__lte=end)
+        .values("dimension_value", "kpi")
+        .annotate(n=Sum("numerator"), d=Sum("denominator"))
+        .order_by()
+    ):
+        sums.setdefault(row["dimension_value"], {})[row["kpi"]] = (exact(row["n"]), exact(row["d"]))
+    last_day = rows.filter(day__lte=end).aggregate(last=Max("day"))["last"]
+    for row in rows.filter(kpi="ar_total", day=last_day).values("dimension_value", "numerator"):
+        sums.setdefault(row["dimension_value"], {})["ar_total"] = (row["numerator"], ZERO)
+    names = payer_names(practice)
+    result = []
+    for value, kpis in sums.items():
+        item = {"value": value, "name": names.get(value, "Self-pay" if value == SELF_PAY else value)}
+        for slug in [*PAYER_COMPARISON, "ar_total"]:
+            item[slug] = BY_SLUG[slug].value(*kpis[slug]) if slug in kpis else None
+        result.append(item)
+    result.sort(key=lambda item: -(item["ar_total"] or ZERO))
+    return result
+
+
+def denial_pareto(
+    practice, *, start: datetime.date, end: datetime.date, scope: Scope = Scope()
+) -> list[dict]:
+    """Denials recorded in [start, end] by CARC, most frequent first, with their cumulative share."""
+    denials = scoped(Denial, practice).filter(created_at__date__gte=start, created_at__date__lte=end)
+    denials = denials.filter(_claim_scope(scope, prefix="claim__"))
+    rows = list(
+        denials.values("group_code", "reason_code")
+        .annotate(count=Count("id"), amount=Sum("amount"))
+        .order_by("-count", "-amount", "reason_code")[:PARETO_CODES]
+    )
+    total = denials.count()
+    running = 0
+    for row in rows:
+        row["amount"] = exact(row["amount"])
+        running += row["count"]
+        row["cumulative"] = (Decimal(running * 100) / total).quantize(Decimal("0.1")) if total else None
+    return rows
+
+
+def _claim_scope(scope: Scope, prefix: str = "") -> Q:
+    """The scope as a filter on claims (``prefix`` reaches the claim from another model)."""
+    if scope.dimension == Dimension.PAYER:
+        if scope.value == SELF_PAY:
+            return Q(**{f"{prefix}payer__isnull": True})
+        return Q(**{f"{prefix}payer_id": scope.value})
+    if scope.dimension == Dimension.PROVIDER:
+        return Q(**{f"{prefix}rendering_provider_id": scope.value}) | Q(
+            **{f"{prefix}rendering_provider__isnull": True, f"{prefix}billing_provider_id": scope.value}
+        )
+    if scope.dimension == Dimension.PLACE_OF_SERVICE:
+        return Q(**{f"{prefix}place_of_service": scope.value})
+    return Q()
+
+
+def kpi_claims(
+    practice,
+    slug: str,
+    *,
+    start: datetime.date,
+    end: datetime.date,
+    scope: Scope = Scope(),
+    part="denominator",
+) -> tuple[QuerySet, dict[int, Decimal]]:
+    """The claims behind a KPI over [start, end] (a stock KPI: on ``end``), from the KPI's own query, with
+    what each claim contributes to ``part`` ("numerator" or "denominator"). Claims contributing zero to
+    ``part`` are left out."""
+    definition = BY_SLUG[slug]
+    amounts: dict[int, Decimal] = {}
+    if definition.kind == STOCK:
+        stock = stock_claims(practice, slug, end)
+        in_scope = scoped(Claim, practice).filter(_claim_scope(scope), pk__in=list(stock))
+        amounts = {claim_id: stock[claim_id] for claim_id in in_scope.values_list("pk", flat=True)}
+        claims = Claim.objects.filter(pk__in=list(amounts))
+    else:
+        for fact in flow_facts(practice, slug, start, end):
+            if not scope.matches(fact):
+                continue
+            share = fact[part]
+            if share:
+                amounts[fact["claim_id"]] = amounts.get(fact["claim_id"], ZERO) + Decimal(share)
+        amounts = {claim_id: amount for claim_id, amount in amounts.items() if amount}
+        claims = Claim.objects.filter(pk__in=list(amounts))
+    claims = scoped(claims, practice).select_related("patient", "payer").order_by("-service_date", "-id")
+    return claims, amounts
+
+
+def denial_claims(
+    practice, *, reason_code: str, start: datetime.date, end: datetime.date, scope: Scope = Scope()
+):
+    """The claims with a denial of ``reason_code`` recorded in [start, end] (the Pareto's drill-down)."""
+    denials = scoped(Denial, practice).filter(
+        reason_code=reason_code, created_at__date__gte=start, created_at__date__lte=end
+    )
+    amounts: dict[int, Decimal] = {}
+    for claim_id, amount in denials.filter(_claim_scope(scope, prefix="claim__")).values_list(
+        "claim_id", "amount"
+    ):
+        amounts[claim_id] = amounts.get(claim_id, ZERO) + amount
+    claims = scoped(Claim, practice).filter(pk__in=list(amounts)).select_related("patient", "payer")
+    return claims.order_by("-service_date", "-id"), amounts

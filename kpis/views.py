@@ -1,0 +1,251 @@
+"""The practice manager's KPI dashboard, the claims behind each number, and their CSV export."""
+
+import csv
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from kpis.definitions import AGING_BUCKETS, BY_SLUG, DEFINITIONS, HEADLINE, STOCK
+from kpis.forms import KpiFilterForm
+from kpis.selectors import (
+    Scope,
+    aging_by_payer,
+    denial_claims,
+    denial_pareto,
+    kpi_claims,
+    kpi_series,
+    kpi_values,
+    payer_comparison,
+    snapshot_status,
+)
+from kpis.services import kpi_recompute_request
+from rcm.audit import audit_record
+from rcm.models import AuditAction
+from rcm.paging import CountedPaginator
+from rcm.permissions import role_required
+
+PAGE_SIZE = 50
+CENT = Decimal("0.01")
+TREND_KPIS = ["initial_denial_rate", "clean_claim_rate", "net_collection_rate", "days_in_ar"]
+CSV_HEADER = [
+    "PCN",
+    "Patient account",
+    "Payer",
+    "Status",
+    "Date of service",
+    "Charge",
+    "Balance",
+    "Counts for",
+]
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _filters(request):
+    status = snapshot_status(request.practice)
+    form = KpiFilterForm(
+        request.GET or None, practice=request.practice, default_end=status["last_day"] or timezone.localdate()
+    )
+    start, end, scope = form.range_and_scope()
+    return form, status, start, end, scope
+
+
+def _scope_query(scope: Scope) -> str:
+    return "" if scope.dimension == "practice" else f"{scope.dimension}:{scope.value}"
+
+
+@role_required("kpis.view")
+@never_cache
+@require_GET
+def dashboard(request):
+    practice = request.practice
+    form, status, start, end, scope = _filters(request)
+    values = kpi_values(practice, start=start, end=end, scope=scope)
+    series = kpi_series(practice, slugs=TREND_KPIS, end=end, scope=scope)
+    aging = aging_by_payer(practice, end=end)
+    largest = max((payer["total"] for payer in aging["payers"]), default=Decimal("0"))
+    for payer in aging["payers"]:
+        payer["cells"] = [
+            {"slug": slug, "amount": amount, "width": int(amount * 100 / largest) if largest > 0 else 0}
+            for (slug, *_rest), amount in zip(AGING_BUCKETS, payer["buckets"], strict=True)
+        ]
+    pareto = denial_pareto(practice, start=start, end=end, scope=scope)
+    most = max((row["count"] for row in pareto), default=0)
+    for row in pareto:
+        row["width"] = int(row["count"] * 100 / most) if most else 0
+    filters = {"start": start.isoformat(), "end": end.isoformat(), "scope": _scope_query(scope)}
+    return render(
+        request,
+        "kpis/dashboard.html",
+        {
+            "form": form,
+            "status": status,
+            "start": start,
+            "end": end,
+            "days": (end - start).days + 1,
+            "filters": filters,
+            "headline": [values[d.slug] for d in HEADLINE],
+            "others": [values[d.slug] for d in DEFINITIONS if not d.headline],
+            "trends": [{"definition": BY_SLUG[slug], "points": series[slug]} for slug in TREND_KPIS],
+            "chart_data": _chart_data(series, aging),
+            "aging": aging,
+            "pareto": pareto,
+            "payers": payer_comparison(practice, start=start, end=end),
+        },
+    )
+
+
+def _chart_data(series, aging) -> dict:
+    """What the charts draw, as plain JSON (numbers as strings turned to floats only for drawing)."""
+    return {
+        "trends": {
+            slug: {
+                "label": BY_SLUG[slug].name,
+                "unit": BY_SLUG[slug].unit,
+                "months": [p["month"].strftime("%b %Y") for p in points],
+                "values": [None if p["value"] is None else str(p["value"]) for p in points],
+            }
+            for slug, points in series.items()
+        },
+        "aging": {
+            "buckets": [label for _slug, label, *_rest in AGING_BUCKETS],
+            "payers": [
+                {"name": p["name"], "amounts": [str(a) for a in p["buckets"]]} for p in aging["payers"]
+            ],
+        },
+    }
+
+
+@role_required("kpis.view")
+@require_POST
+def recompute(request):
+    start, end = kpi_recompute_request(practice=request.practice, today=timezone.localdate())
+    messages.success(
+        request,
+        f"Recompute queued for {start:%m/%d/%Y} to {end:%m/%d/%Y}; the numbers update when it finishes.",
+    )
+    return redirect("kpis:dashboard")
+
+
+def _drilldown(request):
+    """The claims behind one number: a KPI (``kpi``, ``part``) or a denial reason (``carc``)."""
+    practice = request.practice
+    _form, _status, start, end, scope = _filters(request)
+    carc = request.GET.get("carc", "").strip()
+    if carc:
+        if not carc.isalnum() or len(carc) > 5:
+            raise Http404("No such reason code.")
+        claims, amounts = denial_claims(practice, reason_code=carc, start=start, end=end, scope=scope)
+        return (
+            {"title": f"Claims denied with CARC {carc}", "definition": None, "part": "denial"},
+            claims,
+            amounts,
+            start,
+            end,
+            scope,
+        )
+    definition = BY_SLUG.get(request.GET.get("kpi", ""))
+    if definition is None or not definition.computed:
+        raise Http404("No such KPI.")
+    part = request.GET.get("part", "denominator")
+    if part not in ("numerator", "denominator"):
+        part = "denominator"
+    claims, amounts = kpi_claims(practice, definition.slug, start=start, end=end, scope=scope, part=part)
+    words = (
+        definition.numerator
+        if part == "numerator" or definition.denominator == "—"
+        else definition.denominator
+    )
+    return (
+        {"title": definition.name, "definition": definition, "part": part, "words": words},
+        claims,
+        amounts,
+        start,
+        end,
+        scope,
+    )
+
+
+@role_required("kpis.view")
+@never_cache
+@require_GET
+def claims(request):
+    about, claims, amounts, start, end, scope = _drilldown(request)
+    if request.GET.get("format") == "csv":
+        audit_record(
+            action=AuditAction.EXPORT,
+            practice=request.practice,
+            object_type="claims.claim",
+            changes={
+                "kpi": request.GET.get("kpi") or request.GET.get("carc"),
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+            },
+        )
+        return _export(claims, amounts, about, end)
+    page = CountedPaginator(claims, PAGE_SIZE, count=len(amounts)).get_page(request.GET.get("page"))
+    for claim in page.object_list:
+        claim.counts_for = amounts.get(claim.pk)
+    query = request.GET.copy()
+    query.pop("page", None)
+    export = query.copy()
+    export["format"] = "csv"
+    other_part = query.copy()
+    other_part["part"] = "denominator" if about["part"] == "numerator" else "numerator"
+    return render(
+        request,
+        "kpis/claims.html",
+        {
+            **about,
+            "page": page,
+            "start": start,
+            "end": end,
+            "stock": about["definition"] is not None and about["definition"].kind == STOCK,
+            "scope": scope,
+            "querystring": query.urlencode(),
+            "export_query": export.urlencode(),
+            "other_part_query": other_part.urlencode(),
+            "total": sum(amounts.values(), Decimal("0")),
+        },
+    )
+
+
+def csv_cell(value) -> str:
+    """A cell as text, with a leading formula character neutralised (a quote in front)."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _export(claims, amounts, about, end) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv")
+    name = about["definition"].slug if about["definition"] else "denials"
+    response["Content-Disposition"] = f'attachment; filename="kpi-{name}-{end.isoformat()}.csv"'
+    response["Cache-Control"] = "no-store"
+    writer = csv.writer(response)
+    writer.writerow(CSV_HEADER)
+    for claim in claims.iterator(chunk_size=2000):
+        writer.writerow(
+            [
+                csv_cell(claim.patient_control_number),
+                csv_cell(claim.patient.account_number),
+                csv_cell(claim.payer.name if claim.payer else "Self-pay"),
+                csv_cell(claim.get_status_display()),
+                csv_cell(claim.service_date),
+                csv_cell(claim.charge_total),
+                csv_cell(claim.balance),
+                csv_cell(amounts.get(claim.pk)),
+            ]
+        )
+    return response

@@ -1,0 +1,136 @@
+"""Every KPI of March 2026 on the hand-worked practice (tests/kpis/dataset.py), worked out by hand."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from kpis.definitions import COMPUTED, DEFINITIONS
+from kpis.models import KpiSnapshot
+from kpis.selectors import Scope, kpi_values
+from kpis.services import kpi_snapshots_compute
+from tests.kpis.dataset import MARCH_END, MARCH_START, HandWorked
+
+D = Decimal
+
+# Each value below is worked out from the table in tests/kpis/dataset.py.
+EXPECTED_MARCH = {
+    # first submitted in March: C1, C2, C3, C4, C7; clean: C1, C2, C7 (C3 edited, C4 rejected) -> 3/5
+    "clean_claim_rate": D("60.0"),
+    # first adjudicated in March: C1 paid, C2 denied, C3 partly paid with a denial that day, C7 paid -> 2/4
+    "initial_denial_rate": D("50.0"),
+    # (200 + 300) / (100 + 200 + 300 + 80) = 500 / 680 = 73.53%
+    "initial_denial_rate_dollars": D("73.5"),
+    # C1 and C7 paid with no denial -> 2/4
+    "first_pass_resolution_rate": D("50.0"),
+    # C2 appealed -> paid: 1/1
+    "appeal_overturn_rate": D("100.0"),
+    # entered in March: C1 1 day, C2 3, C3 0, C4 1, C7 0, C8 0 -> 5/6 = 0.83
+    "charge_lag": D("0.8"),
+    # first insurance payment in March: C1 17 days, C2 23, C3 12, C7 10 -> 62/4
+    "days_to_pay": D("15.5"),
+    # payments: C1 60+10, C2 150, C3 120, C7 80+20, C8 25, C6 reversal -50 = 415;
+    # charges (by date of service) 100+200+300+400+80+50 = 1130; contractual 30+50+80 = 160
+    "net_collection_rate": D("42.8"),  # 415 / 970
+    "gross_collection_rate": D("36.7"),  # 415 / 1130
+    # patient payments 10+20+25 = 55 / (transfer 10 + self-pay charge 50) = 91.67%
+    "patient_collection_rate": D("91.7"),
+    # write-off 100 on C3 (which has a denial) / 415
+    "denial_write_off_pct": D("24.1"),
+    # C1's line: expected allowed 75 - allowed 70
+    "underpayment_identified": D("5.00"),
+    # balances on 03-31: C4 400 (age 26), C5 400 (age 80), C6 600 (age 150), C7 -20, C8 25 (age 19)
+    "ar_total": D("1425.00"),
+    "credit_balances": D("20.00"),
+    "ar_0_30": D("425.00"),
+    "ar_31_60": D("0.00"),
+    "ar_61_90": D("400.00"),
+    "ar_91_120": D("0.00"),
+    "ar_over_120": D("600.00"),
+    "ar_over_90_pct": D("42.1"),  # 600 / 1425
+    "ar_over_120_pct": D("42.1"),
+    # charges dated 01-01..03-31: 1130 + C5 500 = 1630; 1425 x 90 / 1630 = 78.68
+    "days_in_ar": D("78.7"),
+}
+
+
+@pytest.fixture
+def hand_worked(practice):
+    return HandWorked(practice)
+
+
+def test_every_computed_kpi_is_hand_worked():
+    assert sorted(EXPECTED_MARCH) == sorted(d.slug for d in COMPUTED)
+
+
+def test_it_computes_every_kpi_of_march_as_worked_by_hand(hand_worked, practice):
+    kpi_snapshots_compute(practice=practice, start=datetime.date(2026, 1, 1), end=MARCH_END)
+    values = kpi_values(practice, start=MARCH_START, end=MARCH_END)
+    assert {slug: values[slug].value for slug in EXPECTED_MARCH} == EXPECTED_MARCH
+
+
+def test_kpis_that_need_missing_features_have_no_number(hand_worked, practice):
+    kpi_snapshots_compute(practice=practice, start=MARCH_START, end=MARCH_END)
+    values = kpi_values(practice, start=MARCH_START, end=MARCH_END)
+    needing = {d.slug: (values[d.slug].value, values[d.slug].band) for d in DEFINITIONS if d.needs}
+    assert needing == {
+        "underpayment_recovered": (None, ""),
+        "payment_plan_completion_rate": (None, ""),
+        "payment_plan_default_rate": (None, ""),
+        "cost_to_collect": (None, ""),
+    }
+    assert not KpiSnapshot.objects.filter(kpi__in=list(needing)).exists()
+
+
+def test_a_reversal_crossing_the_month_counts_in_the_month_it_is_dated(hand_worked, practice):
+    kpi_snapshots_compute(practice=practice, start=datetime.date(2026, 2, 1), end=MARCH_END)
+    february = kpi_values(practice, start=datetime.date(2026, 2, 1), end=datetime.date(2026, 2, 28))
+    # February: C5 paid 100 and C6 paid 50 (reversed on 03-02); no charges dated in February
+    assert february["gross_collection_rate"].numerator == D("150.00")
+    assert february["gross_collection_rate"].value is None
+    # C6 owed 550 on 02-28 and 600 again on 03-31; C5 owed 400 on both days
+    assert february["ar_total"].value == D("950.00")
+    march = kpi_values(practice, start=MARCH_START, end=MARCH_END)
+    assert march["gross_collection_rate"].numerator == D("415.00")
+
+
+def test_by_payer_each_payer_counts_its_own_claims(hand_worked, practice):
+    kpi_snapshots_compute(practice=practice, start=datetime.date(2026, 1, 1), end=MARCH_END)
+    acme = kpi_values(
+        practice, start=MARCH_START, end=MARCH_END, scope=Scope("payer", str(hand_worked.acme.pk))
+    )
+    beta = kpi_values(
+        practice, start=MARCH_START, end=MARCH_END, scope=Scope("payer", str(hand_worked.beta.pk))
+    )
+    self_pay = kpi_values(practice, start=MARCH_START, end=MARCH_END, scope=Scope("payer", "self-pay"))
+    # Acme: C1 paid, C2 denied, C7 paid; Beta: C3 partly paid with a denial
+    assert (acme["initial_denial_rate"].numerator, acme["initial_denial_rate"].denominator) == (1, 3)
+    assert (beta["initial_denial_rate"].numerator, beta["initial_denial_rate"].denominator) == (1, 1)
+    # A/R: Acme C5 400 + C6 600 (C7 in credit); Beta C4 400; self-pay C8 25
+    assert [acme["ar_total"].value, beta["ar_total"].value, self_pay["ar_total"].value] == [
+        D("1000.00"),
+        D("400.00"),
+        D("25.00"),
+    ]
+    assert acme["credit_balances"].value == D("20.00")
+
+
+def test_the_target_band_colours_each_value(hand_worked, practice):
+    kpi_snapshots_compute(practice=practice, start=datetime.date(2026, 1, 1), end=MARCH_END)
+    values = kpi_values(practice, start=MARCH_START, end=MARCH_END)
+    assert {
+        slug: values[slug].band for slug in ("clean_claim_rate", "charge_lag", "gross_collection_rate")
+    } == {
+        "clean_claim_rate": "bad",  # 60 < 90
+        "charge_lag": "ok",  # 0.8 <= 2
+        "gross_collection_rate": "",  # a trend, no target
+    }
+
+
+def test_a_practice_target_replaces_the_default(hand_worked, practice):
+    from kpis.models import KpiTarget
+
+    KpiTarget.objects.create(practice=practice, kpi="clean_claim_rate", good=D("60"), warn=D("50"))
+    kpi_snapshots_compute(practice=practice, start=MARCH_START, end=MARCH_END)
+    values = kpi_values(practice, start=MARCH_START, end=MARCH_END)
+    assert (values["clean_claim_rate"].band, values["clean_claim_rate"].good) == ("ok", D("60"))
