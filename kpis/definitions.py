@@ -315,7 +315,9 @@ DEFINITIONS: list[KpiDefinition] = [
         slug="underpayment_identified",
         name="Underpayment found",
         formula="Σ (contract's expected allowed − payer's allowed) over remittance lines paid short",
-        numerator="expected allowed − allowed, on each ERA line where the payer allowed less than the contract",
+        numerator=(
+            "expected allowed − allowed, on each ERA line where the payer allowed less than the contract"
+        ),
         denominator="—",
         period_rule="by the remittance's payment date (the date it was received when the ERA has none)",
         kind=FLOW,

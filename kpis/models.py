@@ -46,7 +46,8 @@ class KpiSnapshot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kpi} {self.day} {self.dimension}={self.dimension_value}: {self.numerator}/{self.denominator}"
+        where = f"{self.dimension}={self.dimension_value}"
+        return f"{self.kpi} {self.day} {where}: {self.numerator}/{self.denominator}"
 
 
 class KpiTarget(PracticeScoped):

@@ -1,15 +1,24 @@
 """A hand-worked practice for the KPI tests: eight claims whose charges, payments, denials, reversals and
 dates are chosen so that every KPI of March 2026 has a value worked out by hand (see the test module).
 
-    claim  payer  DOS         entered  submitted  first adjudication        ledger (effective date)
-    C1     Acme   2026-03-02  03-03    03-03      paid 03-20                 charge 100; ins paid 60, CO 30, to patient 10 (03-20); patient paid 10 (03-25)
-    C2     Acme   2026-03-02  03-05    03-05      denied 03-15 (CARC 197)    charge 200; appealed 03-18, paid 03-28: ins paid 150, CO 50 (03-28)
-    C3     Beta   2026-03-03  03-03    03-04      partly paid 03-16 (CARC 50) charge 300, edited after scrub; ins paid 120, CO 80 (03-16); write-off 100 (03-30)
-    C4     Beta   2026-03-05  03-06    03-06      —                          charge 400; rejected 03-07, corrected, resubmitted 03-09
-    C5     Acme   2026-01-10  01-12    01-12      —                          charge 500; ins paid 100 (02-20)
-    C6     Acme   2025-11-01  11-03    11-03      —                          charge 600; ins paid 50 (02-27), reversed (03-02)
-    C7     Acme   2026-03-10  03-10    03-10      paid 03-20                 charge 80; ins paid 80 (03-20); patient paid 20 (03-22): a credit of 20
-    C8     self   2026-03-12  03-12    —          —                          charge 50 to the patient; patient paid 25 (03-26)
+    claim  payer  DOS         entered  submitted  first adjudication
+           ledger (effective date)
+    C1     Acme   2026-03-02  03-03    03-03      paid 03-20
+           charge 100; ins paid 60, CO 30, to patient 10 (03-20); patient paid 10 (03-25)
+    C2     Acme   2026-03-02  03-05    03-05      denied 03-15 (CARC 197)
+           charge 200; appealed 03-18, paid 03-28: ins paid 150, CO 50 (03-28)
+    C3     Beta   2026-03-03  03-03    03-04      partly paid 03-16 (CARC 50)
+           charge 300, edited after scrub; ins paid 120, CO 80 (03-16); write-off 100 (03-30)
+    C4     Beta   2026-03-05  03-06    03-06      —
+           charge 400; rejected 03-07, corrected, resubmitted 03-09
+    C5     Acme   2026-01-10  01-12    01-12      —
+           charge 500; ins paid 100 (02-20)
+    C6     Acme   2025-11-01  11-03    11-03      —
+           charge 600; ins paid 50 (02-27), reversed (03-02)
+    C7     Acme   2026-03-10  03-10    03-10      paid 03-20
+           charge 80; ins paid 80 (03-20); patient paid 20 (03-22): a credit of 20
+    C8     self   2026-03-12  03-12    —          —
+           charge 50 to the patient; patient paid 25 (03-26)
 """
 
 import datetime
