@@ -1,4 +1,5 @@
-"""An X12 file's outcome reads in the same order on every database (PostgreSQL's jsonb sorts keys by length)."""
+"""An X12 file's outcome reads in the same order on every database (PostgreSQL's jsonb sorts keys
+by length)."""
 
 from claims.views.files import outcome_words
 
