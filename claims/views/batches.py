@@ -1,7 +1,5 @@
 """837P batch pages: submit ready claims, read a batch, download it, send it to the clearinghouse."""
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -30,28 +28,8 @@ from rcm.permissions import role_required
 from rcm.roles import role_can
 from rcm.tenancy import get_scoped_or_404
 
-CENT = Decimal("0.01")
 PAGE_SIZE = 50
-DEADLINE_SOON_DAYS = 14
-WHO_FILTERS = {"all": "All", "mine": "Mine", "unassigned": "Unassigned"}
-SORT_LABELS = {"priority": "Priority", "balance": "Balance", "age": "Age", "deadline": "Deadline"}
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 REFUSED_SHOWN = 20
-
-QUEUE_EXPORT_HEADER = [
-    "PCN",
-    "Account",
-    "Patient",
-    "Payer",
-    "Status",
-    "Date of service",
-    "Age (days)",
-    "Balance",
-    "Deadline",
-    "Days left",
-    "Assigned to",
-    "Scrub status",
-]
 
 
 # --- 837P batches ------------------------------------------------------------------------------

@@ -1,7 +1,5 @@
 """X12 files received: the list, the upload, and one file read segment by segment."""
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -19,28 +17,8 @@ from rcm.permissions import role_required
 from rcm.roles import role_can
 from rcm.tenancy import get_scoped_or_404, scoped
 
-CENT = Decimal("0.01")
 PAGE_SIZE = 50
-DEADLINE_SOON_DAYS = 14
-WHO_FILTERS = {"all": "All", "mine": "Mine", "unassigned": "Unassigned"}
-SORT_LABELS = {"priority": "Priority", "balance": "Balance", "age": "Age", "deadline": "Deadline"}
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-REFUSED_SHOWN = 20
-
-QUEUE_EXPORT_HEADER = [
-    "PCN",
-    "Account",
-    "Patient",
-    "Payer",
-    "Status",
-    "Date of service",
-    "Age (days)",
-    "Balance",
-    "Deadline",
-    "Days left",
-    "Assigned to",
-    "Scrub status",
-]
 
 
 # --- X12 files ---------------------------------------------------------------------------------

@@ -25,8 +25,6 @@ PAGE_SIZE = 50
 DEADLINE_SOON_DAYS = 14
 WHO_FILTERS = {"all": "All", "mine": "Mine", "unassigned": "Unassigned"}
 SORT_LABELS = {"priority": "Priority", "balance": "Balance", "age": "Age", "deadline": "Deadline"}
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-REFUSED_SHOWN = 20
 
 QUEUE_EXPORT_HEADER = [
     "PCN",
