@@ -19,8 +19,7 @@ from claims.models import Claim, ClaimLine, ClaimStatus, TransactionKind, Transa
 from claims.state_machine import can_transition, claim_transition
 from denials.models import Denial, DenialStatus
 
-S, K = ClaimStatus, TransactionKind
-APPEALABLE = frozenset({S.DENIED, S.PARTIALLY_PAID})
+APPEALABLE = frozenset({ClaimStatus.DENIED, ClaimStatus.PARTIALLY_PAID})
 OVERTURNED, UPHELD = "overturned", "upheld"
 # Denials still being worked: open, or waiting on an appeal.
 UNRESOLVED = (DenialStatus.OPEN, DenialStatus.APPEALED)
@@ -70,7 +69,9 @@ def appeal_file(*, claim: Claim, user=None, at: datetime.datetime | None = None,
             code="claim_status",
         )
     at = at or timezone.now()
-    claim_transition(claim=locked, to_status=S.APPEALED, user=user, reason=note or "Appeal filed", at=at)
+    claim_transition(
+        claim=locked, to_status=ClaimStatus.APPEALED, user=user, reason=note or "Appeal filed", at=at
+    )
     Denial.objects.filter(claim_id=locked.pk, status=DenialStatus.OPEN).update(status=DenialStatus.APPEALED)
     return locked
 
@@ -107,7 +108,7 @@ def _appeal_entries(claim: Claim, payments: list[AppealPayment]) -> list[Entry]:
         entries.append(
             Entry(
                 line=line,
-                kind=K.INSURANCE_PAYMENT,
+                kind=TransactionKind.INSURANCE_PAYMENT,
                 amount=paid,
                 payer_id=claim.payer_id,
                 note="appeal overturned",
@@ -116,7 +117,7 @@ def _appeal_entries(claim: Claim, payments: list[AppealPayment]) -> list[Entry]:
         entries.append(
             Entry(
                 line=line,
-                kind=K.CONTRACTUAL_ADJUSTMENT,
+                kind=TransactionKind.CONTRACTUAL_ADJUSTMENT,
                 amount=line.charge - allowed,
                 payer_id=claim.payer_id,
                 group_code="CO",
@@ -126,7 +127,7 @@ def _appeal_entries(claim: Claim, payments: list[AppealPayment]) -> list[Entry]:
         entries += [
             Entry(
                 line=line,
-                kind=K.TRANSFER_TO_PATIENT,
+                kind=TransactionKind.TRANSFER_TO_PATIENT,
                 amount=amount,
                 payer_id=claim.payer_id,
                 group_code="PR",
@@ -169,7 +170,7 @@ def appeal_decide(
     if outcome == UPHELD and payments:
         raise ValidationError("An upheld appeal pays nothing: give no payments.", code="appeal_payments")
     locked = _locked(claim)
-    if locked.status != S.APPEALED:
+    if locked.status != ClaimStatus.APPEALED:
         current = ClaimStatus(locked.status).label.lower()
         raise ValidationError(
             f"Claim {locked.patient_control_number} is {current}: "
@@ -180,7 +181,11 @@ def appeal_decide(
     appealed = Denial.objects.filter(claim_id=locked.pk, status=DenialStatus.APPEALED)
     if outcome == UPHELD:
         claim_transition(
-            claim=locked, to_status=S.DENIED, user=user, reason=note or "Appeal upheld by the payer", at=at
+            claim=locked,
+            to_status=ClaimStatus.DENIED,
+            user=user,
+            reason=note or "Appeal upheld by the payer",
+            at=at,
         )
         appealed.update(status=DenialStatus.OPEN)
         return locked
@@ -197,7 +202,7 @@ def appeal_decide(
     settled = locked.insurance_balance <= 0
     claim_transition(
         claim=locked,
-        to_status=S.PAID if settled else S.PARTIALLY_PAID,
+        to_status=ClaimStatus.PAID if settled else ClaimStatus.PARTIALLY_PAID,
         user=user,
         reason=note or "Appeal overturned: paid per the payer's decision letter",
         at=at,
@@ -220,11 +225,11 @@ def denial_write_off(*, claim: Claim, reason: str, user=None, at: datetime.datet
     if not reason:
         raise ValidationError({"reason": "Say why the denial is written off."}, code="blank_reason")
     locked = _locked(claim)
-    if locked.status == S.WRITTEN_OFF:
+    if locked.status == ClaimStatus.WRITTEN_OFF:
         raise ValidationError(
             f"Claim {locked.patient_control_number} is already written off.", code="already_written_off"
         )
-    _refuse_move(locked, S.WRITTEN_OFF, "written off")
+    _refuse_move(locked, ClaimStatus.WRITTEN_OFF, "written off")
     denials = list(
         Denial.objects.filter(claim_id=locked.pk, status__in=UNRESOLVED).order_by("created_at", "pk")
     )
@@ -240,7 +245,7 @@ def denial_write_off(*, claim: Claim, reason: str, user=None, at: datetime.datet
     entries = [
         Entry(
             line=line,
-            kind=K.WRITE_OFF,
+            kind=TransactionKind.WRITE_OFF,
             amount=line.insurance_balance,
             group_code="CO",
             reason_code=carc_by_line.get(line.pk) or carc_by_line[None],
@@ -255,7 +260,7 @@ def denial_write_off(*, claim: Claim, reason: str, user=None, at: datetime.datet
     )
     codes = ", ".join(dict.fromkeys(denial.reason_code for denial in reversed(denials)))
     claim_transition(
-        claim=locked, to_status=S.WRITTEN_OFF, user=user, reason=f"Written off: CARC {codes}", at=at
+        claim=locked, to_status=ClaimStatus.WRITTEN_OFF, user=user, reason=f"Written off: CARC {codes}", at=at
     )
     Denial.objects.filter(pk__in=[denial.pk for denial in denials]).update(status=DenialStatus.WRITTEN_OFF)
     return locked
