@@ -232,13 +232,13 @@ def test_the_billers_day(app, page, day, biller):
     )
     page.get_by_role("button", name="Import").click()
     expect(page.locator(".messages")).to_have_text(
-        "acme-0320.835 (835 remittance advice) imported: 1 remittances, 2 claims posted, 1 exceptions."
+        "acme-0320.835 (835 remittance advice) imported: 1 remittance, 2 claims posted, 1 exception."
     )
     assert cells(page.locator("table.grid tbody tr"))[0][:4] == [
         "acme-0320.835",
         "835",
         "applied",
-        "1 remittances · 2 claims posted · 1 exceptions",
+        "1 remittance · 2 claims posted · 1 exception",
     ]
     visit(page, "07-x12-files")
 

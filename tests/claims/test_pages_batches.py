@@ -107,7 +107,7 @@ def test_the_billers_journey_from_charge_entry_to_resubmission(billing, biller):
     Claim.objects.filter(pk=claim.pk).update(patient_control_number=REJECTED_PCN)
     response = upload(client, ("rejected.277", sample(REJECTED_277)))
     assert (
-        "rejected.277 (277CA claim acknowledgment) imported: 0 claims accepted, 1 claims rejected."
+        "rejected.277 (277CA claim acknowledgment) imported: 0 claims accepted, 1 claim rejected."
         in _text(response)
     )
     claim.refresh_from_db()
@@ -309,7 +309,7 @@ def test_several_files_at_once_each_with_its_message(billing, biller):
         ("junk.txt", b"this is not X12"),
     )
     text = _text(response)
-    assert "accepted.277 (277CA claim acknowledgment) imported: 1 claims accepted, 0 claims rejected." in text
+    assert "accepted.277 (277CA claim acknowledgment) imported: 1 claim accepted, 0 claims rejected." in text
     assert "junk.txt was refused:" in text and "Nothing was changed." in text
     assert sorted(X12File.objects.values_list("file_name", "status")) == [
         ("accepted.277", "applied"),
