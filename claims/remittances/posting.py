@@ -459,7 +459,8 @@ def _match_and_net_lines(plan: Plan, context: _Context) -> list[LineItem] | None
     unmatched = [service for service, line, _reason in plan.line_matches if line is None]
     if unmatched:
         described = ", ".join(
-            f"{s.procedure}{''.join('-' + m for m in s.modifiers)} on {s.service_date_from or '?'}"
+            f"{s.procedure}{''.join('-' + m for m in s.modifiers)} on "
+            f"{f'{s.service_date_from:%m/%d/%Y}' if s.service_date_from else 'an unknown date'}"
             for s in unmatched
         )
         plan.exception = (

@@ -445,7 +445,8 @@ def test_an_unmatched_payment_has_suggested_claims_to_post_to(billing, biller, o
             "payer": "Acme Health",
             "status": "accepted",
             "score": 100,
-            "reason": "same member id, patient name, date of service and procedures, charge differs by $10.00",
+            "reason": "same member id, patient name, date of service and procedures, "
+            "charge differs by $10.00",
         },
     ]
     assert _error(api(outsider).get(f"/api/remittance-exceptions/{exception.pk}/suggestions/"), 404)

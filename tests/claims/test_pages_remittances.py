@@ -812,8 +812,8 @@ def test_a_suggested_claim_whose_lines_do_not_fit_the_payment_is_refused_and_not
         f"/remittances/exceptions/{exception.pk}/resolve/", {"action": "match", "claim": other.pk}
     )
     assert (
-        f'<p class="field-error" role="alert">Claim {other.patient_control_number}: no line of the claim matches '
-        "99214 on 2026-03-02, 36415 on 2026-03-02.</p>"
+        f'<p class="field-error" role="alert">Claim {other.patient_control_number}: '
+        "no line of the claim matches 99214 on 03/02/2026, 36415 on 03/02/2026.</p>"
     ) in _text(response)
     assert resolution_state() == before
 
@@ -886,8 +886,8 @@ def test_bulk_dismiss_is_all_or_nothing(billing, biller, other_practice):
     )
     assert response.status_code == 200
     assert (
-        f'<p class="field-error" role="alert">Exception {second.pk} was already resolved; nothing dismissed.</p>'
-        in _text(response)
+        f'<p class="field-error" role="alert">Exception {second.pk} was already resolved; '
+        "nothing dismissed.</p>" in _text(response)
     )
     response = client.post("/remittances/exceptions/dismiss/", {"exception": [first.pk, 999999], "note": "x"})
     assert "No exception 999999 in this practice; nothing dismissed." in _text(response)
