@@ -216,6 +216,13 @@ class ReconciliationSerializer(serializers.Serializer):
         help_text="payment_amount − (posted + not_posted − provider_adjustments): non-zero only "
         "when the payer's file does not balance."
     )
+    paid_count = serializers.IntegerField(help_text="Claim payments posted that pay something.")
+    denied_count = serializers.IntegerField(
+        help_text="Claim payments posted that deny the claim (CLP02 4, or nothing paid)."
+    )
+    interest = _money(help_text="interest_claims + interest_provider_level.")
+    interest_claims = _money(help_text="Σ AMT*I of the claim payments.")
+    interest_provider_level = _money(help_text="PLB L6: interest the payer added to the payment.")
 
 
 class RemittanceExceptionBriefSerializer(serializers.ModelSerializer):

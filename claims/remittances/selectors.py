@@ -147,9 +147,14 @@ def _with_open_exceptions(queryset: QuerySet) -> QuerySet:
 
 
 def remittance_list(practice, *, payer_id=None, status: str = "", sort: str = "-date") -> QuerySet:
-    """Remittances of the practice, payer joined and ``open_exception_count`` / ``current_status``
-    annotated, in one query. ``status`` "exceptions": with an exception still open; "posted": none open."""
-    queryset = _with_open_exceptions(scoped(Remittance, practice).select_related("payer"))
+    """Remittances of the practice, payer joined and ``open_exception_count`` / ``current_status``,
+    ``posted_net`` (posted less PLB, as the remittance page reads) and ``provider_adjustment_effect`` (what
+    the PLBs added to the payment) annotated, in one query. ``status`` "exceptions": with an exception still
+    open; "posted": none open."""
+    queryset = _with_open_exceptions(scoped(Remittance, practice).select_related("payer")).annotate(
+        posted_net=F("posted_payments") - F("provider_adjustment_total"),
+        provider_adjustment_effect=-F("provider_adjustment_total"),
+    )
     if payer_id:
         queryset = queryset.filter(payer_id=payer_id)
     if status:
@@ -231,6 +236,21 @@ class Reconciliation:
     unexplained: (
         Decimal  # payment_amount − (posted + not_posted − provider_adjustments): the file's own imbalance
     )
+    paid_count: int = 0  # claim payments posted that pay something
+    denied_count: int = 0  # claim payments posted that deny the claim (CLP02 4, or nothing paid)
+    interest_claims: Decimal = ZERO  # Σ AMT*I of the claim payments
+    interest_provider_level: Decimal = ZERO  # PLB L6 (interest owed), added to the payment
+    interest: Decimal = ZERO  # both
+
+
+# CLP02 of a claim payment that pays (or denies) as primary, secondary or tertiary, forwarded or not.
+_ADJUDICATED = frozenset({"1", "2", "3", "19", "20", "21"})
+INTEREST_PLB = "L6"
+
+
+def claim_payment_denied(payment) -> bool:
+    """A posted claim payment that denies: CLP02 4, or adjudicated and nothing paid."""
+    return payment.status_code == "4" or (payment.status_code in _ADJUDICATED and payment.paid <= 0)
 
 
 def remittances_with_exceptions(practice) -> QuerySet:
@@ -239,7 +259,8 @@ def remittances_with_exceptions(practice) -> QuerySet:
     return (
         scoped(Remittance, practice)
         .filter(exception_count__gt=0)
-        .only("id", "payer_name", "trace_number", "payment_date")
+        .select_related("payer")
+        .only("id", "payer_name", "trace_number", "payment_date", "payer__name")
         .order_by(F("payment_date").desc(nulls_last=True), "-id")
     )
 
@@ -251,7 +272,17 @@ def remittance_reconciliation(remittance) -> Reconciliation:
     not_posted = sum((p.paid for p in payments if not p.posted), ZERO)
     provider_adjustments = sum((a.amount for a in remittance.provider_adjustments.all()), ZERO)
     posted_net = posted - provider_adjustments
+    denied = sum(1 for p in payments if p.posted and claim_payment_denied(p))
+    # A PLB takes a positive amount from the payment: interest the payer adds comes as a negative L6.
+    interest_plb = -sum(
+        (a.amount for a in remittance.provider_adjustments.all() if a.reason_code == INTEREST_PLB), ZERO
+    )
     return Reconciliation(
+        paid_count=sum(1 for p in payments if p.posted and p.status_code != "22") - denied,
+        denied_count=denied,
+        interest_claims=remittance.interest,
+        interest_provider_level=interest_plb,
+        interest=remittance.interest + interest_plb,
         payment_amount=remittance.payment_amount,
         posted=posted,
         posted_count=sum(1 for p in payments if p.posted),
@@ -276,6 +307,7 @@ def remittance_explain(remittance):
     ``reconciliation`` on the remittance."""
     for payment in remittance.claim_payments.all():
         payment.status_words = claim_payment_status_words(payment.status_code)
+        payment.denied = payment.posted and claim_payment_denied(payment)
         payment.remark_words = _remarks(payment.remarks)
         for adjustment in payment.claim_adjustments:
             adjustment.words = adjustment_words(adjustment.group_code, adjustment.reason_code)
@@ -315,7 +347,7 @@ def remittance_exception_list(
     payment and resolver joined (one query)."""
     queryset = (
         scoped(RemittanceException, practice)
-        .select_related("remittance", "remittance_claim", "resolved_by")
+        .select_related("remittance__payer", "remittance_claim", "resolved_by")
         .defer("remittance_claim__raw")
     )
     statuses = _exception_statuses(view)

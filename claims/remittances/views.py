@@ -213,7 +213,9 @@ def _render_exceptions(request, filters: dict, *, match: dict | None = None, fai
     remittance = None
     if filters["remittance_id"]:
         remittance = get_scoped_or_404(
-            Remittance.objects.only("id", "payer_name", "trace_number", "payment_date"),
+            Remittance.objects.select_related("payer").only(
+                "id", "payer_name", "trace_number", "payment_date", "payer__name"
+            ),
             practice,
             pk=filters["remittance_id"],
         )
@@ -291,7 +293,9 @@ def _claim_from(request) -> tuple[Claim | None, str]:
 def _success_message(exception: RemittanceException, action: str, claim: Claim | None) -> str:
     remittance = exception.remittance
     payment = exception.remittance_claim
-    source = f"{remittance.payer_name} {remittance.trace_number}"
+    source = (
+        f"{remittance.payer.name if remittance.payer else remittance.payer_name} {remittance.trace_number}"
+    )
     if action == "dismiss":
         return f"Dismissed: {exception.get_kind_display().lower()} in {source}."
     number = claim.patient_control_number if claim is not None else payment.patient_control_number
@@ -305,7 +309,7 @@ def resolve(request, pk: int):
     engine refuses, the page comes back with its reason beside the action and nothing changed."""
     practice = request.practice
     exception = get_scoped_or_404(
-        RemittanceException.objects.select_related("remittance", "remittance_claim"), practice, pk=pk
+        RemittanceException.objects.select_related("remittance__payer", "remittance_claim"), practice, pk=pk
     )
     filters = _exception_filters(request.POST)
     action = request.POST.get("action", "")

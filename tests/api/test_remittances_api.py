@@ -172,6 +172,11 @@ def test_the_detail_gives_claim_payments_lines_words_plbs_and_the_reconciliation
         "posted_net": "114.25",
         "difference": "50.00",
         "unexplained": "0.00",
+        "paid_count": 1,
+        "denied_count": 0,
+        "interest": "1.25",  # no AMT*I on the claim; PLB L6 -1.25 added 1.25 to the payment
+        "interest_claims": "0.00",
+        "interest_provider_level": "1.25",
     }
     assert [(e["kind"], e["status"], e["remittance_claim"]) for e in body["exceptions"]] == [
         ("unmatched", "open", unknown["id"])

@@ -498,7 +498,7 @@ def test_the_exceptions_page_lists_open_ones_with_their_actions(billing, biller,
         "<td>No matching claim</td> <td>No claim NOSUCHCLAIM in this practice (payer claim number "
         "PCNNOSUCHCLAIM, charge 50.00).</td>"
     ) in text
-    assert f'<a href="/remittances/{eft2.pk}/">ACME HEALTH <span class="mono">EFT2</span></a>' in text
+    assert f'<a href="/remittances/{eft2.pk}/">Acme Health <span class="mono">EFT2</span></a>' in text
     assert "Match to claim…" in text and "Dismiss</button>" in text
     assert "Post as sent" not in text  # only for unbalanced and duplicate payments
     assert list(login(biller).get("/remittances/exceptions/?view=resolved").context["page"].object_list) == []
@@ -527,7 +527,7 @@ def test_an_unmatched_payment_is_matched_by_claim_number_and_posted(billing, bil
         follow=True,
     )
     assert response.redirect_chain == [("/remittances/exceptions/", 302)]
-    assert f"Posted $138.00 from ACME HEALTH EFT7 to claim {claim.patient_control_number}." in _text(response)
+    assert f"Posted $138.00 from Acme Health EFT7 to claim {claim.patient_control_number}." in _text(response)
     exception.refresh_from_db()
     claim.refresh_from_db()
     remittance.refresh_from_db()
@@ -618,7 +618,7 @@ def test_dismissing_with_a_reason_resolves_it(billing, biller, two_remittances):
         follow=True,
     )
     assert response.redirect_chain == [(f"/remittances/exceptions/?remittance={eft2.pk}", 302)]
-    assert "Dismissed: no matching claim in ACME HEALTH EFT2." in _text(response)
+    assert "Dismissed: no matching claim in Acme Health EFT2." in _text(response)
     exception.refresh_from_db()
     assert (exception.status, exception.resolved_by, exception.resolution_note) == (
         ExceptionStatus.DISMISSED,
@@ -763,7 +763,7 @@ def test_one_click_on_a_suggestion_matches_and_posts_the_payment(billing, biller
         follow=True,
     )
     assert response.redirect_chain == [("/remittances/exceptions/", 302)]
-    assert f"Posted $138.00 from ACME HEALTH EFT8 to claim {right.patient_control_number}." in _text(response)
+    assert f"Posted $138.00 from Acme Health EFT8 to claim {right.patient_control_number}." in _text(response)
     exception.refresh_from_db()
     right.refresh_from_db()
     remittance.refresh_from_db()
@@ -920,3 +920,74 @@ def test_the_exceptions_page_filters_by_kind_and_by_remittance(billing, biller):
     text = _text(response)
     assert '<option value="duplicate" selected>Duplicate payment</option>' in text
     assert [r.trace_number for r in response.context["remittances"]] == ["X4", "X2", "X1"]
+
+
+# --- the remittance tells the truth ----------------------------------------------------------------
+
+
+def test_the_list_and_the_page_agree_on_what_was_posted_and_show_plb_interest_as_interest(billing, biller):
+    paid, denied = accepted_claim(billing), accepted_claim(billing)
+    lines = {line.procedure_code: line for line in denied.lines.all()}
+    remittance = import_era(
+        billing,
+        trace="EFT30",
+        claims=[
+            era_payment(paid),
+            dict(
+                pcn=denied.patient_control_number,
+                status="4",
+                charge="203",
+                paid="0",
+                services=[
+                    dict(
+                        code="99214",
+                        charge="185",
+                        paid="0",
+                        cas=[("CO", "50", "185")],
+                        lcn=lines["99214"].line_control_number,
+                    ),
+                    dict(
+                        code="36415",
+                        charge="18",
+                        paid="0",
+                        cas=[("CO", "50", "18")],
+                        lcn=lines["36415"].line_control_number,
+                    ),
+                ],
+            ),
+            unknown_payment(),
+        ],
+        plb=[("L6", "INT1", "-2.50")],
+    )
+    client = login(biller)
+    listed = client.get("/remittances/")
+    row = listed.context["page"].object_list[0]
+    assert (row.posted_payments, row.posted_net, row.provider_adjustment_effect) == (
+        D("138.00"),
+        D("140.50"),
+        D("2.50"),
+    )
+    assert '<td class="num">$140.50<div class="small muted">claims $138.00, PLB $2.50</div></td>' in _text(
+        listed
+    )
+    response = client.get(f"/remittances/{remittance.pk}/")
+    rec = response.context["reconciliation"]
+    assert rec.posted_net == row.posted_net
+    assert (rec.paid_count, rec.denied_count, rec.not_posted_count) == (1, 1, 1)
+    assert (rec.interest, rec.interest_claims, rec.interest_provider_level) == (D("2.50"), D("0"), D("2.50"))
+    text = _text(response)
+    assert (
+        '<dd id="claim-counts">1 paid · 1 denied · 1 in exceptions '
+        '<span class="muted small">of 3 claim payments</span></dd>' in text
+    )
+    assert (
+        '<dd id="interest">$2.50 '
+        '<span class="muted small">$0.00 on claims, $2.50 provider-level (PLB L6)</span></dd>' in text
+    )
+    assert text.count('<span class="badge ok">posted</span>') == 1  # the paid claim only
+    assert (
+        '<span class="badge warn" title="Posted: the payer denied this claim">posted: denied</span>' in text
+    )
+    assert (
+        '<h1>Acme Health <span class="mono">EFT30</span>' in text
+    )  # the practice's payer, not "ACME HEALTH"
