@@ -23,6 +23,7 @@ from claims.models import (
     ZERO,
     Claim,
     ClaimLine,
+    ClaimStatus,
     ExceptionKind,
     ExceptionStatus,
     ProviderAdjustment,
@@ -474,11 +475,16 @@ def _score(facts: PaymentFacts, claim: Claim) -> ClaimSuggestion | None:
     elif facts.procedures:
         missing = sorted(facts.procedures - procedures)
         differs.append(f"{', '.join(missing)} not on the claim")
+        if not facts.procedures & procedures:
+            score -= 30  # nothing paid is on the claim: the payment cannot post to it as sent
     if claim.charge_total == facts.charge:
         same.append("charge")
         score += 10
     else:
         differs.append(f"charge differs by {money(abs(claim.charge_total - facts.charge))}")
+    if claim.status == ClaimStatus.PAID:
+        differs.append("the claim is paid already")
+        score -= 20
     if score < 30:  # neither who nor when fits well enough to offer it
         return None
     parts = ([f"same {_words(same)}"] if same else []) + differs
