@@ -991,3 +991,39 @@ def test_the_list_and_the_page_agree_on_what_was_posted_and_show_plb_interest_as
     assert (
         '<h1>Acme Health <span class="mono">EFT30</span>' in text
     )  # the practice's payer, not "ACME HEALTH"
+
+
+def test_a_claim_without_the_procedures_paid_or_already_paid_is_suggested_lower_and_says_why(
+    billing, biller, mistyped
+):
+    from claims.remittances.selectors import exception_suggestions, remittance_exception_list
+
+    remittance, exception, right, dearer, later, stranger = mistyped
+    other = billing.claim(
+        lines=[
+            LineInput(
+                procedure_code="99213", charge=D("203.00"), service_date_from=DOS, diagnosis_pointers=[1]
+            )
+        ]
+    )
+    for status in ("ready", "submitted", "accepted"):
+        claim_transition(claim=other, to_status=status)
+    import_era(billing, trace="EFT9", claims=[era_payment(right)])  # the payer paid it under its number too
+    rows = list(remittance_exception_list(billing.practice, view="open"))
+    found = {
+        s.claim: (s.score, s.reason) for s in exception_suggestions(billing.practice, rows)[exception.pk]
+    }
+    assert found == {
+        dearer: (
+            100,
+            "same member id, patient name, date of service and procedures, charge differs by $10.00",
+        ),
+        right: (
+            90,
+            "same member id, patient name, date of service, procedures and charge, the claim is paid already",
+        ),
+        later: (87, "same member id, patient name, procedures and charge, dates of service 3 days apart"),
+    }
+    assert all(
+        s.claim != other for s in exception_suggestions(billing.practice, rows)[exception.pk]
+    )  # 99214, 36415 not on it: 60, fourth
