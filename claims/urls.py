@@ -30,6 +30,7 @@ urlpatterns = [
     path("batches/<int:pk>/", batches.batch_detail, name="batch_detail"),
     path("batches/<int:pk>/download/", batches.batch_download, name="batch_download"),
     path("batches/<int:pk>/send/", batches.batch_send, name="batch_send"),
+    path("batches/<int:pk>/sent-by-hand/", batches.batch_sent_by_hand, name="batch_sent_by_hand"),
     # X12 files received
     path("files/", files.files, name="files"),
     path("files/upload/", files.files_upload, name="files_upload"),

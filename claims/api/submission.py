@@ -30,15 +30,15 @@ from claims.models import (
 )
 from claims.queues.selectors import QUEUE_BY_SLUG, QUEUES, SORTS, queue_claims, queue_counts
 from claims.queues.services import claims_assign
-from claims.submission.batches import claims_submit
+from claims.submission.batches import batch_download_record, claims_submit
 from rcm.api.base import PracticeAPIMixin, PracticeScopedViewSet
 from rcm.api.errors import error_response
 from rcm.api.pagination import StandardPagination
 from rcm.api.reference import PayerBriefSerializer
 from rcm.api.serializers import EnumField, FlatErrorsMixin, PracticeMemberField, PracticeRelatedField
 from rcm.api.views import PRACTICE_HEADER, error_responses
-from rcm.audit import audit_record, audit_view
-from rcm.models import AuditAction, Payer
+from rcm.audit import audit_view
+from rcm.models import Payer
 from rcm.tenancy import scoped
 
 X12_MEDIA_TYPE = "application/edi-x12"
@@ -211,7 +211,7 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeSco
         return Response(SubmitResultSerializer(data).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        summary="Download the 837P file of a batch, as sent (the download is audited)",
+        summary="Download the 837P file of a batch, as sent (who downloaded it and when is kept; audited)",
         parameters=[OpenApiParameter("format", exclude=True)],
         responses={
             (200, X12_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.STR, description="The 837P file."),
@@ -221,13 +221,7 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeSco
     @action(detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, X12Renderer])
     def download(self, request, pk=None):
         batch = self.get_object()
-        audit_record(
-            action=AuditAction.EXPORT,
-            practice=batch.practice,
-            object_type=batch._meta.label_lower,
-            object_id=batch.pk,
-            user=request.user,
-        )
+        batch_download_record(batch=batch, user=request.user)
         response = HttpResponse(batch.content, content_type=X12_MEDIA_TYPE)
         response["Content-Disposition"] = f'attachment; filename="{batch.file_name}"'
         response["Cache-Control"] = "no-store"

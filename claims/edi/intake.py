@@ -21,6 +21,32 @@ from claims.tasks import validate_x12_file
 from rcm.models import Provider
 from rcm.roles import role_can
 
+# What an import counted, in words, singular and plural, in the order the appliers count them (whatever
+# order the database kept the keys in: PostgreSQL's jsonb sorts them).
+OUTCOME_WORDS = {
+    "remittances": ("remittance", "remittances"),
+    "claims_posted": ("claim posted", "claims posted"),
+    "exceptions": ("exception", "exceptions"),
+    "batches_accepted": ("batch accepted", "batches accepted"),
+    "batches_rejected": ("batch rejected", "batches rejected"),
+    "claims_accepted": ("claim accepted", "claims accepted"),
+    "claims_rejected": ("claim rejected", "claims rejected"),
+}
+OUTCOME_ORDER = tuple(OUTCOME_WORDS)
+
+
+def outcome_words(outcome: dict | None) -> list[str]:
+    """``{"claims_rejected": 1, "claims_accepted": 2}`` -> ``["2 claims accepted", "1 claim rejected"]``, in
+    ``OUTCOME_ORDER``; a count of another kind comes last, in words from its key."""
+    keys = sorted(outcome or {}, key=lambda key: (OUTCOME_ORDER + (key,)).index(key))
+    words = []
+    for key in keys:
+        count = outcome[key]
+        fallback = key.replace("_", " ")
+        singular, plural = OUTCOME_WORDS.get(key, (fallback, fallback))
+        words.append(f"{count} {singular if count == 1 else plural}")
+    return words
+
 
 @dataclasses.dataclass
 class ImportResult:
@@ -36,11 +62,11 @@ class ImportResult:
         if self.duplicate:
             return (
                 f"{self.file.file_name}: this file was already imported on "
-                f"{timezone.localtime(self.file.received_at):%Y-%m-%d %H:%M}; nothing was changed."
+                f"{timezone.localtime(self.file.received_at):%m/%d/%Y %H:%M}; nothing was changed."
             )
         if not self.applied:
             return f"{self.file.file_name} was refused: {self.file.error} Nothing was changed."
-        summary = ", ".join(f"{value} {key.replace('_', ' ')}" for key, value in self.file.outcome.items())
+        summary = ", ".join(outcome_words(self.file.outcome))
         return f"{self.file.file_name} ({self.file.get_kind_display()}) imported: {summary}."
 
 

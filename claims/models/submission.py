@@ -79,6 +79,18 @@ class SubmissionBatch(PracticeScoped):
     validation_findings = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=20, choices=BatchStatus.choices, default=BatchStatus.BUILT)
     claims = models.ManyToManyField(Claim, through="BatchClaim", related_name="batches")
+    downloaded_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the file was last downloaded."
+    )
+    downloaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    marked_sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a biller said the downloaded file was sent by hand."
+    )
+    marked_sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -26,8 +26,9 @@ from claims.models import (
     RemittanceLine,
     RemittanceStatus,
 )
-from claims.remittances.posting import exception_resolve
+from claims.remittances.posting import exception_resolve, exceptions_dismiss
 from claims.remittances.selectors import (
+    exception_suggestions,
     remittance_details,
     remittance_exception_list,
     remittance_explain,
@@ -215,6 +216,13 @@ class ReconciliationSerializer(serializers.Serializer):
         help_text="payment_amount − (posted + not_posted − provider_adjustments): non-zero only "
         "when the payer's file does not balance."
     )
+    paid_count = serializers.IntegerField(help_text="Claim payments posted that pay something.")
+    denied_count = serializers.IntegerField(
+        help_text="Claim payments posted that deny the claim (CLP02 4, or nothing paid)."
+    )
+    interest = _money(help_text="interest_claims + interest_provider_level.")
+    interest_claims = _money(help_text="Σ AMT*I of the claim payments.")
+    interest_provider_level = _money(help_text="PLB L6: interest the payer added to the payment.")
 
 
 class RemittanceExceptionBriefSerializer(serializers.ModelSerializer):
@@ -289,6 +297,26 @@ class RemittanceExceptionSerializer(serializers.ModelSerializer):
         ]
 
 
+class ClaimSuggestionSerializer(serializers.Serializer):
+    """A claim of the practice an unmatched payment may pay, with why, in words."""
+
+    claim = serializers.IntegerField(source="claim.pk", help_text="The claim id: post with it.")
+    patient_control_number = serializers.CharField(source="claim.patient_control_number")
+    patient_name = serializers.SerializerMethodField()
+    service_date = serializers.DateField(source="claim.service_date")
+    charge = _money(source="claim.charge_total")
+    payer = serializers.CharField(source="claim.payer.name", allow_null=True, default=None)
+    status = serializers.CharField(source="claim.status")
+    score = serializers.IntegerField(help_text="Higher fits better.")
+    reason = serializers.CharField(
+        help_text='Why, e.g. "same member id and date of service, charge differs by $10.00".'
+    )
+
+    def get_patient_name(self, suggestion) -> str:
+        patient = suggestion.claim.patient
+        return f"{patient.last_name}, {patient.first_name}"
+
+
 # --- In ----------------------------------------------------------------------------------------
 
 
@@ -332,6 +360,17 @@ class ExceptionResolveSerializer(serializers.Serializer):
     note = serializers.CharField(
         required=False, allow_blank=True, max_length=255, default="", help_text="Required to dismiss: why."
     )
+
+
+class ExceptionsDismissSerializer(serializers.Serializer):
+    exception_ids = serializers.ListField(
+        child=serializers.IntegerField(), allow_empty=False, help_text="Open exceptions of the practice."
+    )
+    note = serializers.CharField(max_length=255, help_text="Why they are dismissed (required).")
+
+
+class ExceptionsDismissedSerializer(serializers.Serializer):
+    dismissed = serializers.ListField(child=serializers.IntegerField())
 
 
 # --- Views -------------------------------------------------------------------------------------
@@ -404,7 +443,45 @@ class RemittanceExceptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
         return remittance_exception_list(self.request.practice, view=view)
 
     def get_serializer_class(self):
-        return ExceptionResolveSerializer if self.action == "resolve" else RemittanceExceptionSerializer
+        if self.action == "resolve":
+            return ExceptionResolveSerializer
+        if self.action == "dismiss":
+            return ExceptionsDismissSerializer
+        if self.action == "suggestions":
+            return ClaimSuggestionSerializer
+        return RemittanceExceptionSerializer
+
+    @extend_schema(
+        summary="Claims an unmatched payment may pay, best first, each with its reason in words",
+        description="From what the 835 carries (patient name, member id, dates of service, charge, "
+        "procedures). Empty for other kinds of exception and for resolved ones. Post to one with "
+        "`resolve` (`action` post, `claim` its id).",
+        responses={200: ClaimSuggestionSerializer(many=True), **error_responses(403, 404)},
+    )
+    @action(detail=True, methods=["get"])
+    def suggestions(self, request, pk=None):
+        exception = self.get_object()
+        found = exception_suggestions(request.practice, [exception])[exception.pk]
+        return Response(ClaimSuggestionSerializer(found, many=True).data)
+
+    @extend_schema(
+        summary="Dismiss several open exceptions with one note, all or none",
+        description="Refused whole (400, the reason in `message`, nothing changed) when an id is not an "
+        "exception of the practice, one is already resolved, or the note is empty.",
+        request=ExceptionsDismissSerializer,
+        responses={200: ExceptionsDismissedSerializer, **error_responses(400, 403)},
+    )
+    @action(detail=False, methods=["post"])
+    def dismiss(self, request):
+        payload = ExceptionsDismissSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        dismissed = exceptions_dismiss(
+            practice=request.practice,
+            exception_ids=payload.validated_data["exception_ids"],
+            user=request.user,
+            note=payload.validated_data["note"],
+        )
+        return Response({"dismissed": [e.pk for e in dismissed]})
 
     @extend_schema(
         summary="Resolve an open exception: post it (against the claim given, for an unmatched payment) or "

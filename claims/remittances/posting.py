@@ -459,7 +459,8 @@ def _match_and_net_lines(plan: Plan, context: _Context) -> list[LineItem] | None
     unmatched = [service for service, line, _reason in plan.line_matches if line is None]
     if unmatched:
         described = ", ".join(
-            f"{s.procedure}{''.join('-' + m for m in s.modifiers)} on {s.service_date_from or '?'}"
+            f"{s.procedure}{''.join('-' + m for m in s.modifiers)} on "
+            f"{f'{s.service_date_from:%m/%d/%Y}' if s.service_date_from else 'an unknown date'}"
             for s in unmatched
         )
         plan.exception = (
@@ -1000,11 +1001,16 @@ def remittance_post(
         .select_related("x12_file")
         .first()
     )
+    if earlier is not None and earlier.x12_file_id == x12_file.pk:
+        raise X12Error(
+            f"This file holds payment {advice.trace_number} from {advice.payer_name or payer_identifier} "
+            "twice (the same payment trace number, TRN02): a payment is posted once, so the file is refused."
+        )
     if earlier is not None:
         raise X12Error(
             f"Payment {advice.trace_number} from {advice.payer_name or payer_identifier} "
             f"was already posted from {earlier.x12_file.file_name} "
-            f"on {timezone.localtime(earlier.received_at):%Y-%m-%d}; it is not posted twice."
+            f"on {timezone.localtime(earlier.received_at):%m/%d/%Y}; it is not posted twice."
         )
     payer = _match_payer(practice, advice)
     now = now or timezone.now()
@@ -1170,3 +1176,50 @@ def exception_resolve(
     ).exists():
         Remittance.objects.filter(pk=exception.remittance_id).update(status=RemittanceStatus.POSTED)
     return exception
+
+
+@transaction.atomic
+def exceptions_dismiss(*, practice, exception_ids, user, note: str) -> list[RemittanceException]:
+    """Dismiss several open exceptions of ``practice`` with one reason, all or none: an id that is not an
+    exception of the practice, one already resolved, or an empty reason refuses the whole request and
+    changes nothing. Remittances left with no open exception count as posted. Returns the dismissed."""
+    note = (note or "").strip()
+    ids = sorted({int(i) for i in exception_ids})
+    if not ids:
+        raise ValidationError({"exception_ids": "Choose the exceptions to dismiss."})
+    if not note:
+        raise ValidationError({"note": "Say why the exceptions are dismissed."})
+    found = list(
+        RemittanceException.objects.select_for_update().filter(practice=practice, pk__in=ids).order_by("pk")
+    )
+    missing = sorted(set(ids) - {e.pk for e in found})
+    if missing:
+        raise ValidationError(
+            {
+                "exception_ids": f"No exception {', '.join(map(str, missing))} in this practice; "
+                "nothing dismissed."
+            }
+        )
+    resolved = [e.pk for e in found if e.status != ExceptionStatus.OPEN]
+    if resolved:
+        raise ValidationError(
+            {
+                "exception_ids": f"Exception {', '.join(map(str, resolved))} "
+                f"{'was' if len(resolved) == 1 else 'were'} already resolved; nothing dismissed."
+            }
+        )
+    now = timezone.now()
+    for exception in found:
+        exception.status, exception.resolved_at, exception.resolved_by = ExceptionStatus.DISMISSED, now, user
+        exception.resolution_note = note[:255]
+    RemittanceException.objects.bulk_update(
+        found, ["status", "resolved_at", "resolved_by", "resolution_note"]
+    )
+    remittance_ids = {e.remittance_id for e in found}
+    still_open = set(
+        RemittanceException.objects.filter(
+            remittance_id__in=remittance_ids, status=ExceptionStatus.OPEN
+        ).values_list("remittance_id", flat=True)
+    )
+    Remittance.objects.filter(pk__in=remittance_ids - still_open).update(status=RemittanceStatus.POSTED)
+    return found

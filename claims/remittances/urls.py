@@ -8,6 +8,7 @@ app_name = "remittances"
 urlpatterns = [
     path("", views.remittances, name="list"),
     path("exceptions/", views.exceptions, name="exceptions"),
+    path("exceptions/dismiss/", views.dismiss_many, name="dismiss_many"),
     path("exceptions/<int:pk>/resolve/", views.resolve, name="resolve"),
     path("<int:pk>/", views.remittance_detail, name="detail"),
 ]

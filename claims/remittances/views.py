@@ -9,15 +9,17 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from claims.models import Claim, ExceptionKind, Remittance, RemittanceException, RemittanceStatus
-from claims.remittances.posting import exception_resolve
+from claims.remittances.posting import exception_resolve, exceptions_dismiss
 from claims.remittances.selectors import (
     EXCEPTION_VIEWS,
     REMITTANCE_SORTS,
+    exception_suggestions,
     payment_method_words,
     remittance_details,
     remittance_exception_counts,
@@ -25,6 +27,7 @@ from claims.remittances.selectors import (
     remittance_explain,
     remittance_list,
     remittance_status_counts,
+    remittances_with_exceptions,
 )
 from claims.selectors import claim_by_number
 from rcm.audit import audit_record, audit_view
@@ -179,10 +182,12 @@ def remittance_detail(request, pk: int):
 def _exception_filters(params) -> dict:
     view = params.get("view", "")
     remittance = params.get("remittance", "")
+    kind = params.get("kind", "")
     page = params.get("page", "")
     return {
         "view": view if view in EXCEPTION_VIEWS else "open",
         "remittance_id": int(remittance) if remittance.isdigit() else None,
+        "kind": kind if kind in ExceptionKind.values else "",
         "page": int(page) if page.isdigit() else None,
     }
 
@@ -194,6 +199,8 @@ def _exceptions_query(filters: dict, *, page: bool = False) -> QueryDict:
         query["view"] = filters["view"]
     if filters["remittance_id"]:
         query["remittance"] = str(filters["remittance_id"])
+    if filters["kind"]:
+        query["kind"] = filters["kind"]
     if page and filters["page"] and filters["page"] > 1:
         query["page"] = str(filters["page"])
     return query
@@ -206,13 +213,23 @@ def _render_exceptions(request, filters: dict, *, match: dict | None = None, fai
     remittance = None
     if filters["remittance_id"]:
         remittance = get_scoped_or_404(
-            Remittance.objects.only("id", "payer_name", "trace_number", "payment_date"),
+            Remittance.objects.select_related("payer").only(
+                "id", "payer_name", "trace_number", "payment_date", "payer__name"
+            ),
             practice,
             pk=filters["remittance_id"],
         )
-    rows = remittance_exception_list(practice, view=filters["view"], remittance_id=filters["remittance_id"])
+    rows = remittance_exception_list(
+        practice, view=filters["view"], remittance_id=filters["remittance_id"], kind=filters["kind"]
+    )
     page = Paginator(rows, PAGE_SIZE).get_page(filters["page"])
-    counts = remittance_exception_counts(practice, remittance_id=filters["remittance_id"])
+    counts = remittance_exception_counts(
+        practice, remittance_id=filters["remittance_id"], kind=filters["kind"]
+    )
+    can_resolve = role_can(request.role, "claims.edit")
+    suggestions = exception_suggestions(practice, page.object_list) if can_resolve else {}
+    for row in page.object_list:
+        row.suggestions = suggestions.get(row.pk, [])
     if failure and all(row.pk != failure["exception_id"] for row in page.object_list):
         messages.error(request, failure["message"])  # its row is not on this page (resolved meanwhile)
     return render(
@@ -224,7 +241,9 @@ def _render_exceptions(request, filters: dict, *, match: dict | None = None, fai
             "remittance": remittance,
             "counts": counts,
             "querystring": _exceptions_query(filters).urlencode(),
-            "can_resolve": role_can(request.role, "claims.edit"),
+            "can_resolve": can_resolve,
+            "kinds": ExceptionKind.choices,
+            "remittances": remittances_with_exceptions(practice),
             "matchable": MATCHABLE,
             "postable_as_sent": POSTABLE_AS_SENT,
             "match": match or {},
@@ -274,7 +293,9 @@ def _claim_from(request) -> tuple[Claim | None, str]:
 def _success_message(exception: RemittanceException, action: str, claim: Claim | None) -> str:
     remittance = exception.remittance
     payment = exception.remittance_claim
-    source = f"{remittance.payer_name} {remittance.trace_number}"
+    source = (
+        f"{remittance.payer.name if remittance.payer else remittance.payer_name} {remittance.trace_number}"
+    )
     if action == "dismiss":
         return f"Dismissed: {exception.get_kind_display().lower()} in {source}."
     number = claim.patient_control_number if claim is not None else payment.patient_control_number
@@ -288,7 +309,7 @@ def resolve(request, pk: int):
     engine refuses, the page comes back with its reason beside the action and nothing changed."""
     practice = request.practice
     exception = get_scoped_or_404(
-        RemittanceException.objects.select_related("remittance", "remittance_claim"), practice, pk=pk
+        RemittanceException.objects.select_related("remittance__payer", "remittance_claim"), practice, pk=pk
     )
     filters = _exception_filters(request.POST)
     action = request.POST.get("action", "")
@@ -317,5 +338,35 @@ def resolve(request, pk: int):
             failure["number"] = claim.patient_control_number
         return _render_exceptions(request, filters, failure={**failure, "message": " ".join(exc.messages)})
     messages.success(request, _success_message(exception, action, claim))
+    query = _exceptions_query(filters, page=True)
+    return redirect(f"{reverse('remittances:exceptions')}{'?' if query else ''}{query.urlencode()}")
+
+
+@role_required("claims.edit")
+@require_POST
+def dismiss_many(request):
+    """Dismiss the open exceptions ticked on the page with one reason, all or none: when refused, the page
+    comes back with the reason and nothing changed."""
+    filters = _exception_filters(request.POST)
+    ids = [value for value in request.POST.getlist("exception") if value.isdigit()]
+    note = request.POST.get("note", "")
+    try:
+        dismissed = exceptions_dismiss(
+            practice=request.practice, exception_ids=ids, user=request.user, note=note
+        )
+    except ValidationError as exc:
+        return _render_exceptions(
+            request,
+            filters,
+            failure={
+                "exception_id": None,
+                "action": "dismiss_many",
+                "note": note,
+                "chosen": {int(i) for i in ids},
+                "message": " ".join(exc.messages),
+            },
+        )
+    count = len(dismissed)
+    messages.success(request, f"Dismissed {count} exception{pluralize(count)}: {note.strip()}")
     query = _exceptions_query(filters, page=True)
     return redirect(f"{reverse('remittances:exceptions')}{'?' if query else ''}{query.urlencode()}")

@@ -11,9 +11,19 @@ from django.utils import timezone
 
 from claims.edi.p837 import Envelope, build_837p, claims_for_837, prior_adjudications
 from claims.edi.validation import validate_x12
-from claims.models import BatchClaim, Claim, ClaimStatus, Clearinghouse, ScrubStatus, SubmissionBatch
+from claims.models import (
+    BatchClaim,
+    BatchStatus,
+    Claim,
+    ClaimStatus,
+    Clearinghouse,
+    ScrubStatus,
+    SubmissionBatch,
+)
 from claims.scrubber.engine import claims_scrub
 from claims.state_machine import claim_transition_many
+from rcm.audit import audit_record
+from rcm.models import AuditAction
 from rcm.sequences import sequence_next
 
 MAX_CLAIMS_PER_BATCH = 5000  # what most clearinghouses take in one transaction set
@@ -165,4 +175,57 @@ def _batch_create(
         reason=f"837P batch {batch.file_name}",
         at=now,
     )
+    return batch
+
+
+@transaction.atomic
+def batch_download_record(*, batch: SubmissionBatch, user) -> SubmissionBatch:
+    """Record that ``user`` downloaded the batch's 837P file now (the latest download is kept on the batch)
+    and write the export to the audit log. Changes nothing else: a download is not a delivery."""
+    now = timezone.now()
+    SubmissionBatch.objects.filter(pk=batch.pk).update(downloaded_at=now, downloaded_by=user)
+    batch.downloaded_at, batch.downloaded_by = now, user
+    audit_record(
+        action=AuditAction.EXPORT,
+        practice=batch.practice,
+        object_type="claims.submissionbatch",
+        object_id=batch.pk,
+        changes={"file_name": batch.file_name},
+        user=user,
+    )
+    return batch
+
+
+SENDABLE = (BatchStatus.BUILT, BatchStatus.SEND_FAILED)
+
+
+@transaction.atomic
+def batch_mark_sent(*, batch: SubmissionBatch, user) -> SubmissionBatch:
+    """Say that a downloaded batch was sent to the clearinghouse by hand: the batch becomes sent (waiting
+    for its 999), with who said so and when, in the audit log too. Refused, changing nothing, when the
+    file was never downloaded or the batch is already sent or acknowledged (a compare-and-set update, so
+    two clicks mark it once)."""
+    now = timezone.now()
+    updated = SubmissionBatch.objects.filter(
+        pk=batch.pk, status__in=SENDABLE, downloaded_at__isnull=False
+    ).update(status=BatchStatus.SENT, marked_sent_at=now, marked_sent_by=user)
+    if not updated:
+        current = SubmissionBatch.objects.only("status", "downloaded_at").get(pk=batch.pk)
+        if current.status not in SENDABLE:
+            raise ValidationError(
+                f"{batch.file_name} is {current.get_status_display().lower()}: it is not marked sent again."
+            )
+        raise ValidationError(
+            f"{batch.file_name} was never downloaded: download the file and upload it to the "
+            "clearinghouse before marking it sent."
+        )
+    audit_record(
+        action=AuditAction.UPDATE,
+        practice=batch.practice,
+        object_type="claims.submissionbatch",
+        object_id=batch.pk,
+        changes={"status": [batch.status, BatchStatus.SENT.value], "sent": "by hand"},
+        user=user,
+    )
+    batch.status, batch.marked_sent_at, batch.marked_sent_by = BatchStatus.SENT, now, user
     return batch

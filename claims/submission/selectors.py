@@ -1,4 +1,6 @@
-"""Reads for submission: 837P batches, ready claims by payer, X12 files received."""
+"""Reads for submission: 837P batches (and where each is), ready claims by payer, X12 files received."""
+
+import dataclasses
 
 from django.db.models import (
     Count,
@@ -9,14 +11,16 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from claims.models import ZERO, ClaimStatus, DeliveryAttempt, SubmissionBatch, X12File
+from claims.models import ZERO, BatchStatus, ClaimStatus, DeliveryAttempt, SubmissionBatch, X12File
 from claims.selectors import MONEY, claims_for_practice
 
 
 def batch_list(practice) -> QuerySet:
-    """Submission batches, newest first, with the payer and the last delivery attempt annotated
-    (``last_attempt_at``, ``last_attempt_ok``, ``last_attempt_message``, ``attempt_count``) in one query."""
+    """Submission batches, newest first, with the payer, who downloaded it and who marked it sent, and the
+    last delivery attempt annotated (``last_attempt_at``, ``last_attempt_ok``, ``last_attempt_message``,
+    ``attempt_count``) in one query: what ``batch_whereabouts`` reads."""
     last = DeliveryAttempt.objects.filter(batch=OuterRef("pk")).order_by("-at", "-id")
     attempts = (
         DeliveryAttempt.objects.filter(batch=OuterRef("pk"))
@@ -26,7 +30,7 @@ def batch_list(practice) -> QuerySet:
     )
     return (
         SubmissionBatch.objects.filter(practice=practice)
-        .select_related("payer")
+        .select_related("payer", "downloaded_by", "marked_sent_by")
         .defer("content", "validation_findings")
         .annotate(
             last_attempt_at=Subquery(last.values("at")[:1]),
@@ -57,3 +61,58 @@ def x12_file_list(practice) -> QuerySet:
         .defer("content", "validation_findings")
         .order_by("-received_at", "-id")
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class Whereabouts:
+    """Where a batch is, in words: ``label`` for the badge, ``tone`` its colour (ok, warn, bad or none),
+    ``detail`` who, when and what next."""
+
+    label: str
+    tone: str
+    detail: str
+
+
+def _when(value) -> str:
+    return f"{timezone.localtime(value):%m/%d/%Y %H:%M}"
+
+
+def _who(user) -> str:
+    return user.username if user is not None else "someone no longer here"
+
+
+def batch_whereabouts(batch) -> Whereabouts:
+    """Where a batch from ``batch_list`` is (no query): acknowledged by a 999, delivered by SFTP, sent by
+    hand, failed to deliver, downloaded, or only built."""
+    if batch.status == BatchStatus.ACCEPTED:
+        return Whereabouts(
+            "Accepted (999)", "ok", "The clearinghouse accepted the file; the 277CA answers each claim."
+        )
+    if batch.status == BatchStatus.PARTLY_ACCEPTED:
+        return Whereabouts(
+            "Partly accepted (999)", "warn", "Some claims were rejected: see the acknowledgments."
+        )
+    if batch.status == BatchStatus.REJECTED:
+        return Whereabouts("Rejected (999)", "bad", "The clearinghouse rejected the file: see the reasons.")
+    if batch.status == BatchStatus.SENT and batch.marked_sent_at is not None:
+        return Whereabouts(
+            "Sent by hand",
+            "warn",
+            f"Marked sent by {_who(batch.marked_sent_by)} on {_when(batch.marked_sent_at)}; "
+            "waiting for the 999.",
+        )
+    if batch.status == BatchStatus.SENT:
+        at = f" on {_when(batch.last_attempt_at)}" if batch.last_attempt_at else ""
+        return Whereabouts("Delivered by SFTP", "warn", f"Uploaded{at}; waiting for the 999.")
+    if batch.status == BatchStatus.SEND_FAILED:
+        at = f" on {_when(batch.last_attempt_at)}" if batch.last_attempt_at else ""
+        return Whereabouts(
+            "SFTP delivery failed", "bad", f"Last attempt{at}: {batch.last_attempt_message or 'no message'}"
+        )
+    if batch.downloaded_at is not None:
+        return Whereabouts(
+            "Downloaded, not marked sent",
+            "",
+            f"Downloaded by {_who(batch.downloaded_by)} on {_when(batch.downloaded_at)}.",
+        )
+    return Whereabouts("Built, not sent", "", "Not downloaded or delivered yet.")

@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -19,11 +20,10 @@ from claims.models import (
     DeliveryAttempt,
     SubmissionBatch,
 )
-from claims.submission.batches import claims_submit
-from claims.submission.selectors import batch_list, ready_claims_by_payer
+from claims.submission.batches import batch_download_record, batch_mark_sent, claims_submit
+from claims.submission.selectors import batch_list, batch_whereabouts, ready_claims_by_payer
 from claims.tasks import deliver_batch
-from rcm.audit import audit_record
-from rcm.models import AuditAction, Payer
+from rcm.models import Payer
 from rcm.permissions import role_required
 from rcm.roles import role_can
 from rcm.tenancy import get_scoped_or_404
@@ -41,6 +41,8 @@ REFUSED_SHOWN = 20
 def batches(request):
     practice = request.practice
     page = Paginator(batch_list(practice), PAGE_SIZE).get_page(request.GET.get("page"))
+    for batch in page.object_list:
+        batch.where = batch_whereabouts(batch)
     ready = ready_claims_by_payer(practice) if role_can(request.role, "claims.edit") else []
     billable = [row for row in ready if row["payer_id"] is not None]
     return render(
@@ -105,8 +107,9 @@ def batches_submit(request):
 
 
 def _batch(request, pk: int) -> SubmissionBatch:
+    """The batch with what ``batch_whereabouts`` reads (its last delivery attempt, who downloaded it)."""
     return get_scoped_or_404(
-        SubmissionBatch.objects.select_related("payer", "clearinghouse", "created_by"),
+        batch_list(request.practice).select_related("clearinghouse", "created_by").defer(None),
         request.practice,
         pk=pk,
     )
@@ -131,6 +134,7 @@ def batch_detail(request, pk: int):
             .order_by("-at", "-id"),
             "can_send": role_can(request.role, "claims.edit"),
             "sendable": batch.status in (BatchStatus.BUILT, BatchStatus.SEND_FAILED),
+            "where": batch_whereabouts(batch),
             "has_sftp": bool(batch.clearinghouse.sftp_host),
         },
     )
@@ -139,18 +143,34 @@ def batch_detail(request, pk: int):
 @role_required("claims.view")
 @require_GET
 def batch_download(request, pk: int):
-    batch = _batch(request, pk)
-    audit_record(
-        action=AuditAction.EXPORT,
-        practice=request.practice,
-        object_type="claims.submissionbatch",
-        object_id=batch.pk,
-        changes={"file_name": batch.file_name},
-    )
+    """The 837P file; who downloaded it and when is recorded on the batch and in the audit log."""
+    batch = get_scoped_or_404(SubmissionBatch.objects.select_related("practice"), request.practice, pk=pk)
+    batch_download_record(batch=batch, user=request.user)
     response = HttpResponse(batch.content, content_type="application/edi-x12")
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=batch.file_name)
     response["Cache-Control"] = "no-store"
     return response
+
+
+@role_required("claims.edit")
+@require_POST
+def batch_sent_by_hand(request, pk: int):
+    """Mark a downloaded batch sent by hand; when refused, say why (nothing changed)."""
+    batch = get_scoped_or_404(
+        SubmissionBatch.objects.select_related("practice", "clearinghouse"), request.practice, pk=pk
+    )
+    try:
+        batch_mark_sent(batch=batch, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            f"{batch.file_name} is marked sent to {batch.clearinghouse.name} by hand "
+            f"({batch.claim_count} claim{pluralize(batch.claim_count)}, ${batch.total_charge:,.2f}); "
+            "its 999 will say whether it was accepted.",
+        )
+    return redirect("claims:batch_detail", batch.pk)
 
 
 @role_required("claims.edit")

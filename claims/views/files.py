@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from claims.edi.intake import postable_practices, x12_import
+from claims.edi.intake import outcome_words, postable_practices, x12_import
 from claims.models import (
     ClaimAcknowledgment,
     X12File,
@@ -22,24 +22,6 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
 # --- X12 files ---------------------------------------------------------------------------------
-
-
-# The order counts are read in, whatever order the database kept the keys in (PostgreSQL's jsonb sorts them).
-OUTCOME_ORDER = (
-    "remittances",
-    "claims_posted",
-    "exceptions",
-    "batches_accepted",
-    "batches_rejected",
-    "claims_accepted",
-    "claims_rejected",
-)
-
-
-def outcome_words(outcome: dict) -> list[str]:
-    """``{"claims_rejected": 1}`` -> ``["1 claims rejected"]``, for people, in ``OUTCOME_ORDER``."""
-    keys = sorted(outcome or {}, key=lambda key: (OUTCOME_ORDER + (key,)).index(key))
-    return [f"{outcome[key]} {key.replace('_', ' ')}" for key in keys]
 
 
 @role_required("claims.view")

@@ -172,6 +172,11 @@ def test_the_detail_gives_claim_payments_lines_words_plbs_and_the_reconciliation
         "posted_net": "114.25",
         "difference": "50.00",
         "unexplained": "0.00",
+        "paid_count": 1,
+        "denied_count": 0,
+        "interest": "1.25",  # no AMT*I on the claim; PLB L6 -1.25 added 1.25 to the payment
+        "interest_claims": "0.00",
+        "interest_provider_level": "1.25",
     }
     assert [(e["kind"], e["status"], e["remittance_claim"]) for e in body["exceptions"]] == [
         ("unmatched", "open", unknown["id"])
@@ -386,6 +391,8 @@ def test_the_operations_are_in_the_schema_with_their_errors(manager):
         ("/api/remittance-exceptions/", "get"): {"200", "400", "403"},
         ("/api/remittance-exceptions/{id}/", "get"): {"200", "403", "404"},
         ("/api/remittance-exceptions/{id}/resolve/", "post"): {"200", "400", "403", "404"},
+        ("/api/remittance-exceptions/{id}/suggestions/", "get"): {"200", "403", "404"},
+        ("/api/remittance-exceptions/dismiss/", "post"): {"200", "400", "403"},
     }
     for (path, method), codes in expected.items():
         operation = schema["paths"][path][method]
@@ -404,3 +411,70 @@ def test_the_operations_are_in_the_schema_with_their_errors(manager):
         if parameter["in"] == "query"
     }
     assert query == {"page", "page_size", "status", "payer", "ordering"}  # no patient details in URLs
+
+
+# --- suggestions and bulk dismiss --------------------------------------------------------------------
+
+
+def test_an_unmatched_payment_has_suggested_claims_to_post_to(billing, biller, outsider):
+    from tests.claims.test_pages_remittances import _claim_of
+
+    right = _claim_of(billing)
+    dearer = _claim_of(billing, charge="195.00")
+    payment = era_payment(right)
+    payment["pcn"] = "TYPO" + right.patient_control_number
+    for service in payment["services"]:
+        service.pop("lcn")
+    import_era(billing, trace="EFT8", claims=[payment])
+    exception = RemittanceException.objects.get()
+    response = api(biller).get(f"/api/remittance-exceptions/{exception.pk}/suggestions/")
+    assert response.status_code == 200, response.content
+    assert response.json() == [
+        {
+            "claim": right.pk,
+            "patient_control_number": right.patient_control_number,
+            "patient_name": "Garcia, Elena",
+            "service_date": "2026-03-02",
+            "charge": "203.00",
+            "payer": "Acme Health",
+            "status": "accepted",
+            "score": 110,
+            "reason": "same member id, patient name, date of service, procedures and charge",
+        },
+        {
+            "claim": dearer.pk,
+            "patient_control_number": dearer.patient_control_number,
+            "patient_name": "Garcia, Elena",
+            "service_date": "2026-03-02",
+            "charge": "213.00",
+            "payer": "Acme Health",
+            "status": "accepted",
+            "score": 100,
+            "reason": "same member id, patient name, date of service and procedures, "
+            "charge differs by $10.00",
+        },
+    ]
+    assert _error(api(outsider).get(f"/api/remittance-exceptions/{exception.pk}/suggestions/"), 404)
+    body = _resolve(biller, exception, action="post", claim=right.pk).json()
+    assert (body["status"], body["claim_payment"]["claim"]) == ("posted", right.pk)
+    assert api(biller).get(f"/api/remittance-exceptions/{exception.pk}/suggestions/").json() == []
+
+
+def test_several_exceptions_are_dismissed_with_one_note_all_or_none(billing, biller, outsider):
+    import_era(billing, trace="X1", claims=[unknown_payment("NOPE1"), unknown_payment("NOPE2")])
+    first, second = RemittanceException.objects.order_by("pk")
+    url = "/api/remittance-exceptions/dismiss/"
+    before = resolution_state()
+    error = _error(api(outsider).post(url, {"exception_ids": [first.pk], "note": "x"}, format="json"), 400)
+    assert error["message"] == f"exception_ids: No exception {first.pk} in this practice; nothing dismissed."
+    error = _error(api(biller).post(url, {"exception_ids": [first.pk], "note": ""}, format="json"), 400)
+    assert error["fields"] == {"note": ["This field may not be blank."]}
+    assert resolution_state() == before
+    response = api(biller).post(url, {"exception_ids": [first.pk, second.pk], "note": "tests"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json() == {"dismissed": [first.pk, second.pk]}
+    assert set(RemittanceException.objects.values_list("status", "resolution_note")) == {
+        ("dismissed", "tests")
+    }
+    error = _error(api(biller).post(url, {"exception_ids": [first.pk], "note": "again"}, format="json"), 400)
+    assert error["message"] == f"exception_ids: Exception {first.pk} was already resolved; nothing dismissed."

@@ -1,6 +1,6 @@
 """The biller's day in a real browser: the work queues, a claim the scrubber stopped fixed on the edit form,
 the 837P batch built and downloaded, an 835 uploaded that pays one claim, denies another and leaves a
-payment with a mistyped claim number in the exceptions, resolved by typing the right claim number.
+payment with a mistyped claim number in the exceptions, resolved in one click on the claim suggested for it.
 axe-core checks every page on the way."""
 
 import re
@@ -55,7 +55,7 @@ def day(practice):
 
 def era_of_the_day(billing) -> str:
     """Acme's 835: Garcia's claim paid $138.00 (CO-45 $65.00 on the 99214), Okafor's denied (CO-50), and
-    $95.00 for Chen's claim under a claim number with two digits swapped."""
+    $95.00 for Chen's claim under a claim number with two digits swapped (her name and member id right)."""
     garcia = {line.procedure_code: line.line_control_number for line in billing.stopped.lines.all()}
     okafor = billing.to_deny.lines.get().line_control_number
     return era(
@@ -81,6 +81,8 @@ def era_of_the_day(billing) -> str:
             ),
             dict(
                 pcn=MISTYPED_PCN,
+                patient=("CHEN", "MEI"),
+                member=billing.mistyped.coverage.member_id,
                 charge="140",
                 paid="95",
                 services=[dict(code="99213", charge="140", paid="95", cas=[("CO", "45", "45")])],
@@ -183,10 +185,9 @@ def test_the_billers_day(app, page, day, biller):
             "Acme Health",
             "3",
             "$528.00",
-            "Built",
+            "Built, not sentNot downloaded or delivered yet.",
             "000000001 / 1 / 0001",
             re.compile(r"\d\d/\d\d/\d{4}"),
-            "not sent",
         ]
     )
     page.get_by_role("link", name=file_name).click()
@@ -215,6 +216,15 @@ def test_the_billers_day(app, page, day, biller):
     assert download.value.suggested_filename == file_name
     x837 = open(download.value.path(), encoding="ascii").read()
     assert x837.startswith("ISA*00*") and x837.endswith("IEA*1*000000001~\n")
+    page.reload()  # the page now says who downloaded the file, and offers to mark it sent by hand
+    expect(page.locator("h1 #where")).to_have_text("Downloaded, not marked sent")
+    page.get_by_role("button", name="Mark sent by hand").click()
+    expect(page.locator("h1 #where")).to_have_text("Sent by hand")
+    expect(page.locator(".messages")).to_have_text(
+        f"{file_name} is marked sent to Availity by hand (3 claims, $528.00); "
+        "its 999 will say whether it was accepted."
+    )
+    visit(page, "06b-batch-sent-by-hand")
     assert [segment for segment in x837.split("~") if segment.startswith(("CLM*", "SV1*"))] == [
         f"CLM*{stopped.patient_control_number}*203***11:B:1*Y*A*Y*Y",
         "SV1*HC:99214*185*UN*1***1:2",
@@ -232,13 +242,13 @@ def test_the_billers_day(app, page, day, biller):
     )
     page.get_by_role("button", name="Import").click()
     expect(page.locator(".messages")).to_have_text(
-        "acme-0320.835 (835 remittance advice) imported: 1 remittances, 2 claims posted, 1 exceptions."
+        "acme-0320.835 (835 remittance advice) imported: 1 remittance, 2 claims posted, 1 exception."
     )
     assert cells(page.locator("table.grid tbody tr"))[0][:4] == [
         "acme-0320.835",
         "835",
         "applied",
-        "1 remittances · 2 claims posted · 1 exceptions",
+        "1 remittance · 2 claims posted · 1 exception",
     ]
     visit(page, "07-x12-files")
 
@@ -266,7 +276,7 @@ def test_the_billers_day(app, page, day, biller):
     page.wait_for_load_state()
     assert [payment.locator(".panel-head").inner_text().split("\n") for payment in payments.all()] == [
         [stopped.patient_control_number, "Garcia, Elena", "CLP02 1 processed as primary", "posted"],
-        [to_deny.patient_control_number, "Okafor, James", "CLP02 4 denied", "posted"],
+        [to_deny.patient_control_number, "Okafor, James", "CLP02 4 denied", "posted: denied"],
         [
             MISTYPED_PCN,
             "no claim of the practice",
@@ -303,24 +313,25 @@ def test_the_billers_day(app, page, day, biller):
     expect(page.locator("dl.headline dd")).to_have_text(["$185.00", "$185.00", "$0.00"])
     visit(page, "12-claim-denied")
 
-    # The exception: the payment is matched to Chen's claim by typing its number, then posted.
+    # The exception: Chen's claim is suggested for the payment, and one click posts it there.
     menu(page, "Remittances")
     page.get_by_role("link", name="Exceptions to resolve").click()
     expect(page.locator(".tabs a.active")).to_have_text("Open 1")
     exception = page.locator("table.exceptions tbody tr")
-    assert cells(exception)[0][:2] == [
+    assert cells(exception)[0][1:3] == [
         "No matching claim",
         f"No claim {MISTYPED_PCN} in this practice (payer claim number PCN{MISTYPED_PCN}, charge 140.00).",
     ]
-    exception.get_by_label("Our claim number (PCN)").fill(mistyped.patient_control_number)
-    exception.get_by_role("button", name="Match to claim…").click()
-    expect(exception.locator("p.found")).to_have_text(
-        f"Claim {mistyped.patient_control_number} · Chen, Mei · 03/02/2026 · Acme Health · $140.00 Submitted"
+    suggestions = exception.locator(".suggestions li")
+    expect(suggestions).to_have_count(1)
+    expect(suggestions).to_contain_text(
+        f"{mistyped.patient_control_number} · Chen, Mei · 03/02/2026 · $140.00"
+        "\nsame member id, patient name, date of service, procedures and charge"
     )
-    visit(page, "13-exception-matched-to-a-claim")
-    exception.get_by_role("button", name="Post $95.00 to this claim").click()
+    visit(page, "13-exception-with-a-suggested-claim")
+    suggestions.get_by_role("button", name=f"Post $95.00 to claim {mistyped.patient_control_number}").click()
     expect(page.locator(".messages")).to_have_text(
-        f"Posted $95.00 from ACME HEALTH {TRACE} to claim {mistyped.patient_control_number}."
+        f"Posted $95.00 from Acme Health {TRACE} to claim {mistyped.patient_control_number}."
     )
     expect(page.locator(".tabs a.active")).to_have_text("Open 0")
     expect(page.locator("table.exceptions tbody")).to_have_text(

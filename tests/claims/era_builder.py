@@ -58,7 +58,8 @@ def transaction_set(
         )
         for group, reason, amount in claim.get("cas", []):
             body.append(f"CAS*{group}*{reason}*{_money(amount)}")
-        body.append(f"NM1*QC*1*GARCIA*ELENA****MI*{claim.get('member', 'XJH123456789')}")
+        last, first = claim.get("patient", ("GARCIA", "ELENA"))
+        body.append(f"NM1*QC*1*{last}*{first}****MI*{claim.get('member', 'XJH123456789')}")
         if claim.get("interest"):
             body.append(f"AMT*I*{_money(claim['interest'])}")
         for service in claim.get("services", []):

@@ -232,7 +232,7 @@ def test_truncated_file_is_refused(billing):
 def test_import_command_reports_each_file_and_fails_when_one_is_refused(billing, capsys):
     submitted_claim(billing, "5781")
     call_command("import_x12", str(SAMPLES / "acks/imsweb-x12_277CA_accepted.277"), "--practice", "riverside")
-    assert "imported: 1 claims accepted, 0 claims rejected." in capsys.readouterr().out
+    assert "imported: 1 claim accepted, 0 claims rejected." in capsys.readouterr().out
     with pytest.raises(CommandError, match="1 of 1 files were refused"):
         call_command(
             "import_x12", str(SAMPLES / "invalid/imsweb-x12_no_isa_line.837"), "--practice", "riverside"

@@ -636,9 +636,33 @@ def test_the_same_file_or_the_same_trace_posts_once(billing):
     renamed = post(billing, text.replace("LX*1", "LX*1 ").replace("\n", "\r\n"), "reformatted.835")
     assert not renamed.applied
     assert renamed.file.error.startswith("Payment EFT1 from ACME HEALTH was already posted from era.835 on ")
+    assert renamed.file.error.endswith("; it is not posted twice.")
     assert Remittance.objects.count() == 1
     claim.refresh_from_db()
     assert claim.insurance_paid == D("138.00")
+
+
+def test_a_file_holding_the_same_payment_trace_twice_is_refused_with_that_reason(billing):
+    from claims.models import Transaction, X12File
+
+    first, second = submitted(billing), submitted(billing)
+    text = interchange(
+        transaction_set(st="0001", trace="EFT5", claims=[_paid_era(first)]),
+        transaction_set(st="0002", trace="EFT5", claims=[_paid_era(second)]),
+    )
+    result = post(billing, text, "twice.835")
+    assert not result.applied
+    assert result.file.error == (
+        "This file holds payment EFT5 from ACME HEALTH twice (the same payment trace number, TRN02): "
+        "a payment is posted once, so the file is refused."
+    )
+    assert result.message == f"twice.835 was refused: {result.file.error} Nothing was changed."
+    assert "already posted from" not in result.file.error
+    assert (Remittance.objects.count(), Transaction.objects.filter(kind="insurance_payment").count()) == (
+        0,
+        0,
+    )
+    assert list(X12File.objects.values_list("file_name", "status")) == [("twice.835", "refused")]
 
 
 def test_an_unmatched_payment_is_matched_by_hand_and_posted(billing, biller):

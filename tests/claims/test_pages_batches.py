@@ -107,7 +107,7 @@ def test_the_billers_journey_from_charge_entry_to_resubmission(billing, biller):
     Claim.objects.filter(pk=claim.pk).update(patient_control_number=REJECTED_PCN)
     response = upload(client, ("rejected.277", sample(REJECTED_277)))
     assert (
-        "rejected.277 (277CA claim acknowledgment) imported: 0 claims accepted, 1 claims rejected."
+        "rejected.277 (277CA claim acknowledgment) imported: 0 claims accepted, 1 claim rejected."
         in _text(response)
     )
     claim.refresh_from_db()
@@ -309,7 +309,7 @@ def test_several_files_at_once_each_with_its_message(billing, biller):
         ("junk.txt", b"this is not X12"),
     )
     text = _text(response)
-    assert "accepted.277 (277CA claim acknowledgment) imported: 1 claims accepted, 0 claims rejected." in text
+    assert "accepted.277 (277CA claim acknowledgment) imported: 1 claim accepted, 0 claims rejected." in text
     assert "junk.txt was refused:" in text and "Nothing was changed." in text
     assert sorted(X12File.objects.values_list("file_name", "status")) == [
         ("accepted.277", "applied"),
@@ -367,3 +367,141 @@ def test_another_practices_files_are_404s(billing, biller, outsider):
     client = login(outsider)
     assert client.get(f"/claims/files/{x12_file.pk}/").status_code == 404
     assert list(client.get("/claims/files/").context["page"].object_list) == []
+
+
+# --- where each batch is ------------------------------------------------------------------------------
+
+
+def _where(client, batch):
+    (row,) = [b for b in client.get("/claims/batches/").context["page"].object_list if b.pk == batch.pk]
+    detail = client.get(f"/claims/batches/{batch.pk}/").context["where"]
+    assert detail == row.where  # the list and the page say the same
+    return (row.where.label, row.where.tone, row.where.detail)
+
+
+def test_a_batch_says_where_it_is_from_built_to_acknowledged(billing, biller, settings):
+    import datetime
+
+    settings.TIME_ZONE = "UTC"
+    ready(billing)
+    (batch,) = claims_submit(practice=billing.practice, user=biller).batches
+    client = login(biller)
+    assert _where(client, batch) == ("Built, not sent", "", "Not downloaded or delivered yet.")
+    text = _text(client.get("/claims/batches/"))
+    assert "837P files for the clearinghouse, and where each one is" in text
+    assert "837P files sent to the clearinghouse" not in text
+
+    at = datetime.datetime(2026, 3, 5, 14, 30, tzinfo=datetime.UTC)
+    with mock.patch("django.utils.timezone.now", return_value=at):
+        assert client.get(f"/claims/batches/{batch.pk}/download/").status_code == 200
+    batch.refresh_from_db()
+    assert (batch.downloaded_at, batch.downloaded_by, batch.status) == (at, biller, BatchStatus.BUILT)
+    assert _where(client, batch) == (
+        "Downloaded, not marked sent",
+        "",
+        "Downloaded by bill on 03/05/2026 14:30.",
+    )
+    assert '<dd id="downloaded">03/05/2026 14:30 by bill</dd>' in _text(
+        client.get(f"/claims/batches/{batch.pk}/")
+    )
+
+    later = at + datetime.timedelta(hours=1)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        response = client.post(f"/claims/batches/{batch.pk}/sent-by-hand/", follow=True)
+    assert (
+        f"{batch.file_name} is marked sent to Availity by hand (1 claim, $185.00); "
+        "its 999 will say whether it was accepted."
+    ) in _text(response)
+    batch.refresh_from_db()
+    assert (batch.status, batch.marked_sent_at, batch.marked_sent_by) == (BatchStatus.SENT, later, biller)
+    assert _where(client, batch) == (
+        "Sent by hand",
+        "warn",
+        "Marked sent by bill on 03/05/2026 15:30; waiting for the 999.",
+    )
+    event = AuditEvent.objects.get(action="update", object_type="claims.submissionbatch")
+    assert (event.object_id, event.user, event.changes) == (
+        str(batch.pk),
+        biller,
+        {"status": ["built", "sent"], "sent": "by hand"},
+    )
+    SubmissionBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.ACCEPTED)
+    assert _where(client, batch) == (
+        "Accepted (999)",
+        "ok",
+        "The clearinghouse accepted the file; the 277CA answers each claim.",
+    )
+    SubmissionBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.REJECTED)
+    assert _where(client, batch)[:2] == ("Rejected (999)", "bad")
+
+
+def test_a_batch_delivered_by_sftp_or_failing_says_so(billing, biller, settings):
+    import datetime
+
+    settings.TIME_ZONE = "UTC"
+    ready(billing)
+    (batch,) = claims_submit(practice=billing.practice, user=biller).batches
+    at = datetime.datetime(2026, 3, 6, 9, 0, tzinfo=datetime.UTC)
+    DeliveryAttempt.objects.create(batch=batch, ok=False, message="Connection refused", at=at)
+    SubmissionBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.SEND_FAILED)
+    client = login(biller)
+    assert _where(client, batch) == (
+        "SFTP delivery failed",
+        "bad",
+        "Last attempt on 03/06/2026 09:00: Connection refused",
+    )
+    DeliveryAttempt.objects.create(
+        batch=batch, ok=True, message="Uploaded", at=at + datetime.timedelta(minutes=5)
+    )
+    SubmissionBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.SENT)
+    assert _where(client, batch) == (
+        "Delivered by SFTP",
+        "warn",
+        "Uploaded on 03/06/2026 09:05; waiting for the 999.",
+    )
+
+
+def test_marking_sent_is_refused_before_a_download_and_after_sending(billing, biller):
+    ready(billing)
+    (batch,) = claims_submit(practice=billing.practice, user=biller).batches
+    client = login(biller)
+    page = _text(client.get(f"/claims/batches/{batch.pk}/"))
+    assert "Mark sent by hand" not in page  # not downloaded yet
+    response = client.post(f"/claims/batches/{batch.pk}/sent-by-hand/", follow=True)
+    assert (
+        f"{batch.file_name} was never downloaded: download the file and upload it to the clearinghouse "
+        "before marking it sent."
+    ) in _text(response)
+    batch.refresh_from_db()
+    assert (batch.status, batch.marked_sent_at) == (BatchStatus.BUILT, None)
+    client.get(f"/claims/batches/{batch.pk}/download/")
+    assert "Mark sent by hand</button>" in _text(client.get(f"/claims/batches/{batch.pk}/"))
+    client.post(f"/claims/batches/{batch.pk}/sent-by-hand/")
+    batch.refresh_from_db()
+    first = batch.marked_sent_at
+    response = client.post(f"/claims/batches/{batch.pk}/sent-by-hand/", follow=True)
+    assert f"{batch.file_name} is sent: it is not marked sent again." in _text(response)
+    batch.refresh_from_db()
+    assert batch.marked_sent_at == first
+    assert AuditEvent.objects.filter(action="update", object_type="claims.submissionbatch").count() == 1
+
+
+@pytest.mark.parametrize("role", Role.values)
+def test_marking_sent_follows_the_claims_edit_permission(role, billing, persona):
+    ready(billing)
+    (batch,) = claims_submit(practice=billing.practice).batches
+    SubmissionBatch.objects.filter(pk=batch.pk).update(downloaded_at="2026-03-05T10:00:00Z")
+    client = persona(role)
+    edit = role_can(role, "claims.edit")
+    assert client.post(f"/claims/batches/{batch.pk}/sent-by-hand/").status_code == (302 if edit else 403)
+    batch.refresh_from_db()
+    assert batch.status == (BatchStatus.SENT if edit else BatchStatus.BUILT)
+
+
+def test_another_practices_batch_cannot_be_marked_sent(billing, outsider):
+    ready(billing)
+    (batch,) = claims_submit(practice=billing.practice).batches
+    SubmissionBatch.objects.filter(pk=batch.pk).update(downloaded_at="2026-03-05T10:00:00Z")
+    assert login(outsider).post(f"/claims/batches/{batch.pk}/sent-by-hand/").status_code == 404
+    batch.refresh_from_db()
+    assert (batch.status, batch.marked_sent_at) == (BatchStatus.BUILT, None)

@@ -29,7 +29,9 @@ LIST_QUERIES = 7  # + status counts, page count, page rows (open exceptions coun
 DETAIL_QUERIES = (
     11  # + remittance, audit insert, claim payments, claim-level CAS, lines, line CAS, PLBs, exceptions
 )
-EXCEPTIONS_QUERIES = 6  # + page count, page rows, tab counts
+# + page count, page rows, tab counts, remittances to filter by, the unmatched payments as read, the claims
+# they may pay (+ their lines, when there are any)
+EXCEPTIONS_QUERIES = 9
 
 
 def accepted_claim(billing, lines=None):
@@ -496,7 +498,7 @@ def test_the_exceptions_page_lists_open_ones_with_their_actions(billing, biller,
         "<td>No matching claim</td> <td>No claim NOSUCHCLAIM in this practice (payer claim number "
         "PCNNOSUCHCLAIM, charge 50.00).</td>"
     ) in text
-    assert f'<a href="/remittances/{eft2.pk}/">ACME HEALTH <span class="mono">EFT2</span></a>' in text
+    assert f'<a href="/remittances/{eft2.pk}/">Acme Health <span class="mono">EFT2</span></a>' in text
     assert "Match to claim…" in text and "Dismiss</button>" in text
     assert "Post as sent" not in text  # only for unbalanced and duplicate payments
     assert list(login(biller).get("/remittances/exceptions/?view=resolved").context["page"].object_list) == []
@@ -525,7 +527,7 @@ def test_an_unmatched_payment_is_matched_by_claim_number_and_posted(billing, bil
         follow=True,
     )
     assert response.redirect_chain == [("/remittances/exceptions/", 302)]
-    assert f"Posted $138.00 from ACME HEALTH EFT7 to claim {claim.patient_control_number}." in _text(response)
+    assert f"Posted $138.00 from Acme Health EFT7 to claim {claim.patient_control_number}." in _text(response)
     exception.refresh_from_db()
     claim.refresh_from_db()
     remittance.refresh_from_db()
@@ -616,7 +618,7 @@ def test_dismissing_with_a_reason_resolves_it(billing, biller, two_remittances):
         follow=True,
     )
     assert response.redirect_chain == [(f"/remittances/exceptions/?remittance={eft2.pk}", 302)]
-    assert "Dismissed: no matching claim in ACME HEALTH EFT2." in _text(response)
+    assert "Dismissed: no matching claim in Acme Health EFT2." in _text(response)
     exception.refresh_from_db()
     assert (exception.status, exception.resolved_by, exception.resolution_note) == (
         ExceptionStatus.DISMISSED,
@@ -674,3 +676,354 @@ def test_the_exceptions_query_count_is_the_same_for_1_and_10(billing, biller, dj
         response = client.get("/remittances/exceptions/")
     assert len(response.context["page"].object_list) == 10
     assert len(one) == EXCEPTIONS_QUERIES
+
+
+# --- suggested claims, bulk dismiss, filters -------------------------------------------------------
+
+
+def _claim_of(billing, *, patient_last="Garcia", member="XJH123456789", dos=DOS, charge="185.00"):
+    """An accepted claim of 99214 (``charge``) + 36415 $18.00 on ``dos``, for Elena Garcia (the billing
+    fixture's patient) or another patient with their own coverage."""
+    import datetime
+
+    from tests.rcm.factories import CoverageFactory, PatientFactory
+
+    coverage = billing.coverage
+    if patient_last != "Garcia" or member != "XJH123456789":
+        patient = PatientFactory(practice=billing.practice, last_name=patient_last, first_name="Noah")
+        coverage = CoverageFactory(
+            practice=billing.practice,
+            patient=patient,
+            payer=billing.payer,
+            member_id=member,
+            effective_date=datetime.date(2025, 1, 1),
+        )
+    claim = billing.claim(
+        coverage=coverage,
+        lines=[
+            LineInput(
+                procedure_code="99214", charge=D(charge), service_date_from=dos, diagnosis_pointers=[1]
+            ),
+            LineInput(procedure_code="36415", charge=D("18.00"), service_date_from=dos),
+        ],
+    )
+    for status in ("ready", "submitted", "accepted"):
+        claim_transition(claim=claim, to_status=status)
+    claim.refresh_from_db()
+    return claim
+
+
+@pytest.fixture
+def mistyped(billing):
+    """Elena Garcia's claim of 03/02/2026 ($203.00), the same visit's claim billed $10.00 more, her claim of
+    three days later, another patient's claim of the same day and charge, and one 835 paying $138.00 under
+    a mistyped claim number (left in the exceptions)."""
+    import datetime
+
+    right = _claim_of(billing)
+    dearer = _claim_of(billing, charge="195.00")
+    later = _claim_of(billing, dos=DOS + datetime.timedelta(days=3))
+    stranger = _claim_of(billing, patient_last="Okafor", member="ZZZ999")
+    payment = era_payment(right)
+    payment["pcn"] = "TYPO" + right.patient_control_number
+    for service in payment["services"]:
+        service.pop("lcn")
+    remittance = import_era(billing, trace="EFT8", claims=[payment])
+    return remittance, RemittanceException.objects.get(), right, dearer, later, stranger
+
+
+def test_an_unmatched_payment_comes_with_its_suggested_claims_best_first(billing, biller, mistyped):
+    remittance, exception, right, dearer, later, stranger = mistyped
+    response = login(biller).get("/remittances/exceptions/")
+    row = response.context["page"].object_list[0]
+    assert [(s.claim, s.score, s.reason) for s in row.suggestions] == [
+        (right, 110, "same member id, patient name, date of service, procedures and charge"),
+        (
+            dearer,
+            100,
+            "same member id, patient name, date of service and procedures, charge differs by $10.00",
+        ),
+        (later, 87, "same member id, patient name, procedures and charge, dates of service 3 days apart"),
+    ]
+    assert stranger not in [s.claim for s in row.suggestions]  # fourth: same day and charge only
+    text = _text(response)
+    assert "same member id, patient name, date of service, procedures and charge" in text
+    assert (
+        f'<input type="hidden" name="action" value="match"><input type="hidden" name="claim" '
+        f'value="{right.pk}">'
+    ) in text
+
+
+def test_one_click_on_a_suggestion_matches_and_posts_the_payment(billing, biller, mistyped):
+    remittance, exception, right, *_others = mistyped
+    client = login(biller)
+    response = client.post(
+        f"/remittances/exceptions/{exception.pk}/resolve/",
+        {"action": "match", "claim": right.pk},
+        follow=True,
+    )
+    assert response.redirect_chain == [("/remittances/exceptions/", 302)]
+    assert f"Posted $138.00 from Acme Health EFT8 to claim {right.patient_control_number}." in _text(response)
+    exception.refresh_from_db()
+    right.refresh_from_db()
+    remittance.refresh_from_db()
+    assert (exception.status, exception.resolved_by) == (ExceptionStatus.POSTED, biller)
+    assert (right.status, right.insurance_paid, right.insurance_balance) == (
+        ClaimStatus.PAID,
+        D("138.00"),
+        D("0.00"),
+    )
+    assert remittance.posted_payments == D("138.00")
+    assert list(response.context["page"].object_list) == []
+
+
+def test_a_suggested_claim_already_paid_by_this_payer_is_refused_and_nothing_changes(
+    billing, biller, mistyped
+):
+    remittance, exception, right, *_others = mistyped
+    import_era(billing, trace="EFT9", claims=[era_payment(right)])  # the payer paid it under its number too
+    before = resolution_state()
+    response = login(biller).post(
+        f"/remittances/exceptions/{exception.pk}/resolve/", {"action": "match", "claim": right.pk}
+    )
+    assert response.status_code == 200
+    assert (
+        f'<p class="field-error" role="alert">Claim {right.patient_control_number} already has a posted '
+        "payment from this payer at this level; this one was not posted.</p>"
+    ) in _text(response)
+    assert resolution_state() == before
+
+
+def test_a_suggested_claim_whose_lines_do_not_fit_the_payment_is_refused_and_nothing_changes(
+    billing, biller, mistyped
+):
+    remittance, exception, right, *_others = mistyped
+    other = billing.claim(
+        lines=[
+            LineInput(
+                procedure_code="99213", charge=D("203.00"), service_date_from=DOS, diagnosis_pointers=[1]
+            )
+        ]
+    )
+    for status in ("ready", "submitted", "accepted"):
+        claim_transition(claim=other, to_status=status)
+    before = resolution_state()
+    response = login(biller).post(
+        f"/remittances/exceptions/{exception.pk}/resolve/", {"action": "match", "claim": other.pk}
+    )
+    assert (
+        f'<p class="field-error" role="alert">Claim {other.patient_control_number}: '
+        "no line of the claim matches 99214 on 03/02/2026, 36415 on 03/02/2026.</p>"
+    ) in _text(response)
+    assert resolution_state() == before
+
+
+def test_a_suggestion_cannot_be_posted_to_another_practices_claim(billing, biller, other_practice, mistyped):
+    from tests.claims.factories import make_claim
+
+    exception = mistyped[1]
+    theirs = make_claim(other_practice)
+    before = resolution_state()
+    response = login(biller).post(
+        f"/remittances/exceptions/{exception.pk}/resolve/", {"action": "match", "claim": theirs.pk}
+    )
+    assert '<p class="field-error" role="alert">That claim is not in this practice.</p>' in _text(response)
+    assert resolution_state() == before
+
+
+def test_no_suggestions_for_roles_that_cannot_resolve_and_none_for_other_kinds(billing, persona, mistyped):
+    response = persona(Role.MANAGER).get("/remittances/exceptions/")
+    assert response.status_code == 200
+    assert "Suggested claims" not in _text(response)
+    assert response.context["page"].object_list[0].suggestions == []
+
+
+def test_the_exceptions_query_count_is_the_same_with_suggestions(
+    billing, biller, mistyped, django_assert_num_queries
+):
+    client = login(biller)
+    with django_assert_num_queries(EXCEPTIONS_QUERIES + 1):  # + the candidate claims' lines
+        response = client.get("/remittances/exceptions/")
+    assert len(response.context["page"].object_list[0].suggestions) == 3
+
+
+def test_several_exceptions_are_dismissed_at_once_with_one_reason(billing, biller):
+    import_era(billing, trace="X1", claims=[unknown_payment("NOPE1")])
+    import_era(billing, trace="X2", claims=[unknown_payment("NOPE2"), unknown_payment("NOPE3")])
+    first, second, third = RemittanceException.objects.order_by("pk")
+    client = login(biller)
+    response = client.post(
+        "/remittances/exceptions/dismiss/",
+        {"exception": [first.pk, second.pk], "note": "test payments from the payer"},
+        follow=True,
+    )
+    assert response.redirect_chain == [("/remittances/exceptions/", 302)]
+    assert "Dismissed 2 exceptions: test payments from the payer" in _text(response)
+    assert list(response.context["page"].object_list) == [third]
+    assert sorted(
+        RemittanceException.objects.values_list("pk", "status", "resolution_note", "resolved_by")
+    ) == [
+        (first.pk, "dismissed", "test payments from the payer", biller.pk),
+        (second.pk, "dismissed", "test payments from the payer", biller.pk),
+        (third.pk, "open", "", None),
+    ]
+    statuses = dict(Remittance.objects.values_list("trace_number", "status"))
+    assert statuses == {"X1": "posted", "X2": "exceptions"}
+    response = client.post(
+        "/remittances/exceptions/dismiss/", {"exception": [third.pk], "note": "one more"}, follow=True
+    )
+    assert "Dismissed 1 exception: one more" in _text(response)
+
+
+def test_bulk_dismiss_is_all_or_nothing(billing, biller, other_practice):
+    import_era(billing, trace="X1", claims=[unknown_payment("NOPE1"), unknown_payment("NOPE2")])
+    first, second = RemittanceException.objects.order_by("pk")
+    client = login(biller)
+    client.post(f"/remittances/exceptions/{second.pk}/resolve/", {"action": "dismiss", "note": "done"})
+    before = resolution_state()
+    response = client.post(
+        "/remittances/exceptions/dismiss/", {"exception": [first.pk, second.pk], "note": "x"}
+    )
+    assert response.status_code == 200
+    assert (
+        f'<p class="field-error" role="alert">Exception {second.pk} was already resolved; '
+        "nothing dismissed.</p>" in _text(response)
+    )
+    response = client.post("/remittances/exceptions/dismiss/", {"exception": [first.pk, 999999], "note": "x"})
+    assert "No exception 999999 in this practice; nothing dismissed." in _text(response)
+    response = client.post("/remittances/exceptions/dismiss/", {"exception": [first.pk], "note": " "})
+    assert "Say why the exceptions are dismissed." in _text(response)
+    response = client.post("/remittances/exceptions/dismiss/", {"note": "why"})
+    assert "Choose the exceptions to dismiss." in _text(response)
+    assert resolution_state() == before
+
+
+def test_the_exceptions_page_filters_by_kind_and_by_remittance(billing, biller):
+    claim = accepted_claim(billing)
+    import_era(billing, trace="X1", claims=[unknown_payment("NOPE1")])
+    x2 = import_era(billing, trace="X2", claims=[unknown_payment("NOPE2")])
+    import_era(billing, trace="X3", claims=[era_payment(claim)])
+    import_era(billing, trace="X4", claims=[era_payment(claim)])  # a second payment: duplicate
+    unmatched1, unmatched2, duplicate = RemittanceException.objects.order_by("pk")
+    client = login(biller)
+
+    def shown(query):
+        return list(client.get(f"/remittances/exceptions/{query}").context["page"].object_list)
+
+    assert shown("") == [unmatched1, unmatched2, duplicate]
+    assert shown("?kind=duplicate") == [duplicate]
+    assert shown("?kind=unmatched") == [unmatched1, unmatched2]
+    assert shown(f"?kind=unmatched&remittance={x2.pk}") == [unmatched2]
+    assert shown("?kind=nonsense") == [unmatched1, unmatched2, duplicate]  # unknown values are ignored
+    response = client.get("/remittances/exceptions/?kind=duplicate")
+    assert response.context["counts"] == {"open": 1, "resolved": 0}
+    text = _text(response)
+    assert '<option value="duplicate" selected>Duplicate payment</option>' in text
+    assert [r.trace_number for r in response.context["remittances"]] == ["X4", "X2", "X1"]
+
+
+# --- the remittance tells the truth ----------------------------------------------------------------
+
+
+def test_the_list_and_the_page_agree_on_what_was_posted_and_show_plb_interest_as_interest(billing, biller):
+    paid, denied = accepted_claim(billing), accepted_claim(billing)
+    lines = {line.procedure_code: line for line in denied.lines.all()}
+    remittance = import_era(
+        billing,
+        trace="EFT30",
+        claims=[
+            era_payment(paid),
+            dict(
+                pcn=denied.patient_control_number,
+                status="4",
+                charge="203",
+                paid="0",
+                services=[
+                    dict(
+                        code="99214",
+                        charge="185",
+                        paid="0",
+                        cas=[("CO", "50", "185")],
+                        lcn=lines["99214"].line_control_number,
+                    ),
+                    dict(
+                        code="36415",
+                        charge="18",
+                        paid="0",
+                        cas=[("CO", "50", "18")],
+                        lcn=lines["36415"].line_control_number,
+                    ),
+                ],
+            ),
+            unknown_payment(),
+        ],
+        plb=[("L6", "INT1", "-2.50")],
+    )
+    client = login(biller)
+    listed = client.get("/remittances/")
+    row = listed.context["page"].object_list[0]
+    assert (row.posted_payments, row.posted_net, row.provider_adjustment_effect) == (
+        D("138.00"),
+        D("140.50"),
+        D("2.50"),
+    )
+    assert '<td class="num">$140.50<div class="small muted">claims $138.00, PLB $2.50</div></td>' in _text(
+        listed
+    )
+    response = client.get(f"/remittances/{remittance.pk}/")
+    rec = response.context["reconciliation"]
+    assert rec.posted_net == row.posted_net
+    assert (rec.paid_count, rec.denied_count, rec.not_posted_count) == (1, 1, 1)
+    assert (rec.interest, rec.interest_claims, rec.interest_provider_level) == (D("2.50"), D("0"), D("2.50"))
+    text = _text(response)
+    assert (
+        '<dd id="claim-counts">1 paid · 1 denied · 1 in exceptions '
+        '<span class="muted small">of 3 claim payments</span></dd>' in text
+    )
+    assert (
+        '<dd id="interest">$2.50 '
+        '<span class="muted small">$0.00 on claims, $2.50 provider-level (PLB L6)</span></dd>' in text
+    )
+    assert text.count('<span class="badge ok">posted</span>') == 1  # the paid claim only
+    assert (
+        '<span class="badge warn" title="Posted: the payer denied this claim">posted: denied</span>' in text
+    )
+    assert (
+        '<h1>Acme Health <span class="mono">EFT30</span>' in text
+    )  # the practice's payer, not "ACME HEALTH"
+
+
+def test_a_claim_without_the_procedures_paid_or_already_paid_is_suggested_lower_and_says_why(
+    billing, biller, mistyped
+):
+    from claims.remittances.selectors import exception_suggestions, remittance_exception_list
+
+    remittance, exception, right, dearer, later, stranger = mistyped
+    other = billing.claim(
+        lines=[
+            LineInput(
+                procedure_code="99213", charge=D("203.00"), service_date_from=DOS, diagnosis_pointers=[1]
+            )
+        ]
+    )
+    for status in ("ready", "submitted", "accepted"):
+        claim_transition(claim=other, to_status=status)
+    import_era(billing, trace="EFT9", claims=[era_payment(right)])  # the payer paid it under its number too
+    rows = list(remittance_exception_list(billing.practice, view="open"))
+    found = {
+        s.claim: (s.score, s.reason) for s in exception_suggestions(billing.practice, rows)[exception.pk]
+    }
+    assert found == {
+        dearer: (
+            100,
+            "same member id, patient name, date of service and procedures, charge differs by $10.00",
+        ),
+        right: (
+            90,
+            "same member id, patient name, date of service, procedures and charge, the claim is paid already",
+        ),
+        later: (87, "same member id, patient name, procedures and charge, dates of service 3 days apart"),
+    }
+    assert all(
+        s.claim != other for s in exception_suggestions(billing.practice, rows)[exception.pk]
+    )  # 99214, 36415 not on it: 60, fourth

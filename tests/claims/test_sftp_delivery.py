@@ -167,7 +167,7 @@ def test_pickup_fetches_and_imports_each_file_once(billing, sftp):
         (SAMPLES / "acks/imsweb-x12_277CA_rejected.277").read_bytes()
     )
     messages = clearinghouse_pickup(clearinghouse=billing.clearinghouse)
-    assert messages == ["r.277 (277CA claim acknowledgment) imported: 0 claims accepted, 1 claims rejected."]
+    assert messages == ["r.277 (277CA claim acknowledgment) imported: 0 claims accepted, 1 claim rejected."]
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.REJECTED
     assert clearinghouse_pickup(clearinghouse=billing.clearinghouse) == []
