@@ -12,8 +12,17 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from claims.queues.selectors import QUEUE_BY_SLUG, QUEUES, SORTS, queue_assignees, queue_claims, queue_counts
-from claims.queues.services import claims_assign
+from claims.queues.selectors import (
+    QUEUE_BY_SLUG,
+    QUEUES,
+    SORTS,
+    first_scrub_error,
+    queue_assignees,
+    queue_claims,
+    queue_counts,
+)
+from claims.queues.selectors import drafts_by_age as drafts_by_age_selector
+from claims.queues.services import claim_take_next, claims_assign
 from claims.views.entry import assignee_from
 from rcm.audit import audit_record
 from rcm.models import AuditAction
@@ -92,6 +101,10 @@ def queues(request, slug: str | None = None):
     for claim in page.object_list:
         claim.days_left = (claim.deadline - today).days if claim.deadline else None
         claim.days_overdue = -claim.days_left if claim.days_left is not None and claim.days_left < 0 else 0
+        if slug == "scrub_errors":
+            claim.about = first_scrub_error(claim)
+        elif slug == "rejected":
+            claim.about = claim.rejection_reason or ""
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -166,3 +179,40 @@ def queue_assign(request):
     who = _person(assignee) or "nobody"
     messages.success(request, f"{count} claim{'s' if count != 1 else ''} assigned to {who}.")
     return redirect(back)
+
+
+@role_required("claims.queues")
+@require_POST
+def queue_take_next(request, slug: str):
+    """ "Take the next claim": the queue's highest-priority unassigned claim goes to the user, who lands
+    on it; an empty queue says so."""
+    if slug not in QUEUE_BY_SLUG:
+        raise Http404("No such work queue.")
+    claim = claim_take_next(practice=request.practice, slug=slug, user=request.user)
+    if claim is None:
+        messages.info(request, f"No unassigned claim left in {QUEUE_BY_SLUG[slug].title}.")
+        return redirect("claims:queue", slug)
+    messages.success(request, f"Claim {claim.patient_control_number} is yours now.")
+    return redirect("claims:detail", claim.pk)
+
+
+@role_required("claims.queues")
+@never_cache
+@require_GET
+def drafts_by_age(request):
+    """Every draft, the oldest date of service first, with its charge lag (days since the date of service)
+    and days since entry: the scrubber runs on them nightly, and none can hide."""
+    practice = request.practice
+    today = timezone.localdate()
+    page = CountedPaginator(drafts_by_age_selector(practice), PAGE_SIZE).get_page(request.GET.get("page"))
+    for claim in page.object_list:
+        claim.lag_days = (today - claim.service_date).days
+        claim.entered_days = (today - timezone.localdate(claim.created_at)).days
+        claim.about = first_scrub_error(claim)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "claims/drafts.html",
+        {"page": page, "today": today, "querystring": query.urlencode()},
+    )
