@@ -253,6 +253,38 @@ def test_claims_go_out_in_837p_batches_and_come_back_as_imported_835s(demo):
     assert RemittanceException.objects.filter(kind="unmatched").exists()
 
 
+def test_every_277ca_answer_is_an_imported_file_with_the_claims_acknowledgments(demo, biller_of):
+    from claims.models import ClaimAcknowledgment
+
+    moves = ClaimStatusChange.objects.filter(reason__startswith="277CA")
+    accepted = moves.filter(to_status="accepted")
+    assert accepted.count() > 200 and moves.filter(to_status="rejected").exists()
+    acks = ClaimAcknowledgment.objects.select_related("x12_file")
+    assert {(a.x12_file.kind, a.x12_file.status, a.x12_file.source) for a in acks} == {
+        ("277CA", "applied", "demo")
+    }
+    # each status change a 277CA made has its acknowledgment, at the same moment, saying the same
+    assert sorted(accepted.values_list("claim_id", "at")) == sorted(
+        acks.filter(accepted=True).values_list("claim_id", "at")
+    )
+    assert sorted(moves.filter(to_status="rejected").values_list("claim_id", "at")) == sorted(
+        acks.filter(accepted=False).values_list("claim_id", "at")
+    )
+    ack = acks.filter(accepted=True).first()
+    html = Client()
+    html.force_login(biller_of(ack.practice))
+    page = " ".join(html.get(f"/claims/{ack.claim_id}/").content.decode().split())
+    assert "None received" not in page and '<span class="badge ok">accepted</span>' in page
+
+
+@pytest.fixture
+def biller_of():
+    def find(practice):
+        return Membership.objects.filter(practice=practice, role="biller", is_active=True).first().user
+
+    return find
+
+
 def test_denials_are_recorded_and_worked(demo):
     from denials.models import Denial
 
