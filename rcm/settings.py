@@ -263,6 +263,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own console handler would print every django.* record a second time: the root's is enough.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         # A 403 or 404 is an answer, not a failure: one line, no traceback (5xx keep theirs).
         "django.request": {"filters": ["refusals_on_one_line"]},

@@ -3,7 +3,8 @@
 
 For the practice's claims still waiting on the payer, written with the demo's own writers
 (``devdata.demo.era``): a 277CA accepting the claims submitted and not yet acknowledged, and per payer an
-835 for the accepted claims never paid, where most are paid at the contract's allowed amount, a claim of
+835 answering the accepted claims it has owed longest (at most ``CLAIMS_PER_ERA``, so the follow-up queues
+keep work), where most are paid at the contract's allowed amount, a claim of
 two lines or more is partly paid (its last line denied, CO-96), the first claim is denied (CO-50), and the
 first payer's file takes back one earlier payment (a reversal, CLP02 22). Which claim gets what is decided
 by claim id, so the same demo writes the same files."""
@@ -26,6 +27,7 @@ ZERO = Decimal("0.00")
 DENIAL_CARC = "50"  # not deemed a medical necessity
 LINE_DENIAL_CARC = "96"  # non-covered charge
 CONTROL_NUMBERS_FROM = 900_000_001  # far above the demo's own files
+CLAIMS_PER_ERA = 8
 
 
 @dataclasses.dataclass
@@ -87,8 +89,9 @@ def demo_inbox_write(*, practice: Practice, directory: Path, day: datetime.date)
         .order_by("pk")
     )
     by_payer = defaultdict(list)
-    for claim in waiting:
-        by_payer[claim.payer].append(claim)
+    for claim in waiting.order_by("last_submitted_at", "pk"):
+        if len(by_payer[claim.payer]) < CLAIMS_PER_ERA:
+            by_payer[claim.payer].append(claim)
     first_claim = min((c.pk for claims in by_payer.values() for c in claims), default=None)
     partly_done = False
     for number, (payer, claims) in enumerate(sorted(by_payer.items(), key=lambda item: item[0].pk)):

@@ -80,7 +80,7 @@ INBOX_FILES = [
     "KSM22-20260630.835",
     "CRS47-20260630.835",
 ]
-INBOX_OUTCOMES = (4, 17, 1, 1, 1)
+INBOX_OUTCOMES = (4, 16, 1, 1, 1)
 INBOX_DENIAL_ROWS = 5  # the denied claim's four lines (CO-50) and the partly paid claim's last line (CO-96)
 
 

@@ -114,7 +114,7 @@ class Command(BaseCommand):
         directory = Path(settings.VAR_DIR) / "demo-inbox"
         plan = demo_inbox_write(practice=practice, directory=directory, day=as_of)
         self.stdout.write(
-            f"Inbox for {practice.name} in {directory}/ (upload on Claims > X12 files): "
+            f"Inbox for {practice.name} in {directory}/ (upload them on the X12 files page): "
             + ", ".join(path.name for path in plan.files)
             + f" ({len(plan.acknowledged)} acknowledged; {len(plan.paid)} paid, "
             f"{len(plan.partly_paid)} partly paid, {len(plan.denied)} denied, "
