@@ -22,3 +22,32 @@ def test_each_page_of_the_menu_passes_axe(app, page, practice, persona, role):
     for path in [*paths, f"/claims/{claim.pk}/", f"/patients/{claim.patient_id}/"]:
         page.goto(f"{app.url}{path}")
         axe_check(page)
+
+
+def test_the_queue_pages_with_their_new_columns_and_drafts_by_age_pass_axe(app, page, practice, persona):
+    from decimal import Decimal
+
+    from claims.models import Claim
+    from claims.scrubber.engine import claims_scrub
+    from claims.services import LineInput
+    from tests.claims.conftest import DOS
+    from claims.state_machine import claim_transition
+
+    billing = Billing(practice)
+    rejected = billing.claim()
+    for status in ("ready", "submitted"):
+        claim_transition(claim=rejected, to_status=status)
+    claim_transition(claim=rejected, to_status="rejected", reason="277CA: Subscriber ID not found")
+    stopped = billing.claim(  # prior authorization missing: a scrub error
+        lines=[LineInput(procedure_code="20610", charge=Decimal("250.00"), service_date_from=DOS)]
+    )
+    claims_scrub(queryset=Claim.objects.filter(pk=stopped.pk))
+    sign_in(page, app, persona(Role.BILLER).user)
+    for path in (
+        "/claims/queues/rejected/",
+        "/claims/queues/scrub_errors/",
+        "/claims/queues/underpaid/",
+        "/claims/queues/drafts/",
+    ):
+        page.goto(f"{app.url}{path}")
+        axe_check(page)
