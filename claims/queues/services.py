@@ -17,13 +17,20 @@ def _person(user) -> str:
 
 @transaction.atomic
 def claims_assign(
-    *, practice, claim_ids: list[int], assignee, user=None, expected_assignee_id=UNCHECKED
+    *,
+    practice,
+    claim_ids: list[int],
+    assignee,
+    user=None,
+    expected_assignee_id=UNCHECKED,
+    expected_by_claim: dict[int, int | None] | None = None,
 ) -> int:
     """Give claims of ``practice`` to ``assignee`` (a member of the practice) or to nobody (None).
 
-    With ``expected_assignee_id`` (a user id, or None for "nobody": who the user saw assigned), a claim
-    that meanwhile went to someone else is not overwritten: a ValidationError names who has it and no
-    claim changes. The claims are locked while checked, so a concurrent "take next" waits or skips them."""
+    With ``expected_assignee_id`` (a user id, or None for "nobody": who the user saw assigned; per claim
+    id in ``expected_by_claim``, as a list shows them), a claim that meanwhile went to someone else is not
+    overwritten: a ValidationError names who has it and no claim changes. The claims are locked while
+    checked, so a concurrent "take next" skips them."""
     if (
         assignee is not None
         and not Membership.objects.filter(practice=practice, user=assignee, is_active=True).exists()
@@ -35,18 +42,21 @@ def claims_assign(
         .select_for_update(of=("self",))
         .order_by("pk")
     )
-    if expected_assignee_id is not UNCHECKED:
-        wanted = assignee.pk if assignee is not None else None
-        taken = [c for c in claims if c.assigned_to_id not in (expected_assignee_id, wanted)]
-        if taken:
-            claim = taken[0]
-            more = f" (and {len(taken) - 1} more taken meanwhile)" if len(taken) > 1 else ""
-            raise ValidationError(
-                {
-                    "assignee": f"Claim {claim.patient_control_number} is now assigned to "
-                    f"{_person(claim.assigned_to)}{more}; nothing was changed. Reload to see who works it."
-                }
-            )
+    wanted = assignee.pk if assignee is not None else None
+    taken = []
+    for claim in claims:
+        seen = expected_by_claim.get(claim.pk, UNCHECKED) if expected_by_claim else expected_assignee_id
+        if seen is not UNCHECKED and claim.assigned_to_id not in (seen, wanted):
+            taken.append(claim)
+    if taken:
+        claim = taken[0]
+        more = f" (and {len(taken) - 1} more taken meanwhile)" if len(taken) > 1 else ""
+        raise ValidationError(
+            {
+                "assignee": f"Claim {claim.patient_control_number} is now assigned to "
+                f"{_person(claim.assigned_to)}{more}; nothing was changed. Reload to see who works it."
+            }
+        )
     claims_changed([practice.pk])
     for claim in claims:  # saved one by one so each reassignment lands in the audit log
         claim.assigned_to = assignee

@@ -4,6 +4,7 @@ import csv
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -165,6 +166,16 @@ def _safe_next(request, fallback: str) -> str:
     return fallback
 
 
+def _seen_assignees(request) -> dict[int, int | None]:
+    """Who the list showed assigned to each claim (``seen`` = "claim id:user id", empty for nobody)."""
+    seen = {}
+    for value in request.POST.getlist("seen"):
+        claim_id, _, user_id = value.partition(":")
+        if claim_id.isdigit():
+            seen[int(claim_id)] = int(user_id) if user_id.isdigit() else None
+    return seen
+
+
 @role_required("claims.queues")
 @require_POST
 def queue_assign(request):
@@ -175,7 +186,17 @@ def queue_assign(request):
         messages.error(request, "Tick the claims to assign first.")
         return redirect(back)
     assignee = assignee_from(request)
-    count = claims_assign(practice=request.practice, claim_ids=ids, assignee=assignee, user=request.user)
+    try:
+        count = claims_assign(
+            practice=request.practice,
+            claim_ids=ids,
+            assignee=assignee,
+            user=request.user,
+            expected_by_claim=_seen_assignees(request),
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.message_dict.get("assignee", error.messages)))
+        return redirect(back)
     who = _person(assignee) or "nobody"
     messages.success(request, f"{count} claim{'s' if count != 1 else ''} assigned to {who}.")
     return redirect(back)

@@ -1,12 +1,18 @@
 """Every page of each role's main menu, and a claim's and a patient's page, pass axe-core (no serious or
 critical violation) with a claim on the books."""
 
+from decimal import Decimal
+
 import pytest
 
+from claims.models import Claim
+from claims.scrubber.engine import claims_scrub
+from claims.services import LineInput
+from claims.state_machine import claim_transition
 from rcm.navigation import nav_for
 from rcm.roles import Role
 from tests.browser.harness import axe_check, sign_in
-from tests.claims.conftest import Billing
+from tests.claims.conftest import DOS, Billing
 
 pytestmark = pytest.mark.browser
 
@@ -25,14 +31,6 @@ def test_each_page_of_the_menu_passes_axe(app, page, practice, persona, role):
 
 
 def test_the_queue_pages_with_their_new_columns_and_drafts_by_age_pass_axe(app, page, practice, persona):
-    from decimal import Decimal
-
-    from claims.models import Claim
-    from claims.scrubber.engine import claims_scrub
-    from claims.services import LineInput
-    from tests.claims.conftest import DOS
-    from claims.state_machine import claim_transition
-
     billing = Billing(practice)
     rejected = billing.claim()
     for status in ("ready", "submitted"):

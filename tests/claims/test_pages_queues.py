@@ -5,21 +5,28 @@ import csv
 import datetime
 import io
 import re
+import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import close_old_connections, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from claims.edi.intake import x12_import
 from claims.models import Claim
 from claims.queues.selectors import QUEUES, queue_counts
+from claims.queues.services import claim_take_next
 from claims.scrubber.engine import claims_scrub
 from claims.services import LineInput
 from claims.state_machine import claim_transition
-from rcm.models import AuditEvent
+from claims.tasks import scrub_drafts
+from rcm.celery import app
+from rcm.models import AuditEvent, FeeScheduleRow
 from rcm.roles import Role, role_can
-from tests.claims.conftest import DOS
+from tests.claims.conftest import DOS, Billing
+from tests.claims.era_builder import era
+from tests.claims.test_era_posting import _paid_era, submitted
 from tests.conftest import login
 
 # session, user, memberships (middleware) + the tab counts (contracts, one count per queue, the payers'
@@ -331,13 +338,6 @@ def test_two_billers_taking_at_once_get_different_claims(practice, biller, admin
     """Both transactions hold their row lock at the same time: SKIP LOCKED passes the first one's claim."""
     if connection.vendor != "postgresql":
         pytest.skip("SELECT ... FOR UPDATE SKIP LOCKED needs PostgreSQL (SQLite locks the whole database)")
-    import threading
-
-    from django.db import close_old_connections, transaction
-
-    from claims.queues.services import claim_take_next
-    from tests.claims.conftest import Billing
-
     billing = Billing(practice)
     first, second = rejected(billing, charge="300.00"), rejected(billing, charge="200.00")
     both_locked = threading.Barrier(2, timeout=20)
@@ -419,11 +419,6 @@ def test_scrub_error_rows_show_the_first_finding(billing, biller):
 def test_underpaid_rows_show_expected_and_paid_allowed_and_the_shortfall(
     billing, biller, django_assert_num_queries
 ):
-    from claims.edi.intake import x12_import
-    from rcm.models import FeeScheduleRow
-    from tests.claims.era_builder import era
-    from tests.claims.test_era_posting import _paid_era, submitted
-
     FeeScheduleRow.objects.create(
         practice=billing.practice,
         contract=billing.contract,
@@ -507,9 +502,6 @@ def test_drafts_by_age_lists_every_draft_oldest_service_first_with_its_lag(
 
 
 def test_the_nightly_scrub_scrubs_every_draft_and_moves_clean_ones_to_ready(billing):
-    from claims.tasks import scrub_drafts
-    from rcm.celery import app
-
     clean = billing.claim()
     stopped = billing.claim(
         lines=[LineInput(procedure_code="20610", charge=Decimal("250.00"), service_date_from=DOS)]
@@ -522,3 +514,23 @@ def test_the_nightly_scrub_scrubs_every_draft_and_moves_clean_ones_to_ready(bill
     statuses = dict(Claim.objects.values_list("pk", "status"))
     assert statuses == {clean.pk: "ready", stopped.pk: "draft", submitted_claim.pk: "rejected"}
     assert app.conf.beat_schedule["claims-scrub-drafts-nightly"]["task"] == "claims.scrub_drafts"
+
+
+def test_bulk_assignment_refuses_to_overwrite_a_claim_taken_since_the_list_was_shown(
+    billing, biller, admin_user
+):
+    one, two = rejected(billing), rejected(billing)
+    client = login(biller)
+    html = _text(client.get("/claims/queues/rejected/"))
+    assert f'<input type="hidden" name="seen" value="{one.pk}:">' in html
+    Claim.objects.filter(pk=two.pk).update(assigned_to=admin_user)  # taken meanwhile
+    response = client.post(
+        "/claims/queues/assign/",
+        {"claim": [one.pk, two.pk], "seen": [f"{one.pk}:", f"{two.pk}:"], "assignee": biller.pk},
+        follow=True,
+    )
+    name = admin_user.get_full_name() or admin_user.username
+    assert f"Claim {two.patient_control_number} is now assigned to {name}; nothing was changed." in _text(
+        response
+    )
+    assert dict(Claim.objects.values_list("pk", "assigned_to")) == {one.pk: None, two.pk: admin_user.pk}
