@@ -101,6 +101,30 @@ def _claim_status_counts(practice) -> list[dict]:
     ]
 
 
+def claim_status_counts_filtered(practice, **filters) -> list[dict]:
+    """``claim_status_counts`` over the claims the list's other filters keep (``claim_list_filtered``'s
+    payer, claim number and aging; the status filter itself is ignored so each chip shows what picking it
+    would list). One query, not cached: the filters vary."""
+    filters = {key: value for key, value in filters.items() if key not in ("status", "sort")}
+    rows = {
+        row["status"]: row
+        for row in claim_list_filtered(practice, **filters)
+        .order_by()
+        .values("status")
+        .annotate(
+            count=Count("id"),
+            charges=Coalesce(Sum("charge_total"), Value(ZERO), output_field=MONEY),
+            balance=Coalesce(
+                Sum(F("insurance_balance") + F("patient_balance")), Value(ZERO), output_field=MONEY
+            ),
+        )
+    }
+    return [
+        {"status": status, "label": label, **rows.get(status, {"count": 0, "charges": ZERO, "balance": ZERO})}
+        for status, label in ClaimStatus.choices
+    ]
+
+
 def patient_balances(practice, *, minimum: Decimal = Decimal("0.01")) -> QuerySet[Patient]:
     """Patients who owe money after insurance, largest first, with ``patient_balance_total``,
     ``insurance_balance_total`` and ``open_claims`` annotated."""

@@ -64,3 +64,10 @@ def validate_x12_file(x12_file_id: int) -> int:
     if x12_file.validated_at is not None:
         return len(x12_file.validation_findings)
     return len(x12_file_validate(x12_file=x12_file).validation_findings)
+
+
+@shared_task(name="claims.scrub_drafts", time_limit=3600, soft_time_limit=3500)
+def scrub_drafts() -> dict:
+    from claims.scrubber.engine import drafts_scrub
+
+    return {str(key): value for key, value in drafts_scrub().items()}

@@ -23,7 +23,9 @@ urlpatterns = [
     # work queues
     path("queues/", queues.queues, name="queues"),
     path("queues/assign/", queues.queue_assign, name="queue_assign"),
+    path("queues/drafts/", queues.drafts_by_age, name="drafts"),
     path("queues/<slug:slug>/", queues.queues, name="queue"),
+    path("queues/<slug:slug>/next/", queues.queue_take_next, name="queue_take_next"),
     # 837P batches
     path("batches/", batches.batches, name="batches"),
     path("batches/submit/", batches.batches_submit, name="batches_submit"),

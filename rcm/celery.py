@@ -17,6 +17,10 @@ app.conf.beat_schedule = {
     # Acknowledgments (999/277CA) and ERAs arrive at the clearinghouse through the day: fetch every 15
     # minutes.
     "claims-pickup-clearinghouse-files": {"task": "claims.pickup_all", "schedule": 15 * 60},
+    # Every draft and corrected claim scrubbed at 01:30, before the KPI snapshots: a draft nobody opened
+    # still meets the day's rules (filing deadlines, coverage dates) and a clean one moves to ready, so no
+    # draft is forgotten.
+    "claims-scrub-drafts-nightly": {"task": "claims.scrub_drafts", "schedule": crontab(hour=1, minute=30)},
     # KPI snapshots at 02:30, after the day's postings and before the manager's morning; recomputes a week.
     "kpis-compute-nightly": {"task": "kpis.compute_nightly", "schedule": crontab(hour=2, minute=30)},
 }

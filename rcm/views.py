@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -16,6 +17,12 @@ from rcm.permissions import role_required
 from rcm.selectors import audit_events_filtered
 from rcm.services import api_token_issue
 from rcm.tenancy import scoped
+
+
+@require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico where a page names no icon (the API, a downloaded file): the SVG."""
+    return redirect(static("img/favicon.svg"), permanent=True)
 
 
 @require_GET

@@ -34,4 +34,5 @@ cat <<MSG
 $($PY manage.py demo_logins 2>/dev/null || true)
 
 MSG
-$PY manage.py runserver "$HOST:$PORT"
+# runserver's "do not use in production" banner is for deployments: this script is the development start.
+DJANGO_RUNSERVER_HIDE_WARNING=true $PY manage.py runserver "$HOST:$PORT"

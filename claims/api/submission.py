@@ -8,6 +8,7 @@ is written to the audit log."""
 
 import datetime
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -29,7 +30,7 @@ from claims.models import (
     X12FileStatus,
 )
 from claims.queues.selectors import QUEUE_BY_SLUG, QUEUES, SORTS, queue_claims, queue_counts
-from claims.queues.services import claims_assign
+from claims.queues.services import UNCHECKED, claim_take_next, claims_assign
 from claims.submission.batches import batch_download_record, claims_submit
 from rcm.api.base import PracticeAPIMixin, PracticeScopedViewSet
 from rcm.api.errors import error_response
@@ -455,6 +456,15 @@ class ClaimAssignSerializer(FlatErrorsMixin, serializers.Serializer):
         return value
 
 
+class ClaimAssignWithCheckSerializer(ClaimAssignSerializer):
+    expected_assignee = PracticeMemberField(
+        allow_null=True,
+        required=False,
+        help_text="Who you saw assigned (null: nobody). Given, a claim meanwhile taken by someone else is "
+        "not overwritten: the answer is 409 naming who has it, and nothing changes.",
+    )
+
+
 class ClaimAssignResultSerializer(serializers.Serializer):
     assigned = serializers.IntegerField(help_text="How many claims now have this assignee.")
     assignee = serializers.CharField(allow_null=True, help_text="The assignee's username; null: nobody.")
@@ -478,7 +488,7 @@ class QueueViewSet(PracticeAPIMixin, viewsets.GenericViewSet):
         return scoped(Claim, self.request.practice)  # what the queues filter (the browsable API asks for it)
 
     def get_serializer_class(self):
-        return {"claims": QueueClaimSerializer, "assign": ClaimAssignSerializer}.get(
+        return {"claims": QueueClaimSerializer, "assign": ClaimAssignWithCheckSerializer}.get(
             self.action, QueueSerializer
         )
 
@@ -518,22 +528,51 @@ class QueueViewSet(PracticeAPIMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Give claims to a member of the practice, or to nobody",
-        request=ClaimAssignSerializer,
-        responses={200: ClaimAssignResultSerializer, **error_responses(400, 403)},
+        request=ClaimAssignWithCheckSerializer,
+        responses={200: ClaimAssignResultSerializer, **error_responses(400, 403, 409)},
     )
     @action(detail=False, methods=["post"])
     def assign(self, request):
         payload = self.get_serializer(data=request.data)
         payload.is_valid(raise_exception=True)
         assignee = payload.validated_data["assignee"]
-        assigned = claims_assign(
-            practice=request.practice,
-            claim_ids=payload.validated_data["claim_ids"],
-            assignee=assignee,
-            user=request.user,
-        )
+        expected = UNCHECKED
+        if "expected_assignee" in payload.validated_data:
+            seen = payload.validated_data["expected_assignee"]
+            expected = seen.pk if seen is not None else None
+        try:
+            assigned = claims_assign(
+                practice=request.practice,
+                claim_ids=payload.validated_data["claim_ids"],
+                assignee=assignee,
+                user=request.user,
+                expected_assignee_id=expected,
+            )
+        except DjangoValidationError as error:
+            message = " ".join(error.message_dict.get("assignee", error.messages))
+            return error_response(message, code="taken", http_status=status.HTTP_409_CONFLICT)
         return Response(
             ClaimAssignResultSerializer(
                 {"assigned": assigned, "assignee": assignee.get_username() if assignee else None}
             ).data
         )
+
+    @extend_schema(
+        summary="Take the next claim: the queue's highest-priority unassigned claim becomes yours",
+        description="Two billers taking at once get different claims. An empty queue is a 404 saying so.",
+        parameters=[QUEUE_SLUG],
+        request=None,
+        responses={200: QueueClaimSerializer, **error_responses(403, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="next")
+    def take_next(self, request, slug=None):
+        if slug not in QUEUE_BY_SLUG:
+            raise exceptions.NotFound(f"No queue {slug}; the queues are {', '.join(QUEUE_BY_SLUG)}.")
+        claim = claim_take_next(practice=request.practice, slug=slug, user=request.user)
+        if claim is None:
+            return error_response(
+                f"No unassigned claim left in the {slug} queue.",
+                code="queue_empty",
+                http_status=status.HTTP_404_NOT_FOUND,
+            )
+        return Response(QueueClaimSerializer(claim).data)

@@ -47,6 +47,7 @@ def _apply_999(*, practice, interchanges: list[Interchange], x12_file: X12File, 
                                 accepted=False,
                                 codes=[f"IK5:{response.status}"],
                                 reasons=reasons,
+                                at=now,
                             )
                             for claim in claims
                         ]
@@ -99,6 +100,7 @@ def _apply_277ca(*, practice, interchanges: list[Interchange], x12_file: X12File
                 codes=response.codes,
                 reasons=response.reasons,
                 payer_claim_number=response.payer_claim_number,
+                at=now,
             )
         )
         if response.accepted:

@@ -346,3 +346,14 @@ def claims_scrub(*, queryset, user=None, today=None, move=True, now=None) -> dic
 def scrub_filter_open():
     """Claims the scrubber works on: drafts, corrected claims and ready claims."""
     return Q(status__in=[ClaimStatus.DRAFT, ClaimStatus.CORRECTED, ClaimStatus.READY])
+
+
+def drafts_scrub(*, practice=None, user=None, today=None, now=None) -> dict[str, int]:
+    """Scrub every draft and corrected claim (of ``practice``, or of every practice): the nightly run, so
+    a draft left alone still meets the day's rules (a deadline passing, a coverage ending) and a clean one
+    moves to ready. Counts per scrub status; each batch of claims is its own transaction
+    (``claims_scrub``), and running it twice changes nothing more."""
+    queryset = Claim.objects.filter(status__in=[ClaimStatus.DRAFT, ClaimStatus.CORRECTED])
+    if practice is not None:
+        queryset = queryset.filter(practice=practice)
+    return claims_scrub(queryset=queryset, user=user, today=today, now=now)

@@ -20,6 +20,7 @@ from claims.selectors import (
     claim_ledger,
     claim_list_filtered,
     claim_status_counts,
+    claim_status_counts_filtered,
 )
 from claims.views.entry import is_editable, not_editable_reason
 from rcm.audit import audit_record, audit_view
@@ -117,15 +118,15 @@ def claim_list_page(request):
             changes={key: value for key, value in filters.items() if value},
         )
         return _export(claims, today)
-    status_counts = claim_status_counts(request.practice)
-    # With no filter but the status, the status counts already hold the list's length.
-    known = None
-    if not any(value for key, value in filters.items() if key not in ("status", "sort")):
-        known = sum(
-            row["count"]
-            for row in status_counts
-            if not filters["status"] or row["status"] == filters["status"]
-        )
+    # The chips count what the other filters in force keep (the practice-wide counts are cached), and
+    # so hold the list's length.
+    if any(value for key, value in filters.items() if key not in ("status", "sort")):
+        status_counts = claim_status_counts_filtered(request.practice, today=today, **filters)
+    else:
+        status_counts = claim_status_counts(request.practice)
+    known = sum(
+        row["count"] for row in status_counts if not filters["status"] or row["status"] == filters["status"]
+    )
     page = CountedPaginator(claims, PAGE_SIZE, count=known).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -29,7 +29,7 @@ from claims.forms import (
 )
 from claims.models import Claim, ScrubStatus
 from claims.queues.selectors import queue_assignees
-from claims.queues.services import claims_assign
+from claims.queues.services import UNCHECKED, claims_assign
 from claims.scrubber.engine import claims_scrub
 from claims.selectors import (
     charge_master_charge,
@@ -412,10 +412,29 @@ def claim_bill_secondary_now(request, pk: int):
 def claim_assign(request, pk: int):
     claim = get_scoped_or_404(Claim, request.practice, pk=pk)
     assignee = assignee_from(request)
-    claims_assign(practice=request.practice, claim_ids=[claim.pk], assignee=assignee, user=request.user)
+    try:
+        claims_assign(
+            practice=request.practice,
+            claim_ids=[claim.pk],
+            assignee=assignee,
+            user=request.user,
+            expected_assignee_id=_expected_assignee(request),
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.message_dict.get("assignee", error.messages)))
+        return redirect("claims:detail", claim.pk)
     who = (assignee.get_full_name() or assignee.get_username()) if assignee else "nobody"
     messages.success(request, f"Claim {claim.patient_control_number} assigned to {who}.")
     return redirect("claims:detail", claim.pk)
+
+
+def _expected_assignee(request):
+    """Who the form showed as the claim's assignee (``expected``: a user id, empty for nobody); a form
+    without it (an older page) assigns whoever has the claim."""
+    if "expected" not in request.POST:
+        return UNCHECKED
+    value = request.POST["expected"]
+    return int(value) if value.isdigit() else None
 
 
 def assignee_from(request):

@@ -4,6 +4,7 @@ import csv
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,8 +13,17 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from claims.queues.selectors import QUEUE_BY_SLUG, QUEUES, SORTS, queue_assignees, queue_claims, queue_counts
-from claims.queues.services import claims_assign
+from claims.queues.selectors import (
+    QUEUE_BY_SLUG,
+    QUEUES,
+    SORTS,
+    first_scrub_error,
+    queue_assignees,
+    queue_claims,
+    queue_counts,
+)
+from claims.queues.selectors import drafts_by_age as drafts_by_age_selector
+from claims.queues.services import claim_take_next, claims_assign
 from claims.views.entry import assignee_from
 from rcm.audit import audit_record
 from rcm.models import AuditAction
@@ -90,6 +100,10 @@ def queues(request, slug: str | None = None):
     for claim in page.object_list:
         claim.days_left = (claim.deadline - today).days if claim.deadline else None
         claim.days_overdue = -claim.days_left if claim.days_left is not None and claim.days_left < 0 else 0
+        if slug == "scrub_errors":
+            claim.about = first_scrub_error(claim)
+        elif slug == "rejected":
+            claim.about = claim.rejection_reason or ""
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -150,6 +164,16 @@ def _safe_next(request, fallback: str) -> str:
     return fallback
 
 
+def _seen_assignees(request) -> dict[int, int | None]:
+    """Who the list showed assigned to each claim (``seen`` = "claim id:user id", empty for nobody)."""
+    seen = {}
+    for value in request.POST.getlist("seen"):
+        claim_id, _, user_id = value.partition(":")
+        if claim_id.isdigit():
+            seen[int(claim_id)] = int(user_id) if user_id.isdigit() else None
+    return seen
+
+
 @role_required("claims.queues")
 @require_POST
 def queue_assign(request):
@@ -160,7 +184,54 @@ def queue_assign(request):
         messages.error(request, "Tick the claims to assign first.")
         return redirect(back)
     assignee = assignee_from(request)
-    count = claims_assign(practice=request.practice, claim_ids=ids, assignee=assignee, user=request.user)
+    try:
+        count = claims_assign(
+            practice=request.practice,
+            claim_ids=ids,
+            assignee=assignee,
+            user=request.user,
+            expected_by_claim=_seen_assignees(request),
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.message_dict.get("assignee", error.messages)))
+        return redirect(back)
     who = _person(assignee) or "nobody"
     messages.success(request, f"{count} claim{'s' if count != 1 else ''} assigned to {who}.")
     return redirect(back)
+
+
+@role_required("claims.queues")
+@require_POST
+def queue_take_next(request, slug: str):
+    """ "Take the next claim": the queue's highest-priority unassigned claim goes to the user, who lands
+    on it; an empty queue says so."""
+    if slug not in QUEUE_BY_SLUG:
+        raise Http404("No such work queue.")
+    claim = claim_take_next(practice=request.practice, slug=slug, user=request.user)
+    if claim is None:
+        messages.info(request, f"No unassigned claim left in {QUEUE_BY_SLUG[slug].title}.")
+        return redirect("claims:queue", slug)
+    messages.success(request, f"Claim {claim.patient_control_number} is yours now.")
+    return redirect("claims:detail", claim.pk)
+
+
+@role_required("claims.queues")
+@never_cache
+@require_GET
+def drafts_by_age(request):
+    """Every draft, the oldest date of service first, with its charge lag (days since the date of service)
+    and days since entry: the scrubber runs on them nightly, and none can hide."""
+    practice = request.practice
+    today = timezone.localdate()
+    page = CountedPaginator(drafts_by_age_selector(practice), PAGE_SIZE).get_page(request.GET.get("page"))
+    for claim in page.object_list:
+        claim.lag_days = (today - claim.service_date).days
+        claim.entered_days = (today - timezone.localdate(claim.created_at)).days
+        claim.about = first_scrub_error(claim)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "claims/drafts.html",
+        {"page": page, "today": today, "querystring": query.urlencode()},
+    )

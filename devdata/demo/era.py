@@ -1,4 +1,5 @@
-"""Writes the demo payers' 835 remittance advice (ERA) files, to be imported through ``x12_import``.
+"""Writes the demo's X12 files, to be imported through ``x12_import``: the payers' 835 remittance advice
+(ERA) and the clearinghouse's 277CA claim acknowledgments (``ack_277ca``).
 
 The layout follows what payers send and what ``claims.x12.era.read_835`` reads (the same shape as the test
 helper ``tests/claims/era_builder.py``): BPR (payment, BPR16 = the payment date), TRN (EFT trace), N1*PR with
@@ -176,6 +177,88 @@ def era_835(era: EraFile) -> str:
         f"GS*HP*{era.payer_id}*{era.payee_npi}*{stamp:%Y%m%d}*{stamp:%H%M}*{era.interchange_control_number}*X*005010X221A1",
         *segments,
         f"GE*1*{era.interchange_control_number}",
+        f"IEA*1*{control}",
+    ]
+    return "~\n".join(envelope) + "~\n"
+
+
+@dataclasses.dataclass
+class AckClaim:
+    """One claim's status in a 277CA: STC01 ``category:status`` (A2:20 accepted, A7:164 rejected...)."""
+
+    patient_control_number: str
+    status: str
+    charge: Decimal
+    service_date: datetime.date
+    patient_last: str
+    patient_first: str
+    member_id: str
+    payer_claim_number: str = ""
+
+
+@dataclasses.dataclass
+class AckFile:
+    clearinghouse_name: str
+    clearinghouse_id: str
+    provider_name: str
+    provider_npi: str
+    date: datetime.date
+    interchange_control_number: int
+    claims: list[AckClaim] = dataclasses.field(default_factory=list)
+
+
+def ack_277ca(ack: AckFile) -> str:
+    """The whole interchange text of a 277CA (005010X214): the clearinghouse (HL 20), the practice as
+    receiver (HL 21) and billing provider (HL 19), then per claim (HL PT) its TRN*2 (our patient control
+    number), STC status and, when accepted, the payer's claim number (REF*1K), as
+    ``claims.edi.acks.read_277ca`` reads them."""
+    day = f"{ack.date:%Y%m%d}"
+    reference = f"{ack.interchange_control_number:09d}"
+    accepted = sum((c.charge for c in ack.claims if c.status.split(":")[0] in ("A1", "A2")), ZERO)
+    rejected = sum((c.charge for c in ack.claims if c.status.split(":")[0] not in ("A1", "A2")), ZERO)
+    body = [
+        f"BHT*0085*08*{reference}*{day}*0630*TH",
+        "HL*1**20*1",
+        f"NM1*PR*2*{ack.clearinghouse_name.upper()}*****46*{ack.clearinghouse_id}",
+        f"TRN*1*{reference}",
+        f"DTP*050*D8*{day}",
+        f"DTP*009*D8*{day}",
+        "HL*2*1*21*1",
+        f"NM1*41*2*{ack.provider_name.upper()}*****46*{ack.provider_npi}",
+        f"TRN*2*{reference}",
+        f"STC*A1:19*{day}*WQ*{_money(accepted + rejected)}",
+        f"QTY*90*{sum(1 for c in ack.claims if c.status.split(':')[0] in ('A1', 'A2'))}",
+        f"QTY*AA*{sum(1 for c in ack.claims if c.status.split(':')[0] not in ('A1', 'A2'))}",
+        f"AMT*YU*{_money(accepted)}",
+        f"AMT*YY*{_money(rejected)}",
+        "HL*3*2*19*1",
+        f"NM1*85*2*{ack.provider_name.upper()}*****XX*{ack.provider_npi}",
+    ]
+    for number, claim in enumerate(ack.claims, 4):
+        body += [
+            f"HL*{number}*3*PT",
+            f"NM1*QC*1*{claim.patient_last.upper()}*{claim.patient_first.upper()}****MI*{claim.member_id}",
+            f"TRN*2*{claim.patient_control_number}",
+            f"STC*{claim.status}*{day}*{'WQ' if claim.status.startswith(('A1', 'A2')) else 'U'}*"
+            f"{_money(claim.charge)}",
+        ]
+        if claim.payer_claim_number:
+            body.append(f"REF*1K*{claim.payer_claim_number}")
+        body.append(f"DTP*472*D8*{claim.service_date:%Y%m%d}")
+    body = [segment for segment in body if not segment.endswith(("QTY*90*0", "QTY*AA*0", "*0.00"))]
+    st = "0001"
+    segments = [f"ST*277*{st}*005010X214", *body, f"SE*{len(body) + 2}*{st}"]
+    control = f"{ack.interchange_control_number:09d}"
+    stamp = datetime.datetime.combine(ack.date, datetime.time(6, 30))
+    envelope = [
+        (
+            f"ISA*00*          *00*          *ZZ*{ack.clearinghouse_id.ljust(15)}*ZZ*"
+            f"{ack.provider_npi.ljust(15)}*{stamp:%y%m%d}*{stamp:%H%M}*^*00501*{control}*0*P*:"
+        ),
+        f"GS*HN*{ack.clearinghouse_id}*{ack.provider_npi}*{stamp:%Y%m%d}*{stamp:%H%M}*"
+        f"{ack.interchange_control_number}*X*005010X214",
+        *segments,
+        f"GE*1*{ack.interchange_control_number}",
         f"IEA*1*{control}",
     ]
     return "~\n".join(envelope) + "~\n"

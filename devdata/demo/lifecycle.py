@@ -40,6 +40,7 @@ from claims.models import (
     Claim,
     ClaimLine,
     ClaimStatus,
+    Clearinghouse,
     Party,
     Transaction,
     TransactionKind,
@@ -52,7 +53,7 @@ from claims.submission.batches import claims_submit
 from denials.reference import carc_words
 from denials.services import AppealPayment, appeal_decide, appeal_file, denial_write_off
 from devdata.demo.encounters import Encounter
-from devdata.demo.era import EraClaim, EraFile, EraService, era_835
+from devdata.demo.era import AckClaim, AckFile, EraClaim, EraFile, EraService, ack_277ca, era_835
 from devdata.demo.payers import PayerBook
 from devdata.demo.people import CoverageRecord
 from devdata.demo.reference import OFFICE_VISITS, draft_wait_days
@@ -196,6 +197,8 @@ class PracticeSimulation:
         self.counts: dict[str, int] = defaultdict(int)
         self.seconds: dict[str, float] = defaultdict(float)  # wall time per kind of event, for the log
         self.era_control = itertools.count(1)
+        self.ack_control = itertools.count(1)
+        self.clearinghouse: Clearinghouse | None = None
         books = list(context.books.values())
         # Each payer pays once a week on its own weekday (Monday..Friday), at its own minute.
         self.era_weekday = {book.profile.key: index % 5 for index, book in enumerate(books)}
@@ -474,22 +477,59 @@ class PracticeSimulation:
                 self.schedule(self.at(day, 6, 30), ACK, ("accept", ""), story)
 
     def _ack(self, group, when, key) -> None:
+        """The clearinghouse's 277CA for the claims it answers at ``when``, imported like any file: each
+        claim gets its acknowledgment and moves to accepted or rejected."""
         outcome, reason = key
-        ids = [story.claim.pk for story, _payload in group]
+        status = reason.split()[1] if outcome == "reject" else "A2:20"  # "277CA A7:164 words" -> A7:164
+        self._import_277ca([story for story, _payload in group], status, when)
         if outcome == "reject":
-            claim_transition_many(claim_ids=ids, to_status=S.REJECTED, reason=reason, at=when)
             for story, _payload in group:
                 day = self.business_day(when.date(), story.rng.randint(1, 6))
                 self.work(story, self.at(day, 10), "correct_rejected")
             return
-        claim_transition_many(
-            claim_ids=ids, to_status=S.ACCEPTED, reason="277CA: accepted for adjudication", at=when
-        )
         for story, _payload in group:
             if story.rng.random() < 0.005:
                 self.counts["no_answer"] += 1  # accepted, and the payer never answers
                 continue
             self._await_remittance(story, story.first_submitted if not story.resubmission else when.date())
+
+    def _import_277ca(self, stories: list[Story], status: str, when: datetime.datetime) -> None:
+        practice = self.ctx.practice
+        if self.clearinghouse is None:
+            self.clearinghouse = Clearinghouse.objects.get(practice=practice)
+        ack = AckFile(
+            clearinghouse_name=self.clearinghouse.receiver_name,
+            clearinghouse_id=self.clearinghouse.receiver_id,
+            provider_name=practice.name,
+            provider_npi=practice.npi,
+            date=when.date(),
+            interchange_control_number=next(self.ack_control),
+        )
+        for story in stories:
+            patient = story.encounter.record.patient
+            ack.claims.append(
+                AckClaim(
+                    patient_control_number=story.claim.patient_control_number,
+                    status=status,
+                    charge=story.claim.charge_total,
+                    service_date=story.encounter.service_date,
+                    patient_last=patient.last_name,
+                    patient_first=patient.first_name,
+                    member_id=story.cover.coverage.member_id,
+                )
+            )
+        result = x12_import(
+            practice=practice,
+            file_name=f"277CA-{when:%Y%m%d}-{ack.interchange_control_number}.277",
+            content=ack_277ca(ack),
+            source="demo",
+            validate=False,
+            now=when,
+        )
+        if not result.applied:
+            raise RuntimeError(
+                f"The demo 277CA {ack.interchange_control_number} was refused: {result.file.error}"
+            )
 
     def _await_remittance(self, story: Story, submitted: datetime.date) -> None:
         profile = story.cover.book.profile

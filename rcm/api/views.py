@@ -15,6 +15,7 @@ _ERROR_DESCRIPTIONS = {
     400: "Invalid input: `fields` names each field in error.",
     403: "Not signed in, not a member of the practice, or the role does not allow this.",
     404: "No such object in this practice.",
+    409: "The object changed since you read it (e.g. a claim someone else just took): the message says how.",
 }
 
 

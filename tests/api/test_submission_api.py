@@ -904,3 +904,51 @@ def test_queue_counts_take_a_fixed_number_of_queries(billing, biller, django_ass
     with django_assert_num_queries(9):
         body = client.get("/api/queues/").json()
     assert body[1]["count"] == claims
+
+
+def test_take_next_gives_the_caller_the_highest_priority_unassigned_claim(queued, biller, admin_user):
+    (small, large), _stopped = queued
+    client = api(biller)
+    response = client.post("/api/queues/rejected/next/")
+    assert response.status_code == 200
+    assert (response.json()["id"], response.json()["assigned_to"]) == (large.pk, "bill")
+    assert client.post("/api/queues/rejected/next/").json()["id"] == small.pk
+    error = _error(client.post("/api/queues/rejected/next/"), 404)
+    assert (error["code"], error["message"]) == (
+        "queue_empty",
+        "No unassigned claim left in the rejected queue.",
+    )
+    assert dict(Claim.objects.filter(pk__in=[small.pk, large.pk]).values_list("pk", "assigned_to")) == {
+        small.pk: biller.pk,
+        large.pk: biller.pk,
+    }
+    assert _error(client.post("/api/queues/nonsense/next/"), 404)["message"].startswith("No queue nonsense;")
+
+
+def test_assigning_with_the_assignee_seen_refuses_to_overwrite_someone_elses_claim(
+    queued, biller, admin_user
+):
+    (small, large), _stopped = queued
+    Claim.objects.filter(pk=small.pk).update(assigned_to=admin_user)  # taken since the caller looked
+    client = api(biller)
+    before = _claims_state()
+    error = _error(
+        client.post(
+            "/api/queues/assign/",
+            {"claim_ids": [large.pk, small.pk], "assignee": biller.pk, "expected_assignee": None},
+            format="json",
+        ),
+        409,
+    )
+    assert error["code"] == "taken"
+    assert error["message"] == (
+        f"Claim {small.patient_control_number} is now assigned to {admin_user.get_full_name() or 'adam'}; "
+        "nothing was changed. Reload to see who works it."
+    )
+    assert _claims_state() == before
+    response = client.post(
+        "/api/queues/assign/",
+        {"claim_ids": [small.pk], "assignee": biller.pk, "expected_assignee": admin_user.pk},
+        format="json",
+    )
+    assert response.json() == {"assigned": 1, "assignee": "bill"}

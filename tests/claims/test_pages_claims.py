@@ -479,3 +479,28 @@ def test_money_filter_formats_decimals(value, shown):
 def test_money_filter_refuses_floats():
     with pytest.raises(TypeError):
         money(12.5)
+
+
+def test_the_status_chips_count_what_the_other_filters_keep(practice, biller, django_assert_num_queries):
+    acme = PayerFactory(practice=practice, name="Acme")
+    acme_coverage = CoverageFactory(practice=practice, payer=acme)
+    _move(make_claim(practice, coverage=acme_coverage), "ready", "submitted")
+    make_claim(practice, coverage=CoverageFactory(practice=practice, payer=acme))  # a draft for Acme
+    make_claim(practice)
+    _move(make_claim(practice), "ready", "submitted")
+    client = login(biller)
+    # filtered: one query gives the chips and the page count
+    with django_assert_num_queries(CLAIM_LIST_QUERIES):
+        response = client.get(f"/claims/?payer={acme.pk}&status=submitted")
+    counts = {row["status"]: row["count"] for row in response.context["status_counts"] if row["count"]}
+    assert counts == {"draft": 1, "submitted": 1}
+    assert response.context["total_count"] == 2
+    assert len(_listed(response)) == 1 and response.context["page"].paginator.count == 1
+    html = " ".join(response.content.decode().split())
+    assert 'All <span class="count">2</span>' in html
+    # unfiltered, the chips are the practice's
+    everything = client.get("/claims/")
+    assert {row["status"]: row["count"] for row in everything.context["status_counts"] if row["count"]} == {
+        "draft": 2,
+        "submitted": 2,
+    }

@@ -8,6 +8,7 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
@@ -67,6 +68,20 @@ EXPECTED_STATUSES = {
     },
     "lakeview": {"draft": 1, "accepted": 4, "paid": 24, "denied": 1},
 }
+
+
+# The inbox seed 7 writes as of 2026-06-30 for Riverside: the files, then (acknowledged, paid, partly paid,
+# denied, reversed) claims, and the denial rows posting the 835s records (one per denied line).
+INBOX_FILES = [
+    "277CA-20260630.277",
+    "15202-20260630.835",
+    "OHMCD-20260630.835",
+    "SHP01-20260630.835",
+    "KSM22-20260630.835",
+    "CRS47-20260630.835",
+]
+INBOX_OUTCOMES = (4, 16, 1, 1, 1)
+INBOX_DENIAL_ROWS = 5  # the denied claim's four lines (CO-50) and the partly paid claim's last line (CO-96)
 
 
 @pytest.fixture(scope="module")
@@ -253,6 +268,41 @@ def test_claims_go_out_in_837p_batches_and_come_back_as_imported_835s(demo):
     assert RemittanceException.objects.filter(kind="unmatched").exists()
 
 
+def test_every_277ca_answer_is_an_imported_file_with_the_claims_acknowledgments(demo, biller_of):
+    from claims.models import ClaimAcknowledgment
+
+    moves = ClaimStatusChange.objects.filter(reason__startswith="277CA")
+    accepted = moves.filter(to_status="accepted")
+    assert accepted.count() > 200 and moves.filter(to_status="rejected").exists()
+    acks = ClaimAcknowledgment.objects.select_related("x12_file")
+    assert {(a.x12_file.kind, a.x12_file.status, a.x12_file.source) for a in acks} == {
+        ("277CA", "applied", "demo")
+    }
+    # each status change a 277CA made has its acknowledgment, at the same moment, saying the same
+    assert sorted(accepted.values_list("claim_id", "at")) == sorted(
+        acks.filter(accepted=True).values_list("claim_id", "at")
+    )
+    assert sorted(moves.filter(to_status="rejected").values_list("claim_id", "at")) == sorted(
+        acks.filter(accepted=False).values_list("claim_id", "at")
+    )
+    ack = acks.filter(accepted=True).first()
+    html = Client()
+    html.force_login(biller_of(ack.practice))
+    session = html.session
+    session["practice_id"] = ack.practice_id
+    session.save()
+    page = " ".join(html.get(f"/claims/{ack.claim_id}/").content.decode().split())
+    assert "None received" not in page and '<span class="badge ok">accepted</span>' in page
+
+
+@pytest.fixture
+def biller_of():
+    def find(practice):
+        return Membership.objects.filter(practice=practice, role="biller", is_active=True).first().user
+
+    return find
+
+
 def test_denials_are_recorded_and_worked(demo):
     from denials.models import Denial
 
@@ -320,3 +370,66 @@ def test_npi_check_digit_matches_the_validator():
     assert all(npi_is_valid(npi_generate(rng=rng)) for _ in range(200))
     with pytest.raises(ValueError, match="nine digits"):
         npi_check_digit(first_nine="12345")
+
+
+def test_the_inbox_files_upload_and_post_cleanly_with_the_denial_in_the_denied_queue(
+    demo, biller_of, settings
+):
+    """Last in the module: it changes the demo (rolled back after the test)."""
+    from claims.models import ClaimAcknowledgment
+    from claims.queues.selectors import queue_claims
+    from denials.models import Denial
+    from devdata.demo.inbox import demo_inbox_write
+
+    riverside = Practice.objects.get(slug="riverside")
+    inbox = sorted((settings.VAR_DIR / "demo-inbox").iterdir())
+    assert "Inbox for Riverside" in demo and "demo-inbox" in demo
+    # the files seed_demo wrote are the plan's (written again here to know which claim gets what)
+    contents = {path.name: path.read_text() for path in inbox}
+    plan = demo_inbox_write(
+        practice=riverside, directory=settings.VAR_DIR / "demo-inbox", day=datetime.date(2026, 6, 30)
+    )
+    assert {path.name: path.read_text() for path in plan.files} == contents
+    assert [path.name for path in plan.files] == INBOX_FILES
+    assert (
+        len(plan.acknowledged),
+        len(plan.paid),
+        len(plan.partly_paid),
+        len(plan.denied),
+        len(plan.reversed),
+    ) == (INBOX_OUTCOMES)
+    exceptions_before = RemittanceException.objects.count()
+    denials_before = set(Denial.objects.values_list("pk", flat=True))
+    client = Client()
+    client.force_login(biller_of(riverside))
+    session = client.session
+    session["practice_id"] = riverside.pk
+    session.save()
+    response = client.post(
+        "/claims/files/upload/",
+        {"files": [SimpleUploadedFile(path.name, path.read_bytes()) for path in inbox]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    files = X12File.objects.filter(practice=riverside, source="upload")
+    assert sorted(files.values_list("file_name", "status")) == sorted(
+        (name, "applied") for name in INBOX_FILES
+    )
+    assert RemittanceException.objects.count() == exceptions_before
+    statuses = dict(Claim.objects.values_list("pk", "status"))
+    assert {pk: statuses[pk] for pk in plan.acknowledged} == {pk: "accepted" for pk in plan.acknowledged}
+    assert {pk: statuses[pk] for pk in plan.paid} == {pk: "paid" for pk in plan.paid}
+    assert {pk: statuses[pk] for pk in plan.partly_paid} == {pk: "partially_paid" for pk in plan.partly_paid}
+    assert {pk: statuses[pk] for pk in plan.denied} == {pk: "denied" for pk in plan.denied}
+    assert {pk: statuses[pk] for pk in plan.reversed} == {pk: "accepted" for pk in plan.reversed}
+    assert ClaimAcknowledgment.objects.filter(
+        claim_id__in=plan.acknowledged, x12_file__in=files
+    ).count() == len(plan.acknowledged)
+    new_denials = Denial.objects.exclude(pk__in=denials_before)
+    assert set(new_denials.values_list("claim_id", "reason_code")) == {(pk, "50") for pk in plan.denied} | {
+        (pk, "96") for pk in plan.partly_paid
+    }
+    assert new_denials.count() == INBOX_DENIAL_ROWS
+    denied_queue = set(queue_claims(riverside, "denied").values_list("pk", flat=True))
+    assert set(plan.denied) <= denied_queue
+    assert ledger_check() == []

@@ -4,6 +4,7 @@ import contextlib
 import datetime
 import time
 from decimal import Decimal
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -15,6 +16,7 @@ from django.utils import timezone
 from claims.ledger import ledger_check
 from claims.models import Balances, ClaimStatus
 from devdata.demo.builder import DemoOptions, demo_build
+from devdata.demo.inbox import demo_inbox_write
 from devdata.demo.practices import PRACTICES
 from rcm.demo import DEMO_USERS
 from rcm.models import Practice
@@ -103,8 +105,21 @@ class Command(BaseCommand):
                 f"The ledger does not balance ({len(problems)} problems), first: {problems[0]}"
             )
         self.stdout.write("Ledger check: every cached balance matches the ledger.")
+        self._write_inbox(runs[0].practice, as_of)
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded in {elapsed:.1f} s."))
         call_command("demo_logins", stdout=self.stdout)
+
+    def _write_inbox(self, practice, as_of) -> None:
+        """The files that came in after the demo's last day, for the newcomer to upload and watch post."""
+        directory = Path(settings.VAR_DIR) / "demo-inbox"
+        plan = demo_inbox_write(practice=practice, directory=directory, day=as_of)
+        self.stdout.write(
+            f"Inbox for {practice.name} in {directory}/ (upload them on the X12 files page): "
+            + ", ".join(path.name for path in plan.files)
+            + f" ({len(plan.acknowledged)} acknowledged; {len(plan.paid)} paid, "
+            f"{len(plan.partly_paid)} partly paid, {len(plan.denied)} denied, "
+            f"{len(plan.reversed)} payment reversed)."
+        )
 
     def _refuse_if_loaded(self) -> None:
         """Loading twice would duplicate everything (or collide on unique slugs halfway): refuse up front."""
