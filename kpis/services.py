@@ -83,13 +83,49 @@ def _window_charges(ledger, start, end) -> dict[tuple[str, str], np.ndarray]:
 
 
 STOCK_COLUMNS = ["ar_total", "credit_balances", "over_90", "over_120", *(b[0] for b in AGING_BUCKETS)]
+# The age ranges (in days since the date of service) each owed column covers; the youngest bucket also
+# takes a service date after the day (entered ahead), as ``aging_bucket`` does.
+OWED_AGES = {
+    "ar_total": (None, None),
+    "over_90": (91, None),
+    "over_120": (121, None),
+    **{
+        slug: (None if index == 0 else first, last)
+        for index, (slug, _l, first, last) in enumerate(AGING_BUCKETS)
+    },
+}
+
+
+def _balance_intervals(practice, start, end) -> pd.DataFrame:
+    """Each claim's balance (in cents) as runs of days over [start, end]: ``first`` and ``stop`` (day
+    indexes from ``start``, stop exclusive) and the ``balance`` over them. Balances start from the ledger
+    as of the day before ``start`` (one grouped query) and change on the days the ledger moves them (one
+    more); zero runs are left out."""
+    opening = claim_balances(practice, start - ONE_DAY)
+    changes = [(claim_id, 0, _cents(balance)) for claim_id, balance in opening.items()]
+    changes += [
+        (row["claim_id"], (row["day"] - start).days, _cents(row["delta"]))
+        for row in balance_deltas(practice, start, end)
+        if row["delta"]
+    ]
+    span = (end - start).days + 1
+    if not changes:
+        return pd.DataFrame({"claim": [], "first": [], "stop": [], "balance": []}, dtype=np.int64)
+    frame = pd.DataFrame(changes, columns=["claim", "first", "delta"]).groupby(["claim", "first"]).sum()
+    frame = frame.reset_index().sort_values(["claim", "first"])
+    frame["balance"] = frame.groupby("claim")["delta"].cumsum()
+    following = frame.groupby("claim")["first"].shift(-1)
+    frame["stop"] = following.fillna(span).astype(np.int64)
+    return frame.loc[frame["balance"] != 0, ["claim", "first", "stop", "balance"]]
 
 
 def _stocks(cells, practice, start, end, ledger) -> None:
-    """Open A/R, credit balances, aging and days in A/R for each day of [start, end]: the balances as of
-    the day before ``start`` (one grouped query), then each day's changes applied in order (pandas, in
-    integer cents so nothing is rounded)."""
-    records = []
+    """Open A/R, credit balances, aging and days in A/R for each day of [start, end], set-based: each
+    claim's balance runs (``_balance_intervals``) are cut where its age crosses a bucket's bounds and
+    added into per-day difference arrays, one row per dimension value; a running sum gives every day at
+    once (integer cents, so nothing is rounded)."""
+    span = (end - start).days + 1
+    claims = {}
     # The dimension keys are made from the raw values: in a DataFrame a nullable id would become a float.
     for row in Claim.objects.filter(practice=practice).values_list(
         "id",
@@ -98,64 +134,56 @@ def _stocks(cells, practice, start, end, ledger) -> None:
         Coalesce(F("rendering_provider_id"), F("billing_provider_id")),
         "place_of_service",
     ):
-        keys = dict(dimension_values(*row[2:]))
-        records.append((row[0], row[1], *(keys[dimension] for dimension in Dimension.values)))
-    claims = pd.DataFrame.from_records(records, columns=["id", "service_date", *Dimension.values], index="id")
-    opening = claim_balances(practice, start - ONE_DAY)
-    balances = pd.Series({claim_id: _cents(b) for claim_id, b in opening.items()}, dtype=np.int64)
-    changes = defaultdict(dict)
-    for row in balance_deltas(practice, start, end):
-        if row["delta"]:
-            changes[row["day"]][row["claim_id"]] = _cents(row["delta"])
+        claims[row[0]] = (row[1], dimension_values(*row[2:]))
     windows = _window_charges(ledger, start, end)
+    intervals = _balance_intervals(practice, start, end)
 
-    day = start
-    while day <= end:
-        if changes[day]:
-            balances = balances.add(pd.Series(changes[day], dtype=np.int64), fill_value=0).astype(np.int64)
-            balances = balances[balances != 0]
-        open_claims = claims.loc[balances.index]
-        owed = balances.clip(lower=0)
-        ages = np.array([(day - d).days for d in open_claims.service_date], dtype=np.int64)
-        frame = pd.DataFrame(
-            {
-                "ar_total": owed.values,
-                "credit_balances": (-balances).clip(lower=0).values,
-                "over_90": np.where(ages > 90, owed.values, 0),
-                "over_120": np.where(ages > 120, owed.values, 0),
-            },
-            index=open_claims.index,
-        )
-        for index, (slug, _label, first, last) in enumerate(AGING_BUCKETS):
-            # The youngest bucket also takes a service date after the day (entered ahead), as aging_bucket.
-            in_bucket = (ages >= first) if index else np.ones(len(ages), dtype=bool)
-            if last is not None:
-                in_bucket &= ages <= last
-            frame[slug] = np.where(in_bucket, owed.values, 0)
-        for dimension in Dimension.values:
-            frame["value"] = open_claims[dimension].values
-            totals = frame.groupby("value")[STOCK_COLUMNS].sum() if len(frame) else None
-            seen = set()
-            if totals is not None:
-                for value, row in totals.iterrows():
-                    seen.add(value)
-                    _stock_cells(cells, day, dimension, value, row, windows, start)
-            for (window_dimension, value), _amounts in windows.items():
-                if window_dimension == dimension and value not in seen:
-                    _stock_cells(cells, day, dimension, value, None, windows, start)
-        day += ONE_DAY
+    keys: dict[tuple[str, str], int] = {key: index for index, key in enumerate(windows)}
+    claim_keys = []  # per interval: its row in the arrays for each dimension
+    service_offsets = []  # per interval: the claim's date of service as a day index from ``start``
+    for claim_id in intervals["claim"].tolist():
+        service_date, values = claims[claim_id]
+        claim_keys.append([keys.setdefault(key, len(keys)) for key in values])
+        service_offsets.append((service_date - start).days)
+    claim_keys = np.array(claim_keys, dtype=np.int64).reshape(-1, len(Dimension.values))
+    service_offsets = np.array(service_offsets, dtype=np.int64)
+    first = intervals["first"].to_numpy(dtype=np.int64)
+    stop = intervals["stop"].to_numpy(dtype=np.int64)
+    balance = intervals["balance"].to_numpy(dtype=np.int64)
+
+    totals = {}
+    for column in STOCK_COLUMNS:
+        difference = np.zeros((len(keys), span + 1), dtype=np.int64)
+        if column == "credit_balances":
+            amount, lower, upper = -balance, first, stop
+            chosen = balance < 0
+        else:
+            youngest, oldest = OWED_AGES[column]
+            amount = balance
+            # age on day index i is i - service_offset: within [youngest, oldest] for these days.
+            lower = first if youngest is None else np.maximum(first, service_offsets + youngest)
+            upper = stop if oldest is None else np.minimum(stop, service_offsets + oldest + 1)
+            chosen = (balance > 0) & (lower < upper)
+        for dimension in range(claim_keys.shape[1]):
+            rows = claim_keys[chosen, dimension]
+            np.add.at(difference, (rows, lower[chosen]), amount[chosen])
+            np.add.at(difference, (rows, upper[chosen]), -amount[chosen])
+        totals[column] = np.cumsum(difference, axis=1)[:, :span]
+
+    for (dimension, value), row in keys.items():
+        charges = windows.get((dimension, value))
+        for index in range(span):
+            day = start + datetime.timedelta(days=index)
+            numbers = {column: int(totals[column][row, index]) for column in STOCK_COLUMNS}
+            window = int(charges[index]) if charges is not None else 0
+            _stock_cells(cells, day, dimension, value, numbers, window)
 
 
-def _stock_cells(cells, day, dimension, value, row, windows, start) -> None:
+def _stock_cells(cells, day, dimension, value, row, window) -> None:
     def put(kpi, numerator_cents, denominator_cents) -> None:
         if numerator_cents or denominator_cents:
             cells[(day, kpi, dimension, value)] = [_money(numerator_cents), _money(denominator_cents)]
 
-    charges = windows.get((dimension, value))
-    window = int(charges[(day - start).days]) if charges is not None else 0
-    if row is None:
-        put("days_in_ar", 0, window)
-        return
     put("ar_total", row["ar_total"], 0)
     put("credit_balances", row["credit_balances"], 0)
     put("ar_over_90_pct", row["over_90"], row["ar_total"])
