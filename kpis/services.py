@@ -6,7 +6,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
-from django.db import transaction
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -22,9 +23,12 @@ from kpis.measures import (
     flow_facts,
     ledger_facts,
 )
-from kpis.models import Dimension, KpiSnapshot
+from kpis.models import Dimension, KpiReport, KpiSnapshot
+from kpis.report import month_bounds, monthly_report_pdf, report_filename
 from kpis.tasks import compute_practice
 from rcm.bulk import bulk_insert_rows
+from rcm.models import Membership
+from rcm.roles import Role
 
 ONE_DAY = datetime.timedelta(days=1)
 # A manager's recompute covers what the dashboard shows: 12 months of trend and the period before.
@@ -238,3 +242,45 @@ def kpi_recompute_request(*, practice, today: datetime.date) -> tuple[datetime.d
     start = today - datetime.timedelta(days=RECOMPUTE_DAYS - 1)
     transaction.on_commit(lambda: compute_practice.delay(practice.pk, start.isoformat(), today.isoformat()))
     return start, today
+
+
+@transaction.atomic
+def kpi_report_send(*, practice, month: datetime.date) -> KpiReport | None:
+    """Email ``month``'s PDF report (any day of the month) to the practice's active managers, once.
+
+    Guarantees: the ``KpiReport`` row (unique per practice and month) is inserted first, in the transaction
+    that sends the email: a second call (a rerun, a retry, a second worker) finds it, or waits on the unique
+    index and then finds it, and sends nothing (returns None). If building or sending fails the row is rolled
+    back with it, so a retry sends. A practice without a manager's address records the month as done
+    with no recipients."""
+    first, _last = month_bounds(month)
+    try:
+        with transaction.atomic():
+            report = KpiReport.objects.create(practice=practice, month=first, sent_at=timezone.now())
+    except IntegrityError:
+        return None
+    recipients = sorted(
+        set(
+            Membership.objects.filter(
+                practice=practice, role=Role.MANAGER, is_active=True, user__is_active=True
+            )
+            .exclude(user__email="")
+            .values_list("user__email", flat=True)
+        )
+    )
+    if recipients:
+        message = EmailMessage(
+            subject=f"{practice.name}: revenue cycle report, {first:%B %Y}",
+            body=(
+                f"The revenue cycle report of {practice.name} for {first:%B %Y} is attached: the month's "
+                "headline KPIs against their targets and the month before, 12-month trends, A/R aging by "
+                "payer, denials by reason and the payer comparison.\n\nThe dashboard has the claims behind "
+                "every number."
+            ),
+            to=recipients,
+        )
+        message.attach(report_filename(first), monthly_report_pdf(practice, month=first), "application/pdf")
+        message.send()
+    report.recipients = recipients
+    report.save(update_fields=["recipients"])
+    return report

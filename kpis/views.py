@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kpis.definitions import AGING_BUCKETS, BY_SLUG, DEFINITIONS, HEADLINE, STOCK
 from kpis.forms import KpiFilterForm
+from kpis.report import monthly_report_pdf, previous_month, report_filename
 from kpis.selectors import (
     Scope,
     aging_by_payer,
@@ -97,8 +98,17 @@ def dashboard(request):
             "aging": aging,
             "pareto": pareto,
             "payers": payer_comparison(practice, start=start, end=end),
+            "report_months": _report_months(end),
         },
     )
+
+
+def _report_months(end: datetime.date, count: int = 3) -> list[datetime.date]:
+    """The months offered as PDF reports: the range's last month and the ones before it."""
+    months = [end.replace(day=1)]
+    while len(months) < count:
+        months.append(previous_month(months[-1]))
+    return months
 
 
 def _chart_data(series, aging) -> dict:
@@ -214,6 +224,26 @@ def claims(request):
             "total": sum(amounts.values(), Decimal("0")),
         },
     )
+
+
+@role_required("kpis.view")
+@never_cache
+@require_GET
+def report(request, year: int, month: int):
+    """The month's PDF report, made on demand; audited as an export."""
+    if not 1 <= month <= 12 or year < 2000:
+        raise Http404("No such month.")
+    first = datetime.date(year, month, 1)
+    audit_record(
+        action=AuditAction.EXPORT,
+        practice=request.practice,
+        object_type="kpis.report",
+        changes={"month": f"{first:%Y-%m}", "format": "pdf"},
+    )
+    response = HttpResponse(monthly_report_pdf(request.practice, month=first), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{report_filename(first)}"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def csv_cell(value) -> str:
