@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from claims.models import ZERO, Claim
 from kpis.definitions import AGING_BUCKETS, AR_WINDOW_DAYS, COMPUTED, FLOW
+from kpis.forms import KpiFilterForm
 from kpis.measures import (
     CLAIM_MEASURES,
     LEDGER_MEASURES,
@@ -23,7 +25,7 @@ from kpis.measures import (
     flow_facts,
     ledger_facts,
 )
-from kpis.models import Dimension, KpiReport, KpiSnapshot
+from kpis.models import Dimension, KpiReport, KpiSavedView, KpiSnapshot
 from kpis.report import month_bounds, monthly_report_pdf, report_filename
 from kpis.tasks import compute_practice
 from rcm.bulk import bulk_insert_rows
@@ -284,3 +286,50 @@ def kpi_report_send(*, practice, month: datetime.date) -> KpiReport | None:
     report.recipients = recipients
     report.save(update_fields=["recipients"])
     return report
+
+
+SAVED_VIEW_NAME_LENGTH = 60
+
+
+@transaction.atomic
+def kpi_saved_view_create(
+    *, practice, user, name: str, start: datetime.date, end: datetime.date, scope: str = ""
+) -> KpiSavedView:
+    """Save the dashboard's filters under ``name`` for ``user`` in ``practice``.
+
+    Guarantees: the filters are checked as the dashboard checks them (a range of at most three years that
+    does not end before it starts; the payer or provider belongs to the practice); a blank, too long or
+    duplicate name (per user and practice, ignoring case) is refused with a ``ValidationError`` naming the
+    problem, and nothing is written."""
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"name": "Give the view a name."})
+    if len(name) > SAVED_VIEW_NAME_LENGTH:
+        raise ValidationError({"name": f"Keep the name to {SAVED_VIEW_NAME_LENGTH} characters."})
+    form = KpiFilterForm(
+        {"start": start.isoformat(), "end": end.isoformat(), "scope": scope},
+        practice=practice,
+        default_end=end,
+    )
+    if not form.is_valid():
+        problems = [message for messages in form.errors.values() for message in messages]
+        raise ValidationError({"filters": " ".join(problems)})
+    mine = KpiSavedView.objects.filter(practice=practice, user=user)
+    if mine.filter(name__iexact=name).exists():
+        raise ValidationError({"name": f"You already have a saved view named “{name}”: choose another name."})
+    try:
+        with transaction.atomic():
+            return KpiSavedView.objects.create(
+                practice=practice, user=user, name=name, start=start, end=end, scope=scope
+            )
+    except IntegrityError:  # the same name saved at the same moment from another tab
+        raise ValidationError(
+            {"name": f"You already have a saved view named “{name}”: choose another name."}
+        ) from None
+
+
+@transaction.atomic
+def kpi_saved_view_delete(*, practice, user, view_id: int) -> None:
+    """Delete one of ``user``'s saved views in ``practice``; another user's or practice's view is not found
+    (``KpiSavedView.DoesNotExist``) and nothing is deleted."""
+    KpiSavedView.objects.filter(practice=practice, user=user).get(pk=view_id).delete()

@@ -3,16 +3,20 @@
 import csv
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from kpis.definitions import AGING_BUCKETS, BY_SLUG, DEFINITIONS, HEADLINE, STOCK
 from kpis.forms import KpiFilterForm
+from kpis.models import KpiSavedView
 from kpis.report import monthly_report_pdf, previous_month, report_filename
 from kpis.selectors import (
     Scope,
@@ -23,9 +27,10 @@ from kpis.selectors import (
     kpi_series,
     kpi_values,
     payer_comparison,
+    saved_views,
     snapshot_status,
 )
-from kpis.services import kpi_recompute_request
+from kpis.services import kpi_recompute_request, kpi_saved_view_create, kpi_saved_view_delete
 from rcm.audit import audit_record
 from rcm.models import AuditAction
 from rcm.paging import CountedPaginator
@@ -99,6 +104,7 @@ def dashboard(request):
             "pareto": pareto,
             "payers": payer_comparison(practice, start=start, end=end),
             "report_months": _report_months(end),
+            "saved_views": saved_views(practice, user=request.user),
         },
     )
 
@@ -109,6 +115,41 @@ def _report_months(end: datetime.date, count: int = 3) -> list[datetime.date]:
     while len(months) < count:
         months.append(previous_month(months[-1]))
     return months
+
+
+@role_required("kpis.view")
+@require_POST
+def saved_view_create(request):
+    """Save the dashboard's current filters (posted as hidden fields) under a name."""
+    form = KpiFilterForm(request.POST, practice=request.practice, default_end=timezone.localdate())
+    start, end, _scope = form.range_and_scope()
+    scope = form.cleaned_data.get("scope", "") if form.is_valid() else ""
+    filters = {"start": start.isoformat(), "end": end.isoformat(), "scope": scope}
+    try:
+        saved = kpi_saved_view_create(
+            practice=request.practice,
+            user=request.user,
+            name=request.POST.get("name", ""),
+            start=start,
+            end=end,
+            scope=scope,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Saved the view “{saved.name}”.")
+    return redirect(f"{reverse('kpis:dashboard')}?{urlencode(filters)}")
+
+
+@role_required("kpis.view")
+@require_POST
+def saved_view_delete(request, view_id: int):
+    try:
+        kpi_saved_view_delete(practice=request.practice, user=request.user, view_id=view_id)
+    except KpiSavedView.DoesNotExist:
+        raise Http404("No such saved view.") from None
+    messages.success(request, "Deleted the saved view.")
+    return redirect("kpis:dashboard")
 
 
 def _chart_data(series, aging) -> dict:
