@@ -32,6 +32,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("recompute/", views.recompute, name="recompute"),
     path("claims/", views.claims, name="claims"),
+    path("export.xlsx", views.kpi_table_export, name="kpi_table_export"),
     path("views/", views.saved_view_create, name="saved_view_create"),
     path("views/<int:view_id>/delete/", views.saved_view_delete, name="saved_view_delete"),
     path("report/<yyyy:year>-<mm:month>.pdf", views.report, name="report"),

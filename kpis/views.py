@@ -2,7 +2,7 @@
 
 import csv
 import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from kpis.definitions import AGING_BUCKETS, BY_SLUG, DEFINITIONS, HEADLINE, STOCK
+from kpis.exports import XLSX_TYPE, csv_cell, xlsx_bytes
 from kpis.forms import KpiFilterForm
 from kpis.models import KpiSavedView
 from kpis.report import monthly_report_pdf, previous_month, report_filename
@@ -37,7 +38,6 @@ from rcm.paging import CountedPaginator
 from rcm.permissions import role_required
 
 PAGE_SIZE = 50
-CENT = Decimal("0.01")
 TREND_KPIS = ["initial_denial_rate", "clean_claim_rate", "net_collection_rate", "days_in_ar"]
 CSV_HEADER = [
     "PCN",
@@ -49,8 +49,6 @@ CSV_HEADER = [
     "Balance",
     "Counts for",
 ]
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _filters(request):
@@ -228,7 +226,8 @@ def _drilldown(request):
 @require_GET
 def claims(request):
     about, claims, amounts, start, end, scope = _drilldown(request)
-    if request.GET.get("format") == "csv":
+    kind = request.GET.get("format")
+    if kind in ("csv", "xlsx"):
         audit_record(
             action=AuditAction.EXPORT,
             practice=request.practice,
@@ -237,9 +236,10 @@ def claims(request):
                 "kpi": request.GET.get("kpi") or request.GET.get("carc"),
                 "start": start.isoformat(),
                 "end": end.isoformat(),
+                "format": kind,
             },
         )
-        return _export(claims, amounts, about, end)
+        return _export(claims, amounts, about, end, kind)
     page = CountedPaginator(claims, PAGE_SIZE, count=len(amounts)).get_page(request.GET.get("page"))
     for claim in page.object_list:
         claim.counts_for = amounts.get(claim.pk)
@@ -247,6 +247,8 @@ def claims(request):
     query.pop("page", None)
     export = query.copy()
     export["format"] = "csv"
+    export_xlsx = query.copy()
+    export_xlsx["format"] = "xlsx"
     other_part = query.copy()
     other_part["part"] = "denominator" if about["part"] == "numerator" else "numerator"
     return render(
@@ -261,6 +263,7 @@ def claims(request):
             "scope": scope,
             "querystring": query.urlencode(),
             "export_query": export.urlencode(),
+            "export_xlsx_query": export_xlsx.urlencode(),
             "other_part_query": other_part.urlencode(),
             "total": sum(amounts.values(), Decimal("0")),
         },
@@ -287,36 +290,93 @@ def report(request, year: int, month: int):
     return response
 
 
-def csv_cell(value) -> str:
-    """A cell as text, with a leading formula character neutralised (a quote in front)."""
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def _export(claims, amounts, about, end) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv")
-    name = about["definition"].slug if about["definition"] else "denials"
-    response["Content-Disposition"] = f'attachment; filename="kpi-{name}-{end.isoformat()}.csv"'
-    response["Cache-Control"] = "no-store"
-    writer = csv.writer(response)
-    writer.writerow(CSV_HEADER)
+def _claim_rows(claims, amounts):
     for claim in claims.iterator(chunk_size=2000):
-        writer.writerow(
-            [
-                csv_cell(claim.patient_control_number),
-                csv_cell(claim.patient.account_number),
-                csv_cell(claim.payer.name if claim.payer else "Self-pay"),
-                csv_cell(claim.get_status_display()),
-                csv_cell(claim.service_date),
-                csv_cell(claim.charge_total),
-                csv_cell(claim.balance),
-                csv_cell(amounts.get(claim.pk)),
-            ]
-        )
+        yield [
+            claim.patient_control_number,
+            claim.patient.account_number,
+            claim.payer.name if claim.payer else "Self-pay",
+            claim.get_status_display(),
+            claim.service_date,
+            claim.charge_total,
+            claim.balance,
+            amounts.get(claim.pk),
+        ]
+
+
+def _export(claims, amounts, about, end, kind: str) -> HttpResponse:
+    name = about["definition"].slug if about["definition"] else "denials"
+    filename = f"kpi-{name}-{end.isoformat()}.{kind}"
+    if kind == "xlsx":
+        content = xlsx_bytes(title=about["title"], header=CSV_HEADER, rows=_claim_rows(claims, amounts))
+        response = HttpResponse(content, content_type=XLSX_TYPE)
+    else:
+        response = HttpResponse(content_type="text/csv")
+        writer = csv.writer(response)
+        writer.writerow(CSV_HEADER)
+        for row in _claim_rows(claims, amounts):
+            writer.writerow([csv_cell(value) for value in row])
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+KPI_TABLE_HEADER = [
+    "KPI",
+    "Key",
+    "Unit",
+    "Value",
+    "Previous period",
+    "Change",
+    "Numerator",
+    "Denominator",
+    "Target",
+    "Warning to",
+    "Status",
+    "Formula",
+]
+BAND_WORDS = {"ok": "on target", "warn": "near target", "bad": "off target", "": ""}
+
+
+@role_required("kpis.view")
+@never_cache
+@require_GET
+def kpi_table_export(request):
+    """Every KPI of the dashboard's range and scope as an XLSX sheet; audited as an export."""
+    _form, _status, start, end, scope = _filters(request)
+    values = kpi_values(request.practice, start=start, end=end, scope=scope)
+    audit_record(
+        action=AuditAction.EXPORT,
+        practice=request.practice,
+        object_type="kpis.kpi_table",
+        changes={
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "scope": _scope_query(scope),
+            "format": "xlsx",
+        },
+    )
+    rows = [
+        [
+            item.definition.name,
+            item.definition.slug,
+            item.definition.unit,
+            item.value,
+            item.previous,
+            item.change,
+            item.numerator if item.definition.computed else None,
+            item.denominator if item.definition.computed else None,
+            item.good,
+            item.warn,
+            BAND_WORDS[item.band] if item.definition.computed else f"needs {item.definition.needs}",
+            item.definition.formula,
+        ]
+        for item in values.values()
+    ]
+    content = xlsx_bytes(title=f"KPIs {start:%Y-%m-%d} to {end:%Y-%m-%d}", header=KPI_TABLE_HEADER, rows=rows)
+    response = HttpResponse(content, content_type=XLSX_TYPE)
+    response["Content-Disposition"] = (
+        f'attachment; filename="kpis-{start.isoformat()}-{end.isoformat()}.xlsx"'
+    )
+    response["Cache-Control"] = "no-store"
     return response
