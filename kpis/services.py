@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from claims.models import ZERO, Claim
-from kpis.definitions import AGING_BUCKETS, AR_WINDOW_DAYS, COMPUTED, FLOW
+from kpis.definitions import AGING_BUCKETS, AR_WINDOW_DAYS, BY_SLUG, COMPUTED, FLOW, HIGHER
 from kpis.forms import KpiFilterForm
 from kpis.measures import (
     CLAIM_MEASURES,
@@ -25,7 +25,7 @@ from kpis.measures import (
     flow_facts,
     ledger_facts,
 )
-from kpis.models import Dimension, KpiReport, KpiSavedView, KpiSnapshot
+from kpis.models import Dimension, KpiReport, KpiSavedView, KpiSnapshot, KpiTarget
 from kpis.report import month_bounds, monthly_report_pdf, report_filename
 from kpis.tasks import compute_practice
 from rcm.bulk import bulk_insert_rows
@@ -333,3 +333,58 @@ def kpi_saved_view_delete(*, practice, user, view_id: int) -> None:
     """Delete one of ``user``'s saved views in ``practice``; another user's or practice's view is not found
     (``KpiSavedView.DoesNotExist``) and nothing is deleted."""
     KpiSavedView.objects.filter(practice=practice, user=user).get(pk=view_id).delete()
+
+
+def _target_problem(definition, good: Decimal | None, warn: Decimal | None) -> str:
+    if good is None:
+        return "Give a target before a warning line." if warn is not None else ""
+    limit = Decimal("100") if definition.unit == "percent" else None
+    for value in (good, warn):
+        if value is not None and (value < 0 or (limit is not None and value > limit)):
+            return "A percentage is between 0 and 100." if limit else "Use a number of 0 or more."
+    if warn is None:
+        return ""
+    if definition.better == HIGHER and warn > good:
+        return f"Higher is better here: the warning line ({warn}) must be at or below the target ({good})."
+    if definition.better != HIGHER and warn < good:
+        return f"Lower is better here: the warning line ({warn}) must be at or above the target ({good})."
+    return ""
+
+
+@transaction.atomic
+def kpi_targets_set(*, practice, bands: dict[str, tuple[Decimal | None, Decimal | None]]) -> list[str]:
+    """Set the practice's target band (good, warning line) of each KPI in ``bands``; a good of None goes
+    back to the definition's default (the practice's row is removed).
+
+    Guarantees: every band is checked before anything is written (numbers of 0 or more, percentages up to
+    100, the warning line on the far side of the target from the good direction); any problem raises a
+    ``ValidationError`` keyed by the KPI and nothing changes. Only changed bands are written, each write
+    being an audit event (``KpiTarget`` is audited). Returns the slugs changed."""
+    problems = {}
+    for slug, (good, warn) in bands.items():
+        definition = BY_SLUG.get(slug)
+        if definition is None or definition.better is None:
+            problems[slug] = "This KPI has no target."
+            continue
+        problem = _target_problem(definition, good, warn)
+        if problem:
+            problems[slug] = problem
+    if problems:
+        raise ValidationError(problems)
+    existing = {target.kpi: target for target in KpiTarget.objects.filter(practice=practice, kpi__in=bands)}
+    changed = []
+    for slug, (good, warn) in bands.items():
+        target = existing.get(slug)
+        if good is None:
+            if target is not None:
+                target.delete()
+                changed.append(slug)
+            continue
+        if target is None:
+            KpiTarget.objects.create(practice=practice, kpi=slug, good=good, warn=warn)
+            changed.append(slug)
+        elif (target.good, target.warn) != (good, warn):
+            target.good, target.warn = good, warn
+            target.save(update_fields=["good", "warn"])
+            changed.append(slug)
+    return changed

@@ -33,6 +33,7 @@ urlpatterns = [
     path("recompute/", views.recompute, name="recompute"),
     path("claims/", views.claims, name="claims"),
     path("export.xlsx", views.kpi_table_export, name="kpi_table_export"),
+    path("targets/", views.targets, name="targets"),
     path("views/", views.saved_view_create, name="saved_view_create"),
     path("views/<int:view_id>/delete/", views.saved_view_delete, name="saved_view_delete"),
     path("report/<yyyy:year>-<mm:month>.pdf", views.report, name="report"),

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kpis.definitions import AGING_BUCKETS, BY_SLUG, DEFINITIONS, HEADLINE, STOCK
 from kpis.exports import XLSX_TYPE, csv_cell, xlsx_bytes
-from kpis.forms import KpiFilterForm
+from kpis.forms import KpiFilterForm, KpiTargetsForm
 from kpis.models import KpiSavedView
 from kpis.report import monthly_report_pdf, previous_month, report_filename
 from kpis.selectors import (
@@ -26,12 +26,18 @@ from kpis.selectors import (
     denial_pareto,
     kpi_claims,
     kpi_series,
+    kpi_targets,
     kpi_values,
     payer_comparison,
     saved_views,
     snapshot_status,
 )
-from kpis.services import kpi_recompute_request, kpi_saved_view_create, kpi_saved_view_delete
+from kpis.services import (
+    kpi_recompute_request,
+    kpi_saved_view_create,
+    kpi_saved_view_delete,
+    kpi_targets_set,
+)
 from rcm.audit import audit_record
 from rcm.models import AuditAction
 from rcm.paging import CountedPaginator
@@ -105,6 +111,30 @@ def dashboard(request):
             "saved_views": saved_views(practice, user=request.user),
         },
     )
+
+
+@role_required("kpis.targets")
+@never_cache
+def targets(request):
+    """The practice's target band of each KPI: shown with the defaults, edited in one form."""
+    current = kpi_targets(request.practice)
+    form = KpiTargetsForm(request.POST if request.method == "POST" else None, current=current)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = kpi_targets_set(practice=request.practice, bands=form.bands())
+        except ValidationError as error:
+            for slug, problems in error.message_dict.items():
+                form.add_error(f"{slug}-good", problems)
+        else:
+            messages.success(
+                request,
+                f"Saved {len(changed)} target{'s' if len(changed) != 1 else ''}."
+                if changed
+                else "No change.",
+            )
+            return redirect("kpis:targets")
+    status = 400 if form.is_bound else 200
+    return render(request, "kpis/targets.html", {"form": form}, status=status)
 
 
 def _report_months(end: datetime.date, count: int = 3) -> list[datetime.date]:
