@@ -29,9 +29,11 @@ def _number(value: Decimal) -> str:
     return f"{value.normalize():f}" if value == value.to_integral_value() else f"{value:.1f}"
 
 
-def bar_chart_svg(*, title: str, labels: list[str], values: list[Decimal | None]) -> SafeString:
+def bar_chart_svg(
+    *, title: str, labels: list[str], values: list[Decimal | None], suffix: str = ""
+) -> SafeString:
     """Bars for ``values`` over ``labels`` (a missing value leaves a gap), with a scale from zero to a round
-    top; ``title`` is the chart's accessible name."""
+    top whose numbers end in ``suffix`` ("%", " d"); ``title`` is the chart's accessible name."""
     top = _scale_top(max((v for v in values if v is not None), default=Decimal("0")))
     plot_width, plot_height = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_width / max(len(values), 1)
@@ -45,7 +47,7 @@ def bar_chart_svg(*, title: str, labels: list[str], values: list[Decimal | None]
         parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="{GRID}"/>')
         parts.append(
             f'<text x="{LEFT - 4}" y="{y + 3:.1f}" font-size="8" text-anchor="end" fill="{TEXT}">'
-            f"{_number(top * fraction)}</text>"
+            f"{_number(top * fraction)}{escape(suffix)}</text>"
         )
     for index, (label, value) in enumerate(zip(labels, values, strict=True)):
         x = LEFT + slot * index

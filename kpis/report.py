@@ -46,6 +46,7 @@ def monthly_report(practice, *, month: datetime.date) -> dict:
                     title=f"{definition.name} by month to {end:%b %Y}",
                     labels=[f"{p['month']:%b}" for p in points],
                     values=[p["value"] for p in points],
+                    suffix={"percent": "%", "days": " d"}.get(definition.unit, ""),
                 ),
             }
         )
