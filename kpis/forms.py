@@ -2,9 +2,11 @@
 service), checked against the current practice."""
 
 import datetime
+from decimal import Decimal
 
 from django import forms
 
+from kpis.definitions import DEFINITIONS
 from kpis.measures import SELF_PAY
 from kpis.models import Dimension
 from kpis.selectors import Scope
@@ -66,3 +68,40 @@ def scope_from(value: str) -> Scope:
     if dimension in (Dimension.PAYER, Dimension.PROVIDER, Dimension.PLACE_OF_SERVICE) and key:
         return Scope(dimension, key)
     return Scope()
+
+
+def targeted_definitions():
+    """The KPIs with a target band (a direction), in the dashboard's order."""
+    return [d for d in DEFINITIONS if d.better is not None and d.computed]
+
+
+class KpiTargetsForm(forms.Form):
+    """One row per KPI with a direction: the practice's good and warning lines (empty good: the default)."""
+
+    def __init__(self, data=None, *, current: dict[str, tuple[Decimal | None, Decimal | None]]):
+        super().__init__(data)
+        self.rows = []
+        for definition in targeted_definitions():
+            good, warn = current.get(definition.slug, (None, None))
+            unit = {"percent": "%", "days": "days"}.get(definition.unit, "")
+            for part, initial in (("good", good), ("warn", warn)):
+                self.fields[f"{definition.slug}-{part}"] = forms.DecimalField(
+                    required=False,
+                    min_value=0,
+                    max_digits=10,
+                    decimal_places=2,
+                    initial=initial,
+                    label=f"{definition.name}: {'target' if part == 'good' else 'warning to'} ({unit})",
+                    widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
+                )
+            self.rows.append(
+                {
+                    "definition": definition,
+                    "good": self[f"{definition.slug}-good"],
+                    "warn": self[f"{definition.slug}-warn"],
+                }
+            )
+
+    def bands(self) -> dict[str, tuple[Decimal | None, Decimal | None]]:
+        data = self.cleaned_data
+        return {d.slug: (data[f"{d.slug}-good"], data[f"{d.slug}-warn"]) for d in targeted_definitions()}

@@ -1,5 +1,6 @@
 """KPI snapshots (precomputed per practice, day and dimension) and each practice's target bands."""
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -69,3 +70,40 @@ class KpiTarget(PracticeScoped):
 
     def __str__(self) -> str:
         return f"{self.kpi}: {self.good}"
+
+
+class KpiReport(PracticeScoped):
+    """A practice's monthly PDF report, sent once: the row is the idempotency key of the email, written in
+    the transaction that sends it (``kpis.services.kpi_report_send``), so a second run or a retry of the
+    monthly task finds it and sends nothing."""
+
+    month = models.DateField(help_text="The first day of the month reported on.")
+    sent_at = models.DateTimeField(default=timezone.now)
+    recipients = models.JSONField(default=list, help_text="The managers' addresses it was sent to.")
+
+    class Meta:
+        ordering = ["practice", "-month"]
+        constraints = [models.UniqueConstraint(fields=["practice", "month"], name="kpi_report_once_a_month")]
+
+    def __str__(self) -> str:
+        return f"{self.practice_id} {self.month:%Y-%m}"
+
+
+class KpiSavedView(PracticeScoped):
+    """A user's named set of dashboard filters (dates and ids only, never PHI), to open again later."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=60)
+    start = models.DateField()
+    end = models.DateField()
+    scope = models.CharField(max_length=40, blank=True, help_text='"", "payer:<id>" or "provider:<id>".')
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["practice", "user", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "user", "name"], name="kpi_saved_view_name_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

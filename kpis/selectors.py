@@ -5,6 +5,7 @@ whatever the practice's size); drill-downs run the KPI's own query from ``kpis.m
 import dataclasses
 import datetime
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
@@ -13,7 +14,7 @@ from claims.models import ZERO, Claim
 from denials.models import Denial
 from kpis.definitions import AGING_BUCKETS, BY_SLUG, DEFINITIONS, FLOW, STOCK, KpiDefinition
 from kpis.measures import SELF_PAY, dimension_values, exact, flow_facts, stock_claims
-from kpis.models import Dimension, KpiSnapshot, KpiTarget
+from kpis.models import Dimension, KpiSavedView, KpiSnapshot, KpiTarget
 from rcm.models import Payer, Provider
 from rcm.tenancy import scoped
 
@@ -309,3 +310,13 @@ def denial_claims(
         amounts[claim_id] = amounts.get(claim_id, ZERO) + amount
     claims = scoped(Claim, practice).filter(pk__in=list(amounts)).select_related("patient", "payer")
     return claims.order_by("-service_date", "-id"), amounts
+
+
+def saved_views(practice, *, user) -> list[KpiSavedView]:
+    """``user``'s saved dashboard filters in ``practice``, by name, each with its dashboard query string."""
+    views = list(scoped(KpiSavedView, practice).filter(user=user).order_by("name"))
+    for view in views:
+        view.query = urlencode(
+            {"start": view.start.isoformat(), "end": view.end.isoformat(), "scope": view.scope}
+        )
+    return views

@@ -6,13 +6,16 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from claims.models import ZERO, Claim
-from kpis.definitions import AGING_BUCKETS, AR_WINDOW_DAYS, COMPUTED, FLOW
+from kpis.definitions import AGING_BUCKETS, AR_WINDOW_DAYS, BY_SLUG, COMPUTED, FLOW, HIGHER
+from kpis.forms import KpiFilterForm
 from kpis.measures import (
     CLAIM_MEASURES,
     LEDGER_MEASURES,
@@ -22,9 +25,12 @@ from kpis.measures import (
     flow_facts,
     ledger_facts,
 )
-from kpis.models import Dimension, KpiSnapshot
+from kpis.models import Dimension, KpiReport, KpiSavedView, KpiSnapshot, KpiTarget
+from kpis.report import month_bounds, monthly_report_pdf, report_filename
 from kpis.tasks import compute_practice
 from rcm.bulk import bulk_insert_rows
+from rcm.models import Membership
+from rcm.roles import Role
 
 ONE_DAY = datetime.timedelta(days=1)
 # A manager's recompute covers what the dashboard shows: 12 months of trend and the period before.
@@ -83,13 +89,49 @@ def _window_charges(ledger, start, end) -> dict[tuple[str, str], np.ndarray]:
 
 
 STOCK_COLUMNS = ["ar_total", "credit_balances", "over_90", "over_120", *(b[0] for b in AGING_BUCKETS)]
+# The age ranges (in days since the date of service) each owed column covers; the youngest bucket also
+# takes a service date after the day (entered ahead), as ``aging_bucket`` does.
+OWED_AGES = {
+    "ar_total": (None, None),
+    "over_90": (91, None),
+    "over_120": (121, None),
+    **{
+        slug: (None if index == 0 else first, last)
+        for index, (slug, _l, first, last) in enumerate(AGING_BUCKETS)
+    },
+}
+
+
+def _balance_intervals(practice, start, end) -> pd.DataFrame:
+    """Each claim's balance (in cents) as runs of days over [start, end]: ``first`` and ``stop`` (day
+    indexes from ``start``, stop exclusive) and the ``balance`` over them. Balances start from the ledger
+    as of the day before ``start`` (one grouped query) and change on the days the ledger moves them (one
+    more); zero runs are left out."""
+    opening = claim_balances(practice, start - ONE_DAY)
+    changes = [(claim_id, 0, _cents(balance)) for claim_id, balance in opening.items()]
+    changes += [
+        (row["claim_id"], (row["day"] - start).days, _cents(row["delta"]))
+        for row in balance_deltas(practice, start, end)
+        if row["delta"]
+    ]
+    span = (end - start).days + 1
+    if not changes:
+        return pd.DataFrame({"claim": [], "first": [], "stop": [], "balance": []}, dtype=np.int64)
+    frame = pd.DataFrame(changes, columns=["claim", "first", "delta"]).groupby(["claim", "first"]).sum()
+    frame = frame.reset_index().sort_values(["claim", "first"])
+    frame["balance"] = frame.groupby("claim")["delta"].cumsum()
+    following = frame.groupby("claim")["first"].shift(-1)
+    frame["stop"] = following.fillna(span).astype(np.int64)
+    return frame.loc[frame["balance"] != 0, ["claim", "first", "stop", "balance"]]
 
 
 def _stocks(cells, practice, start, end, ledger) -> None:
-    """Open A/R, credit balances, aging and days in A/R for each day of [start, end]: the balances as of
-    the day before ``start`` (one grouped query), then each day's changes applied in order (pandas, in
-    integer cents so nothing is rounded)."""
-    records = []
+    """Open A/R, credit balances, aging and days in A/R for each day of [start, end], set-based: each
+    claim's balance runs (``_balance_intervals``) are cut where its age crosses a bucket's bounds and
+    added into per-day difference arrays, one row per dimension value; a running sum gives every day at
+    once (integer cents, so nothing is rounded)."""
+    span = (end - start).days + 1
+    claims = {}
     # The dimension keys are made from the raw values: in a DataFrame a nullable id would become a float.
     for row in Claim.objects.filter(practice=practice).values_list(
         "id",
@@ -98,64 +140,56 @@ def _stocks(cells, practice, start, end, ledger) -> None:
         Coalesce(F("rendering_provider_id"), F("billing_provider_id")),
         "place_of_service",
     ):
-        keys = dict(dimension_values(*row[2:]))
-        records.append((row[0], row[1], *(keys[dimension] for dimension in Dimension.values)))
-    claims = pd.DataFrame.from_records(records, columns=["id", "service_date", *Dimension.values], index="id")
-    opening = claim_balances(practice, start - ONE_DAY)
-    balances = pd.Series({claim_id: _cents(b) for claim_id, b in opening.items()}, dtype=np.int64)
-    changes = defaultdict(dict)
-    for row in balance_deltas(practice, start, end):
-        if row["delta"]:
-            changes[row["day"]][row["claim_id"]] = _cents(row["delta"])
+        claims[row[0]] = (row[1], dimension_values(*row[2:]))
     windows = _window_charges(ledger, start, end)
+    intervals = _balance_intervals(practice, start, end)
 
-    day = start
-    while day <= end:
-        if changes[day]:
-            balances = balances.add(pd.Series(changes[day], dtype=np.int64), fill_value=0).astype(np.int64)
-            balances = balances[balances != 0]
-        open_claims = claims.loc[balances.index]
-        owed = balances.clip(lower=0)
-        ages = np.array([(day - d).days for d in open_claims.service_date], dtype=np.int64)
-        frame = pd.DataFrame(
-            {
-                "ar_total": owed.values,
-                "credit_balances": (-balances).clip(lower=0).values,
-                "over_90": np.where(ages > 90, owed.values, 0),
-                "over_120": np.where(ages > 120, owed.values, 0),
-            },
-            index=open_claims.index,
-        )
-        for index, (slug, _label, first, last) in enumerate(AGING_BUCKETS):
-            # The youngest bucket also takes a service date after the day (entered ahead), as aging_bucket.
-            in_bucket = (ages >= first) if index else np.ones(len(ages), dtype=bool)
-            if last is not None:
-                in_bucket &= ages <= last
-            frame[slug] = np.where(in_bucket, owed.values, 0)
-        for dimension in Dimension.values:
-            frame["value"] = open_claims[dimension].values
-            totals = frame.groupby("value")[STOCK_COLUMNS].sum() if len(frame) else None
-            seen = set()
-            if totals is not None:
-                for value, row in totals.iterrows():
-                    seen.add(value)
-                    _stock_cells(cells, day, dimension, value, row, windows, start)
-            for (window_dimension, value), _amounts in windows.items():
-                if window_dimension == dimension and value not in seen:
-                    _stock_cells(cells, day, dimension, value, None, windows, start)
-        day += ONE_DAY
+    keys: dict[tuple[str, str], int] = {key: index for index, key in enumerate(windows)}
+    claim_keys = []  # per interval: its row in the arrays for each dimension
+    service_offsets = []  # per interval: the claim's date of service as a day index from ``start``
+    for claim_id in intervals["claim"].tolist():
+        service_date, values = claims[claim_id]
+        claim_keys.append([keys.setdefault(key, len(keys)) for key in values])
+        service_offsets.append((service_date - start).days)
+    claim_keys = np.array(claim_keys, dtype=np.int64).reshape(-1, len(Dimension.values))
+    service_offsets = np.array(service_offsets, dtype=np.int64)
+    first = intervals["first"].to_numpy(dtype=np.int64)
+    stop = intervals["stop"].to_numpy(dtype=np.int64)
+    balance = intervals["balance"].to_numpy(dtype=np.int64)
+
+    totals = {}
+    for column in STOCK_COLUMNS:
+        difference = np.zeros((len(keys), span + 1), dtype=np.int64)
+        if column == "credit_balances":
+            amount, lower, upper = -balance, first, stop
+            chosen = balance < 0
+        else:
+            youngest, oldest = OWED_AGES[column]
+            amount = balance
+            # age on day index i is i - service_offset: within [youngest, oldest] for these days.
+            lower = first if youngest is None else np.maximum(first, service_offsets + youngest)
+            upper = stop if oldest is None else np.minimum(stop, service_offsets + oldest + 1)
+            chosen = (balance > 0) & (lower < upper)
+        for dimension in range(claim_keys.shape[1]):
+            rows = claim_keys[chosen, dimension]
+            np.add.at(difference, (rows, lower[chosen]), amount[chosen])
+            np.add.at(difference, (rows, upper[chosen]), -amount[chosen])
+        totals[column] = np.cumsum(difference, axis=1)[:, :span]
+
+    for (dimension, value), row in keys.items():
+        charges = windows.get((dimension, value))
+        for index in range(span):
+            day = start + datetime.timedelta(days=index)
+            numbers = {column: int(totals[column][row, index]) for column in STOCK_COLUMNS}
+            window = int(charges[index]) if charges is not None else 0
+            _stock_cells(cells, day, dimension, value, numbers, window)
 
 
-def _stock_cells(cells, day, dimension, value, row, windows, start) -> None:
+def _stock_cells(cells, day, dimension, value, row, window) -> None:
     def put(kpi, numerator_cents, denominator_cents) -> None:
         if numerator_cents or denominator_cents:
             cells[(day, kpi, dimension, value)] = [_money(numerator_cents), _money(denominator_cents)]
 
-    charges = windows.get((dimension, value))
-    window = int(charges[(day - start).days]) if charges is not None else 0
-    if row is None:
-        put("days_in_ar", 0, window)
-        return
     put("ar_total", row["ar_total"], 0)
     put("credit_balances", row["credit_balances"], 0)
     put("ar_over_90_pct", row["over_90"], row["ar_total"])
@@ -210,3 +244,147 @@ def kpi_recompute_request(*, practice, today: datetime.date) -> tuple[datetime.d
     start = today - datetime.timedelta(days=RECOMPUTE_DAYS - 1)
     transaction.on_commit(lambda: compute_practice.delay(practice.pk, start.isoformat(), today.isoformat()))
     return start, today
+
+
+@transaction.atomic
+def kpi_report_send(*, practice, month: datetime.date) -> KpiReport | None:
+    """Email ``month``'s PDF report (any day of the month) to the practice's active managers, once.
+
+    Guarantees: the ``KpiReport`` row (unique per practice and month) is inserted first, in the transaction
+    that sends the email: a second call (a rerun, a retry, a second worker) finds it, or waits on the unique
+    index and then finds it, and sends nothing (returns None). If building or sending fails the row is rolled
+    back with it, so a retry sends. A practice without a manager's address records the month as done
+    with no recipients."""
+    first, _last = month_bounds(month)
+    try:
+        with transaction.atomic():
+            report = KpiReport.objects.create(practice=practice, month=first, sent_at=timezone.now())
+    except IntegrityError:
+        return None
+    recipients = sorted(
+        set(
+            Membership.objects.filter(
+                practice=practice, role=Role.MANAGER, is_active=True, user__is_active=True
+            )
+            .exclude(user__email="")
+            .values_list("user__email", flat=True)
+        )
+    )
+    if recipients:
+        message = EmailMessage(
+            subject=f"{practice.name}: revenue cycle report, {first:%B %Y}",
+            body=(
+                f"The revenue cycle report of {practice.name} for {first:%B %Y} is attached: the month's "
+                "headline KPIs against their targets and the month before, 12-month trends, A/R aging by "
+                "payer, denials by reason and the payer comparison.\n\nThe dashboard has the claims behind "
+                "every number."
+            ),
+            to=recipients,
+        )
+        message.attach(report_filename(first), monthly_report_pdf(practice, month=first), "application/pdf")
+        message.send()
+    report.recipients = recipients
+    report.save(update_fields=["recipients"])
+    return report
+
+
+SAVED_VIEW_NAME_LENGTH = 60
+
+
+@transaction.atomic
+def kpi_saved_view_create(
+    *, practice, user, name: str, start: datetime.date, end: datetime.date, scope: str = ""
+) -> KpiSavedView:
+    """Save the dashboard's filters under ``name`` for ``user`` in ``practice``.
+
+    Guarantees: the filters are checked as the dashboard checks them (a range of at most three years that
+    does not end before it starts; the payer or provider belongs to the practice); a blank, too long or
+    duplicate name (per user and practice, ignoring case) is refused with a ``ValidationError`` naming the
+    problem, and nothing is written."""
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"name": "Give the view a name."})
+    if len(name) > SAVED_VIEW_NAME_LENGTH:
+        raise ValidationError({"name": f"Keep the name to {SAVED_VIEW_NAME_LENGTH} characters."})
+    form = KpiFilterForm(
+        {"start": start.isoformat(), "end": end.isoformat(), "scope": scope},
+        practice=practice,
+        default_end=end,
+    )
+    if not form.is_valid():
+        problems = [message for messages in form.errors.values() for message in messages]
+        raise ValidationError({"filters": " ".join(problems)})
+    mine = KpiSavedView.objects.filter(practice=practice, user=user)
+    if mine.filter(name__iexact=name).exists():
+        raise ValidationError({"name": f"You already have a saved view named “{name}”: choose another name."})
+    try:
+        with transaction.atomic():
+            return KpiSavedView.objects.create(
+                practice=practice, user=user, name=name, start=start, end=end, scope=scope
+            )
+    except IntegrityError:  # the same name saved at the same moment from another tab
+        raise ValidationError(
+            {"name": f"You already have a saved view named “{name}”: choose another name."}
+        ) from None
+
+
+@transaction.atomic
+def kpi_saved_view_delete(*, practice, user, view_id: int) -> None:
+    """Delete one of ``user``'s saved views in ``practice``; another user's or practice's view is not found
+    (``KpiSavedView.DoesNotExist``) and nothing is deleted."""
+    KpiSavedView.objects.filter(practice=practice, user=user).get(pk=view_id).delete()
+
+
+def _target_problem(definition, good: Decimal | None, warn: Decimal | None) -> str:
+    if good is None:
+        return "Give a target before a warning line." if warn is not None else ""
+    limit = Decimal("100") if definition.unit == "percent" else None
+    for value in (good, warn):
+        if value is not None and (value < 0 or (limit is not None and value > limit)):
+            return "A percentage is between 0 and 100." if limit else "Use a number of 0 or more."
+    if warn is None:
+        return ""
+    if definition.better == HIGHER and warn > good:
+        return f"Higher is better here: the warning line ({warn}) must be at or below the target ({good})."
+    if definition.better != HIGHER and warn < good:
+        return f"Lower is better here: the warning line ({warn}) must be at or above the target ({good})."
+    return ""
+
+
+@transaction.atomic
+def kpi_targets_set(*, practice, bands: dict[str, tuple[Decimal | None, Decimal | None]]) -> list[str]:
+    """Set the practice's target band (good, warning line) of each KPI in ``bands``; a good of None goes
+    back to the definition's default (the practice's row is removed).
+
+    Guarantees: every band is checked before anything is written (numbers of 0 or more, percentages up to
+    100, the warning line on the far side of the target from the good direction); any problem raises a
+    ``ValidationError`` keyed by the KPI and nothing changes. Only changed bands are written, each write
+    being an audit event (``KpiTarget`` is audited). Returns the slugs changed."""
+    problems = {}
+    for slug, (good, warn) in bands.items():
+        definition = BY_SLUG.get(slug)
+        if definition is None or definition.better is None:
+            problems[slug] = "This KPI has no target."
+            continue
+        problem = _target_problem(definition, good, warn)
+        if problem:
+            problems[slug] = problem
+    if problems:
+        raise ValidationError(problems)
+    existing = {target.kpi: target for target in KpiTarget.objects.filter(practice=practice, kpi__in=bands)}
+    changed = []
+    for slug, (good, warn) in bands.items():
+        target = existing.get(slug)
+        if good is None:
+            if target is not None:
+                target.delete()
+                changed.append(slug)
+            continue
+        if target is None:
+            KpiTarget.objects.create(practice=practice, kpi=slug, good=good, warn=warn)
+            changed.append(slug)
+        elif (target.good, target.warn) != (good, warn):
+            target.good, target.warn = good, warn
+            target.save(update_fields=["good", "warn"])
+            changed.append(slug)
+    return changed

@@ -33,3 +33,25 @@ def compute_nightly() -> int:
     for practice_id in ids:
         compute_practice.delay(practice_id, start.isoformat(), end.isoformat())
     return len(ids)
+
+
+@shared_task(name="kpis.send_report", time_limit=300, soft_time_limit=270, acks_late=True)
+def send_report(practice_id: int, month: str) -> bool:
+    """Email one practice's report of ``month`` (YYYY-MM-DD, its first day); True when this run sent it."""
+    from kpis.services import kpi_report_send
+    from rcm.models import Practice
+
+    practice = Practice.objects.get(pk=practice_id)
+    return kpi_report_send(practice=practice, month=datetime.date.fromisoformat(month)) is not None
+
+
+@shared_task(name="kpis.send_monthly_reports", time_limit=120, soft_time_limit=100)
+def send_monthly_reports() -> int:
+    """Queue last month's report for every active practice (each sends at most once: ``KpiReport``)."""
+    from rcm.models import Practice
+
+    last_month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    ids = list(Practice.objects.filter(is_active=True).values_list("pk", flat=True))
+    for practice_id in ids:
+        send_report.delay(practice_id, last_month.isoformat())
+    return len(ids)

@@ -2,17 +2,23 @@
 
 import csv
 import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from kpis.definitions import AGING_BUCKETS, BY_SLUG, DEFINITIONS, HEADLINE, STOCK
-from kpis.forms import KpiFilterForm
+from kpis.exports import XLSX_TYPE, csv_cell, xlsx_bytes
+from kpis.forms import KpiFilterForm, KpiTargetsForm
+from kpis.models import KpiSavedView
+from kpis.report import monthly_report_pdf, previous_month, report_filename
 from kpis.selectors import (
     Scope,
     aging_by_payer,
@@ -20,18 +26,24 @@ from kpis.selectors import (
     denial_pareto,
     kpi_claims,
     kpi_series,
+    kpi_targets,
     kpi_values,
     payer_comparison,
+    saved_views,
     snapshot_status,
 )
-from kpis.services import kpi_recompute_request
+from kpis.services import (
+    kpi_recompute_request,
+    kpi_saved_view_create,
+    kpi_saved_view_delete,
+    kpi_targets_set,
+)
 from rcm.audit import audit_record
 from rcm.models import AuditAction
 from rcm.paging import CountedPaginator
 from rcm.permissions import role_required
 
 PAGE_SIZE = 50
-CENT = Decimal("0.01")
 TREND_KPIS = ["initial_denial_rate", "clean_claim_rate", "net_collection_rate", "days_in_ar"]
 CSV_HEADER = [
     "PCN",
@@ -43,8 +55,6 @@ CSV_HEADER = [
     "Balance",
     "Counts for",
 ]
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _filters(request):
@@ -97,8 +107,77 @@ def dashboard(request):
             "aging": aging,
             "pareto": pareto,
             "payers": payer_comparison(practice, start=start, end=end),
+            "report_months": _report_months(end),
+            "saved_views": saved_views(practice, user=request.user),
         },
     )
+
+
+@role_required("kpis.targets")
+@never_cache
+def targets(request):
+    """The practice's target band of each KPI: shown with the defaults, edited in one form."""
+    current = kpi_targets(request.practice)
+    form = KpiTargetsForm(request.POST if request.method == "POST" else None, current=current)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = kpi_targets_set(practice=request.practice, bands=form.bands())
+        except ValidationError as error:
+            for slug, problems in error.message_dict.items():
+                form.add_error(f"{slug}-good", problems)
+        else:
+            messages.success(
+                request,
+                f"Saved {len(changed)} target{'s' if len(changed) != 1 else ''}."
+                if changed
+                else "No change.",
+            )
+            return redirect("kpis:targets")
+    status = 400 if form.is_bound else 200
+    return render(request, "kpis/targets.html", {"form": form}, status=status)
+
+
+def _report_months(end: datetime.date, count: int = 3) -> list[datetime.date]:
+    """The months offered as PDF reports: the range's last month and the ones before it."""
+    months = [end.replace(day=1)]
+    while len(months) < count:
+        months.append(previous_month(months[-1]))
+    return months
+
+
+@role_required("kpis.view")
+@require_POST
+def saved_view_create(request):
+    """Save the dashboard's current filters (posted as hidden fields) under a name."""
+    form = KpiFilterForm(request.POST, practice=request.practice, default_end=timezone.localdate())
+    start, end, _scope = form.range_and_scope()
+    scope = form.cleaned_data.get("scope", "") if form.is_valid() else ""
+    filters = {"start": start.isoformat(), "end": end.isoformat(), "scope": scope}
+    try:
+        saved = kpi_saved_view_create(
+            practice=request.practice,
+            user=request.user,
+            name=request.POST.get("name", ""),
+            start=start,
+            end=end,
+            scope=scope,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Saved the view “{saved.name}”.")
+    return redirect(f"{reverse('kpis:dashboard')}?{urlencode(filters)}")
+
+
+@role_required("kpis.view")
+@require_POST
+def saved_view_delete(request, view_id: int):
+    try:
+        kpi_saved_view_delete(practice=request.practice, user=request.user, view_id=view_id)
+    except KpiSavedView.DoesNotExist:
+        raise Http404("No such saved view.") from None
+    messages.success(request, "Deleted the saved view.")
+    return redirect("kpis:dashboard")
 
 
 def _chart_data(series, aging) -> dict:
@@ -177,7 +256,8 @@ def _drilldown(request):
 @require_GET
 def claims(request):
     about, claims, amounts, start, end, scope = _drilldown(request)
-    if request.GET.get("format") == "csv":
+    kind = request.GET.get("format")
+    if kind in ("csv", "xlsx"):
         audit_record(
             action=AuditAction.EXPORT,
             practice=request.practice,
@@ -186,9 +266,10 @@ def claims(request):
                 "kpi": request.GET.get("kpi") or request.GET.get("carc"),
                 "start": start.isoformat(),
                 "end": end.isoformat(),
+                "format": kind,
             },
         )
-        return _export(claims, amounts, about, end)
+        return _export(claims, amounts, about, end, kind)
     page = CountedPaginator(claims, PAGE_SIZE, count=len(amounts)).get_page(request.GET.get("page"))
     for claim in page.object_list:
         claim.counts_for = amounts.get(claim.pk)
@@ -196,6 +277,8 @@ def claims(request):
     query.pop("page", None)
     export = query.copy()
     export["format"] = "csv"
+    export_xlsx = query.copy()
+    export_xlsx["format"] = "xlsx"
     other_part = query.copy()
     other_part["part"] = "denominator" if about["part"] == "numerator" else "numerator"
     return render(
@@ -210,42 +293,120 @@ def claims(request):
             "scope": scope,
             "querystring": query.urlencode(),
             "export_query": export.urlencode(),
+            "export_xlsx_query": export_xlsx.urlencode(),
             "other_part_query": other_part.urlencode(),
             "total": sum(amounts.values(), Decimal("0")),
         },
     )
 
 
-def csv_cell(value) -> str:
-    """A cell as text, with a leading formula character neutralised (a quote in front)."""
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def _export(claims, amounts, about, end) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv")
-    name = about["definition"].slug if about["definition"] else "denials"
-    response["Content-Disposition"] = f'attachment; filename="kpi-{name}-{end.isoformat()}.csv"'
+@role_required("kpis.view")
+@never_cache
+@require_GET
+def report(request, year: int, month: int):
+    """The month's PDF report, made on demand; audited as an export."""
+    if not 1 <= month <= 12 or year < 2000:
+        raise Http404("No such month.")
+    first = datetime.date(year, month, 1)
+    audit_record(
+        action=AuditAction.EXPORT,
+        practice=request.practice,
+        object_type="kpis.report",
+        changes={"month": f"{first:%Y-%m}", "format": "pdf"},
+    )
+    response = HttpResponse(monthly_report_pdf(request.practice, month=first), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{report_filename(first)}"'
     response["Cache-Control"] = "no-store"
-    writer = csv.writer(response)
-    writer.writerow(CSV_HEADER)
+    return response
+
+
+def _claim_rows(claims, amounts):
     for claim in claims.iterator(chunk_size=2000):
-        writer.writerow(
-            [
-                csv_cell(claim.patient_control_number),
-                csv_cell(claim.patient.account_number),
-                csv_cell(claim.payer.name if claim.payer else "Self-pay"),
-                csv_cell(claim.get_status_display()),
-                csv_cell(claim.service_date),
-                csv_cell(claim.charge_total),
-                csv_cell(claim.balance),
-                csv_cell(amounts.get(claim.pk)),
-            ]
-        )
+        yield [
+            claim.patient_control_number,
+            claim.patient.account_number,
+            claim.payer.name if claim.payer else "Self-pay",
+            claim.get_status_display(),
+            claim.service_date,
+            claim.charge_total,
+            claim.balance,
+            amounts.get(claim.pk),
+        ]
+
+
+def _export(claims, amounts, about, end, kind: str) -> HttpResponse:
+    name = about["definition"].slug if about["definition"] else "denials"
+    filename = f"kpi-{name}-{end.isoformat()}.{kind}"
+    if kind == "xlsx":
+        content = xlsx_bytes(title=about["title"], header=CSV_HEADER, rows=_claim_rows(claims, amounts))
+        response = HttpResponse(content, content_type=XLSX_TYPE)
+    else:
+        response = HttpResponse(content_type="text/csv")
+        writer = csv.writer(response)
+        writer.writerow(CSV_HEADER)
+        for row in _claim_rows(claims, amounts):
+            writer.writerow([csv_cell(value) for value in row])
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+KPI_TABLE_HEADER = [
+    "KPI",
+    "Key",
+    "Unit",
+    "Value",
+    "Previous period",
+    "Change",
+    "Numerator",
+    "Denominator",
+    "Target",
+    "Warning to",
+    "Status",
+    "Formula",
+]
+BAND_WORDS = {"ok": "on target", "warn": "near target", "bad": "off target", "": ""}
+
+
+@role_required("kpis.view")
+@never_cache
+@require_GET
+def kpi_table_export(request):
+    """Every KPI of the dashboard's range and scope as an XLSX sheet; audited as an export."""
+    _form, _status, start, end, scope = _filters(request)
+    values = kpi_values(request.practice, start=start, end=end, scope=scope)
+    audit_record(
+        action=AuditAction.EXPORT,
+        practice=request.practice,
+        object_type="kpis.kpi_table",
+        changes={
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "scope": _scope_query(scope),
+            "format": "xlsx",
+        },
+    )
+    rows = [
+        [
+            item.definition.name,
+            item.definition.slug,
+            item.definition.unit,
+            item.value,
+            item.previous,
+            item.change,
+            item.numerator if item.definition.computed else None,
+            item.denominator if item.definition.computed else None,
+            item.good,
+            item.warn,
+            BAND_WORDS[item.band] if item.definition.computed else f"needs {item.definition.needs}",
+            item.definition.formula,
+        ]
+        for item in values.values()
+    ]
+    content = xlsx_bytes(title=f"KPIs {start:%Y-%m-%d} to {end:%Y-%m-%d}", header=KPI_TABLE_HEADER, rows=rows)
+    response = HttpResponse(content, content_type=XLSX_TYPE)
+    response["Content-Disposition"] = (
+        f'attachment; filename="kpis-{start.isoformat()}-{end.isoformat()}.xlsx"'
+    )
+    response["Cache-Control"] = "no-store"
     return response

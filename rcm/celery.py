@@ -23,4 +23,10 @@ app.conf.beat_schedule = {
     "claims-scrub-drafts-nightly": {"task": "claims.scrub_drafts", "schedule": crontab(hour=1, minute=30)},
     # KPI snapshots at 02:30, after the day's postings and before the manager's morning; recomputes a week.
     "kpis-compute-nightly": {"task": "kpis.compute_nightly", "schedule": crontab(hour=2, minute=30)},
+    # The monthly KPI report on the 1st at 06:00, after that night's snapshots: last month's PDF to each
+    # practice's managers, once per practice and month (a rerun or a retry sends nothing twice).
+    "kpis-monthly-reports": {
+        "task": "kpis.send_monthly_reports",
+        "schedule": crontab(day_of_month=1, hour=6, minute=0),
+    },
 }

@@ -34,6 +34,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "denials.edit": frozenset({B, A}),
     # dashboards and reports
     "kpis.view": frozenset({M, A}),
+    "kpis.targets": frozenset({M, A}),
     # audit trail and settings
     "audit.view": frozenset({M, A}),
     "settings.edit": frozenset({A}),

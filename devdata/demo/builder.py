@@ -41,6 +41,7 @@ from devdata.demo.people import (
 )
 from devdata.demo.practices import PRACTICES, PracticeSpec
 from devdata.demo.reference import PROCEDURES
+from kpis.services import kpi_snapshots_compute
 from rcm.audit import audit_context, audit_record
 from rcm.models import AuditAction, ChargeMasterEntry, Practice, Provider, User
 from rcm.practice_cache import changes_deferred
@@ -232,6 +233,16 @@ def claims_step(run: PracticeRun) -> None:
     run.counts.update(simulation.run())
 
 
+def kpis_step(run: PracticeRun) -> None:
+    """The KPI snapshots of every day of the demo's window, so the manager's dashboard (12 months of
+    trend and the period before) shows the demo's numbers at once; the nightly task keeps them current."""
+    started = time.monotonic()
+    rows = kpi_snapshots_compute(practice=run.practice, start=run.window_start, end=run.window_end)
+    run.counts["kpi_snapshots"] = rows
+    days = (run.window_end - run.window_start).days + 1
+    run.log(f"  {run.spec.slug}: KPI snapshots for {days} days ({time.monotonic() - started:.1f} s)")
+
+
 PRACTICE_STEPS: list[Callable[[PracticeRun], None]] = [
     practice_step,
     payers_step,
@@ -239,6 +250,7 @@ PRACTICE_STEPS: list[Callable[[PracticeRun], None]] = [
     encounters_step,
     ncci_step,
     claims_step,
+    kpis_step,
 ]
 
 

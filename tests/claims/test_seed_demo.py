@@ -35,6 +35,8 @@ from denials.models import Denial
 from devdata.demo.builder import demo_random
 from devdata.demo.people import npi_check_digit, npi_generate
 from devdata.demo.reference import ALL_DIAGNOSES, PROCEDURES
+from kpis.models import KpiSnapshot
+from kpis.selectors import kpi_values
 from rcm.demo import DEMO_PASSWORD, DEMO_USERS
 from rcm.models import (
     AuditEvent,
@@ -370,6 +372,37 @@ def test_npi_check_digit_matches_the_validator():
     assert all(npi_is_valid(npi_generate(rng=rng)) for _ in range(200))
     with pytest.raises(ValueError, match="nine digits"):
         npi_check_digit(first_nine="12345")
+
+
+def test_the_dashboard_has_kpi_snapshots_for_every_day_of_the_demo(demo):
+    # The demo computes every day of its window (15 months up to the evening before --as-of); days before
+    # a practice's first charge have nothing to store. From the first charge on, every day has days in A/R.
+    for slug in ("riverside", "lakeview"):
+        practice = Practice.objects.get(slug=slug)
+        whole = KpiSnapshot.objects.filter(practice=practice, dimension="practice")
+        days = sorted(whole.filter(kpi="days_in_ar").values_list("day", flat=True))
+        first_charge = (
+            Transaction.objects.filter(practice=practice, kind=TransactionKind.CHARGE)
+            .order_by("effective_date")
+            .values_list("effective_date", flat=True)
+            .first()
+        )
+        assert days[0] == first_charge
+        assert days[-1] == datetime.date(2026, 6, 29)
+        assert len(days) == (days[-1] - days[0]).days + 1
+        # Open A/R on the last day is what the claims' balances say (money stays exact through snapshots).
+        owed = [c.balance for c in Claim.objects.filter(practice=practice) if c.balance > 0]
+        assert whole.get(kpi="ar_total", day=datetime.date(2026, 6, 29)).numerator == sum(owed, Decimal("0"))
+    riverside = Practice.objects.get(slug="riverside")
+    values = kpi_values(riverside, start=datetime.date(2026, 5, 31), end=datetime.date(2026, 6, 29))
+    for slug in ("clean_claim_rate", "initial_denial_rate", "days_in_ar", "net_collection_rate"):
+        assert values[slug].value is not None, slug
+        assert values[slug].previous is not None, slug
+    client = Client()
+    assert client.login(username="manager", password=DEMO_PASSWORD)
+    page = client.get("/kpis/").content.decode()
+    assert "No numbers computed yet" not in page
+    assert "for days up to 06/29/2026" in page
 
 
 def test_the_inbox_files_upload_and_post_cleanly_with_the_denial_in_the_denied_queue(
