@@ -218,8 +218,7 @@ def first_scrub_error(claim) -> str:
     errors = [f for f in claim.scrub_findings or [] if f.get("severity") == "error"]
     if not errors:
         return ""
-    first = min(errors, key=lambda f: f.get("line") or 0)
-    return f"Line {first['line']}: {first['message']}" if first.get("line") else first["message"]
+    return min(errors, key=lambda f: f.get("line") or 0)["message"]  # a line's message names the line
 
 
 def _start_of(day: datetime.date) -> datetime.datetime:

@@ -140,7 +140,8 @@ def test_every_new_operation_documents_its_errors_in_the_error_format(schema):
         ("/api/batches/{id}/download/", "get"): {"200", "403", "404"},
         ("/api/x12-files/", "post"): {"201", "400", "403"},
         ("/api/queues/{slug}/claims/", "get"): {"200", "400", "403", "404"},
-        ("/api/queues/assign/", "post"): {"200", "400", "403"},
+        ("/api/queues/assign/", "post"): {"200", "400", "403", "409"},
+        ("/api/queues/{slug}/next/", "post"): {"200", "403", "404"},
     }
     for (path, method), codes in expected.items():
         responses = schema["paths"][path][method]["responses"]

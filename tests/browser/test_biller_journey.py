@@ -128,6 +128,7 @@ def test_the_billers_day(app, page, day, biller):
             "03/02/2026",
             re.compile(r"\d+"),
             "$239.00",
+            "Line 2: 3 units of 36415 exceed the MUE of 2.",  # the first scrub error: what the row is about
             re.compile(r"03/02/2027 \d+ days left"),
             "—",
             "errors",
