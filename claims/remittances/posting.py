@@ -61,6 +61,7 @@ from rcm.bulk import bulk_insert_rows, bulk_insert_with_ids, bulk_update_values
 from rcm.models import Coverage, Payer, Provider
 from rcm.practice_cache import claims_changed
 from rcm.pricing import LineToPrice, PriceBook, is_facility
+from rcm.templatetags.rcm_tags import money
 
 CENT = Decimal("0.01")
 RESPONSIBILITY = {
@@ -757,7 +758,7 @@ def plan_claim(
         plan.exception = (
             ExceptionKind.UNMATCHED,
             f"No claim {payment.patient_control_number} in this practice "
-            f"(payer claim number {payment.payer_claim_number or 'none'}, charge {payment.charge}).",
+            f"(payer claim number {payment.payer_claim_number or 'none'}, charge {money(payment.charge)}).",
         )
         return plan
     if payment.status_code == "22":

@@ -219,7 +219,8 @@ def test_exceptions_are_listed_open_by_default(billing, biller, two_remittances)
         "id": exception.pk,
         "kind": "unmatched",
         "status": "open",
-        "message": "No claim NOSUCHCLAIM in this practice (payer claim number PCNNOSUCHCLAIM, charge 50.00).",
+        "message": "No claim NOSUCHCLAIM in this practice "
+        "(payer claim number PCNNOSUCHCLAIM, charge $50.00).",
         "remittance": {
             "id": eft2.pk,
             "payer_name": "ACME HEALTH",
@@ -295,7 +296,7 @@ def test_a_claim_of_another_practice_is_refused_like_a_missing_one(
     error = _error(_resolve(biller, exception, action="post", claim=None), 400)
     assert (
         error["message"]
-        == "No claim NOSUCHCLAIM in this practice (payer claim number PCNNOSUCHCLAIM, charge 50.00)."
+        == "No claim NOSUCHCLAIM in this practice (payer claim number PCNNOSUCHCLAIM, charge $50.00)."
     )
     error = _error(_resolve(biller, exception, action="void"), 400)
     assert error["fields"] == {"action": ['"void" is not a valid choice.']}

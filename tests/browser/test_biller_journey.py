@@ -321,7 +321,7 @@ def test_the_billers_day(app, page, day, biller):
     exception = page.locator("table.exceptions tbody tr")
     assert cells(exception)[0][1:3] == [
         "No matching claim",
-        f"No claim {MISTYPED_PCN} in this practice (payer claim number PCN{MISTYPED_PCN}, charge 140.00).",
+        f"No claim {MISTYPED_PCN} in this practice (payer claim number PCN{MISTYPED_PCN}, charge $140.00).",
     ]
     suggestions = exception.locator(".suggestions li")
     expect(suggestions).to_have_count(1)

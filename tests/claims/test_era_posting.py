@@ -608,7 +608,7 @@ def test_exceptions_are_listed_and_nothing_of_them_is_posted(billing):
     assert kinds["unbalanced"].startswith(f"Claim {claim.patient_control_number}: line 99214 (segment ")
     assert (
         kinds["unmatched"]
-        == "No claim NOSUCHCLAIM in this practice (payer claim number PCNNOSUCHCLAIM, charge 50.00)."
+        == "No claim NOSUCHCLAIM in this practice (payer claim number PCNNOSUCHCLAIM, charge $50.00)."
     )
     assert kinds["reversal_without_original"] == (
         f"Claim {other.patient_control_number}: the payer reverses a payment that was never posted here."

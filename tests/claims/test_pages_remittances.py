@@ -453,7 +453,7 @@ def test_a_claim_left_in_exceptions_shows_the_exact_difference_in_red(billing, b
         'posted, net; 0.00 once everything is posted</span></td><td class="num">$50.00</td></tr>'
     ) in text
     assert '<dd class="owed" id="difference-headline">$50.00</dd>' in text
-    assert "No claim NOSUCHCLAIM in this practice (payer claim number PCNNOSUCHCLAIM, charge 50.00)." in text
+    assert "No claim NOSUCHCLAIM in this practice (payer claim number PCNNOSUCHCLAIM, charge $50.00)." in text
     assert '<span class="badge bad">not posted: in exceptions</span>' in text
 
 
@@ -496,7 +496,7 @@ def test_the_exceptions_page_lists_open_ones_with_their_actions(billing, biller,
     text = _text(response)
     assert (
         "<td>No matching claim</td> <td>No claim NOSUCHCLAIM in this practice (payer claim number "
-        "PCNNOSUCHCLAIM, charge 50.00).</td>"
+        "PCNNOSUCHCLAIM, charge $50.00).</td>"
     ) in text
     assert f'<a href="/remittances/{eft2.pk}/">Acme Health <span class="mono">EFT2</span></a>' in text
     assert "Match to claim…" in text and "Dismiss</button>" in text
