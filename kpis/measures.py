@@ -127,10 +127,20 @@ def _net(kinds, *, party: str | None = None, also: Q | None = None) -> Sum:
 
 def ledger_facts(practice, start: datetime.date, end: datetime.date) -> list[dict]:
     """Per claim and effective date in [start, end]: the ledger sums the cash-basis KPIs divide."""
+    return _ledger_rows(practice, start, end, "claim_id")
+
+
+def ledger_sums(practice, start: datetime.date, end: datetime.date) -> list[dict]:
+    """The same sums per effective date and dimensions (payer, provider, place of service), without the
+    claim: what the snapshots add up, in far fewer rows than ``ledger_facts``."""
+    return _ledger_rows(practice, start, end)
+
+
+def _ledger_rows(practice, start, end, *per) -> list[dict]:
     has_denial = Q(claim_id__in=Denial.objects.filter(practice=practice).values("claim_id"))
     rows = list(
         Transaction.objects.filter(practice=practice, effective_date__gte=start, effective_date__lte=end)
-        .values("claim_id", day=F("effective_date"), **_dimensions("claim__"))
+        .values(*per, day=F("effective_date"), **_dimensions("claim__"))
         .annotate(
             charges=_net([K.CHARGE]),
             contractual=_net([K.CONTRACTUAL_ADJUSTMENT]),
@@ -261,19 +271,16 @@ def _charge_lag(practice, start, end):
 
 
 def _days_to_pay(practice, start, end):
+    # One grouped pass over the practice's insurance payments (the first one per claim), not a subquery per
+    # claim: at 500,000 claims the correlated form took seconds.
     rows = (
-        Claim.objects.filter(practice=practice, first_submitted_at__isnull=False)
-        .annotate(
-            first_paid=Subquery(
-                Transaction.objects.filter(claim=OuterRef("pk"), kind=K.INSURANCE_PAYMENT)
-                .order_by()
-                .values("claim")
-                .annotate(first=Min("effective_date"))
-                .values("first")[:1]
-            )
+        Transaction.objects.filter(
+            practice=practice, kind=K.INSURANCE_PAYMENT, claim__first_submitted_at__isnull=False
         )
-        .filter(first_paid__gte=start, first_paid__lte=end)
-        .values("first_submitted_at", claim_id=F("pk"), day=F("first_paid"), **_dimensions())
+        .values("claim_id", first_submitted_at=F("claim__first_submitted_at"), **_dimensions("claim__"))
+        .annotate(day=Min("effective_date"))
+        .filter(day__gte=start, day__lte=end)
+        .order_by()
     )
     for row in rows:
         submitted = timezone.localdate(row.pop("first_submitted_at"))
@@ -348,14 +355,27 @@ def balance_delta() -> Sum:
 
 
 def claim_balances(practice, day: datetime.date) -> dict[int, Decimal]:
-    """Each claim's balance from the ledger rows dated up to ``day`` (claims at zero left out)."""
-    rows = (
-        Transaction.objects.filter(practice=practice, effective_date__lte=day)
+    """Each claim's balance from the ledger rows dated up to ``day`` (claims at zero left out).
+
+    Read as the claim's balance now less what the rows dated after ``day`` did: ``claims.ledger`` keeps a
+    claim's balances equal to the sum of all its ledger rows (``ledger_check`` verifies it), so this is the
+    same number without adding up the practice's whole ledger; for a recent day only a few days of rows
+    are read."""
+    balances = {
+        claim_id: exact(balance)
+        for claim_id, balance in Claim.objects.filter(practice=practice)
+        .annotate(total=F("insurance_balance") + F("patient_balance"))
+        .exclude(total=0)
+        .values_list("pk", "total")
+    }
+    later = (
+        Transaction.objects.filter(practice=practice, effective_date__gt=day)
         .values("claim_id")
-        .annotate(balance=balance_delta())
+        .annotate(delta=balance_delta())
         .order_by()
     )
-    balances = {row["claim_id"]: exact(row["balance"]) for row in rows}
+    for row in later:
+        balances[row["claim_id"]] = balances.get(row["claim_id"], ZERO) - exact(row["delta"])
     return {claim_id: balance for claim_id, balance in balances.items() if balance}
 
 

@@ -20,7 +20,7 @@ from kpis.measures import (
     claim_balances,
     dimension_values,
     flow_facts,
-    ledger_facts,
+    ledger_sums,
 )
 from kpis.models import Dimension, KpiSnapshot
 from kpis.tasks import compute_practice
@@ -90,6 +90,7 @@ def _stocks(cells, practice, start, end, ledger) -> None:
     the day before ``start`` (one grouped query), then each day's changes applied in order (pandas, in
     integer cents so nothing is rounded)."""
     records = []
+    dimensions = list(Dimension.values)  # once: the enum builds the list anew on every access
     # The dimension keys are made from the raw values: in a DataFrame a nullable id would become a float.
     for row in Claim.objects.filter(practice=practice).values_list(
         "id",
@@ -99,8 +100,8 @@ def _stocks(cells, practice, start, end, ledger) -> None:
         "place_of_service",
     ):
         keys = dict(dimension_values(*row[2:]))
-        records.append((row[0], row[1], *(keys[dimension] for dimension in Dimension.values)))
-    claims = pd.DataFrame.from_records(records, columns=["id", "service_date", *Dimension.values], index="id")
+        records.append((row[0], row[1], *(keys[dimension] for dimension in dimensions)))
+    claims = pd.DataFrame.from_records(records, columns=["id", "service_date", *dimensions], index="id")
     opening = claim_balances(practice, start - ONE_DAY)
     balances = pd.Series({claim_id: _cents(b) for claim_id, b in opening.items()}, dtype=np.int64)
     changes = defaultdict(dict)
@@ -132,7 +133,7 @@ def _stocks(cells, practice, start, end, ledger) -> None:
             if last is not None:
                 in_bucket &= ages <= last
             frame[slug] = np.where(in_bucket, owed.values, 0)
-        for dimension in Dimension.values:
+        for dimension in dimensions:
             frame["value"] = open_claims[dimension].values
             totals = frame.groupby("value")[STOCK_COLUMNS].sum() if len(frame) else None
             seen = set()
@@ -178,7 +179,8 @@ def kpi_snapshots_compute(
         raise ValueError(f"The range ends ({end}) before it starts ({start}).")
     computed_at = computed_at or timezone.now()
     cells: dict[Cell, list] = defaultdict(lambda: [ZERO, ZERO])
-    ledger = ledger_facts(practice, start - datetime.timedelta(days=AR_WINDOW_DAYS - 1), end)
+    # Per day and dimensions, not per claim: the snapshots only add these up.
+    ledger = ledger_sums(practice, start - datetime.timedelta(days=AR_WINDOW_DAYS - 1), end)
     _flows(cells, practice, start, end, ledger)
     _stocks(cells, practice, start, end, ledger)
     rows = [
