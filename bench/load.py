@@ -198,11 +198,14 @@ def main():
         env=env,
     )
     try:
-        for _ in range(100):
+        # Until a worker answers (not just the port bound): on a busy machine workers take a while to boot.
+        for _ in range(300):
             try:
-                http.client.HTTPConnection("127.0.0.1", args.port, timeout=1).request("GET", "/healthz")
+                probe = http.client.HTTPConnection("127.0.0.1", args.port, timeout=10)
+                probe.request("GET", "/healthz")
+                probe.getresponse().read()
                 break
-            except OSError:
+            except (OSError, http.client.HTTPException):
                 time.sleep(0.2)
         signed_in: dict[str, list[Session]] = {}
 
