@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from claims.models import ZERO, Claim
 from denials.models import Denial
@@ -145,8 +146,9 @@ def kpi_series(
         month = row["day"].replace(day=1)
         if row["day"] == last_days[month]:
             sums[(row["kpi"], month)] = (row["numerator"], row["denominator"])
+    # order_by(): the model's default ordering would join the practice and make DISTINCT return every row.
     computed_months = {
-        row["month"] for row in rows.annotate(month=TruncMonth("day")).values("month").distinct()
+        row["month"] for row in rows.annotate(month=TruncMonth("day")).values("month").order_by().distinct()
     }
     series = {}
     for slug in slugs:
@@ -232,7 +234,7 @@ def denial_pareto(
     practice, *, start: datetime.date, end: datetime.date, scope: Scope = Scope()
 ) -> list[dict]:
     """Denials recorded in [start, end] by CARC, most frequent first, with their cumulative share."""
-    denials = scoped(Denial, practice).filter(created_at__date__gte=start, created_at__date__lte=end)
+    denials = scoped(Denial, practice).filter(**_local_days("created_at", start, end))
     denials = denials.filter(_claim_scope(scope, prefix="claim__"))
     rows = list(
         denials.values("group_code", "reason_code")
@@ -246,6 +248,16 @@ def denial_pareto(
         running += row["count"]
         row["cumulative"] = (Decimal(running * 100) / total).quantize(Decimal("0.1")) if total else None
     return rows
+
+
+def _local_days(field: str, start: datetime.date, end: datetime.date) -> dict:
+    """``field`` (a datetime) on a local day of [start, end], as a range on the column itself (the same rows
+    as ``field__date``, without a time-zone conversion of every row)."""
+    zone = timezone.get_current_timezone()
+    return {
+        f"{field}__gte": datetime.datetime.combine(start, datetime.time(), zone),
+        f"{field}__lt": datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time(), zone),
+    }
 
 
 def _claim_scope(scope: Scope, prefix: str = "") -> Q:
@@ -300,7 +312,7 @@ def denial_claims(
 ):
     """The claims with a denial of ``reason_code`` recorded in [start, end] (the Pareto's drill-down)."""
     denials = scoped(Denial, practice).filter(
-        reason_code=reason_code, created_at__date__gte=start, created_at__date__lte=end
+        reason_code=reason_code, **_local_days("created_at", start, end)
     )
     amounts: dict[int, Decimal] = {}
     for claim_id, amount in denials.filter(_claim_scope(scope, prefix="claim__")).values_list(
