@@ -91,6 +91,16 @@ def _dimensions(prefix: str = "") -> dict:
     }
 
 
+def local_days(field: str, start: datetime.date, end: datetime.date) -> dict:
+    """``field`` (a datetime) on a local day of [start, end], as a range on the column itself: the same rows
+    as ``field__date__gte/lte``, but an index on the column serves it (no time-zone conversion per row)."""
+    zone = timezone.get_current_timezone()
+    return {
+        f"{field}__gte": datetime.datetime.combine(start, datetime.time(), zone),
+        f"{field}__lt": datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time(), zone),
+    }
+
+
 def dimension_values(payer_id, provider_id, place_of_service) -> list[tuple[str, str]]:
     """The snapshot rows one fact counts in: the whole practice and each of its dimensions."""
     return [
@@ -178,9 +188,7 @@ def _clean_claim_rate(practice, start, end):
     rejected = ClaimStatusChange.objects.filter(claim=OuterRef("pk"), to_status=S.REJECTED)
     clean = Q(edited_after_scrub=False) & ~Exists(rejected)
     return (
-        Claim.objects.filter(
-            practice=practice, first_submitted_at__date__gte=start, first_submitted_at__date__lte=end
-        )
+        Claim.objects.filter(practice=practice, **local_days("first_submitted_at", start, end))
         .exclude(frequency_code=FrequencyCode.VOID)
         .values(
             claim_id=F("pk"),
@@ -204,8 +212,7 @@ def _first_adjudications(practice, start, end):
         ClaimStatusChange.objects.filter(
             practice=practice,
             to_status__in=ADJUDICATED_STATUSES,
-            at__date__gte=start,
-            at__date__lte=end,
+            **local_days("at", start, end),
             pk=Subquery(first),
         )
         .annotate(day=TruncDate("at"))
@@ -248,8 +255,7 @@ def _appeal_overturn_rate(practice, start, end):
         practice=practice,
         from_status=S.APPEALED,
         to_status__in=APPEAL_DECIDED,
-        at__date__gte=start,
-        at__date__lte=end,
+        **local_days("at", start, end),
     ).values(
         "claim_id",
         day=TruncDate("at"),
@@ -260,9 +266,9 @@ def _appeal_overturn_rate(practice, start, end):
 
 
 def _charge_lag(practice, start, end):
-    rows = Claim.objects.filter(
-        practice=practice, created_at__date__gte=start, created_at__date__lte=end
-    ).values("service_date", claim_id=F("pk"), day=TruncDate("created_at"), **_dimensions())
+    rows = Claim.objects.filter(practice=practice, **local_days("created_at", start, end)).values(
+        "service_date", claim_id=F("pk"), day=TruncDate("created_at"), **_dimensions()
+    )
     # Date differences in days are computed here: SQLite and PostgreSQL subtract dates differently.
     for row in rows:
         row["numerator"] = Decimal((row["day"] - row.pop("service_date")).days)

@@ -8,12 +8,11 @@ from decimal import Decimal
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
-from django.utils import timezone
 
 from claims.models import ZERO, Claim
 from denials.models import Denial
 from kpis.definitions import AGING_BUCKETS, BY_SLUG, DEFINITIONS, FLOW, STOCK, KpiDefinition
-from kpis.measures import SELF_PAY, dimension_values, exact, flow_facts, stock_claims
+from kpis.measures import SELF_PAY, dimension_values, exact, flow_facts, local_days, stock_claims
 from kpis.models import Dimension, KpiSnapshot, KpiTarget
 from rcm.models import Payer, Provider
 from rcm.tenancy import scoped
@@ -234,7 +233,7 @@ def denial_pareto(
     practice, *, start: datetime.date, end: datetime.date, scope: Scope = Scope()
 ) -> list[dict]:
     """Denials recorded in [start, end] by CARC, most frequent first, with their cumulative share."""
-    denials = scoped(Denial, practice).filter(**_local_days("created_at", start, end))
+    denials = scoped(Denial, practice).filter(**local_days("created_at", start, end))
     denials = denials.filter(_claim_scope(scope, prefix="claim__"))
     rows = list(
         denials.values("group_code", "reason_code")
@@ -248,16 +247,6 @@ def denial_pareto(
         running += row["count"]
         row["cumulative"] = (Decimal(running * 100) / total).quantize(Decimal("0.1")) if total else None
     return rows
-
-
-def _local_days(field: str, start: datetime.date, end: datetime.date) -> dict:
-    """``field`` (a datetime) on a local day of [start, end], as a range on the column itself (the same rows
-    as ``field__date``, without a time-zone conversion of every row)."""
-    zone = timezone.get_current_timezone()
-    return {
-        f"{field}__gte": datetime.datetime.combine(start, datetime.time(), zone),
-        f"{field}__lt": datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time(), zone),
-    }
 
 
 def _claim_scope(scope: Scope, prefix: str = "") -> Q:
@@ -311,9 +300,7 @@ def denial_claims(
     practice, *, reason_code: str, start: datetime.date, end: datetime.date, scope: Scope = Scope()
 ):
     """The claims with a denial of ``reason_code`` recorded in [start, end] (the Pareto's drill-down)."""
-    denials = scoped(Denial, practice).filter(
-        reason_code=reason_code, **_local_days("created_at", start, end)
-    )
+    denials = scoped(Denial, practice).filter(reason_code=reason_code, **local_days("created_at", start, end))
     amounts: dict[int, Decimal] = {}
     for claim_id, amount in denials.filter(_claim_scope(scope, prefix="claim__")).values_list(
         "claim_id", "amount"
