@@ -83,26 +83,23 @@ FLOOR = {
             ON d.claim_id = t.claim_id
         WHERE t.practice_id = %(practice)s AND t.effective_date BETWEEN %(window)s AND %(end)s
         GROUP BY {DIMENSIONS}""",
-    # Open A/R, credit balances and aging on each day: balances before the range, each day's changes.
+    # Open A/R, credit balances and aging on each day: each claim's balance now (claims.ledger keeps it equal
+    # to the sum of its ledger rows) less the rows dated after the day.
     "balances and aging by day and dimension": f"""
-        WITH opening AS (
-            SELECT t.claim_id, SUM({DELTA}) AS balance FROM claims_transaction t
-            LEFT JOIN claims_transaction r ON r.id = t.reverses_id
-            WHERE t.practice_id = %(practice)s AND t.effective_date < %(start)s GROUP BY t.claim_id
-        ), changes AS (
+        WITH later AS (
             SELECT t.claim_id, t.effective_date AS day, SUM({DELTA}) AS delta FROM claims_transaction t
             LEFT JOIN claims_transaction r ON r.id = t.reverses_id
-            WHERE t.practice_id = %(practice)s AND t.effective_date BETWEEN %(start)s AND %(end)s
+            WHERE t.practice_id = %(practice)s AND t.effective_date > %(start)s
             GROUP BY 1, 2
-        ), ids AS (
-            SELECT claim_id FROM opening WHERE balance <> 0 UNION SELECT claim_id FROM changes
+        ), open AS (
+            SELECT c.id AS claim_id, c.insurance_balance + c.patient_balance AS now FROM claims_claim c
+            WHERE c.practice_id = %(practice)s AND (c.insurance_balance + c.patient_balance <> 0
+                OR c.id IN (SELECT claim_id FROM later))
         ), balances AS (
-            SELECT days.day::date AS day, ids.claim_id,
-                COALESCE(MAX(o.balance), 0) + COALESCE(SUM(ch.delta), 0) AS balance
+            SELECT days.day::date AS day, o.claim_id, o.now - COALESCE(SUM(l.delta), 0) AS balance
             FROM generate_series(%(start)s::date, %(end)s::date, interval '1 day') AS days(day)
-            CROSS JOIN ids LEFT JOIN opening o ON o.claim_id = ids.claim_id
-            LEFT JOIN changes ch ON ch.claim_id = ids.claim_id AND ch.day <= days.day::date
-            GROUP BY 1, 2
+            CROSS JOIN open o LEFT JOIN later l ON l.claim_id = o.claim_id AND l.day > days.day::date
+            GROUP BY 1, 2, o.now
         )
         SELECT day, c.payer_id, COALESCE(c.rendering_provider_id, c.billing_provider_id), c.place_of_service,
             SUM(GREATEST(b.balance, 0)), SUM(GREATEST(-b.balance, 0)),
