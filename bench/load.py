@@ -57,7 +57,14 @@ SCENARIOS = {
     "remittance list": lambda: "/remittances/",
     "api claims list": lambda: "/api/claims/",
     "api claim detail": lambda: f"/api/claims/{random.choice(IDS)}/",  # noqa: S311
+    # The KPI pages are the manager's (kpis.view): the dashboard's default 30 days, and the claims behind a
+    # flow KPI (initial denials) and a stock one (A/R over 120 days, as of the last computed day).
+    "kpi dashboard": lambda: "/kpis/",
+    "kpi drill-down initial denials": lambda: "/kpis/claims/?kpi=initial_denial_rate&part=numerator",
+    "kpi drill-down A/R over 120": lambda: "/kpis/claims/?kpi=ar_over_120_pct&part=numerator",
 }
+# Who requests each page (the biller unless named here).
+SCENARIO_USERS = {name: "bench-manager" for name in SCENARIOS if name.startswith("kpi ")}
 
 
 class Session:
@@ -191,19 +198,30 @@ def main():
         env=env,
     )
     try:
-        for _ in range(100):
+        # Until a worker answers (not just the port bound): on a busy machine workers take a while to boot.
+        for _ in range(300):
             try:
-                http.client.HTTPConnection("127.0.0.1", args.port, timeout=1).request("GET", "/healthz")
+                probe = http.client.HTTPConnection("127.0.0.1", args.port, timeout=10)
+                probe.request("GET", "/healthz")
+                probe.getresponse().read()
                 break
-            except OSError:
+            except (OSError, http.client.HTTPException):
                 time.sleep(0.2)
-        sessions = []
-        for _ in range(args.users):
-            session = Session()
-            session.login("bench-biller", "bench-password-1")
-            sessions.append(session)
+        signed_in: dict[str, list[Session]] = {}
+
+        def users_of(name):
+            username = SCENARIO_USERS.get(name, "bench-biller")
+            if username not in signed_in:
+                signed_in[username] = []
+                for _ in range(args.users):
+                    session = Session()
+                    session.login(username, "bench-password-1")
+                    signed_in[username].append(session)
+            return signed_in[username]
+
         names = [n for n in SCENARIOS if not args.only or n in args.only.split(",")]
         for name in names:
+            sessions = users_of(name)
             statuses = {session.request("GET", SCENARIOS[name]())[0] for session in sessions}  # warm up
             if statuses != {200}:
                 print(f"skipped {name}: answered {sorted(statuses)}", file=sys.stderr)

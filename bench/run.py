@@ -21,6 +21,8 @@ parser.add_argument("--repeat", type=int, default=5)
 parser.add_argument("--load-seconds", type=float, default=20)
 parser.add_argument("--skip-load", action="store_true")
 parser.add_argument("--scrub-claims", type=int, default=100_000)
+parser.add_argument("--kpi-backfill-days", type=int, default=400, help="the KPI history computed first")
+parser.add_argument("--only", choices=("all", "kpis"), default="all", help="kpis: only the KPI benchmarks")
 parser.add_argument("--out", default=str(ROOT / "var" / "bench" / "results.json"))
 args = parser.parse_args()
 
@@ -87,38 +89,51 @@ def database() -> dict:
     }
 
 
+KPI_PAGES = ["kpi dashboard", "kpi drill-down initial denials", "kpi drill-down A/R over 120"]
 results = {
+    "only": args.only,
     "started": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     "machine": machine(),
     "database": database(),
     "repeat": args.repeat,
     "runs": {},
 }
-results["runs"]["scrub"] = repeated("bench_scrub.py", "--claims", str(args.scrub_claims))
-results["runs"]["837p_build"] = repeated("bench_837.py")
-results["runs"]["837p_build_validate"] = [
-    run("bench_837.py", "--validate") for _ in range(max(1, args.repeat // 3))
-]
-results["runs"]["835_setup"] = [run("bench_835.py", "--mode", "setup")]
-for mode in ("post", "import", "pyx12", "read"):
-    results["runs"][f"835_{mode}"] = (
-        repeated("bench_835.py", "--mode", mode)
-        if mode != "import"
-        else [run("bench_835.py", "--mode", mode) for _ in range(max(1, args.repeat // 3))]
-    )
-results["runs"]["pages"] = [run("bench_pages.py")]
-results["runs"]["ledger_check"] = repeated("bench_ledger_check.py")
+# The KPI history first (committed: the dashboard, its drill-downs and the load test read it), then the
+# nightly run with its bare SQL floor.
+if args.kpi_backfill_days:  # 0: the history is there already (BENCH_KEEP_DB), not recomputed
+    results["runs"]["kpi_backfill"] = [
+        run("bench_kpis.py", "--mode", "backfill", "--days", str(args.kpi_backfill_days))
+    ]
+results["runs"]["kpi_nightly"] = repeated("bench_kpis.py", "--mode", "nightly")
+if args.only == "all":
+    results["runs"]["scrub"] = repeated("bench_scrub.py", "--claims", str(args.scrub_claims))
+    results["runs"]["837p_build"] = repeated("bench_837.py")
+    results["runs"]["837p_build_validate"] = [
+        run("bench_837.py", "--validate") for _ in range(max(1, args.repeat // 3))
+    ]
+    results["runs"]["835_setup"] = [run("bench_835.py", "--mode", "setup")]
+    for mode in ("post", "import", "pyx12", "read"):
+        results["runs"][f"835_{mode}"] = (
+            repeated("bench_835.py", "--mode", mode)
+            if mode != "import"
+            else [run("bench_835.py", "--mode", mode) for _ in range(max(1, args.repeat // 3))]
+        )
+    results["runs"]["pages"] = [run("bench_pages.py")]
+    results["runs"]["ledger_check"] = repeated("bench_ledger_check.py")
 if not args.skip_load:
     # Users working (a 1-3 s pause between pages: the targets' case), then the same users without pauses
-    # (the server's capacity).
+    # (the server's capacity). With --only kpis: the KPI pages alone.
+    only = ["--only", ",".join(KPI_PAGES)] if args.only == "kpis" else []
     results["runs"]["load"] = [
-        run("load.py", "--seconds", str(args.load_seconds), "--think", "1-3"),
-        run("load.py", "--seconds", str(args.load_seconds), "--think", "0"),
+        run("load.py", "--seconds", str(args.load_seconds), "--think", "1-3", *only),
+        run("load.py", "--seconds", str(args.load_seconds), "--think", "0", *only),
     ]
 results["finished"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 results["machine"]["load_after"] = Path("/proc/loadavg").read_text().split()[:3]
 Path(args.out).parent.mkdir(parents=True, exist_ok=True)
 Path(args.out).write_text(json.dumps(results, indent=1, default=str))
 print(f"wrote {args.out}")
-subprocess.run([PY, str(ROOT / "bench" / "report.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
+if args.only == "all":
+    subprocess.run([PY, str(ROOT / "bench" / "report.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
+subprocess.run([PY, str(ROOT / "bench" / "report_kpis.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
 del statistics

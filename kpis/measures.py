@@ -91,6 +91,16 @@ def _dimensions(prefix: str = "") -> dict:
     }
 
 
+def local_days(field: str, start: datetime.date, end: datetime.date) -> dict:
+    """``field`` (a datetime) on a local day of [start, end], as a range on the column itself: the same rows
+    as ``field__date__gte/lte``, but an index on the column serves it (no time-zone conversion per row)."""
+    zone = timezone.get_current_timezone()
+    return {
+        f"{field}__gte": datetime.datetime.combine(start, datetime.time(), zone),
+        f"{field}__lt": datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time(), zone),
+    }
+
+
 def dimension_values(payer_id, provider_id, place_of_service) -> list[tuple[str, str]]:
     """The snapshot rows one fact counts in: the whole practice and each of its dimensions."""
     return [
@@ -127,10 +137,20 @@ def _net(kinds, *, party: str | None = None, also: Q | None = None) -> Sum:
 
 def ledger_facts(practice, start: datetime.date, end: datetime.date) -> list[dict]:
     """Per claim and effective date in [start, end]: the ledger sums the cash-basis KPIs divide."""
+    return _ledger_rows(practice, start, end, "claim_id")
+
+
+def ledger_sums(practice, start: datetime.date, end: datetime.date) -> list[dict]:
+    """The same sums per effective date and dimensions (payer, provider, place of service), without the
+    claim: what the snapshots add up, in far fewer rows than ``ledger_facts``."""
+    return _ledger_rows(practice, start, end)
+
+
+def _ledger_rows(practice, start, end, *per) -> list[dict]:
     has_denial = Q(claim_id__in=Denial.objects.filter(practice=practice).values("claim_id"))
     rows = list(
         Transaction.objects.filter(practice=practice, effective_date__gte=start, effective_date__lte=end)
-        .values("claim_id", day=F("effective_date"), **_dimensions("claim__"))
+        .values(*per, day=F("effective_date"), **_dimensions("claim__"))
         .annotate(
             charges=_net([K.CHARGE]),
             contractual=_net([K.CONTRACTUAL_ADJUSTMENT]),
@@ -168,9 +188,7 @@ def _clean_claim_rate(practice, start, end):
     rejected = ClaimStatusChange.objects.filter(claim=OuterRef("pk"), to_status=S.REJECTED)
     clean = Q(edited_after_scrub=False) & ~Exists(rejected)
     return (
-        Claim.objects.filter(
-            practice=practice, first_submitted_at__date__gte=start, first_submitted_at__date__lte=end
-        )
+        Claim.objects.filter(practice=practice, **local_days("first_submitted_at", start, end))
         .exclude(frequency_code=FrequencyCode.VOID)
         .values(
             claim_id=F("pk"),
@@ -194,8 +212,7 @@ def _first_adjudications(practice, start, end):
         ClaimStatusChange.objects.filter(
             practice=practice,
             to_status__in=ADJUDICATED_STATUSES,
-            at__date__gte=start,
-            at__date__lte=end,
+            **local_days("at", start, end),
             pk=Subquery(first),
         )
         .annotate(day=TruncDate("at"))
@@ -238,8 +255,7 @@ def _appeal_overturn_rate(practice, start, end):
         practice=practice,
         from_status=S.APPEALED,
         to_status__in=APPEAL_DECIDED,
-        at__date__gte=start,
-        at__date__lte=end,
+        **local_days("at", start, end),
     ).values(
         "claim_id",
         day=TruncDate("at"),
@@ -250,9 +266,9 @@ def _appeal_overturn_rate(practice, start, end):
 
 
 def _charge_lag(practice, start, end):
-    rows = Claim.objects.filter(
-        practice=practice, created_at__date__gte=start, created_at__date__lte=end
-    ).values("service_date", claim_id=F("pk"), day=TruncDate("created_at"), **_dimensions())
+    rows = Claim.objects.filter(practice=practice, **local_days("created_at", start, end)).values(
+        "service_date", claim_id=F("pk"), day=TruncDate("created_at"), **_dimensions()
+    )
     # Date differences in days are computed here: SQLite and PostgreSQL subtract dates differently.
     for row in rows:
         row["numerator"] = Decimal((row["day"] - row.pop("service_date")).days)
@@ -261,19 +277,16 @@ def _charge_lag(practice, start, end):
 
 
 def _days_to_pay(practice, start, end):
+    # One grouped pass over the practice's insurance payments (the first one per claim), not a subquery per
+    # claim: at 500,000 claims the correlated form took seconds.
     rows = (
-        Claim.objects.filter(practice=practice, first_submitted_at__isnull=False)
-        .annotate(
-            first_paid=Subquery(
-                Transaction.objects.filter(claim=OuterRef("pk"), kind=K.INSURANCE_PAYMENT)
-                .order_by()
-                .values("claim")
-                .annotate(first=Min("effective_date"))
-                .values("first")[:1]
-            )
+        Transaction.objects.filter(
+            practice=practice, kind=K.INSURANCE_PAYMENT, claim__first_submitted_at__isnull=False
         )
-        .filter(first_paid__gte=start, first_paid__lte=end)
-        .values("first_submitted_at", claim_id=F("pk"), day=F("first_paid"), **_dimensions())
+        .values("claim_id", first_submitted_at=F("claim__first_submitted_at"), **_dimensions("claim__"))
+        .annotate(day=Min("effective_date"))
+        .filter(day__gte=start, day__lte=end)
+        .order_by()
     )
     for row in rows:
         submitted = timezone.localdate(row.pop("first_submitted_at"))
@@ -348,14 +361,27 @@ def balance_delta() -> Sum:
 
 
 def claim_balances(practice, day: datetime.date) -> dict[int, Decimal]:
-    """Each claim's balance from the ledger rows dated up to ``day`` (claims at zero left out)."""
-    rows = (
-        Transaction.objects.filter(practice=practice, effective_date__lte=day)
+    """Each claim's balance from the ledger rows dated up to ``day`` (claims at zero left out).
+
+    Read as the claim's balance now less what the rows dated after ``day`` did: ``claims.ledger`` keeps a
+    claim's balances equal to the sum of all its ledger rows (``ledger_check`` verifies it), so this is the
+    same number without adding up the practice's whole ledger; for a recent day only a few days of rows
+    are read."""
+    balances = {
+        claim_id: exact(balance)
+        for claim_id, balance in Claim.objects.filter(practice=practice)
+        .annotate(total=F("insurance_balance") + F("patient_balance"))
+        .exclude(total=0)
+        .values_list("pk", "total")
+    }
+    later = (
+        Transaction.objects.filter(practice=practice, effective_date__gt=day)
         .values("claim_id")
-        .annotate(balance=balance_delta())
+        .annotate(delta=balance_delta())
         .order_by()
     )
-    balances = {row["claim_id"]: exact(row["balance"]) for row in rows}
+    for row in later:
+        balances[row["claim_id"]] = balances.get(row["claim_id"], ZERO) - exact(row["delta"])
     return {claim_id: balance for claim_id, balance in balances.items() if balance}
 
 

@@ -13,7 +13,7 @@ from django.db.models.functions import TruncMonth
 from claims.models import ZERO, Claim
 from denials.models import Denial
 from kpis.definitions import AGING_BUCKETS, BY_SLUG, DEFINITIONS, FLOW, STOCK, KpiDefinition
-from kpis.measures import SELF_PAY, dimension_values, exact, flow_facts, stock_claims
+from kpis.measures import SELF_PAY, dimension_values, exact, flow_facts, local_days, stock_claims
 from kpis.models import Dimension, KpiSavedView, KpiSnapshot, KpiTarget
 from rcm.models import Payer, Provider
 from rcm.tenancy import scoped
@@ -146,8 +146,9 @@ def kpi_series(
         month = row["day"].replace(day=1)
         if row["day"] == last_days[month]:
             sums[(row["kpi"], month)] = (row["numerator"], row["denominator"])
+    # order_by(): the model's default ordering would join the practice and make DISTINCT return every row.
     computed_months = {
-        row["month"] for row in rows.annotate(month=TruncMonth("day")).values("month").distinct()
+        row["month"] for row in rows.annotate(month=TruncMonth("day")).values("month").order_by().distinct()
     }
     series = {}
     for slug in slugs:
@@ -233,7 +234,7 @@ def denial_pareto(
     practice, *, start: datetime.date, end: datetime.date, scope: Scope = Scope()
 ) -> list[dict]:
     """Denials recorded in [start, end] by CARC, most frequent first, with their cumulative share."""
-    denials = scoped(Denial, practice).filter(created_at__date__gte=start, created_at__date__lte=end)
+    denials = scoped(Denial, practice).filter(**local_days("created_at", start, end))
     denials = denials.filter(_claim_scope(scope, prefix="claim__"))
     rows = list(
         denials.values("group_code", "reason_code")
@@ -300,9 +301,7 @@ def denial_claims(
     practice, *, reason_code: str, start: datetime.date, end: datetime.date, scope: Scope = Scope()
 ):
     """The claims with a denial of ``reason_code`` recorded in [start, end] (the Pareto's drill-down)."""
-    denials = scoped(Denial, practice).filter(
-        reason_code=reason_code, created_at__date__gte=start, created_at__date__lte=end
-    )
+    denials = scoped(Denial, practice).filter(reason_code=reason_code, **local_days("created_at", start, end))
     amounts: dict[int, Decimal] = {}
     for claim_id, amount in denials.filter(_claim_scope(scope, prefix="claim__")).values_list(
         "claim_id", "amount"

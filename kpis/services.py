@@ -23,7 +23,7 @@ from kpis.measures import (
     claim_balances,
     dimension_values,
     flow_facts,
-    ledger_facts,
+    ledger_sums,
 )
 from kpis.models import Dimension, KpiReport, KpiSavedView, KpiSnapshot, KpiTarget
 from kpis.report import month_bounds, monthly_report_pdf, report_filename
@@ -212,7 +212,8 @@ def kpi_snapshots_compute(
         raise ValueError(f"The range ends ({end}) before it starts ({start}).")
     computed_at = computed_at or timezone.now()
     cells: dict[Cell, list] = defaultdict(lambda: [ZERO, ZERO])
-    ledger = ledger_facts(practice, start - datetime.timedelta(days=AR_WINDOW_DAYS - 1), end)
+    # Per day and dimensions, not per claim: the snapshots only add these up.
+    ledger = ledger_sums(practice, start - datetime.timedelta(days=AR_WINDOW_DAYS - 1), end)
     _flows(cells, practice, start, end, ledger)
     _stocks(cells, practice, start, end, ledger)
     rows = [
