@@ -136,8 +136,14 @@ def test_the_billers_day(app, page, day, biller):
     )
     visit(page, "01-work-queues")
 
+    # "Take the next claim": the only unassigned claim of the queue becomes the biller's and opens.
+    page.get_by_role("button", name="Take the next claim").click()
+    expect(page.locator(".messages")).to_have_text(f"Claim {stopped.patient_control_number} is yours now.")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Claim {stopped.patient_control_number}")
+    stopped.refresh_from_db()
+    assert stopped.assigned_to == biller
+
     # The claim: the scrubber's finding, fixed on the edit form; saving scrubs it clean.
-    row.get_by_role("link", name=stopped.patient_control_number).click()
     findings = page.locator("#scrub table.findings tbody tr")
     expect(findings.locator("td")).to_have_text(
         [
