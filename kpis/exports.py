@@ -7,34 +7,18 @@ injection): every text cell gets a quote in front of such a start, in both forma
 import datetime
 import io
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from rcm.exports import safe_text
+
 CENT = Decimal("0.01")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "mm/dd/yyyy"
-
-
-def safe_text(value) -> str:
-    """Text with a leading formula character neutralised (a quote in front)."""
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def csv_cell(value) -> str:
-    """A CSV cell: money to the cent, dates as ISO, text neutralised."""
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return safe_text(value)
 
 
 def xlsx_bytes(*, title: str, header: list[str], rows) -> bytes:

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from kpis.definitions import AGING_BUCKETS, BY_SLUG, DEFINITIONS, HEADLINE, STOCK
-from kpis.exports import XLSX_TYPE, csv_cell, xlsx_bytes
+from kpis.exports import XLSX_TYPE, xlsx_bytes
 from kpis.forms import KpiFilterForm, KpiTargetsForm
 from kpis.models import KpiSavedView
 from kpis.report import monthly_report_pdf, previous_month, report_filename
@@ -39,6 +39,7 @@ from kpis.services import (
     kpi_targets_set,
 )
 from rcm.audit import audit_record
+from rcm.exports import csv_cell
 from rcm.models import AuditAction
 from rcm.paging import CountedPaginator
 from rcm.permissions import role_required

@@ -5,8 +5,7 @@ export are POSTs, and the result pages of a search are fetched with POSTs too.
 """
 
 import csv
-import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from claims.selectors import claim_list, patient_balance_summary, patient_ledger, patient_list
 from rcm.audit import audit_record, audit_view
+from rcm.exports import csv_cell
 from rcm.models import AuditAction, Channel, Coverage, Patient
 from rcm.permissions import role_required
 from rcm.services import consents_current
@@ -38,16 +38,6 @@ EXPORT_COLUMNS = [
     ("patient_balance_total", "Patient balance"),
     ("insurance_balance_total", "Insurance balance"),
 ]
-
-
-def _csv_value(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return str(value)
 
 
 def _search_term(request) -> str:
@@ -81,7 +71,7 @@ def patients_export(request):
     writer = csv.writer(response)
     writer.writerow([label for _field, label in EXPORT_COLUMNS])
     for patient in rows.iterator(chunk_size=2000):
-        writer.writerow([_csv_value(getattr(patient, field)) for field, _label in EXPORT_COLUMNS])
+        writer.writerow([csv_cell(getattr(patient, field)) for field, _label in EXPORT_COLUMNS])
     return response
 
 

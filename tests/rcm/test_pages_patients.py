@@ -247,6 +247,13 @@ def test_csv_export_has_exactly_the_searched_rows_and_is_post_only(three_patient
     assert (event.user, event.practice_id, event.changes) == (biller, practice.pk, {"searched": True})
 
 
+def test_csv_export_neutralises_cells_a_spreadsheet_would_run_as_formulas(practice, biller):
+    PatientFactory(practice=practice, last_name="=HYPERLINK(1)", first_name="@Ann", phone="=1+1")
+    rows = list(csv.reader(io.StringIO(login(biller).post("/patients/export/", {}).content.decode())))
+    assert rows[1][1:3] == ["'=HYPERLINK(1)", "'@Ann"]
+    assert rows[1][5] == "'=1+1"
+
+
 # --- patient detail -------------------------------------------------------------------------
 
 
