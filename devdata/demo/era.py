@@ -35,6 +35,19 @@ class EraService:
     )  # (group, CARC, amount)
     remarks: list[str] = dataclasses.field(default_factory=list)  # RARCs (LQ*HE)
 
+    @classmethod
+    def unpaid(cls, line) -> "EraService":
+        """The SVC loop of a claim line as billed, nothing paid yet (the caller fills in the answer)."""
+        return cls(
+            procedure_code=line.procedure_code,
+            modifiers=list(line.modifiers),
+            charge=line.charge,
+            paid=ZERO,
+            units=line.units,
+            service_date=line.service_date_from,
+            line_control_number=line.line_control_number,
+        )
+
 
 @dataclasses.dataclass
 class EraClaim:

@@ -166,15 +166,7 @@ def _era_claim(claim: Claim, lines, status: str, *, denied: set[int], prices=Non
         member_id=claim.coverage.member_id if claim.coverage else "",
     )
     for index, line in enumerate(lines):
-        service = EraService(
-            procedure_code=line.procedure_code,
-            modifiers=list(line.modifiers),
-            charge=line.charge,
-            paid=ZERO,
-            units=line.units,
-            service_date=line.service_date_from,
-            line_control_number=line.line_control_number,
-        )
+        service = EraService.unpaid(line)
         if index in denied:
             carc = DENIAL_CARC if status == "4" else LINE_DENIAL_CARC
             service.adjustments = [("CO", carc, line.charge)]

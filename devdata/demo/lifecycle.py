@@ -670,15 +670,7 @@ class PracticeSimulation:
         if negative:
             return claim
         for line in story.lines:
-            service = EraService(
-                procedure_code=line.procedure_code,
-                modifiers=list(line.modifiers),
-                charge=line.charge,
-                paid=ZERO,
-                units=line.units,
-                service_date=line.service_date_from,
-                line_control_number=line.line_control_number,
-            )
+            service = EraService.unpaid(line)
             if denied and line.pk in denied:
                 carc = denied[line.pk]
                 service.adjustments = [("CO", carc, line.charge)]
@@ -705,15 +697,7 @@ class PracticeSimulation:
             if not owed:
                 continue
             claim.charge += line.charge
-            service = EraService(
-                procedure_code=line.procedure_code,
-                modifiers=list(line.modifiers),
-                charge=line.charge,
-                paid=ZERO,
-                units=line.units,
-                service_date=line.service_date_from,
-                line_control_number=line.line_control_number,
-            )
+            service = EraService.unpaid(line)
             paid, deductible, contractual = secondary_payment(
                 [(responsibility, code, cents(amount)) for responsibility, code, amount in shares],
                 terms=self.terms[book.profile.key],
