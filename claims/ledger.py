@@ -20,6 +20,7 @@ from django.utils import timezone
 from claims.models import ZERO, Balances, Claim, ClaimLine, Party, Transaction, TransactionKind
 from rcm.audit import audit_records_bulk
 from rcm.bulk import bulk_insert_rows, bulk_update_values
+from rcm.formats import money_text
 from rcm.practice_cache import claims_changed
 
 K, P = TransactionKind, Party
@@ -93,7 +94,8 @@ def _validate(entry: Entry, claim: Claim) -> None:
         raise ValidationError(
             {
                 "amount": (
-                    f"Amount must be greater than zero (got {entry.amount}); the kind gives the direction."
+                    f"Amount must be greater than zero (got {money_text(entry.amount)}); "
+                    "the kind gives the direction."
                 )
             }
         )

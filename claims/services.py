@@ -29,6 +29,7 @@ from claims.models import (
 from claims.state_machine import claim_transition, claim_transition_many
 from rcm.audit import audit_creations, audit_records_bulk
 from rcm.bulk import bulk_insert_with_ids, bulk_update_values
+from rcm.formats import day_text, money_text
 from rcm.models import Coverage, Patient, Provider
 from rcm.practice_cache import claims_changed
 from rcm.sequences import sequence_next
@@ -107,7 +108,7 @@ def _validate_line(index: int, line: LineInput, diagnosis_count: int, today, err
         errors[f"{prefix}.units"] = f"Units must be at least 1 (got {units})."
     charge = _as_decimal(line.charge, f"{prefix}.charge", errors)
     if charge is not None and charge <= 0:
-        errors[f"{prefix}.charge"] = f"The charge must be greater than zero (got {charge})."
+        errors[f"{prefix}.charge"] = f"The charge must be greater than zero (got {money_text(charge)})."
     start, end = line.service_date_from, line.service_date_to or line.service_date_from
     if start is None:
         errors[f"{prefix}.service_date_from"] = "The date of service is required."
@@ -547,7 +548,7 @@ def claims_bill_secondary(
             if secondary is None:
                 refused[claim.pk] = (
                     f"Claim {claim.patient_control_number}: the patient has no secondary coverage "
-                    f"active on {claim.service_date}; bill the patient instead."
+                    f"active on {day_text(claim.service_date)}; bill the patient instead."
                 )
             else:
                 billed[claim.pk] = (claim, secondary)

@@ -9,6 +9,7 @@ import datetime
 from decimal import Decimal, InvalidOperation
 
 from claims.edi.reader import Delimiters, Segment, TransactionSet, X12Error
+from rcm.templatetags.rcm_tags import money
 
 
 @dataclasses.dataclass
@@ -306,18 +307,18 @@ def balance_problems(claim: ClaimPayment) -> list[str]:
         adjusted = service.charge - sum((a.amount for a in service.adjustments), Decimal("0"))
         if adjusted != service.paid:
             problems.append(
-                f"line {service.procedure} (segment {service.position}): charge {service.charge} "
-                f"minus adjustments {service.charge - adjusted} is {adjusted}, "
-                f"but the payment is {service.paid}"
+                f"line {service.procedure} (segment {service.position}): charge {money(service.charge)} "
+                f"minus adjustments {money(service.charge - adjusted)} is {money(adjusted)}, "
+                f"but the payment is {money(service.paid)}"
             )
     all_adjustments = sum((a.amount for a in claim.adjustments), Decimal("0")) + sum(
         (a.amount for s in claim.services for a in s.adjustments), Decimal("0")
     )
     if claim.charge - all_adjustments != claim.paid - claim.interest:
         problems.append(
-            f"claim {claim.patient_control_number}: charge {claim.charge} minus adjustments "
-            f"{all_adjustments} is {claim.charge - all_adjustments}, "
-            f"but the payment less interest is {claim.paid - claim.interest}"
+            f"claim {claim.patient_control_number}: charge {money(claim.charge)} minus adjustments "
+            f"{money(all_adjustments)} is {money(claim.charge - all_adjustments)}, "
+            f"but the payment less interest is {money(claim.paid - claim.interest)}"
         )
     return problems
 
@@ -327,7 +328,8 @@ def check_balance_problem(advice: RemittanceAdvice) -> str | None:
     provider_adjustments = sum((p.amount for p in advice.provider_adjustments), Decimal("0"))
     if claims_paid - provider_adjustments != advice.payment_amount:
         return (
-            f"the claim payments ({claims_paid}) less provider adjustments ({provider_adjustments}) "
-            f"do not equal the payment of {advice.payment_amount} (BPR02)"
+            f"the claim payments ({money(claims_paid)}) less provider adjustments "
+            f"({money(provider_adjustments)}) "
+            f"do not equal the payment of {money(advice.payment_amount)} (BPR02)"
         )
     return None

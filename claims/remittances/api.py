@@ -341,6 +341,10 @@ class ExceptionFilterSerializer(serializers.Serializer):
         help_text="open (oldest first, the default), resolved (posted or dismissed; latest first), "
         "or one resolution.",
     )
+    kind = EnumField(ExceptionKind, required=False, help_text="Only exceptions of this kind.")
+    remittance = serializers.IntegerField(
+        required=False, min_value=1, help_text="Only exceptions of this remittance (its id)."
+    )
 
 
 class ResolveAction(models.TextChoices):
@@ -439,7 +443,13 @@ class RemittanceExceptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
         if self.action == "list":
             filters = ExceptionFilterSerializer(data=self.request.query_params)
             filters.is_valid(raise_exception=True)
-            view = filters.validated_data["status"]
+            wanted = filters.validated_data
+            return remittance_exception_list(
+                self.request.practice,
+                view=wanted["status"],
+                remittance_id=wanted.get("remittance"),
+                kind=wanted.get("kind", ""),
+            )
         return remittance_exception_list(self.request.practice, view=view)
 
     def get_serializer_class(self):

@@ -278,7 +278,9 @@ def _net(adjustments: list[Adjustment]) -> tuple[list[Adjustment], str | None]:
     for group, items in by_group.items():
         total = sum((a.amount for a in items), ZERO)
         if total < 0:
-            return [], f"the {group} adjustments add up to {total}, which cannot be posted as a reduction"
+            return [], (
+                f"the {group} adjustments add up to {money(total)}, which cannot be posted as a reduction"
+            )
         if any(a.amount < 0 for a in items):
             main = max(items, key=lambda a: a.amount)
             if total > 0:
@@ -1133,7 +1135,13 @@ def exception_resolve(
             payer_name=remittance.payer_name,
             claims=[payment],
         )
-        if claim is not None:
+        if claim is not None and claim.patient_control_number != payment.patient_control_number:
+            problems = balance_problems(payment)
+            if problems:
+                raise ValidationError(
+                    f"Claim {payment.patient_control_number}: " + "; ".join(problems) + ". "
+                    "The payment does not balance: it can be posted as sent only to the claim it names."
+                )
             payment.patient_control_number = claim.patient_control_number
         context = _Context(exception.practice, advice, remittance.payer)
         plan = plan_claim(

@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -31,6 +30,7 @@ from claims.remittances.selectors import (
 )
 from claims.selectors import claim_by_number
 from rcm.audit import audit_record, audit_view
+from rcm.formats import count_text, money_text
 from rcm.models import AuditAction, Payer
 from rcm.permissions import role_required
 from rcm.roles import role_can
@@ -299,7 +299,7 @@ def _success_message(exception: RemittanceException, action: str, claim: Claim |
     if action == "dismiss":
         return f"Dismissed: {exception.get_kind_display().lower()} in {source}."
     number = claim.patient_control_number if claim is not None else payment.patient_control_number
-    return f"Posted ${payment.paid:,.2f} from {source} to claim {number}."
+    return f"Posted {money_text(payment.paid)} from {source} to claim {number}."
 
 
 @role_required("claims.edit")
@@ -367,6 +367,6 @@ def dismiss_many(request):
             },
         )
     count = len(dismissed)
-    messages.success(request, f"Dismissed {count} exception{pluralize(count)}: {note.strip()}")
+    messages.success(request, f"Dismissed {count_text(count, 'exception')}: {note.strip()}")
     query = _exceptions_query(filters, page=True)
     return redirect(f"{reverse('remittances:exceptions')}{'?' if query else ''}{query.urlencode()}")

@@ -10,6 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from claims.scrubber.reference import AGE_SEX_EDITS, EM_CODE, NCCI_ASSOCIATED_MODIFIERS, X_MODIFIERS
+from rcm.formats import count_text, day_text, money_text
 from rcm.models import SubscriberRelationship
 from rcm.validators import icd10_problem, npi_is_valid
 
@@ -292,11 +293,11 @@ def coverage_inactive(ctx: ClaimContext):
         return
     for line in ctx.lines:
         if not coverage.is_active_on(line.service_date_from):
-            end = f" to {coverage.end_date}" if coverage.end_date else ""
+            end = f" to {day_text(coverage.end_date)}" if coverage.end_date else ""
             yield (
                 (
-                    f"Line {line.line_number}: the coverage ({coverage.effective_date}{end}) "
-                    f"is not active on {line.service_date_from}."
+                    f"Line {line.line_number}: the coverage ({day_text(coverage.effective_date)}{end}) "
+                    f"is not active on {day_text(line.service_date_from)}."
                 ),
                 line.line_number,
             )
@@ -319,7 +320,7 @@ def timely_filing_passed(ctx: ClaimContext):
         yield (
             (
                 f"The payer's timely filing limit ({ctx.contract.timely_filing_days} days) "
-                f"passed on {deadline}."
+                f"passed on {day_text(deadline)}."
             ),
             None,
         )
@@ -336,7 +337,8 @@ def timely_filing_soon(ctx: ClaimContext):
         return
     deadline = ctx.claim.service_date + datetime.timedelta(days=ctx.contract.timely_filing_days)
     if ctx.today <= deadline <= ctx.today + datetime.timedelta(days=14):
-        yield f"The filing deadline is {deadline} ({(deadline - ctx.today).days} days left).", None
+        days_left = (deadline - ctx.today).days
+        yield f"The filing deadline is {day_text(deadline)} ({count_text(days_left, 'day')} left).", None
 
 
 @rule(
@@ -396,4 +398,4 @@ def age_sex_conflict(ctx: ClaimContext):
 def charge_not_positive(ctx: ClaimContext):
     for line in ctx.lines:
         if line.charge <= Decimal("0"):
-            yield f"Line {line.line_number} has a charge of {line.charge}.", line.line_number
+            yield f"Line {line.line_number} has a charge of {money_text(line.charge)}.", line.line_number

@@ -6,7 +6,6 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import pluralize
 from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -23,6 +22,7 @@ from claims.models import (
 from claims.submission.batches import batch_download_record, batch_mark_sent, claims_submit
 from claims.submission.selectors import batch_list, batch_whereabouts, ready_claims_by_payer
 from claims.tasks import deliver_batch
+from rcm.formats import count_text, money_text
 from rcm.models import Payer
 from rcm.permissions import role_required
 from rcm.roles import role_can
@@ -76,13 +76,10 @@ def batches_submit(request):
     if result.batches:
         made = "; ".join(
             f"{batch.file_name} ({batch.payer.name}, "
-            f"{batch.claim_count} claim{'s' if batch.claim_count != 1 else ''}, "
-            f"${batch.total_charge:,.2f})"
+            f"{count_text(batch.claim_count, 'claim')}, {money_text(batch.total_charge)})"
             for batch in result.batches
         )
-        messages.success(
-            request, f"{len(result.batches)} batch{'es' if len(result.batches) != 1 else ''} made: {made}."
-        )
+        messages.success(request, f"{count_text(len(result.batches), 'batch', 'batches')} made: {made}.")
     if result.refused:
         numbers = dict(
             Claim.objects.filter(practice=practice, pk__in=result.refused).values_list(
@@ -96,7 +93,7 @@ def batches_submit(request):
         more = len(result.refused) - REFUSED_SHOWN
         messages.warning(
             request,
-            f"{len(result.refused)} claim{'s' if len(result.refused) != 1 else ''} not "
+            f"{count_text(len(result.refused), 'claim')} not "
             f"submitted: {listed}{f'; and {more} more' if more > 0 else ''}.",
         )
     if not result.batches and not result.refused:
@@ -167,7 +164,7 @@ def batch_sent_by_hand(request, pk: int):
         messages.success(
             request,
             f"{batch.file_name} is marked sent to {batch.clearinghouse.name} by hand "
-            f"({batch.claim_count} claim{pluralize(batch.claim_count)}, ${batch.total_charge:,.2f}); "
+            f"({count_text(batch.claim_count, 'claim')}, {money_text(batch.total_charge)}); "
             "its 999 will say whether it was accepted.",
         )
     return redirect("claims:batch_detail", batch.pk)

@@ -26,6 +26,7 @@ from claims.queues.selectors import drafts_by_age as drafts_by_age_selector
 from claims.queues.services import claim_take_next, claims_assign
 from claims.views.entry import assignee_from
 from rcm.audit import audit_record
+from rcm.formats import count_text
 from rcm.models import AuditAction
 from rcm.paging import CountedPaginator
 from rcm.permissions import role_required
@@ -196,7 +197,7 @@ def queue_assign(request):
         messages.error(request, " ".join(error.message_dict.get("assignee", error.messages)))
         return redirect(back)
     who = _person(assignee) or "nobody"
-    messages.success(request, f"{count} claim{'s' if count != 1 else ''} assigned to {who}.")
+    messages.success(request, f"{count_text(count, 'claim')} assigned to {who}.")
     return redirect(back)
 
 

@@ -1,27 +1,20 @@
 """Template filters for money, claim statuses and dates shown on the pages."""
 
 import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django import template
 from django.utils import timezone
 
-register = template.Library()
+from rcm.formats import money_text
 
-CENT = Decimal("0.01")
+register = template.Library()
 
 
 @register.filter
 def money(value) -> str:
-    """``Decimal("1234.5")`` -> ``$1,234.50``; negative -> ``-$12.00``; empty for None.
-    Floats are refused: money is Decimal end to end."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, float):
-        raise TypeError("money: got a float; money must be Decimal.")
-    amount = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-    sign = "-" if amount < 0 else ""
-    return f"{sign}${abs(amount):,.2f}"
+    """``Decimal("1234.5")`` -> ``$1,234.50``; negative -> ``-$12.00``; empty for None (``rcm.formats``)."""
+    return money_text(value)
 
 
 @register.filter

@@ -315,6 +315,26 @@ def test_roles_without_claims_edit_read_but_cannot_resolve(role, billing, practi
     assert resolution_state() == before
 
 
+def test_exceptions_are_filtered_by_kind_and_remittance(billing, biller, two_remittances):
+    """The page's two filters in the API: one kind (here a duplicate payment of EFT3 and the unmatched
+    payment of EFT2) and one remittance; a kind that does not exist is a 400 naming it."""
+    eft1, eft2, first, _second = two_remittances
+    eft3 = import_era(billing, trace="EFT3", payment_date="20260325", claims=[era_payment(first)])
+    client = api(biller)
+
+    def listed(query):
+        return [(row["kind"], row["remittance"]["id"]) for row in client.get(query).json()["results"]]
+
+    assert sorted(listed("/api/remittance-exceptions/")) == [("duplicate", eft3.pk), ("unmatched", eft2.pk)]
+    assert listed("/api/remittance-exceptions/?kind=duplicate") == [("duplicate", eft3.pk)]
+    assert listed(f"/api/remittance-exceptions/?remittance={eft2.pk}") == [("unmatched", eft2.pk)]
+    assert listed(f"/api/remittance-exceptions/?remittance={eft1.pk}") == []
+    assert listed(f"/api/remittance-exceptions/?kind=duplicate&remittance={eft2.pk}") == []
+    assert _error(client.get("/api/remittance-exceptions/?kind=lost"), 400)["fields"] == {
+        "kind": ['"lost" is not a valid choice.']
+    }
+
+
 def test_another_practices_exception_is_a_404(billing, outsider, two_remittances):
     exception = RemittanceException.objects.get()
     before = resolution_state()
@@ -411,7 +431,15 @@ def test_the_operations_are_in_the_schema_with_their_errors(manager):
         for parameter in schema["paths"][path][_method].get("parameters", [])
         if parameter["in"] == "query"
     }
-    assert query == {"page", "page_size", "status", "payer", "ordering"}  # no patient details in URLs
+    assert query == {
+        "page",
+        "page_size",
+        "status",
+        "payer",
+        "ordering",
+        "kind",
+        "remittance",
+    }  # no patient details in URLs
 
 
 # --- suggestions and bulk dismiss --------------------------------------------------------------------

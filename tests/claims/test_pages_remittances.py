@@ -818,6 +818,38 @@ def test_a_suggested_claim_whose_lines_do_not_fit_the_payment_is_refused_and_not
     assert resolution_state() == before
 
 
+def test_matching_a_payment_whose_amounts_do_not_balance_is_refused_and_nothing_changes(billing, biller):
+    """A payment under an unknown claim number whose line does not add up (charge $185.00 less $60.00 of
+    adjustments is not the $120.00 paid) cannot be posted to a claim the biller picks: the message names the
+    sums in the page's money format, and nothing is posted."""
+    claim = accepted_claim(billing)
+    payment = era_payment(claim)
+    payment["pcn"] = "TYPO" + claim.patient_control_number
+    payment["services"][0]["cas"] = [("CO", "45", "60")]
+    for service in payment["services"]:
+        service.pop("lcn")
+    import_era(billing, trace="EFT8", claims=[payment])
+    exception = RemittanceException.objects.get()
+    assert exception.kind == "unbalanced"
+    before = resolution_state()
+    response = login(biller).post(
+        f"/remittances/exceptions/{exception.pk}/resolve/", {"action": "match", "claim": claim.pk}
+    )
+    assert response.status_code == 200
+    assert (
+        f'<p class="field-error" role="alert">Claim TYPO{claim.patient_control_number}: line 99214 (segment '
+    ) in _text(response)
+    assert "charge $185.00 minus adjustments $60.00 is $125.00, but the payment is $120.00; " in _text(
+        response
+    )
+    assert (
+        f"claim TYPO{claim.patient_control_number}: charge $203.00 minus adjustments $60.00 is $143.00, "
+        "but the payment less interest is $138.00. The payment does not balance: it can be posted as sent "
+        "only to the claim it names.</p>"
+    ) in _text(response)
+    assert resolution_state() == before
+
+
 def test_a_suggestion_cannot_be_posted_to_another_practices_claim(billing, biller, other_practice, mistyped):
     from tests.claims.factories import make_claim
 

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from claims.submission.batches import claims_submit
 from rcm.audit import audit_context
+from rcm.formats import count_text, money_text
 from rcm.models import Payer, Practice
 
 
@@ -40,7 +41,8 @@ class Command(BaseCommand):
         for batch in result.batches:
             (folder / batch.file_name).write_text(batch.content, encoding="ascii")
             self.stdout.write(
-                f"{batch.file_name}: {batch.claim_count} claims, ${batch.total_charge} ({batch.payer.name})"
+                f"{batch.file_name}: {count_text(batch.claim_count, 'claim')}, "
+                f"{money_text(batch.total_charge)} ({batch.payer.name})"
             )
         for claim_id, reason in sorted(result.refused.items()):
             self.stdout.write(f"claim {claim_id} not submitted: {reason}")
