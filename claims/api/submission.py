@@ -6,13 +6,20 @@ Each operation parses its input, calls one service or selector and serializes th
 carry ids only, never patient details; the 837P and X12 files are read only by id, and reading one
 is written to the audit log."""
 
+import dataclasses
 import datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import exceptions, mixins, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -31,7 +38,8 @@ from claims.models import (
 )
 from claims.queues.selectors import QUEUE_BY_SLUG, QUEUES, SORTS, queue_claims, queue_counts
 from claims.queues.services import UNCHECKED, claim_take_next, claims_assign
-from claims.submission.batches import batch_download_record, claims_submit
+from claims.submission.batches import batch_download_record, batch_mark_sent, claims_submit
+from claims.submission.selectors import batch_list, batch_whereabouts
 from rcm.api.base import PracticeAPIMixin, PracticeScopedViewSet
 from rcm.api.errors import error_response
 from rcm.api.pagination import StandardPagination
@@ -74,12 +82,22 @@ class BatchClaimSerializer(serializers.ModelSerializer):
         fields = ["id", "patient_control_number"]
 
 
+class WhereaboutsSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text="Where the batch is, as the batch page's badge says it.")
+    tone = serializers.ChoiceField(choices=["ok", "warn", "bad", ""], help_text="The badge's colour.")
+    detail = serializers.CharField(help_text="Who, when and what comes next.")
+
+
 class BatchSerializer(serializers.ModelSerializer):
-    """An 837P batch as lists show it (``claim_count`` claims; the detail lists them)."""
+    """An 837P batch as lists show it (``claim_count`` claims; the detail lists them), with where it is:
+    built, downloaded (by whom, when), marked sent by hand, delivered by SFTP, acknowledged."""
 
     payer = PayerBriefSerializer()
     status = EnumField(BatchStatus)
     created_by = serializers.CharField(source="created_by.username", allow_null=True)
+    downloaded_by = serializers.CharField(source="downloaded_by.username", allow_null=True, read_only=True)
+    marked_sent_by = serializers.CharField(source="marked_sent_by.username", allow_null=True, read_only=True)
+    whereabouts = serializers.SerializerMethodField()
 
     class Meta:
         model = SubmissionBatch
@@ -96,7 +114,16 @@ class BatchSerializer(serializers.ModelSerializer):
             "created_at",
             "created_by",
             "validation_ok",
+            "downloaded_at",
+            "downloaded_by",
+            "marked_sent_at",
+            "marked_sent_by",
+            "whereabouts",
         ]
+
+    @extend_schema_field(WhereaboutsSerializer)
+    def get_whereabouts(self, batch) -> dict:
+        return dataclasses.asdict(batch_whereabouts(batch))
 
 
 class BatchDetailSerializer(BatchSerializer):
@@ -170,10 +197,10 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeSco
     required_permission = {"*": "claims.view", "POST": "claims.edit"}
 
     def get_queryset(self):
-        queryset = super().get_queryset().select_related("payer", "created_by")
         if self.action == "download":
-            return queryset.select_related("practice")  # practice: for the audit row
-        queryset = queryset.defer("content")
+            # practice: for the audit row
+            return super().get_queryset().select_related("payer", "created_by", "practice")
+        queryset = batch_list(self.request.practice).select_related("created_by")
         if self.action == "list":
             return queryset
         return _with_claims(queryset)
@@ -194,13 +221,10 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeSco
         if not result.batches:
             # A response, not an exception: the scrubber's findings on the refused claims are kept.
             return error_response(_nothing_submitted_message(result.refused), code="nothing_submitted")
-        batches = (
-            _with_claims(
-                SubmissionBatch.objects.filter(pk__in=[b.pk for b in result.batches]).select_related(
-                    "payer", "created_by"
-                )
-            )
-            .defer("content")
+        batches = _with_claims(
+            batch_list(request.practice)
+            .filter(pk__in=[b.pk for b in result.batches])
+            .select_related("created_by")
             .order_by("pk")
         )
         data = {
@@ -210,6 +234,18 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeSco
             ],
         }
         return Response(SubmitResultSerializer(data).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Say a downloaded batch was sent to the clearinghouse by hand",
+        description="The batch becomes sent (waiting for its 999), with who said so and when. Refused (400, "
+        "nothing changed) when the file was never downloaded, or is already sent or acknowledged.",
+        request=None,
+        responses={200: BatchDetailSerializer, **error_responses(400, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="mark-sent")
+    def mark_sent(self, request, pk=None):
+        batch_mark_sent(batch=self.get_object(), user=request.user)
+        return Response(BatchDetailSerializer(self.get_queryset().get(pk=pk)).data)
 
     @extend_schema(
         summary="Download the 837P file of a batch, as sent (who downloaded it and when is kept; audited)",

@@ -498,17 +498,17 @@ def _pointer_to_missing_diagnosis(body, world):
 
 def _zero_charge(body, world):
     body["lines"][1]["charge"] = "0"
-    return "lines[2].charge", "The charge must be greater than zero (got 0)."
+    return "lines[2].charge", "The charge must be greater than zero (got $0.00)."
 
 
 def _zero_charge_as_json_number(body, world):
     body["lines"][0]["charge"] = 0
-    return "lines[1].charge", "The charge must be greater than zero (got 0)."
+    return "lines[1].charge", "The charge must be greater than zero (got $0.00)."
 
 
 def _negative_charge(body, world):
     body["lines"][0]["charge"] = "-20.00"
-    return "lines[1].charge", "The charge must be greater than zero (got -20.00)."
+    return "lines[1].charge", "The charge must be greater than zero (got -$20.00)."
 
 
 def _charge_not_a_number(body, world):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from claims.edi.validation import validate_x12
 from claims.models import (
@@ -254,7 +255,7 @@ def test_a_rejected_claim_is_edited_into_a_correction(billing, biller):
         (
             lambda body: body["lines"][1].update(charge="0"),
             "lines[2].charge",
-            "The charge must be greater than zero (got 0).",
+            "The charge must be greater than zero (got $0.00).",
         ),
         (
             lambda body: body["lines"][0].update(charge="12,00"),
@@ -371,6 +372,15 @@ def test_submitting_builds_a_valid_837p_and_never_sends_a_claim_with_scrub_error
             "created_at": body["batches"][0]["created_at"],
             "created_by": "bill",
             "validation_ok": True,
+            "downloaded_at": None,
+            "downloaded_by": None,
+            "marked_sent_at": None,
+            "marked_sent_by": None,
+            "whereabouts": {
+                "label": "Built, not sent",
+                "tone": "",
+                "detail": "Not downloaded or delivered yet.",
+            },
             "claims": [
                 {"id": claim.pk, "patient_control_number": claim.patient_control_number} for claim in good
             ],
@@ -519,6 +529,50 @@ def test_the_837p_downloads_as_sent_and_the_download_is_audited(billing, biller)
         "bill",
         "api",
     )
+
+
+def test_a_batch_says_where_it_is_and_is_marked_sent_by_hand_once_downloaded(billing, biller):
+    """Built, then downloaded (by whom, when), then marked sent by hand: the batch's whereabouts follow;
+    marking it sent before a download, or twice, is a 400 that names why and changes nothing."""
+    _move(billing.claim(), "ready")
+    api(biller).post("/api/batches/", {}, format="json")
+    batch = SubmissionBatch.objects.get()
+    client = api(biller)
+
+    refused = client.post(f"/api/batches/{batch.pk}/mark-sent/")
+    assert refused.status_code == 400
+    assert refused.json()["error"]["message"] == (
+        f"{batch.file_name} was never downloaded: download the file and upload it to the clearinghouse "
+        "before marking it sent."
+    )
+    assert SubmissionBatch.objects.get().status == "built"
+
+    client.get(f"/api/batches/{batch.pk}/download/")
+    row = client.get("/api/batches/").json()["results"][0]
+    downloaded_on = SubmissionBatch.objects.get().downloaded_at
+    assert (row["downloaded_by"], row["marked_sent_at"], row["whereabouts"]["label"]) == (
+        "bill",
+        None,
+        "Downloaded, not marked sent",
+    )
+    assert row["whereabouts"]["detail"].startswith(
+        f"Downloaded by bill on {timezone.localtime(downloaded_on):%m/%d/%Y}"
+    )
+
+    marked = client.post(f"/api/batches/{batch.pk}/mark-sent/")
+    assert marked.status_code == 200, marked.content
+    body = marked.json()
+    assert (body["status"], body["marked_sent_by"], body["whereabouts"]["label"]) == (
+        "sent",
+        "bill",
+        "Sent by hand",
+    )
+    assert body["claims"] == [
+        {"id": c.pk, "patient_control_number": c.patient_control_number} for c in batch.claims.all()
+    ]
+    again = client.post(f"/api/batches/{batch.pk}/mark-sent/")
+    assert again.status_code == 400
+    assert again.json()["error"]["message"] == f"{batch.file_name} is sent: it is not marked sent again."
 
 
 def test_the_download_honours_an_x12_accept_header(billing, biller):

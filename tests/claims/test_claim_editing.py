@@ -148,7 +148,9 @@ def test_invalid_edit_changes_nothing(billing):
             claim,
             lines=[LineInput(procedure_code="99214", charge=Decimal("0"), service_date_from=DOS)],
         )
-    assert caught.value.message_dict == {"lines[1].charge": ["The charge must be greater than zero (got 0)."]}
+    assert caught.value.message_dict == {
+        "lines[1].charge": ["The charge must be greater than zero (got $0.00)."]
+    }
     assert list(Transaction.objects.values_list("pk", flat=True)) == before
     claim.refresh_from_db()
     assert claim.charge_total == Decimal("185.00")

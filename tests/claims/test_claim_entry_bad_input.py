@@ -64,12 +64,12 @@ CASES = [
     (
         {"lines": [line(charge=Decimal("0"))]},
         "lines[1].charge",
-        "The charge must be greater than zero (got 0).",
+        "The charge must be greater than zero (got $0.00).",
     ),
     (
         {"lines": [line(charge=Decimal("-5.00"))]},
         "lines[1].charge",
-        "The charge must be greater than zero (got -5.00).",
+        "The charge must be greater than zero (got -$5.00).",
     ),
     ({"lines": [line(charge="ten dollars")]}, "lines[1].charge", "'ten dollars' is not a number."),
     ({"lines": [line(units=0)]}, "lines[1].units", "Units must be at least 1 (got 0)."),

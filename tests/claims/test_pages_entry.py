@@ -190,7 +190,7 @@ BAD_INPUT = [
         },
         "line",
         "charge",
-        "The charge must be greater than zero (got 0).",
+        "The charge must be greater than zero (got $0.00).",
         id="zero-charge",
     ),
     pytest.param(
@@ -435,7 +435,8 @@ def test_edit_errors_change_nothing(billing, biller):
     response = login(biller).post(f"/claims/{claim.pk}/edit/", data)
     assert response.status_code == 200
     assert (
-        response.context["line_rows"][0].errors["charge"] == "The charge must be greater than zero (got -5)."
+        response.context["line_rows"][0].errors["charge"]
+        == "The charge must be greater than zero (got -$5.00)."
     )
     assert (counts(), list(ClaimLine.objects.values_list("charge", flat=True))) == before
 

@@ -122,7 +122,7 @@ def test_coverage_not_active_on_the_date_of_service(billing):
         (
             "COVERAGE_INACTIVE",
             "error",
-            "Line 1: the coverage (2025-01-01 to 2026-02-28) is not active on 2026-03-02.",
+            "Line 1: the coverage (01/01/2025 to 02/28/2026) is not active on 03/02/2026.",
         )
     ]
 
@@ -132,10 +132,10 @@ def test_timely_filing_passed_and_close(billing):
     billing.contract.save()
     claim = billing.claim()
     assert findings_of(claim, today=datetime.date(2026, 3, 10)) == [
-        ("TIMELY_FILING_SOON", "warning", "The filing deadline is 2026-03-22 (12 days left).")
+        ("TIMELY_FILING_SOON", "warning", "The filing deadline is 03/22/2026 (12 days left).")
     ]
     assert findings_of(claim, today=datetime.date(2026, 3, 23)) == [
-        ("TIMELY_FILING_PASSED", "error", "The payer's timely filing limit (20 days) passed on 2026-03-22.")
+        ("TIMELY_FILING_PASSED", "error", "The payer's timely filing limit (20 days) passed on 03/22/2026.")
     ]
 
 
