@@ -59,6 +59,10 @@ class RemittanceSerializer(serializers.ModelSerializer):
     payment_method = serializers.CharField(help_text="BPR04: ACH (EFT), CHK (check), NON (no payment)...")
     payment_amount = _money(help_text="BPR02: the deposit.")
     posted_payments = _money(help_text="Σ CLP04 of the claim payments posted.")
+    interest = _money(
+        source="interest_total",
+        help_text="Interest paid: Σ AMT*I of the claim payments plus provider-level interest (PLB L6).",
+    )
     provider_adjustment_total = _money(help_text="Σ PLB; a positive amount was taken from the payment.")
     open_exception_count = serializers.IntegerField(help_text="Exceptions still to resolve.")
     exception_count = serializers.IntegerField(help_text="Exceptions the posting raised, resolved or not.")

@@ -8,12 +8,15 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    DecimalField,
+    ExpressionWrapper,
     F,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
@@ -147,12 +150,34 @@ def _with_open_exceptions(queryset: QuerySet) -> QuerySet:
     )
 
 
+# PLB reason code for interest the payer adds to the payment.
+INTEREST_PLB = "L6"
+
+
+def _with_interest(queryset: QuerySet) -> QuerySet:
+    """``interest_total``: the interest the payer paid on the remittance, on the claims (Σ AMT*I, stored as
+    ``interest``) and at provider level (a PLB L6, negative because it adds to the payment)."""
+    plb_interest = (
+        ProviderAdjustment.objects.filter(remittance=OuterRef("pk"), reason_code=INTEREST_PLB)
+        .values("remittance")
+        .annotate(total=Sum("amount"))
+        .values("total")[:1]
+    )
+    return queryset.annotate(
+        interest_total=ExpressionWrapper(
+            F("interest") - Coalesce(Subquery(plb_interest), Value(ZERO)),
+            output_field=DecimalField(max_digits=12, decimal_places=2),
+        )
+    )
+
+
 def remittance_list(practice, *, payer_id=None, status: str = "", sort: str = "-date") -> QuerySet:
     """Remittances of the practice, payer joined and ``open_exception_count`` / ``current_status``,
     ``posted_net`` (posted less PLB, as the remittance page reads) and ``provider_adjustment_effect`` (what
     the PLBs added to the payment) annotated, in one query. ``status`` "exceptions": with an exception still
     open; "posted": none open."""
-    queryset = _with_open_exceptions(scoped(Remittance, practice).select_related("payer")).annotate(
+    remittances = _with_open_exceptions(scoped(Remittance, practice).select_related("payer"))
+    queryset = _with_interest(remittances).annotate(
         posted_net=F("posted_payments") - F("provider_adjustment_total"),
         provider_adjustment_effect=-F("provider_adjustment_total"),
     )
@@ -188,7 +213,7 @@ def remittance_details(practice) -> QuerySet:
     (matched claim line joined) with their adjustments, the PLBs and the exceptions. A fixed number of
     queries however many claims the remittance pays."""
     return (
-        _with_open_exceptions(scoped(Remittance, practice))
+        _with_interest(_with_open_exceptions(scoped(Remittance, practice)))
         .select_related("payer", "x12_file", "practice")  # practice: for the audit row
         .defer("x12_file__content", "x12_file__validation_findings")
         .prefetch_related(
@@ -246,7 +271,6 @@ class Reconciliation:
 
 # CLP02 of a claim payment that pays (or denies) as primary, secondary or tertiary, forwarded or not.
 _ADJUDICATED = frozenset({"1", "2", "3", "19", "20", "21"})
-INTEREST_PLB = "L6"
 
 
 def claim_payment_denied(payment) -> bool:

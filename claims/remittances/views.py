@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from claims.ledger import money
 from claims.models import Claim, ExceptionKind, Remittance, RemittanceException, RemittanceStatus
 from claims.remittances.posting import exception_resolve, exceptions_dismiss
 from claims.remittances.selectors import (
@@ -96,7 +97,7 @@ def _export(remittances) -> HttpResponse:
                 r.payment_amount,
                 r.posted_payments,
                 r.provider_adjustment_total,
-                r.interest,
+                money(r.interest_total),  # SQLite gives an expression unquantized
                 r.claim_count,
                 r.open_exception_count,
                 r.exception_count,

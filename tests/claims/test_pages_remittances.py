@@ -18,6 +18,7 @@ from claims.services import LineInput
 from claims.state_machine import claim_transition
 from rcm.models import AuditEvent, FeeScheduleRow
 from rcm.roles import Role, role_can
+from tests.api import api
 from tests.claims.conftest import DOS
 from tests.claims.era_builder import era
 from tests.conftest import login
@@ -1002,6 +1003,12 @@ def test_the_list_and_the_page_agree_on_what_was_posted_and_show_plb_interest_as
     assert '<td class="num">$140.50<div class="small muted">claims $138.00, PLB $2.50</div></td>' in _text(
         listed
     )
+    assert row.interest_total == D("2.50")
+    exported = list(csv.reader(io.StringIO(client.get("/remittances/?format=csv").content.decode())))
+    assert exported[1][exported[0].index("Interest")] == "2.50"
+    api_row = api(biller).get("/api/remittances/").json()["results"][0]
+    assert api_row["interest"] == "2.50"
+    assert api(biller).get(f"/api/remittances/{remittance.pk}/").json()["interest"] == "2.50"
     response = client.get(f"/remittances/{remittance.pk}/")
     rec = response.context["reconciliation"]
     assert rec.posted_net == row.posted_net
