@@ -44,6 +44,9 @@ class KpiSnapshot(models.Model):
             models.Index(
                 fields=["practice", "dimension", "dimension_value", "day"], name="kpi_snapshot_read"
             ),
+            # Across one dimension's values on a day or a range of days: A/R aging by payer, the payer
+            # comparison.
+            models.Index(fields=["practice", "dimension", "day", "kpi"], name="kpi_snapshot_across"),
         ]
 
     def __str__(self) -> str:

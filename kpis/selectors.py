@@ -103,11 +103,18 @@ def kpi_values(practice, *, start: datetime.date, end: datetime.date, scope: Sco
 
 
 def snapshot_status(practice) -> dict:
-    """When the numbers were computed and which days they cover."""
-    row = scoped(KpiSnapshot, practice).aggregate(
+    """When the numbers were computed and which days they cover. Read from the whole-practice rows only
+    (every fact counts in them, so a day with any row has whole-practice rows): a few thousand rows on
+    the ``kpi_snapshot_read`` index instead of every dimension's."""
+    row = _snapshots(practice, Scope()).aggregate(
         computed_at=Max("computed_at"), last_day=Max("day"), days=Count("day", distinct=True)
     )
     return row
+
+
+def _last_day(practice, end: datetime.date) -> datetime.date | None:
+    """The last computed day up to ``end`` (from the whole-practice rows: one backward index step)."""
+    return _snapshots(practice, Scope()).filter(day__lte=end).aggregate(last=Max("day"))["last"]
 
 
 def _month_starts(end: datetime.date, months: int) -> list[datetime.date]:
@@ -170,8 +177,8 @@ def kpi_series(
 
 def aging_by_payer(practice, *, end: datetime.date) -> dict:
     """Open A/R by age bucket for each payer, as of the last computed day up to ``end``."""
-    rows = scoped(KpiSnapshot, practice).filter(dimension=Dimension.PAYER, day__lte=end)
-    last_day = rows.aggregate(last=Max("day"))["last"]
+    rows = scoped(KpiSnapshot, practice).filter(dimension=Dimension.PAYER)
+    last_day = _last_day(practice, end)
     slugs = [slug for slug, *_rest in AGING_BUCKETS]
     table: dict[str, dict[str, Decimal]] = {}
     for row in rows.filter(day=last_day, kpi__in=slugs).values("dimension_value", "kpi", "numerator"):
@@ -216,7 +223,7 @@ def payer_comparison(practice, *, start: datetime.date, end: datetime.date) -> l
         .order_by()
     ):
         sums.setdefault(row["dimension_value"], {})[row["kpi"]] = (exact(row["n"]), exact(row["d"]))
-    last_day = rows.filter(day__lte=end).aggregate(last=Max("day"))["last"]
+    last_day = _last_day(practice, end)
     for row in rows.filter(kpi="ar_total", day=last_day).values("dimension_value", "numerator"):
         sums.setdefault(row["dimension_value"], {})["ar_total"] = (row["numerator"], ZERO)
     names = payer_names(practice)
