@@ -199,7 +199,7 @@ class KpiViewSet(PracticeAPIMixin, viewsets.ViewSet):
         if definition is None or not definition.computed:
             return error_response(f"No computed KPI {slug!r}.", code="not_found", http_status=404)
         _status, wanted = self._filters()
-        claims, amounts = kpi_claims(
+        drilldown = kpi_claims(
             request.practice,
             slug,
             start=wanted["start"],
@@ -208,7 +208,5 @@ class KpiViewSet(PracticeAPIMixin, viewsets.ViewSet):
             part=wanted["part"],
         )
         paginator = StandardPagination()
-        page = paginator.paginate_queryset(claims, request, view=self)
-        for claim in page:
-            claim.counts_for = amounts.get(claim.pk)
+        page = list(drilldown.label(paginator.paginate_queryset(drilldown.claims, request, view=self)))
         return paginator.get_paginated_response(KpiClaimSerializer(page, many=True).data)

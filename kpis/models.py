@@ -54,6 +54,38 @@ class KpiSnapshot(models.Model):
         return f"{self.kpi} {self.day} {where}: {self.numerator}/{self.denominator}"
 
 
+class KpiClaimBalance(models.Model):
+    """Each claim's balance on the practice's last computed day, as the snapshots of that day counted it:
+    the claims behind a stock KPI (open A/R, aging, credit balances) read from here, paged in SQL, so a
+    drill-down from the dashboard's default day lists exactly the claims its number adds up.
+
+    Written only by ``kpis.services.kpi_snapshots_compute`` when it computes the practice's latest day
+    (the rows of the day before are replaced whole). Claims at zero are not stored. ``dim_*`` are the
+    claim's dimension values as the snapshots spell them (payer id or "self-pay", provider id, place of
+    service)."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    claim = models.ForeignKey("claims.Claim", on_delete=models.CASCADE, related_name="kpi_balances")
+    balance = models.DecimalField(max_digits=14, decimal_places=2)
+    service_date = models.DateField()
+    dim_payer = models.CharField(max_length=20)
+    dim_provider = models.CharField(max_length=20, blank=True)
+    dim_pos = models.CharField(max_length=2, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "day", "claim"], name="kpi_claim_balance_once"),
+        ]
+        indexes = [
+            # The drill-down: one practice and day, newest date of service first.
+            models.Index(fields=["practice", "day", "service_date", "claim"], name="kpi_claim_balance_read"),
+        ]
+
+    def __str__(self) -> str:
+        return f"claim {self.claim_id} on {self.day}: {self.balance}"
+
+
 class KpiTarget(PracticeScoped):
     """A practice's own target band for one KPI, replacing the definition's default."""
 

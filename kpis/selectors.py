@@ -7,14 +7,14 @@ import datetime
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from claims.models import ZERO, Claim
 from denials.models import Denial
 from kpis.definitions import AGING_BUCKETS, BY_SLUG, DEFINITIONS, FLOW, STOCK, KpiDefinition
 from kpis.measures import SELF_PAY, dimension_values, exact, flow_facts, local_days, stock_claims
-from kpis.models import Dimension, KpiSavedView, KpiSnapshot, KpiTarget
+from kpis.models import Dimension, KpiClaimBalance, KpiSavedView, KpiSnapshot, KpiTarget
 from rcm.models import Payer, Provider
 from rcm.tenancy import scoped
 
@@ -272,6 +272,80 @@ def _claim_scope(scope: Scope, prefix: str = "") -> Q:
     return Q()
 
 
+@dataclasses.dataclass
+class Drilldown:
+    """The claims behind one number, newest date of service first: ``count`` of them adding up to
+    ``total``. What each claim adds is ``counts_for``: annotated by the query, or (``amounts``) found in a
+    dict computed from the KPI's facts; ``label`` puts it on the claims of a page or an export."""
+
+    claims: QuerySet
+    count: int
+    total: Decimal
+    amounts: dict[int, Decimal] | None = None
+    negate: bool = (
+        False  # the annotated amount counts negated (a credit balance counts as owed to the patient)
+    )
+
+    def label(self, claims):
+        for claim in claims:
+            if self.amounts is not None:
+                claim.counts_for = self.amounts.get(claim.pk)
+            elif self.negate:
+                claim.counts_for = -claim.counts_for
+            yield claim
+
+
+def _from_amounts(practice, amounts: dict[int, Decimal]) -> Drilldown:
+    claims = scoped(Claim, practice).filter(pk__in=list(amounts)).select_related("patient", "payer")
+    return Drilldown(
+        claims=claims.order_by("-service_date", "-id"),
+        count=len(amounts),
+        total=sum(amounts.values(), ZERO),
+        amounts=amounts,
+    )
+
+
+def _stored_stock(practice, slug: str, day: datetime.date, scope: Scope) -> Drilldown | None:
+    """A stock KPI's claims on ``day`` from the balances stored with that day's snapshots (the practice's
+    latest computed day), paged in SQL; None when ``day`` is not the stored one."""
+    rows = KpiClaimBalance.objects.filter(practice=practice, day=day)
+    if not rows.exists():
+        return None
+    sign = 1
+    if slug == "credit_balances":
+        rows, sign = rows.filter(balance__lt=0), -1
+    else:
+        rows = rows.filter(balance__gt=0)
+        if slug in ("ar_over_90_pct", "ar_over_120_pct"):
+            older_than = 90 if slug == "ar_over_90_pct" else 120
+            rows = rows.filter(service_date__lt=day - datetime.timedelta(days=older_than))
+        elif slug not in ("ar_total", "days_in_ar"):
+            for index, (bucket, _label, first, last) in enumerate(AGING_BUCKETS):
+                if bucket != slug:
+                    continue
+                if index:  # the youngest bucket also takes a service date after the day
+                    rows = rows.filter(service_date__lte=day - datetime.timedelta(days=first))
+                if last is not None:
+                    rows = rows.filter(service_date__gte=day - datetime.timedelta(days=last))
+    if scope.dimension != Dimension.PRACTICE:
+        column = {
+            Dimension.PAYER: "dim_payer",
+            Dimension.PROVIDER: "dim_provider",
+            Dimension.PLACE_OF_SERVICE: "dim_pos",
+        }[scope.dimension]
+        rows = rows.filter(**{column: scope.value})
+    summary = rows.aggregate(count=Count("id"), total=Sum("balance"))
+    claims = (
+        Claim.objects.filter(kpi_balances__in=rows)
+        .annotate(counts_for=F("kpi_balances__balance"))
+        .select_related("patient", "payer")
+        .order_by("-kpi_balances__service_date", "-kpi_balances__claim_id")
+    )
+    return Drilldown(
+        claims=claims, count=summary["count"], total=exact(summary["total"]) * sign, negate=sign < 0
+    )
+
+
 def kpi_claims(
     practice,
     slug: str,
@@ -280,33 +354,34 @@ def kpi_claims(
     end: datetime.date,
     scope: Scope = Scope(),
     part="denominator",
-) -> tuple[QuerySet, dict[int, Decimal]]:
+) -> Drilldown:
     """The claims behind a KPI over [start, end] (a stock KPI: on ``end``), from the KPI's own query, with
     what each claim contributes to ``part`` ("numerator" or "denominator"). Claims contributing zero to
-    ``part`` are left out."""
+    ``part`` are left out. A stock KPI on the latest computed day reads the balances stored with its
+    snapshots; on another day, the ledger."""
     definition = BY_SLUG[slug]
-    amounts: dict[int, Decimal] = {}
     if definition.kind == STOCK:
+        stored = _stored_stock(practice, slug, end, scope)
+        if stored is not None:
+            return stored
         stock = stock_claims(practice, slug, end)
         in_scope = scoped(Claim, practice).filter(_claim_scope(scope), pk__in=list(stock))
-        amounts = {claim_id: stock[claim_id] for claim_id in in_scope.values_list("pk", flat=True)}
-        claims = Claim.objects.filter(pk__in=list(amounts))
-    else:
-        for fact in flow_facts(practice, slug, start, end):
-            if not scope.matches(fact):
-                continue
-            share = fact[part]
-            if share:
-                amounts[fact["claim_id"]] = amounts.get(fact["claim_id"], ZERO) + Decimal(share)
-        amounts = {claim_id: amount for claim_id, amount in amounts.items() if amount}
-        claims = Claim.objects.filter(pk__in=list(amounts))
-    claims = scoped(claims, practice).select_related("patient", "payer").order_by("-service_date", "-id")
-    return claims, amounts
+        return _from_amounts(
+            practice, {claim_id: stock[claim_id] for claim_id in in_scope.values_list("pk", flat=True)}
+        )
+    amounts: dict[int, Decimal] = {}
+    for fact in flow_facts(practice, slug, start, end):
+        if not scope.matches(fact):
+            continue
+        share = fact[part]
+        if share:
+            amounts[fact["claim_id"]] = amounts.get(fact["claim_id"], ZERO) + Decimal(share)
+    return _from_amounts(practice, {claim_id: amount for claim_id, amount in amounts.items() if amount})
 
 
 def denial_claims(
     practice, *, reason_code: str, start: datetime.date, end: datetime.date, scope: Scope = Scope()
-):
+) -> Drilldown:
     """The claims with a denial of ``reason_code`` recorded in [start, end] (the Pareto's drill-down)."""
     denials = scoped(Denial, practice).filter(reason_code=reason_code, **local_days("created_at", start, end))
     amounts: dict[int, Decimal] = {}
@@ -314,8 +389,7 @@ def denial_claims(
         "claim_id", "amount"
     ):
         amounts[claim_id] = amounts.get(claim_id, ZERO) + amount
-    claims = scoped(Claim, practice).filter(pk__in=list(amounts)).select_related("patient", "payer")
-    return claims.order_by("-service_date", "-id"), amounts
+    return _from_amounts(practice, amounts)
 
 
 def saved_views(practice, *, user) -> list[KpiSavedView]:

@@ -25,7 +25,7 @@ from kpis.measures import (
     flow_facts,
     ledger_sums,
 )
-from kpis.models import Dimension, KpiReport, KpiSavedView, KpiSnapshot, KpiTarget
+from kpis.models import Dimension, KpiClaimBalance, KpiReport, KpiSavedView, KpiSnapshot, KpiTarget
 from kpis.report import month_bounds, monthly_report_pdf, report_filename
 from kpis.tasks import compute_practice
 from rcm.bulk import bulk_insert_rows
@@ -125,11 +125,12 @@ def _balance_intervals(practice, start, end) -> pd.DataFrame:
     return frame.loc[frame["balance"] != 0, ["claim", "first", "stop", "balance"]]
 
 
-def _stocks(cells, practice, start, end, ledger) -> None:
+def _stocks(cells, practice, start, end, ledger) -> list[dict]:
     """Open A/R, credit balances, aging and days in A/R for each day of [start, end], set-based: each
     claim's balance runs (``_balance_intervals``) are cut where its age crosses a bucket's bounds and
     added into per-day difference arrays, one row per dimension value; a running sum gives every day at
-    once (integer cents, so nothing is rounded)."""
+    once (integer cents, so nothing is rounded). Returns each claim's balance on ``end`` (the rows of
+    ``KpiClaimBalance``)."""
     span = (end - start).days + 1
     claims = {}
     # The dimension keys are made from the raw values: in a DataFrame a nullable id would become a float.
@@ -184,6 +185,25 @@ def _stocks(cells, practice, start, end, ledger) -> None:
             window = int(charges[index]) if charges is not None else 0
             _stock_cells(cells, day, dimension, value, numbers, window)
 
+    last = intervals.loc[intervals["stop"] == span, ["claim", "balance"]]
+    balances = []
+    for claim_id, cents in zip(last["claim"].tolist(), last["balance"].tolist(), strict=True):
+        service_date, values = claims[claim_id]
+        dims = dict(values)
+        balances.append(
+            {
+                "practice_id": practice.pk,
+                "day": end,
+                "claim_id": claim_id,
+                "balance": _money(cents),
+                "service_date": service_date,
+                "dim_payer": dims[Dimension.PAYER],
+                "dim_provider": dims[Dimension.PROVIDER],
+                "dim_pos": dims[Dimension.PLACE_OF_SERVICE],
+            }
+        )
+    return balances
+
 
 def _stock_cells(cells, day, dimension, value, row, window) -> None:
     def put(kpi, numerator_cents, denominator_cents) -> None:
@@ -215,7 +235,7 @@ def kpi_snapshots_compute(
     # Per day and dimensions, not per claim: the snapshots only add these up.
     ledger = ledger_sums(practice, start - datetime.timedelta(days=AR_WINDOW_DAYS - 1), end)
     _flows(cells, practice, start, end, ledger)
-    _stocks(cells, practice, start, end, ledger)
+    balances = _stocks(cells, practice, start, end, ledger)
     rows = [
         {
             "practice_id": practice.pk,
@@ -236,6 +256,10 @@ def kpi_snapshots_compute(
         # them, so Django's collector (which loads every row for the delete signals) is not needed.
         stale._raw_delete(stale.db)
         bulk_insert_rows(KpiSnapshot, rows)
+        stored = KpiClaimBalance.objects.filter(practice=practice)
+        if not stored.filter(day__gt=end).exists():  # a backfill of older days keeps the latest day's
+            stored._raw_delete(stored.db)
+            bulk_insert_rows(KpiClaimBalance, balances)
     return len(rows)
 
 

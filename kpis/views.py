@@ -221,11 +221,10 @@ def _drilldown(request):
     if carc:
         if not carc.isalnum() or len(carc) > 5:
             raise Http404("No such reason code.")
-        claims, amounts = denial_claims(practice, reason_code=carc, start=start, end=end, scope=scope)
+        drilldown = denial_claims(practice, reason_code=carc, start=start, end=end, scope=scope)
         return (
             {"title": f"Claims denied with CARC {carc}", "definition": None, "part": "denial"},
-            claims,
-            amounts,
+            drilldown,
             start,
             end,
             scope,
@@ -236,7 +235,7 @@ def _drilldown(request):
     part = request.GET.get("part", "denominator")
     if part not in ("numerator", "denominator"):
         part = "denominator"
-    claims, amounts = kpi_claims(practice, definition.slug, start=start, end=end, scope=scope, part=part)
+    drilldown = kpi_claims(practice, definition.slug, start=start, end=end, scope=scope, part=part)
     words = (
         definition.numerator
         if part == "numerator" or definition.denominator == "—"
@@ -244,8 +243,7 @@ def _drilldown(request):
     )
     return (
         {"title": definition.name, "definition": definition, "part": part, "words": words},
-        claims,
-        amounts,
+        drilldown,
         start,
         end,
         scope,
@@ -256,7 +254,7 @@ def _drilldown(request):
 @never_cache
 @require_GET
 def claims(request):
-    about, claims, amounts, start, end, scope = _drilldown(request)
+    about, drilldown, start, end, scope = _drilldown(request)
     kind = request.GET.get("format")
     if kind in ("csv", "xlsx"):
         audit_record(
@@ -270,10 +268,11 @@ def claims(request):
                 "format": kind,
             },
         )
-        return _export(claims, amounts, about, end, kind)
-    page = CountedPaginator(claims, PAGE_SIZE, count=len(amounts)).get_page(request.GET.get("page"))
-    for claim in page.object_list:
-        claim.counts_for = amounts.get(claim.pk)
+        return _export(drilldown, about, end, kind)
+    page = CountedPaginator(drilldown.claims, PAGE_SIZE, count=drilldown.count).get_page(
+        request.GET.get("page")
+    )
+    page.object_list = list(drilldown.label(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)
     export = query.copy()
@@ -296,7 +295,7 @@ def claims(request):
             "export_query": export.urlencode(),
             "export_xlsx_query": export_xlsx.urlencode(),
             "other_part_query": other_part.urlencode(),
-            "total": sum(amounts.values(), Decimal("0")),
+            "total": drilldown.total,
         },
     )
 
@@ -321,8 +320,8 @@ def report(request, year: int, month: int):
     return response
 
 
-def _claim_rows(claims, amounts):
-    for claim in claims.iterator(chunk_size=2000):
+def _claim_rows(drilldown):
+    for claim in drilldown.label(drilldown.claims.iterator(chunk_size=2000)):
         yield [
             claim.patient_control_number,
             claim.patient.account_number,
@@ -331,21 +330,21 @@ def _claim_rows(claims, amounts):
             claim.service_date,
             claim.charge_total,
             claim.balance,
-            amounts.get(claim.pk),
+            claim.counts_for,
         ]
 
 
-def _export(claims, amounts, about, end, kind: str) -> HttpResponse:
+def _export(drilldown, about, end, kind: str) -> HttpResponse:
     name = about["definition"].slug if about["definition"] else "denials"
     filename = f"kpi-{name}-{end.isoformat()}.{kind}"
     if kind == "xlsx":
-        content = xlsx_bytes(title=about["title"], header=CSV_HEADER, rows=_claim_rows(claims, amounts))
+        content = xlsx_bytes(title=about["title"], header=CSV_HEADER, rows=_claim_rows(drilldown))
         response = HttpResponse(content, content_type=XLSX_TYPE)
     else:
         response = HttpResponse(content_type="text/csv")
         writer = csv.writer(response)
         writer.writerow(CSV_HEADER)
-        for row in _claim_rows(claims, amounts):
+        for row in _claim_rows(drilldown):
             writer.writerow([csv_cell(value) for value in row])
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"

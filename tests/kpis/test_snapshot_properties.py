@@ -12,8 +12,10 @@ from hypothesis.extra.django import TestCase
 from claims.ledger import EFFECTS, Entry, ledger_post, transaction_reverse
 from claims.models import Claim, Transaction, TransactionKind
 from claims.selectors import ledger_totals
+from kpis.definitions import DEFINITIONS, STOCK
+from kpis.measures import stock_claims
 from kpis.models import KpiSnapshot
-from kpis.selectors import kpi_values
+from kpis.selectors import kpi_claims, kpi_values
 from kpis.services import kpi_snapshots_compute
 from tests.kpis.dataset import PracticeBuilder
 from tests.rcm.factories import PracticeFactory
@@ -94,3 +96,11 @@ class SnapshotsEqualTheLedger(TestCase):
         assert values["credit_balances"].value == sum((-b for b in balances if b < 0), Decimal("0.00"))
         by_payer = KpiSnapshot.objects.filter(practice=practice, day=END, kpi="ar_total", dimension="payer")
         assert sum((row.numerator for row in by_payer), Decimal("0.00")) == values["ar_total"].value
+        # The claims behind each stock KPI on the last day, read from the balances stored with the
+        # snapshots, are those the ledger gives, adding up to the snapshot's number.
+        for slug in [d.slug for d in DEFINITIONS if d.kind == STOCK and d.computed]:
+            drilldown = kpi_claims(practice, slug, start=START, end=END, part="numerator")
+            assert drilldown.amounts is None, slug  # the stored path
+            listed = {claim.pk: claim.counts_for for claim in drilldown.label(drilldown.claims)}
+            assert listed == stock_claims(practice, slug, END), slug
+            assert (drilldown.count, drilldown.total) == (len(listed), sum(listed.values(), Decimal("0.00")))
