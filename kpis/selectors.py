@@ -7,7 +7,7 @@ import datetime
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from claims.models import ZERO, Claim
@@ -275,24 +275,26 @@ def _claim_scope(scope: Scope, prefix: str = "") -> Q:
 @dataclasses.dataclass
 class Drilldown:
     """The claims behind one number, newest date of service first: ``count`` of them adding up to
-    ``total``. What each claim adds is ``counts_for``: annotated by the query, or (``amounts``) found in a
-    dict computed from the KPI's facts; ``label`` puts it on the claims of a page or an export."""
+    ``total``. ``claims`` is a query of claims with what each adds in ``amounts`` (from the KPI's facts), or
+    of stored balances (``KpiClaimBalance``, claim joined); page it or iterate it, then ``label`` gives the
+    claims, each with ``counts_for``."""
 
     claims: QuerySet
     count: int
     total: Decimal
     amounts: dict[int, Decimal] | None = None
-    negate: bool = (
-        False  # the annotated amount counts negated (a credit balance counts as owed to the patient)
-    )
+    negate: bool = False  # stored balances: the amount counts negated (a credit balance)
 
-    def label(self, claims):
-        for claim in claims:
-            if self.amounts is not None:
-                claim.counts_for = self.amounts.get(claim.pk)
-            elif self.negate:
-                claim.counts_for = -claim.counts_for
-            yield claim
+    def label(self, rows):
+        """The claims of ``rows`` (a page or all of ``claims``), each with ``counts_for``."""
+        for row in rows:
+            if isinstance(row, KpiClaimBalance):
+                claim = row.claim
+                claim.counts_for = -row.balance if self.negate else row.balance
+                yield claim
+            else:
+                row.counts_for = self.amounts.get(row.pk)
+                yield row
 
 
 def _from_amounts(practice, amounts: dict[int, Decimal]) -> Drilldown:
@@ -335,11 +337,10 @@ def _stored_stock(practice, slug: str, day: datetime.date, scope: Scope) -> Dril
         }[scope.dimension]
         rows = rows.filter(**{column: scope.value})
     summary = rows.aggregate(count=Count("id"), total=Sum("balance"))
-    claims = (
-        Claim.objects.filter(kpi_balances__in=rows)
-        .annotate(counts_for=F("kpi_balances__balance"))
-        .select_related("patient", "payer")
-        .order_by("-kpi_balances__service_date", "-kpi_balances__claim_id")
+    # Paged on the stored rows, newest date of service first (the read index's order): only the page's
+    # claims are joined.
+    claims = rows.select_related("claim", "claim__patient", "claim__payer").order_by(
+        "-service_date", "-claim_id"
     )
     return Drilldown(
         claims=claims, count=summary["count"], total=exact(summary["total"]) * sign, negate=sign < 0

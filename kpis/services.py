@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -260,6 +260,10 @@ def kpi_snapshots_compute(
         if not stored.filter(day__gt=end).exists():  # a backfill of older days keeps the latest day's
             stored._raw_delete(stored.db)
             bulk_insert_rows(KpiClaimBalance, balances)
+            if connection.vendor == "postgresql":
+                # The table is replaced whole each night: fresh statistics keep the drill-down on its index.
+                with connection.cursor() as cursor:
+                    cursor.execute(f"ANALYZE {KpiClaimBalance._meta.db_table}")
     return len(rows)
 
 
