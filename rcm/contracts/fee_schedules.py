@@ -20,6 +20,7 @@ import csv
 import dataclasses
 import hashlib
 import io
+import re
 import zipfile
 from decimal import Decimal, InvalidOperation
 
@@ -69,6 +70,7 @@ SETTINGS = {
 }
 MAX_AMOUNT = Decimal("9999999999.99")  # the column holds 12 digits, 2 after the point
 FORMULA_STARTS = ("=", "+", "@")
+_TOO_MANY_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -184,7 +186,11 @@ def _read_csv(content: bytes, report: FeeScheduleReport) -> list[list[str]] | No
     except pandas.errors.EmptyDataError:
         return []
     except pandas.errors.ParserError as error:
-        report.add(None, "", "", f"The file is not a well-formed CSV file ({str(error).strip()}).")
+        if found := _TOO_MANY_FIELDS.search(str(error)):
+            expected, line, saw = (int(n) for n in found.groups())
+            report.add(line, "", "", f"This row has {saw} values; the header names {expected} columns.")
+        else:
+            report.add(None, "", "", f"The file is not a well-formed CSV file ({str(error).strip()}).")
         return None
     return [[_text(value) for value in row] for row in frame.itertuples(index=False, name=None)]
 
