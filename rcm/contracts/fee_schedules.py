@@ -32,6 +32,7 @@ from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from rcm.audit import audit_record
+from rcm.bulk import bulk_insert_rows, bulk_update_values
 from rcm.exports import csv_cell, xlsx_bytes
 from rcm.models import (
     AuditAction,
@@ -375,9 +376,12 @@ def fee_schedule_read(*, file_name: str, content: bytes) -> FeeScheduleReport:
 
 @dataclasses.dataclass(frozen=True)
 class FeeScheduleChanges:
+    """What applying a file changes: lines to add, (row id, line) pairs whose amount changes, ids of rows
+    the file no longer has, and how many rows stay as they are."""
+
     added: list[FeeLine]
-    changed: list[tuple[FeeScheduleRow, FeeLine]]
-    removed: list[FeeScheduleRow]
+    changed: list[tuple[int, FeeLine]]
+    removed: list[int]
     unchanged: int
 
     @property
@@ -395,23 +399,23 @@ class FeeScheduleChanges:
 
 
 def fee_schedule_changes(*, contract: PayerContract, lines: list[FeeLine]) -> FeeScheduleChanges:
-    """How the contract's rows differ from ``lines`` (one query)."""
+    """How the contract's rows differ from ``lines`` (one query, plain tuples: no model objects)."""
     current = {
-        (row.procedure_code, row.modifier, row.facility): row
-        for row in FeeScheduleRow.objects.filter(contract=contract).only(
-            "id", "procedure_code", "modifier", "facility", "allowed_amount"
-        )
+        (code, modifier, facility): (pk, amount)
+        for pk, code, modifier, facility, amount in FeeScheduleRow.objects.filter(
+            contract=contract
+        ).values_list("id", "procedure_code", "modifier", "facility", "allowed_amount")
     }
     added, changed, unchanged = [], [], 0
     for line in lines:
         row = current.pop(line.key, None)
         if row is None:
             added.append(line)
-        elif row.allowed_amount != line.allowed_amount:
-            changed.append((row, line))
+        elif row[1] != line.allowed_amount:
+            changed.append((row[0], line))
         else:
             unchanged += 1
-    return FeeScheduleChanges(added, changed, list(current.values()), unchanged)
+    return FeeScheduleChanges(added, changed, [pk for pk, _ in current.values()], unchanged)
 
 
 def _refuse_contract(contract: PayerContract) -> None:
@@ -470,40 +474,44 @@ def fee_schedule_apply(*, fee_import: FeeScheduleImport, user=None) -> FeeSchedu
     """Make the contract's rows what the kept file says, in one transaction: remove, update, add. Applying
     an import already applied changes nothing; the file is checked again (the rows may have moved on since
     the preview), and ``counts`` records what this application did."""
-    fee_import = (
-        FeeScheduleImport.objects.select_for_update().select_related("contract").get(pk=fee_import.pk)
-    )
+    fee_import = FeeScheduleImport.objects.select_for_update().get(pk=fee_import.pk)
     if fee_import.status == FeeScheduleImportStatus.APPLIED:
         return fee_import
-    contract = PayerContract.objects.select_for_update().get(pk=fee_import.contract_id)
-    _refuse_contract(contract)
     report = fee_schedule_read(file_name=fee_import.file_name, content=bytes(fee_import.content))
     if not report.ok:
         raise FeeScheduleRefused(report)
-    changes = fee_schedule_changes(contract=contract, lines=report.lines)
+    return _apply(fee_import, report.lines, user)
+
+
+def _apply(fee_import: FeeScheduleImport, lines: list[FeeLine], user) -> FeeScheduleImport:
+    """Write the difference with the bulk paths (COPY on PostgreSQL): rows are not ``Audited`` one by one,
+    the import is written to the audit log as one event with its counts."""
+    contract = (
+        PayerContract.objects.select_for_update().select_related("practice").get(pk=fee_import.contract_id)
+    )
+    _refuse_contract(contract)
+    changes = fee_schedule_changes(contract=contract, lines=lines)
     if changes.removed:
-        FeeScheduleRow.objects.filter(pk__in=[row.pk for row in changes.removed]).delete()
-    if changes.changed:
-        for row, line in changes.changed:
-            row.allowed_amount = line.allowed_amount
-        FeeScheduleRow.objects.bulk_update(
-            [row for row, _ in changes.changed], ["allowed_amount"], batch_size=2000
-        )
-    if changes.added:
-        FeeScheduleRow.objects.bulk_create(
-            [
-                FeeScheduleRow(
-                    practice_id=contract.practice_id,
-                    contract=contract,
-                    procedure_code=line.procedure_code,
-                    modifier=line.modifier,
-                    facility=line.facility,
-                    allowed_amount=line.allowed_amount,
-                )
-                for line in changes.added
-            ],
-            batch_size=2000,
-        )
+        FeeScheduleRow.objects.filter(pk__in=changes.removed).delete()
+    bulk_update_values(
+        FeeScheduleRow,
+        [FeeScheduleRow(pk=pk, allowed_amount=line.allowed_amount) for pk, line in changes.changed],
+        ["allowed_amount"],
+    )
+    bulk_insert_rows(
+        FeeScheduleRow,
+        [
+            {
+                "practice_id": contract.practice_id,
+                "contract_id": contract.pk,
+                "procedure_code": line.procedure_code,
+                "modifier": line.modifier,
+                "facility": line.facility,
+                "allowed_amount": line.allowed_amount,
+            }
+            for line in changes.added
+        ],
+    )
     fee_import.status = FeeScheduleImportStatus.APPLIED
     fee_import.applied_at = timezone.now()
     fee_import.counts = changes.counts
@@ -530,7 +538,8 @@ def fee_schedule_import(
             raise FeeScheduleRefused(preview.report)
         if preview.already_loaded:
             return preview.fee_import
-        return fee_schedule_apply(fee_import=preview.fee_import, user=user)
+        # The file was read and checked a moment ago, in this transaction: apply those lines.
+        return _apply(preview.fee_import, preview.report.lines, user)
 
 
 # --- Export ------------------------------------------------------------------------------------
