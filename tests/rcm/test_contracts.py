@@ -378,3 +378,18 @@ def test_deactivate_on_the_page(manager, payer):
     login(manager).post(f"/payers/{payer.pk}/active/", {"active": "0"})
     payer.refresh_from_db()
     assert payer.is_active is False
+
+
+def test_the_contract_page_reads_a_fixed_number_of_queries_whatever_its_rows(
+    practice, manager, payer, django_assert_num_queries
+):
+    contract = _contract(practice, payer)
+    client = login(manager)
+    # session, user, memberships + contract, row count, files loaded (no rows: no page to read)
+    with django_assert_num_queries(6):
+        client.get(f"/payers/contracts/{contract.pk}/")
+    for code in range(99201, 99261):
+        _row(contract, str(code), "10.00")
+    with django_assert_num_queries(7):  # + the rows of the page
+        response = client.get(f"/payers/contracts/{contract.pk}/")
+    assert len(response.context["rows"]) == 60
