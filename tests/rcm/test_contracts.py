@@ -393,3 +393,25 @@ def test_the_contract_page_reads_a_fixed_number_of_queries_whatever_its_rows(
     with django_assert_num_queries(7):  # + the rows of the page
         response = client.get(f"/payers/contracts/{contract.pk}/")
     assert len(response.context["rows"]) == 60
+
+
+def test_the_contract_forms_open_with_the_terms_filled_in(practice, manager, payer):
+    contract = _contract(practice, payer, prior_auth_codes=["20610", "73721"])
+    client = login(manager)
+    assert client.get(f"/payers/{payer.pk}/contracts/new/").status_code == 200
+    page = client.get(f"/payers/contracts/{contract.pk}/edit/").content.decode()
+    assert 'value="20610 73721"' in page
+    assert "New rates from a date on are a new rate year" in page
+
+
+def test_a_rate_year_outside_the_contract_on_the_page_says_why_and_changes_nothing(practice, manager, payer):
+    contract = _contract(practice, payer)
+    response = login(manager).post(
+        f"/payers/contracts/{contract.pk}/rate-year/", {"effective_date": "2025-06-01"}
+    )
+    assert response.status_code == 400
+    assert (
+        "A new rate year starts inside the contract it follows: after 01/01/2026."
+        in response.content.decode()
+    )
+    assert PayerContract.objects.count() == 1
