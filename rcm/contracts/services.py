@@ -150,6 +150,13 @@ def _contract_check(contract: PayerContract) -> None:
             errors["base_contract"] = "The base contract must be priced by its own fee schedule."
     if contract.pricing_method != PricingMethod.PERCENT_OF_BASE:
         contract.base_contract = None
+    if contract.pricing_method != PricingMethod.FEE_SCHEDULE and contract.pk is not None:
+        derived = list(contract.derived_contracts.values_list("name", flat=True)[:3])
+        if derived:
+            errors["pricing_method"] = (
+                f"Other contracts are priced as a % of this one's fee schedule ({', '.join(derived)}): "
+                "it must keep its fee schedule."
+            )
     if contract.percent is not None and contract.percent <= 0:
         errors["percent"] = "The percentage must be more than 0."
     if contract.underpayment_tolerance_amount < 0:

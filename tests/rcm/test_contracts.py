@@ -415,3 +415,23 @@ def test_a_rate_year_outside_the_contract_on_the_page_says_why_and_changes_nothi
         in response.content.decode()
     )
     assert PayerContract.objects.count() == 1
+
+
+def test_a_base_contract_keeps_its_fee_schedule_while_others_derive_from_it(practice, payer):
+    base = _contract(practice, payer, name="Medicare 2026")
+    _contract(
+        practice,
+        PayerFactory(practice=practice),
+        name="110% of Medicare",
+        pricing_method=PricingMethod.PERCENT_OF_BASE,
+        percent=D("110"),
+        base_contract=base,
+    )
+    with pytest.raises(ValidationError) as refused:
+        contract_update(contract=base, pricing_method=PricingMethod.PERCENT_OF_CHARGES, percent=D("50"))
+    assert refused.value.message_dict["pricing_method"] == [
+        "Other contracts are priced as a % of this one's fee schedule (110% of Medicare): it must keep its "
+        "fee schedule."
+    ]
+    base.refresh_from_db()
+    assert base.pricing_method == PricingMethod.FEE_SCHEDULE
