@@ -4,54 +4,6 @@ A spreadsheet runs a text cell that starts with ``=``, ``+``, ``-`` or ``@`` as 
 injection): every text cell gets a quote in front of such a start, in both formats. Money stays Decimal
 (written as a number with two places in XLSX, never through a float of ours)."""
 
-import datetime
-import io
-import re
-from decimal import Decimal
+from rcm.exports import XLSX_TYPE, xlsx_bytes
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-
-from rcm.exports import safe_text
-
-CENT = Decimal("0.01")
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MONEY_FORMAT = "#,##0.00"
-DATE_FORMAT = "mm/dd/yyyy"
-
-
-def xlsx_bytes(*, title: str, header: list[str], rows) -> bytes:
-    """One sheet named ``title``: a bold header row, then ``rows`` (Decimal as numbers with two places,
-    dates as dates, None empty, everything else as neutralised text)."""
-    workbook = Workbook(write_only=True)
-    # A sheet name may not hold []:*?/\ and has at most 31 characters.
-    sheet = workbook.create_sheet(re.sub(r"[\[\]:*?/\\]", "-", title)[:31])
-    bold = Font(bold=True)
-    cells = []
-    for name in header:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = bold
-        cells.append(cell)
-    sheet.append(cells)
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, value) for value in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _xlsx_cell(sheet, value):
-    if value is None:
-        return None
-    if isinstance(value, Decimal):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = MONEY_FORMAT if value.as_tuple().exponent == -2 else "0.0"
-        return cell
-    if isinstance(value, bool | int):
-        return value
-    if isinstance(value, datetime.date):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = DATE_FORMAT
-        return cell
-    return safe_text(value)
+__all__ = ["XLSX_TYPE", "xlsx_bytes"]

@@ -3,7 +3,13 @@
 quote in front. Money is written to the cent, never through a float."""
 
 import datetime
+import io
+import re
 from decimal import ROUND_HALF_UP, Decimal
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
 
 CENT = Decimal("0.01")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -23,4 +29,46 @@ def csv_cell(value) -> str:
         return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
     if isinstance(value, datetime.date):
         return value.isoformat()
+    return safe_text(value)
+
+
+# XLSX: the same neutralising for text cells; money stays Decimal (a number with two places).
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MONEY_FORMAT = "#,##0.00"
+DATE_FORMAT = "mm/dd/yyyy"
+
+
+def xlsx_bytes(*, title: str, header: list[str], rows) -> bytes:
+    """One sheet named ``title``: a bold header row, then ``rows`` (Decimal as numbers with two places,
+    dates as dates, None empty, everything else as neutralised text)."""
+    workbook = Workbook(write_only=True)
+    # A sheet name may not hold []:*?/\ and has at most 31 characters.
+    sheet = workbook.create_sheet(re.sub(r"[\[\]:*?/\\]", "-", title)[:31])
+    bold = Font(bold=True)
+    cells = []
+    for name in header:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = bold
+        cells.append(cell)
+    sheet.append(cells)
+    for row in rows:
+        sheet.append([_xlsx_cell(sheet, value) for value in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _xlsx_cell(sheet, value):
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = MONEY_FORMAT if value.as_tuple().exponent == -2 else "0.0"
+        return cell
+    if isinstance(value, bool | int):
+        return value
+    if isinstance(value, datetime.date):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = DATE_FORMAT
+        return cell
     return safe_text(value)

@@ -422,6 +422,10 @@ class PayerContract(PracticeScoped):
     underpayment_tolerance_percent = models.DecimalField(
         max_digits=5, decimal_places=2, default=Decimal("0.00")
     )
+    notes = models.TextField(blank=True)
+    renegotiation_date = models.DateField(
+        null=True, blank=True, help_text="When to reopen the contract with the payer (a reminder, no effect)."
+    )
 
     class Meta:
         ordering = ["payer", "-effective_date"]
@@ -464,6 +468,40 @@ class FeeScheduleRow(PracticeScoped):
         modifier = f"-{self.modifier}" if self.modifier else ""
         setting = "facility" if self.facility else "non-facility"
         return f"{self.procedure_code}{modifier} {setting} ${self.allowed_amount}"
+
+
+class FeeScheduleImportStatus(models.TextChoices):
+    PREVIEWED = "previewed", "Previewed"
+    APPLIED = "applied", "Applied"
+
+
+class FeeScheduleImport(PracticeScoped):
+    """A fee schedule file loaded into a contract, kept as it came (DESIGN.md: the original file is kept).
+    A file that passed every check is kept as previewed until someone confirms it; refused files are not kept.
+    ``counts`` says what applying it did: rows added, changed, removed and left as they were."""
+
+    audit_exclude = ("content",)
+
+    contract = models.ForeignKey(PayerContract, on_delete=models.PROTECT, related_name="fee_imports")
+    file_name = models.CharField(max_length=255)
+    content = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    row_count = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=10, choices=FeeScheduleImportStatus.choices, default=FeeScheduleImportStatus.PREVIEWED
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    applied_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display().lower()})"
 
 
 class ChargeMasterEntry(PracticeScoped):

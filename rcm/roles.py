@@ -25,7 +25,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "claims.queues": frozenset({B, A}),
     # payers, contracts, fee schedules
     "payers.view": frozenset({B, M, A}),
-    "payers.edit": frozenset({A}),
+    "payers.edit": frozenset({M, A}),  # the manager keeps contracts and fee schedules
     # patient balances, payment plans, collections
     "collections.view": frozenset({C, M, A}),
     "collections.edit": frozenset({C, A}),

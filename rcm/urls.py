@@ -24,6 +24,7 @@ urlpatterns = [
     path("denials/", include("denials.urls")),
     path("plans/", include("payment_plans.urls")),
     path("kpis/", include("kpis.urls")),
+    path("payers/", include("rcm.contracts.urls")),
     path("api/", include("rcm.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
+from claims.expected import NO_CONTRACT, NO_RATE, PRICED, SELF_PAY, claim_lines_expected
 from claims.models import Claim, ClaimLine, ClaimStatus, ClaimStatusChange, ScrubStatus, Transaction
 from claims.scrubber.engine import claims_scrub, scrub_filter_open
 from claims.scrubber.rules import Severity
@@ -87,10 +88,48 @@ class DiagnosisSerializer(serializers.Serializer):
     description = serializers.CharField()
 
 
+class ExpectedContractSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ExpectedFeeRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField(source="procedure_code")
+    modifier = serializers.CharField()
+    setting = serializers.SerializerMethodField()
+    allowed_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+    def get_setting(self, row) -> str:
+        return "facility" if row.facility else "non-facility"
+
+
+class LineExpectedSerializer(serializers.Serializer):
+    """What the contract in force on the line's date of service expects the payer to allow."""
+
+    amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, allow_null=True, help_text="Null when unknown: never a guess."
+    )
+    status = serializers.ChoiceField(
+        choices=[PRICED, NO_CONTRACT, NO_RATE, SELF_PAY],
+        help_text="priced; or why unknown: no contract in force, no rate for the code, self-pay.",
+    )
+    message = serializers.CharField(help_text="Why the amount is unknown, in words (empty when priced).")
+    contract = ExpectedContractSerializer(allow_null=True)
+    fee_row = ExpectedFeeRowSerializer(
+        allow_null=True, help_text="The fee schedule row read (the base contract's for % of a base schedule)."
+    )
+    method = serializers.CharField(help_text="The contract's pricing method (empty when unknown).")
+    reduction_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, allow_null=True, help_text="The multiple-procedure reduction applied."
+    )
+
+
 class ClaimLineSerializer(serializers.ModelSerializer):
     modifiers = serializers.ListField(child=serializers.CharField())
     diagnosis_pointers = serializers.ListField(child=serializers.IntegerField())
     balances = BalancesSerializer(source="*")
+    expected_allowed = serializers.SerializerMethodField()
 
     class Meta:
         model = ClaimLine
@@ -106,7 +145,14 @@ class ClaimLineSerializer(serializers.ModelSerializer):
             "service_date_to",
             "diagnosis_pointers",
             "balances",
+            "expected_allowed",
         ]
+
+    @extend_schema_field(LineExpectedSerializer(allow_null=True))
+    def get_expected_allowed(self, line) -> dict | None:
+        if not hasattr(line, "expected"):  # a line serialized alone: priced alone
+            line.expected = claim_lines_expected(line.claim, [line]).get(line.pk)
+        return None if line.expected is None else LineExpectedSerializer(line.expected).data
 
 
 class ClaimTransactionSerializer(serializers.ModelSerializer):
@@ -173,6 +219,14 @@ class ClaimDetailSerializer(ClaimSerializer):
             "transactions",
             "status_history",
         ]
+
+    def to_representation(self, claim):
+        # The lines' expected amounts in two queries for the whole claim (the reduction ranks its lines).
+        lines = list(claim.lines.all())
+        expected = claim_lines_expected(claim, lines)
+        for line in lines:
+            line.expected = expected.get(line.pk)
+        return super().to_representation(claim)
 
     @extend_schema_field(DiagnosisSerializer(many=True))
     def get_diagnoses(self, claim) -> list[dict]:

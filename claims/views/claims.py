@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from claims.expected import claim_lines_expected
 from claims.models import Claim, ClaimStatus
 from claims.queues.selectors import queue_assignees
 from claims.selectors import (
@@ -172,6 +173,10 @@ def claim_detail(request, pk: int):
         txn.reversed_by_id = reversed_by.get(txn.pk)
     editable = is_editable(claim)
     can_assign = role_can(request.role, "claims.queues")
+    lines = list(claim.lines.order_by("line_number"))
+    expected = claim_lines_expected(claim, lines)
+    for line in lines:
+        line.expected = expected.get(line.pk)
     return render(
         request,
         "claims/claim_detail.html",
@@ -182,7 +187,7 @@ def claim_detail(request, pk: int):
                 {"position": i, "code": code, "description": icd10_description(code)}
                 for i, code in enumerate(claim.diagnosis_codes, 1)
             ],
-            "lines": list(claim.lines.order_by("line_number")),
+            "lines": lines,
             "ledger": ledger,
             "history": list(claim_history(claim)),
             "editable": editable,

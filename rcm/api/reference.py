@@ -13,13 +13,15 @@ from rcm.api.base import PracticeScopedViewSet
 from rcm.api.serializers import EnumField, PracticeRelatedField
 from rcm.api.views import PRACTICE_HEADER, error_responses
 from rcm.audit import audit_view
-from rcm.models import Coverage, Patient, Payer, Provider, ProviderRole, Sex
+from rcm.models import Coverage, Patient, Payer, PayerKind, Provider, ProviderRole, Sex
 from rcm.services import consents_current, coverage_create, patient_create
 
 # --- Serializers -------------------------------------------------------------------------------
 
 
 class PayerSerializer(serializers.ModelSerializer):
+    kind = EnumField(PayerKind)
+
     class Meta:
         model = Payer
         fields = [
@@ -322,19 +324,6 @@ class CoverageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Practice
         payload.is_valid(raise_exception=True)
         coverage = coverage_create(practice=request.practice, **payload.validated_data)
         return Response(CoverageSerializer(coverage).data, status=status.HTTP_201_CREATED)
-
-
-@extend_schema(parameters=[PRACTICE_HEADER])
-@extend_schema_view(
-    list=extend_schema(summary="Payers", responses={200: PayerSerializer(many=True), **error_responses(403)}),
-    retrieve=extend_schema(
-        summary="One payer", responses={200: PayerSerializer, **error_responses(403, 404)}
-    ),
-)
-class PayerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeScopedViewSet):
-    queryset = Payer.objects.all()
-    serializer_class = PayerSerializer
-    required_permission = "payers.view"
 
 
 @extend_schema(parameters=[PRACTICE_HEADER])

@@ -9,12 +9,12 @@ router = DefaultRouter()
 router.register("audit-events", views.AuditEventViewSet, basename="audit-event")
 router.register("patients", reference.PatientViewSet, basename="patient")
 router.register("coverages", reference.CoverageViewSet, basename="coverage")
-router.register("payers", reference.PayerViewSet, basename="payer")
 router.register("providers", reference.ProviderViewSet, basename="provider")
 
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="api-me"),
     *router.urls,
+    path("", include("rcm.contracts.api")),
     path("", include("claims.api.urls")),
     path("", include("kpis.api_urls")),
 ]

@@ -110,6 +110,18 @@ def _new_claim(chart, **change):
 # --- Reading claims ------------------------------------------------------------------------------
 
 
+# The chart's payer has no contract: the expected amount is unknown, said so, never guessed.
+NO_CONTRACT_EXPECTED = {
+    "amount": None,
+    "status": "no_contract",
+    "message": "unknown — no contract in force",
+    "contract": None,
+    "fee_row": None,
+    "method": "",
+    "reduction_percent": None,
+}
+
+
 def test_claim_detail_shows_lines_diagnoses_balances_ledger_and_history_and_is_audited(
     biller, practice, chart
 ):
@@ -212,6 +224,7 @@ def test_claim_detail_shows_lines_diagnoses_balances_ledger_and_history_and_is_a
                 patient_balance="25.00",
                 balance="25.00",
             ),
+            "expected_allowed": NO_CONTRACT_EXPECTED,
         },
         {
             "id": second.pk,
@@ -225,6 +238,7 @@ def test_claim_detail_shows_lines_diagnoses_balances_ledger_and_history_and_is_a
             "service_date_to": "2026-03-02",
             "diagnosis_pointers": [1],
             "balances": _balances(charge_total="12.00", insurance_balance="12.00", balance="12.00"),
+            "expected_allowed": NO_CONTRACT_EXPECTED,
         },
     ]
     assert [
@@ -648,8 +662,8 @@ def test_claim_detail_takes_a_fixed_number_of_queries(
     )
     claim_transition(claim=claim, to_status=ClaimStatus.READY, user=biller)
     client = api(biller)
-    # membership + claim + lines + ledger + history + the audit row
-    with django_assert_num_queries(6):
+    # membership + claim + lines + ledger + history + the audit row + the payer's contracts (none here)
+    with django_assert_num_queries(7):
         body = client.get(f"/api/claims/{claim.pk}/").json()
     assert (len(body["lines"]), len(body["transactions"]), len(body["status_history"])) == (lines, lines, 1)
 

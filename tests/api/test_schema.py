@@ -10,8 +10,14 @@ OPERATIONS = {
     "/api/patients/search/": {"post"},
     "/api/coverages/": {"get", "post"},
     "/api/coverages/{id}/": {"get"},
-    "/api/payers/": {"get"},
-    "/api/payers/{id}/": {"get"},
+    "/api/payers/": {"get", "post"},
+    "/api/payers/{id}/": {"get", "patch"},
+    "/api/payers/{id}/deactivate/": {"post"},
+    "/api/contracts/": {"get", "post"},
+    "/api/contracts/{id}/": {"get", "patch"},
+    "/api/contracts/{id}/new-rate-year/": {"post"},
+    "/api/contracts/{id}/fee-schedule/": {"get", "post"},
+    "/api/contracts/{id}/fee-schedule/export/": {"get"},
     "/api/providers/": {"get"},
     "/api/providers/{id}/": {"get"},
     "/api/claims/": {"get", "post"},
@@ -100,6 +106,7 @@ def test_no_operation_takes_patient_details_in_the_query_string(schema):
         "sort",
         "assigned_to",
         "unassigned",
+        "as",  # the fee schedule export's file type
     }
 
 

@@ -26,7 +26,7 @@ from tests.rcm.factories import CoverageFactory, PayerFactory, ProviderFactory, 
 # Pinned query counts: session, user, memberships (middleware) + what the page itself reads.
 CLAIM_LIST_QUERIES = 6  # + status counts (which give the page count), page rows, payers
 CLAIM_DETAIL_QUERIES = (
-    11  # + claim, audit insert, lines, ledger, history, acknowledgments, batches, assignees
+    12  # + claim, audit insert, lines, ledger, history, acknowledgments, batches, assignees, contracts
 )
 
 
@@ -179,6 +179,7 @@ def test_navigation_shows_patients_and_claims_before_the_audit_log(manager):
         "X12 files",
         "Remittances",
         "KPIs",
+        "Payers",
         "Audit log",
     ]
     assert [item["label"] for item in response.context["nav_items"] if item["active"]] == ["Claims"]

@@ -710,7 +710,8 @@ def test_saving_writes_the_audit_trail_and_no_names_in_urls(billing, biller):
 
 # session, user, memberships (middleware) + claim, audit insert, lines, ledger, history
 # + acknowledgments, batches, the assignees of the "Assign to" select
-CLAIM_DETAIL_QUERIES = 3 + 5 + 3
+# + the payer's contracts and their fee rows for the claim's codes (each line's expected allowed amount)
+CLAIM_DETAIL_QUERIES = 3 + 5 + 3 + 2
 
 
 def test_the_claim_detail_query_count_does_not_grow_with_acknowledgments_and_batches(
