@@ -22,7 +22,7 @@ from denials.models import Denial, DenialStatus
 APPEALABLE = frozenset({ClaimStatus.DENIED, ClaimStatus.PARTIALLY_PAID})
 OVERTURNED, UPHELD = "overturned", "upheld"
 # Denials still being worked: open, or waiting on an appeal.
-UNRESOLVED = (DenialStatus.OPEN, DenialStatus.APPEALED)
+UNRESOLVED = (DenialStatus.NEW, DenialStatus.IN_REVIEW, DenialStatus.APPEALED, DenialStatus.UPHELD)
 
 
 def denials_record(rows: list[dict]) -> list[Denial]:
@@ -72,7 +72,9 @@ def appeal_file(*, claim: Claim, user=None, at: datetime.datetime | None = None,
     claim_transition(
         claim=locked, to_status=ClaimStatus.APPEALED, user=user, reason=note or "Appeal filed", at=at
     )
-    Denial.objects.filter(claim_id=locked.pk, status=DenialStatus.OPEN).update(status=DenialStatus.APPEALED)
+    Denial.objects.filter(
+        claim_id=locked.pk, status__in=(DenialStatus.NEW, DenialStatus.IN_REVIEW, DenialStatus.UPHELD)
+    ).update(status=DenialStatus.APPEALED)
     return locked
 
 
@@ -187,7 +189,7 @@ def appeal_decide(
             reason=note or "Appeal upheld by the payer",
             at=at,
         )
-        appealed.update(status=DenialStatus.OPEN)
+        appealed.update(status=DenialStatus.UPHELD)
         return locked
     entries = _appeal_entries(locked, payments)
     ledger_post(
@@ -207,7 +209,7 @@ def appeal_decide(
         reason=note or "Appeal overturned: paid per the payer's decision letter",
         at=at,
     )
-    appealed.update(status=DenialStatus.RESOLVED)
+    appealed.update(status=DenialStatus.OVERTURNED)
     return locked
 
 
