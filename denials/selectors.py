@@ -112,7 +112,8 @@ def decorate(denials, practice_id: int) -> list[Denial]:
     for denial in denials:
         denial.carc_words = carc_words(denial.reason_code)
         denial.rarcs = [(code, rarc_words(code)) for code in denial.remark_codes]
-        denial.days_left = days_left(denial, today)
+        denial.closed = denial.status not in OPEN_STATUSES
+        denial.days_left = None if denial.closed else days_left(denial, today)
         denial.what_to_do = causes[denial.reason_code].what_to_do
         denial.next_statuses = sorted(TRANSITIONS[denial.status])
         denial.tone = TONES.get(denial.status, "")
