@@ -83,7 +83,7 @@ def denial_queue(practice, filters: QueueFilters | None = None, *, user=None) ->
     elif filters.assignee.isdigit():
         queryset = queryset.filter(assignee_id=int(filters.assignee))
     return queryset.select_related(
-        "claim__payer", "claim__rendering_provider", "claim__patient", "line", "assignee"
+        "claim__payer", "claim__rendering_provider", "claim__patient", "line", "assignee", "remittance_claim"
     ).order_by(*SORTS[filters.sort])
 
 

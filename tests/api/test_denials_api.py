@@ -142,3 +142,19 @@ def test_the_denials_operations_are_in_the_schema(db, tmp_path):
         "/api/denials/letters/{id}/outcome/",
         "/api/denials/letters/{id}/pdf/",
     }
+
+
+def test_the_list_query_count_does_not_grow_with_the_rows(billing, denied, biller, django_assert_num_queries):  # noqa: F811
+    from tests.denials.conftest import BOTH_DENIED, post_era, two_line_claim
+
+    client = api(biller)
+    with django_assert_num_queries(API_LIST_QUERIES):
+        assert client.get("/api/denials/").json()["count"] == 2
+    other = two_line_claim(billing)
+    post_era(billing, other, BOTH_DENIED, "4", trace="EFT2", control="000000102")
+    with django_assert_num_queries(API_LIST_QUERIES):
+        assert client.get("/api/denials/").json()["count"] == 4
+
+
+# memberships (practice) + count + page rows
+API_LIST_QUERIES = 3
