@@ -109,6 +109,7 @@ def queue(request):
             "guidance": selectors.what_to_do_by_category(),
             "soon": DEADLINE_SOON_DAYS,
             "can_edit": role_can(request.role, "denials.edit"),
+            "can_edit_rules": role_can(request.role, "denials.rules"),
             "next_url": request.get_full_path(),
         },
     )
@@ -520,13 +521,18 @@ def rules(request):
             )
         return redirect(reverse("denials:rules") + f"?carc={request.POST.get('reason_code', '')}")
     carc = request.GET.get("carc", "").strip().upper()
-    rows = selectors.rule_rows(practice)
+    every = selectors.rule_rows(practice)
+    show_all = request.GET.get("all") == "1"
+    # By default the codes the map reads (a category other than "other") and the practice's own rules.
+    rows = every if show_all else [row for row in every if row.custom or row.category != "other"]
     return render(
         request,
         "denials/rules.html",
         {
             "rows": rows,
-            "editing": next((row for row in rows if row.reason_code == carc), None),
+            "editing": next((row for row in every if row.reason_code == carc), None),
+            "show_all": show_all,
+            "total": len(every),
             "carc": carc,
             "categories": CATEGORY_CHOICES,
             "owners": OWNER_CHOICES,

@@ -127,3 +127,20 @@ def test_a_denial_appealed_with_a_letter_and_overturned_by_the_next_835(app, pag
     expect(panel).to_contain_text("recovered $10.00")
     visit(page, "denials-05-claim-overturned")
     assert sorted(Denial.objects.values_list("status", flat=True)) == ["overturned", "overturned"]
+
+
+def test_the_manager_edits_a_root_cause_rule(app, page, accepted, manager):
+    sign_in(page, app, manager)
+    menu(page, "Denials")
+    page.get_by_role("link", name="Root-cause rules").click()
+    page.get_by_role("link", name="197", exact=True).click()
+    page.get_by_label("Owner").select_option("billing")
+    page.get_by_label("What to do").fill("Call the payer's prior authorization line, then resubmit.")
+    page.get_by_role("button", name="Save rule").click()
+    expect(page.locator("ul.messages")).to_contain_text("CARC 197 saved")
+    row = page.locator("table.grid tbody tr").filter(has=page.get_by_role("link", name="197", exact=True))
+    expect(row.locator("td")).to_contain_text(
+        ["197", "prior authorization or notification required and not on file"]
+    )
+    expect(row).to_contain_text("practice")
+    visit(page, "denials-06-rules")
