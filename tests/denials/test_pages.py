@@ -152,3 +152,9 @@ def test_another_practices_denial_is_a_404(denied, outsider):
     denial = Denial.objects.first()
     assert login(outsider).get(f"/denials/{denial.pk}/").status_code == 404
     assert login(outsider).post(f"/denials/claims/{denied.pk}/write-off/", {"reason": "x"}).status_code == 404
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example/"])
+def test_an_action_never_sends_the_biller_off_site(denied, biller, target):
+    response = login(biller).post(f"/denials/claims/{denied.pk}/write-off/", {"reason": "", "next": target})
+    assert response.url == f"/claims/{denied.pk}/"
