@@ -57,6 +57,9 @@ SCENARIOS = {
     "remittance list": lambda: "/remittances/",
     "api claims list": lambda: "/api/claims/",
     "api claim detail": lambda: f"/api/claims/{random.choice(IDS)}/",  # noqa: S311
+    "denial queue": lambda: "/denials/",
+    "denial queue by deadline": lambda: "/denials/?sort=deadline",
+    "api denials list": lambda: "/api/denials/",
     # The KPI pages are the manager's (kpis.view): the dashboard's default 30 days, and the claims behind a
     # flow KPI (initial denials) and a stock one (A/R over 120 days, as of the last computed day).
     "kpi dashboard": lambda: "/kpis/",

@@ -24,9 +24,10 @@ parser.add_argument("--scrub-claims", type=int, default=100_000)
 parser.add_argument("--kpi-backfill-days", type=int, default=400, help="the KPI history computed first")
 parser.add_argument(
     "--only",
-    choices=("all", "kpis", "contracts"),
+    choices=("all", "kpis", "contracts", "denials"),
     default="all",
-    help="kpis: only the KPI benchmarks; contracts: only the fee schedule import",
+    help="kpis: only the KPI benchmarks; contracts: only the fee schedule import; denials: only the denial "
+    "queue pages (selectors, pages, load)",
 )
 parser.add_argument("--out", default=str(ROOT / "var" / "bench" / "results.json"))
 args = parser.parse_args()
@@ -95,6 +96,7 @@ def database() -> dict:
 
 
 KPI_PAGES = ["kpi dashboard", "kpi drill-down initial denials", "kpi drill-down A/R over 120"]
+DENIAL_PAGES = ["denial queue", "denial queue by deadline", "api denials list"]
 results = {
     "only": args.only,
     "started": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -105,11 +107,14 @@ results = {
 }
 # The KPI history first (committed: the dashboard, its drill-downs and the load test read it), then the
 # nightly run with its bare SQL floor.
-if args.kpi_backfill_days and args.only != "contracts":  # 0: the history is there already, not recomputed
+KPI_RUNS = args.only in ("all", "kpis")
+if args.only == "denials":
+    results["runs"]["pages"] = [run("bench_pages.py", "--only", "denial")]
+if args.kpi_backfill_days and KPI_RUNS:  # 0: the history is there already (BENCH_KEEP_DB), not recomputed
     results["runs"]["kpi_backfill"] = [
         run("bench_kpis.py", "--mode", "backfill", "--days", str(args.kpi_backfill_days))
     ]
-if args.only != "contracts":
+if KPI_RUNS:
     results["runs"]["kpi_nightly"] = repeated("bench_kpis.py", "--mode", "nightly")
 if args.only in ("all", "contracts"):
     # A 20,000-row fee schedule loaded (issue #13: < 5 s); needs no benchmark data.
@@ -133,7 +138,9 @@ if args.only == "all":
 if not args.skip_load:
     # Users working (a 1-3 s pause between pages: the targets' case), then the same users without pauses
     # (the server's capacity). With --only kpis: the KPI pages alone.
-    only = ["--only", ",".join(KPI_PAGES)] if args.only == "kpis" else []
+    only = {"kpis": ["--only", ",".join(KPI_PAGES)], "denials": ["--only", ",".join(DENIAL_PAGES)]}.get(
+        args.only, []
+    )
     results["runs"]["load"] = [
         run("load.py", "--seconds", str(args.load_seconds), "--think", "1-3", *only),
         run("load.py", "--seconds", str(args.load_seconds), "--think", "0", *only),
@@ -147,6 +154,6 @@ if args.only == "all":
     subprocess.run([PY, str(ROOT / "bench" / "report.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
 if args.only in ("all", "contracts"):
     subprocess.run([PY, str(ROOT / "bench" / "report_contracts.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
-if args.only != "contracts":
+if KPI_RUNS:  # a focused run (denials) keeps its figures in the JSON; the report is for a full run
     subprocess.run([PY, str(ROOT / "bench" / "report_kpis.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
 del statistics

@@ -59,7 +59,7 @@ from claims.models import (
 )
 from claims.state_machine import TRANSITIONS
 from denials.models import Denial
-from denials.reference import carc_words
+from denials.reference import carc_words, root_cause_default
 from devdata.demo.payers import RIVERSIDE_PAYERS, payers_create
 from devdata.demo.people import npi_generate
 from devdata.demo.reference import (
@@ -571,6 +571,12 @@ DENIAL = Table(
         "amount",
         "status",
         "created_at",
+        "status_changed_at",
+        "category",
+        "owner",
+        "preventable",
+        "remit_date",
+        "appeal_deadline",
     ),
 )
 
@@ -1437,6 +1443,7 @@ class ClaimPlay:
                         REMITTANCE_ADJUSTMENT,
                         (b.ids.take(REMITTANCE_ADJUSTMENT), rc_id, rl_id, "PR", reason, _money(amount)),
                     )
+        cause = root_cause_default(carc) if denied_lines else None
         for line in denied_lines:
             rl_id = None
             if detail:
@@ -1474,8 +1481,15 @@ class ClaimPlay:
                     carc,
                     "[]",
                     _money(line.buckets[5]),
-                    "open",
+                    "new",
                     b.clock.at(self.now),
+                    b.clock.at(self.now),
+                    cause.category,
+                    cause.owner,
+                    cause.preventable,
+                    b.clock.day(self.now // MINUTES_A_DAY),
+                    # The bench contracts keep the default 180-day appeal limit.
+                    b.clock.day(self.now // MINUTES_A_DAY + 180),
                 ),
             )
 

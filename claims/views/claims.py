@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 
 from claims.expected import claim_lines_expected
 from claims.models import Claim, ClaimStatus
+from claims.panels import claim_panels
 from claims.queues.selectors import queue_assignees
 from claims.selectors import (
     AGING_LABELS,
@@ -200,5 +201,6 @@ def claim_detail(request, pk: int):
             "batches": list(claim_batches(claim)),
             "can_assign": can_assign,
             "assignees": queue_assignees(request.practice) if can_assign else [],
+            "panels": claim_panels(request, claim),
         },
     )

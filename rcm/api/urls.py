@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("rcm.contracts.api")),
     path("", include("claims.api.urls")),
     path("", include("kpis.api_urls")),
+    path("", include("denials.api_urls")),
 ]

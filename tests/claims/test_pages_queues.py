@@ -242,6 +242,7 @@ def test_navigation_lists_the_work_pages_in_order(biller, manager):
         "Batches",
         "X12 files",
         "Remittances",
+        "Denials",
         "Payers",
     ]
     assert [item["label"] for item in response.context["nav_items"] if item["active"]] == ["Work queues"]
@@ -253,6 +254,7 @@ def test_navigation_lists_the_work_pages_in_order(biller, manager):
         "Batches",
         "X12 files",
         "Remittances",
+        "Denials",
         "KPIs",
         "Payers",
         "Audit log",
