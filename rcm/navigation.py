@@ -16,6 +16,7 @@ NAV_ITEMS: list[tuple[str, str, str | None]] = [
     ("Remittances", "remittances:list", "claims.view"),
     ("Underpayments", "underpayments:list", "underpayments.view"),
     ("KPIs", "kpis:dashboard", "kpis.view"),
+    ("Payer scorecard", "kpis:scorecard", "kpis.scorecard"),
     ("Audit log", "audit_log", "audit.view"),
 ]
 

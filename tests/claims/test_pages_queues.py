@@ -255,6 +255,7 @@ def test_navigation_lists_the_work_pages_in_order(biller, manager):
         "Remittances",
         "Underpayments",
         "KPIs",
+        "Payer scorecard",
         "Audit log",
     ]
 
