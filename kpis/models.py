@@ -125,8 +125,8 @@ class PayerScorecardMonth(models.Model):
     charges = models.DecimalField(max_digits=16, decimal_places=2, default=0)
     payments = models.DecimalField(max_digits=16, decimal_places=2, default=0, help_text="Net of refunds.")
     paid_claims = models.PositiveIntegerField(default=0, help_text="Claims first paid in the month.")
-    days_to_pay_total = models.PositiveIntegerField(default=0)
-    days_to_pay_p90 = models.PositiveIntegerField(null=True, blank=True)
+    days_to_pay_total = models.IntegerField(default=0)  # a payment dated before submission counts negative
+    days_to_pay_p90 = models.IntegerField(null=True, blank=True)
     adjudicated = models.PositiveIntegerField(default=0, help_text="Claims first adjudicated in the month.")
     denied = models.PositiveIntegerField(default=0, help_text="Of those, denied fully or partly.")
     top_carcs = models.JSONField(default=list, blank=True, help_text='[["CARC", count], ...] most first.')
