@@ -22,7 +22,12 @@ parser.add_argument("--load-seconds", type=float, default=20)
 parser.add_argument("--skip-load", action="store_true")
 parser.add_argument("--scrub-claims", type=int, default=100_000)
 parser.add_argument("--kpi-backfill-days", type=int, default=400, help="the KPI history computed first")
-parser.add_argument("--only", choices=("all", "kpis"), default="all", help="kpis: only the KPI benchmarks")
+parser.add_argument(
+    "--only",
+    choices=("all", "kpis", "underpayments"),
+    default="all",
+    help="kpis: only the KPI benchmarks; underpayments: the variance recompute and the payer scorecard page",
+)
 parser.add_argument("--out", default=str(ROOT / "var" / "bench" / "results.json"))
 args = parser.parse_args()
 
@@ -104,7 +109,13 @@ if args.kpi_backfill_days:  # 0: the history is there already (BENCH_KEEP_DB), n
     results["runs"]["kpi_backfill"] = [
         run("bench_kpis.py", "--mode", "backfill", "--days", str(args.kpi_backfill_days))
     ]
-results["runs"]["kpi_nightly"] = repeated("bench_kpis.py", "--mode", "nightly")
+if args.only != "underpayments":
+    results["runs"]["kpi_nightly"] = repeated("bench_kpis.py", "--mode", "nightly")
+if args.only in ("all", "underpayments"):
+    # Variances of every adjudicated line against its bare SQL join, and the payer scorecard page (its
+    # figures precomputed by the KPI backfill above).
+    results["runs"]["underpayment_variances"] = repeated("bench_underpayments.py", "--mode", "variances")
+    results["runs"]["payer_scorecard"] = repeated("bench_underpayments.py", "--mode", "scorecard")
 if args.only == "all":
     results["runs"]["scrub"] = repeated("bench_scrub.py", "--claims", str(args.scrub_claims))
     results["runs"]["837p_build"] = repeated("bench_837.py")
@@ -120,7 +131,7 @@ if args.only == "all":
         )
     results["runs"]["pages"] = [run("bench_pages.py")]
     results["runs"]["ledger_check"] = repeated("bench_ledger_check.py")
-if not args.skip_load:
+if not args.skip_load and args.only != "underpayments":
     # Users working (a 1-3 s pause between pages: the targets' case), then the same users without pauses
     # (the server's capacity). With --only kpis: the KPI pages alone.
     only = ["--only", ",".join(KPI_PAGES)] if args.only == "kpis" else []
@@ -135,5 +146,7 @@ Path(args.out).write_text(json.dumps(results, indent=1, default=str))
 print(f"wrote {args.out}")
 if args.only == "all":
     subprocess.run([PY, str(ROOT / "bench" / "report.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
-subprocess.run([PY, str(ROOT / "bench" / "report_kpis.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
+if args.only != "underpayments":
+    subprocess.run([PY, str(ROOT / "bench" / "report_kpis.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
+subprocess.run([PY, str(ROOT / "bench" / "report_underpayments.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
 del statistics

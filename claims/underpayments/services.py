@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from claims.models import ZERO, Claim, Underpayment, UnderpaymentChange, UnderpaymentStatus
@@ -57,19 +58,17 @@ def _move(
 
 
 def underpayments_sync(
-    *, claim_ids: list[int], shortfalls: dict[int, Decimal], now: datetime.datetime, user=None
+    *, claims: Q, claims_pk: Q, shortfalls: dict[int, Decimal], now: datetime.datetime, user=None
 ) -> None:
-    """Bring the underpayments of ``claim_ids`` in step with their lines' current shortfalls (called by
+    """Bring the underpayments of the claims the recompute covered (``claims`` filters rows by their
+    ``claim_id``, ``claims_pk`` filters claims) in step with their lines' current shortfalls (called by
     the variance recompute, inside its transaction).
 
     Guarantees: a claim short with no underpayment gets an open one (history: found); an open or appealed
     one takes the current shortfall, its recovered amount is what was found less what is still short, and
     at zero it is recovered (history: recovered, no user); accepted and recovered ones keep their status.
     Each claim's ``underpaid_amount`` is its open or appealed underpayment's shortfall, else zero."""
-    existing = {
-        u.claim_id: u
-        for u in Underpayment.objects.select_for_update().filter(claim_id__in=claim_ids).order_by("pk")
-    }
+    existing = {u.claim_id: u for u in Underpayment.objects.select_for_update().filter(claims).order_by("pk")}
     new_ids = [claim_id for claim_id, short in shortfalls.items() if short > 0 and claim_id not in existing]
     created = []
     if new_ids:
@@ -125,7 +124,7 @@ def underpayments_sync(
     )
     UnderpaymentChange.objects.bulk_create(history)
     working = {u.claim_id: u.shortfall for u in [*created, *changed] if u.status in WORKING}
-    Claim.objects.filter(pk__in=claim_ids, underpaid_amount__gt=0).exclude(pk__in=list(working)).update(
+    Claim.objects.filter(claims_pk, underpaid_amount__gt=0).exclude(pk__in=list(working)).update(
         underpaid_amount=ZERO
     )
     bulk_update_values(

@@ -20,11 +20,11 @@ from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
-from django.db.models import F, Max, Min
+from django.db.models import F, Max, Min, Q
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from claims.models import ZERO, Claim, ClaimLine, LineVariance, RemittanceLine, VarianceKind
+from claims.models import ZERO, ClaimLine, LineVariance, RemittanceLine, VarianceKind
 from claims.underpayments.services import underpayments_sync
 from rcm.bulk import bulk_insert_rows
 from rcm.models import Payer, PayerContract, Practice
@@ -55,7 +55,25 @@ def variance_kind(contract: PayerContract | None, expected: Decimal | None, allo
     return VarianceKind.WITHIN
 
 
-def adjudicated_lines(practice_ids: Iterable[int] | None = None, claim_ids: Iterable[int] | None = None):
+class Claims:
+    """The claims a run covers: a list of ids (ERA posting's), or a range of ids of one practice (or of
+    all), which filters as a plain index range instead of a long ``IN`` list (a bulk run's chunks)."""
+
+    def __init__(self, *, ids=None, low=None, high=None, practice_id=None):
+        self.ids = None if ids is None else sorted(set(ids))
+        self.low, self.high, self.practice_id = low, high, practice_id
+
+    def where(self, field: str, practice_field: str | None = None) -> Q:
+        """Rows whose claim id is ``field``; ``practice_field`` narrows a range to the practice."""
+        if self.ids is not None:
+            return Q(**{f"{field}__in": self.ids})
+        query = Q(**{f"{field}__gte": self.low, f"{field}__lt": self.high})
+        if practice_field and self.practice_id is not None:
+            query &= Q(**{practice_field: self.practice_id})
+        return query
+
+
+def adjudicated_lines(practice_ids: Iterable[int] | None = None, claims: Claims | None = None):
     """The remittance lines that adjudicate a claim line (see the module docstring), oldest first."""
     lines = RemittanceLine.objects.filter(
         claim_line__isnull=False,
@@ -68,8 +86,10 @@ def adjudicated_lines(practice_ids: Iterable[int] | None = None, claim_ids: Iter
     )
     if practice_ids is not None:
         lines = lines.filter(remittance_claim__remittance__practice_id__in=list(practice_ids))
-    if claim_ids is not None:
-        lines = lines.filter(remittance_claim__claim_id__in=list(claim_ids))
+    if claims is not None:
+        lines = lines.filter(
+            claims.where("remittance_claim__claim_id", "remittance_claim__claim__practice_id")
+        )
     return lines
 
 
@@ -88,11 +108,11 @@ class _Books:
         return self.books[key]
 
 
-def _chunk_rows(claim_ids: list[int], books: _Books, now) -> list[dict]:
-    """The variance rows of the adjudicated lines of ``claim_ids``: two reads, pricing in memory."""
+def _chunk_rows(claims: Claims, books: _Books, now) -> list[dict]:
+    """The variance rows of the adjudicated lines of ``claims``: two reads, pricing in memory."""
     latest: dict[int, dict] = {}
     for row in (
-        adjudicated_lines(claim_ids=claim_ids)
+        adjudicated_lines(claims=claims)
         .values(
             "id",
             "claim_line_id",
@@ -111,7 +131,7 @@ def _chunk_rows(claim_ids: list[int], books: _Books, now) -> list[dict]:
         return []
     by_claim: dict[int, list[dict]] = defaultdict(list)
     for line in (
-        ClaimLine.objects.filter(claim_id__in={row["claim_id"] for row in latest.values()}, removed=False)
+        ClaimLine.objects.filter(claims.where("claim_id", "practice_id"), removed=False)
         .values(
             "id",
             "claim_id",
@@ -176,14 +196,20 @@ def _chunk_rows(claim_ids: list[int], books: _Books, now) -> list[dict]:
     return rows
 
 
-def _recompute_claims(claim_ids: list[int], books: _Books, now, user) -> int:
-    rows = _chunk_rows(claim_ids, books, now)
-    LineVariance.objects.filter(claim_id__in=claim_ids).delete()
+def _recompute_claims(claims: Claims, books: _Books, now, user) -> int:
+    rows = _chunk_rows(claims, books, now)
+    LineVariance.objects.filter(claims.where("claim_id", "practice_id")).delete()
     bulk_insert_rows(LineVariance, rows)
     shortfalls: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for row in rows:
         shortfalls[row["claim_id"]] += row["variance"] if row["kind"] == VarianceKind.UNDERPAID else ZERO
-    underpayments_sync(claim_ids=claim_ids, shortfalls=dict(shortfalls), now=now, user=user)
+    underpayments_sync(
+        claims=claims.where("claim_id", "practice_id"),
+        claims_pk=claims.where("pk", "practice_id"),
+        shortfalls=dict(shortfalls),
+        now=now,
+        user=user,
+    )
     return len(rows)
 
 
@@ -205,7 +231,7 @@ def variances_recompute(
     books = _Books()
     if claim_ids is not None:
         with transaction.atomic():
-            return _recompute_claims(sorted(set(claim_ids)), books, now, user)
+            return _recompute_claims(Claims(ids=claim_ids), books, now, user)
     candidates = adjudicated_lines(practice_ids=None if practice is None else [practice.pk])
     stale = LineVariance.objects.all() if practice is None else LineVariance.objects.filter(practice=practice)
     bounds = candidates.aggregate(
@@ -218,13 +244,11 @@ def variances_recompute(
         return 0
     total = 0
     start, high = min(lows), max(highs)
-    claims = Claim.objects.all()
-    if practice is not None:
-        claims = claims.filter(practice=practice)
     while start <= high:
-        ids = list(claims.filter(pk__gte=start, pk__lt=start + CHUNK_CLAIMS).values_list("pk", flat=True))
-        if ids:
-            with transaction.atomic():
-                total += _recompute_claims(ids, books, now, user)
+        chunk = Claims(
+            low=start, high=start + CHUNK_CLAIMS, practice_id=None if practice is None else practice.pk
+        )
+        with transaction.atomic():
+            total += _recompute_claims(chunk, books, now, user)
         start += CHUNK_CLAIMS
     return total
