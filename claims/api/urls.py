@@ -6,7 +6,7 @@ from rest_framework.routers import SimpleRouter
 from claims.api.claims import ClaimViewSet
 from claims.api.submission import BatchViewSet, QueueViewSet, X12FileViewSet
 from claims.remittances.api import RemittanceExceptionViewSet, RemittanceViewSet
-from claims.underpayments.api import DriftFindingsView, UnderpaymentViewSet
+from claims.underpayments.api import DriftFindingsView, LineVarianceViewSet, UnderpaymentViewSet
 
 router = SimpleRouter()
 router.register("claims", ClaimViewSet, basename="claim")
@@ -16,6 +16,7 @@ router.register("queues", QueueViewSet, basename="queue")
 router.register("remittances", RemittanceViewSet, basename="remittance")
 router.register("remittance-exceptions", RemittanceExceptionViewSet, basename="remittance-exception")
 router.register("underpayments", UnderpaymentViewSet, basename="underpayment")
+router.register("line-variances", LineVarianceViewSet, basename="line-variance")
 
 urlpatterns = [
     path("underpayment-drift/", DriftFindingsView.as_view(), name="underpayment-drift"),

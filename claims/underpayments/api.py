@@ -15,8 +15,10 @@ from claims.models import LineVariance, Underpayment, UnderpaymentStatus, Varian
 from claims.underpayments.letters import letter_filename, underpayment_letter_pdf
 from claims.underpayments.selectors import (
     drift_findings,
+    line_variances,
     underpayment_detail,
     underpayment_list,
+    with_cas,
     with_evidence,
 )
 from claims.underpayments.services import (
@@ -223,3 +225,33 @@ class DriftFindingsView(PracticeAPIView):
     )
     def get(self, request):
         return Response(DriftFindingSerializer(drift_findings(request.practice), many=True).data)
+
+
+class LineVarianceFilterSerializer(serializers.Serializer):
+    claim = serializers.IntegerField(required=False, help_text="A claim id of the practice.")
+    kind = EnumField(VarianceKind, required=False)
+
+
+@extend_schema(parameters=[PRACTICE_HEADER])
+@extend_schema_view(
+    list=extend_schema(
+        summary="Expected against allowed per adjudicated line (filter by claim and kind)",
+        parameters=[LineVarianceFilterSerializer],
+        responses={200: LineVarianceSerializer(many=True), **error_responses(400, 403)},
+    ),
+)
+class LineVarianceViewSet(mixins.ListModelMixin, PracticeScopedViewSet):
+    queryset = LineVariance.objects.all()
+    serializer_class = LineVarianceSerializer
+    required_permission = "underpayments.view"
+
+    def get_queryset(self):
+        filters = LineVarianceFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        wanted = filters.validated_data
+        lines = line_variances(self.request.practice, claim_id=wanted.get("claim"), kind=wanted.get("kind"))
+        return lines
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(LineVarianceSerializer(with_cas(page), many=True).data)

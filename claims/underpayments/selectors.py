@@ -234,3 +234,24 @@ def variance_totals(practice) -> dict[str, Decimal]:
     return {
         row["kind"]: (row["n"], _exact(row["total"]) if row["total"] is not None else ZERO) for row in rows
     }
+
+
+def line_variances(
+    practice, *, claim_id: int | None = None, kind: str | None = None
+) -> QuerySet[LineVariance]:
+    """The practice's adjudicated lines against their contract, by claim and line."""
+    lines = scoped(LineVariance, practice).select_related("contract", "claim_line")
+    if claim_id is not None:
+        lines = lines.filter(claim_id=claim_id)
+    if kind:
+        lines = lines.filter(kind=kind)
+    return lines.order_by("claim_id", "claim_line__line_number", "id")
+
+
+def with_cas(lines) -> list[LineVariance]:
+    """``lines`` (a page of them), each with ``cas``: its remittance line's CAS codes. One query."""
+    lines = list(lines)
+    cas = _cas_codes(line.remittance_line_id for line in lines)
+    for line in lines:
+        line.cas = cas.get(line.remittance_line_id, [])
+    return lines

@@ -382,3 +382,11 @@ def test_api_lists_acts_and_refuses_with_a_clear_message(priced, manager, outsid
     assert client.get(f"/api/underpayments/{pk}/letter/").content.startswith(b"%PDF")
     assert login(outsider).get(f"/api/underpayments/{pk}/").status_code == 404
     assert client.get("/api/underpayment-drift/").json() == []
+    lines = client.get(f"/api/line-variances/?claim={claim.pk}").json()["results"]
+    assert [
+        (v["line_number"], v["expected_allowed"], v["allowed"], v["variance"], v["kind"]) for v in lines
+    ] == [
+        (1, "130.00", "120.00", "10.00", "underpaid"),
+        (2, "18.00", "18.00", "0.00", "within"),
+    ]
+    assert client.get("/api/line-variances/?kind=nonsense").status_code == 400
