@@ -21,6 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 from django.db.models import F, Max, Min, Q
+from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -32,7 +33,7 @@ from rcm.pricing import LineToPrice, PriceBook, is_facility
 
 CENT = Decimal("0.01")
 PRIMARY_PAID = ("1", "19")
-CHUNK_CLAIMS = 5000
+CHUNK_CLAIMS = 20_000
 
 
 def tolerance(contract: PayerContract, expected: Decimal) -> Decimal:
@@ -136,10 +137,11 @@ def _chunk_rows(claims: Claims, books: _Books, now) -> list[dict]:
             "id",
             "claim_id",
             "procedure_code",
-            "modifiers",
             "units",
             "charge",
             "service_date_from",
+            # Pricing reads the first modifier only: taken as text, not a JSON list decoded per line.
+            first_modifier=KT("modifiers__0"),
             claim_practice=F("claim__practice_id"),
             claim_payer=F("claim__payer_id"),
             claim_place=F("claim__place_of_service"),
@@ -157,7 +159,7 @@ def _chunk_rows(claims: Claims, books: _Books, now) -> list[dict]:
                 LineToPrice(
                     procedure_code=line["procedure_code"],
                     service_date=line["service_date_from"],
-                    modifiers=tuple(line["modifiers"] or ()),
+                    modifiers=(line["first_modifier"],) if line["first_modifier"] else (),
                     units=line["units"],
                     charge=line["charge"],
                     facility=facility,

@@ -390,3 +390,34 @@ def test_api_lists_acts_and_refuses_with_a_clear_message(priced, manager, outsid
         (2, "18.00", "18.00", "0.00", "within"),
     ]
     assert client.get("/api/line-variances/?kind=nonsense").status_code == 400
+
+
+def test_the_recompute_prices_a_line_by_its_first_modifier(priced):
+    FeeScheduleRow.objects.create(
+        practice=priced.practice,
+        contract=priced.contract,
+        procedure_code="99214",
+        modifier="25",
+        allowed_amount=D("140.00"),
+    )
+    claim = submitted(
+        priced,
+        lines=[
+            LineInput(
+                procedure_code="99214", charge=D("185.00"), service_date_from=DOS, modifiers=["25", "GT"]
+            ),
+            LineInput(procedure_code="36415", charge=D("18.00"), service_date_from=DOS),
+        ],
+    )
+    payment = _payment(claim)
+    payment["services"][0]["mods"] = ["25", "GT"]
+    assert post(priced, era(claims=[payment])).applied
+    variance = LineVariance.objects.get(claim=claim, procedure_code="99214")
+    assert (variance.expected_allowed, variance.variance, str(variance.fee_row)) == (
+        D("140.00"),
+        D("20.00"),
+        "99214-25 non-facility $140.00",
+    )
+    variances_recompute(practice=priced.practice)  # the bulk path reads the modifier as text
+    variance = LineVariance.objects.get(claim=claim, procedure_code="99214")
+    assert (variance.expected_allowed, variance.variance) == (D("140.00"), D("20.00"))
