@@ -24,10 +24,11 @@ parser.add_argument("--scrub-claims", type=int, default=100_000)
 parser.add_argument("--kpi-backfill-days", type=int, default=400, help="the KPI history computed first")
 parser.add_argument(
     "--only",
-    choices=("all", "kpis", "contracts", "denials"),
+    choices=("all", "kpis", "contracts", "denials", "underpayments"),
     default="all",
     help="kpis: only the KPI benchmarks; contracts: only the fee schedule import; denials: only the denial "
-    "queue pages (selectors, pages, load)",
+    "queue pages (selectors, pages, load); underpayments: the variance recompute and the payer scorecard "
+    "page",
 )
 parser.add_argument("--out", default=str(ROOT / "var" / "bench" / "results.json"))
 args = parser.parse_args()
@@ -110,7 +111,11 @@ results = {
 KPI_RUNS = args.only in ("all", "kpis")
 if args.only == "denials":
     results["runs"]["pages"] = [run("bench_pages.py", "--only", "denial")]
-if args.kpi_backfill_days and KPI_RUNS:  # 0: the history is there already (BENCH_KEEP_DB), not recomputed
+if args.kpi_backfill_days and args.only in (
+    "all",
+    "kpis",
+    "underpayments",
+):  # 0: history kept (BENCH_KEEP_DB)
     results["runs"]["kpi_backfill"] = [
         run("bench_kpis.py", "--mode", "backfill", "--days", str(args.kpi_backfill_days))
     ]
@@ -120,6 +125,11 @@ if args.only in ("all", "contracts"):
     # A 20,000-row fee schedule loaded (issue #13: < 5 s); needs no benchmark data.
     results["runs"]["fee_schedule_csv"] = repeated("bench_fee_schedule.py", "--format", "csv")
     results["runs"]["fee_schedule_xlsx"] = repeated("bench_fee_schedule.py", "--format", "xlsx")
+if args.only in ("all", "underpayments"):
+    # Variances of every adjudicated line against its bare SQL join, and the payer scorecard page (its
+    # figures precomputed by the KPI backfill).
+    results["runs"]["underpayment_variances"] = repeated("bench_underpayments.py", "--mode", "variances")
+    results["runs"]["payer_scorecard"] = repeated("bench_underpayments.py", "--mode", "scorecard")
 if args.only == "all":
     results["runs"]["scrub"] = repeated("bench_scrub.py", "--claims", str(args.scrub_claims))
     results["runs"]["837p_build"] = repeated("bench_837.py")
@@ -135,7 +145,7 @@ if args.only == "all":
         )
     results["runs"]["pages"] = [run("bench_pages.py")]
     results["runs"]["ledger_check"] = repeated("bench_ledger_check.py")
-if not args.skip_load:
+if not args.skip_load and args.only != "underpayments":
     # Users working (a 1-3 s pause between pages: the targets' case), then the same users without pauses
     # (the server's capacity). With --only kpis: the KPI pages alone.
     only = {"kpis": ["--only", ",".join(KPI_PAGES)], "denials": ["--only", ",".join(DENIAL_PAGES)]}.get(
@@ -154,6 +164,8 @@ if args.only == "all":
     subprocess.run([PY, str(ROOT / "bench" / "report.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
 if args.only in ("all", "contracts"):
     subprocess.run([PY, str(ROOT / "bench" / "report_contracts.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
-if KPI_RUNS:  # a focused run (denials) keeps its figures in the JSON; the report is for a full run
+if args.only in ("all", "underpayments"):
+    subprocess.run([PY, str(ROOT / "bench" / "report_underpayments.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
+if KPI_RUNS:  # a focused run keeps its figures in the JSON; the KPI report is for a full or KPI run
     subprocess.run([PY, str(ROOT / "bench" / "report_kpis.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
 del statistics

@@ -11,6 +11,7 @@ draws both make; changing their order changes the demo's data (``tests/claims/te
 """
 
 import dataclasses
+import datetime
 import random
 
 from devdata.demo.payers import PayerBook
@@ -57,10 +58,15 @@ class PayerTerms:
     pays_full_secondary: bool
     plans: list
     plan_weights: list[int]
+    # from ``drift_from`` on, ``drift_codes`` are allowed ``drift_per_mille`` under contract on every claim
+    drift_codes: frozenset[str] = frozenset()
+    drift_per_mille: int = 0
+    drift_from: datetime.date | None = None
 
 
-def payer_terms(book: PayerBook) -> PayerTerms:
-    """The terms of a created payer (its profile and its contract's allowed amounts)."""
+def payer_terms(book: PayerBook, *, drift_from: datetime.date | None = None) -> PayerTerms:
+    """The terms of a created payer (its profile and its contract's allowed amounts); its drift, when its
+    profile has one, starts on ``drift_from``."""
     profile = book.profile
     return PayerTerms(
         payer_id=book.payer.pk,
@@ -86,6 +92,9 @@ def payer_terms(book: PayerBook) -> PayerTerms:
         pays_full_secondary=profile.pays_full_secondary,
         plans=[p for p, _w in profile.plans],
         plan_weights=[w for _p, w in profile.plans],
+        drift_codes=frozenset(profile.drift_codes),
+        drift_per_mille=profile.drift_per_mille,
+        drift_from=drift_from if profile.drift_codes else None,
     )
 
 
@@ -178,18 +187,21 @@ def lines_price(
     coinsurance: int,
     underpay: bool,
     rng: random.Random,
+    service_date: datetime.date | None = None,
 ) -> tuple[list[LinePrice], int]:
     """The payer's allowed amounts (the contract's, capped at the charge; at the payer's underpayment
     rate one line of $20 or more is shaved by a per-mille fraction of its range) and the patient's share:
     the visit copay (on office visits, up to ``copay``), then what is left of the yearly deductible, then
-    ``coinsurance`` per mille of the rest; preventive care has none. Returns the lines' prices and the
-    deductible left after them."""
+    ``coinsurance`` per mille of the rest; preventive care has none. A drifting payer (its ``drift_from``
+    on or before ``service_date``) allows its drift codes under contract on every line not shaved. No draw
+    depends on the drift. Returns the lines' prices and the deductible left after them."""
     shaved = None
     if underpay and rng.random() < terms.underpayment_rate:
         candidates = [line for line in lines if terms.allowed[line.code] >= 2000]
         if candidates:
             fraction = rng.randint(*terms.underpayment_range)
             shaved = (rng.choice(candidates).key, fraction)
+    drifting = terms.drift_from is not None and service_date is not None and service_date >= terms.drift_from
     prices = []
     copay_left = copay
     for line in lines:
@@ -197,6 +209,8 @@ def lines_price(
         allowed = expected
         if shaved and shaved[0] == line.key:
             allowed = part(allowed, 1000 - shaved[1], 1000)
+        elif drifting and line.code in terms.drift_codes:
+            allowed = part(allowed, 1000 - terms.drift_per_mille, 1000)
         shares, remaining = [], allowed
         if line.code not in PREVENTIVE:
             if copay_left and line.code in OFFICE_VISITS:

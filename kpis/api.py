@@ -14,6 +14,7 @@ from kpis.definitions import BY_SLUG, DEFINITIONS
 from kpis.forms import DEFAULT_DAYS, MAX_DAYS, scope_from
 from kpis.measures import SELF_PAY
 from kpis.models import Dimension
+from kpis.scorecard import month_end, month_start, payer_scorecard
 from kpis.selectors import TREND_MONTHS, kpi_claims, kpi_series, kpi_values, snapshot_status
 from rcm.api.base import PracticeAPIMixin
 from rcm.api.errors import error_response
@@ -210,3 +211,54 @@ class KpiViewSet(PracticeAPIMixin, viewsets.ViewSet):
         paginator = StandardPagination()
         page = list(drilldown.label(paginator.paginate_queryset(drilldown.claims, request, view=self)))
         return paginator.get_paginated_response(KpiClaimSerializer(page, many=True).data)
+
+
+# --- the payer scorecard ---------------------------------------------------------------------------------
+
+
+class ScorecardFilterSerializer(serializers.Serializer):
+    months = serializers.ChoiceField([3, 6, 12], default=12, help_text="How many months, ending with end's.")
+    end = serializers.DateField(required=False, help_text="A day of the last month (default: today).")
+
+
+class PayerScorecardSerializer(serializers.Serializer):
+    """One payer over the months: counts, dollars (strings with two decimals) and rates (null when there is
+    nothing to divide)."""
+
+    payer = serializers.IntegerField(source="payer_id")
+    payer_name = serializers.CharField()
+    claims = serializers.IntegerField()
+    charges = serializers.DecimalField(max_digits=16, decimal_places=2)
+    payments = serializers.DecimalField(max_digits=16, decimal_places=2)
+    days_to_pay = serializers.DecimalField(max_digits=8, decimal_places=1, allow_null=True)
+    days_to_pay_p90 = serializers.IntegerField(
+        allow_null=True, help_text="The worst month's 90th percentile."
+    )
+    initial_denial_rate = serializers.DecimalField(max_digits=6, decimal_places=1, allow_null=True)
+    top_carcs = serializers.ListField(child=serializers.ListField(), help_text='[["CARC", count], ...]')
+    clean_claim_rate = serializers.DecimalField(max_digits=6, decimal_places=1, allow_null=True)
+    underpaid = serializers.DecimalField(max_digits=16, decimal_places=2)
+    underpaid_percent = serializers.DecimalField(max_digits=6, decimal_places=1, allow_null=True)
+    recovered = serializers.DecimalField(max_digits=16, decimal_places=2)
+    appeal_overturn_rate = serializers.DecimalField(max_digits=6, decimal_places=1, allow_null=True)
+
+
+class PayerScorecardView(PracticeAPIMixin, viewsets.ViewSet):
+    """The payer scorecard numbers (the manager's ``/kpis/payers/`` page)."""
+
+    required_permission = "kpis.scorecard"
+
+    @extend_schema(
+        summary="Every payer's scorecard over 3, 6 or 12 months",
+        parameters=[PRACTICE_HEADER, ScorecardFilterSerializer],
+        responses={200: PayerScorecardSerializer(many=True), **error_responses(400, 403)},
+    )
+    def list(self, request):
+        filters = ScorecardFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        end = month_end(month_start(filters.validated_data.get("end") or timezone.localdate()))
+        start = month_start(end)
+        for _ in range(int(filters.validated_data["months"]) - 1):
+            start = month_start(start - datetime.timedelta(days=1))
+        cards = payer_scorecard(request.practice, start=start, end=end)
+        return Response(PayerScorecardSerializer(cards, many=True).data)

@@ -2,9 +2,10 @@
 
 from rest_framework.routers import SimpleRouter
 
-from kpis.api import KpiViewSet
+from kpis.api import KpiViewSet, PayerScorecardView
 
 router = SimpleRouter()
 router.register("kpis", KpiViewSet, basename="kpi")
+router.register("payer-scorecard", PayerScorecardView, basename="payer-scorecard")
 
 urlpatterns = router.urls

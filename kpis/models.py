@@ -142,3 +142,49 @@ class KpiSavedView(PracticeScoped):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PayerScorecardMonth(models.Model):
+    """One payer's figures for one calendar month, precomputed by ``kpis.scorecard.payer_scorecards_compute``
+    (with the KPI snapshots) so the scorecard reads a few hundred rows whatever the practice's size.
+
+    Counts and sums, not ratios, so any range of months adds up: rates are computed on reading. Days to
+    pay keep their sum and count (the mean of a range) and the month's 90th percentile (a range shows the
+    months' percentiles; a percentile does not add)."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    payer = models.ForeignKey("rcm.Payer", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="The month's first day.")
+    claims = models.PositiveIntegerField(default=0, help_text="Claims first submitted in the month.")
+    clean_claims = models.PositiveIntegerField(default=0)
+    charges = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    payments = models.DecimalField(max_digits=16, decimal_places=2, default=0, help_text="Net of refunds.")
+    paid_claims = models.PositiveIntegerField(default=0, help_text="Claims first paid in the month.")
+    days_to_pay_total = models.IntegerField(default=0)  # a payment dated before submission counts negative
+    days_to_pay_p90 = models.IntegerField(null=True, blank=True)
+    adjudicated = models.PositiveIntegerField(default=0, help_text="Claims first adjudicated in the month.")
+    denied = models.PositiveIntegerField(default=0, help_text="Of those, denied fully or partly.")
+    top_carcs = models.JSONField(default=list, blank=True, help_text='[["CARC", count], ...] most first.')
+    expected = models.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        default=0,
+        help_text="Expected allowed of the lines paid in the month.",
+    )
+    underpaid = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    recovered = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    appeals_decided = models.PositiveIntegerField(default=0)
+    appeals_won = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["practice", "payer", "month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "payer", "month"], name="payer_scorecard_once_per_month"
+            )
+        ]
+        indexes = [models.Index(fields=["practice", "month"], name="payer_scorecard_read")]
+
+    def __str__(self) -> str:
+        return f"{self.payer_id} {self.month:%Y-%m}"

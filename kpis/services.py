@@ -27,6 +27,7 @@ from kpis.measures import (
 )
 from kpis.models import Dimension, KpiClaimBalance, KpiReport, KpiSavedView, KpiSnapshot, KpiTarget
 from kpis.report import month_bounds, monthly_report_pdf, report_filename
+from kpis.scorecard import payer_scorecards_compute
 from kpis.tasks import compute_practice
 from rcm.bulk import bulk_insert_rows
 from rcm.models import Membership
@@ -264,6 +265,8 @@ def kpi_snapshots_compute(
                 # The table is replaced whole each night: fresh statistics keep the drill-down on its index.
                 with connection.cursor() as cursor:
                     cursor.execute(f"ANALYZE {KpiClaimBalance._meta.db_table}")
+    # The payer scorecard's months (whole months) are kept in step with the snapshots of their days.
+    payer_scorecards_compute(practice=practice, start=start, end=end, computed_at=computed_at)
     return len(rows)
 
 

@@ -37,4 +37,7 @@ urlpatterns = [
     path("views/", views.saved_view_create, name="saved_view_create"),
     path("views/<int:view_id>/delete/", views.saved_view_delete, name="saved_view_delete"),
     path("report/<yyyy:year>-<mm:month>.pdf", views.report, name="report"),
+    path("payers/", views.scorecard, name="scorecard"),
+    path("payers/<int:payer_id>/", views.scorecard_payer, name="scorecard_payer"),
+    path("payers/<int:payer_id>/scorecard.pdf", views.scorecard_payer_pdf, name="scorecard_payer_pdf"),
 ]

@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -19,6 +20,9 @@ from kpis.exports import XLSX_TYPE, xlsx_bytes
 from kpis.forms import KpiFilterForm, KpiTargetsForm
 from kpis.models import KpiSavedView
 from kpis.report import monthly_report_pdf, previous_month, report_filename
+from kpis.scorecard import COLUMNS as SCORECARD_COLUMNS
+from kpis.scorecard import export_rows as scorecard_export_rows
+from kpis.scorecard import month_end, payer_scorecard, payer_scorecard_pdf, payer_trend
 from kpis.selectors import (
     Scope,
     aging_by_payer,
@@ -40,9 +44,10 @@ from kpis.services import (
 )
 from rcm.audit import audit_record
 from rcm.exports import csv_cell
-from rcm.models import AuditAction
+from rcm.models import AuditAction, Payer
 from rcm.paging import CountedPaginator
 from rcm.permissions import role_required
+from rcm.tenancy import get_scoped_or_404
 
 PAGE_SIZE = 50
 TREND_KPIS = ["initial_denial_rate", "clean_claim_rate", "net_collection_rate", "days_in_ar"]
@@ -408,5 +413,151 @@ def kpi_table_export(request):
     response["Content-Disposition"] = (
         f'attachment; filename="kpis-{start.isoformat()}-{end.isoformat()}.xlsx"'
     )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- the payer scorecard -------------------------------------------------------------------------------
+
+SCORECARD_MONTHS = (3, 6, 12)
+SCORECARD_TRENDS = [
+    ("days_to_pay", "Days to pay (mean)", "days"),
+    ("initial_denial_rate", "Initial denial rate", "percent"),
+    ("clean_claim_rate", "Clean claim rate", "percent"),
+    ("underpaid_percent", "Underpaid % of expected", "percent"),
+]
+
+
+def _scorecard_period(request) -> tuple[datetime.date, datetime.date, int]:
+    """The months shown: ``months`` (3, 6 or 12) ending with ``end`` (YYYY-MM, default this month).
+    Unknown values fall back to the defaults, never an error."""
+    months = request.GET.get("months", "")
+    months = int(months) if months.isdigit() and int(months) in SCORECARD_MONTHS else 12
+    try:
+        end_month = datetime.date.fromisoformat(request.GET.get("end", "") + "-01")
+    except ValueError:
+        end_month = timezone.localdate().replace(day=1)
+    start = end_month
+    for _ in range(months - 1):
+        start = (start - datetime.timedelta(days=1)).replace(day=1)
+    return start, month_end(end_month), months
+
+
+def _scorecard_context(request) -> dict:
+    start, end, months = _scorecard_period(request)
+    return {
+        "cards": payer_scorecard(request.practice, start=start, end=end),
+        "columns": SCORECARD_COLUMNS,
+        "start": start,
+        "end": end,
+        "months": months,
+        "month_choices": SCORECARD_MONTHS,
+        "end_value": f"{end:%Y-%m}",
+        "status": snapshot_status(request.practice),
+    }
+
+
+@role_required("kpis.scorecard")
+@never_cache
+@require_GET
+def scorecard(request):
+    """Every payer side by side over the chosen months; CSV and XLSX exports of the same table."""
+    context = _scorecard_context(request)
+    kind = request.GET.get("format", "")
+    if kind in ("csv", "xlsx"):
+        audit_record(
+            action=AuditAction.EXPORT,
+            practice=request.practice,
+            object_type="kpis.payer_scorecard",
+            changes={
+                "start": context["start"].isoformat(),
+                "end": context["end"].isoformat(),
+                "format": kind,
+            },
+        )
+        header, rows = scorecard_export_rows(context["cards"])
+        filename = f"payer-scorecard-{context['start']:%Y-%m}-{context['end']:%Y-%m}.{kind}"
+        if kind == "xlsx":
+            response = HttpResponse(
+                xlsx_bytes(title="Payer scorecard", header=header, rows=rows), content_type=XLSX_TYPE
+            )
+        else:
+            response = HttpResponse(content_type="text/csv")
+            writer = csv.writer(response)
+            writer.writerow(header)
+            for row in rows:
+                writer.writerow([csv_cell(value) for value in row])
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Cache-Control"] = "no-store"
+        return response
+    return render(request, "kpis/scorecard.html", context)
+
+
+def _payer_context(request, payer_id: int) -> dict:
+    payer = get_scoped_or_404(Payer, request.practice, pk=payer_id)
+    _start, end, _months = _scorecard_period(request)
+    trend = payer_trend(request.practice, payer=payer, end=end)
+    first = trend[0][0]
+    cards = [
+        card for card in payer_scorecard(request.practice, start=first, end=end) if card.payer_id == payer.pk
+    ]
+    return {
+        "payer": payer,
+        "practice": request.practice,
+        "card": cards[0] if cards else None,
+        "trend": trend,
+        "trends": [
+            {
+                "slug": slug,
+                "label": label,
+                "unit": unit,
+                "points": [(month, getattr(c, slug)) for month, c in trend],
+            }
+            for slug, label, unit in SCORECARD_TRENDS
+        ],
+        "columns": SCORECARD_COLUMNS,
+        "start": first,
+        "end": end,
+        "end_value": f"{end:%Y-%m}",
+        "generated_at": timezone.now(),
+    }
+
+
+@role_required("kpis.scorecard")
+@never_cache
+@require_GET
+def scorecard_payer(request, payer_id: int):
+    """One payer's 12 months: the totals and a trend chart per figure, each with its table."""
+    context = _payer_context(request, payer_id)
+    context["chart_data"] = {
+        "trends": {
+            t["slug"]: {
+                "label": t["label"],
+                "unit": t["unit"],
+                "months": [month.strftime("%b %Y") for month, _v in t["points"]],
+                "values": [None if value is None else str(value) for _m, value in t["points"]],
+            }
+            for t in context["trends"]
+        }
+    }
+    return render(request, "kpis/scorecard_payer.html", context)
+
+
+@role_required("kpis.scorecard")
+@never_cache
+@require_GET
+def scorecard_payer_pdf(request, payer_id: int):
+    """The payer's one-page scorecard to bring to a negotiation; audited as an export."""
+    context = _payer_context(request, payer_id)
+    audit_record(
+        action=AuditAction.EXPORT,
+        practice=request.practice,
+        object_type="kpis.payer_scorecard",
+        object_id=context["payer"].pk,
+        changes={"end": context["end"].isoformat(), "format": "pdf"},
+    )
+    response = HttpResponse(payer_scorecard_pdf(context), content_type="application/pdf")
+    filename = f"payer-scorecard-{slugify(context['payer'].name)}-{context['end']:%Y-%m}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response

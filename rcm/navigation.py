@@ -15,7 +15,9 @@ NAV_ITEMS: list[tuple[str, str, str | None]] = [
     ("X12 files", "claims:files", "claims.view"),
     ("Remittances", "remittances:list", "claims.view"),
     ("Denials", "denials:queue", "denials.view"),
+    ("Underpayments", "underpayments:list", "underpayments.view"),
     ("KPIs", "kpis:dashboard", "kpis.view"),
+    ("Payer scorecard", "kpis:scorecard", "kpis.scorecard"),
     ("Payers", "payers:list", "payers.view"),
     ("Audit log", "audit_log", "audit.view"),
 ]

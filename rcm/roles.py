@@ -33,9 +33,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "denials.view": frozenset({B, M, A}),
     "denials.edit": frozenset({B, A}),
     "denials.rules": frozenset({M, A}),  # the root-cause rules (CARC → category, owner, what to do)
+    # underpayments against contracts: the underpaid queue, appeal, accept, recovered, drift findings
+    "underpayments.view": frozenset({B, M, A}),
+    "underpayments.edit": frozenset({B, M, A}),
     # dashboards and reports
     "kpis.view": frozenset({M, A}),
     "kpis.targets": frozenset({M, A}),
+    "kpis.scorecard": frozenset({M, A}),
     # audit trail and settings
     "audit.view": frozenset({M, A}),
     "settings.edit": frozenset({A}),

@@ -21,6 +21,7 @@ urlpatterns = [
     path("patients/<int:pk>/", patients.patient_detail, name="patient_detail"),
     path("claims/", include("claims.urls")),
     path("remittances/", include("claims.remittances.urls")),
+    path("underpayments/", include("claims.underpayments.urls")),
     path("denials/", include("denials.urls")),
     path("plans/", include("payment_plans.urls")),
     path("kpis/", include("kpis.urls")),

@@ -7,6 +7,7 @@
 #   BENCH_ONLY=kpis runs only the KPI benchmarks (backfill of BENCH_KPI_DAYS (400) days, nightly, KPI pages).
 #   BENCH_ONLY=contracts runs only the 20,000-row fee schedule import (CSV and XLSX; needs no bench data).
 #   BENCH_ONLY=denials runs only the denial queue benchmarks (selectors, pages, API, load test).
+#   BENCH_ONLY=underpayments runs the backfill, the variance recompute and the payer scorecard page.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python

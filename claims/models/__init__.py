@@ -47,3 +47,10 @@ from claims.models.submission import (  # noqa: F401
     RemoteFile,
     SubmissionBatch,
 )
+from claims.models.underpayments import (  # noqa: F401
+    LineVariance,
+    Underpayment,
+    UnderpaymentChange,
+    UnderpaymentStatus,
+    VarianceKind,
+)

@@ -57,6 +57,7 @@ from claims.models import (
 )
 from claims.remittances.reason_codes import is_denial
 from claims.state_machine import can_transition, claim_transition_many
+from claims.underpayments.variances import variances_recompute
 from rcm.bulk import bulk_insert_rows, bulk_insert_with_ids, bulk_update_values
 from rcm.models import Coverage, Payer, Provider
 from rcm.practice_cache import claims_changed
@@ -994,6 +995,8 @@ def _apply_plans(
     bulk_update_values(
         Claim, list(changed.values()), ["payer_claim_number", "secondary_pending", "underpaid_amount"]
     )
+    # Each posted line's variance against its contract, and the claim's underpayment found or recovered.
+    variances_recompute(claim_ids=[plan.claim.pk for plan in posted], now=now, user=user)
     claims_changed([remittance.practice_id])
     denials = [
         dict(

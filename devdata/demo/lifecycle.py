@@ -205,7 +205,10 @@ class PracticeSimulation:
         self.era_weekday = {book.profile.key: index % 5 for index, book in enumerate(books)}
         self.era_minute = {book.profile.key: index for index, book in enumerate(books)}
         self.entered = 0
-        self.terms = {key: payer_terms(book) for key, book in context.books.items()}
+        self.terms = {
+            key: payer_terms(book, drift_from=_months_back(context.cutoff.date(), book.profile.drift_months))
+            for key, book in context.books.items()
+        }
 
     # --- scheduling ---------------------------------------------------------------------------
     def at(self, day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
@@ -746,6 +749,7 @@ class PracticeSimulation:
             coinsurance=int(plan.coinsurance * 1000),
             underpay=underpay,
             rng=rng,
+            service_date=service_date,
         )
         cover.deductible_met[year] = plan.deductible_in(year) - dollars(deductible_left)
         return [
@@ -993,3 +997,9 @@ def dollars(amount: int) -> Decimal:
 def hash_text(text: str) -> int:
     """A stable number from text (Python's ``hash`` of a string changes from run to run)."""
     return int.from_bytes(text.encode()[:8].ljust(8, b"0"), "big")
+
+
+def _months_back(day: datetime.date, months: int) -> datetime.date:
+    """The first day of the month ``months`` months before ``day``'s."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return datetime.date(year, month + 1, 1)

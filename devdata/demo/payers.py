@@ -69,6 +69,11 @@ class PayerProfile:
     # chance a paid claim has one line paid a few percent under contract, and how far under
     underpayment_rate: float = 0.0
     underpayment_range: tuple[float, float] = (0.02, 0.06)
+    # a drift: from ``drift_months`` months before the demo's end on, the payer allows these codes
+    # ``drift_per_mille`` under contract on every claim (one finding for the manager, not scattered lines)
+    drift_codes: tuple[str, ...] = ()
+    drift_per_mille: int = 0
+    drift_months: int = 0
     plans: tuple[tuple[PlanDesign, int], ...] = ((PlanDesign("No cost sharing"), 1),)
     # when secondary: pays the patient's share in full (a supplement) or up to its own allowed (Medicaid)
     pays_full_secondary: bool = True
@@ -186,6 +191,10 @@ KEYSTONE = PayerProfile(
     appeal_overturn_rate=0.45,
     underpayment_rate=0.3,
     underpayment_range=(0.02, 0.06),
+    # ... and for the last five months it has allowed the two commonest visits 3% under contract.
+    drift_codes=("99213", "99214"),
+    drift_per_mille=30,
+    drift_months=5,
     plans=(
         (
             PlanDesign(

@@ -44,3 +44,15 @@ def kpi_trend_class(item) -> str:
     if not change or better is None:
         return ""
     return "better" if (change > 0) == (better == "higher") else "worse"
+
+
+@register.filter
+def scorecard_cell(card, column) -> str:
+    """One payer scorecard figure as read: ``column`` is (header, attribute, unit) of ``kpis.scorecard``."""
+    _header, attribute, unit = column
+    value = getattr(card, attribute)
+    if unit == "count":
+        return f"{value:,}"
+    if unit == "text":
+        return value
+    return kpi_value(value, unit)

@@ -179,7 +179,9 @@ def test_navigation_shows_patients_and_claims_before_the_audit_log(manager):
         "X12 files",
         "Remittances",
         "Denials",
+        "Underpayments",
         "KPIs",
+        "Payer scorecard",
         "Payers",
         "Audit log",
     ]

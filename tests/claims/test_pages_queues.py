@@ -243,6 +243,7 @@ def test_navigation_lists_the_work_pages_in_order(biller, manager):
         "X12 files",
         "Remittances",
         "Denials",
+        "Underpayments",
         "Payers",
     ]
     assert [item["label"] for item in response.context["nav_items"] if item["active"]] == ["Work queues"]
@@ -255,7 +256,9 @@ def test_navigation_lists_the_work_pages_in_order(biller, manager):
         "X12 files",
         "Remittances",
         "Denials",
+        "Underpayments",
         "KPIs",
+        "Payer scorecard",
         "Payers",
         "Audit log",
     ]

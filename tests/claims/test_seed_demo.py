@@ -480,3 +480,35 @@ def test_the_inbox_files_upload_and_post_cleanly_with_the_denial_in_the_denied_q
     denied_queue = set(queue_claims(riverside, "denied").values_list("pk", flat=True))
     assert set(plan.denied) <= denied_queue
     assert ledger_check() == []
+
+
+def test_keystone_drifts_under_contract_on_two_codes_so_the_manager_sees_it(demo):
+    """Keystone allows 99213 and 99214 3% under contract from 2026-01-01 (five months before June): the
+    underpaid queue, the drift finding and the payer scorecard show it."""
+    from claims.models import LineVariance, Underpayment
+    from claims.underpayments.selectors import drift_findings
+    from kpis.models import PayerScorecardMonth
+
+    riverside = Practice.objects.get(slug="riverside")
+    keystone = Payer.objects.get(practice=riverside, payer_id="KSM22")
+    drifted = LineVariance.objects.filter(
+        practice=riverside, payer=keystone, procedure_code__in=["99213", "99214"], variance__gt=0
+    )
+    assert drifted.exists()
+    assert drifted.filter(service_date__lt=datetime.date(2026, 1, 1), kind="within").count() == 0
+    findings = [f for f in drift_findings(riverside, min_lines=3, min_claims=3) if f.payer_id == keystone.pk]
+    assert {f.procedure_code for f in findings} <= {"99213", "99214"} and findings
+    for finding in findings:
+        assert finding.since >= datetime.date(2026, 1, 1)
+        # 3% under the contract's per-unit amount, to the cent
+        assert finding.allowed_per_unit == (finding.expected_per_unit * Decimal("0.97")).quantize(
+            Decimal("0.01")
+        )
+    assert Underpayment.objects.filter(practice=riverside, payer=keystone).exists()
+    assert (
+        PayerScorecardMonth.objects.filter(
+            practice=riverside, payer=keystone, month__gte=datetime.date(2026, 1, 1)
+        )
+        .exclude(underpaid=0)
+        .exists()
+    )

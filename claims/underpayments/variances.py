@@ -1,0 +1,256 @@
+"""Variance of every adjudicated line against its contract, recomputed in bulk.
+
+An adjudicated line is a claim line its primary payer paid (CLP02 1 or 19, posted and not reversed since,
+SVC03 above zero); when a line has several such payments the latest counts. The payer's allowed amount is
+the one ERA posting kept on the remittance line (AMT*B6, else paid + patient responsibility); the expected
+amount comes from the one pricing rule, ``rcm.pricing`` (the contract in force on the date of service, its
+fee row, the claim's multiple-procedure ranking), so the variance page, the queue and posting never disagree.
+With no contract or row the expected amount is unknown and stays so: the line is kept with kind "unknown".
+
+The recompute is set-based: for a chunk of claims one query reads the adjudicated lines, one the claims'
+lines (for the ranking), each payer's price book is read once for the whole run, and the variances are
+replaced with one delete and one bulk insert (COPY on PostgreSQL). No query runs per line. Claims found short
+beyond tolerance get an ``Underpayment`` (``claims.underpayments.services``), and one whose lines a later
+payment brought up to the contract is recovered on its own.
+"""
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.db.models import F, Max, Min, Q
+from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from claims.models import ZERO, ClaimLine, LineVariance, RemittanceLine, VarianceKind
+from claims.underpayments.services import underpayments_sync
+from rcm.bulk import bulk_insert_rows
+from rcm.models import Payer, PayerContract, Practice
+from rcm.pricing import LineToPrice, PriceBook, is_facility
+
+CENT = Decimal("0.01")
+PRIMARY_PAID = ("1", "19")
+CHUNK_CLAIMS = 20_000
+
+
+def tolerance(contract: PayerContract, expected: Decimal) -> Decimal:
+    """The contract's tolerance for a line: its dollar amount or its percentage of the expected amount,
+    whichever is larger."""
+    percent_part = (expected * contract.underpayment_tolerance_percent / 100).quantize(CENT, ROUND_HALF_UP)
+    return max(contract.underpayment_tolerance_amount, percent_part)
+
+
+def variance_kind(contract: PayerContract | None, expected: Decimal | None, allowed: Decimal) -> str:
+    """Underpaid when short by more than the tolerance, overpaid when over by more, else within; unknown
+    without an expected amount."""
+    if contract is None or expected is None:
+        return VarianceKind.UNKNOWN
+    limit = tolerance(contract, expected)
+    if expected - allowed > limit:
+        return VarianceKind.UNDERPAID
+    if allowed - expected > limit:
+        return VarianceKind.OVERPAID
+    return VarianceKind.WITHIN
+
+
+class Claims:
+    """The claims a run covers: a list of ids (ERA posting's), or a range of ids of one practice (or of
+    all), which filters as a plain index range instead of a long ``IN`` list (a bulk run's chunks)."""
+
+    def __init__(self, *, ids=None, low=None, high=None, practice_id=None):
+        self.ids = None if ids is None else sorted(set(ids))
+        self.low, self.high, self.practice_id = low, high, practice_id
+
+    def where(self, field: str, practice_field: str | None = None) -> Q:
+        """Rows whose claim id is ``field``; ``practice_field`` narrows a range to the practice."""
+        if self.ids is not None:
+            return Q(**{f"{field}__in": self.ids})
+        query = Q(**{f"{field}__gte": self.low, f"{field}__lt": self.high})
+        if practice_field and self.practice_id is not None:
+            query &= Q(**{practice_field: self.practice_id})
+        return query
+
+
+def adjudicated_lines(practice_ids: Iterable[int] | None = None, claims: Claims | None = None):
+    """The remittance lines that adjudicate a claim line (see the module docstring), oldest first."""
+    lines = RemittanceLine.objects.filter(
+        claim_line__isnull=False,
+        claim_line__removed=False,
+        allowed__isnull=False,
+        paid__gt=0,
+        remittance_claim__posted=True,
+        remittance_claim__reversed_by__isnull=True,
+        remittance_claim__status_code__in=PRIMARY_PAID,
+    )
+    if practice_ids is not None:
+        lines = lines.filter(remittance_claim__remittance__practice_id__in=list(practice_ids))
+    if claims is not None:
+        lines = lines.filter(
+            claims.where("remittance_claim__claim_id", "remittance_claim__claim__practice_id")
+        )
+    return lines
+
+
+class _Books:
+    """Each (practice, payer)'s price book, read once per run."""
+
+    def __init__(self):
+        self.books: dict[tuple[int, int | None], PriceBook] = {}
+
+    def get(self, practice_id: int, payer_id: int | None) -> PriceBook:
+        key = (practice_id, payer_id)
+        if key not in self.books:
+            # Only the keys are read: instances by primary key, without fetching the rows.
+            payer = None if payer_id is None else Payer(pk=payer_id)
+            self.books[key] = PriceBook.load(practice=Practice(pk=practice_id), payer=payer)
+        return self.books[key]
+
+
+def _chunk_rows(claims: Claims, books: _Books, now) -> list[dict]:
+    """The variance rows of the adjudicated lines of ``claims``: two reads, pricing in memory."""
+    latest: dict[int, dict] = {}
+    for row in (
+        adjudicated_lines(claims=claims)
+        .values(
+            "id",
+            "claim_line_id",
+            "allowed",
+            "paid",
+            claim_id=F("claim_line__claim_id"),
+            paid_on=Coalesce(
+                "remittance_claim__remittance__payment_date",
+                TruncDate("remittance_claim__remittance__received_at"),
+            ),
+        )
+        .order_by("id")
+    ):
+        latest[row["claim_line_id"]] = row  # a later payment of the line replaces an earlier one
+    if not latest:
+        return []
+    by_claim: dict[int, list[dict]] = defaultdict(list)
+    for line in (
+        ClaimLine.objects.filter(claims.where("claim_id", "practice_id"), removed=False)
+        .values(
+            "id",
+            "claim_id",
+            "procedure_code",
+            "units",
+            "charge",
+            "service_date_from",
+            # Pricing reads the first modifier only: taken as text, not a JSON list decoded per line.
+            first_modifier=KT("modifiers__0"),
+            claim_practice=F("claim__practice_id"),
+            claim_payer=F("claim__payer_id"),
+            claim_place=F("claim__place_of_service"),
+        )
+        .order_by("claim_id", "line_number", "id")
+    ):
+        by_claim[line["claim_id"]].append(line)
+    rows = []
+    for claim_id, lines in by_claim.items():
+        first = lines[0]
+        book = books.get(first["claim_practice"], first["claim_payer"])
+        facility = is_facility(first["claim_place"])
+        prices = book.price_claim(
+            [
+                LineToPrice(
+                    procedure_code=line["procedure_code"],
+                    service_date=line["service_date_from"],
+                    modifiers=(line["first_modifier"],) if line["first_modifier"] else (),
+                    units=line["units"],
+                    charge=line["charge"],
+                    facility=facility,
+                )
+                for line in lines
+            ]
+        )
+        for line, price in zip(lines, prices, strict=True):
+            paid_row = latest.get(line["id"])
+            if paid_row is None:
+                continue
+            contract = None if price is None else price.contract
+            expected = None if price is None else price.amount
+            allowed = paid_row["allowed"]
+            rows.append(
+                {
+                    "practice_id": first["claim_practice"],
+                    "claim_id": claim_id,
+                    "claim_line_id": line["id"],
+                    "remittance_line_id": paid_row["id"],
+                    "payer_id": first["claim_payer"],
+                    "procedure_code": line["procedure_code"][:5],
+                    "service_date": line["service_date_from"],
+                    "paid_date": paid_row["paid_on"],
+                    "units": line["units"],
+                    "contract_id": None if contract is None else contract.pk,
+                    "fee_row_id": None if price is None or price.fee_row is None else price.fee_row.pk,
+                    "expected_allowed": expected,
+                    "allowed": allowed,
+                    "paid": paid_row["paid"],
+                    "variance": None if expected is None else expected - allowed,
+                    "kind": variance_kind(contract, expected, allowed),
+                    "computed_at": now,
+                }
+            )
+    return rows
+
+
+def _recompute_claims(claims: Claims, books: _Books, now, user) -> int:
+    rows = _chunk_rows(claims, books, now)
+    LineVariance.objects.filter(claims.where("claim_id", "practice_id")).delete()
+    bulk_insert_rows(LineVariance, rows)
+    shortfalls: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for row in rows:
+        shortfalls[row["claim_id"]] += row["variance"] if row["kind"] == VarianceKind.UNDERPAID else ZERO
+    underpayments_sync(
+        claims=claims.where("claim_id", "practice_id"),
+        claims_pk=claims.where("pk", "practice_id"),
+        shortfalls=dict(shortfalls),
+        now=now,
+        user=user,
+    )
+    return len(rows)
+
+
+def variances_recompute(
+    *,
+    practice: Practice | None = None,
+    claim_ids: Iterable[int] | None = None,
+    now: datetime.datetime | None = None,
+    user=None,
+) -> int:
+    """Recompute the variances of every adjudicated line: of ``claim_ids`` when given (ERA posting passes
+    the claims it posted), else of ``practice``, else of every practice. Returns the number of lines.
+
+    Guarantees: afterwards each adjudicated line has exactly one ``LineVariance`` (lines no longer
+    adjudicated, e.g. after a reversal, have none), each claim short beyond tolerance has an underpayment
+    with its current shortfall, and each claim's ``underpaid_amount`` is what its open or appealed
+    underpayment is short. Runs in one transaction per chunk of claims (all of ``claim_ids`` in one)."""
+    now = now or timezone.now()
+    books = _Books()
+    if claim_ids is not None:
+        with transaction.atomic():
+            return _recompute_claims(Claims(ids=claim_ids), books, now, user)
+    candidates = adjudicated_lines(practice_ids=None if practice is None else [practice.pk])
+    stale = LineVariance.objects.all() if practice is None else LineVariance.objects.filter(practice=practice)
+    bounds = candidates.aggregate(
+        low=Min("remittance_claim__claim_id"), high=Max("remittance_claim__claim_id")
+    )
+    stale_bounds = stale.aggregate(low=Min("claim_id"), high=Max("claim_id"))
+    lows = [b for b in (bounds["low"], stale_bounds["low"]) if b is not None]
+    highs = [b for b in (bounds["high"], stale_bounds["high"]) if b is not None]
+    if not lows:
+        return 0
+    total = 0
+    start, high = min(lows), max(highs)
+    while start <= high:
+        chunk = Claims(
+            low=start, high=start + CHUNK_CLAIMS, practice_id=None if practice is None else practice.pk
+        )
+        with transaction.atomic():
+            total += _recompute_claims(chunk, books, now, user)
+        start += CHUNK_CLAIMS
+    return total
