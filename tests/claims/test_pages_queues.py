@@ -31,7 +31,7 @@ from tests.conftest import login
 
 # session, user, memberships (middleware) + the tab counts (contracts, one count per queue, the payers'
 # no-response days) + the queue (contracts, page rows; its length is the tab's count) + the assignees
-QUEUE_PAGE_QUERIES = 3 + (1 + 6 + 1) + 2 + 1
+QUEUE_PAGE_QUERIES = 3 + (1 + 7 + 1) + 2 + 1
 
 
 def rejected(billing, charge="185.00", **kwargs):
