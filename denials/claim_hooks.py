@@ -9,7 +9,7 @@ from claims.models import ClaimStatus
 from claims.queues.columns import QueueCell, QueueColumn
 from claims.views.panels import ClaimPanel
 from denials.risk import DEFAULT_THRESHOLD
-from denials.selectors import claim_denial_risk
+from denials.risk_selectors import claim_denial_risk
 
 RISK_QUEUES = frozenset({"ready", "deadlines"})  # the queues that hold claims ready to submit
 

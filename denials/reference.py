@@ -76,6 +76,125 @@ ROOT_CAUSES: tuple[RootCause, ...] = (
     RootCause("contractual", "contractual (not a denial)", "", _codes("45 253")),
 )
 
+# Who fixes a denial's cause, as the denial record keeps it (one owner each).
+OWNER_CHOICES: list[tuple[str, str]] = [
+    ("front_desk", "front desk"),
+    ("coding", "coding"),
+    ("provider", "provider"),
+    ("billing", "billing"),
+    ("credentialing", "credentialing"),
+]
+OTHER = "other"  # the category of a CARC the map gives none (or an unknown CARC)
+CATEGORY_CHOICES: list[tuple[str, str]] = [(cause.key, cause.label) for cause in ROOT_CAUSES] + [
+    (OTHER, "other / not in the map")
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class CategoryDefault:
+    """What a category means for the work, before a practice edits its rules: the one owner, whether
+    such denials are preventable, and a short "what to do"."""
+
+    owner: str
+    preventable: bool
+    what_to_do: str
+
+
+CATEGORY_DEFAULTS: dict[str, CategoryDefault] = {
+    "eligibility": CategoryDefault(
+        "front_desk",
+        True,
+        "Verify coverage for the date of service (270/271), fix the patient's coverage or subscriber data, "
+        "and send a corrected claim; bill the patient only if there was no coverage.",
+    ),
+    "authorization": CategoryDefault(
+        "front_desk",
+        True,
+        "Find the authorization or referral number, attach it to the claim and send a corrected claim; "
+        "without one, appeal with the records showing the care was urgent.",
+    ),
+    "coding": CategoryDefault(
+        "coding",
+        True,
+        "Have coding review the procedure, modifiers and diagnosis against the records, then send a "
+        "corrected claim with the right codes.",
+    ),
+    "medical_necessity": CategoryDefault(
+        "provider",
+        False,
+        "Appeal with the clinical notes and a letter of medical necessity from the provider; cite the "
+        "payer's coverage policy.",
+    ),
+    "documentation": CategoryDefault(
+        "provider",
+        True,
+        "Send the records or attachment the payer asked for (or a corrected claim with the missing data).",
+    ),
+    "timely_filing": CategoryDefault(
+        "billing",
+        True,
+        "Appeal with proof of timely submission: our batch date and the payer's 999/277CA acknowledgments.",
+    ),
+    "duplicate": CategoryDefault(
+        "billing",
+        True,
+        "Check whether the first claim was paid; if the service really is distinct, send a corrected claim "
+        "with the modifier that says so, otherwise close the denial.",
+    ),
+    "bundling": CategoryDefault(
+        "coding",
+        True,
+        "Check the NCCI edit; where the services were separate, send a corrected claim with modifier "
+        "59/XE-XU and the records, otherwise write off.",
+    ),
+    "coordination_of_benefits": CategoryDefault(
+        "front_desk",
+        True,
+        "Confirm which payer is primary with the patient, update the coverage order and bill the right "
+        "payer (with the other payer's EOB).",
+    ),
+    "enrollment": CategoryDefault(
+        "credentialing",
+        True,
+        "Check the provider's enrollment and NPI with the payer; once fixed, send a corrected claim.",
+    ),
+    "contractual": CategoryDefault("billing", False, "Not a denial: the contract reduces the amount."),
+    OTHER: CategoryDefault(
+        "billing",
+        False,
+        "Read the remark codes and the payer's notes, then choose: corrected claim, appeal or write-off.",
+    ),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class RootCauseDefault:
+    """The default reading of one CARC (a practice's ``RootCauseRule`` overrides it)."""
+
+    reason_code: str
+    category: str
+    owner: str
+    preventable: bool
+    what_to_do: str
+
+
+def root_cause_default(code: str) -> RootCauseDefault:
+    """The reference's reading of a CARC: its category from the map (``other`` when none), and that
+    category's owner, preventability and what to do."""
+    cause = root_cause(code)
+    category = cause.key if cause else OTHER
+    default = CATEGORY_DEFAULTS[category]
+    return RootCauseDefault(code, category, default.owner, default.preventable, default.what_to_do)
+
+
+def is_known_carc(code: str) -> bool:
+    return code in CARC
+
+
+def is_known_rarc(code: str) -> bool:
+    return code in RARC
+
+
 GROUPS: dict[str, str] = {
     "CO": "contractual obligation (the practice absorbs it)",
     "PR": "patient responsibility",

@@ -8,6 +8,7 @@ the claim through ``claims.state_machine`` (history row included), posts money o
 
 import dataclasses
 import datetime
+from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
@@ -15,21 +16,368 @@ from django.db import transaction
 from django.utils import timezone
 
 from claims.ledger import Entry, ledger_post, money
-from claims.models import Claim, ClaimLine, ClaimStatus, TransactionKind, TransactionSource
+from claims.models import Claim, ClaimLine, ClaimStatus, FrequencyCode, TransactionKind, TransactionSource
+from claims.scrubber.engine import claims_scrub
 from claims.state_machine import can_transition, claim_transition
-from denials.models import Denial, DenialRisk, DenialStatus
+from denials.models import ZERO, Denial, DenialNote, DenialRisk, DenialStatus, RootCauseRule
+from denials.reference import CATEGORY_CHOICES, OWNER_CHOICES, is_known_carc, is_known_rarc
 from denials.risk import WINDOW_DAYS, RiskModel
-from denials.selectors import payer_names, ready_claim_lines, risk_outcomes
+from denials.risk_selectors import payer_names, ready_claim_lines, risk_outcomes
+from denials.rules import root_causes_for
+from denials.state_machine import OPEN_STATUSES, denials_transition
+from rcm.models import Membership, PayerContract
+from rcm.pricing import contract_in_force
+from rcm.roles import role_can
 
 APPEALABLE = frozenset({ClaimStatus.DENIED, ClaimStatus.PARTIALLY_PAID})
 OVERTURNED, UPHELD = "overturned", "upheld"
-# Denials still being worked: open, or waiting on an appeal.
-UNRESOLVED = (DenialStatus.OPEN, DenialStatus.APPEALED)
+S = DenialStatus
+# Denials still being worked (a write-off takes them).
+UNRESOLVED = tuple(sorted(OPEN_STATUSES))
+# Denials an appeal takes up.
+TO_APPEAL = (S.NEW, S.IN_REVIEW, S.UPHELD, S.PARTLY_OVERTURNED, S.CORRECTED)
+
+
+def _appeal_limits(practice_id: int, payer_ids) -> dict[int, list[PayerContract]]:
+    contracts: dict[int, list[PayerContract]] = defaultdict(list)
+    for contract in PayerContract.objects.filter(practice_id=practice_id, payer_id__in=set(payer_ids)):
+        contracts[contract.payer_id].append(contract)
+    return contracts
+
+
+def appeal_deadline(contracts: list[PayerContract], service_date, remit_date) -> datetime.date | None:
+    """Remit date + the appeal limit of the payer contract in force on the date of service; None without
+    a contract (the queue says so)."""
+    contract = contract_in_force(contracts, service_date)
+    if contract is None or remit_date is None:
+        return None
+    return remit_date + datetime.timedelta(days=contract.appeal_limit_days)
 
 
 def denials_record(rows: list[dict]) -> list[Denial]:
-    """Record the denials an ERA posting found (called inside the posting's transaction)."""
-    return Denial.objects.bulk_create([Denial(**row) for row in rows], batch_size=1000)
+    """Record the denials an ERA posting found (called inside the posting's transaction).
+
+    Guarantees: each denial gets its root cause (category, owner, preventable) from the practice's rules
+    (the reference's defaults where it has none), the remit date of its remittance and its appeal
+    deadline; a CARC or RARC not in our reference is stored as sent and flagged ``unknown_code``."""
+    if not rows:
+        return []
+    by_practice: dict[int, list[dict]] = defaultdict(list)
+    for row in rows:
+        by_practice[row["practice"].pk].append(row)
+    denials = []
+    for practice_id, practice_rows in by_practice.items():
+        causes = root_causes_for(practice_id, {row["reason_code"] for row in practice_rows})
+        contracts = _appeal_limits(practice_id, {row["claim"].payer_id for row in practice_rows})
+        for row in practice_rows:
+            cause = causes[row["reason_code"]]
+            remittance = row["remittance_claim"].remittance
+            remit_date = remittance.payment_date or remittance.production_date or row["created_at"].date()
+            line, claim = row.get("line"), row["claim"]
+            service_date = line.service_date_from if line is not None else claim.service_date
+            denials.append(
+                Denial(
+                    **row,
+                    category=cause.category,
+                    owner=cause.owner,
+                    preventable=cause.preventable,
+                    unknown_code=not is_known_carc(row["reason_code"])
+                    or not all(is_known_rarc(code) for code in row.get("remark_codes") or []),
+                    remit_date=remit_date,
+                    appeal_deadline=appeal_deadline(
+                        contracts.get(claim.payer_id, []), service_date, remit_date
+                    ),
+                    status_changed_at=row["created_at"],
+                )
+            )
+    _uphold_denied_again(denials)
+    return Denial.objects.bulk_create(denials, batch_size=1000)
+
+
+def _uphold_denied_again(new: list[Denial]) -> None:
+    """A denial appealed or corrected that the payer denies again (same claim and line) is upheld; the new
+    denial is the one to work now. Sent letters still waiting get the outcome."""
+    if not new:
+        return
+    keys = {(d.claim_id, d.line_id) for d in new}
+    earlier = [
+        d
+        for d in Denial.objects.filter(
+            claim_id__in={claim_id for claim_id, _ in keys}, status__in=(S.APPEALED, S.CORRECTED)
+        ).order_by("pk")
+        if (d.claim_id, d.line_id) in keys
+    ]
+    by_remit = {d.claim_id: d for d in new}
+    for denial in earlier:
+        record = by_remit[denial.claim_id].remittance_claim
+        denials_transition(
+            denials=[denial],
+            to_status=S.UPHELD,
+            reason=f"Denied again by a later remittance (CLP {record.patient_control_number})",
+            at=by_remit[denial.claim_id].created_at,
+        )
+    if earlier:
+        from denials.letters import letters_settle
+
+        letters_settle(outcomes={d.claim_id: {S.UPHELD} for d in earlier}, at=new[0].created_at)
+
+
+def denials_overturn_paid(payments: list[dict]) -> list[Denial]:
+    """A later 835 pays a denied claim (called inside the posting's transaction, before its own denials
+    are recorded): each unresolved denial whose line (or claim, for a claim-level denial) this payment
+    pays becomes overturned, or partly overturned when insurance still owes on it, with the money
+    recovered; sent appeal letters waiting on a decision get the outcome. Returns the denials moved."""
+    moved: list[Denial] = []
+    by_claim = {row["claim"].pk: row for row in payments}
+    open_denials = list(
+        Denial.objects.filter(claim_id__in=list(by_claim), status__in=UNRESOLVED)
+        .exclude(remittance_claim_id__in=[row["remittance_claim"].pk for row in payments])
+        .select_related("line", "claim")
+        .order_by("pk")
+    )
+    if not open_denials:
+        return moved
+    balances = dict(
+        ClaimLine.objects.filter(pk__in=[d.line_id for d in open_denials if d.line_id]).values_list(
+            "pk", "insurance_balance"
+        )
+    )
+    claim_balances = dict(Claim.objects.filter(pk__in=list(by_claim)).values_list("pk", "insurance_balance"))
+    outcomes: dict[int, set[str]] = defaultdict(set)
+    for denial in open_denials:
+        row = by_claim[denial.claim_id]
+        if denial.line_id is not None:
+            paid = row["paid_by_line"].get(denial.line_id, ZERO)
+            still_owed = balances.get(denial.line_id, ZERO) > 0
+        else:
+            paid = row["paid"]
+            still_owed = claim_balances.get(denial.claim_id, ZERO) > 0
+        if paid <= 0:
+            continue
+        to_status = S.PARTLY_OVERTURNED if still_owed else S.OVERTURNED
+        record = row["remittance_claim"]
+        moved += denials_transition(
+            denials=[denial],
+            to_status=to_status,
+            reason=f"Paid {paid} by a later remittance (CLP {record.patient_control_number})",
+            at=row["at"],
+            recovered_amount=denial.recovered_amount + paid,
+        )
+        outcomes[denial.claim_id].add(to_status)
+    for denial in open_denials:
+        if denial.claim_id in outcomes and denial.pk not in {d.pk for d in moved}:
+            outcomes[denial.claim_id].add(S.UPHELD)  # a denial of the claim this payment left unpaid
+    if outcomes:
+        from denials.letters import letters_settle
+
+        letters_settle(outcomes=outcomes, at=payments[0]["at"])
+    return moved
+
+
+def _locked_denial(denial: Denial) -> Denial:
+    return Denial.objects.select_for_update().select_related("claim").get(pk=denial.pk)
+
+
+def _check_assignee(practice_id: int, assignee) -> None:
+    if assignee is None:
+        return
+    membership = Membership.objects.filter(user=assignee, practice_id=practice_id, is_active=True).first()
+    if membership is None or not role_can(membership.role, "denials.edit"):
+        raise ValidationError(
+            {"assignee": f"{assignee} cannot work denials in this practice."}, code="assignee"
+        )
+
+
+@transaction.atomic
+def denials_assign(*, practice, denial_ids, assignee, user=None) -> list[Denial]:
+    """Assign several denials of ``practice`` to ``assignee`` (None: unassign), all or none: an id that is
+    not a denial of the practice, or an assignee who may not work denials here, refuses the whole request
+    and changes nothing. A note records each assignment."""
+    ids = sorted({int(i) for i in denial_ids})
+    if not ids:
+        raise ValidationError({"denial_ids": "Choose the denials to assign."})
+    _check_assignee(practice.pk, assignee)
+    found = list(Denial.objects.select_for_update().filter(practice=practice, pk__in=ids).order_by("pk"))
+    missing = sorted(set(ids) - {d.pk for d in found})
+    if missing:
+        raise ValidationError(
+            {"denial_ids": f"No denial {', '.join(map(str, missing))} in this practice; nothing assigned."}
+        )
+    Denial.objects.filter(pk__in=ids).update(assignee=assignee)
+    now = timezone.now()
+    DenialNote.objects.bulk_create(
+        [
+            DenialNote(
+                practice_id=practice.pk,
+                denial=denial,
+                author=user if user is not None and user.is_authenticated else None,
+                text=f"Assigned to {assignee}." if assignee else "Unassigned.",
+                at=now,
+            )
+            for denial in found
+        ]
+    )
+    for denial in found:
+        denial.assignee = assignee
+    return found
+
+
+def denial_take(*, denial: Denial, user) -> Denial:
+    """The signed-in biller takes a denial (assigns it to themselves)."""
+    (taken,) = denials_assign(practice=denial.practice, denial_ids=[denial.pk], assignee=user, user=user)
+    return taken
+
+
+@transaction.atomic
+def denial_take_next(*, practice, user, queryset=None) -> Denial | None:
+    """The first unassigned open denial of the queue (``queryset``, already filtered and sorted; default
+    the whole queue) for ``user``, skipping rows another biller is taking at this moment. None when the
+    queue has nothing left to take."""
+    from denials.selectors import denial_queue
+
+    queryset = queryset if queryset is not None else denial_queue(practice)
+    candidate_ids = list(queryset.filter(assignee__isnull=True).values_list("pk", flat=True)[:50])
+    for pk in candidate_ids:
+        row = (
+            Denial.objects.select_for_update(skip_locked=True)
+            .filter(pk=pk, assignee__isnull=True, status__in=UNRESOLVED)
+            .first()
+        )
+        if row is not None:
+            return denial_take(denial=row, user=user)
+    return None
+
+
+def denial_review(*, denial: Denial, user=None, note: str = "") -> Denial:
+    """Start working a new denial: it moves to in review (history row), taken by ``user`` if unassigned."""
+    (moved,) = denials_transition(
+        denials=[denial], to_status=S.IN_REVIEW, user=user, reason=note or "In review"
+    )
+    if moved.assignee_id is None and user is not None and user.is_authenticated:
+        moved = denial_take(denial=moved, user=user)
+    return moved
+
+
+def denial_note_add(*, denial: Denial, user, text: str) -> DenialNote:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": "Write the note first."}, code="blank_note")
+    return DenialNote.objects.create(
+        practice_id=denial.practice_id, denial=denial, author=user, text=text[:4000], at=timezone.now()
+    )
+
+
+def _refuse_never_adjudicated(claim: Claim, action: str) -> None:
+    if claim.adjudicated_at is None or not claim.payer_claim_number:
+        raise ValidationError(
+            f"Claim {claim.patient_control_number} was never adjudicated by the payer (no payer claim "
+            f"number): there is nothing to {action}. Fix and resubmit it as it is.",
+            code="never_adjudicated",
+        )
+
+
+def _resubmit(claim: Claim, frequency: str, user, at, prior_authorization: str | None = None) -> Claim:
+    """Turn an adjudicated claim into a replacement (7) or void (8) of itself: the payer claim number goes
+    in REF*F8, the claim moves to corrected and through the scrubber, which moves it to ready (into the
+    next 837P batch) when clean."""
+    claim.frequency_code = frequency
+    fields = ["frequency_code"]
+    if prior_authorization is not None:
+        claim.prior_authorization = prior_authorization.strip()[:50]
+        fields.append("prior_authorization")
+    claim.save(update_fields=fields)
+    reason = "Corrected claim (frequency 7)" if frequency == FrequencyCode.CORRECTED else "Void (frequency 8)"
+    claim_transition(claim=claim, to_status=ClaimStatus.CORRECTED, user=user, reason=reason, at=at)
+    claims_scrub(queryset=Claim.objects.filter(pk=claim.pk), user=user, now=at)
+    claim.refresh_from_db()
+    return claim
+
+
+@transaction.atomic
+def denial_correct(
+    *, claim: Claim, user=None, prior_authorization: str | None = None, note: str = "", at=None
+) -> Claim:
+    """Send a corrected claim for a denied claim: the claim becomes a frequency-7 replacement carrying the
+    payer claim number (REF*F8), goes through the scrubber and, clean, into the next 837P batch; its open
+    denials become corrected. ``prior_authorization`` (e.g. the auth number an authorization denial
+    lacked) is put on the claim. A claim the payer never adjudicated, or one that cannot be corrected
+    now, is refused and nothing changes. Lines are edited on the claim while it is corrected."""
+    locked = Claim.objects.select_for_update().get(pk=claim.pk)
+    _refuse_never_adjudicated(locked, "correct")
+    _refuse_move(locked, ClaimStatus.CORRECTED, "corrected")
+    denials = list(
+        Denial.objects.filter(claim_id=locked.pk, status__in=UNRESOLVED).exclude(status=S.APPEALED)
+    )
+    if not denials:
+        raise ValidationError(
+            f"Claim {locked.patient_control_number} has no open denial to correct.", code="no_denial"
+        )
+    at = at or timezone.now()
+    denials_transition(
+        denials=denials, to_status=S.CORRECTED, user=user, reason=note or "Corrected claim sent", at=at
+    )
+    return _resubmit(locked, FrequencyCode.CORRECTED, user, at, prior_authorization)
+
+
+@transaction.atomic
+def denial_void(*, claim: Claim, reason: str, user=None, at=None) -> Claim:
+    """Void a denied claim with the payer: a frequency-8 claim with the payer claim number goes out in the
+    next 837P batch; the claim's open denials become voided. A blank reason, a claim never adjudicated or
+    one that cannot be voided now is refused and nothing changes."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the claim is voided."}, code="blank_reason")
+    locked = Claim.objects.select_for_update().get(pk=claim.pk)
+    _refuse_never_adjudicated(locked, "void")
+    _refuse_move(locked, ClaimStatus.CORRECTED, "voided")
+    at = at or timezone.now()
+    denials = list(
+        Denial.objects.filter(claim_id=locked.pk, status__in=UNRESOLVED).exclude(status=S.APPEALED)
+    )
+    denials_transition(denials=denials, to_status=S.VOIDED, user=user, reason=f"Voided: {reason}", at=at)
+    return _resubmit(locked, FrequencyCode.VOID, user, at)
+
+
+@transaction.atomic
+def rule_save(
+    *, practice, reason_code: str, category: str, owner: str, preventable: bool, what_to_do: str, user=None
+) -> RootCauseRule:
+    """Create or change the practice's rule for one CARC (new denials read it at once). Unknown category or
+    owner, or a blank code, is refused and nothing changes."""
+    code = (reason_code or "").strip().upper()
+    errors = {}
+    if not code or len(code) > 5:
+        errors["reason_code"] = "Give the CARC (1 to 5 characters)."
+    if category not in dict(CATEGORY_CHOICES):
+        errors["category"] = f"Unknown category {category!r}."
+    if owner not in dict(OWNER_CHOICES):
+        errors["owner"] = f"Unknown owner {owner!r}: one of {', '.join(dict(OWNER_CHOICES))}."
+    if errors:
+        raise ValidationError(errors)
+    rule = RootCauseRule.objects.select_for_update().filter(practice=practice, reason_code=code).first()
+    rule = rule or RootCauseRule(practice=practice, reason_code=code)
+    rule.category, rule.owner, rule.preventable = category, owner, bool(preventable)
+    rule.what_to_do = (what_to_do or "").strip()
+    rule.updated_at, rule.updated_by = timezone.now(), user
+    rule.save()
+    return rule
+
+
+@transaction.atomic
+def rules_apply_to_open(*, practice, user=None) -> int:
+    """Re-read every open denial of the practice with the current rules (category, owner, preventable).
+    Returns how many denials changed."""
+    denials = list(Denial.objects.select_for_update().filter(practice=practice, status__in=UNRESOLVED))
+    causes = root_causes_for(practice.pk, {d.reason_code for d in denials})
+    changed = []
+    for denial in denials:
+        cause = causes[denial.reason_code]
+        new = (cause.category, cause.owner, cause.preventable)
+        if (denial.category, denial.owner, denial.preventable) != new:
+            denial.category, denial.owner, denial.preventable = new
+            changed.append(denial)
+    Denial.objects.bulk_update(changed, ["category", "owner", "preventable"], batch_size=1000)
+    return len(changed)
 
 
 @dataclasses.dataclass
@@ -74,7 +422,12 @@ def appeal_file(*, claim: Claim, user=None, at: datetime.datetime | None = None,
     claim_transition(
         claim=locked, to_status=ClaimStatus.APPEALED, user=user, reason=note or "Appeal filed", at=at
     )
-    Denial.objects.filter(claim_id=locked.pk, status=DenialStatus.OPEN).update(status=DenialStatus.APPEALED)
+    denials = list(Denial.objects.filter(claim_id=locked.pk, status__in=TO_APPEAL))
+    late = [d for d in denials if d.appeal_deadline and d.appeal_deadline < timezone.localdate(at)]
+    reason = note or "Appeal filed"
+    if late:
+        reason = f"{reason} after the deadline ({min(d.appeal_deadline for d in late):%m/%d/%Y})"
+    denials_transition(denials=denials, to_status=S.APPEALED, user=user, reason=reason, at=at)
     return locked
 
 
@@ -180,7 +533,7 @@ def appeal_decide(
             code="claim_status",
         )
     at = at or timezone.now()
-    appealed = Denial.objects.filter(claim_id=locked.pk, status=DenialStatus.APPEALED)
+    appealed = list(Denial.objects.filter(claim_id=locked.pk, status=DenialStatus.APPEALED))
     if outcome == UPHELD:
         claim_transition(
             claim=locked,
@@ -189,7 +542,16 @@ def appeal_decide(
             reason=note or "Appeal upheld by the payer",
             at=at,
         )
-        appealed.update(status=DenialStatus.OPEN)
+        denials_transition(
+            denials=appealed,
+            to_status=S.UPHELD,
+            user=user,
+            reason=note or "Appeal upheld by the payer",
+            at=at,
+        )
+        from denials.letters import letters_settle
+
+        letters_settle(outcomes={locked.pk: {S.UPHELD}}, at=at)
         return locked
     entries = _appeal_entries(locked, payments)
     ledger_post(
@@ -209,7 +571,27 @@ def appeal_decide(
         reason=note or "Appeal overturned: paid per the payer's decision letter",
         at=at,
     )
-    appealed.update(status=DenialStatus.RESOLVED)
+    paid_by_line: dict[int, Decimal] = defaultdict(Decimal)
+    for payment in payments:
+        paid_by_line[payment.line.pk] += money(payment.paid)
+    balances = dict(ClaimLine.objects.filter(claim_id=locked.pk).values_list("pk", "insurance_balance"))
+    outcomes = set()
+    for denial in appealed:
+        paid = paid_by_line.get(denial.line_id, ZERO) if denial.line_id else sum(paid_by_line.values(), ZERO)
+        owed = balances.get(denial.line_id, ZERO) > 0 if denial.line_id else not settled
+        to_status = S.UPHELD if paid <= 0 else S.PARTLY_OVERTURNED if owed else S.OVERTURNED
+        outcomes.add(to_status)
+        denials_transition(
+            denials=[denial],
+            to_status=to_status,
+            user=user,
+            reason=note or "Appeal decided by the payer's decision letter",
+            at=at,
+            recovered_amount=denial.recovered_amount + paid,
+        )
+    from denials.letters import letters_settle
+
+    letters_settle(outcomes={locked.pk: outcomes}, at=at)
     return locked
 
 
@@ -264,7 +646,9 @@ def denial_write_off(*, claim: Claim, reason: str, user=None, at: datetime.datet
     claim_transition(
         claim=locked, to_status=ClaimStatus.WRITTEN_OFF, user=user, reason=f"Written off: CARC {codes}", at=at
     )
-    Denial.objects.filter(pk__in=[denial.pk for denial in denials]).update(status=DenialStatus.WRITTEN_OFF)
+    denials_transition(
+        denials=denials, to_status=S.WRITTEN_OFF, user=user, reason=f"Written off: {reason}", at=at
+    )
     return locked
 
 

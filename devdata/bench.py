@@ -1474,7 +1474,7 @@ class ClaimPlay:
                     carc,
                     "[]",
                     _money(line.buckets[5]),
-                    "open",
+                    "new",
                     b.clock.at(self.now),
                 ),
             )

@@ -74,6 +74,10 @@ PAYER_ORDER = {"1": 1, "19": 1, "4": 1, "2": 2, "20": 2, "3": 3, "21": 3}
 # Other apps act on denials without claims importing them (dependencies point one way): the denials
 # app registers a handler that receives the denial rows to record, inside the posting transaction.
 DENIAL_HANDLERS: list[Callable[[list[dict]], None]] = []
+# The same for payments: handlers receive, for each claim payment that pays something (reversals aside),
+# the claim, the CLP record, the payment by claim line and the claim's total, inside the posting
+# transaction and before this posting's own denials are recorded (a later 835 paying a denied claim).
+PAYMENT_HANDLERS: list[Callable[[list[dict]], None]] = []
 
 
 def ref_for(remittance_claim_id: int) -> str:
@@ -432,6 +436,21 @@ def _payer_level(plan: Plan) -> int | None:
     return level
 
 
+def _reprocessed_after_denial(plan: Plan, earlier: list) -> bool:
+    """A claim the payer denied (every earlier payment at this level paid nothing) and that was since
+    appealed or sent again as a corrected claim (frequency 7), or that the payer now pays: the payer
+    reprocessed it (an appeal decided, a corrected claim adjudicated), so this is not a duplicate."""
+    paid_before = [rc.paid if isinstance(rc, RemittanceClaim) else rc.payment.paid for rc in earlier]
+    if any(paid != 0 for paid in paid_before):
+        return False
+    claim = plan.claim
+    return (
+        plan.payment.paid > 0
+        or claim.status == ClaimStatus.APPEALED
+        or (claim.frequency_code == "7" and claim.status in (ClaimStatus.SUBMITTED, ClaimStatus.ACCEPTED))
+    )
+
+
 def _check_not_duplicate(plan: Plan, context: _Context, payer_level: int) -> bool:
     """Exceptions: "a second payment of a claim at the same payer level (duplicate)", posted before or
     earlier in the same file, is not posted. False when it is one."""
@@ -441,6 +460,8 @@ def _check_not_duplicate(plan: Plan, context: _Context, payer_level: int) -> boo
         for p in context.planned_posted[claim.pk]
         if PAYER_ORDER.get(p.payment.status_code) == payer_level and p.reverses is None
     ]
+    if earlier and _reprocessed_after_denial(plan, earlier):
+        return True
     if earlier:
         plan.exception = (
             ExceptionKind.DUPLICATE,
@@ -983,6 +1004,22 @@ def _apply_plans(
         for plan in posted
         for denial in plan.denials
     ]
+    payments = [
+        dict(
+            claim=plan.claim,
+            remittance_claim=plan.record,
+            paid=plan.payment.paid,
+            paid_by_line={
+                line.pk: service.paid for service, line, _reason in plan.line_matches if line is not None
+            },
+            at=now,
+        )
+        for plan in posted
+        if plan.payment.paid > 0 and plan.payment.status_code != "22"
+    ]
+    if payments:
+        for handler in PAYMENT_HANDLERS:
+            handler(payments)
     if denials:
         for handler in DENIAL_HANDLERS:
             handler(denials)

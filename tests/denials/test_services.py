@@ -201,7 +201,7 @@ def test_an_overturned_appeal_posts_the_letter_and_pays_the_claim(denied, biller
         ("36415", "insurance_payment", D("18.00"), "remittance", reference, "", "", "", "appeal overturned"),
     ]
     assert all(t.payer_id == claim.payer_id for t in Transaction.objects.filter(claim=claim, posted_at=AT))
-    assert _denials(claim) == [("36415", "50", "resolved"), ("99214", "50", "resolved")]
+    assert _denials(claim) == [("36415", "50", "overturned"), ("99214", "50", "overturned")]
     assert ledger_check(claim_ids=[claim.pk]) == []
 
 
@@ -220,7 +220,7 @@ def test_an_overturned_appeal_that_leaves_a_line_owed_is_partially_paid(denied, 
     assert (claim.status, claim.insurance_balance) == ("partially_paid", D("18.00"))
 
 
-def test_an_upheld_appeal_sends_the_claim_back_to_denied_with_its_denials_open(denied, biller):
+def test_an_upheld_appeal_sends_the_claim_back_to_denied_with_its_denials_upheld(denied, biller):
     appeal_file(claim=denied, user=biller, at=AT - datetime.timedelta(days=30))
 
     claim = appeal_decide(claim=denied, outcome="upheld", user=biller, at=AT)
@@ -228,7 +228,7 @@ def test_an_upheld_appeal_sends_the_claim_back_to_denied_with_its_denials_open(d
     assert claim.status == "denied"
     assert _history(claim) == [("appealed", "denied", "bill", "Appeal upheld by the payer")]
     assert _ledger(claim) == []
-    assert _denials(claim) == [("36415", "50", "open"), ("99214", "50", "open")]
+    assert _denials(claim) == [("36415", "50", "upheld"), ("99214", "50", "upheld")]
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from denials.risk import DEFAULT_THRESHOLD
-from denials.selectors import last_quarter, risk_backtest
+from denials.risk_selectors import last_quarter, risk_backtest
 from rcm.models import Practice
 
 

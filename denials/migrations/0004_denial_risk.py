@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("claims", "0012_batch_downloaded_and_marked_sent"),
-        ("denials", "0001_denial"),
+        ("denials", "0003_denial_workflow_data"),
         ("rcm", "0004_payer_contract_multiple_procedure_reduction"),
     ]
 
