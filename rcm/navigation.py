@@ -15,6 +15,7 @@ NAV_ITEMS: list[tuple[str, str, str | None]] = [
     ("X12 files", "claims:files", "claims.view"),
     ("Remittances", "remittances:list", "claims.view"),
     ("KPIs", "kpis:dashboard", "kpis.view"),
+    ("Denial analytics", "denials:analytics", "denials.view"),
     ("Audit log", "audit_log", "audit.view"),
 ]
 

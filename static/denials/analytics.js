@@ -35,6 +35,7 @@
         },
         options: {
           animation: false,
+          maintainAspectRatio: false,
           onClick: open(data.pareto),
           onHover: pointer,
           plugins: { legend: { position: "bottom" } },
@@ -58,6 +59,7 @@
         },
         options: {
           animation: false,
+          maintainAspectRatio: false,
           onClick: open(data.month),
           onHover: pointer,
           plugins: { legend: { position: "bottom" } },
@@ -79,6 +81,7 @@
         },
         options: {
           animation: false,
+          maintainAspectRatio: false,
           indexAxis: "y",
           onClick: open(data.payer),
           onHover: pointer,
