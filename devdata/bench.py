@@ -59,7 +59,7 @@ from claims.models import (
 )
 from claims.state_machine import TRANSITIONS
 from denials.models import Denial
-from denials.reference import carc_words
+from denials.reference import carc_words, root_cause_default
 from devdata.demo.payers import RIVERSIDE_PAYERS, payers_create
 from devdata.demo.people import npi_generate
 from devdata.demo.reference import (
@@ -571,6 +571,10 @@ DENIAL = Table(
         "amount",
         "status",
         "created_at",
+        "remit_date",
+        "category",
+        "owner",
+        "preventable",
     ),
 )
 
@@ -1437,6 +1441,7 @@ class ClaimPlay:
                         REMITTANCE_ADJUSTMENT,
                         (b.ids.take(REMITTANCE_ADJUSTMENT), rc_id, rl_id, "PR", reason, _money(amount)),
                     )
+        cause = root_cause_default(carc)  # what ERA posting records for the CARC (denials.services)
         for line in denied_lines:
             rl_id = None
             if detail:
@@ -1476,6 +1481,10 @@ class ClaimPlay:
                     _money(line.buckets[5]),
                     "new",
                     b.clock.at(self.now),
+                    b.clock.day(self.now // MINUTES_A_DAY),
+                    cause.category,
+                    cause.owner,
+                    cause.preventable,
                 ),
             )
 

@@ -24,6 +24,7 @@ from denials.models import ZERO, Denial, DenialStatus, DenialStatusChange
 from denials.reference import CATEGORY_CHOICES, OWNER_CHOICES, carc_words
 from denials.state_machine import CLOSED_STATUSES
 from rcm.models import Payer, Provider
+from rcm.practice_cache import practice_cached
 
 S = DenialStatus
 DECISIONS = ("1", "2", "3", "4", "19", "20", "21", "23")  # CLP02 values that decide a claim (22 reverses)
@@ -306,9 +307,19 @@ def analytics_choices(practice) -> tuple[dict[int, str], dict[int, str]]:
 
 def denial_analytics(practice, filters: AnalyticsFilters, *, payers=None, providers=None) -> Analytics:
     """Every number of the analytics page: fifteen queries whatever the data (seventeen when the payer and
-    provider names are not given)."""
+    provider names are not given), cached until the practice's claims change (``rcm.practice_cache``: ERA
+    postings, appeals, write-offs and voids all change claims). A root-cause rule applied to open denials
+    changes no claim: its new categories show when the cache expires (at most 15 minutes)."""
     if payers is None or providers is None:
         payers, providers = analytics_choices(practice)
+    return practice_cached(
+        practice,
+        f"denial-analytics:{filters.query()}",
+        lambda: _denial_analytics(practice, filters, payers, providers),
+    )
+
+
+def _denial_analytics(practice, filters: AnalyticsFilters, payers, providers) -> Analytics:
     denials = denials_in(practice, filters)
     adjudications = adjudications_in(practice, filters)
     summary = _summary(denials, adjudications)

@@ -179,6 +179,7 @@ def test_navigation_shows_patients_and_claims_before_the_audit_log(manager):
         "X12 files",
         "Remittances",
         "KPIs",
+        "Denial analytics",
         "Audit log",
     ]
     assert [item["label"] for item in response.context["nav_items"] if item["active"]] == ["Claims"]

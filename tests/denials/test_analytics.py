@@ -108,6 +108,9 @@ def test_the_page_shows_the_numbers_with_charts_and_a_fixed_number_of_queries(
         post_on(history, claim, BOTH_DENIED, "4", "2026-04-15", f"X{index}")
     with django_assert_num_queries(ANALYTICS_PAGE_QUERIES):
         assert client.get(f"/denials/analytics/?{MARCH_APRIL}").context["summary"].denials == 9
+    # seen again with no claim changed: the numbers come from the cache
+    with django_assert_num_queries(3 + 2):
+        assert client.get(f"/denials/analytics/?{MARCH_APRIL}").context["summary"].denials == 9
 
 
 # session, user, memberships (middleware) + payers, providers + 4 summary + 2 by month + 2 by payer
