@@ -1,7 +1,7 @@
 """The denials benchmarks, in process on the bench practice (bench-001: 500,000 claims at 1,000,000):
 
 ``--mode pages``: the denial analytics selector and page (the default twelve months), the denials behind its
-biggest root cause, the analytics API, and the denial work queue page when the app has one (``/denials/``);
+biggest root cause, and the analytics API (the denial work queue is ``bench_pages.py --only denial``);
 median of ``--repeat`` calls after a warm-up (the pages' query counts are asserted by the tests).
 ``--mode risk``: the nightly denial risk run for the practice (``denial_risks_compute``: six months of
 remittances read and learned from, every ready claim scored and stored), rolled back so each run sees the
@@ -16,7 +16,6 @@ import statistics
 
 from common import Timer, bench_practice, emit, rolled_back
 from django.test import Client
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from claims.models import Claim, ClaimStatus
@@ -83,7 +82,6 @@ else:
     )
     top = denial_analytics(practice, filters).category
     manager = User.objects.get(username="bench-manager")
-    biller = User.objects.get(username="bench-biller")
     pages = [
         ("page denial analytics", manager, "/denials/analytics/"),
         (
@@ -93,10 +91,6 @@ else:
         ),
         ("api denial analytics", manager, "/api/denials/analytics/"),
     ]
-    try:
-        pages.append(("page denial queue", biller, reverse("denials:queue")))
-    except NoReverseMatch:
-        pass  # the work queue is not in this build
     for name, user, url in pages:
         if url is None:
             continue

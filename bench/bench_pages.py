@@ -16,10 +16,12 @@ from django.test.utils import CaptureQueriesContext
 from claims.models import Claim, ClaimStatus
 from claims.queues.selectors import queue_claims, queue_counts
 from claims.selectors import ar_aging, claim_list_filtered, claim_status_counts
+from denials.selectors import QueueFilters, decorate, denial_queue
 from rcm.models import User
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--repeat", type=int, default=15)
+parser.add_argument("--only", default="", help="only the items whose name contains this (e.g. denial)")
 args = parser.parse_args()
 
 request_started.disconnect(reset_queries)  # so CaptureQueriesContext sees the page's queries
@@ -59,8 +61,16 @@ SELECTORS = {
     "selector queue denied (first 50, priority)": lambda: list(queue_claims(practice, "denied")[:50]),
     "selector queue no_response (first 50)": lambda: list(queue_claims(practice, "no_response")[:50]),
     "selector queue_counts (6 queues)": lambda: queue_counts(practice),
+    "selector denial queue (first 50, by recoverable)": lambda: decorate(
+        denial_queue(practice)[:50], practice.pk
+    ),
+    "selector denial queue (first 50, by deadline)": lambda: decorate(
+        denial_queue(practice, QueueFilters(sort="deadline"))[:50], practice.pk
+    ),
 }
 for name, function in SELECTORS.items():
+    if args.only not in name:
+        continue
     median, low, high = timed(function)
     emit(name=name, ms=median, min_ms=low, max_ms=high, claims=claim_count, floor_ms=floor)
 
@@ -75,8 +85,13 @@ PAGES = [
     ("page landing (biller)", biller, "/"),
     ("page landing (manager)", manager, "/"),
     ("api claims list", biller, "/api/claims/"),
+    ("page denial queue", biller, "/denials/"),
+    ("page denial queue by deadline, category coding", biller, "/denials/?sort=deadline&category=coding"),
+    ("api denials list", biller, "/api/denials/"),
 ]
 for name, user, url in PAGES:
+    if args.only not in name:
+        continue
     client = Client()
     client.force_login(user)
     details = iter(sample * 2)

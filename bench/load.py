@@ -48,16 +48,6 @@ def claim_ids() -> list[int]:
 IDS = claim_ids()
 
 
-def _has_url(name: str) -> bool:
-    from django.urls import NoReverseMatch, reverse
-
-    try:
-        reverse(name)
-    except NoReverseMatch:
-        return False
-    return True
-
-
 SCENARIOS = {
     "claim list": lambda: "/claims/",
     "claim list status=denied": lambda: "/claims/?status=denied",
@@ -69,16 +59,17 @@ SCENARIOS = {
     "remittance list": lambda: "/remittances/",
     "api claims list": lambda: "/api/claims/",
     "api claim detail": lambda: f"/api/claims/{random.choice(IDS)}/",  # noqa: S311
+    "denial queue": lambda: "/denials/",
+    "denial queue by deadline": lambda: "/denials/?sort=deadline",
+    "api denials list": lambda: "/api/denials/",
     # The KPI pages are the manager's (kpis.view): the dashboard's default 30 days, and the claims behind a
     # flow KPI (initial denials) and a stock one (A/R over 120 days, as of the last computed day).
     "kpi dashboard": lambda: "/kpis/",
     "kpi drill-down initial denials": lambda: "/kpis/claims/?kpi=initial_denial_rate&part=numerator",
     "kpi drill-down A/R over 120": lambda: "/kpis/claims/?kpi=ar_over_120_pct&part=numerator",
-    # Denials (#12): the manager's analytics (default twelve months) and the biller's denial work queue.
+    # Denial analytics (#12): the manager's, the default twelve months.
     "denial analytics": lambda: "/denials/analytics/",
 }
-if _has_url("denials:queue"):  # the denial work queue, once the app has it
-    SCENARIOS["denial queue"] = lambda: "/denials/"
 # Who requests each page (the biller unless named here).
 SCENARIO_USERS = {name: "bench-manager" for name in SCENARIOS if name.startswith("kpi ")}
 SCENARIO_USERS["denial analytics"] = "bench-manager"

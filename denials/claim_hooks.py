@@ -7,7 +7,6 @@ from django.db.models import F
 
 from claims.models import ClaimStatus
 from claims.queues.columns import QueueCell, QueueColumn
-from claims.views.panels import ClaimPanel
 from denials.risk import DEFAULT_THRESHOLD
 from denials.risk_selectors import claim_denial_risk
 
@@ -43,14 +42,20 @@ RISK_COLUMN = QueueColumn(
 )
 
 
-def _panel(*, claim, request) -> dict | None:
+def risk_panel(request, claim) -> dict | None:
+    """The claim page's denial risk panel (``claims.panels``): only a claim about to be sent has a risk worth
+    acting on, and no query is spent on the others."""
     if claim.status != ClaimStatus.READY:
-        return None  # only a claim about to be sent has a risk worth acting on (and no query is spent)
+        return None
     risk = claim_denial_risk(claim)
-    if risk is None:
-        return {"risk": None}
+    context = {"risk": risk}
+    if risk is not None:
+        context.update(_risk_words(risk))
+    return {"template": "denials/_claim_risk.html", "context": context}
+
+
+def _risk_words(risk) -> dict:
     return {
-        "risk": risk,
         "percent": risk_percent(risk.score),
         "tone": risk_tone(risk.score),
         "lines": [
@@ -62,6 +67,3 @@ def _panel(*, claim, request) -> dict | None:
             for line in risk.line_scores
         ],
     }
-
-
-RISK_PANEL = ClaimPanel(key="denial_risk", template="denials/_claim_risk.html", context=_panel)

@@ -12,8 +12,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from claims.models import ClaimAcknowledgment, ClaimLine, ClaimStatus, SubmissionBatch
-from denials.models import AppealLetter, AppealOutcome, Denial, DenialStatus, LetterChannel
+from denials.models import AppealLetter, AppealOutcome, Denial, LetterChannel
 from denials.reference import carc_words, rarc_words
+from denials.services import APPEALABLE, UPHELD, appeal_decide, appeal_file
 from denials.state_machine import OPEN_STATUSES
 
 # Root-cause category → letter template (a file in templates/denials/letters/).
@@ -197,8 +198,6 @@ def letter_mark_sent(
     """Record that the final letter went to the payer (date, channel): the claim's appeal is filed (claim
     and denials to appealed, with history; "after the deadline" recorded when it is). A draft, a letter
     already sent, an unknown channel or a date in the future is refused and nothing changes."""
-    from denials.services import APPEALABLE, appeal_file
-
     letter = AppealLetter.objects.select_for_update().select_related("claim").get(pk=letter.pk)
     if not letter.is_final:
         raise ValidationError("Make the letter final (PDF) before marking it sent.", code="letter_draft")
@@ -224,30 +223,11 @@ def letter_mark_sent(
     return letter
 
 
-def letters_settle(*, outcomes: dict[int, set[str]], at) -> int:
-    """Record the outcome on the sent letters still waiting on one, per claim: overturned when every
-    denial decided was overturned, partly overturned when some money came back, else upheld."""
-    count = 0
-    for claim_id, statuses in outcomes.items():
-        if statuses <= {DenialStatus.OVERTURNED}:
-            outcome = AppealOutcome.OVERTURNED
-        elif statuses & {DenialStatus.OVERTURNED, DenialStatus.PARTLY_OVERTURNED}:
-            outcome = AppealOutcome.PARTLY_OVERTURNED
-        else:
-            outcome = AppealOutcome.UPHELD
-        count += AppealLetter.objects.filter(claim_id=claim_id, sent_on__isnull=False, outcome="").update(
-            outcome=outcome, outcome_at=at
-        )
-    return count
-
-
 @transaction.atomic
 def letter_record_outcome(*, letter: AppealLetter, outcome: str, user=None, note: str = "") -> AppealLetter:
     """Record the payer's answer to a sent letter. Upheld: the appeal is decided (claim back to denied,
     denials upheld). Overturned, fully or partly: recorded on the letter; the denials move when the 835
     that pays arrives (or at once, if it already has)."""
-    from denials.services import UPHELD, appeal_decide
-
     letter = AppealLetter.objects.select_for_update().select_related("claim").get(pk=letter.pk)
     if letter.sent_on is None:
         raise ValidationError(

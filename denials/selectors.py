@@ -4,7 +4,7 @@ and the root-cause rules as the manager edits them. Every read is scoped to the 
 import dataclasses
 import datetime
 
-from django.db.models import F, QuerySet
+from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet
 from django.utils import timezone
 
 from denials.models import AppealLetter, Denial, DenialNote, DenialStatus, RootCauseRule
@@ -12,6 +12,7 @@ from denials.reference import (
     CARC,
     CATEGORY_CHOICES,
     CATEGORY_DEFAULTS,
+    OWNER_CHOICES,
     carc_words,
     rarc_words,
     root_cause_default,
@@ -54,7 +55,11 @@ def denial_queue(practice, filters: QueueFilters | None = None, *, user=None) ->
     """The practice's denials to work (open ones unless ``filters.status`` says otherwise), filtered and
     sorted (recoverable amount, days left to the deadline), with what a row shows loaded."""
     filters = filters or QueueFilters()
-    queryset = scoped(Denial, practice).annotate(recoverable=F("amount") - F("recovered_amount"))
+    queryset = scoped(Denial, practice).annotate(
+        recoverable=ExpressionWrapper(
+            F("amount") - F("recovered_amount"), output_field=DecimalField(max_digits=12, decimal_places=2)
+        )
+    )
     if filters.status == "all":
         pass
     elif filters.status in DenialStatus.values:
@@ -78,7 +83,7 @@ def denial_queue(practice, filters: QueueFilters | None = None, *, user=None) ->
     elif filters.assignee.isdigit():
         queryset = queryset.filter(assignee_id=int(filters.assignee))
     return queryset.select_related(
-        "claim__payer", "claim__rendering_provider", "claim__patient", "line", "assignee"
+        "claim__payer", "claim__rendering_provider", "claim__patient", "line", "assignee", "remittance_claim"
     ).order_by(*SORTS[filters.sort])
 
 
@@ -86,6 +91,17 @@ def days_left(denial: Denial, today: datetime.date | None = None) -> int | None:
     if denial.appeal_deadline is None:
         return None
     return (denial.appeal_deadline - (today or timezone.localdate())).days
+
+
+TONES = {
+    "new": "bad",
+    "upheld": "bad",
+    "in_review": "warn",
+    "corrected": "warn",
+    "appealed": "warn",
+    "partly_overturned": "warn",
+    "overturned": "ok",
+}
 
 
 def decorate(denials, practice_id: int) -> list[Denial]:
@@ -96,9 +112,12 @@ def decorate(denials, practice_id: int) -> list[Denial]:
     for denial in denials:
         denial.carc_words = carc_words(denial.reason_code)
         denial.rarcs = [(code, rarc_words(code)) for code in denial.remark_codes]
-        denial.days_left = days_left(denial, today)
+        denial.closed = denial.status not in OPEN_STATUSES
+        denial.days_left = None if denial.closed else days_left(denial, today)
         denial.what_to_do = causes[denial.reason_code].what_to_do
         denial.next_statuses = sorted(TRANSITIONS[denial.status])
+        denial.tone = TONES.get(denial.status, "")
+        denial.recoverable = denial.amount - denial.recovered_amount  # exact cents (SQLite drops them)
     return denials
 
 
@@ -138,6 +157,14 @@ class RuleRow:
     preventable: bool
     what_to_do: str
     custom: bool
+
+    @property
+    def category_label(self) -> str:
+        return dict(CATEGORY_CHOICES).get(self.category, self.category)
+
+    @property
+    def owner_label(self) -> str:
+        return dict(OWNER_CHOICES).get(self.owner, self.owner)
 
 
 def rule_rows(practice) -> list[RuleRow]:

@@ -19,11 +19,21 @@ from claims.ledger import Entry, ledger_post, money
 from claims.models import Claim, ClaimLine, ClaimStatus, FrequencyCode, TransactionKind, TransactionSource
 from claims.scrubber.engine import claims_scrub
 from claims.state_machine import can_transition, claim_transition
-from denials.models import ZERO, Denial, DenialNote, DenialRisk, DenialStatus, RootCauseRule
+from denials.models import (
+    ZERO,
+    AppealLetter,
+    AppealOutcome,
+    Denial,
+    DenialNote,
+    DenialRisk,
+    DenialStatus,
+    RootCauseRule,
+)
 from denials.reference import CATEGORY_CHOICES, OWNER_CHOICES, is_known_carc, is_known_rarc
 from denials.risk import WINDOW_DAYS, RiskModel
 from denials.risk_selectors import payer_names, ready_claim_lines, risk_outcomes
 from denials.rules import root_causes_for
+from denials.selectors import denial_queue
 from denials.state_machine import OPEN_STATUSES, denials_transition
 from rcm.models import Membership, PayerContract
 from rcm.pricing import contract_in_force
@@ -117,8 +127,6 @@ def _uphold_denied_again(new: list[Denial]) -> None:
             at=by_remit[denial.claim_id].created_at,
         )
     if earlier:
-        from denials.letters import letters_settle
-
         letters_settle(outcomes={d.claim_id: {S.UPHELD} for d in earlier}, at=new[0].created_at)
 
 
@@ -168,8 +176,6 @@ def denials_overturn_paid(payments: list[dict]) -> list[Denial]:
         if denial.claim_id in outcomes and denial.pk not in {d.pk for d in moved}:
             outcomes[denial.claim_id].add(S.UPHELD)  # a denial of the claim this payment left unpaid
     if outcomes:
-        from denials.letters import letters_settle
-
         letters_settle(outcomes=outcomes, at=payments[0]["at"])
     return moved
 
@@ -233,8 +239,6 @@ def denial_take_next(*, practice, user, queryset=None) -> Denial | None:
     """The first unassigned open denial of the queue (``queryset``, already filtered and sorted; default
     the whole queue) for ``user``, skipping rows another biller is taking at this moment. None when the
     queue has nothing left to take."""
-    from denials.selectors import denial_queue
-
     queryset = queryset if queryset is not None else denial_queue(practice)
     candidate_ids = list(queryset.filter(assignee__isnull=True).values_list("pk", flat=True)[:50])
     for pk in candidate_ids:
@@ -549,8 +553,6 @@ def appeal_decide(
             reason=note or "Appeal upheld by the payer",
             at=at,
         )
-        from denials.letters import letters_settle
-
         letters_settle(outcomes={locked.pk: {S.UPHELD}}, at=at)
         return locked
     entries = _appeal_entries(locked, payments)
@@ -589,7 +591,6 @@ def appeal_decide(
             at=at,
             recovered_amount=denial.recovered_amount + paid,
         )
-    from denials.letters import letters_settle
 
     letters_settle(outcomes={locked.pk: outcomes}, at=at)
     return locked
@@ -650,6 +651,23 @@ def denial_write_off(*, claim: Claim, reason: str, user=None, at: datetime.datet
         denials=denials, to_status=S.WRITTEN_OFF, user=user, reason=f"Written off: {reason}", at=at
     )
     return locked
+
+
+def letters_settle(*, outcomes: dict[int, set[str]], at) -> int:
+    """Record the outcome on the sent letters still waiting on one, per claim: overturned when every
+    denial decided was overturned, partly overturned when some money came back, else upheld."""
+    count = 0
+    for claim_id, statuses in outcomes.items():
+        if statuses <= {DenialStatus.OVERTURNED}:
+            outcome = AppealOutcome.OVERTURNED
+        elif statuses & {DenialStatus.OVERTURNED, DenialStatus.PARTLY_OVERTURNED}:
+            outcome = AppealOutcome.PARTLY_OVERTURNED
+        else:
+            outcome = AppealOutcome.UPHELD
+        count += AppealLetter.objects.filter(claim_id=claim_id, sent_on__isnull=False, outcome="").update(
+            outcome=outcome, outcome_at=at
+        )
+    return count
 
 
 # --- denial risk before submission ------------------------------------------------------------------

@@ -571,10 +571,12 @@ DENIAL = Table(
         "amount",
         "status",
         "created_at",
-        "remit_date",
+        "status_changed_at",
         "category",
         "owner",
         "preventable",
+        "remit_date",
+        "appeal_deadline",
     ),
 )
 
@@ -1441,7 +1443,7 @@ class ClaimPlay:
                         REMITTANCE_ADJUSTMENT,
                         (b.ids.take(REMITTANCE_ADJUSTMENT), rc_id, rl_id, "PR", reason, _money(amount)),
                     )
-        cause = root_cause_default(carc)  # what ERA posting records for the CARC (denials.services)
+        cause = root_cause_default(carc) if denied_lines else None
         for line in denied_lines:
             rl_id = None
             if detail:
@@ -1481,10 +1483,13 @@ class ClaimPlay:
                     _money(line.buckets[5]),
                     "new",
                     b.clock.at(self.now),
-                    b.clock.day(self.now // MINUTES_A_DAY),
+                    b.clock.at(self.now),
                     cause.category,
                     cause.owner,
                     cause.preventable,
+                    b.clock.day(self.now // MINUTES_A_DAY),
+                    # The bench contracts keep the default 180-day appeal limit.
+                    b.clock.day(self.now // MINUTES_A_DAY + 180),
                 ),
             )
 

@@ -14,6 +14,7 @@ NAV_ITEMS: list[tuple[str, str, str | None]] = [
     ("Batches", "claims:batches", "claims.view"),
     ("X12 files", "claims:files", "claims.view"),
     ("Remittances", "remittances:list", "claims.view"),
+    ("Denials", "denials:queue", "denials.view"),
     ("KPIs", "kpis:dashboard", "kpis.view"),
     ("Denial analytics", "denials:analytics", "denials.view"),
     ("Audit log", "audit_log", "audit.view"),

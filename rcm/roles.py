@@ -32,6 +32,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # denials and appeals
     "denials.view": frozenset({B, M, A}),
     "denials.edit": frozenset({B, A}),
+    "denials.rules": frozenset({M, A}),  # the root-cause rules (CARC → category, owner, what to do)
     # dashboards and reports
     "kpis.view": frozenset({M, A}),
     "kpis.targets": frozenset({M, A}),

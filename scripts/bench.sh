@@ -5,7 +5,8 @@
 #   BENCH_DB (rcm_bench)  PGHOST/PGPORT/PGUSER (127.0.0.1/5432/postgres)  BENCH_REDIS (redis://127.0.0.1:6379/10)
 #   BENCH_KEEP_DB=1 reuses the database as it is (no rebuild).
 #   BENCH_ONLY=kpis runs only the KPI benchmarks (backfill of BENCH_KPI_DAYS (400) days, nightly, KPI pages).
-#   BENCH_ONLY=denials runs only the denial benchmarks (analytics and queue pages, the nightly risk run).
+#   BENCH_ONLY=denials runs only the denial benchmarks (queue and analytics pages, API, the nightly risk run,
+#   load test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python

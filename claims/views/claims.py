@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from claims.models import Claim, ClaimStatus
+from claims.panels import claim_panels
 from claims.queues.selectors import queue_assignees
 from claims.selectors import (
     AGING_LABELS,
@@ -23,7 +24,6 @@ from claims.selectors import (
     claim_status_counts_filtered,
 )
 from claims.views.entry import is_editable, not_editable_reason
-from claims.views.panels import claim_panels
 from rcm.audit import audit_record, audit_view
 from rcm.models import AuditAction, Payer
 from rcm.paging import CountedPaginator
@@ -196,6 +196,6 @@ def claim_detail(request, pk: int):
             "batches": list(claim_batches(claim)),
             "can_assign": can_assign,
             "assignees": queue_assignees(request.practice) if can_assign else [],
-            "panels": claim_panels(claim=claim, request=request),
+            "panels": claim_panels(request, claim),
         },
     )

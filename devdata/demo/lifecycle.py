@@ -152,6 +152,7 @@ class Story:
     secondary: bool = False  # billing the secondary payer now
     reverse_denial: str = ""  # the CARC of a denial the payer reverses when it pays the corrected claim
     denied_again: bool = False
+    appeal_paid: bool = False  # the payer overturned the appeal and pays the claim in its next 835
     carc: str = ""
     denied_lines: dict[int, str] = dataclasses.field(default_factory=dict)
     held: dict[int, list[tuple[str, str, Decimal]]] = dataclasses.field(default_factory=dict)
@@ -615,6 +616,16 @@ class PracticeSimulation:
             claims.append(self._secondary_claim(story))
             return claims
         carc, denied = "", {}
+        if story.appeal_paid:
+            # The appeal was overturned: the payer reprocesses the claim and pays it in this 835 (the
+            # denials app moves the denials to overturned when it is posted).
+            story.appeal_paid = False
+            story.carc, story.denied_lines = "", {}
+            outcomes = self.price(
+                story.lines, cover=cover, underpay=False, rng=rng, service_date=encounter.service_date
+            )
+            claims.append(self._era_claim(story, "1", outcomes={o.line.pk: o for o in outcomes}, denied={}))
+            return claims
         if story.reverse_denial:
             if not corrected_claim_paid(rng):
                 carc, story.denied_again = story.reverse_denial, True
@@ -846,6 +857,11 @@ class PracticeSimulation:
             terms = self.terms[story.encounter.primary.book.profile.key]
             (overturned if appeal_overturned(terms, story.rng) else upheld).append(story)
         for story in overturned:
+            if story.carc and not story.denied_lines:
+                # A whole claim denied: the payer pays it in its next 835, not by decision letter.
+                story.appeal_paid = True
+                self._await_remittance(story, when.date())
+                continue
             lines = [line for line in story.lines if line.pk in story.denied_lines] or story.lines
             outcomes = self.price(
                 lines,

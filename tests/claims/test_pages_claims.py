@@ -178,6 +178,7 @@ def test_navigation_shows_patients_and_claims_before_the_audit_log(manager):
         "Batches",
         "X12 files",
         "Remittances",
+        "Denials",
         "KPIs",
         "Denial analytics",
         "Audit log",

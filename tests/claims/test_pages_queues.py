@@ -242,6 +242,7 @@ def test_navigation_lists_the_work_pages_in_order(biller, manager):
         "Batches",
         "X12 files",
         "Remittances",
+        "Denials",
         "Denial analytics",
     ]
     assert [item["label"] for item in response.context["nav_items"] if item["active"]] == ["Work queues"]
@@ -253,6 +254,7 @@ def test_navigation_lists_the_work_pages_in_order(biller, manager):
         "Batches",
         "X12 files",
         "Remittances",
+        "Denials",
         "KPIs",
         "Denial analytics",
         "Audit log",

@@ -313,6 +313,20 @@ def test_denials_are_recorded_and_worked(demo):
     assert Transaction.objects.filter(kind=TransactionKind.WRITE_OFF, source="user").exists()
 
 
+def test_denials_have_causes_and_some_are_overturned_by_a_later_835_upheld_or_open(demo):
+    from denials.models import Denial, DenialStatusChange
+
+    assert not Denial.objects.filter(remit_date__isnull=True).exists()
+    assert Denial.objects.exclude(category="other").exists()
+    statuses = set(Denial.objects.values_list("status", flat=True))
+    assert {"overturned", "written_off", "new"} <= statuses
+    overturned_by_era = DenialStatusChange.objects.filter(
+        to_status="overturned", reason__contains="by a later remittance"
+    )
+    assert overturned_by_era.exists()
+    assert not Denial.objects.filter(status="overturned", recovered_amount__lte=0).exists()
+
+
 def test_no_patient_balance_is_negative(demo):
     """The copay taken at check-in is applied once the payer has moved it to the patient, never before."""
     assert not ClaimLine.objects.filter(patient_balance__lt=0).exists()
