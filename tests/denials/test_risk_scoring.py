@@ -198,3 +198,12 @@ def test_the_backtest_command_reports_precision_and_recall(history):
 def test_the_backtest_command_refuses_bad_input(practice, args, message):
     with pytest.raises(CommandError, match=re.escape(message)):
         call_command("denial_risk_backtest", *args)
+
+
+def test_take_next_on_the_ready_queue_works_with_the_risk_column(history, biller):
+    ready = _claim(history)
+    denial_risks_compute(practice=history.practice, today=TOMORROW)
+    response = login(biller).post("/claims/queues/ready/next/")
+    assert response.status_code == 302
+    ready.refresh_from_db()
+    assert ready.assigned_to == biller
