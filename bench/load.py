@@ -46,6 +46,8 @@ def claim_ids() -> list[int]:
 
 
 IDS = claim_ids()
+
+
 SCENARIOS = {
     "claim list": lambda: "/claims/",
     "claim list status=denied": lambda: "/claims/?status=denied",
@@ -65,9 +67,12 @@ SCENARIOS = {
     "kpi dashboard": lambda: "/kpis/",
     "kpi drill-down initial denials": lambda: "/kpis/claims/?kpi=initial_denial_rate&part=numerator",
     "kpi drill-down A/R over 120": lambda: "/kpis/claims/?kpi=ar_over_120_pct&part=numerator",
+    # Denial analytics (#12): the manager's, the default twelve months.
+    "denial analytics": lambda: "/denials/analytics/",
 }
 # Who requests each page (the biller unless named here).
 SCENARIO_USERS = {name: "bench-manager" for name in SCENARIOS if name.startswith("kpi ")}
+SCENARIO_USERS["denial analytics"] = "bench-manager"
 
 
 class Session:

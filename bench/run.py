@@ -27,8 +27,8 @@ parser.add_argument(
     choices=("all", "kpis", "contracts", "denials", "underpayments"),
     default="all",
     help="kpis: only the KPI benchmarks; contracts: only the fee schedule import; denials: only the denial "
-    "queue pages (selectors, pages, load); underpayments: the variance recompute and the payer scorecard "
-    "page",
+    "benchmarks (queue and analytics pages, the nightly risk run, load); underpayments: the variance "
+    "recompute and the payer scorecard page",
 )
 parser.add_argument("--out", default=str(ROOT / "var" / "bench" / "results.json"))
 args = parser.parse_args()
@@ -97,7 +97,7 @@ def database() -> dict:
 
 
 KPI_PAGES = ["kpi dashboard", "kpi drill-down initial denials", "kpi drill-down A/R over 120"]
-DENIAL_PAGES = ["denial queue", "denial queue by deadline", "api denials list"]
+DENIAL_PAGES = ["denial queue", "denial queue by deadline", "api denials list", "denial analytics"]
 results = {
     "only": args.only,
     "started": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -111,11 +111,8 @@ results = {
 KPI_RUNS = args.only in ("all", "kpis")
 if args.only == "denials":
     results["runs"]["pages"] = [run("bench_pages.py", "--only", "denial")]
-if args.kpi_backfill_days and args.only in (
-    "all",
-    "kpis",
-    "underpayments",
-):  # 0: history kept (BENCH_KEEP_DB)
+NEEDS_KPI_HISTORY = args.only in ("all", "kpis", "underpayments")  # the scorecard reads it too
+if args.kpi_backfill_days and NEEDS_KPI_HISTORY:  # 0 days: the history is kept (BENCH_KEEP_DB)
     results["runs"]["kpi_backfill"] = [
         run("bench_kpis.py", "--mode", "backfill", "--days", str(args.kpi_backfill_days))
     ]
@@ -130,6 +127,10 @@ if args.only in ("all", "underpayments"):
     # figures precomputed by the KPI backfill).
     results["runs"]["underpayment_variances"] = repeated("bench_underpayments.py", "--mode", "variances")
     results["runs"]["payer_scorecard"] = repeated("bench_underpayments.py", "--mode", "scorecard")
+# Denials (#12): the analytics pages in process, and the nightly denial risk run.
+if args.only in ("all", "denials"):
+    results["runs"]["denial_pages"] = [run("bench_denials.py", "--mode", "pages")]
+    results["runs"]["denial_risk"] = repeated("bench_denials.py", "--mode", "risk")
 if args.only == "all":
     results["runs"]["scrub"] = repeated("bench_scrub.py", "--claims", str(args.scrub_claims))
     results["runs"]["837p_build"] = repeated("bench_837.py")
@@ -168,4 +169,6 @@ if args.only in ("all", "underpayments"):
     subprocess.run([PY, str(ROOT / "bench" / "report_underpayments.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
 if KPI_RUNS:  # a focused run keeps its figures in the JSON; the KPI report is for a full or KPI run
     subprocess.run([PY, str(ROOT / "bench" / "report_kpis.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
+if args.only in ("all", "denials"):
+    subprocess.run([PY, str(ROOT / "bench" / "report_denials.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
 del statistics

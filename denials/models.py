@@ -189,3 +189,22 @@ class AppealLetter(PracticeScoped):
     @property
     def is_final(self) -> bool:
         return self.finalized_at is not None
+
+
+class DenialRisk(PracticeScoped):
+    """The chance that a claim ready to submit is denied, learned from the practice's own remittances
+    (``denials.risk``), with the reason in words. Derived data: the nightly run replaces it."""
+
+    claim = models.OneToOneField(Claim, on_delete=models.CASCADE, related_name="denial_risk")
+    score = models.DecimalField(max_digits=5, decimal_places=4, help_text="0 to 1: the chance of a denial.")
+    reason = models.CharField(max_length=400)
+    line_scores = models.JSONField(
+        default=list, blank=True, help_text="Per line: line number, score and reason, the riskiest first."
+    )
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["practice", "-score"], name="denial_risk_score")]
+
+    def __str__(self) -> str:
+        return f"Denial risk {self.score} on claim {self.claim_id}"

@@ -9,7 +9,7 @@ the claim through ``claims.state_machine`` (history row included), posts money o
 import dataclasses
 import datetime
 from collections import defaultdict
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,8 +19,19 @@ from claims.ledger import Entry, ledger_post, money
 from claims.models import Claim, ClaimLine, ClaimStatus, FrequencyCode, TransactionKind, TransactionSource
 from claims.scrubber.engine import claims_scrub
 from claims.state_machine import can_transition, claim_transition
-from denials.models import ZERO, AppealLetter, AppealOutcome, Denial, DenialNote, DenialStatus, RootCauseRule
+from denials.models import (
+    ZERO,
+    AppealLetter,
+    AppealOutcome,
+    Denial,
+    DenialNote,
+    DenialRisk,
+    DenialStatus,
+    RootCauseRule,
+)
 from denials.reference import CATEGORY_CHOICES, OWNER_CHOICES, is_known_carc, is_known_rarc
+from denials.risk import WINDOW_DAYS, RiskModel
+from denials.risk_selectors import payer_names, ready_claim_lines, risk_outcomes
 from denials.rules import root_causes_for
 from denials.selectors import denial_queue
 from denials.state_machine import OPEN_STATUSES, denials_transition
@@ -657,3 +668,48 @@ def letters_settle(*, outcomes: dict[int, set[str]], at) -> int:
             outcome=outcome, outcome_at=at
         )
     return count
+
+
+# --- denial risk before submission ------------------------------------------------------------------
+
+
+@transaction.atomic
+def denial_risks_compute(*, practice, today: datetime.date | None = None) -> int:
+    """Score every claim of the practice that is ready to submit with a model learned from the last six
+    months of the practice's remittances (``denials.risk``), and store the score and its reason per claim.
+
+    Guarantees: afterwards exactly the practice's ready claims with a payer have a ``DenialRisk`` (scores of
+    claims that left ready are removed), all written at one time; running it twice on the same day writes the
+    same rows. Returns the number of claims scored."""
+    today = today or timezone.localdate()
+    outcomes = risk_outcomes(practice, start=today - datetime.timedelta(days=WINDOW_DAYS), end=today)
+    model = RiskModel(outcomes, payer_names=payer_names(practice))
+    now = timezone.now()
+    rows = []
+    for claim_id, lines in ready_claim_lines(practice).items():
+        risk = model.claim_risk(lines)
+        rows.append(
+            DenialRisk(
+                practice=practice,
+                claim_id=claim_id,
+                score=_probability(risk.score),
+                reason=risk.reason[:400],
+                line_scores=[
+                    {
+                        "line": line.line_number,
+                        "procedure_code": line.procedure_code,
+                        "score": str(_probability(line.score)),
+                        "reason": line.reason,
+                    }
+                    for line in risk.lines
+                ],
+                computed_at=now,
+            )
+        )
+    DenialRisk.objects.filter(practice=practice).delete()
+    DenialRisk.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
+def _probability(value: float) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)

@@ -4,6 +4,7 @@ actions (corrected claim, void, write-off) and the manager's root-cause rules.""
 from django.urls import path
 
 from denials import views
+from denials.analytics import views as analytics
 
 app_name = "denials"
 urlpatterns = [
@@ -21,4 +22,6 @@ urlpatterns = [
     path("claims/<int:pk>/correct/", views.claim_correct, name="claim_correct"),
     path("claims/<int:pk>/void/", views.claim_void, name="claim_void"),
     path("claims/<int:pk>/write-off/", views.claim_write_off, name="claim_write_off"),
+    path("analytics/", analytics.analytics, name="analytics"),
+    path("analytics/denials/", analytics.analytics_denials, name="analytics_denials"),
 ]

@@ -23,6 +23,12 @@ app.conf.beat_schedule = {
     "claims-scrub-drafts-nightly": {"task": "claims.scrub_drafts", "schedule": crontab(hour=1, minute=30)},
     # KPI snapshots at 02:30, after the day's postings and before the manager's morning; recomputes a week.
     "kpis-compute-nightly": {"task": "kpis.compute_nightly", "schedule": crontab(hour=2, minute=30)},
+    # Denial risk of the claims ready to submit at 01:45, after the drafts' scrub moved clean ones to ready
+    # and before the morning's batches: the biller sees today's risks in the queue.
+    "denials-compute-risks-nightly": {
+        "task": "denials.compute_risks_nightly",
+        "schedule": crontab(hour=1, minute=45),
+    },
     # The monthly KPI report on the 1st at 06:00, after that night's snapshots: last month's PDF to each
     # practice's managers, once per practice and month (a rerun or a retry sends nothing twice).
     "kpis-monthly-reports": {

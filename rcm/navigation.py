@@ -17,6 +17,7 @@ NAV_ITEMS: list[tuple[str, str, str | None]] = [
     ("Denials", "denials:queue", "denials.view"),
     ("Underpayments", "underpayments:list", "underpayments.view"),
     ("KPIs", "kpis:dashboard", "kpis.view"),
+    ("Denial analytics", "denials:analytics", "denials.view"),
     ("Payer scorecard", "kpis:scorecard", "kpis.scorecard"),
     ("Payers", "payers:list", "payers.view"),
     ("Audit log", "audit_log", "audit.view"),

@@ -6,7 +6,8 @@
 #   BENCH_KEEP_DB=1 reuses the database as it is (no rebuild).
 #   BENCH_ONLY=kpis runs only the KPI benchmarks (backfill of BENCH_KPI_DAYS (400) days, nightly, KPI pages).
 #   BENCH_ONLY=contracts runs only the 20,000-row fee schedule import (CSV and XLSX; needs no bench data).
-#   BENCH_ONLY=denials runs only the denial queue benchmarks (selectors, pages, API, load test).
+#   BENCH_ONLY=denials runs only the denial benchmarks (queue and analytics pages, API, the nightly risk run,
+#   load test).
 #   BENCH_ONLY=underpayments runs the backfill, the variance recompute and the payer scorecard page.
 set -euo pipefail
 cd "$(dirname "$0")/.."

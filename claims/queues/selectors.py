@@ -31,6 +31,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from claims.models import Claim, ClaimStatus, ClaimStatusChange, RemittanceLine, ScrubStatus
+from claims.queues.columns import queue_columns
 from rcm.models import Membership, Payer, PayerContract
 from rcm.practice_cache import practice_cached
 from rcm.roles import PERMISSIONS
@@ -64,6 +65,11 @@ QUEUES = [
         "Paid less than the contract says, beyond the tolerance: dispute, the largest shortfall first.",
     ),
     Queue("deadlines", "Deadlines", f"Timely filing or appeal deadline within {DEADLINE_WINDOW_DAYS} days."),
+    Queue(
+        "ready",
+        "Ready",
+        "Scrubbed clean, waiting for the next batch: look at the denial risk before sending.",
+    ),
 ]
 QUEUE_BY_SLUG = {q.slug: q for q in QUEUES}
 
@@ -183,6 +189,10 @@ def queue_claims(
         queryset = queryset.filter(
             _deadline_by(contract_days, today + datetime.timedelta(days=DEADLINE_WINDOW_DAYS))
         )
+    elif slug == "ready":
+        queryset = queryset.filter(status=S.READY)
+    for column in queue_columns(slug):
+        queryset = column.annotate(queryset)
     if assigned_to is not None:
         queryset = queryset.filter(assigned_to=assigned_to)
     elif unassigned:

@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from claims.queues.columns import queue_columns
 from claims.queues.selectors import (
     QUEUE_BY_SLUG,
     QUEUES,
@@ -86,6 +87,7 @@ def queues(request, slug: str | None = None):
         assigned_to=request.user if params["who"] == "mine" else None,
         unassigned=params["who"] == "unassigned",
     )
+    columns = queue_columns(slug)
     if request.GET.get("format") == "csv":
         audit_record(
             action=AuditAction.EXPORT,
@@ -93,7 +95,7 @@ def queues(request, slug: str | None = None):
             object_type="claims.claim",
             changes={"queue": slug, **params},
         )
-        return _queue_export(claims, slug, today)
+        return _queue_export(claims, slug, today, columns)
     known = (
         counts[slug] if params["who"] not in ("mine", "unassigned") else None
     )  # the tab's count is the list's
@@ -105,6 +107,7 @@ def queues(request, slug: str | None = None):
             claim.about = first_scrub_error(claim)
         elif slug == "rejected":
             claim.about = claim.rejection_reason or ""
+        claim.extra_cells = [column.cell(claim) for column in columns]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -122,17 +125,26 @@ def queues(request, slug: str | None = None):
             "soon": DEADLINE_SOON_DAYS,
             "assignees": queue_assignees(practice),
             "next_url": request.get_full_path(),
+            "extra_columns": columns,
+            "empty_colspan": (
+                13 if slug == "underpaid" else 12 if slug in ("scrub_errors", "rejected") else 11
+            )
+            + len(columns),
         },
     )
 
 
-def _queue_export(claims, slug: str, today) -> HttpResponse:
+def _queue_export(claims, slug: str, today, columns) -> HttpResponse:
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="queue-{slug}-{today.isoformat()}.csv"'
     response["Cache-Control"] = "no-store"
     writer = csv.writer(response)
-    writer.writerow(QUEUE_EXPORT_HEADER)
+    writer.writerow(QUEUE_EXPORT_HEADER + [column.title for column in columns])
     for claim in claims.iterator(chunk_size=2000):
+        extra = []
+        for column in columns:
+            cell = column.cell(claim)
+            extra.append(" ".join(part for part in (cell.text, cell.detail) if part))
         writer.writerow(
             [
                 claim.patient_control_number,
@@ -147,6 +159,7 @@ def _queue_export(claims, slug: str, today) -> HttpResponse:
                 (claim.deadline - today).days if claim.deadline else "",
                 _person(claim.assigned_to),
                 claim.get_scrub_status_display(),
+                *extra,
             ]
         )
     return response

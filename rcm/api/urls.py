@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("rcm.contracts.api")),
     path("", include("claims.api.urls")),
     path("", include("kpis.api_urls")),
+    path("", include("denials.analytics.api_urls")),  # before the denials router: "analytics" is no denial id
     path("", include("denials.api_urls")),
 ]

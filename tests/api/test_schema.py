@@ -174,6 +174,7 @@ def test_queue_claims_are_paginated_and_the_queue_is_one_of_the_known_slugs(sche
         "deadlines",
         "denied",
         "no_response",
+        "ready",
         "rejected",
         "scrub_errors",
         "underpaid",

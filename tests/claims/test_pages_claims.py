@@ -181,6 +181,7 @@ def test_navigation_shows_patients_and_claims_before_the_audit_log(manager):
         "Denials",
         "Underpayments",
         "KPIs",
+        "Denial analytics",
         "Payer scorecard",
         "Payers",
         "Audit log",

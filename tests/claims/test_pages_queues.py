@@ -31,7 +31,7 @@ from tests.conftest import login
 
 # session, user, memberships (middleware) + the tab counts (contracts, one count per queue, the payers'
 # no-response days) + the queue (contracts, page rows; its length is the tab's count) + the assignees
-QUEUE_PAGE_QUERIES = 3 + (1 + 6 + 1) + 2 + 1
+QUEUE_PAGE_QUERIES = 3 + (1 + 7 + 1) + 2 + 1
 
 
 def rejected(billing, charge="185.00", **kwargs):
@@ -244,6 +244,7 @@ def test_navigation_lists_the_work_pages_in_order(biller, manager):
         "Remittances",
         "Denials",
         "Underpayments",
+        "Denial analytics",
         "Payers",
     ]
     assert [item["label"] for item in response.context["nav_items"] if item["active"]] == ["Work queues"]
@@ -258,6 +259,7 @@ def test_navigation_lists_the_work_pages_in_order(biller, manager):
         "Denials",
         "Underpayments",
         "KPIs",
+        "Denial analytics",
         "Payer scorecard",
         "Payers",
         "Audit log",
