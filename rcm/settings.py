@@ -273,3 +273,8 @@ LOGGING = {
 
 # --- Product settings -----------------------------------------------------------------------
 RCM_HEALTHCHECK_TIMEOUT = envint("RCM_HEALTHCHECK_TIMEOUT", 3)
+# Publishing a task waits at most this many seconds for the broker; the work is recorded in the outbox
+# first (rcm.outbox), so a broker that does not answer delays it, and the request still answers at once.
+RCM_TASK_PUBLISH_TIMEOUT = envint("RCM_TASK_PUBLISH_TIMEOUT", 2)
+# The sweep re-publishes outbox rows still waiting after this many seconds (the commit hook had its chance).
+RCM_OUTBOX_SWEEP_AFTER = envint("RCM_OUTBOX_SWEEP_AFTER", 30)

@@ -289,7 +289,20 @@ class X12ImportResultSerializer(serializers.Serializer):
         help_text="The same content was applied before; nothing was changed."
     )
     message = serializers.CharField()
+    validation = serializers.ChoiceField(
+        choices=["done", "queued", "none"],
+        help_text="pyx12 validation: done with the upload, queued for a worker (a large file; the file is "
+        "applied either way), or none (refused or duplicate).",
+    )
     outcome = serializers.DictField(child=serializers.IntegerField())
+
+
+def _validation_state(result) -> str:
+    if result.duplicate or not result.applied:
+        return "none"
+    if result.validation_queued:
+        return "queued"
+    return "done" if result.file.validated_at else "none"
 
 
 class X12UploadResultSerializer(serializers.Serializer):
@@ -356,6 +369,7 @@ class X12FileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeS
                     "duplicate": result.duplicate,
                     "message": result.message,
                     "outcome": {} if result.duplicate else result.file.outcome,
+                    "validation": _validation_state(result),
                 }
             )
         if all(row["status"] == X12FileStatus.REFUSED for row in rows):

@@ -19,6 +19,7 @@ from claims.edi.validation import validate_x12
 from claims.models import X12File, X12FileKind, X12FileStatus
 from claims.tasks import validate_x12_file
 from rcm.models import Provider
+from rcm.outbox import task_enqueue
 from rcm.roles import role_can
 
 # What an import counted, in words, singular and plural, in the order the appliers count them (whatever
@@ -52,6 +53,7 @@ def outcome_words(outcome: dict | None) -> list[str]:
 class ImportResult:
     file: X12File
     duplicate: bool = False
+    validation_queued: bool = False  # pyx12's check waits in the outbox for a worker
 
     @property
     def applied(self) -> bool:
@@ -67,7 +69,8 @@ class ImportResult:
         if not self.applied:
             return f"{self.file.file_name} was refused: {self.file.error} Nothing was changed."
         summary = ", ".join(outcome_words(self.file.outcome))
-        return f"{self.file.file_name} ({self.file.get_kind_display()}) imported: {summary}."
+        queued = " Its X12 validation is queued." if self.validation_queued else ""
+        return f"{self.file.file_name} ({self.file.get_kind_display()}) imported: {summary}.{queued}"
 
 
 INLINE_VALIDATION_CHARS = 200_000
@@ -161,6 +164,7 @@ def x12_import(
     a file for none of them is refused. ``now`` (default: the current time) dates the file and everything
     applying it writes."""
     now = now or timezone.now()
+    queued = False
     text = _decode(content)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     by = user if user is not None and getattr(user, "is_authenticated", False) else None
@@ -208,9 +212,11 @@ def x12_import(
                 practice=practice, interchanges=interchanges, x12_file=record, user=by, now=now
             )
             record.save(update_fields=["outcome"])
-        if validate and record.validated_at is None:
-            # pyx12 takes seconds per megabyte: a large ERA is posted now and checked in the background.
-            transaction.on_commit(lambda: validate_x12_file.delay(record.pk))
+            if validate and record.validated_at is None:
+                # pyx12 takes seconds per megabyte: a large ERA is posted now and checked in the
+                # background; the outbox row commits with the posting, so no outage loses the check.
+                task_enqueue(validate_x12_file, record.pk)
+                queued = True
     except IntegrityError:
         earlier = X12File.objects.filter(
             practice=practice, sha256=digest, status=X12FileStatus.APPLIED
@@ -224,4 +230,4 @@ def x12_import(
         record.error = str(exc) if isinstance(exc, X12Error) else "; ".join(exc.messages)
         record.outcome = {}
         record.save()
-    return ImportResult(file=record)
+    return ImportResult(file=record, validation_queued=queued)

@@ -567,6 +567,7 @@ def test_a_277ca_upload_rejects_the_claim(billing, biller):
                 "outcome": {"claims_accepted": 0, "claims_rejected": 1},
                 "message": "imsweb-x12_277CA_rejected.277 (277CA claim acknowledgment) imported: "
                 "0 claims accepted, 1 claim rejected.",
+                "validation": "done",
             }
         ]
     }
