@@ -236,6 +236,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "rcm.api.errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
+    # DRF's parsers, with a JSON parser that answers 400 to a body nested too deeply (RecursionError).
+    "DEFAULT_PARSER_CLASSES": [
+        "rcm.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -273,6 +279,8 @@ LOGGING = {
 
 # --- Product settings -----------------------------------------------------------------------
 RCM_HEALTHCHECK_TIMEOUT = envint("RCM_HEALTHCHECK_TIMEOUT", 3)
+# The largest X12 file the upload page and the API take (one limit for both), in MB.
+RCM_MAX_UPLOAD_MB = envint("RCM_MAX_UPLOAD_MB", 20)
 # Publishing a task waits at most this many seconds for the broker; the work is recorded in the outbox
 # first (rcm.outbox), so a broker that does not answer delays it, and the request still answers at once.
 RCM_TASK_PUBLISH_TIMEOUT = envint("RCM_TASK_PUBLISH_TIMEOUT", 2)

@@ -15,10 +15,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from claims.edi.intake import postable_practices, x12_import
+from claims.edi.intake import postable_practices, upload_refusal, x12_import
 from claims.models import (
     BatchStatus,
     Claim,
@@ -35,6 +35,7 @@ from claims.submission.batches import batch_download_record, claims_submit
 from rcm.api.base import PracticeAPIMixin, PracticeScopedViewSet
 from rcm.api.errors import error_response
 from rcm.api.pagination import StandardPagination
+from rcm.api.parsers import JSONParser
 from rcm.api.reference import PayerBriefSerializer
 from rcm.api.serializers import EnumField, FlatErrorsMixin, PracticeMemberField, PracticeRelatedField
 from rcm.api.views import PRACTICE_HEADER, error_responses
@@ -276,8 +277,17 @@ class X12FileDetailSerializer(X12FileSerializer):
 
 class X12UploadSerializer(serializers.Serializer):
     file = serializers.ListField(
-        child=serializers.FileField(), allow_empty=False, help_text="One or several 999 or 277CA files."
+        child=serializers.FileField(allow_empty_file=True),
+        allow_empty=False,
+        help_text="One or several 999, 277CA or 835 files, each at most RCM_MAX_UPLOAD_MB (20 MB by "
+        "default).",
     )
+
+    def validate_file(self, uploads):
+        refusals = [refusal for upload in uploads if (refusal := upload_refusal(upload.name, upload.size))]
+        if refusals:
+            raise serializers.ValidationError(refusals)
+        return uploads
 
 
 class X12ImportResultSerializer(serializers.Serializer):

@@ -10,8 +10,9 @@ import dataclasses
 import hashlib
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from claims.edi.reader import Interchange, X12Error, parse, transaction_kind
@@ -74,6 +75,19 @@ class ImportResult:
 
 
 INLINE_VALIDATION_CHARS = 200_000
+
+
+def max_upload_bytes() -> int:
+    return settings.RCM_MAX_UPLOAD_MB * 1024 * 1024
+
+
+def upload_refusal(name: str, size: int) -> str | None:
+    """Why an uploaded file is refused before it is read (the page and the API alike), or None."""
+    if size > max_upload_bytes():
+        return f"{name} was refused: it is larger than {settings.RCM_MAX_UPLOAD_MB} MB. Nothing was changed."
+    if size == 0:
+        return f"{name} was refused: the file is empty. Nothing was changed."
+    return None
 
 
 def validation_findings(text: str) -> list[dict]:
@@ -154,6 +168,7 @@ def x12_import(
     validate: bool = True,
     candidates=None,
     now=None,
+    _retried: bool = False,
 ) -> ImportResult:
     """Read, keep and apply one X12 file for ``practice``.
 
@@ -163,6 +178,16 @@ def x12_import(
     the practice among ``candidates`` (the practices the user may import into; default ``practice``):
     a file for none of them is refused. ``now`` (default: the current time) dates the file and everything
     applying it writes."""
+    arguments = {
+        "practice": practice,
+        "file_name": file_name,
+        "content": content,
+        "user": user,
+        "source": source,
+        "validate": validate,
+        "candidates": candidates,
+        "now": now,
+    }
     now = now or timezone.now()
     queued = False
     text = _decode(content)
@@ -173,14 +198,21 @@ def x12_import(
         return ImportResult(file=earlier, duplicate=True)
     record = X12File(
         practice=practice,
-        file_name=file_name[:255],
-        content=text,
+        file_name=file_name.replace("\x00", "")[:255],
+        # A text column cannot hold NUL (PostgreSQL refuses it): a binary or UTF-16 file is kept without
+        # them, and refused below.
+        content=text.replace("\x00", ""),
         sha256=digest,
         received_by=by,
         source=source,
         received_at=now,
     )
     try:
+        if "\x00" in text:
+            raise X12Error(
+                "This is not an X12 text file: it holds NUL bytes (a binary file, or text saved as "
+                "UTF-16). Save it as plain text (ASCII or UTF-8) and upload it again."
+            )
         interchanges = parse(text)
         kind = transaction_kind(interchanges)
         record.kind = kind if kind in X12FileKind.values else ""
@@ -221,9 +253,21 @@ def x12_import(
         earlier = X12File.objects.filter(
             practice=practice, sha256=digest, status=X12FileStatus.APPLIED
         ).first()
-        if earlier is None:
-            raise
-        return ImportResult(file=earlier, duplicate=True)
+        if earlier is not None:
+            return ImportResult(file=earlier, duplicate=True)
+        if not _retried:
+            # Another copy of the same payment (a re-wrapped ERA: other envelope, same TRN02) was posted
+            # by a concurrent import that has now committed: read again, and this file is refused as a
+            # later copy always is ("already posted"), and kept.
+            return x12_import(**arguments, _retried=True)
+        raise
+    except DataError:
+        # A number too large for its column (PostgreSQL checks; the readers cap what they know).
+        record.pk = None
+        record.status = X12FileStatus.REFUSED
+        record.error = "A number in this file is too large (an amount or a count out of range)."
+        record.outcome = {}
+        record.save()
     except (X12Error, ValidationError) as exc:
         record.pk = None
         record.status = X12FileStatus.REFUSED

@@ -11,7 +11,6 @@ from django.db import models
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from claims.models import (
@@ -35,6 +34,7 @@ from claims.remittances.selectors import (
     remittance_list,
 )
 from rcm.api.base import PracticeScopedViewSet
+from rcm.api.parsers import JSONParser
 from rcm.api.reference import PayerBriefSerializer
 from rcm.api.serializers import EnumField, PracticeRelatedField
 from rcm.api.views import PRACTICE_HEADER, error_responses

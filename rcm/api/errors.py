@@ -1,6 +1,9 @@
 """One error format for the whole API:
 
 {"error": {"status": 400, "code": "invalid", "message": "...", "fields": {"npi": ["..."]}}}
+
+``fields`` always maps a name to a list of messages: errors of nested input are named by their path
+(``file.1`` for the second uploaded file, ``lines.0.charge``), never a nested object.
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -11,12 +14,23 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
-def _flatten(detail):
-    if isinstance(detail, list):
-        return [str(item) for item in detail]
+def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's error detail (dicts and lists nested as the input was) as ``{path: [message, ...]}``."""
+    fields: dict[str, list[str]] = {}
     if isinstance(detail, dict):
-        return {key: _flatten(value) for key, value in detail.items()}
-    return [str(detail)]
+        for key, value in detail.items():
+            for name, messages in _flatten(value, f"{prefix}.{key}" if prefix else str(key)).items():
+                fields.setdefault(name, []).extend(messages)
+    elif isinstance(detail, list):
+        for index, item in enumerate(detail):
+            if isinstance(item, dict | list):
+                for name, messages in _flatten(item, f"{prefix}.{index}").items():
+                    fields.setdefault(name, []).extend(messages)
+            else:
+                fields.setdefault(prefix, []).append(str(item))
+    else:
+        fields.setdefault(prefix, []).append(str(detail))
+    return {name: messages for name, messages in fields.items() if messages}
 
 
 def exception_handler(exc, context):
