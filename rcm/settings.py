@@ -279,6 +279,9 @@ LOGGING = {
 
 # --- Product settings -----------------------------------------------------------------------
 RCM_HEALTHCHECK_TIMEOUT = envint("RCM_HEALTHCHECK_TIMEOUT", 3)
+# X12 files up to this many characters are checked by pyx12 while they are imported; larger ones (seconds
+# per megabyte) are posted at once and checked by a worker.
+RCM_INLINE_VALIDATION_CHARS = envint("RCM_INLINE_VALIDATION_CHARS", 200_000)
 # The largest X12 file the upload page and the API take (one limit for both), in MB.
 RCM_MAX_UPLOAD_MB = envint("RCM_MAX_UPLOAD_MB", 20)
 # Publishing a task waits at most this many seconds for the broker; the work is recorded in the outbox

@@ -261,6 +261,7 @@ class X12FileSerializer(serializers.ModelSerializer):
             "error",
             "outcome",
             "warnings",
+            "validated_at",
         ]
 
 

@@ -74,9 +74,6 @@ class ImportResult:
         return f"{self.file.file_name} ({self.file.get_kind_display()}) imported: {summary}.{queued}"
 
 
-INLINE_VALIDATION_CHARS = 200_000
-
-
 def max_upload_bytes() -> int:
     return settings.RCM_MAX_UPLOAD_MB * 1024 * 1024
 
@@ -234,7 +231,7 @@ def x12_import(
                     return ImportResult(file=earlier, duplicate=True)
                 practice = record.practice = chosen
         record.warnings = [w for i in interchanges for w in i.warnings]
-        if validate and len(text) <= INLINE_VALIDATION_CHARS:
+        if validate and len(text) <= settings.RCM_INLINE_VALIDATION_CHARS:
             record.validation_findings = validation_findings(text)
             record.validated_at = timezone.now()
         with transaction.atomic():

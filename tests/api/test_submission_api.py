@@ -670,6 +670,7 @@ def test_x12_file_list_leaves_out_the_content_and_the_detail_is_audited(billing,
         "error",
         "outcome",
         "warnings",
+        "validated_at",
     }
     assert (row["kind"], row["status"], row["source"], row["received_by"], row["error"], row["outcome"]) == (
         "277CA",

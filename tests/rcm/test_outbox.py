@@ -49,12 +49,12 @@ def test_no_module_queues_a_task_but_through_the_outbox():
 
 
 def test_an_835_posted_with_the_broker_down_answers_at_once_and_its_validation_waits(
-    practice, biller, dead_broker, django_capture_on_commit_callbacks
+    practice, biller, dead_broker, django_capture_on_commit_callbacks, settings
 ):
     ncci_load_samples()
     claim = accepted_claim(Billing(practice))
     # Validated in the background whatever its size (as a large ERA is).
-    dead_broker.setattr("claims.edi.intake.INLINE_VALIDATION_CHARS", 0)
+    settings.RCM_INLINE_VALIDATION_CHARS = 0
     content = era(control="000000901", trace="EFT901", claims=[era_payment(claim)])
     started = time.monotonic()
     with django_capture_on_commit_callbacks(execute=True):
