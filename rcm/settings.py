@@ -258,6 +258,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # drf-spectacular's enum hook, then ours: every paginated list documents its 400 for a missing page.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "rcm.api.schema.document_page_errors",
+    ],
 }
 
 # --- Logging: no PHI in logs; request paths carry ids only (no names, no query strings). ---

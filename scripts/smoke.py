@@ -166,7 +166,8 @@ def healthy(base: str) -> bool:
 
 def outbox_waiting(env: dict, file_id: int) -> list:
     code = (
-        "import json; from rcm.models import OutboxTask; print(json.dumps(list(OutboxTask.objects.filter("
+        "import json; from rcm.models import OutboxTask; "
+        "print(json.dumps(default=str, obj=list(OutboxTask.objects.filter("
         f"task='claims.validate_x12_file', args=[{file_id}]).values_list('attempts', 'queued_at'))))"
     )
     return json.loads(manage(env, "shell", "-c", code).strip().splitlines()[-1])

@@ -37,7 +37,7 @@ from rcm.api.errors import error_response
 from rcm.api.pagination import StandardPagination
 from rcm.api.parsers import JSONParser
 from rcm.api.reference import PayerBriefSerializer
-from rcm.api.serializers import EnumField, FlatErrorsMixin, PracticeMemberField, PracticeRelatedField
+from rcm.api.serializers import MAX_ID, EnumField, FlatErrorsMixin, PracticeMemberField, PracticeRelatedField
 from rcm.api.views import PRACTICE_HEADER, error_responses
 from rcm.audit import audit_view
 from rcm.models import Payer
@@ -124,7 +124,7 @@ class SubmitResultSerializer(serializers.Serializer):
 
 class BatchCreateSerializer(FlatErrorsMixin, serializers.Serializer):
     claim_ids = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         allow_empty=False,
         help_text="Submit these ready claims; left out, every ready claim of the practice.",
@@ -244,7 +244,8 @@ class X12FileSerializer(serializers.ModelSerializer):
     status = EnumField(X12FileStatus)
     received_by = serializers.CharField(source="received_by.username", allow_null=True)
     outcome = serializers.DictField(
-        child=serializers.IntegerField(), help_text="What applying the file did (counts)."
+        child=serializers.IntegerField(),
+        help_text="What applying the file did (counts).",
     )
     warnings = serializers.ListField(child=serializers.CharField())
 
@@ -468,7 +469,9 @@ class QueueClaimFilterSerializer(serializers.Serializer):
 
 
 class ClaimAssignSerializer(FlatErrorsMixin, serializers.Serializer):
-    claim_ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=False, max_length=1000)
+    claim_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), allow_empty=False, max_length=1000
+    )
     assignee = PracticeMemberField(allow_null=True, help_text="A member of the practice; null: nobody.")
 
     def validate_claim_ids(self, value):

@@ -8,7 +8,8 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -72,3 +73,12 @@ def error_response(message: str, *, code: str = "invalid", http_status: int = st
     return Response(
         {"error": {"status": http_status, "code": code, "message": message, "fields": {}}}, status=http_status
     )
+
+
+def not_found(request, exception=None):
+    """The project's 404 handler: under ``/api/`` a path no route matches answers in the API's error
+    format (JSON), as an unknown id does; pages keep the HTML page."""
+    if request.path.startswith("/api/"):
+        body = {"status": 404, "code": "not_found", "message": "Not found.", "fields": {}}
+        return JsonResponse({"error": body}, status=404)
+    return page_not_found(request, exception)
