@@ -18,6 +18,7 @@ from tests.api.test_claims_api import _new_claim, chart  # noqa: F401 - chart is
 from tests.claims.conftest import Billing
 from tests.claims.era_builder import era
 from tests.claims.test_era_posting import _paid_era, submitted
+from tests.claims.test_pages_remittances import unknown_payment
 from tests.conftest import login
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -163,3 +164,15 @@ def test_three_rewrapped_copies_of_one_era_at_once_post_once_and_every_file_is_k
     assert Remittance.objects.count() == 1
     claim.refresh_from_db()
     assert claim.insurance_paid == Decimal("138.00")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite does not check numeric precision")
+def test_an_era_with_an_amount_too_large_for_its_column_is_refused_and_kept(billing):
+    text = era(trace="EFT-HUGE", claims=[unknown_payment(paid="99999999999999.00")])
+    result = x12_import(practice=billing.practice, file_name="huge.835", content=text)
+    assert (result.file.status, result.file.error) == (
+        "refused",
+        "A number in this file is too large (an amount or a count out of range).",
+    )
+    assert X12File.objects.filter(status="refused").count() == 1
+    assert not Remittance.objects.exists()
