@@ -63,7 +63,7 @@ def test_an_835_posted_with_the_broker_down_answers_at_once_and_its_validation_w
         )
     elapsed = time.monotonic() - started
     assert response.status_code == 201, response.content
-    assert elapsed < 5, elapsed  # 21 s and a 500 before the outbox
+    assert elapsed < 10, elapsed  # 21 s and a 500 before the outbox (a refused publish costs ~0 s)
     file_row = response.json()["files"][0]
     assert (file_row["status"], file_row["duplicate"], file_row["validation"]) == ("applied", False, "queued")
     assert file_row["message"].endswith("Its X12 validation is queued.")
