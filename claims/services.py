@@ -45,6 +45,12 @@ MAX_DIAGNOSES = 12
 MAX_MODIFIERS = 4
 MAX_POINTERS = 4
 MAX_LINES = 50
+# Sane maxima: far above any physician charge, well inside the columns (a line's charge and the claim's
+# total hold 12 digits, units 9 with 3 places) and X12's amounts, so an absurd entry is refused with its
+# reason instead of overflowing the database.
+MAX_LINE_CHARGE = Decimal("999999.99")
+MAX_CLAIM_CHARGE = Decimal("9999999.99")
+MAX_UNITS = Decimal("9999")
 
 
 @dataclass
@@ -62,10 +68,14 @@ def _as_decimal(value, name: str, errors: dict):
     if isinstance(value, float):
         value = repr(value)
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except (InvalidOperation, ValueError):
         errors[name] = f"{value!r} is not a number."
         return None
+    if not number.is_finite():
+        errors[name] = f"{value!r} is not a number."
+        return None
+    return number
 
 
 def _validate_diagnoses(codes, errors) -> list[str]:
@@ -106,9 +116,17 @@ def _validate_line(index: int, line: LineInput, diagnosis_count: int, today, err
     units = _as_decimal(line.units, f"{prefix}.units", errors)
     if units is not None and units < 1:
         errors[f"{prefix}.units"] = f"Units must be at least 1 (got {units})."
+    elif units is not None and units > MAX_UNITS:
+        errors[f"{prefix}.units"] = f"Units must be at most {MAX_UNITS} (got {units})."
+    elif units is not None and units != units.quantize(Decimal("0.001")):
+        errors[f"{prefix}.units"] = f"Units have at most 3 decimal places (got {units})."
     charge = _as_decimal(line.charge, f"{prefix}.charge", errors)
     if charge is not None and charge <= 0:
         errors[f"{prefix}.charge"] = f"The charge must be greater than zero (got {money_text(charge)})."
+    elif charge is not None and charge > MAX_LINE_CHARGE:
+        errors[f"{prefix}.charge"] = (
+            f"A line's charge must be at most {money_text(MAX_LINE_CHARGE)} (got {money_text(charge)})."
+        )
     start, end = line.service_date_from, line.service_date_to or line.service_date_from
     if start is None:
         errors[f"{prefix}.service_date_from"] = "The date of service is required."
@@ -173,6 +191,9 @@ def _validate_claim_body(
     clean_lines = [
         _validate_line(i, line, len(codes), today, errors) for i, line in enumerate(lines or [], 1)
     ]
+    total = sum((line["charge"] for line in clean_lines if line), Decimal("0"))
+    if total > MAX_CLAIM_CHARGE:
+        errors["lines"] = f"A claim's charges add up to at most ${MAX_CLAIM_CHARGE:,} (these: ${total:,})."
     return codes, clean_lines
 
 

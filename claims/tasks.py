@@ -9,6 +9,7 @@ from celery import shared_task
 
 from claims.models import BatchStatus, Clearinghouse, SubmissionBatch, X12File
 from claims.submission.errors import DeliveryError
+from rcm.outbox import task_enqueue
 
 
 @shared_task(
@@ -52,7 +53,7 @@ def pickup_all() -> int:
         Clearinghouse.objects.filter(is_active=True).exclude(sftp_host="").values_list("pk", flat=True)
     )
     for clearinghouse_id in ids:
-        pickup_clearinghouse.delay(clearinghouse_id)  # runs outside any transaction: nothing to wait for
+        task_enqueue(pickup_clearinghouse, clearinghouse_id)
     return len(ids)
 
 

@@ -5,6 +5,7 @@ not built yet has ``value: null`` and says what it needs."""
 import datetime
 
 from django.utils import timezone
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
@@ -123,8 +124,17 @@ FILTERS = [
 ]
 
 
+class _OneObjectListSchema(AutoSchema):
+    """The KPI list answers one object (the range and its values), not an array of them."""
+
+    def _is_list_view(self, serializer=None):
+        return False
+
+
 class KpiViewSet(PracticeAPIMixin, viewsets.ViewSet):
     """KPIs read from the precomputed daily snapshots; the claims behind a number from the KPI's own query."""
+
+    schema = _OneObjectListSchema()
 
     required_permission = "kpis.view"
     lookup_field = "slug"
@@ -143,6 +153,7 @@ class KpiViewSet(PracticeAPIMixin, viewsets.ViewSet):
         return status, filters.validated_data
 
     @extend_schema(
+        operation_id="kpis_list",
         parameters=[PRACTICE_HEADER, *FILTERS],
         responses={200: KpiValuesSerializer, **error_responses(400, 403)},
     )

@@ -31,6 +31,7 @@ from kpis.scorecard import payer_scorecards_compute
 from kpis.tasks import compute_practice
 from rcm.bulk import bulk_insert_rows
 from rcm.models import Membership
+from rcm.outbox import task_enqueue
 from rcm.roles import Role
 
 ONE_DAY = datetime.timedelta(days=1)
@@ -274,7 +275,7 @@ def kpi_recompute_request(*, practice, today: datetime.date) -> tuple[datetime.d
     """Queue a recompute of what the dashboard shows (``RECOMPUTE_DAYS`` up to ``today``) for when the
     caller's transaction commits; returns the range queued."""
     start = today - datetime.timedelta(days=RECOMPUTE_DAYS - 1)
-    transaction.on_commit(lambda: compute_practice.delay(practice.pk, start.isoformat(), today.isoformat()))
+    task_enqueue(compute_practice, practice.pk, start.isoformat(), today.isoformat())
     return start, today
 
 

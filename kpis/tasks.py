@@ -26,12 +26,13 @@ def compute_practice(practice_id: int, start: str, end: str) -> int:
 def compute_nightly() -> int:
     """Queue one computation per practice: the last ``NIGHTLY_DAYS`` days up to today."""
     from rcm.models import Practice
+    from rcm.outbox import task_enqueue
 
     end = timezone.localdate()
     start = end - datetime.timedelta(days=NIGHTLY_DAYS - 1)
     ids = list(Practice.objects.filter(is_active=True).values_list("pk", flat=True))
     for practice_id in ids:
-        compute_practice.delay(practice_id, start.isoformat(), end.isoformat())
+        task_enqueue(compute_practice, practice_id, start.isoformat(), end.isoformat())
     return len(ids)
 
 
@@ -49,9 +50,10 @@ def send_report(practice_id: int, month: str) -> bool:
 def send_monthly_reports() -> int:
     """Queue last month's report for every active practice (each sends at most once: ``KpiReport``)."""
     from rcm.models import Practice
+    from rcm.outbox import task_enqueue
 
     last_month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
     ids = list(Practice.objects.filter(is_active=True).values_list("pk", flat=True))
     for practice_id in ids:
-        send_report.delay(practice_id, last_month.isoformat())
+        task_enqueue(send_report, practice_id, last_month.isoformat())
     return len(ids)

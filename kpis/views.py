@@ -1,6 +1,5 @@
 """The practice manager's KPI dashboard, the claims behind each number, and their CSV export."""
 
-import csv
 import datetime
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -43,7 +42,7 @@ from kpis.services import (
     kpi_targets_set,
 )
 from rcm.audit import audit_record
-from rcm.exports import csv_cell
+from rcm.exports import csv_writer
 from rcm.models import AuditAction, Payer
 from rcm.paging import CountedPaginator
 from rcm.permissions import role_required
@@ -347,10 +346,10 @@ def _export(drilldown, about, end, kind: str) -> HttpResponse:
         response = HttpResponse(content, content_type=XLSX_TYPE)
     else:
         response = HttpResponse(content_type="text/csv")
-        writer = csv.writer(response)
+        writer = csv_writer(response)
         writer.writerow(CSV_HEADER)
         for row in _claim_rows(drilldown):
-            writer.writerow([csv_cell(value) for value in row])
+            writer.writerow(row)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response
@@ -483,10 +482,10 @@ def scorecard(request):
             )
         else:
             response = HttpResponse(content_type="text/csv")
-            writer = csv.writer(response)
+            writer = csv_writer(response)
             writer.writerow(header)
             for row in rows:
-                writer.writerow([csv_cell(value) for value in row])
+                writer.writerow(row)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["Cache-Control"] = "no-store"
         return response

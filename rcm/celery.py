@@ -14,6 +14,13 @@ app.autodiscover_tasks()
 
 # Periodic work, in one place. Beat (django-celery-beat) copies these into its database schedule.
 app.conf.beat_schedule = {
+    # Every minute: tasks recorded in the outbox that the broker never took (it was down when their work
+    # committed) are published again, so an outage delays work and loses none (rcm.outbox).
+    # (RCM_OUTBOX_SWEEP_SECONDS shortens it for the process smoke test, scripts/smoke.sh.)
+    "rcm-outbox-sweep": {
+        "task": "rcm.outbox_sweep",
+        "schedule": int(os.environ.get("RCM_OUTBOX_SWEEP_SECONDS", "60")),
+    },
     # Acknowledgments (999/277CA) and ERAs arrive at the clearinghouse through the day: fetch every 15
     # minutes.
     "claims-pickup-clearinghouse-files": {"task": "claims.pickup_all", "schedule": 15 * 60},

@@ -541,3 +541,29 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.practice_id}:{self.name}={self.last_value}"
+
+
+# --- Background work: the task outbox ---------------------------------------------------------
+
+
+class OutboxTask(models.Model):
+    """A Celery task that must run, recorded in the transaction of the work that needs it (``rcm.outbox``):
+    published after commit, and again by the sweep until the broker took it, so a broker outage delays
+    the work but never loses it. Arguments are ids only (no PHI in the broker)."""
+
+    task = models.CharField(max_length=100, help_text="The Celery task's name.")
+    args = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(null=True, blank=True, help_text="When the broker accepted it.")
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=models.Q(queued_at__isnull=True), name="outbox_waiting"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task}{tuple(self.args)} {'queued' if self.queued_at else 'waiting'}"

@@ -135,7 +135,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(envstr("STATIC_ROOT", str(VAR_DIR / "static")))  # the image keeps its own (Dockerfile)
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
@@ -236,6 +236,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "rcm.api.errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
+    # DRF's parsers, with a JSON parser that answers 400 to a body nested too deeply (RecursionError).
+    "DEFAULT_PARSER_CLASSES": [
+        "rcm.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -252,6 +258,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # drf-spectacular's enum hook, then ours: every paginated list documents its 400 for a missing page.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "rcm.api.schema.document_page_errors",
+    ],
 }
 
 # --- Logging: no PHI in logs; request paths carry ids only (no names, no query strings). ---
@@ -273,3 +284,13 @@ LOGGING = {
 
 # --- Product settings -----------------------------------------------------------------------
 RCM_HEALTHCHECK_TIMEOUT = envint("RCM_HEALTHCHECK_TIMEOUT", 3)
+# X12 files up to this many characters are checked by pyx12 while they are imported; larger ones (seconds
+# per megabyte) are posted at once and checked by a worker.
+RCM_INLINE_VALIDATION_CHARS = envint("RCM_INLINE_VALIDATION_CHARS", 200_000)
+# The largest X12 file the upload page and the API take (one limit for both), in MB.
+RCM_MAX_UPLOAD_MB = envint("RCM_MAX_UPLOAD_MB", 20)
+# Publishing a task waits at most this many seconds for the broker; the work is recorded in the outbox
+# first (rcm.outbox), so a broker that does not answer delays it, and the request still answers at once.
+RCM_TASK_PUBLISH_TIMEOUT = envint("RCM_TASK_PUBLISH_TIMEOUT", 2)
+# The sweep re-publishes outbox rows still waiting after this many seconds (the commit hook had its chance).
+RCM_OUTBOX_SWEEP_AFTER = envint("RCM_OUTBOX_SWEEP_AFTER", 30)

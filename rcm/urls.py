@@ -32,3 +32,6 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("admin/", admin.site.urls),
 ]
+
+# Under /api/ an unknown path answers JSON in the API's error format; pages keep the HTML 404.
+handler404 = "rcm.api.errors.not_found"

@@ -1,5 +1,3 @@
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -10,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from rcm.audit import audit_record
+from rcm.exports import csv_writer
 from rcm.health import health_report
 from rcm.middleware import SESSION_PRACTICE_KEY
 from rcm.models import AuditAction, AuditEvent
@@ -73,7 +72,7 @@ def audit_log(request):
         audit_record(action=AuditAction.EXPORT, practice=request.practice, object_type="rcm.auditevent")
         response = HttpResponse(content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
-        writer = csv.writer(response)
+        writer = csv_writer(response)
         writer.writerow(AUDIT_EXPORT_FIELDS)
         for event in events.iterator(chunk_size=2000):
             writer.writerow([getattr(event, field) for field in AUDIT_EXPORT_FIELDS])

@@ -10,7 +10,6 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from claims.expected import NO_CONTRACT, NO_RATE, PRICED, SELF_PAY, claim_lines_expected
@@ -21,6 +20,7 @@ from claims.selectors import claim_list, claim_status_counts
 from claims.services import LineInput, claim_create, claim_update, claims_bill_secondary
 from rcm.api.base import PracticeScopedViewSet
 from rcm.api.errors import error_response
+from rcm.api.parsers import JSONParser
 from rcm.api.reference import PayerBriefSerializer
 from rcm.api.serializers import DecimalAsSentField, EnumField, FlatErrorsMixin, PracticeRelatedField
 from rcm.api.views import PRACTICE_HEADER, error_responses

@@ -22,10 +22,10 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, mixins, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from claims.edi.intake import postable_practices, x12_import
+from claims.edi.intake import postable_practices, upload_refusal, x12_import
 from claims.models import (
     BatchStatus,
     Claim,
@@ -43,8 +43,9 @@ from claims.submission.selectors import batch_list, batch_whereabouts
 from rcm.api.base import PracticeAPIMixin, PracticeScopedViewSet
 from rcm.api.errors import error_response
 from rcm.api.pagination import StandardPagination
+from rcm.api.parsers import JSONParser
 from rcm.api.reference import PayerBriefSerializer
-from rcm.api.serializers import EnumField, FlatErrorsMixin, PracticeMemberField, PracticeRelatedField
+from rcm.api.serializers import MAX_ID, EnumField, FlatErrorsMixin, PracticeMemberField, PracticeRelatedField
 from rcm.api.views import PRACTICE_HEADER, error_responses
 from rcm.audit import audit_view
 from rcm.models import Payer
@@ -150,7 +151,7 @@ class SubmitResultSerializer(serializers.Serializer):
 
 class BatchCreateSerializer(FlatErrorsMixin, serializers.Serializer):
     claim_ids = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         allow_empty=False,
         help_text="Submit these ready claims; left out, every ready claim of the practice.",
@@ -279,7 +280,8 @@ class X12FileSerializer(serializers.ModelSerializer):
     status = EnumField(X12FileStatus)
     received_by = serializers.CharField(source="received_by.username", allow_null=True)
     outcome = serializers.DictField(
-        child=serializers.IntegerField(), help_text="What applying the file did (counts)."
+        child=serializers.IntegerField(),
+        help_text="What applying the file did (counts).",
     )
     warnings = serializers.ListField(child=serializers.CharField())
 
@@ -296,6 +298,7 @@ class X12FileSerializer(serializers.ModelSerializer):
             "error",
             "outcome",
             "warnings",
+            "validated_at",
         ]
 
 
@@ -312,8 +315,17 @@ class X12FileDetailSerializer(X12FileSerializer):
 
 class X12UploadSerializer(serializers.Serializer):
     file = serializers.ListField(
-        child=serializers.FileField(), allow_empty=False, help_text="One or several 999 or 277CA files."
+        child=serializers.FileField(allow_empty_file=True),
+        allow_empty=False,
+        help_text="One or several 999, 277CA or 835 files, each at most RCM_MAX_UPLOAD_MB (20 MB by "
+        "default).",
     )
+
+    def validate_file(self, uploads):
+        refusals = [refusal for upload in uploads if (refusal := upload_refusal(upload.name, upload.size))]
+        if refusals:
+            raise serializers.ValidationError(refusals)
+        return uploads
 
 
 class X12ImportResultSerializer(serializers.Serializer):
@@ -325,7 +337,20 @@ class X12ImportResultSerializer(serializers.Serializer):
         help_text="The same content was applied before; nothing was changed."
     )
     message = serializers.CharField()
+    validation = serializers.ChoiceField(
+        choices=["done", "queued", "none"],
+        help_text="pyx12 validation: done with the upload, queued for a worker (a large file; the file is "
+        "applied either way), or none (refused or duplicate).",
+    )
     outcome = serializers.DictField(child=serializers.IntegerField())
+
+
+def _validation_state(result) -> str:
+    if result.duplicate or not result.applied:
+        return "none"
+    if result.validation_queued:
+        return "queued"
+    return "done" if result.file.validated_at else "none"
 
 
 class X12UploadResultSerializer(serializers.Serializer):
@@ -392,6 +417,7 @@ class X12FileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeS
                     "duplicate": result.duplicate,
                     "message": result.message,
                     "outcome": {} if result.duplicate else result.file.outcome,
+                    "validation": _validation_state(result),
                 }
             )
         if all(row["status"] == X12FileStatus.REFUSED for row in rows):
@@ -479,7 +505,9 @@ class QueueClaimFilterSerializer(serializers.Serializer):
 
 
 class ClaimAssignSerializer(FlatErrorsMixin, serializers.Serializer):
-    claim_ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=False, max_length=1000)
+    claim_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), allow_empty=False, max_length=1000
+    )
     assignee = PracticeMemberField(allow_null=True, help_text="A member of the practice; null: nobody.")
 
     def validate_claim_ids(self, value):

@@ -10,8 +10,9 @@ import dataclasses
 import hashlib
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from claims.edi.reader import Interchange, X12Error, parse, transaction_kind
@@ -19,6 +20,7 @@ from claims.edi.validation import validate_x12
 from claims.models import X12File, X12FileKind, X12FileStatus
 from claims.tasks import validate_x12_file
 from rcm.models import Provider
+from rcm.outbox import task_enqueue
 from rcm.roles import role_can
 
 # What an import counted, in words, singular and plural, in the order the appliers count them (whatever
@@ -52,6 +54,7 @@ def outcome_words(outcome: dict | None) -> list[str]:
 class ImportResult:
     file: X12File
     duplicate: bool = False
+    validation_queued: bool = False  # pyx12's check waits in the outbox for a worker
 
     @property
     def applied(self) -> bool:
@@ -67,10 +70,21 @@ class ImportResult:
         if not self.applied:
             return f"{self.file.file_name} was refused: {self.file.error} Nothing was changed."
         summary = ", ".join(outcome_words(self.file.outcome))
-        return f"{self.file.file_name} ({self.file.get_kind_display()}) imported: {summary}."
+        queued = " Its X12 validation is queued." if self.validation_queued else ""
+        return f"{self.file.file_name} ({self.file.get_kind_display()}) imported: {summary}.{queued}"
 
 
-INLINE_VALIDATION_CHARS = 200_000
+def max_upload_bytes() -> int:
+    return settings.RCM_MAX_UPLOAD_MB * 1024 * 1024
+
+
+def upload_refusal(name: str, size: int) -> str | None:
+    """Why an uploaded file is refused before it is read (the page and the API alike), or None."""
+    if size > max_upload_bytes():
+        return f"{name} was refused: it is larger than {settings.RCM_MAX_UPLOAD_MB} MB. Nothing was changed."
+    if size == 0:
+        return f"{name} was refused: the file is empty. Nothing was changed."
+    return None
 
 
 def validation_findings(text: str) -> list[dict]:
@@ -151,6 +165,7 @@ def x12_import(
     validate: bool = True,
     candidates=None,
     now=None,
+    _retried: bool = False,
 ) -> ImportResult:
     """Read, keep and apply one X12 file for ``practice``.
 
@@ -160,7 +175,18 @@ def x12_import(
     the practice among ``candidates`` (the practices the user may import into; default ``practice``):
     a file for none of them is refused. ``now`` (default: the current time) dates the file and everything
     applying it writes."""
+    arguments = {
+        "practice": practice,
+        "file_name": file_name,
+        "content": content,
+        "user": user,
+        "source": source,
+        "validate": validate,
+        "candidates": candidates,
+        "now": now,
+    }
     now = now or timezone.now()
+    queued = False
     text = _decode(content)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     by = user if user is not None and getattr(user, "is_authenticated", False) else None
@@ -169,14 +195,21 @@ def x12_import(
         return ImportResult(file=earlier, duplicate=True)
     record = X12File(
         practice=practice,
-        file_name=file_name[:255],
-        content=text,
+        file_name=file_name.replace("\x00", "")[:255],
+        # A text column cannot hold NUL (PostgreSQL refuses it): a binary or UTF-16 file is kept without
+        # them, and refused below.
+        content=text.replace("\x00", ""),
         sha256=digest,
         received_by=by,
         source=source,
         received_at=now,
     )
     try:
+        if "\x00" in text:
+            raise X12Error(
+                "This is not an X12 text file: it holds NUL bytes (a binary file, or text saved as "
+                "UTF-16). Save it as plain text (ASCII or UTF-8) and upload it again."
+            )
         interchanges = parse(text)
         kind = transaction_kind(interchanges)
         record.kind = kind if kind in X12FileKind.values else ""
@@ -198,7 +231,7 @@ def x12_import(
                     return ImportResult(file=earlier, duplicate=True)
                 practice = record.practice = chosen
         record.warnings = [w for i in interchanges for w in i.warnings]
-        if validate and len(text) <= INLINE_VALIDATION_CHARS:
+        if validate and len(text) <= settings.RCM_INLINE_VALIDATION_CHARS:
             record.validation_findings = validation_findings(text)
             record.validated_at = timezone.now()
         with transaction.atomic():
@@ -208,20 +241,34 @@ def x12_import(
                 practice=practice, interchanges=interchanges, x12_file=record, user=by, now=now
             )
             record.save(update_fields=["outcome"])
-        if validate and record.validated_at is None:
-            # pyx12 takes seconds per megabyte: a large ERA is posted now and checked in the background.
-            transaction.on_commit(lambda: validate_x12_file.delay(record.pk))
+            if validate and record.validated_at is None:
+                # pyx12 takes seconds per megabyte: a large ERA is posted now and checked in the
+                # background; the outbox row commits with the posting, so no outage loses the check.
+                task_enqueue(validate_x12_file, record.pk)
+                queued = True
     except IntegrityError:
         earlier = X12File.objects.filter(
             practice=practice, sha256=digest, status=X12FileStatus.APPLIED
         ).first()
-        if earlier is None:
-            raise
-        return ImportResult(file=earlier, duplicate=True)
+        if earlier is not None:
+            return ImportResult(file=earlier, duplicate=True)
+        if not _retried:
+            # Another copy of the same payment (a re-wrapped ERA: other envelope, same TRN02) was posted
+            # by a concurrent import that has now committed: read again, and this file is refused as a
+            # later copy always is ("already posted"), and kept.
+            return x12_import(**arguments, _retried=True)
+        raise
+    except DataError:
+        # A number too large for its column (PostgreSQL checks; the readers cap what they know).
+        record.pk = None
+        record.status = X12FileStatus.REFUSED
+        record.error = "A number in this file is too large (an amount or a count out of range)."
+        record.outcome = {}
+        record.save()
     except (X12Error, ValidationError) as exc:
         record.pk = None
         record.status = X12FileStatus.REFUSED
         record.error = str(exc) if isinstance(exc, X12Error) else "; ".join(exc.messages)
         record.outcome = {}
         record.save()
-    return ImportResult(file=record)
+    return ImportResult(file=record, validation_queued=queued)

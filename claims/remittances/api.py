@@ -11,7 +11,6 @@ from django.db import models
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from claims.models import (
@@ -35,8 +34,9 @@ from claims.remittances.selectors import (
     remittance_list,
 )
 from rcm.api.base import PracticeScopedViewSet
+from rcm.api.parsers import JSONParser
 from rcm.api.reference import PayerBriefSerializer
-from rcm.api.serializers import EnumField, PracticeRelatedField
+from rcm.api.serializers import MAX_ID, EnumField, PracticeRelatedField
 from rcm.api.views import PRACTICE_HEADER, error_responses
 from rcm.audit import audit_view
 
@@ -372,7 +372,9 @@ class ExceptionResolveSerializer(serializers.Serializer):
 
 class ExceptionsDismissSerializer(serializers.Serializer):
     exception_ids = serializers.ListField(
-        child=serializers.IntegerField(), allow_empty=False, help_text="Open exceptions of the practice."
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        allow_empty=False,
+        help_text="Open exceptions of the practice.",
     )
     note = serializers.CharField(max_length=255, help_text="Why they are dismissed (required).")
 
@@ -472,7 +474,7 @@ class RemittanceExceptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
         "`resolve` (`action` post, `claim` its id).",
         responses={200: ClaimSuggestionSerializer(many=True), **error_responses(403, 404)},
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # a short list, never paged
     def suggestions(self, request, pk=None):
         exception = self.get_object()
         found = exception_suggestions(request.practice, [exception])[exception.pk]

@@ -2,8 +2,6 @@
 every claim payment in plain words and the deposit reconciliation, and the exceptions a biller resolves
 (match an unmatched payment to a claim, post as sent, or dismiss with a reason)."""
 
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -31,6 +29,7 @@ from claims.remittances.selectors import (
 )
 from claims.selectors import claim_by_number
 from rcm.audit import audit_record, audit_view
+from rcm.exports import csv_writer
 from rcm.formats import count_text, money_text
 from rcm.models import AuditAction, Payer
 from rcm.permissions import role_required
@@ -84,7 +83,7 @@ def _export(remittances) -> HttpResponse:
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="remittances.csv"'
     response["Cache-Control"] = "no-store"
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(EXPORT_HEADER)
     for r in remittances.iterator(chunk_size=2000):
         writer.writerow(

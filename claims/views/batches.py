@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
@@ -24,6 +23,7 @@ from claims.submission.selectors import batch_list, batch_whereabouts, ready_cla
 from claims.tasks import deliver_batch
 from rcm.formats import count_text, money_text
 from rcm.models import Payer
+from rcm.outbox import task_enqueue
 from rcm.permissions import role_required
 from rcm.roles import role_can
 from rcm.tenancy import get_scoped_or_404
@@ -186,8 +186,7 @@ def batch_send(request, pk: int):
             "to the clearinghouse by hand, or ask an administrator to set SFTP up.",
         )
     else:
-        batch_id = batch.pk
-        transaction.on_commit(lambda: deliver_batch.delay(batch_id))
+        task_enqueue(deliver_batch, batch.pk)
         messages.success(
             request,
             f"{batch.file_name} is queued for delivery to {batch.clearinghouse.name}; "

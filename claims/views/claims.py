@@ -1,8 +1,6 @@
 """Claim pages: the claim list (filters, sorting, CSV export) and the claim's detail (with its scrub
 findings, acknowledgments, batches and assignment)."""
 
-import csv
-
 from django.contrib.auth import get_user_model
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -26,6 +24,7 @@ from claims.selectors import (
 )
 from claims.views.entry import is_editable, not_editable_reason
 from rcm.audit import audit_record, audit_view
+from rcm.exports import csv_writer
 from rcm.models import AuditAction, Payer
 from rcm.paging import CountedPaginator
 from rcm.permissions import role_required
@@ -84,7 +83,7 @@ def _export(claims, today) -> HttpResponse:
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="claims.csv"'
     response["Cache-Control"] = "no-store"
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(EXPORT_HEADER)
     for claim in claims.iterator(chunk_size=2000):
         writer.writerow(

@@ -1,12 +1,13 @@
 """X12 files received: the list, the upload, and one file read segment by segment."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from claims.edi.intake import outcome_words, postable_practices, x12_import
+from claims.edi.intake import outcome_words, postable_practices, upload_refusal, x12_import
 from claims.models import (
     ClaimAcknowledgment,
     X12File,
@@ -18,7 +19,6 @@ from rcm.roles import role_can
 from rcm.tenancy import get_scoped_or_404, scoped
 
 PAGE_SIZE = 50
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
 # --- X12 files ---------------------------------------------------------------------------------
@@ -38,7 +38,7 @@ def files(request):
             "page": page,
             "querystring": "",
             "can_upload": role_can(request.role, "claims.edit"),
-            "max_upload_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
+            "max_upload_mb": settings.RCM_MAX_UPLOAD_MB,
         },
     )
 
@@ -53,12 +53,9 @@ def files_upload(request):
         messages.error(request, "Choose one or more 999, 277CA or 835 files to upload.")
         return redirect("claims:files")
     for upload in uploads:
-        if upload.size > MAX_UPLOAD_BYTES:
-            messages.error(
-                request,
-                f"{upload.name} was refused: it is larger than "
-                f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB. Nothing was changed.",
-            )
+        refusal = upload_refusal(upload.name, upload.size)
+        if refusal:
+            messages.error(request, refusal)
             continue
         result = x12_import(
             practice=request.practice,

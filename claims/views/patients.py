@@ -4,7 +4,6 @@ The search term is PHI (names, dates of birth), so it never goes into a URL: the
 export are POSTs, and the result pages of a search are fetched with POSTs too.
 """
 
-import csv
 from decimal import Decimal
 
 from django.core.paginator import Paginator
@@ -16,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from claims.selectors import claim_list, patient_balance_summary, patient_ledger, patient_list
 from rcm.audit import audit_record, audit_view
-from rcm.exports import csv_cell
+from rcm.exports import csv_writer
 from rcm.models import AuditAction, Channel, Coverage, Patient
 from rcm.permissions import role_required
 from rcm.services import consents_current
@@ -68,10 +67,10 @@ def patients_export(request):
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="patients.csv"'
     response["Cache-Control"] = "no-store"
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow([label for _field, label in EXPORT_COLUMNS])
     for patient in rows.iterator(chunk_size=2000):
-        writer.writerow([csv_cell(getattr(patient, field)) for field, _label in EXPORT_COLUMNS])
+        writer.writerow([getattr(patient, field) for field, _label in EXPORT_COLUMNS])
     return response
 
 

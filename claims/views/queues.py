@@ -1,7 +1,6 @@
 """Work queue pages: the queues with their filters, bulk assignment and CSV export."""
 
-import csv
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -27,6 +26,7 @@ from claims.queues.selectors import drafts_by_age as drafts_by_age_selector
 from claims.queues.services import claim_take_next, claims_assign
 from claims.views.entry import assignee_from
 from rcm.audit import audit_record
+from rcm.exports import csv_writer
 from rcm.formats import count_text
 from rcm.models import AuditAction
 from rcm.paging import CountedPaginator
@@ -138,7 +138,7 @@ def _queue_export(claims, slug: str, today, columns) -> HttpResponse:
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="queue-{slug}-{today.isoformat()}.csv"'
     response["Cache-Control"] = "no-store"
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(QUEUE_EXPORT_HEADER + [column.title for column in columns])
     for claim in claims.iterator(chunk_size=2000):
         extra = []
@@ -154,7 +154,7 @@ def _queue_export(claims, slug: str, today, columns) -> HttpResponse:
                 claim.get_status_display(),
                 claim.service_date.isoformat(),
                 (today - claim.service_date).days,
-                _money(claim.balance_total),
+                Decimal(claim.balance_total),
                 claim.deadline.isoformat() if claim.deadline else "",
                 (claim.deadline - today).days if claim.deadline else "",
                 _person(claim.assigned_to),
@@ -163,10 +163,6 @@ def _queue_export(claims, slug: str, today, columns) -> HttpResponse:
             ]
         )
     return response
-
-
-def _money(value: Decimal) -> str:
-    return str(Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP))
 
 
 def _safe_next(request, fallback: str) -> str:

@@ -1,5 +1,6 @@
 import functools
 
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 from rcm.paging import CountedPaginator
@@ -16,4 +17,9 @@ class StandardPagination(PageNumberPagination):
     def paginate_queryset(self, queryset, request, view=None):
         known = view.known_count() if view is not None and hasattr(view, "known_count") else None
         self.django_paginator_class = functools.partial(CountedPaginator, count=known)
-        return super().paginate_queryset(queryset, request, view)
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except NotFound as exc:
+            # A page that does not exist is a bad query parameter (400, documented on every list by
+            # ``rcm.api.schema.document_page_errors``), not a missing resource.
+            raise ValidationError({self.page_query_param: [str(exc.detail)]}) from None

@@ -65,6 +65,11 @@ class ErrorBodySerializer(serializers.Serializer):
     )
 
 
+# Ids are 64-bit: a larger number in an id list is refused as invalid input, never sent to the database
+# (where it overflowed: a 500).
+MAX_ID = 2**63 - 1
+
+
 class ErrorSerializer(serializers.Serializer):
     error = ErrorBodySerializer()
 

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins
 from rest_framework.response import Response
 
@@ -27,7 +27,7 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
 class MeView(PracticeAPIView):
     """The signed-in user, the practice in force and every practice they belong to."""
 
-    @extend_schema(responses=MeSerializer, parameters=[PRACTICE_HEADER])
+    @extend_schema(responses={200: MeSerializer, **error_responses(403)}, parameters=[PRACTICE_HEADER])
     def get(self, request):
         data = {
             "username": request.user.get_username(),
@@ -40,6 +40,10 @@ class MeView(PracticeAPIView):
 
 
 @extend_schema(parameters=[PRACTICE_HEADER])
+@extend_schema_view(
+    list=extend_schema(responses={200: AuditEventSerializer(many=True), **error_responses(403)}),
+    retrieve=extend_schema(responses={200: AuditEventSerializer, **error_responses(403, 404)}),
+)
 class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeScopedViewSet):
     """The practice's audit trail, newest first (read-only; practice managers and admins)."""
 

@@ -621,6 +621,7 @@ def test_a_277ca_upload_rejects_the_claim(billing, biller):
                 "outcome": {"claims_accepted": 0, "claims_rejected": 1},
                 "message": "imsweb-x12_277CA_rejected.277 (277CA claim acknowledgment) imported: "
                 "0 claims accepted, 1 claim rejected.",
+                "validation": "done",
             }
         ]
     }
@@ -723,6 +724,7 @@ def test_x12_file_list_leaves_out_the_content_and_the_detail_is_audited(billing,
         "error",
         "outcome",
         "warnings",
+        "validated_at",
     }
     assert (row["kind"], row["status"], row["source"], row["received_by"], row["error"], row["outcome"]) == (
         "277CA",

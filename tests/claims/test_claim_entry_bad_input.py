@@ -73,6 +73,25 @@ CASES = [
     ),
     ({"lines": [line(charge="ten dollars")]}, "lines[1].charge", "'ten dollars' is not a number."),
     ({"lines": [line(units=0)]}, "lines[1].units", "Units must be at least 1 (got 0)."),
+    # Sane maxima (issue #16): two lines of 5,000,000,000.00 overflowed the claim total (a 500).
+    (
+        {"lines": [line(charge=Decimal("5000000000.00")), line(charge=Decimal("5000000000.00"))]},
+        "lines[1].charge",
+        "A line's charge must be at most $999,999.99 (got $5,000,000,000.00).",
+    ),
+    (
+        {"lines": [line(charge=Decimal("999999.99"))] * 11},
+        "lines",
+        "A claim's charges add up to at most $9,999,999.99 (these: $10,999,999.89).",
+    ),
+    ({"lines": [line(charge="NaN")]}, "lines[1].charge", "'NaN' is not a number."),
+    ({"lines": [line(charge="Infinity")]}, "lines[1].charge", "'Infinity' is not a number."),
+    ({"lines": [line(units=10000)]}, "lines[1].units", "Units must be at most 9999 (got 10000)."),
+    (
+        {"lines": [line(units=Decimal("1.0001"))]},
+        "lines[1].units",
+        "Units have at most 3 decimal places (got 1.0001).",
+    ),
     (
         {"lines": [line(modifiers=["25", "59", "RT", "LT", "76"])]},
         "lines[1].modifiers",

@@ -783,14 +783,17 @@ def test_a_failure_halfway_rolls_the_whole_file_back(billing, monkeypatch):
     assert Transaction.objects.exclude(kind="charge").count() == 0
 
 
-def test_a_large_file_is_posted_at_once_and_checked_by_pyx12_in_the_background(billing, monkeypatch):
-    from claims.edi import intake
+def test_a_large_file_is_posted_at_once_and_checked_by_pyx12_in_the_background(billing, settings):
     from claims.tasks import validate_x12_file
+    from rcm.models import OutboxTask
 
-    monkeypatch.setattr(intake, "INLINE_VALIDATION_CHARS", 100)
+    settings.RCM_INLINE_VALIDATION_CHARS = 100
     claim = submitted(billing)
     result = post(billing, era(claims=[_paid_era(claim)]))
-    assert result.applied and result.file.validated_at is None
+    assert result.applied and result.file.validated_at is None and result.validation_queued
+    assert list(OutboxTask.objects.values_list("task", "args")) == [
+        ("claims.validate_x12_file", [result.file.pk])
+    ]
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.PAID
     validate_x12_file.apply(args=[result.file.pk])

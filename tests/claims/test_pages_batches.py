@@ -23,7 +23,7 @@ from claims.models import (
 from claims.services import LineInput
 from claims.state_machine import claim_transition
 from claims.submission.batches import claims_submit
-from rcm.models import AuditEvent
+from rcm.models import AuditEvent, OutboxTask
 from rcm.roles import Role, role_can
 from tests.claims.conftest import DOS
 from tests.claims.test_acknowledgments import sample, submitted_claim
@@ -221,13 +221,15 @@ def test_the_batch_page_lists_its_claims_and_queues_the_delivery_on_commit(
         f'action="/claims/batches/{batch.pk}/send/"'
         in client.get(f"/claims/batches/{batch.pk}/").content.decode()
     )
-    with mock.patch("claims.tasks.deliver_batch.delay") as delay:
+    with mock.patch("rcm.outbox._publish") as publish:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             response = client.post(f"/claims/batches/{batch.pk}/send/", follow=True)
-        delay.assert_not_called()  # not before the transaction commits
+        publish.assert_not_called()  # not before the transaction commits
         for callback in callbacks:
             callback()
-        delay.assert_called_once_with(batch.pk)
+        publish.assert_called_once()
+        row = publish.call_args.args[0]
+        assert (row.task, row.args) == ("claims.deliver_batch", [batch.pk])
     assert "is queued for delivery" in _text(response)
 
 
@@ -237,9 +239,10 @@ def test_a_sent_batch_is_not_sent_again(billing, biller):
     SubmissionBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.SENT)
     billing.clearinghouse.sftp_host = "sftp.example.org"
     billing.clearinghouse.save()
-    with mock.patch("claims.tasks.deliver_batch.delay") as delay:
+    with mock.patch("rcm.outbox._publish") as publish:
         response = login(biller).post(f"/claims/batches/{batch.pk}/send/", follow=True)
-    delay.assert_not_called()
+    publish.assert_not_called()
+    assert not OutboxTask.objects.exists()
     assert "is sent: it is not sent again." in _text(response)
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from claims.models import Claim
 from kpis import tasks
 from kpis.services import kpi_snapshots_compute
-from kpis.views import csv_cell
+from rcm.exports import csv_cell
 from rcm.models import AuditEvent
 from rcm.roles import Role
 from tests.conftest import login
@@ -123,12 +123,14 @@ def test_csv_cells_that_start_a_formula_are_neutralised():
 
 def test_a_manager_queues_a_recompute(practice, manager, django_capture_on_commit_callbacks):
     with (
-        mock.patch.object(tasks.compute_practice, "delay") as delay,
+        mock.patch("rcm.outbox._publish") as publish,
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = login(manager).post(reverse("kpis:recompute"))
     assert response.status_code == 302
-    assert delay.call_count == 1 and delay.call_args.args[0] == practice.pk
+    assert publish.call_count == 1
+    row = publish.call_args.args[0]
+    assert (row.task, row.args[0]) == (tasks.compute_practice.name, practice.pk)
 
 
 def test_an_unknown_kpi_or_one_not_computed_is_404(manager):

@@ -14,7 +14,7 @@ from kpis import tasks
 from kpis.charts import bar_chart_svg
 from kpis.models import KpiReport
 from kpis.services import kpi_report_send, kpi_snapshots_compute
-from rcm.models import AuditEvent
+from rcm.models import AuditEvent, OutboxTask
 from rcm.roles import Role
 from tests.conftest import login
 from tests.kpis.dataset import MARCH_END, HandWorked
@@ -129,13 +129,12 @@ def test_a_failed_send_records_nothing_so_the_retry_sends(computed, manager, mon
 def test_the_beat_task_queues_last_months_report_for_each_active_practice(
     practice, other_practice, monkeypatch
 ):
-    queued = []
-    monkeypatch.setattr(tasks.send_report, "delay", lambda *args: queued.append(args))
     monkeypatch.setattr(tasks.timezone, "localdate", lambda: datetime.date(2026, 4, 1))
     other_practice.is_active = False
     other_practice.save()
     assert tasks.send_monthly_reports() == 1
-    assert queued == [(practice.pk, "2026-03-01")]
+    queued = OutboxTask.objects.values_list("task", "args")
+    assert list(queued) == [("kpis.send_report", [practice.pk, "2026-03-01"])]
 
 
 def test_the_beat_schedule_runs_the_report_on_the_first_of_the_month():

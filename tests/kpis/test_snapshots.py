@@ -13,6 +13,7 @@ from kpis import tasks
 from kpis.models import KpiSnapshot
 from kpis.selectors import kpi_values, snapshot_status
 from kpis.services import kpi_recompute_request, kpi_snapshots_compute
+from rcm.models import OutboxTask
 from tests.kpis.dataset import MARCH_END, MARCH_START, HandWorked, PracticeBuilder
 
 D = Decimal
@@ -118,11 +119,11 @@ def test_the_nightly_task_queues_a_week_for_each_active_practice(practice, other
     other_practice.is_active = False
     other_practice.save()
     with (
-        mock.patch.object(tasks.compute_practice, "delay") as delay,
         mock.patch.object(tasks.timezone, "localdate", return_value=MARCH_END),
     ):
         assert tasks.compute_nightly() == 1
-    delay.assert_called_once_with(practice.pk, "2026-03-25", "2026-03-31")
+    queued = OutboxTask.objects.values_list("task", "args")
+    assert list(queued) == [("kpis.compute_practice", [practice.pk, "2026-03-25", "2026-03-31"])]
 
 
 def test_the_practice_task_computes_the_range(practice):
@@ -134,13 +135,16 @@ def test_the_practice_task_computes_the_range(practice):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_recompute_request_is_queued_on_commit(practice):
-    with mock.patch.object(tasks.compute_practice, "delay") as delay:
+    with mock.patch("rcm.outbox._publish") as publish:
         from django.db import transaction
 
         with transaction.atomic():
             kpi_recompute_request(practice=practice, today=MARCH_END)
-            delay.assert_not_called()
-    delay.assert_called_once_with(practice.pk, "2025-02-25", "2026-03-31")
+            publish.assert_not_called()
+    publish.assert_called_once()
+    row = publish.call_args.args[0]
+    assert (row.task, row.args) == ("kpis.compute_practice", [practice.pk, "2025-02-25", "2026-03-31"])
+    assert OutboxTask.objects.get().queued_at is not None
 
 
 def test_the_beat_schedule_runs_the_nightly_computation():

@@ -12,15 +12,23 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_compose_file_defines_the_stack_with_health_checks_and_a_database_volume():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    assert set(services) == {"postgres", "redis", "migrate", "web", "worker", "beat"}
     for name, service in services.items():
-        assert "healthcheck" in service, name
+        assert name == "migrate" or "healthcheck" in service, name  # migrate runs once and exits
     assert "pgdata:/var/lib/postgresql/data" in services["postgres"]["volumes"]
     assert "pgdata" in compose["volumes"]
     for name in ("web", "worker", "beat"):
         assert services[name]["build"] == "."
         assert services[name]["environment"]["DATABASE_URL"].startswith("postgres://")
         assert services[name]["environment"]["CELERY_BROKER_URL"].startswith("redis://")
+        # The app runs as the non-owner role; depends on migrations and the role's grants being done.
+        assert services[name]["environment"]["DATABASE_URL"].startswith("postgres://rcm_app:")
+        assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    migrate = services["migrate"]
+    assert migrate["environment"]["DATABASE_URL"].startswith("postgres://rcm:")
+    assert "manage.py migrate" in migrate["command"][-1] and "manage.py db_roles" in migrate["command"][-1]
+    assert "db_roles" in get_commands()
+    assert "redisdata:/data" in services["redis"]["volumes"]
 
 
 def test_compose_commands_point_at_things_that_exist():
