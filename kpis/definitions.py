@@ -326,13 +326,12 @@ DEFINITIONS: list[KpiDefinition] = [
     KpiDefinition(
         slug="underpayment_recovered",
         name="Underpayment recovered",
-        formula="money recovered from underpayment follow-ups",
-        numerator="—",
+        formula="Σ money recovered on underpayments marked recovered (by a later remittance or by hand)",
+        numerator="the amount recovered on each underpayment that reached recovered",
         denominator="—",
-        period_rule="—",
+        period_rule="by the day the underpayment was marked recovered",
         kind=FLOW,
         unit=MONEY,
-        needs="underpayment follow-up (recovery is not recorded yet)",
     ),
     KpiDefinition(
         slug="payment_plan_completion_rate",

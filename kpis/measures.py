@@ -38,6 +38,8 @@ from claims.models import (
     RemittanceLine,
     Transaction,
     TransactionKind,
+    Underpayment,
+    UnderpaymentStatus,
 )
 from claims.state_machine import ADJUDICATED_STATUSES
 from denials.models import Denial
@@ -318,6 +320,18 @@ def _underpayment_identified(practice, start, end):
     )
 
 
+def _underpayment_recovered(practice, start, end):
+    return Underpayment.objects.filter(
+        practice=practice, status=UnderpaymentStatus.RECOVERED, **local_days("resolved_at", start, end)
+    ).values(
+        "claim_id",
+        day=TruncDate("resolved_at"),
+        numerator=F("recovered_amount"),
+        denominator=Value(ZERO, output_field=MONEY),
+        **_dimensions("claim__"),
+    )
+
+
 CLAIM_MEASURES = {
     "clean_claim_rate": _clean_claim_rate,
     "initial_denial_rate": _initial_denial_rate,
@@ -327,6 +341,7 @@ CLAIM_MEASURES = {
     "charge_lag": _charge_lag,
     "days_to_pay": _days_to_pay,
     "underpayment_identified": _underpayment_identified,
+    "underpayment_recovered": _underpayment_recovered,
 }
 
 

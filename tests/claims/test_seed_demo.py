@@ -479,6 +479,14 @@ def test_the_inbox_files_upload_and_post_cleanly_with_the_denial_in_the_denied_q
     assert new_denials.count() == INBOX_DENIAL_ROWS
     denied_queue = set(queue_claims(riverside, "denied").values_list("pk", flat=True))
     assert set(plan.denied) <= denied_queue
+    # ...and the biller's denial work queue lists each new denial, with its cause and owner.
+    from denials.selectors import denial_queue
+
+    new_ids = set(new_denials.values_list("pk", flat=True))
+    queued = [d for d in denial_queue(riverside) if d.pk in new_ids]
+    assert len(queued) == INBOX_DENIAL_ROWS
+    assert all(d.category and d.owner for d in queued)
+    assert client.get("/denials/").status_code == 200
     assert ledger_check() == []
 
 

@@ -198,3 +198,27 @@ class HandWorked(PracticeBuilder):
         self.post(self.c7, "2026-03-22", (K.PATIENT_PAYMENT, "20.00"), party=Party.PATIENT)
 
         self.post(self.c8, "2026-03-26", (K.PATIENT_PAYMENT, "25.00"), party=Party.PATIENT)
+        self._recover_underpayment()
+
+    def _recover_underpayment(self) -> None:
+        """An Acme contract allowing 99213 at $75.00 makes C1's line (allowed $70.00) $5.00 short: found by
+        the variance recompute, then marked recovered on 03-29."""
+        from claims.models import Underpayment
+        from claims.underpayments.services import underpayment_mark_recovered
+        from claims.underpayments.variances import variances_recompute
+        from rcm.models import FeeScheduleRow, PayerContract
+
+        contract = PayerContract.objects.create(
+            practice=self.practice,
+            payer=self.acme,
+            name="Acme 2026",
+            effective_date=datetime.date(2026, 1, 1),
+        )
+        FeeScheduleRow.objects.create(
+            practice=self.practice, contract=contract, procedure_code="99213", allowed_amount=Decimal("75")
+        )
+        self.remittance.claim_payments.update(posted=True)
+        variances_recompute(practice=self.practice)
+        underpayment_mark_recovered(
+            underpayment=Underpayment.objects.get(claim=self.c1), at=noon("2026-03-29")
+        )

@@ -10,15 +10,11 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from claims.models import Underpayment
-from claims.underpayments.services import underpayment_mark_recovered
-from claims.underpayments.variances import variances_recompute
 from kpis.models import PayerScorecardMonth
 from kpis.scorecard import payer_scorecard, payer_trend, percentile_90
 from kpis.services import kpi_snapshots_compute
-from rcm.models import FeeScheduleRow, PayerContract
 from tests.conftest import login
-from tests.kpis.dataset import MARCH_END, MARCH_START, HandWorked, noon
+from tests.kpis.dataset import MARCH_END, MARCH_START, HandWorked
 
 D = Decimal
 
@@ -28,15 +24,6 @@ def scored(practice):
     """The hand-worked practice with an Acme contract allowing 99213 at $75.00: C1's line, allowed $70.00,
     is $5.00 short (recovered on 03-29)."""
     data = HandWorked(practice)
-    contract = PayerContract.objects.create(
-        practice=practice, payer=data.acme, name="Acme 2026", effective_date=datetime.date(2026, 1, 1)
-    )
-    FeeScheduleRow.objects.create(
-        practice=practice, contract=contract, procedure_code="99213", allowed_amount=D("75")
-    )
-    data.remittance.claim_payments.update(posted=True)
-    variances_recompute(practice=practice)
-    underpayment_mark_recovered(underpayment=Underpayment.objects.get(claim=data.c1), at=noon("2026-03-29"))
     kpi_snapshots_compute(practice=practice, start=datetime.date(2026, 1, 1), end=MARCH_END)
     return data
 
