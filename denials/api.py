@@ -8,7 +8,6 @@ from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from claims.queues.selectors import queue_assignees
@@ -18,6 +17,8 @@ from denials.models import AppealLetter, AppealOutcome, Denial, DenialStatus, Le
 from denials.reference import carc_words, rarc_words
 from rcm.api.base import PracticeScopedViewSet
 from rcm.api.errors import error_response
+from rcm.api.parsers import JSONParser
+from rcm.api.serializers import EnumField
 from rcm.api.views import error_responses
 from rcm.audit import audit_record, audit_view
 from rcm.models import AuditAction
@@ -31,6 +32,7 @@ class CodeSerializer(serializers.Serializer):
 
 
 class DenialSerializer(serializers.ModelSerializer):
+    status = EnumField(DenialStatus)
     claim = serializers.IntegerField(source="claim_id")
     claim_number = serializers.CharField(source="claim.patient_control_number")
     payer = serializers.CharField(source="claim.payer.name", default="")

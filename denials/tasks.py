@@ -16,8 +16,9 @@ def compute_risks_practice(practice_id: int) -> int:
 def compute_risks_nightly() -> int:
     """Queue the denial risk scoring of every active practice's ready claims."""
     from rcm.models import Practice
+    from rcm.outbox import task_enqueue
 
     ids = list(Practice.objects.filter(is_active=True).values_list("pk", flat=True))
     for practice_id in ids:
-        compute_risks_practice.delay(practice_id)
+        task_enqueue(compute_risks_practice, practice_id)
     return len(ids)

@@ -2,7 +2,6 @@
 letters, actions), the denials panel of the claim page, the appeal letter pages and the manager's
 root-cause rules. Views parse input, call a selector or service and render; services say what is wrong."""
 
-import csv
 import datetime
 
 from django.contrib import messages
@@ -23,7 +22,7 @@ from denials.models import AppealLetter, AppealOutcome, Denial, DenialStatus, Le
 from denials.reference import CATEGORY_CHOICES, OWNER_CHOICES
 from denials.state_machine import OPEN_STATUSES
 from rcm.audit import audit_record, audit_view
-from rcm.exports import csv_cell
+from rcm.exports import csv_writer
 from rcm.models import AuditAction, Payer, Provider
 from rcm.paging import CountedPaginator
 from rcm.permissions import role_required
@@ -126,12 +125,12 @@ def _export(denials, practice_id: int) -> HttpResponse:
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="denials-{today.isoformat()}.csv"'
     response["Cache-Control"] = "no-store"
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(EXPORT_HEADER)
     for denial in selectors.decorate(denials.iterator(chunk_size=2000), practice_id):
         writer.writerow(
             [
-                csv_cell(value)
+                value
                 for value in (
                     denial.pk,
                     denial.claim.patient_control_number,

@@ -8,7 +8,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from claims.models import LineVariance, Underpayment, UnderpaymentStatus, VarianceKind
@@ -27,6 +26,7 @@ from claims.underpayments.services import (
     underpayment_mark_recovered,
 )
 from rcm.api.base import PracticeAPIView, PracticeScopedViewSet
+from rcm.api.parsers import JSONParser
 from rcm.api.serializers import EnumField
 from rcm.api.views import PRACTICE_HEADER, error_responses
 from rcm.audit import audit_view

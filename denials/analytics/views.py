@@ -1,7 +1,6 @@
 """The denial analytics pages: the numbers with their charts and tables, the denials behind any number, and
 a CSV of every table."""
 
-import csv
 from decimal import Decimal
 
 from django.http import HttpResponse
@@ -21,7 +20,7 @@ from denials.analytics.selectors import (
 )
 from denials.reference import carc_words
 from rcm.audit import audit_record
-from rcm.exports import csv_cell
+from rcm.exports import csv_writer
 from rcm.models import AuditAction
 from rcm.paging import CountedPaginator
 from rcm.permissions import role_required
@@ -111,7 +110,7 @@ def _cell(value, label: str) -> str:
     """Percentages and days with their one decimal; money to the cent."""
     if isinstance(value, Decimal) and ("%" in label or "days" in label.lower()):
         return str(value)
-    return csv_cell(value)
+    return value
 
 
 def _export(numbers, view: str) -> HttpResponse:
@@ -121,7 +120,7 @@ def _export(numbers, view: str) -> HttpResponse:
         f'attachment; filename="denials-{view}-{filters.start.isoformat()}-{filters.end.isoformat()}.csv"'
     )
     response["Cache-Control"] = "no-store"
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     if view == "summary":
         s = numbers.summary
         writer.writerow(["Measure", "Value"])
@@ -143,7 +142,7 @@ def _export(numbers, view: str) -> HttpResponse:
             ("Denials resolved", s.resolved),
             ("Mean days to resolve", s.days_to_resolve),
         ):
-            writer.writerow([csv_cell(label), _cell(value, label)])
+            writer.writerow([label, _cell(value, label)])
         return response
     _title, label, has_rate = TABLES[view]
     header = [label, "Denials", "Adjudications with a denial", "Denied amount", "Share of denied dollars (%)"]
@@ -216,7 +215,7 @@ def _export_denials(denials, filters) -> HttpResponse:
         f'attachment; filename="denials-{filters.start.isoformat()}-{filters.end.isoformat()}.csv"'
     )
     response["Cache-Control"] = "no-store"
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(
         [
             "Remit date",
@@ -235,7 +234,7 @@ def _export_denials(denials, filters) -> HttpResponse:
     for denial in denials.iterator(chunk_size=2000):
         writer.writerow(
             [
-                csv_cell(value)
+                value
                 for value in (
                     denial.remit_date,
                     denial.claim.patient_control_number,

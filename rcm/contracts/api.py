@@ -10,12 +10,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from rcm.api.base import PracticeScopedViewSet
 from rcm.api.errors import error_response
+from rcm.api.parsers import JSONParser
 from rcm.api.reference import PayerSerializer
 from rcm.api.serializers import EnumField, PracticeRelatedField
 from rcm.api.views import PRACTICE_HEADER, error_responses

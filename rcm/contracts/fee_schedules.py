@@ -33,7 +33,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from rcm.audit import audit_record
 from rcm.bulk import bulk_insert_rows, bulk_update_values
-from rcm.exports import csv_cell, xlsx_bytes
+from rcm.exports import csv_writer, xlsx_bytes
 from rcm.models import (
     AuditAction,
     FeeScheduleImport,
@@ -558,12 +558,12 @@ def _export_rows(contract: PayerContract):
 
 def fee_schedule_csv(contract: PayerContract) -> str:
     """The contract's rows as CSV in the import's own layout (exporting and loading back changes nothing);
-    cells neutralised by ``rcm.exports.csv_cell``."""
+    cells neutralised by ``rcm.exports.csv_writer``."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow(COLUMNS)
     for row in _export_rows(contract):
-        writer.writerow([csv_cell(value) for value in row])
+        writer.writerow(row)
     return buffer.getvalue()
 
 

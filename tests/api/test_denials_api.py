@@ -141,6 +141,7 @@ def test_the_denials_operations_are_in_the_schema(db, tmp_path):
         "/api/denials/letters/{id}/sent/",
         "/api/denials/letters/{id}/outcome/",
         "/api/denials/letters/{id}/pdf/",
+        "/api/denials/analytics/",
     }
 
 

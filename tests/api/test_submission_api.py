@@ -799,6 +799,7 @@ def test_queue_list_counts_the_claims_of_each_queue(queued, biller):
         ("no_response", 0),
         ("underpaid", 0),
         ("deadlines", 0),
+        ("ready", 0),
     ]
     assert body[1] == {
         "slug": "rejected",
@@ -957,7 +958,7 @@ def test_queue_counts_take_a_fixed_number_of_queries(billing, biller, django_ass
         _move(billing.claim(), "ready", "submitted", "rejected")
     client = api(biller)
     # membership + per queue: contracts and count (+ payers for no_response)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):  # + the ready queue's count
         body = client.get("/api/queues/").json()
     assert body[1]["count"] == claims
 

@@ -291,7 +291,7 @@ def test_export_command_writes_the_batches_and_lists_refused_claims(billing, tmp
     (written,) = list(tmp_path.glob("*.837"))
     batch = SubmissionBatch.objects.get()
     assert written.name == batch.file_name and written.read_text() == batch.content
-    assert f"{batch.file_name}: 1 claims, $185.00 (Acme Health)" in out
+    assert f"{batch.file_name}: 1 claim, $185.00 (Acme Health)" in out
     assert (
         f"claim {bad.pk} not submitted: scrubber errors: Line 1: 3 units of 36415 exceed the MUE of 2." in out
     )

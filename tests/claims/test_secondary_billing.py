@@ -92,7 +92,7 @@ def test_a_batch_bills_those_it_can_and_names_why_the_others_were_not(billing, b
     assert billed == [with_secondary.pk]
     assert refused == {
         no_secondary.pk: f"Claim {no_secondary.patient_control_number}: "
-        "the patient has no secondary coverage active on 2026-03-02; bill the patient instead.",
+        "the patient has no secondary coverage active on 03/02/2026; bill the patient instead.",
         draft.pk: f"Claim {draft.patient_control_number} is not waiting for secondary billing.",
         999_999: "Claim id 999999 is not a claim of this practice.",
     }
