@@ -1,5 +1,7 @@
 """Resolves the current practice and role for each signed-in request, and the audit context."""
 
+import ipaddress
+
 from django.conf import settings
 
 from rcm.audit import reset_context, set_context
@@ -8,11 +10,24 @@ SESSION_PRACTICE_KEY = "practice_id"
 
 
 def client_ip(request) -> str | None:
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address. Behind ``RCM_TRUSTED_PROXIES`` proxies (default 0: none, use the socket's
+    address) it is the entry that many places from the right of ``X-Forwarded-For``: each trusted proxy
+    appends the address it saw, and anything further left was written by the client and proves nothing."""
+    remote = request.META.get("REMOTE_ADDR") or None
+    trusted = getattr(settings, "RCM_TRUSTED_PROXIES", 0)
+    if trusted <= 0:
+        return remote
+    entries = [
+        entry.strip() for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if entry.strip()
+    ]
+    if len(entries) < trusted:
+        return remote
+    candidate = entries[-trusted]
+    try:
+        ipaddress.ip_address(candidate)
+    except ValueError:
+        return remote
+    return candidate
 
 
 def resolve_membership(user, wanted_practice_id=None, wanted_slug=None):

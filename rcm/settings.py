@@ -273,3 +273,6 @@ LOGGING = {
 
 # --- Product settings -----------------------------------------------------------------------
 RCM_HEALTHCHECK_TIMEOUT = envint("RCM_HEALTHCHECK_TIMEOUT", 3)
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: none, the client's address is
+# the socket's). The audit log and the sign-in lockout take the client's address from this.
+RCM_TRUSTED_PROXIES = envint("RCM_TRUSTED_PROXIES", 0)

@@ -23,6 +23,7 @@ from claims.models import (
 from claims.submission.batches import batch_download_record, batch_mark_sent, claims_submit
 from claims.submission.selectors import batch_list, batch_whereabouts, ready_claims_by_payer
 from claims.tasks import deliver_batch
+from rcm.audit import audit_list_view
 from rcm.models import Payer
 from rcm.permissions import role_required
 from rcm.roles import role_can
@@ -120,14 +121,21 @@ def _batch(request, pk: int) -> SubmissionBatch:
 @require_GET
 def batch_detail(request, pk: int):
     batch = _batch(request, pk)
+    rows = list(
+        BatchClaim.objects.filter(batch=batch)
+        .select_related("claim", "claim__patient")
+        .order_by("claim__patient_control_number")
+    )
+    # The page names every patient on the batch: one view event for the batch, with its claims' ids.
+    audit_list_view(
+        request, object_type="claims.submissionbatch", object_id=batch.pk, ids=[row.claim_id for row in rows]
+    )
     return render(
         request,
         "claims/batch_detail.html",
         {
             "batch": batch,
-            "rows": BatchClaim.objects.filter(batch=batch)
-            .select_related("claim", "claim__patient")
-            .order_by("claim__patient_control_number"),
+            "rows": rows,
             "attempts": DeliveryAttempt.objects.filter(batch=batch).order_by("-at", "-id"),
             "acknowledgments": ClaimAcknowledgment.objects.filter(batch=batch, practice=request.practice)
             .select_related("claim", "x12_file")
