@@ -1,22 +1,85 @@
 """Writes for the shared core."""
 
+import dataclasses
+import datetime
+import hashlib
+import secrets
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from rcm.audit import audit_record
-from rcm.models import AuditAction, Channel, ConsentEvent, Coverage, Patient
+from rcm.models import ApiToken, AuditAction, Channel, ConsentEvent, Coverage, Patient
 from rcm.sequences import sequence_next
 
 
+@dataclasses.dataclass(frozen=True)
+class IssuedToken:
+    """A token just issued: the key is here once and stored nowhere (only its hash is)."""
+
+    token: ApiToken
+    key: str
+
+
+def api_token_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 @transaction.atomic
-def api_token_issue(*, user) -> Token:
-    """Replace the user's API token with a new one (the old one stops working at once)."""
-    Token.objects.filter(user=user).delete()
-    token = Token.objects.create(user=user)
-    audit_record(action=AuditAction.TOKEN, object_type="rcm.user", object_id=user.pk, user=user)
+def api_token_issue(*, user, session_key: str = "", days: int | None = None) -> IssuedToken:
+    """Issue a new API token. A token for scripts (no ``session_key``) replaces the user's other script
+    tokens (they stop working at once); a token for a browser session is revoked when that session signs
+    out. Either expires after ``days`` (``RCM_API_TOKEN_DAYS`` by default)."""
+    now = timezone.now()
+    if not session_key:
+        ApiToken.objects.filter(user=user, session_key="", revoked_at__isnull=True).update(revoked_at=now)
+    key = secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        key_hash=api_token_hash(key),
+        prefix=key[:8],
+        created_at=now,
+        expires_at=now + datetime.timedelta(days=days or settings.RCM_API_TOKEN_DAYS),
+        last_used_at=now,
+        session_key=session_key,
+    )
+    audit_record(
+        action=AuditAction.TOKEN,
+        object_type="rcm.apitoken",
+        object_id=token.pk,
+        changes={"prefix": token.prefix, "expires": token.expires_at, "session": bool(session_key)},
+        user=user,
+    )
+    return IssuedToken(token=token, key=key)
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, user) -> ApiToken:
+    """Revoke one of ``user``'s tokens (a no-op when it is already revoked)."""
+    if token.user_id != user.pk:
+        raise ValidationError("That token is not yours.")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=token.revoked_at)
+        audit_record(
+            action=AuditAction.UPDATE,
+            object_type="rcm.apitoken",
+            object_id=token.pk,
+            changes={"revoked": token.prefix},
+            user=user,
+        )
     return token
+
+
+def api_tokens_revoke_for_session(*, session_key: str) -> int:
+    """At sign-out: the tokens issued for that browser session stop working."""
+    if not session_key:
+        return 0
+    return ApiToken.objects.filter(session_key=session_key, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
 
 
 def _create(model, **fields):

@@ -5,6 +5,7 @@ With no configuration at all the app runs on SQLite and a file-system Celery bro
 ``CELERY_BROKER_URL`` (or ``REDIS_URL``) switch to PostgreSQL and Redis.
 """
 
+import datetime
 from pathlib import Path
 
 import dj_database_url
@@ -45,6 +46,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_htmx",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "rcm",
     "claims",
     "denials",
@@ -64,6 +68,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "rcm.middleware.CurrentPracticeMiddleware",
+    "rcm.signin.SessionPolicyMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "rcm.urls"
@@ -119,6 +126,26 @@ if DATABASE_REPLICA_URL:
     DATABASE_ROUTERS = ["rcm.db_router.ReplicaRouter"]
 
 AUTH_USER_MODEL = "rcm.User"
+# django-axes first: it refuses a locked-out username from that address before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in lockout (django-axes): 5 failures for one username from one address lock that pair out for 15
+# minutes, whatever the password tried next; a success clears the count. The address is the one the audit
+# log takes (``RCM_TRUSTED_PROXIES``). Our audit log records each sign-in, so axes keeps no access log.
+AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "rcm.middleware.client_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# A session with no request for this long is signed out (each practice sets its own: idle_timeout_minutes).
+RCM_IDLE_TIMEOUT_MINUTES = envint("RCM_IDLE_TIMEOUT_MINUTES", 15)
+# API tokens expire this many days after they are issued.
+RCM_API_TOKEN_DAYS = envint("RCM_API_TOKEN_DAYS", 90)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -226,10 +253,20 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # The token first: a missing or bad token answers 401 with ``WWW-Authenticate: Token``.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rcm.api.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
+    # Throttles: anonymous requests (bad tokens included) by address, signed-in users by user.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": envstr("API_THROTTLE_ANON", "30/minute"),
+        "user": envstr("API_THROTTLE_USER", "1200/minute"),
+    },
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rcm.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
@@ -266,6 +303,8 @@ LOGGING = {
         # Django's own console handler would print every django.* record a second time: the root's is enough.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
+        # django-axes logs every sign-in at INFO; the audit log already records them.
+        "axes": {"level": "WARNING"},
         # A 403 or 404 is an answer, not a failure: one line, no traceback (5xx keep theirs).
         "django.request": {"filters": ["refusals_on_one_line"]},
     },

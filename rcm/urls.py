@@ -13,6 +13,8 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/verify/", views.two_factor_verify, name="two_factor_verify"),
+    path("account/two-factor/", views.two_factor_enrol, name="two_factor_enrol"),
     path("practice/switch/", views.practice_switch, name="practice_switch"),
     path("account/", views.account, name="account"),
     path("audit/", views.audit_log, name="audit_log"),

@@ -1,23 +1,29 @@
+import base64
 import csv
 
+import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from rcm.audit import audit_change_rows, audit_object_label, audit_record
 from rcm.exports import csv_cell
 from rcm.health import health_report
 from rcm.middleware import SESSION_PRACTICE_KEY
-from rcm.models import AuditAction, AuditEvent
+from rcm.models import ApiToken, AuditAction, AuditEvent
 from rcm.permissions import role_required
 from rcm.selectors import audit_events_filtered
-from rcm.services import api_token_issue
+from rcm.services import api_token_issue, api_token_revoke
+from rcm.signin import SESSION_TWO_FACTOR
 from rcm.tenancy import scoped
 
 AUDIT_PAGE_SIZE = 100
@@ -50,12 +56,105 @@ def practice_switch(request):
 
 
 @login_required
+@never_cache
 def account(request):
-    token = None
+    """The user's practices, API tokens (issue, list, revoke) and two-factor sign-in."""
+    issued = None
     if request.method == "POST":
-        token = api_token_issue(user=request.user)
+        if revoke_id := request.POST.get("revoke"):
+            token = ApiToken.objects.filter(
+                user=request.user, pk=revoke_id if revoke_id.isdigit() else 0
+            ).first()
+            if token is None:
+                messages.error(request, "No such token of yours.")
+            else:
+                api_token_revoke(token=token, user=request.user)
+                messages.success(request, f"Token {token.prefix}… is revoked: it no longer works.")
+            return redirect("account")
+        for_session = request.POST.get("lifetime") == "session"
+        issued = api_token_issue(
+            user=request.user, session_key=(request.session.session_key or "") if for_session else ""
+        )
         messages.success(request, "A new API token was issued. Copy it now: it is shown only once.")
-    return render(request, "rcm/account.html", {"new_token": token.key if token else None})
+    tokens = ApiToken.objects.filter(
+        user=request.user, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    )
+    return render(
+        request,
+        "rcm/account.html",
+        {
+            "new_token": issued.key if issued else None,
+            "tokens": tokens,
+            "two_factor_on": TOTPDevice.objects.filter(user=request.user, confirmed=True).exists(),
+        },
+    )
+
+
+def _two_factor_done(request):
+    request.session[SESSION_TWO_FACTOR] = "done"
+    return redirect(url_has_allowed_host_and_scheme_or_home(request))
+
+
+def url_has_allowed_host_and_scheme_or_home(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return reverse("home")
+
+
+@login_required
+@never_cache
+def two_factor_enrol(request):
+    """Turn on two-factor sign-in: scan the QR code (drawn as SVG here, nothing fetched) into an
+    authenticator app and give one code to confirm it."""
+    device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=request.user, name="authenticator", confirmed=False)
+    if request.method == "POST":
+        code = "".join(request.POST.get("code", "").split())
+        if code.isdigit() and device.verify_token(code):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            audit_record(
+                action=AuditAction.UPDATE,
+                object_type="rcm.user",
+                object_id=request.user.pk,
+                changes={"two_factor": [False, True]},
+            )
+            messages.success(request, "Two-factor sign-in is on: each sign-in now asks for a code.")
+            return _two_factor_done(request)
+        messages.error(request, "That code does not match. Check the app's current code and try again.")
+    qr_svg = segno.make(device.config_url, error="m").svg_inline(
+        scale=5, title="QR code for your authenticator app"
+    )
+    return render(
+        request,
+        "registration/two_factor_enrol.html",
+        {
+            "qr_svg": qr_svg,
+            "secret": base64.b32encode(device.bin_key).decode(),
+            "next": request.GET.get("next", ""),
+        },
+    )
+
+
+@login_required
+@never_cache
+def two_factor_verify(request):
+    """The second step of sign-in for users with two-factor on: the code from their app."""
+    if request.method == "POST":
+        code = "".join(request.POST.get("code", "").split())
+        devices = TOTPDevice.objects.filter(user=request.user, confirmed=True)
+        if code.isdigit() and any(device.verify_token(code) for device in devices):
+            return _two_factor_done(request)
+        audit_record(
+            action=AuditAction.LOGIN_FAILED,
+            object_type="rcm.user",
+            object_id=request.user.pk,
+            changes={"two_factor": "wrong code"},
+        )
+        messages.error(request, "That code does not match. Check the app's current code and try again.")
+    return render(request, "registration/two_factor_verify.html", {"next": request.GET.get("next", "")})
 
 
 AUDIT_EXPORT_HEADER = ["When", "User", "Action", "Object", "Object id", "Changes", "IP address", "Source"]
