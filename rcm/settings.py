@@ -33,7 +33,7 @@ ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG els
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "rcm.apps.RcmAdminConfig",  # django.contrib.admin, inside tenancy (rcm/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -315,3 +315,6 @@ RCM_HEALTHCHECK_TIMEOUT = envint("RCM_HEALTHCHECK_TIMEOUT", 3)
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: none, the client's address is
 # the socket's). The audit log and the sign-in lockout take the client's address from this.
 RCM_TRUSTED_PROXIES = envint("RCM_TRUSTED_PROXIES", 0)
+# Usernames of the platform operators: active superusers with these names see every practice in the Django
+# admin; every other staff user sees only the practices they administer (rcm/admin_site.py).
+RCM_PLATFORM_OPERATORS = envlist("RCM_PLATFORM_OPERATORS", [])
