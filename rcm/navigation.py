@@ -16,6 +16,7 @@ NAV_ITEMS: list[tuple[str, str, str | None]] = [
     ("Remittances", "remittances:list", "claims.view"),
     ("KPIs", "kpis:dashboard", "kpis.view"),
     ("Audit log", "audit_log", "audit.view"),
+    ("Team", "team", "settings.edit"),
 ]
 
 

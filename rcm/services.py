@@ -6,12 +6,14 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from rcm.audit import audit_record
-from rcm.models import ApiToken, AuditAction, Channel, ConsentEvent, Coverage, Patient
+from rcm.models import ApiToken, AuditAction, Channel, ConsentEvent, Coverage, Membership, Patient, User
+from rcm.roles import Role
 from rcm.sequences import sequence_next
 
 
@@ -142,3 +144,80 @@ def consents_current(patient) -> dict[str, bool]:
             state[event.channel] = event.granted
             seen.add(event.channel)
     return state
+
+
+# --- The practice's team: members and roles (the admin's own page, /settings/team/) -------------------
+
+
+def _active_admins(practice):
+    return Membership.objects.filter(practice=practice, role=Role.ADMIN, is_active=True, user__is_active=True)
+
+
+@transaction.atomic
+def team_member_add(
+    *, practice, by, username: str, role: str, first_name="", last_name="", email="", password=""
+) -> Membership:
+    """Add a person to the practice with a role: a new user (with the first password given, checked by the
+    password rules) or an existing one (a billing company's staff working for several practices). Refused,
+    saving nothing, when they are already a member or the input is wrong."""
+    username = username.strip()
+    if role not in Role.values:
+        raise ValidationError({"role": f"Pick one of: {', '.join(Role.labels)}."})
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        if not password:
+            raise ValidationError(
+                {"password": "A new user needs a first password (they can change it later)."}
+            )
+        user = User(username=username, first_name=first_name, last_name=last_name, email=email)
+        user.full_clean(exclude=["password"])
+        try:
+            validate_password(password, user)
+        except ValidationError as error:
+            raise ValidationError({"password": error.messages}) from None
+        user.set_password(password)
+        user.save()
+        audit_record(
+            action=AuditAction.CREATE,
+            practice=practice,
+            object_type="rcm.user",
+            object_id=user.pk,
+            changes={"username": [None, username], "added_by": by.get_username()},
+        )
+    elif Membership.objects.filter(user=user, practice=practice).exists():
+        raise ValidationError({"username": f"{username} is already a member of {practice.name}."})
+    return Membership.objects.create(user=user, practice=practice, role=role)
+
+
+@transaction.atomic
+def membership_role_change(*, membership: Membership, role: str, by) -> Membership:
+    """Give a member another role. The practice keeps at least one active administrator."""
+    if role not in Role.values:
+        raise ValidationError({"role": f"Pick one of: {', '.join(Role.labels)}."})
+    locked = Membership.objects.select_for_update().get(pk=membership.pk)
+    if locked.role == Role.ADMIN and role != Role.ADMIN and _active_admins(locked.practice_id).count() <= 1:
+        raise ValidationError(
+            f"{locked.user} is the practice's only administrator: make someone else one first."
+        )
+    locked.role = role
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def membership_set_active(*, membership: Membership, active: bool, by) -> Membership:
+    """Deactivate a member (they can no longer work in the practice; their history stays) or bring them
+    back. The practice keeps at least one active administrator."""
+    locked = Membership.objects.select_for_update().get(pk=membership.pk)
+    if (
+        not active
+        and locked.role == Role.ADMIN
+        and locked.is_active
+        and _active_admins(locked.practice_id).count() <= 1
+    ):
+        raise ValidationError(
+            f"{locked.user} is the practice's only administrator: they cannot be deactivated."
+        )
+    locked.is_active = active
+    locked.save()
+    return locked

@@ -18,6 +18,7 @@ urlpatterns = [
     path("practice/switch/", views.practice_switch, name="practice_switch"),
     path("account/", views.account, name="account"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("settings/team/", views.team, name="team"),
     path("patients/", patients.patients, name="patients"),
     path("patients/export/", patients.patients_export, name="patients_export"),
     path("patients/<int:pk>/", patients.patient_detail, name="patient_detail"),

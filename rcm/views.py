@@ -4,6 +4,7 @@ import csv
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -19,12 +20,19 @@ from rcm.audit import audit_change_rows, audit_object_label, audit_record
 from rcm.exports import csv_cell
 from rcm.health import health_report
 from rcm.middleware import SESSION_PRACTICE_KEY
-from rcm.models import ApiToken, AuditAction, AuditEvent
+from rcm.models import ApiToken, AuditAction, AuditEvent, Membership
 from rcm.permissions import role_required
+from rcm.roles import Role
 from rcm.selectors import audit_events_filtered
-from rcm.services import api_token_issue, api_token_revoke
+from rcm.services import (
+    api_token_issue,
+    api_token_revoke,
+    membership_role_change,
+    membership_set_active,
+    team_member_add,
+)
 from rcm.signin import SESSION_TWO_FACTOR
-from rcm.tenancy import scoped
+from rcm.tenancy import get_scoped_or_404, scoped
 
 AUDIT_PAGE_SIZE = 100
 
@@ -225,3 +233,78 @@ def audit_log(request):
             "actions": AuditAction.choices,
         },
     )
+
+
+# --- The practice's team (administrators only) ----------------------------------------------------------
+
+
+def _first_error(error: ValidationError) -> str:
+    if hasattr(error, "error_dict"):
+        field, messages_ = next(iter(error.message_dict.items()))
+        return (
+            messages_[0] if field == "__all__" else f"{field.replace('_', ' ').capitalize()}: {messages_[0]}"
+        )
+    return error.messages[0]
+
+
+@role_required("settings.edit")
+@never_cache
+def team(request):
+    """The practice's members and their roles: add someone, change a role, deactivate or bring back. Every
+    change is in the audit log (memberships are audited models; a new user is an event of its own)."""
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "add":
+                membership = team_member_add(
+                    practice=request.practice,
+                    by=request.user,
+                    username=request.POST.get("username", ""),
+                    role=request.POST.get("role", ""),
+                    first_name=request.POST.get("first_name", "").strip(),
+                    last_name=request.POST.get("last_name", "").strip(),
+                    email=request.POST.get("email", "").strip(),
+                    password=request.POST.get("password", ""),
+                )
+                messages.success(
+                    request, f"{membership.user.get_username()} joined as {membership.get_role_display()}."
+                )
+            else:
+                membership = get_scoped_or_404(
+                    Membership.objects.select_related("user"),
+                    request.practice,
+                    pk=request.POST.get("membership") or 0,
+                )
+                if action == "role":
+                    membership = membership_role_change(
+                        membership=membership, role=request.POST.get("role", ""), by=request.user
+                    )
+                    messages.success(
+                        request, f"{membership.user.get_username()} is now {membership.get_role_display()}."
+                    )
+                elif action in ("deactivate", "reactivate"):
+                    membership = membership_set_active(
+                        membership=membership, active=action == "reactivate", by=request.user
+                    )
+                    state = "active again" if membership.is_active else "deactivated"
+                    messages.success(request, f"{membership.user.get_username()} is {state}.")
+                else:
+                    messages.error(request, "Unknown action.")
+        except ValidationError as error:
+            messages.error(request, _first_error(error))
+            if action == "add":
+                return render(request, "rcm/team.html", _team_context(request, request.POST), status=400)
+        return redirect("team")
+    return render(request, "rcm/team.html", _team_context(request, {}))
+
+
+def _team_context(request, form_values) -> dict:
+    return {
+        "members": scoped(Membership, request.practice)
+        .select_related("user")
+        .order_by("-is_active", "user__username"),
+        "roles": Role.choices,
+        "form": {
+            key: form_values.get(key, "") for key in ("username", "first_name", "last_name", "email", "role")
+        },
+    }
