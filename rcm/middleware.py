@@ -3,6 +3,7 @@
 import ipaddress
 
 from django.conf import settings
+from django.utils.cache import patch_cache_control
 
 from rcm.audit import reset_context, set_context
 
@@ -72,3 +73,26 @@ class CurrentPracticeMiddleware:
             return self.get_response(request)
         finally:
             reset_context(token)
+
+
+class SecurityHeadersMiddleware:
+    """Headers every response carries:
+
+    - ``Content-Security-Policy`` (``RCM_CONTENT_SECURITY_POLICY``): scripts and styles only from our own
+      static files, no inline script or style, nothing from other origins, no framing. Pages keep their
+      behaviour in ``static/`` (``js/app.js``, ``kpis/dashboard.js``), so a script injected into a page
+      does not run.
+    - ``Cache-Control: no-store`` on API responses: they carry PHI, which no browser or proxy cache keeps.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        policy = settings.RCM_CONTENT_SECURITY_POLICY
+        if policy and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = policy
+        if request.path_info.startswith("/api/"):
+            patch_cache_control(response, no_store=True, no_cache=True, private=True, max_age=0)
+        return response

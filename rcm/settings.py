@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "rcm.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -197,6 +198,15 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_PROXY", False) else None
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 3600)
 X_FRAME_OPTIONS = "DENY"
+# No inline script or style anywhere (rcm.middleware.SecurityHeadersMiddleware); data: images for the admin's
+# and Swagger UI's icons. Empty turns the header off.
+RCM_CONTENT_SECURITY_POLICY = envstr(
+    "RCM_CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
+# The OpenAPI schema and its documentation page: signed-in users only, unless this is on.
+RCM_API_DOCS_PUBLIC = envbool("RCM_API_DOCS_PUBLIC", False)
 
 # --- Cache ----------------------------------------------------------------------------------
 # Whole-practice aggregates (status counts, A/R) are cached until the practice's claims change
@@ -289,6 +299,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.AllowAny"
+        if RCM_API_DOCS_PUBLIC
+        else "rest_framework.permissions.IsAuthenticated"
+    ],
 }
 
 # --- Logging: no PHI in logs; request paths carry ids only (no names, no query strings). ---
