@@ -221,3 +221,21 @@ def membership_set_active(*, membership: Membership, active: bool, by) -> Member
     locked.is_active = active
     locked.save()
     return locked
+
+
+@transaction.atomic
+def practice_policy_update(
+    *, practice, by, idle_timeout_minutes, require_two_factor: bool, viewers_download_batches: bool
+):
+    """The practice's sign-in and data policy: idle sign-out, two-factor for managers and administrators,
+    who besides billers and administrators downloads 837 files. Checked whole; saved (and audited) whole."""
+    practice = type(practice).objects.select_for_update().get(pk=practice.pk)
+    try:
+        practice.idle_timeout_minutes = int(idle_timeout_minutes)
+    except (TypeError, ValueError):
+        raise ValidationError({"idle_timeout_minutes": "Give the idle timeout in whole minutes."}) from None
+    practice.require_two_factor = bool(require_two_factor)
+    practice.viewers_download_batches = bool(viewers_download_batches)
+    practice.full_clean(validate_unique=False)
+    practice.save()
+    return practice

@@ -29,6 +29,7 @@ from rcm.services import (
     api_token_revoke,
     membership_role_change,
     membership_set_active,
+    practice_policy_update,
     team_member_add,
 )
 from rcm.signin import SESSION_TWO_FACTOR
@@ -255,7 +256,16 @@ def team(request):
     if request.method == "POST":
         action = request.POST.get("action")
         try:
-            if action == "add":
+            if action == "policy":
+                practice_policy_update(
+                    practice=request.practice,
+                    by=request.user,
+                    idle_timeout_minutes=request.POST.get("idle_timeout_minutes"),
+                    require_two_factor=request.POST.get("require_two_factor") == "on",
+                    viewers_download_batches=request.POST.get("viewers_download_batches") == "on",
+                )
+                messages.success(request, "The practice's sign-in and data policy is saved.")
+            elif action == "add":
                 membership = team_member_add(
                     practice=request.practice,
                     by=request.user,

@@ -1,7 +1,7 @@
 """837P batch pages: submit ready claims, read a batch, download it, send it to the clearinghouse."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse
@@ -26,7 +26,7 @@ from claims.tasks import deliver_batch
 from rcm.audit import audit_list_view
 from rcm.models import Payer
 from rcm.permissions import role_required
-from rcm.roles import role_can
+from rcm.roles import BATCH_DOWNLOAD_REFUSED, role_can, role_can_download_batches
 from rcm.tenancy import get_scoped_or_404
 
 PAGE_SIZE = 50
@@ -141,6 +141,7 @@ def batch_detail(request, pk: int):
             .select_related("claim", "x12_file")
             .order_by("-at", "-id"),
             "can_send": role_can(request.role, "claims.edit"),
+            "can_download": role_can_download_batches(request.role, request.practice),
             "sendable": batch.status in (BatchStatus.BUILT, BatchStatus.SEND_FAILED),
             "where": batch_whereabouts(batch),
             "has_sftp": bool(batch.clearinghouse.sftp_host),
@@ -152,6 +153,8 @@ def batch_detail(request, pk: int):
 @require_GET
 def batch_download(request, pk: int):
     """The 837P file; who downloaded it and when is recorded on the batch and in the audit log."""
+    if not role_can_download_batches(request.role, request.practice):
+        raise PermissionDenied(BATCH_DOWNLOAD_REFUSED)
     batch = get_scoped_or_404(SubmissionBatch.objects.select_related("practice"), request.practice, pk=pk)
     batch_download_record(batch=batch, user=request.user)
     response = HttpResponse(batch.content, content_type="application/edi-x12")

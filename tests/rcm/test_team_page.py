@@ -96,3 +96,34 @@ def test_another_practices_membership_is_a_404(admin_user, other_practice):
 def test_the_team_page_lists_only_this_practices_members(admin_user, biller, outsider):
     response = login(admin_user).get("/settings/team/")
     assert [m.user.username for m in response.context["members"]] == ["adam", "bill"]
+
+
+def test_an_admin_sets_the_practices_sign_in_and_data_policy(admin_user, practice):
+    client = login(admin_user)
+    saved = client.post(
+        "/settings/team/",
+        {
+            "action": "policy",
+            "idle_timeout_minutes": "30",
+            "require_two_factor": "on",
+            "viewers_download_batches": "on",
+        },
+        follow=True,
+    )
+    assert _messages(saved) == ["The practice's sign-in and data policy is saved."]
+    practice.refresh_from_db()
+    assert (
+        practice.idle_timeout_minutes,
+        practice.require_two_factor,
+        practice.viewers_download_batches,
+    ) == (30, True, True)
+    event = AuditEvent.objects.filter(object_type="rcm.practice", action="update").latest("id")
+    assert event.changes == {
+        "idle_timeout_minutes": [15, 30],
+        "require_two_factor": [False, True],
+        "viewers_download_batches": [False, True],
+    }
+    refused = client.post("/settings/team/", {"action": "policy", "idle_timeout_minutes": "0"}, follow=True)
+    assert _messages(refused) == ["Idle timeout minutes: Ensure this value is greater than or equal to 1."]
+    practice.refresh_from_db()
+    assert (practice.idle_timeout_minutes, practice.require_two_factor) == (30, True)
