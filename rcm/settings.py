@@ -299,6 +299,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "rcm.api.schema_hooks.document_authentication_errors",
+    ],
     "SERVE_PERMISSIONS": [
         "rest_framework.permissions.AllowAny"
         if RCM_API_DOCS_PUBLIC

@@ -80,15 +80,13 @@ class SessionPolicyMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         session = getattr(request, "session", None)
-        if (
-            user is None
-            or session is None
-            or not user.is_authenticated
-            or SESSION_LAST_ACTIVITY not in session
-        ):
-            # Not signed in through a session (a token, or a session from before this policy): nothing to do.
-            return self.get_response(request)
+        if user is None or session is None or not user.is_authenticated:
+            return self.get_response(request)  # not signed in through a session (none, or an API token)
         now = int(time.time())
+        if SESSION_LAST_ACTIVITY not in session:
+            # A session signed in before this policy existed: it starts now, two-factor included.
+            session[SESSION_LAST_ACTIVITY] = now
+            session[SESSION_TWO_FACTOR] = two_factor_state(user)
         timeout = idle_timeout_seconds(getattr(request, "practice", None))
         if now - session[SESSION_LAST_ACTIVITY] > timeout:
             minutes = timeout // 60

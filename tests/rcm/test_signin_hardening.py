@@ -222,3 +222,14 @@ def test_a_practice_that_requires_two_factor_sends_its_manager_to_enrol(manager,
     assert client.get("/").status_code == 200
     event = AuditEvent.objects.get(object_type="rcm.user", object_id=str(manager.pk), action="update")
     assert event.changes == {"two_factor": [False, True]}
+
+
+def test_a_session_from_before_the_policy_gets_it_on_its_next_request(manager):
+    TOTPDevice.objects.create(user=manager, name="phone", confirmed=True)
+    client, _ = sign_in("mona")
+    session = client.session
+    del session[SESSION_LAST_ACTIVITY]
+    del session["two_factor"]
+    session.save()
+    assert client.get("/audit/").url == "/login/verify/?next=/audit/"
+    assert int(time.time()) - client.session[SESSION_LAST_ACTIVITY] < 5
