@@ -67,8 +67,9 @@ def _is_api(request) -> bool:
     return request.path.startswith("/api/")
 
 
-# Paths a signed-in user may reach before giving the code.
-TWO_FACTOR_OPEN = ("two_factor_verify", "two_factor_enrol", "logout")
+# Paths a signed-in user may reach before giving the code: a user with a device only the verify step (never
+# enrolment, which would let a password alone add a second device), a user who must enrol only enrolment.
+TWO_FACTOR_OPEN = {"verify": ("two_factor_verify", "logout"), "enrol": ("two_factor_enrol", "logout")}
 
 
 class SessionPolicyMiddleware:
@@ -109,7 +110,7 @@ class SessionPolicyMiddleware:
             session[SESSION_LAST_ACTIVITY] = now
 
         state = session.get(SESSION_TWO_FACTOR, "done")
-        if state != "done" and not self._open(request):
+        if state != "done" and not self._open(request, state):
             if _is_api(request):
                 return JsonResponse(
                     {
@@ -127,8 +128,8 @@ class SessionPolicyMiddleware:
         return self.get_response(request)
 
     @staticmethod
-    def _open(request) -> bool:
+    def _open(request, state) -> bool:
         try:
-            return resolve(request.path_info).url_name in TWO_FACTOR_OPEN
+            return resolve(request.path_info).url_name in TWO_FACTOR_OPEN.get(state, ())
         except Resolver404:
             return False

@@ -233,3 +233,14 @@ def test_a_session_from_before_the_policy_gets_it_on_its_next_request(manager):
     session.save()
     assert client.get("/audit/").url == "/login/verify/?next=/audit/"
     assert int(time.time()) - client.session[SESSION_LAST_ACTIVITY] < 5
+
+
+def test_a_password_alone_cannot_enrol_a_second_device_to_skip_the_code(manager):
+    TOTPDevice.objects.create(user=manager, name="phone", confirmed=True)
+    client, _ = sign_in("mona")
+    assert client.get("/account/two-factor/").url == "/login/verify/?next=/account/two-factor/"
+    assert (
+        client.post("/account/two-factor/", {"code": "123456"}).url
+        == "/login/verify/?next=/account/two-factor/"
+    )
+    assert TOTPDevice.objects.filter(user=manager).count() == 1
