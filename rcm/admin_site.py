@@ -133,11 +133,22 @@ class TenantScopedAdmin(_ScopedFormFields):
         return self._allowed(request) and super().has_view_permission(request, obj)
 
     def has_add_permission(self, request, *args):
-        if not self._allowed(request) or (self.model is Practice and not is_platform_operator(request.user)):
+        # Practices and users are added by operators (people join a practice on its Team page).
+        platform_rows = self.model is Practice or self.model is get_user_model()
+        if not self._allowed(request) or (platform_rows and not is_platform_operator(request.user)):
             return False
         return super().has_add_permission(request, *args)
 
     def has_change_permission(self, request, obj=None):
+        if (
+            obj is not None
+            and isinstance(obj, get_user_model())
+            and not is_platform_operator(request.user)
+            and not _only_in(obj, administered_practice_ids(request))
+        ):
+            # Someone who also works for another practice: changing their account (password, name) here
+            # would reach into that practice too.
+            return False
         return self._allowed(request) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
@@ -230,6 +241,11 @@ class TenantScopedAdmin(_ScopedFormFields):
         for obj in queryset:
             self._log_admin_change(request, obj, AuditAction.DELETE, "deleted")
         return super().log_deletions(request, queryset)
+
+
+def _only_in(user, practice_ids) -> bool:
+    """Every practice ``user`` belongs to (active or not) is one of ``practice_ids``."""
+    return not user.memberships.exclude(practice_id__in=practice_ids).exists()
 
 
 def _practice_of(obj):

@@ -175,3 +175,24 @@ def test_a_patient_of_another_practice_cannot_be_picked_as_guarantor(staff_admin
     assert not form.fields["guarantor"].queryset.filter(pk=theirs["patient"].pk).exists()
     assert Patient.objects.filter(pk=theirs["patient"].pk).exists()
     assert Payer.objects.count() == 1
+
+
+def test_a_user_who_also_works_elsewhere_cannot_be_changed_from_one_practice(
+    staff_admin, practice, other_practice
+):
+    shared = MembershipFactory(practice=practice, role="biller", user=UserFactory(username="sam")).user
+    MembershipFactory(practice=other_practice, role="admin", user=shared)
+    client = login(staff_admin)
+    page = client.get(f"/admin/rcm/user/{shared.pk}/change/")
+    assert page.status_code == 200 and "username" not in page.context["adminform"].form.fields  # view only
+    response = client.post(
+        f"/admin/rcm/user/{shared.pk}/password/",
+        {"password1": "a-new-long-password", "password2": "a-new-long-password"},
+    )
+    assert response.status_code == 403
+    shared.refresh_from_db()
+    assert shared.check_password("correct-horse-battery")
+
+
+def test_practice_administrators_add_people_on_the_team_page_not_in_the_admin(staff_admin):
+    assert login(staff_admin).get("/admin/rcm/user/add/").status_code == 403
