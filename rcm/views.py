@@ -153,16 +153,24 @@ def two_factor_verify(request):
     """The second step of sign-in for users with two-factor on: the code from their app."""
     if request.method == "POST":
         code = "".join(request.POST.get("code", "").split())
-        devices = TOTPDevice.objects.filter(user=request.user, confirmed=True)
-        if code.isdigit() and any(device.verify_token(code) for device in devices):
+        devices = list(TOTPDevice.objects.filter(user=request.user, confirmed=True))
+        # django-otp makes each try after a wrong code wait longer (1 s, 2 s, 4 s...): say so when it does.
+        waits = [info for allowed, info in (d.verify_is_allowed() for d in devices) if not allowed]
+        if devices and len(waits) == len(devices) and all(w and w.get("locked_until") for w in waits):
+            seconds = max(1, round((min(w["locked_until"] for w in waits) - timezone.now()).total_seconds()))
+            messages.error(
+                request, f"Too many wrong codes: wait {seconds} s, then type the app's current code."
+            )
+        elif code.isdigit() and any(device.verify_token(code) for device in devices):
             return _two_factor_done(request)
-        audit_record(
-            action=AuditAction.LOGIN_FAILED,
-            object_type="rcm.user",
-            object_id=request.user.pk,
-            changes={"two_factor": "wrong code"},
-        )
-        messages.error(request, "That code does not match. Check the app's current code and try again.")
+        else:
+            audit_record(
+                action=AuditAction.LOGIN_FAILED,
+                object_type="rcm.user",
+                object_id=request.user.pk,
+                changes={"two_factor": "wrong code"},
+            )
+            messages.error(request, "That code does not match. Check the app's current code and try again.")
     return render(request, "registration/two_factor_verify.html", {"next": request.GET.get("next", "")})
 
 

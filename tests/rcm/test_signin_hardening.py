@@ -244,3 +244,18 @@ def test_a_password_alone_cannot_enrol_a_second_device_to_skip_the_code(manager)
         == "/login/verify/?next=/account/two-factor/"
     )
     assert TOTPDevice.objects.filter(user=manager).count() == 1
+
+
+def test_a_second_wrong_code_at_once_is_told_to_wait(manager):
+    device = TOTPDevice.objects.create(user=manager, name="phone", confirmed=True)
+    client, _ = sign_in("mona")
+    wrong = "000000" if _code(device) != "000000" else "111111"
+    first = client.post("/login/verify/", {"code": wrong})
+    assert [str(m) for m in first.context["messages"]] == [
+        "That code does not match. Check the app's current code and try again."
+    ]
+    second = client.post("/login/verify/", {"code": _code(device)})  # even the right one waits its turn
+    assert [str(m) for m in second.context["messages"]] == [
+        "Too many wrong codes: wait 1 s, then type the app's current code."
+    ]
+    assert client.get("/audit/").status_code == 302
