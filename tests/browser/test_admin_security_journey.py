@@ -101,3 +101,21 @@ def test_the_practice_switcher_and_the_charts_run_under_the_policy(
     page.wait_for_load_state("networkidle")
     assert refusals == []
     assert User.objects.filter(username="mona").exists()
+
+
+def test_the_api_docs_and_the_django_admin_run_under_the_policy(app, page, refusals, admin_user, practice):
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    sign_in(page, app, admin_user)
+    page.goto(f"{app.url}/api/docs/")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("RCM API")
+    page.wait_for_load_state("networkidle")
+    assert refusals == [], "api docs"
+    page.goto(f"{app.url}/admin/rcm/patient/")
+    expect(page.locator("#content h1")).to_have_text("Select patient to change")
+    page.wait_for_load_state("networkidle")
+    assert refusals == [], "admin list"
+    page.goto(f"{app.url}/admin/rcm/payercontract/add/")
+    expect(page.locator("#content h1")).to_have_text("Add payer contract")
+    page.wait_for_load_state("networkidle")
+    assert refusals == []
