@@ -13,6 +13,7 @@ import datetime
 import decimal
 from contextvars import ContextVar
 
+from django.apps import apps
 from django.db import models
 from django.utils import timezone
 
@@ -195,4 +196,86 @@ def on_audited_delete(sender, instance, **kwargs):
         practice=_practice_of(instance),
         object_type=instance._meta.label_lower,
         object_id=instance.pk,
+    )
+
+
+# --- Reading the log: what a reviewer sees ----------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ChangeRow:
+    """One line of an event's changes: ``label: old → new`` for a change, ``label: value`` for a fact."""
+
+    label: str
+    old: str
+    new: str
+    is_change: bool
+
+
+def _readable_label(key: str) -> str:
+    words = key.removesuffix("_id").replace("_", " ").strip()
+    return (words[:1].upper() + words[1:]) if words else key
+
+
+def _readable_value(value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str) and len(value) >= 19 and value[4:5] == "-" and value[10:11] == "T":
+        try:
+            moment = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if timezone.is_aware(moment):
+            moment = timezone.localtime(moment)
+        return moment.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, list | tuple):
+        return ", ".join(_readable_value(item) for item in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {_readable_value(item)}" for key, item in value.items())
+    return str(value)
+
+
+def audit_change_rows(event) -> list[ChangeRow]:
+    """The event's ``changes`` as readable rows. Creates and updates store ``{field: [old, new]}``; other
+    events (exports, views, sign-ins) store plain values (``{"file_name": "b.837"}``), shown as they are,
+    never split into characters."""
+    changes = event.changes
+    if not isinstance(changes, dict):
+        return [ChangeRow("Details", "", _readable_value(changes), False)] if changes else []
+    pairs = event.action in (AuditAction.CREATE, AuditAction.UPDATE)
+    rows = []
+    for key, value in changes.items():
+        if pairs and isinstance(value, list) and len(value) == 2:
+            old, new = value
+            rows.append(
+                ChangeRow(_readable_label(key), _readable_value(old), _readable_value(new), old is not None)
+            )
+        else:
+            rows.append(ChangeRow(_readable_label(key), "", _readable_value(value), False))
+    return rows
+
+
+def audit_object_label(object_type: str) -> str:
+    """``claims.submissionbatch`` -> ``Submission batch`` (the model's own name), else as stored."""
+    try:
+        model = apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return object_type
+    name = str(model._meta.verbose_name)
+    return name[:1].upper() + name[1:]
+
+
+def audit_list_view(request, *, object_type: str, ids, object_id="", **facts) -> AuditEvent:
+    """Record that the signed-in user saw a list of rows holding PHI (a page of patients, a batch's
+    claims): which rows (their ids, never their names or the search term) and plain facts (page number,
+    whether it was a search)."""
+    return audit_record(
+        action=AuditAction.VIEW,
+        practice=getattr(request, "practice", None),
+        object_type=object_type,
+        object_id=object_id,
+        changes={**facts, "ids": [int(pk) for pk in ids]},
+        user=request.user,
     )

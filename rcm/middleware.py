@@ -1,6 +1,9 @@
 """Resolves the current practice and role for each signed-in request, and the audit context."""
 
+import ipaddress
+
 from django.conf import settings
+from django.utils.cache import patch_cache_control
 
 from rcm.audit import reset_context, set_context
 
@@ -8,11 +11,24 @@ SESSION_PRACTICE_KEY = "practice_id"
 
 
 def client_ip(request) -> str | None:
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address. Behind ``RCM_TRUSTED_PROXIES`` proxies (default 0: none, use the socket's
+    address) it is the entry that many places from the right of ``X-Forwarded-For``: each trusted proxy
+    appends the address it saw, and anything further left was written by the client and proves nothing."""
+    remote = request.META.get("REMOTE_ADDR") or None
+    trusted = getattr(settings, "RCM_TRUSTED_PROXIES", 0)
+    if trusted <= 0:
+        return remote
+    entries = [
+        entry.strip() for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if entry.strip()
+    ]
+    if len(entries) < trusted:
+        return remote
+    candidate = entries[-trusted]
+    try:
+        ipaddress.ip_address(candidate)
+    except ValueError:
+        return remote
+    return candidate
 
 
 def resolve_membership(user, wanted_practice_id=None, wanted_slug=None):
@@ -57,3 +73,26 @@ class CurrentPracticeMiddleware:
             return self.get_response(request)
         finally:
             reset_context(token)
+
+
+class SecurityHeadersMiddleware:
+    """Headers every response carries:
+
+    - ``Content-Security-Policy`` (``RCM_CONTENT_SECURITY_POLICY``): scripts and styles only from our own
+      static files, no inline script or style, nothing from other origins, no framing. Pages keep their
+      behaviour in ``static/`` (``js/app.js``, ``kpis/dashboard.js``), so a script injected into a page
+      does not run.
+    - ``Cache-Control: no-store`` on API responses: they carry PHI, which no browser or proxy cache keeps.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        policy = settings.RCM_CONTENT_SECURITY_POLICY
+        if policy and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = policy
+        if request.path_info.startswith("/api/"):
+            patch_cache_control(response, no_store=True, no_cache=True, private=True, max_age=0)
+        return response

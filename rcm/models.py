@@ -55,6 +55,21 @@ class Practice(Audited, models.Model):
     time_zone = models.CharField(max_length=64, default="America/New_York")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Sign-in policy (docs/security-signin-admin-audit.md).
+    idle_timeout_minutes = models.PositiveSmallIntegerField(
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(480)],
+        help_text="A session with no request for this many minutes is signed out.",
+    )
+    require_two_factor = models.BooleanField(
+        default=False,
+        help_text="Practice managers and administrators must sign in with a one-time code (TOTP).",
+    )
+    viewers_download_batches = models.BooleanField(
+        default=False,
+        help_text="Collections specialists and practice managers may download 837 batch files "
+        "(full PHI and diagnoses); billers and administrators always may.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -136,6 +151,33 @@ class AuditEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.object_type} {self.object_id}"
+
+
+class ApiToken(models.Model):
+    """An API token: only its SHA-256 is stored (the key is shown once, when issued). It stops working when
+    it expires or is revoked; a token issued for a browser session is revoked when that session signs out."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8, help_text="The key's first characters, to tell tokens apart.")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    session_key = models.CharField(
+        max_length=40, blank=True, help_text="The browser session it belongs to (revoked at its sign-out)."
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "revoked_at"], name="api_token_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.prefix}…"
+
+    def is_usable(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and self.expires_at > now
 
 
 # --- Reference data: providers, patients, payers, coverage, contracts, charge master ----------

@@ -21,6 +21,7 @@ NAV_ITEMS: list[tuple[str, str, str | None]] = [
     ("Payer scorecard", "kpis:scorecard", "kpis.scorecard"),
     ("Payers", "payers:list", "payers.view"),
     ("Audit log", "audit_log", "audit.view"),
+    ("Team", "team", "settings.edit"),
 ]
 
 

@@ -50,3 +50,24 @@ def role_can(role: str | None, permission: str) -> bool:
     if permission not in PERMISSIONS:
         raise KeyError(f"Unknown permission {permission!r}; add it to rcm.roles.PERMISSIONS")
     return role is not None and role in PERMISSIONS[permission]
+
+
+# 837 batch files carry full PHI and diagnoses for every claim on them: billers and administrators download
+# them; collections specialists and practice managers only where their practice allows it
+# (``Practice.viewers_download_batches``, on the team page).
+BATCH_DOWNLOAD_ROLES = frozenset({B, A})
+BATCH_DOWNLOAD_IF_ALLOWED_ROLES = frozenset({C, M})
+
+
+BATCH_DOWNLOAD_REFUSED = (
+    "837 files carry every patient's details and diagnoses: in this practice only billers and "
+    "administrators download them (an administrator can allow managers and collections on the Team page)."
+)
+
+
+def role_can_download_batches(role: str | None, practice) -> bool:
+    if role in BATCH_DOWNLOAD_ROLES:
+        return True
+    return role in BATCH_DOWNLOAD_IF_ALLOWED_ROLES and bool(
+        getattr(practice, "viewers_download_batches", False)
+    )

@@ -5,6 +5,7 @@ With no configuration at all the app runs on SQLite and a file-system Celery bro
 ``CELERY_BROKER_URL`` (or ``REDIS_URL``) switch to PostgreSQL and Redis.
 """
 
+import datetime
 from pathlib import Path
 
 import dj_database_url
@@ -32,7 +33,7 @@ ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG els
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "rcm.apps.RcmAdminConfig",  # django.contrib.admin, inside tenancy (rcm/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -45,6 +46,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_htmx",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "rcm",
     "claims",
     "denials",
@@ -55,6 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "rcm.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -64,6 +69,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "rcm.middleware.CurrentPracticeMiddleware",
+    "rcm.signin.SessionPolicyMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "rcm.urls"
@@ -119,6 +127,26 @@ if DATABASE_REPLICA_URL:
     DATABASE_ROUTERS = ["rcm.db_router.ReplicaRouter"]
 
 AUTH_USER_MODEL = "rcm.User"
+# django-axes first: it refuses a locked-out username from that address before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in lockout (django-axes): 5 failures for one username from one address lock that pair out for 15
+# minutes, whatever the password tried next; a success clears the count. The address is the one the audit
+# log takes (``RCM_TRUSTED_PROXIES``). Our audit log records each sign-in, so axes keeps no access log.
+AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "rcm.middleware.client_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# A session with no request for this long is signed out (each practice sets its own: idle_timeout_minutes).
+RCM_IDLE_TIMEOUT_MINUTES = envint("RCM_IDLE_TIMEOUT_MINUTES", 15)
+# API tokens expire this many days after they are issued.
+RCM_API_TOKEN_DAYS = envint("RCM_API_TOKEN_DAYS", 90)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -170,6 +198,15 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_PROXY", False) else None
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 3600)
 X_FRAME_OPTIONS = "DENY"
+# No inline script or style anywhere (rcm.middleware.SecurityHeadersMiddleware); data: images for the admin's
+# and Swagger UI's icons. Empty turns the header off.
+RCM_CONTENT_SECURITY_POLICY = envstr(
+    "RCM_CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
+# The OpenAPI schema and its documentation page: signed-in users only, unless this is on.
+RCM_API_DOCS_PUBLIC = envbool("RCM_API_DOCS_PUBLIC", False)
 
 # --- Cache ----------------------------------------------------------------------------------
 # Whole-practice aggregates (status counts, A/R) are cached until the practice's claims change
@@ -226,10 +263,20 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # The token first: a missing or bad token answers 401 with ``WWW-Authenticate: Token``.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rcm.api.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
+    # Throttles: anonymous requests (bad tokens included) by address, signed-in users by user.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": envstr("API_THROTTLE_ANON", "30/minute"),
+        "user": envstr("API_THROTTLE_USER", "1200/minute"),
+    },
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rcm.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
@@ -258,10 +305,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # drf-spectacular's enum hook, then ours: every paginated list documents its 400 for a missing page.
+    # drf-spectacular's enum hook, then ours: every paginated list documents its 400 for a missing page,
+    # every signed-in operation its 401 and 429.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "rcm.api.schema.document_page_errors",
+        "rcm.api.schema_hooks.document_authentication_errors",
+    ],
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.AllowAny"
+        if RCM_API_DOCS_PUBLIC
+        else "rest_framework.permissions.IsAuthenticated"
     ],
 }
 
@@ -277,6 +331,8 @@ LOGGING = {
         # Django's own console handler would print every django.* record a second time: the root's is enough.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
+        # django-axes logs every sign-in at INFO; the audit log already records them.
+        "axes": {"level": "WARNING"},
         # A 403 or 404 is an answer, not a failure: one line, no traceback (5xx keep theirs).
         "django.request": {"filters": ["refusals_on_one_line"]},
     },
@@ -294,3 +350,9 @@ RCM_MAX_UPLOAD_MB = envint("RCM_MAX_UPLOAD_MB", 20)
 RCM_TASK_PUBLISH_TIMEOUT = envint("RCM_TASK_PUBLISH_TIMEOUT", 2)
 # The sweep re-publishes outbox rows still waiting after this many seconds (the commit hook had its chance).
 RCM_OUTBOX_SWEEP_AFTER = envint("RCM_OUTBOX_SWEEP_AFTER", 30)
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: none, the client's address is
+# the socket's). The audit log and the sign-in lockout take the client's address from this.
+RCM_TRUSTED_PROXIES = envint("RCM_TRUSTED_PROXIES", 0)
+# Usernames of the platform operators: active superusers with these names see every practice in the Django
+# admin; every other staff user sees only the practices they administer (rcm/admin_site.py).
+RCM_PLATFORM_OPERATORS = envlist("RCM_PLATFORM_OPERATORS", [])

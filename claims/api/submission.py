@@ -49,6 +49,7 @@ from rcm.api.serializers import MAX_ID, EnumField, FlatErrorsMixin, PracticeMemb
 from rcm.api.views import PRACTICE_HEADER, error_responses
 from rcm.audit import audit_view
 from rcm.models import Payer
+from rcm.roles import BATCH_DOWNLOAD_REFUSED, role_can_download_batches
 from rcm.tenancy import scoped
 
 X12_MEDIA_TYPE = "application/edi-x12"
@@ -258,6 +259,8 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeSco
     )
     @action(detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, X12Renderer])
     def download(self, request, pk=None):
+        if not role_can_download_batches(request.role, request.practice):
+            raise exceptions.PermissionDenied(BATCH_DOWNLOAD_REFUSED)
         batch = self.get_object()
         batch_download_record(batch=batch, user=request.user)
         response = HttpResponse(batch.content, content_type=X12_MEDIA_TYPE)

@@ -25,6 +25,8 @@ class X12File(PracticeScoped):
 
     A file is applied whole or not at all; the same content (by SHA-256) is applied once per practice."""
 
+    audit_digest = ("content",)  # the log keeps the file's SHA-256 and size, not its PHI
+
     kind = models.CharField(max_length=8, choices=X12FileKind.choices, blank=True)
     file_name = models.CharField(max_length=255)
     content = models.TextField()

@@ -62,6 +62,8 @@ class SubmissionBatch(PracticeScoped):
     """One 837P file: one interchange with one functional group and one transaction set of claims
     for one payer. Control numbers are unique and increasing per practice."""
 
+    audit_digest = ("content",)  # the log keeps the file's SHA-256 and size, not its PHI
+
     payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="batches")
     clearinghouse = models.ForeignKey(Clearinghouse, on_delete=models.PROTECT, related_name="batches")
     interchange_control_number = models.PositiveIntegerField()

@@ -1,18 +1,48 @@
 """Writes for the work queues: giving claims to a biller, and "take the next claim"."""
 
+import datetime
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from claims.models import Claim
 from claims.queues.selectors import QUEUE_BY_SLUG, queue_claims
-from rcm.models import Membership
+from rcm.models import AuditEvent, Membership
 from rcm.practice_cache import claims_changed
 
+NBSP = "\xa0"  # timesince separates number and unit with it
 UNCHECKED = object()  # ``expected_assignee_id`` not given: assign whoever has the claims now
 
 
 def _person(user) -> str:
     return (user.get_full_name() or user.get_username()) if user is not None else "nobody"
+
+
+def _who_took(claim) -> str:
+    """ "Dana Scully took claim 123 2 minutes ago" (or "Mona gave claim 123 to Dana 2 minutes ago"), from the
+    audit row of the claim's last assignment; without one, "Claim 123 is now assigned to Dana"."""
+    holder = _person(claim.assigned_to)
+    event = (
+        AuditEvent.objects.filter(
+            object_type="claims.claim", object_id=str(claim.pk), changes__has_key="assigned_to_id"
+        )
+        .order_by("-at", "-id")
+        .first()
+    )
+    if event is None or event.changes["assigned_to_id"][1] != claim.assigned_to_id:
+        return f"Claim {claim.patient_control_number} is now assigned to {holder}"
+    elapsed = timezone.now() - event.at
+    when = (
+        "just now"
+        if elapsed < datetime.timedelta(minutes=1)
+        else f"{timesince(event.at).replace(NBSP, ' ')} ago"
+    )
+    if event.user_id is not None and event.user_id == claim.assigned_to_id:
+        return f"{holder} took claim {claim.patient_control_number} {when}"
+    by = event.username or "someone"
+    return f"{by} gave claim {claim.patient_control_number} to {holder} {when}"
 
 
 @transaction.atomic
@@ -52,10 +82,7 @@ def claims_assign(
         claim = taken[0]
         more = f" (and {len(taken) - 1} more taken meanwhile)" if len(taken) > 1 else ""
         raise ValidationError(
-            {
-                "assignee": f"Claim {claim.patient_control_number} is now assigned to "
-                f"{_person(claim.assigned_to)}{more}; nothing was changed. Reload to see who works it."
-            }
+            {"assignee": f"{_who_took(claim)}{more}; nothing was changed. Reload to see who works it."}
         )
     claims_changed([practice.pk])
     for claim in claims:  # saved one by one so each reassignment lands in the audit log

@@ -1,7 +1,7 @@
 """837P batch pages: submit ready claims, read a batch, download it, send it to the clearinghouse."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -21,11 +21,12 @@ from claims.models import (
 from claims.submission.batches import batch_download_record, batch_mark_sent, claims_submit
 from claims.submission.selectors import batch_list, batch_whereabouts, ready_claims_by_payer
 from claims.tasks import deliver_batch
+from rcm.audit import audit_list_view
 from rcm.formats import count_text, money_text
 from rcm.models import Payer
 from rcm.outbox import task_enqueue
 from rcm.permissions import role_required
-from rcm.roles import role_can
+from rcm.roles import BATCH_DOWNLOAD_REFUSED, role_can, role_can_download_batches
 from rcm.tenancy import get_scoped_or_404
 
 PAGE_SIZE = 50
@@ -117,19 +118,27 @@ def _batch(request, pk: int) -> SubmissionBatch:
 @require_GET
 def batch_detail(request, pk: int):
     batch = _batch(request, pk)
+    rows = list(
+        BatchClaim.objects.filter(batch=batch)
+        .select_related("claim", "claim__patient")
+        .order_by("claim__patient_control_number")
+    )
+    # The page names every patient on the batch: one view event for the batch, with its claims' ids.
+    audit_list_view(
+        request, object_type="claims.submissionbatch", object_id=batch.pk, ids=[row.claim_id for row in rows]
+    )
     return render(
         request,
         "claims/batch_detail.html",
         {
             "batch": batch,
-            "rows": BatchClaim.objects.filter(batch=batch)
-            .select_related("claim", "claim__patient")
-            .order_by("claim__patient_control_number"),
+            "rows": rows,
             "attempts": DeliveryAttempt.objects.filter(batch=batch).order_by("-at", "-id"),
             "acknowledgments": ClaimAcknowledgment.objects.filter(batch=batch, practice=request.practice)
             .select_related("claim", "x12_file")
             .order_by("-at", "-id"),
             "can_send": role_can(request.role, "claims.edit"),
+            "can_download": role_can_download_batches(request.role, request.practice),
             "sendable": batch.status in (BatchStatus.BUILT, BatchStatus.SEND_FAILED),
             "where": batch_whereabouts(batch),
             "has_sftp": bool(batch.clearinghouse.sftp_host),
@@ -141,6 +150,8 @@ def batch_detail(request, pk: int):
 @require_GET
 def batch_download(request, pk: int):
     """The 837P file; who downloaded it and when is recorded on the batch and in the audit log."""
+    if not role_can_download_batches(request.role, request.practice):
+        raise PermissionDenied(BATCH_DOWNLOAD_REFUSED)
     batch = get_scoped_or_404(SubmissionBatch.objects.select_related("practice"), request.practice, pk=pk)
     batch_download_record(batch=batch, user=request.user)
     response = HttpResponse(batch.content, content_type="application/edi-x12")

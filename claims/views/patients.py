@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from claims.selectors import claim_list, patient_balance_summary, patient_ledger, patient_list
-from rcm.audit import audit_record, audit_view
+from rcm.audit import audit_list_view, audit_record, audit_view
 from rcm.exports import csv_writer
 from rcm.models import AuditAction, Channel, Coverage, Patient
 from rcm.permissions import role_required
@@ -50,6 +50,13 @@ def patients(request):
     term = _search_term(request)
     page_number = request.POST.get("page") if request.method == "POST" else request.GET.get("page")
     page = Paginator(patient_list(request.practice, search=term), PAGE_SIZE).get_page(page_number)
+    audit_list_view(
+        request,
+        object_type="rcm.patient",
+        ids=[patient.pk for patient in page.object_list],
+        page=page.number,
+        searched=bool(term),
+    )
     return render(request, "rcm/patients.html", {"page": page, "q": term, "searched": bool(term)})
 
 

@@ -12,7 +12,7 @@ from rcm.api.base import PracticeScopedViewSet
 from rcm.api.parsers import JSONParser
 from rcm.api.serializers import EnumField, PracticeRelatedField
 from rcm.api.views import PRACTICE_HEADER, error_responses
-from rcm.audit import audit_view
+from rcm.audit import audit_list_view, audit_view
 from rcm.models import Coverage, Patient, Payer, PayerKind, Provider, ProviderRole, Sex
 from rcm.services import consents_current, coverage_create, patient_create
 
@@ -252,6 +252,11 @@ class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeS
     def get_serializer_class(self):
         return PatientDetailSerializer if self.action == "retrieve" else PatientSerializer
 
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        audit_list_view(request, object_type="rcm.patient", ids=[patient.pk for patient in page])
+        return self.get_paginated_response(PatientSerializer(page, many=True).data)
+
     def retrieve(self, request, *args, **kwargs):
         patient = self.get_object()
         audit_view(request, patient)
@@ -277,6 +282,9 @@ class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PracticeS
         criteria = PatientSearchSerializer(data=request.data)
         criteria.is_valid(raise_exception=True)
         page = self.paginate_queryset(_patients_matching(self.get_queryset(), criteria.validated_data))
+        audit_list_view(
+            request, object_type="rcm.patient", ids=[patient.pk for patient in page], searched=True
+        )
         return self.get_paginated_response(PatientSerializer(page, many=True).data)
 
 

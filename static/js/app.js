@@ -252,4 +252,14 @@
     }
     updateTicked(form);
   });
+
+  // --- a select that submits its form when changed (the practice switcher), in place of inline onchange
+  // handlers, which the Content-Security-Policy refuses --------------------------------------------------
+
+  document.addEventListener("change", function (event) {
+    const target = event.target;
+    if (target && target.matches && target.matches("select[data-autosubmit]") && target.form) {
+      target.form.submit();
+    }
+  });
 })();

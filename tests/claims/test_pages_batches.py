@@ -282,7 +282,9 @@ def test_batches_follow_the_claims_permissions(role, billing, persona):
     view = 200 if role_can(role, "claims.view") else 403
     assert client.get("/claims/batches/").status_code == view
     assert client.get(f"/claims/batches/{batch.pk}/").status_code == view
-    assert client.get(f"/claims/batches/{batch.pk}/download/").status_code == view
+    # 837 files (full PHI and diagnoses): billers and administrators only, unless the practice allows more
+    download = 200 if role in (Role.BILLER, Role.ADMIN) else 403
+    assert client.get(f"/claims/batches/{batch.pk}/download/").status_code == download
     edit = role_can(role, "claims.edit")
     assert client.post("/claims/batches/submit/", {"payer": ""}).status_code == (302 if edit else 403)
     assert client.post(f"/claims/batches/{batch.pk}/send/").status_code == (302 if edit else 403)

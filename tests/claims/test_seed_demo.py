@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 from django.db.models import Count, Q
+from django.http import HttpRequest
 from django.test import Client, override_settings
 from django.utils import timezone
 
@@ -125,7 +126,7 @@ def test_it_creates_both_practices_and_the_demo_logins_with_their_roles(demo):
         ("riverside", "Riverside Family Medicine"),
     ]
     for username, _first, _last, role in DEMO_USERS:
-        assert Client().login(username=username, password=DEMO_PASSWORD), username
+        assert Client().login(request=HttpRequest(), username=username, password=DEMO_PASSWORD), username
         assert Membership.objects.get(user__username=username, practice__slug="riverside").role == role
     admin = User.objects.get(username="admin")
     assert (admin.is_staff, admin.is_superuser) == (True, True)
@@ -413,7 +414,7 @@ def test_the_dashboard_has_kpi_snapshots_for_every_day_of_the_demo(demo):
         assert values[slug].value is not None, slug
         assert values[slug].previous is not None, slug
     client = Client()
-    assert client.login(username="manager", password=DEMO_PASSWORD)
+    assert client.login(request=HttpRequest(), username="manager", password=DEMO_PASSWORD)
     page = client.get("/kpis/").content.decode()
     assert "No numbers computed yet" not in page
     assert "for days up to 06/29/2026" in page

@@ -1,9 +1,10 @@
 import pytest
 import yaml
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from rcm.models import ApiToken
+from rcm.services import api_token_hash, api_token_issue
 from tests.conftest import login
 
 
@@ -25,9 +26,9 @@ def test_api_docs_page_uses_self_hosted_assets(manager):
 
 
 def test_token_authentication_and_me(manager):
-    token = Token.objects.create(user=manager)
+    key = api_token_issue(user=manager).key
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     body = client.get("/api/me/").json()
     assert body["username"] == "mona"
     assert body["current_practice"] == "riverside"
@@ -44,7 +45,7 @@ def test_unauthenticated_api_request_gets_the_error_format(db):
 def test_create_api_token_command_prints_a_working_token(manager, capsys):
     call_command("create_api_token", "mona")
     key = capsys.readouterr().out.strip().splitlines()[-1]
-    assert Token.objects.get(user=manager).key == key
+    assert ApiToken.objects.get(user=manager).key_hash == api_token_hash(key)
 
 
 def test_create_api_token_command_names_an_unknown_user(db):
@@ -55,9 +56,12 @@ def test_create_api_token_command_names_an_unknown_user(db):
 
 
 def test_account_page_issues_a_new_token_and_revokes_the_old(manager):
-    old = Token.objects.create(user=manager)
+    old = api_token_issue(user=manager)
     client = login(manager)
     response = client.post("/account/")
-    new = Token.objects.get(user=manager)
-    assert new.key != old.key
-    assert new.key in response.content.decode()
+    new = ApiToken.objects.get(user=manager, revoked_at__isnull=True)
+    assert new.pk != old.token.pk
+    key = response.context["new_token"]
+    assert new.key_hash == api_token_hash(key) and key in response.content.decode()
+    old.token.refresh_from_db()
+    assert old.token.revoked_at is not None

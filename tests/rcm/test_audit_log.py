@@ -112,6 +112,6 @@ def test_manager_filters_and_exports_the_audit_log(manager, biller, practice, ot
     assert [(e.object_type, e.object_id) for e in page.context["page"]] == [("claims.claim", "7")]
     export = client.get("/audit/", {"user": "bill", "format": "csv"})
     rows = export.content.decode().strip().splitlines()
-    assert rows[0] == "at,username,action,object_type,object_id,ip_address,source,changes"
+    assert rows[0] == "When,User,Action,Object,Object id,Changes,IP address,Source"
     assert len(rows) == 3  # header + this practice's two events by bill, none from the other practice
     assert AuditEvent.objects.filter(action="export", practice=practice, user=manager).count() == 1

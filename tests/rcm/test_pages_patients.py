@@ -24,7 +24,7 @@ from tests.conftest import login
 from tests.rcm.factories import CoverageFactory, PatientFactory, PayerFactory, ProviderFactory, UserFactory
 
 # Pinned query counts: session, user, memberships (middleware) + what the page itself reads.
-PATIENT_LIST_QUERIES = 5  # + page count, page rows (payer and balances are subqueries)
+PATIENT_LIST_QUERIES = 6  # + page count, page rows (payer and balances are subqueries), audit insert
 PATIENT_DETAIL_QUERIES = 10  # + patient, audit insert, coverages, ledger, consents, claims, balance summary
 
 
@@ -89,13 +89,18 @@ def test_anonymous_visitors_are_sent_to_sign_in(practice):
     assert Client().post("/patients/export/").status_code == 302
 
 
-def test_another_practices_patient_is_a_404_and_never_listed(practice, outsider):
+def test_another_practices_patient_is_a_404_and_never_listed(practice, outsider, other_practice):
+    outsider_practice_id = other_practice.pk
     ours = PatientFactory(practice=practice, last_name="Ourpatient")
     client = login(outsider)
     assert client.get(f"/patients/{ours.pk}/").status_code == 404
     assert _listed(client.get("/patients/")) == []
     assert _listed(_search(client, "Ourpatient")) == []
-    assert not AuditEvent.objects.filter(action="view", object_type="rcm.patient").exists()
+    # The outsider's two list reads are recorded, in their own practice, naming none of ours.
+    views = AuditEvent.objects.filter(action="view", object_type="rcm.patient")
+    assert [(e.object_id, e.changes["ids"], e.practice_id) for e in views] == [
+        ("", [], outsider_practice_id)
+    ] * 2
 
 
 # --- search ---------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 import pytest
-from rest_framework.authtoken.models import Token
 
 from rcm.models import AuditEvent
 from rcm.navigation import NAV_ITEMS
 from rcm.roles import PERMISSIONS, Role, role_can
+from rcm.services import api_token_issue
 from tests.conftest import login
 
 
@@ -90,11 +90,11 @@ def test_api_object_of_another_practice_is_404(manager, outsider, practice, othe
 
 
 def test_api_practice_header_for_a_practice_the_user_is_not_in_is_refused(manager, other_practice):
-    token = Token.objects.create(user=manager)
+    key = api_token_issue(user=manager).key
     from rest_framework.test import APIClient
 
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}", HTTP_X_PRACTICE="lakeview")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}", HTTP_X_PRACTICE="lakeview")
     response = client.get("/api/me/")
     assert response.status_code == 403
     assert response.json()["error"]["message"] == "You are not a member of this practice."
