@@ -176,7 +176,7 @@ def test_the_account_page_revokes_a_token(manager):
 
 def test_plain_text_tokens_from_before_are_hashed_by_the_migration_and_keep_working(manager):
     old = Token.objects.create(user=manager)
-    migration = importlib.import_module("rcm.migrations.0005_signin_policy_and_hashed_api_tokens")
+    migration = importlib.import_module("rcm.migrations.0007_signin_policy_and_hashed_api_tokens")
     migration.hash_existing_tokens(apps, None)
     assert not Token.objects.exists()
     assert ApiToken.objects.get(user=manager).key_hash == api_token_hash(old.key)
