@@ -240,18 +240,21 @@ class ReminderChannel(models.TextChoices):
 
 
 class ReminderStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
     SENDING = "sending", "Sending (not confirmed)"
     SENT = "sent", "Sent"
     DEFERRED = "deferred", "Waiting for the contact window"
     FAILED = "failed", "Failed (will retry)"
+    SKIPPED = "skipped", "Not sent"
 
 
 class Reminder(PracticeScoped):
     """One message to a patient, and the log line of it on the patient's account.
 
-    ``key`` (installment or patient + kind + date) and ``channel`` are unique together: the row is claimed
-    (status sending) before the message goes out, so a second run or a retry after a crash finds it and
-    sends nothing twice. A row left in sending means the outcome is unknown; it is never sent again."""
+    ``key`` (installment or patient + kind + date) and ``channel`` are unique together: a run inserts the row
+    (queued) before anything is sent, then moves it queued → sending with a compare-and-set update just before
+    the message goes out, and to sent after. A second run or a retry after a crash finds the row and sends
+    nothing twice; a row left in sending means the outcome is unknown, and it is never sent again."""
 
     audit_exclude = ("status", "sent_at", "claimed_by", "detail", "not_before")
 
@@ -265,7 +268,7 @@ class Reminder(PracticeScoped):
     key = models.CharField(max_length=80)
     channel = models.CharField(max_length=6, choices=ReminderChannel.choices)
     language = models.CharField(max_length=2, default="en")
-    status = models.CharField(max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.SENDING)
+    status = models.CharField(max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.QUEUED)
     not_before = models.DateTimeField(null=True, blank=True)
     claimed_by = models.CharField(max_length=32, blank=True, help_text="The run that claimed the row.")
     created_at = models.DateTimeField(default=timezone.now)
