@@ -14,6 +14,7 @@ NAV_ITEMS: list[tuple[str, str, str | None]] = [
     ("Batches", "claims:batches", "claims.view"),
     ("X12 files", "claims:files", "claims.view"),
     ("Remittances", "remittances:list", "claims.view"),
+    ("Collections", "collections:worklist", "collections.view"),
     ("KPIs", "kpis:dashboard", "kpis.view"),
     ("Audit log", "audit_log", "audit.view"),
 ]

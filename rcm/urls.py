@@ -19,6 +19,8 @@ urlpatterns = [
     path("patients/", patients.patients, name="patients"),
     path("patients/export/", patients.patients_export, name="patients_export"),
     path("patients/<int:pk>/", patients.patient_detail, name="patient_detail"),
+    path("patients/<int:patient_id>/account/", include("payment_plans.account_urls")),
+    path("collections/", include("payment_plans.collections_urls")),
     path("claims/", include("claims.urls")),
     path("remittances/", include("claims.remittances.urls")),
     path("denials/", include("denials.urls")),

@@ -10,8 +10,8 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from claims.ledger import Entry, ledger_post, money
-from claims.models import Claim, ClaimLine, Party, TransactionKind
+from claims.ledger import money
+from claims.models import Claim
 from payment_plans.models import (
     OPEN_INSTALLMENT_STATUSES,
     Installment,
@@ -26,6 +26,7 @@ from payment_plans.models import (
     PlanStatus,
     PlanStatusChange,
 )
+from payment_plans.payments import patient_payment_record
 from payment_plans.plans.affordability import PER_MONTH, Affordability
 from payment_plans.plans.schedule import Due, max_installments, schedule_build
 from payment_plans.plans.selectors import OPEN, claims_open_for_plan, policy_for
@@ -225,9 +226,9 @@ def _lock(plan: PaymentPlan) -> PaymentPlan:
     return PaymentPlan.objects.select_for_update().get(pk=plan.pk)
 
 
-def _post_patient_payment(*, plan: PaymentPlan, amount: Decimal, received_on, reference: str, user) -> str:
-    """Post ``amount`` as patient payments on the plan's claims, oldest service first, through the ledger."""
-    source_reference = f"plan-{plan.pk}-{reference}"[:60] if reference else f"plan-{plan.pk}"
+def _post_patient_payment(*, plan: PaymentPlan, amount: Decimal, method, received_on, reference: str, user):
+    """The money through the patient account's one payment service (``patient_payment_record``: ledger,
+    receipt, audit), applied to the plan's claims, oldest service first."""
     claims = list(plan.claims.filter(patient_balance__gt=0).order_by("service_date", "id"))
     available = sum((claim.patient_balance for claim in claims), ZERO)
     if amount > available:
@@ -235,37 +236,23 @@ def _post_patient_payment(*, plan: PaymentPlan, amount: Decimal, received_on, re
             f"The plan's claims have ${available} of patient balance left; a payment of ${amount} "
             "would be more."
         )
-    left = amount
+    allocations, left = [], amount
     for claim in claims:
-        entries = []
-        for line in ClaimLine.objects.filter(claim=claim, patient_balance__gt=0).order_by(
-            "line_number", "id"
-        ):
-            if left <= 0:
-                break
-            part = min(left, line.patient_balance)
-            entries.append(
-                Entry(
-                    line=line,
-                    kind=TransactionKind.PATIENT_PAYMENT,
-                    amount=part,
-                    party=Party.PATIENT,
-                    effective_date=received_on,
-                    note=f"Payment plan {plan.pk}",
-                )
-            )
-            left -= part
-        if entries:
-            ledger_post(
-                claim=claim,
-                entries=entries,
-                user=user,
-                source="payment_plan",
-                source_reference=source_reference,
-            )
+        part = min(left, claim.patient_balance)
+        allocations.append((claim, part))
+        left -= part
         if left <= 0:
             break
-    return source_reference
+    return patient_payment_record(
+        practice=plan.practice,
+        patient=plan.patient,
+        amount=amount,
+        method=method,
+        reference=reference,
+        received_on=received_on,
+        user=user,
+        allocations=allocations,
+    )
 
 
 def _allocate(plan: PaymentPlan, amount: Decimal, payment: PlanPayment, at) -> list[InstallmentAllocation]:
@@ -321,7 +308,7 @@ def plan_payment_record(
     if amount <= 0:
         raise ValidationError({"amount": "The payment must be more than zero."})
     if method not in PaymentMethod.values:
-        raise ValidationError({"method": "Choose cash, check, card, online or autopay."})
+        raise ValidationError({"method": "Choose cash, check, card or online."})
     remaining = sum(
         (i.amount - i.paid_amount for i in plan.installments.filter(status__in=OPEN_INSTALLMENT_STATUSES)),
         ZERO,
@@ -336,8 +323,8 @@ def plan_payment_record(
         )
     received_on = received_on or timezone.localdate()
     at = timezone.now()
-    ledger_reference = _post_patient_payment(
-        plan=plan, amount=amount, received_on=received_on, reference=reference, user=_by(user)
+    receipt = _post_patient_payment(
+        plan=plan, amount=amount, method=method, received_on=received_on, reference=reference, user=_by(user)
     )
     payment = PlanPayment.objects.create(
         practice_id=plan.practice_id,
@@ -348,7 +335,8 @@ def plan_payment_record(
         received_on=received_on,
         recorded_at=at,
         recorded_by=_by(user),
-        ledger_reference=ledger_reference,
+        ledger_reference=receipt.receipt_number,
+        patient_payment=receipt,
     )
     _allocate(plan, amount, payment, at)
     _follow_payments(plan, _by(user), "Paid in full")

@@ -188,7 +188,8 @@ def test_a_payment_goes_through_the_ledger_then_to_installments_oldest_first(deb
     )
     assert list(
         Transaction.objects.filter(kind="patient_payment").values_list("amount", "source_reference")
-    ) == [(D("250.00"), f"plan-{plan.pk}-1042")]
+    ) == [(D("250.00"), "R-000001")]
+    assert (payment.patient_payment.receipt_number, payment.patient_payment.reference) == ("R-000001", "1042")
     assert ledger_check() == []
 
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("payment_plans", "0001_plans_and_reminders"),
+        ("payment_plans", "0002_plans_and_reminders"),
     ]
 
     operations = [

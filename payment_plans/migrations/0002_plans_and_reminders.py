@@ -11,9 +11,8 @@ import rcm.append_only
 
 
 class Migration(migrations.Migration):
-    initial = True
-
     dependencies = [
+        ("payment_plans", "0001_patient_accounts"),
         ("claims", "0012_batch_downloaded_and_marked_sent"),
         ("rcm", "0004_payer_contract_multiple_procedure_reduction"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
