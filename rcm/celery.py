@@ -35,4 +35,11 @@ app.conf.beat_schedule = {
         "task": "payment_plans.statement_run_all",
         "schedule": crontab(hour=5, minute=0),
     },
+    # Payment plans: missed installments, plan statuses and patient reminders. Daily work, run every hour
+    # from 8:00 to 23:00 Eastern so each patient's 8am-9pm window (Maine to Hawaii) is reached; a run
+    # sends only what is due and not yet sent (idempotency keys), so the hourly runs add no duplicates.
+    "payment-plans-reminders": {
+        "task": "payment_plans.reminders_daily",
+        "schedule": crontab(minute=5, hour="8-23"),
+    },
 }

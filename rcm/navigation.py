@@ -15,6 +15,7 @@ NAV_ITEMS: list[tuple[str, str, str | None]] = [
     ("X12 files", "claims:files", "claims.view"),
     ("Remittances", "remittances:list", "claims.view"),
     ("Collections", "collections:worklist", "collections.view"),
+    ("Payment plans", "payment_plans:list", "collections.view"),
     ("KPIs", "kpis:dashboard", "kpis.view"),
     ("Audit log", "audit_log", "audit.view"),
 ]

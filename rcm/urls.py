@@ -24,7 +24,7 @@ urlpatterns = [
     path("claims/", include("claims.urls")),
     path("remittances/", include("claims.remittances.urls")),
     path("denials/", include("denials.urls")),
-    path("plans/", include("payment_plans.urls")),
+    path("payment-plans/", include("payment_plans.urls")),
     path("kpis/", include("kpis.urls")),
     path("api/", include("rcm.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -28,8 +28,8 @@ from rcm.models import AuditEvent
 from tests.conftest import login
 from tests.payment_plans.helpers import insured_claim_with_patient_part, new_patient, self_pay_claim
 
-ACCOUNT_QUERIES = 19
-WORKLIST_QUERIES = 12
+ACCOUNT_QUERIES = 20
+WORKLIST_QUERIES = 14
 PATIENT_LIST_QUERIES = 5
 
 
