@@ -22,7 +22,13 @@ parser.add_argument("--load-seconds", type=float, default=20)
 parser.add_argument("--skip-load", action="store_true")
 parser.add_argument("--scrub-claims", type=int, default=100_000)
 parser.add_argument("--kpi-backfill-days", type=int, default=400, help="the KPI history computed first")
-parser.add_argument("--only", choices=("all", "kpis"), default="all", help="kpis: only the KPI benchmarks")
+parser.add_argument(
+    "--only",
+    choices=("all", "kpis", "statements"),
+    default="all",
+    help="kpis / statements: only those benchmarks",
+)
+parser.add_argument("--statements", type=int, default=200, help="statements made per statement-run measure")
 parser.add_argument("--out", default=str(ROOT / "var" / "bench" / "results.json"))
 args = parser.parse_args()
 
@@ -100,11 +106,16 @@ results = {
 }
 # The KPI history first (committed: the dashboard, its drill-downs and the load test read it), then the
 # nightly run with its bare SQL floor.
+if args.only == "statements":  # the statement run alone: no KPI history needed
+    args.kpi_backfill_days = 0
 if args.kpi_backfill_days:  # 0: the history is there already (BENCH_KEEP_DB), not recomputed
     results["runs"]["kpi_backfill"] = [
         run("bench_kpis.py", "--mode", "backfill", "--days", str(args.kpi_backfill_days))
     ]
-results["runs"]["kpi_nightly"] = repeated("bench_kpis.py", "--mode", "nightly")
+if args.only != "statements":
+    results["runs"]["kpi_nightly"] = repeated("bench_kpis.py", "--mode", "nightly")
+if args.only in ("all", "statements"):
+    results["runs"]["statements"] = repeated("bench_statements.py", "--statements", str(args.statements))
 if args.only == "all":
     results["runs"]["scrub"] = repeated("bench_scrub.py", "--claims", str(args.scrub_claims))
     results["runs"]["837p_build"] = repeated("bench_837.py")
@@ -120,7 +131,7 @@ if args.only == "all":
         )
     results["runs"]["pages"] = [run("bench_pages.py")]
     results["runs"]["ledger_check"] = repeated("bench_ledger_check.py")
-if not args.skip_load:
+if not args.skip_load and args.only != "statements":
     # Users working (a 1-3 s pause between pages: the targets' case), then the same users without pauses
     # (the server's capacity). With --only kpis: the KPI pages alone.
     only = ["--only", ",".join(KPI_PAGES)] if args.only == "kpis" else []
@@ -135,5 +146,8 @@ Path(args.out).write_text(json.dumps(results, indent=1, default=str))
 print(f"wrote {args.out}")
 if args.only == "all":
     subprocess.run([PY, str(ROOT / "bench" / "report.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
-subprocess.run([PY, str(ROOT / "bench" / "report_kpis.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
+if args.only != "statements":
+    subprocess.run([PY, str(ROOT / "bench" / "report_kpis.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
+if args.only in ("all", "statements"):
+    subprocess.run([PY, str(ROOT / "bench" / "report_statements.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
 del statistics
