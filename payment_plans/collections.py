@@ -248,6 +248,8 @@ def account_note_add(
     if outcome not in CallOutcome.values:
         raise ValidationError({"outcome": f"Unknown call outcome {outcome!r}."})
     text = (text or "").strip()
+    if promise_amount in (None, ""):
+        promise_amount = None
     if outcome == CallOutcome.PROMISED:
         if promise_date is None:
             raise ValidationError(
@@ -261,7 +263,7 @@ def account_note_add(
             promise_amount = parse_amount(promise_amount, field="promise_amount")
         else:
             promise_amount = None
-    elif promise_date or promise_amount not in (None, ""):
+    elif promise_date or promise_amount is not None:
         raise ValidationError(
             {"outcome": "A promised date or amount goes with the outcome “Promised to pay”."}
         )
