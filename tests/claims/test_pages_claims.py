@@ -178,6 +178,8 @@ def test_navigation_shows_patients_and_claims_before_the_audit_log(manager):
         "Batches",
         "X12 files",
         "Remittances",
+        "Collections",
+        "Payment plans",
         "KPIs",
         "Audit log",
     ]
