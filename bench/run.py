@@ -24,12 +24,13 @@ parser.add_argument("--scrub-claims", type=int, default=100_000)
 parser.add_argument("--kpi-backfill-days", type=int, default=400, help="the KPI history computed first")
 parser.add_argument(
     "--only",
-    choices=("all", "kpis", "contracts", "denials", "underpayments"),
+    choices=("all", "kpis", "contracts", "denials", "underpayments", "statements"),
     default="all",
     help="kpis: only the KPI benchmarks; contracts: only the fee schedule import; denials: only the denial "
     "benchmarks (queue and analytics pages, the nightly risk run, load); underpayments: the variance "
-    "recompute and the payer scorecard page",
+    "recompute and the payer scorecard page; statements: the statement run against WeasyPrint alone",
 )
+parser.add_argument("--statements", type=int, default=200, help="statements made per statement-run measure")
 parser.add_argument("--out", default=str(ROOT / "var" / "bench" / "results.json"))
 args = parser.parse_args()
 
@@ -131,6 +132,8 @@ if args.only in ("all", "underpayments"):
 if args.only in ("all", "denials"):
     results["runs"]["denial_pages"] = [run("bench_denials.py", "--mode", "pages")]
     results["runs"]["denial_risk"] = repeated("bench_denials.py", "--mode", "risk")
+if args.only in ("all", "statements"):
+    results["runs"]["statements"] = repeated("bench_statements.py", "--statements", str(args.statements))
 if args.only == "all":
     results["runs"]["scrub"] = repeated("bench_scrub.py", "--claims", str(args.scrub_claims))
     results["runs"]["837p_build"] = repeated("bench_837.py")
@@ -146,7 +149,7 @@ if args.only == "all":
         )
     results["runs"]["pages"] = [run("bench_pages.py")]
     results["runs"]["ledger_check"] = repeated("bench_ledger_check.py")
-if not args.skip_load and args.only != "underpayments":
+if not args.skip_load and args.only not in ("underpayments", "statements", "contracts"):
     # Users working (a 1-3 s pause between pages: the targets' case), then the same users without pauses
     # (the server's capacity). With --only kpis: the KPI pages alone.
     only = {"kpis": ["--only", ",".join(KPI_PAGES)], "denials": ["--only", ",".join(DENIAL_PAGES)]}.get(
@@ -171,4 +174,6 @@ if KPI_RUNS:  # a focused run keeps its figures in the JSON; the KPI report is f
     subprocess.run([PY, str(ROOT / "bench" / "report_kpis.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
 if args.only in ("all", "denials"):
     subprocess.run([PY, str(ROOT / "bench" / "report_denials.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
+if args.only in ("all", "statements"):
+    subprocess.run([PY, str(ROOT / "bench" / "report_statements.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
 del statistics

@@ -232,10 +232,36 @@ def patient_search_filter(term: str) -> Q:
     return query
 
 
-def patient_list(practice, *, search: str = "", today=None) -> QuerySet[Patient]:
+# The patient list's sorts and filters (keys travel in the query string: they are not PHI).
+PATIENT_SORTS = {
+    "name": "Name",
+    "balance": "Patient balance, largest first",
+    "age": "Oldest patient balance first",
+}
+PATIENT_BALANCE_FILTERS = {
+    "": "Any balance",
+    "owing": "Owes something",
+    "over100": "Owes over $100",
+    "over500": "Owes over $500",
+    "credit": "Has a credit",
+}
+PATIENT_AGE_FILTERS = {
+    "": "Any age",
+    "0-30": "0–30 days",
+    "31-60": "31–60 days",
+    "61-90": "61–90 days",
+    "91+": "Over 90 days",
+}
+
+
+def patient_list(
+    practice, *, search: str = "", today=None, sort: str = "name", balance: str = "", age: str = ""
+) -> QuerySet[Patient]:
     """Patients of ``practice`` matching ``search`` (see ``patient_search_filter``), each with
-    ``primary_payer_name`` (the primary coverage in force today), ``patient_balance_total`` and
-    ``insurance_balance_total``, in one query whatever the number of rows."""
+    ``primary_payer_name`` (the primary coverage in force today), ``patient_balance_total``,
+    ``insurance_balance_total`` and ``oldest_owed`` (the earliest date of service the patient still owes
+    on), in one query whatever the number of rows. ``sort``: a ``PATIENT_SORTS`` key; ``balance`` and
+    ``age`` (age of the oldest patient balance): ``PATIENT_BALANCE_FILTERS`` / ``PATIENT_AGE_FILTERS``."""
     today = today or timezone.localdate()
     primary = (
         Coverage.objects.filter(
@@ -259,16 +285,38 @@ def patient_list(practice, *, search: str = "", today=None) -> QuerySet[Patient]
             output_field=MONEY,
         )
 
-    return (
+    oldest_owed = Subquery(
+        Claim.objects.filter(patient=OuterRef("pk"), patient_balance__gt=0)
+        .exclude(status=ClaimStatus.VOIDED)
+        .order_by("service_date")
+        .values("service_date")[:1]
+    )
+    queryset = (
         Patient.objects.filter(practice=practice)
         .filter(patient_search_filter(search))
         .annotate(
             primary_payer_name=Subquery(primary),
             patient_balance_total=claim_sum("patient_balance"),
             insurance_balance_total=claim_sum("insurance_balance"),
+            oldest_owed=oldest_owed,
         )
-        .order_by("last_name", "first_name", "id")
     )
+    minimum = {"owing": ZERO, "over100": Decimal("100.00"), "over500": Decimal("500.00")}.get(balance)
+    if minimum is not None:
+        queryset = queryset.filter(patient_balance_total__gt=minimum)
+    elif balance == "credit":
+        queryset = queryset.filter(patient_balance_total__lt=0)
+    if age in PATIENT_AGE_FILTERS and age:
+        start, _, end = age.partition("-")
+        start = int(start.rstrip("+"))
+        queryset = queryset.filter(oldest_owed__lte=today - datetime.timedelta(days=start))
+        if end:
+            queryset = queryset.filter(oldest_owed__gte=today - datetime.timedelta(days=int(end)))
+    if sort == "balance":
+        return queryset.order_by(F("patient_balance_total").desc(), "last_name", "first_name", "id")
+    if sort == "age":
+        return queryset.order_by(F("oldest_owed").asc(nulls_last=True), "last_name", "first_name", "id")
+    return queryset.order_by("last_name", "first_name", "id")
 
 
 def _in_aging_bucket(start: int, end: int | None, today) -> Q:

@@ -18,8 +18,8 @@ from rcm.practice_cache import claims_changed
 S = ClaimStatus
 
 TRANSITIONS: dict[str, frozenset[str]] = {
-    S.DRAFT: frozenset({S.READY, S.VOIDED}),
-    S.READY: frozenset({S.DRAFT, S.SUBMITTED, S.VOIDED}),
+    S.DRAFT: frozenset({S.READY, S.VOIDED, S.PATIENT_BILLED}),
+    S.READY: frozenset({S.DRAFT, S.SUBMITTED, S.VOIDED, S.PATIENT_BILLED}),
     # A remittance can arrive before (or without) an acknowledgment: adjudication straight from submitted.
     S.SUBMITTED: frozenset(
         {S.ACCEPTED, S.REJECTED, S.PAID, S.PARTIALLY_PAID, S.DENIED, S.FORWARDED, S.VOIDED}
@@ -28,11 +28,25 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.REJECTED: frozenset({S.CORRECTED, S.VOIDED}),
     S.CORRECTED: frozenset({S.READY, S.VOIDED}),
     # A payer reversal (CLP02 = 22) sends an adjudicated claim back to accepted until the correction posts.
-    S.PAID: frozenset({S.ACCEPTED, S.CORRECTED}),
-    S.PARTIALLY_PAID: frozenset({S.PAID, S.FORWARDED, S.APPEALED, S.CORRECTED, S.WRITTEN_OFF, S.ACCEPTED}),
-    S.DENIED: frozenset(
-        {S.APPEALED, S.CORRECTED, S.WRITTEN_OFF, S.PAID, S.PARTIALLY_PAID, S.ACCEPTED, S.VOIDED}
+    S.PAID: frozenset({S.ACCEPTED, S.CORRECTED, S.PATIENT_BILLED}),
+    S.PARTIALLY_PAID: frozenset(
+        {S.PAID, S.FORWARDED, S.APPEALED, S.CORRECTED, S.WRITTEN_OFF, S.ACCEPTED, S.PATIENT_BILLED}
     ),
+    S.DENIED: frozenset(
+        {
+            S.APPEALED,
+            S.CORRECTED,
+            S.WRITTEN_OFF,
+            S.PAID,
+            S.PARTIALLY_PAID,
+            S.ACCEPTED,
+            S.VOIDED,
+            S.PATIENT_BILLED,
+        }
+    ),
+    # The patient-billed path: self-pay claims, and balances transferred to the patient once insurance
+    # is done. Paid once the patient's part is paid; a payer reversal or correction can still reopen it.
+    S.PATIENT_BILLED: frozenset({S.PAID, S.WRITTEN_OFF, S.ACCEPTED, S.CORRECTED, S.VOIDED}),
     # Forwarded to the secondary: by the payer (crossover) or billed by us (back to ready for a new 837).
     S.FORWARDED: frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED, S.ACCEPTED, S.READY}),
     # Appeal outcome: overturned (paid / partially paid) or upheld (denied again, to appeal further or

@@ -16,6 +16,8 @@ NAV_ITEMS: list[tuple[str, str, str | None]] = [
     ("Remittances", "remittances:list", "claims.view"),
     ("Denials", "denials:queue", "denials.view"),
     ("Underpayments", "underpayments:list", "underpayments.view"),
+    ("Collections", "collections:worklist", "collections.view"),
+    ("Payment plans", "payment_plans:list", "collections.view"),
     ("KPIs", "kpis:dashboard", "kpis.view"),
     ("Denial analytics", "denials:analytics", "denials.view"),
     ("Payer scorecard", "kpis:scorecard", "kpis.scorecard"),

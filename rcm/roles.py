@@ -29,6 +29,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # patient balances, payment plans, collections
     "collections.view": frozenset({C, M, A}),
     "collections.edit": frozenset({C, A}),
+    "collections.policy": frozenset({M, A}),
     # denials and appeals
     "denials.view": frozenset({B, M, A}),
     "denials.edit": frozenset({B, A}),

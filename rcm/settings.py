@@ -187,6 +187,15 @@ EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "RCM <billing@localhost>")
 
+# --- Text messages (payment reminders) ------------------------------------------------------------
+# The file backend appends each message to var/sms/outbox.jsonl (development, demo); the Twilio backend
+# sends through its REST API with the account's SID and token.
+SMS_BACKEND = envstr("SMS_BACKEND", "payment_plans.reminders.sms.FileSmsBackend")
+SMS_FILE_PATH = envstr("SMS_FILE_PATH", str(VAR_DIR / "sms" / "outbox.jsonl"))
+SMS_FROM_NUMBER = envstr("SMS_FROM_NUMBER")
+SMS_TWILIO_ACCOUNT_SID = envstr("SMS_TWILIO_ACCOUNT_SID")
+SMS_TWILIO_AUTH_TOKEN = envstr("SMS_TWILIO_AUTH_TOKEN")
+
 # --- Security (production) ------------------------------------------------------------------
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

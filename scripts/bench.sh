@@ -9,6 +9,7 @@
 #   BENCH_ONLY=denials runs only the denial benchmarks (queue and analytics pages, API, the nightly risk run,
 #   load test).
 #   BENCH_ONLY=underpayments runs the backfill, the variance recompute and the payer scorecard page.
+#   BENCH_ONLY=statements runs only the statement run against WeasyPrint alone (BENCH_STATEMENTS (200) per run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -37,6 +38,7 @@ fi
 
 SCRUB=$(( BENCH_CLAIMS < 100000 ? BENCH_CLAIMS : 100000 ))
 $PY bench/run.py --repeat "$BENCH_REPEAT" --load-seconds "$BENCH_LOAD_SECONDS" --scrub-claims "$SCRUB" \
-  --only "${BENCH_ONLY:-all}" --kpi-backfill-days "${BENCH_KPI_DAYS:-400}" --out var/bench/results.json
+  --only "${BENCH_ONLY:-all}" --kpi-backfill-days "${BENCH_KPI_DAYS:-400}" --out var/bench/results.json \
+  --statements "${BENCH_STATEMENTS:-200}"
 [ "${BENCH_ONLY:-all}" != "all" ] || $PY bench/explain.py
 echo "Results: docs/benchmarks.md (raw: var/bench/results.json)"

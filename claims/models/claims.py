@@ -26,6 +26,7 @@ class ClaimStatus(models.TextChoices):
     FORWARDED = "forwarded", "Forwarded to secondary"
     APPEALED = "appealed", "Appealed"
     WRITTEN_OFF = "written_off", "Written off"
+    PATIENT_BILLED = "patient_billed", "Billed to patient"
     VOIDED = "voided", "Voided"
 
 

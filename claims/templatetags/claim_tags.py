@@ -21,6 +21,7 @@ STATUS_TONES: dict[str, str] = {
     "forwarded": "warn",
     "appealed": "warn",
     "written_off": "bad",
+    "patient_billed": "warn",
     "voided": "",
 }
 

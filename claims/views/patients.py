@@ -5,6 +5,7 @@ export are POSTs, and the result pages of a search are fetched with POSTs too.
 """
 
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -13,7 +14,15 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from claims.selectors import claim_list, patient_balance_summary, patient_ledger, patient_list
+from claims.selectors import (
+    PATIENT_AGE_FILTERS,
+    PATIENT_BALANCE_FILTERS,
+    PATIENT_SORTS,
+    claim_list,
+    patient_balance_summary,
+    patient_ledger,
+    patient_list,
+)
 from rcm.audit import audit_list_view, audit_record, audit_view
 from rcm.exports import csv_writer
 from rcm.models import AuditAction, Channel, Coverage, Patient
@@ -39,6 +48,18 @@ EXPORT_COLUMNS = [
 ]
 
 
+def _list_options(request) -> dict:
+    """Sort and filters of the patient list (query string, or the search form's body); unknown values
+    fall back to the default, never an error."""
+    params = request.POST if request.method == "POST" else request.GET
+    sort, balance, age = params.get("sort", "name"), params.get("balance", ""), params.get("age", "")
+    return {
+        "sort": sort if sort in PATIENT_SORTS else "name",
+        "balance": balance if balance in PATIENT_BALANCE_FILTERS else "",
+        "age": age if age in PATIENT_AGE_FILTERS else "",
+    }
+
+
 def _search_term(request) -> str:
     return " ".join(request.POST.get("q", "").split())[:SEARCH_MAX_LENGTH] if request.method == "POST" else ""
 
@@ -49,7 +70,8 @@ def _search_term(request) -> str:
 def patients(request):
     term = _search_term(request)
     page_number = request.POST.get("page") if request.method == "POST" else request.GET.get("page")
-    page = Paginator(patient_list(request.practice, search=term), PAGE_SIZE).get_page(page_number)
+    options = _list_options(request)
+    page = Paginator(patient_list(request.practice, search=term, **options), PAGE_SIZE).get_page(page_number)
     audit_list_view(
         request,
         object_type="rcm.patient",
@@ -57,7 +79,21 @@ def patients(request):
         page=page.number,
         searched=bool(term),
     )
-    return render(request, "rcm/patients.html", {"page": page, "q": term, "searched": bool(term)})
+    querystring = urlencode({k: v for k, v in options.items() if v and not (k == "sort" and v == "name")})
+    return render(
+        request,
+        "rcm/patients.html",
+        {
+            "page": page,
+            "q": term,
+            "searched": bool(term),
+            "options": options,
+            "sorts": PATIENT_SORTS,
+            "balance_filters": PATIENT_BALANCE_FILTERS,
+            "age_filters": PATIENT_AGE_FILTERS,
+            "querystring": querystring,
+        },
+    )
 
 
 @role_required("patients.view")

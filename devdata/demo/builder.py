@@ -27,6 +27,7 @@ from django.db.models import Count, Sum
 from claims.ledger import money
 from claims.models import Balances, Claim, ClaimStatus, Clearinghouse, MueLimit, NcciPtpEdit, Transaction
 from claims.scrubber.ncci import ncci_load_samples
+from devdata.demo.accounts import accounts_step
 from devdata.demo.encounters import Encounter, encounters_plan
 from devdata.demo.lifecycle import PracticeSimulation, StoryContext
 from devdata.demo.payers import PayerBook, payers_create
@@ -250,6 +251,7 @@ PRACTICE_STEPS: list[Callable[[PracticeRun], None]] = [
     encounters_step,
     ncci_step,
     claims_step,
+    accounts_step,
     kpis_step,
 ]
 

@@ -180,6 +180,8 @@ def test_navigation_shows_patients_and_claims_before_the_audit_log(manager):
         "Remittances",
         "Denials",
         "Underpayments",
+        "Collections",
+        "Payment plans",
         "KPIs",
         "Denial analytics",
         "Payer scorecard",

@@ -61,13 +61,15 @@ SMALL_RUN = ("--claims", "300", "--seed", "7", "--as-of", "2026-06-30")
 # What seed 7 builds as of 2026-06-30: the same every run, on SQLite and PostgreSQL alike.
 EXPECTED_STATUSES = {
     "riverside": {
-        "draft": 11,
+        "draft": 10,
         "submitted": 4,
         "accepted": 20,
-        "paid": 227,
+        "paid": 220,
         "partially_paid": 3,
         "denied": 1,
         "written_off": 3,
+        # Statements sent by the accounts step bill what patients still owe (one self-pay draft among them).
+        "patient_billed": 8,
     },
     "lakeview": {"draft": 1, "accepted": 4, "paid": 24, "denied": 1},
 }
@@ -329,8 +331,15 @@ def test_denials_have_causes_and_some_are_overturned_by_a_later_835_upheld_or_op
 
 
 def test_no_patient_balance_is_negative(demo):
-    """The copay taken at check-in is applied once the payer has moved it to the patient, never before."""
-    assert not ClaimLine.objects.filter(patient_balance__lt=0).exists()
+    """The copay taken at check-in is applied once the payer has moved it to the patient, never before;
+    the only negative patient balances are the credits of patients who paid more than they owed."""
+    from payment_plans.models import AllocationKind, PaymentAllocation
+
+    credits = set(
+        PaymentAllocation.objects.filter(kind=AllocationKind.CREDIT).values_list("line_id", flat=True)
+    )
+    negative = set(ClaimLine.objects.filter(patient_balance__lt=0).values_list("pk", flat=True))
+    assert negative and negative <= credits
     assert not ClaimLine.objects.filter(insurance_balance__lt=0).exists()
     assert Transaction.objects.filter(note="Copay collected at check-in").exists()
 
@@ -354,6 +363,7 @@ def test_one_summary_audit_event_per_practice(demo):
 
 def test_it_prints_progress_a_summary_and_the_logins(demo):
     assert "riverside: 270 / 270 claims" in demo
+    assert "riverside: 19 patient payments (5 with a credit), 14 statements, 3 account notes" in demo
     assert "Ledger check: every cached balance matches the ledger." in demo
     assert "Demo logins (password for all: rcm-demo-2026)" in demo
 
@@ -521,3 +531,24 @@ def test_keystone_drifts_under_contract_on_two_codes_so_the_manager_sees_it(demo
         .exclude(underpaid=0)
         .exists()
     )
+
+
+def test_patient_accounts_have_payments_credits_statements_and_notes(demo):
+    from payment_plans.models import AccountHold, AccountNote, CreditRefund, PatientPayment, Statement
+    from payment_plans.statements import statement_candidates
+
+    riverside = Practice.objects.get(slug="riverside")
+    assert PatientPayment.objects.filter(practice=riverside).count() == 19
+    assert CreditRefund.objects.filter(practice=riverside).count() == 1
+    assert Statement.objects.filter(practice=riverside).count() == 14
+    assert AccountNote.objects.filter(practice=riverside).count() == 3
+    assert AccountHold.objects.filter(practice=riverside, released_at__isnull=True).count() == 1
+    assert (
+        Statement.objects.filter(sent_at__gte=datetime.datetime(2026, 6, 30, tzinfo=datetime.UTC)).count()
+        == 0
+    )
+    # Those sent a statement within the cycle are not due another on the as-of day.
+    _selected, skipped = statement_candidates(riverside, today=datetime.date(2026, 6, 30))
+    billed = Statement.objects.filter(practice=riverside).values("patient").distinct().count()
+    assert sum("within the 30-day cycle" in reason for reason in skipped.values()) == billed
+    assert ledger_check(practice=riverside) == []

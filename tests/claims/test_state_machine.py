@@ -56,6 +56,17 @@ EXPECTED_ALLOWED = {
     ("appealed", "partially_paid"),
     ("appealed", "denied"),
     ("appealed", "written_off"),
+    # The patient-billed path: self-pay claims, and balances left to the patient after insurance.
+    ("draft", "patient_billed"),
+    ("ready", "patient_billed"),
+    ("paid", "patient_billed"),
+    ("partially_paid", "patient_billed"),
+    ("denied", "patient_billed"),
+    ("patient_billed", "paid"),
+    ("patient_billed", "written_off"),
+    ("patient_billed", "accepted"),
+    ("patient_billed", "corrected"),
+    ("patient_billed", "voided"),
 }
 
 
@@ -99,7 +110,7 @@ def test_refusal_message_lists_what_is_allowed(practice):
         claim_transition(claim=claim, to_status="paid")
     assert caught.value.messages[0] == (
         f"Claim {claim.patient_control_number} is draft and cannot become paid. "
-        "From draft it can become: ready to submit, voided."
+        "From draft it can become: billed to patient, ready to submit, voided."
     )
 
 

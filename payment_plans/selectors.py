@@ -1,0 +1,218 @@
+"""Reads of the Payment plans app: the patient account (what the patient owes after insurance, by claim
+and line with the reason, payments, credits, refunds, statements and every message sent), and the
+practice's collections settings.
+
+``ACCOUNT_MESSAGE_SOURCES`` is the hook through which other parts of the app (payment-plan reminders)
+add what they sent to the patient: each source is ``callable(patient) -> list[SentItem]``.
+"""
+
+import dataclasses
+import datetime
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Q
+
+from claims.models import (
+    Claim,
+    ClaimLine,
+    ClaimStatus,
+    Party,
+    PatientResponsibility,
+    Transaction,
+    TransactionKind,
+)
+from payment_plans.models import (
+    AccountHold,
+    AccountNote,
+    CollectionsSettings,
+    CreditRefund,
+    PatientPayment,
+    Statement,
+)
+
+ZERO = Decimal("0.00")
+K = TransactionKind
+
+# CARCs that mean "not covered" when the payer leaves them to the patient (PR group).
+NON_COVERED_CARCS = frozenset({"49", "50", "96", "119", "149", "167", "170", "204", "242", "B7", "N130"})
+
+REASON_LABELS = {
+    "deductible": "Deductible",
+    "coinsurance": "Coinsurance",
+    "copay": "Copay",
+    "non_covered": "Not covered by the plan",
+    "other": "Other patient responsibility",
+    "self_pay": "Self-pay (no insurance billed)",
+}
+
+
+@dataclasses.dataclass
+class SentItem:
+    """Something sent to the patient: a statement, a reminder email or text..."""
+
+    at: datetime.datetime
+    kind: str
+    channel: str
+    summary: str
+    statement_id: int | None = None
+
+
+ACCOUNT_MESSAGE_SOURCES: list = []
+
+
+def collections_settings(practice) -> CollectionsSettings:
+    """The practice's statement and collections settings (the defaults until the manager edits them)."""
+    found = CollectionsSettings.objects.filter(practice=practice).first()
+    return found or CollectionsSettings(practice=practice)
+
+
+def _reason_key(txn) -> str:
+    if txn.kind == K.CHARGE and txn.party == Party.PATIENT:
+        return "self_pay"
+    if txn.responsibility == PatientResponsibility.OTHER and txn.reason_code in NON_COVERED_CARCS:
+        return "non_covered"
+    return txn.responsibility or "other"
+
+
+@dataclasses.dataclass
+class LineAccount:
+    line: ClaimLine
+    reasons: dict  # reason key -> amount the patient was made responsible for
+    patient_paid: Decimal
+    patient_adjusted: Decimal
+    balance: Decimal
+
+    @property
+    def reason_words(self) -> list[tuple[str, Decimal]]:
+        return [(REASON_LABELS[key], amount) for key, amount in self.reasons.items() if amount]
+
+
+@dataclasses.dataclass
+class ClaimAccount:
+    claim: Claim
+    lines: list[LineAccount]
+
+    @property
+    def balance(self) -> Decimal:
+        return self.claim.patient_balance
+
+
+def patient_claim_accounts(patient, *, only_owed: bool = False) -> list[ClaimAccount]:
+    """Each claim of the patient with a patient part, line by line: why the patient owes (deductible,
+    coinsurance, copay, non-covered, self-pay), what they paid, and the balance. Two queries."""
+    claims = (
+        Claim.objects.filter(patient=patient)
+        .exclude(status=ClaimStatus.VOIDED)
+        .filter(~Q(patient_balance=0) | ~Q(patient_paid=0) | Q(coverage__isnull=True))
+        .select_related("payer")
+        .prefetch_related("lines")
+        .order_by("service_date", "id")
+    )
+    if only_owed:
+        claims = claims.filter(patient_balance__gt=0)
+    claims = list(claims)
+    reasons: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    adjusted: dict[int, Decimal] = defaultdict(Decimal)
+    txns = Transaction.objects.filter(claim__in=claims).select_related("reverses")
+    for txn in txns:
+        sign, original = 1, txn
+        if txn.kind == K.REVERSAL:
+            sign, original = -1, txn.reverses
+        if original.kind == K.TRANSFER_TO_PATIENT or (
+            original.kind == K.CHARGE and original.party == Party.PATIENT
+        ):
+            reasons[txn.line_id][_reason_key(original)] += sign * txn.amount
+        elif original.party == Party.PATIENT and original.kind in (K.OTHER_ADJUSTMENT, K.WRITE_OFF):
+            adjusted[txn.line_id] += sign * txn.amount
+    result = []
+    for claim in claims:
+        lines = [
+            LineAccount(
+                line=line,
+                reasons=dict(reasons.get(line.pk, {})),
+                patient_paid=line.patient_paid,
+                patient_adjusted=adjusted.get(line.pk, ZERO),
+                balance=line.patient_balance,
+            )
+            for line in claim.lines.all()
+            if not line.removed or line.patient_balance
+        ]
+        result.append(ClaimAccount(claim=claim, lines=lines))
+    return result
+
+
+def patient_account_totals(patient) -> dict[str, Decimal]:
+    """Owed (positive patient balances), credit (negative ones, as a positive amount), and the net."""
+    owed = credit = ZERO
+    for balance in (
+        ClaimLine.objects.filter(claim__patient=patient)
+        .exclude(claim__status=ClaimStatus.VOIDED)
+        .exclude(patient_balance=0)
+        .values_list("patient_balance", flat=True)
+    ):
+        if balance > 0:
+            owed += balance
+        else:
+            credit -= balance
+    return {"owed": owed, "credit": credit, "net": owed - credit}
+
+
+def patient_payments(patient):
+    return (
+        PatientPayment.objects.filter(patient=patient)
+        .select_related("recorded_by")
+        .prefetch_related("allocations__claim", "allocations__line")
+        .order_by("-received_on", "-id")
+    )
+
+
+def patient_refunds(patient):
+    return (
+        CreditRefund.objects.filter(patient=patient)
+        .select_related("recorded_by")
+        .order_by("-refunded_on", "-id")
+    )
+
+
+def patient_statements(patient):
+    return Statement.objects.filter(patient=patient).defer("pdf").order_by("-statement_date", "-id")
+
+
+def patient_notes(patient):
+    return AccountNote.objects.filter(patient=patient).select_related("by").order_by("-at", "-id")
+
+
+def patient_open_holds(patient):
+    return AccountHold.objects.filter(patient=patient, released_at__isnull=True).order_by("-created_at")
+
+
+def patient_sent_items(patient) -> list[SentItem]:
+    """Everything sent to the patient, newest first: statements, and what registered sources add."""
+    items = [
+        SentItem(
+            at=statement.sent_at,
+            kind=statement.get_kind_display(),
+            channel="Mail (PDF)",
+            summary=f"Balance {statement.balance}",
+            statement_id=statement.pk,
+        )
+        for statement in patient_statements(patient)
+    ]
+    for source in ACCOUNT_MESSAGE_SOURCES:
+        items += list(source(patient))
+    return sorted(items, key=lambda item: item.at, reverse=True)
+
+
+def patient_account(patient) -> dict:
+    """Everything the patient account page and API show."""
+    return {
+        "totals": patient_account_totals(patient),
+        "claims": patient_claim_accounts(patient),
+        "payments": list(patient_payments(patient)),
+        "refunds": list(patient_refunds(patient)),
+        "statements": list(patient_statements(patient)),
+        "sent": patient_sent_items(patient),
+        "notes": list(patient_notes(patient)[:50]),
+        "holds": list(patient_open_holds(patient)),
+    }
