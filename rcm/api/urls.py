@@ -17,4 +17,5 @@ urlpatterns = [
     *router.urls,
     path("", include("claims.api.urls")),
     path("", include("kpis.api_urls")),
+    path("", include("payment_plans.plans.api_urls")),
 ]
