@@ -22,7 +22,12 @@ parser.add_argument("--load-seconds", type=float, default=20)
 parser.add_argument("--skip-load", action="store_true")
 parser.add_argument("--scrub-claims", type=int, default=100_000)
 parser.add_argument("--kpi-backfill-days", type=int, default=400, help="the KPI history computed first")
-parser.add_argument("--only", choices=("all", "kpis"), default="all", help="kpis: only the KPI benchmarks")
+parser.add_argument(
+    "--only",
+    choices=("all", "kpis", "reminders"),
+    default="all",
+    help="kpis: only the KPI benchmarks; reminders: only the daily reminder job",
+)
 parser.add_argument("--out", default=str(ROOT / "var" / "bench" / "results.json"))
 args = parser.parse_args()
 
@@ -100,11 +105,16 @@ results = {
 }
 # The KPI history first (committed: the dashboard, its drill-downs and the load test read it), then the
 # nightly run with its bare SQL floor.
+if args.only == "reminders":
+    args.kpi_backfill_days = 0
 if args.kpi_backfill_days:  # 0: the history is there already (BENCH_KEEP_DB), not recomputed
     results["runs"]["kpi_backfill"] = [
         run("bench_kpis.py", "--mode", "backfill", "--days", str(args.kpi_backfill_days))
     ]
-results["runs"]["kpi_nightly"] = repeated("bench_kpis.py", "--mode", "nightly")
+if args.only != "reminders":
+    results["runs"]["kpi_nightly"] = repeated("bench_kpis.py", "--mode", "nightly")
+if args.only in ("all", "reminders"):
+    results["runs"]["reminders_daily"] = repeated("bench_reminders.py")
 if args.only == "all":
     results["runs"]["scrub"] = repeated("bench_scrub.py", "--claims", str(args.scrub_claims))
     results["runs"]["837p_build"] = repeated("bench_837.py")
