@@ -333,7 +333,7 @@ def reminders_run(
     today = now.astimezone(_zone(practice.time_zone) or datetime.UTC).date()
     result = RunResult(practice=practice.slug, today=today, dry_run=dry_run)
     with transaction.atomic():
-        result.status_changes = plans_status_refresh(practice=practice, today=today)
+        result.status_changes = plans_status_refresh(practice=practice, today=today, at=now)
         new_rows, retake, moot = _plan_messages(practice, _occasions(practice, today), now, today, result)
         if dry_run:
             result.would_send = sorted(
