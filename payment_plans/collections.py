@@ -26,6 +26,8 @@ from payment_plans.models import (
     CallOutcome,
     CollectionAccount,
     PatientPayment,
+    PaymentPlan,
+    PlanStatus,
     Statement,
     StatementKind,
 )
@@ -95,17 +97,40 @@ def _owing_patients(practice):
     )
 
 
+def _plans_in_trouble(practice) -> dict[int, str]:
+    """Patients whose plan is delinquent or defaulted, with the plan's state in words."""
+    words = {PlanStatus.DELINQUENT: "Payment plan delinquent", PlanStatus.DEFAULTED: "Payment plan defaulted"}
+    reasons: dict[int, str] = {}
+    for patient_id, status in (
+        PaymentPlan.objects.filter(
+            practice=practice, status__in=[PlanStatus.DELINQUENT, PlanStatus.DEFAULTED]
+        )
+        .values_list("patient_id", "status")
+        .order_by("status")
+    ):
+        reasons[patient_id] = words[status]  # defaulted sorts after delinquent: the worse one wins
+    return reasons
+
+
+def _patients_on_a_current_plan(practice) -> set[int]:
+    return set(
+        PaymentPlan.objects.filter(practice=practice, status=PlanStatus.ACTIVE).values_list(
+            "patient_id", flat=True
+        )
+    )
+
+
 def collections_worklist(practice, *, today=None, sort: str = "amount") -> list[WorkItem]:
     """The worklist rows, sorted by amount (largest first) or age (oldest balance first). One query for
-    the patients, one for the payments after broken promises, plus the plan hooks."""
+    the patients, one for the payments after broken promises, two for the plans, plus the plan hooks."""
     today = today or timezone.localdate()
     settings = collections_settings(practice)
     old_before = today - datetime.timedelta(days=settings.worklist_age_days)
     patients = list(_owing_patients(practice))
-    plan_reasons: dict[int, str] = {}
+    plan_reasons: dict[int, str] = _plans_in_trouble(practice)
     for source in WORKLIST_PLAN_SOURCES:
         plan_reasons.update(source(practice))
-    on_plan: set[int] = set()
+    on_plan: set[int] = _patients_on_a_current_plan(practice)
     for source in PATIENTS_ON_PLAN_SOURCES:
         on_plan |= set(source(practice))
     promised = {p.pk: p.promise_at for p in patients if p.promise_date and p.promise_date < today}

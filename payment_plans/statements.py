@@ -21,7 +21,15 @@ from django.utils import timezone
 
 from claims.models import Claim, ClaimStatus
 from claims.patient_billing import claims_bill_patient
-from payment_plans.models import AccountHold, Statement, StatementKind
+from payment_plans.models import (
+    OPEN_INSTALLMENT_STATUSES,
+    AccountHold,
+    PaymentPlan,
+    PlanStatus,
+    Statement,
+    StatementKind,
+)
+from payment_plans.plans.selectors import open_plan_of, plan_remaining
 from payment_plans.selectors import collections_settings, patient_account_totals, patient_claim_accounts
 from rcm.audit import audit_record
 from rcm.models import AuditAction, Patient
@@ -36,6 +44,35 @@ STATEMENT_HOLD_SOURCES: list = []
 STATEMENT_PLAN_SOURCES: list = []
 
 
+def plan_block(patient) -> dict | None:
+    """The patient's open payment plan as a statement shows it (None when there is none): status, what
+    is left on it, and the next installment (what is still unpaid of it, and when it is due)."""
+    plan = open_plan_of(patient)
+    if plan is None:
+        return None
+    upcoming = (
+        plan.installments.filter(status__in=OPEN_INSTALLMENT_STATUSES)
+        .order_by("due_date", "sequence")
+        .first()
+    )
+    return {
+        "status": plan.get_status_display().lower(),
+        "balance": plan_remaining(plan),
+        "next_due": upcoming.due_date if upcoming else None,
+        "next_amount": (upcoming.amount - upcoming.paid_amount) if upcoming else ZERO,
+    }
+
+
+def _plan_current_holds(practice, patient_ids) -> dict[int, str]:
+    """Patients on a plan in good standing (active) get reminders for their installments, not statements."""
+    return {
+        pid: "on a current payment plan"
+        for pid in PaymentPlan.objects.filter(
+            practice=practice, patient_id__in=list(patient_ids), status=PlanStatus.ACTIVE
+        ).values_list("patient_id", flat=True)
+    }
+
+
 def statement_context(patient, *, today: datetime.date, kind: str = StatementKind.STATEMENT) -> dict:
     """What a statement says: practice header, each claim with what was billed, what insurance paid and
     adjusted, what the patient owes and why, the plan (if any), and how to pay."""
@@ -43,7 +80,7 @@ def statement_context(patient, *, today: datetime.date, kind: str = StatementKin
     settings = collections_settings(practice)
     claims = [account for account in patient_claim_accounts(patient) if account.claim.patient_balance != 0]
     totals = patient_account_totals(patient)
-    plan = None
+    plan = plan_block(patient)
     for source in STATEMENT_PLAN_SOURCES:
         plan = plan or source(patient)
     return {
@@ -173,7 +210,7 @@ def statement_candidates(practice, *, today=None) -> tuple[list[Patient], dict[i
             )
     for hold in AccountHold.objects.filter(patient_id__in=ids, released_at__isnull=True):
         skipped.setdefault(hold.patient_id, f"on hold: {hold.get_kind_display().lower()}")
-    for source in STATEMENT_HOLD_SOURCES:
+    for source in [_plan_current_holds, *STATEMENT_HOLD_SOURCES]:
         for patient_id, reason in source(practice, ids).items():
             skipped.setdefault(patient_id, reason)
     return [p for p in patients if p.pk not in skipped], skipped

@@ -29,6 +29,12 @@ app.conf.beat_schedule = {
         "task": "kpis.send_monthly_reports",
         "schedule": crontab(day_of_month=1, hour=6, minute=0),
     },
+    # Patient statements at 05:00, after the night's postings: each practice's run picks who is due
+    # (statement cycle, holds, plans); a rerun sends nothing twice.
+    "payment-plans-statement-run": {
+        "task": "payment_plans.statement_run_all",
+        "schedule": crontab(hour=5, minute=0),
+    },
     # Payment plans: missed installments, plan statuses and patient reminders. Daily work, run every hour
     # from 8:00 to 23:00 Eastern so each patient's 8am-9pm window (Maine to Hawaii) is reached; a run
     # sends only what is due and not yet sent (idempotency keys), so the hourly runs add no duplicates.

@@ -17,5 +17,6 @@ urlpatterns = [
     *router.urls,
     path("", include("claims.api.urls")),
     path("", include("kpis.api_urls")),
+    path("", include("payment_plans.api_urls")),
     path("", include("payment_plans.plans.api_urls")),
 ]

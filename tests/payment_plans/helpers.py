@@ -7,6 +7,7 @@ from decimal import Decimal
 from claims.ledger import Entry, ledger_post
 from claims.models import ClaimLine, Party, PatientResponsibility, TransactionKind
 from claims.services import LineInput
+from claims.state_machine import claim_transition
 from tests.claims.factories import make_claim
 from tests.rcm.factories import PatientFactory
 
@@ -73,6 +74,9 @@ def insured_claim_with_patient_part(
             )
         )
     ledger_post(claim=claim, entries=entries, source="remittance", source_reference="TEST")
+    for status in ("ready", "submitted", "paid"):  # adjudicated: the insurance part is settled
+        claim.refresh_from_db()
+        claim_transition(claim=claim, to_status=status)
     claim.refresh_from_db()
     return claim
 
