@@ -16,5 +16,6 @@ urlpatterns = [
     path("<int:pk>/pay/", views.plan_pay, name="pay"),
     path("<int:pk>/modify/", views.plan_modify_view, name="modify"),
     path("<int:pk>/cancel/", views.plan_cancel_view, name="cancel"),
+    path("<int:pk>/add-balance/", views.plan_add_balance_view, name="add_balance"),
     path("<int:pk>/agreement.pdf", views.plan_agreement, name="agreement"),
 ]

@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
+from claims.models import Claim
 from payment_plans.models import (
     Frequency,
     Installment,
@@ -27,7 +28,13 @@ from payment_plans.models import (
 from payment_plans.plans.affordability import affordability_check
 from payment_plans.plans.schedule import Due
 from payment_plans.plans.selectors import plan_list, plan_remaining, policy_for
-from payment_plans.plans.services import plan_cancel, plan_create, plan_modify, plan_payment_record
+from payment_plans.plans.services import (
+    plan_add_balance,
+    plan_cancel,
+    plan_create,
+    plan_modify,
+    plan_payment_record,
+)
 from payment_plans.reminders.selectors import reminder_log
 from rcm.api.base import PracticeScopedViewSet
 from rcm.api.serializers import DecimalAsSentField, EnumField, PracticeRelatedField
@@ -204,6 +211,12 @@ class PlanPaymentInSerializer(serializers.Serializer):
     received_on = serializers.DateField(required=False)
 
 
+class AddBalanceSerializer(serializers.Serializer):
+    claims = PracticeRelatedField(queryset=Claim.objects.all(), many=True, allow_empty=False)
+    term = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    installment_amount = _money_in(required=False, allow_null=True)
+
+
 class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=255)
 
@@ -335,6 +348,20 @@ class PaymentPlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Pract
         payload = PlanModifySerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         plan_modify(plan=plan, user=request.user, **payload.validated_data)
+        return Response(self._detail(plan))
+
+    @extend_schema(
+        request=AddBalanceSerializer,
+        parameters=[PRACTICE_HEADER],
+        responses={200: PlanDetailSerializer, **error_responses(400, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="add-balance")
+    def add_balance(self, request, pk=None):
+        """A new balance joins the plan (by default at the same installment: the plan gets longer)."""
+        plan = self.get_object()
+        payload = AddBalanceSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        plan_add_balance(plan=plan, user=request.user, **payload.validated_data)
         return Response(self._detail(plan))
 
     @extend_schema(

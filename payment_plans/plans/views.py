@@ -32,6 +32,7 @@ from payment_plans.plans.selectors import (
 )
 from payment_plans.plans.services import (
     POLICY_FIELDS,
+    plan_add_balance,
     plan_cancel,
     plan_create,
     plan_modify,
@@ -170,6 +171,8 @@ def _detail_context(request, plan, **forms):
         and plan.status in ("active", "delinquent", "defaulted"),
         "payment_form": forms.get("payment_form") or PlanPaymentForm(),
         "cancel_form": forms.get("cancel_form") or CancelForm(),
+        "joinable": list(claims_open_for_plan(plan.patient)),
+        "add_error": forms.get("add_error", ""),
     }
 
 
@@ -225,6 +228,27 @@ def plan_cancel_view(request, pk: int):
         _detail_context(request, plan, cancel_form=form),
         status=400,
     )
+
+
+@role_required("collections.edit")
+@require_POST
+def plan_add_balance_view(request, pk: int):
+    """The patient's new balances (claims chosen) join the plan, re-amortised at the same installment."""
+    plan = plan_detail(request.practice, pk)
+    wanted = {int(value) for value in request.POST.getlist("claim") if value.isdigit()}
+    claims = [claim for claim in claims_open_for_plan(plan.patient) if claim.pk in wanted]
+    try:
+        plan_add_balance(plan=plan, claims=claims, user=request.user)
+    except ValidationError as error:
+        plan = plan_detail(request.practice, pk)
+        return render(
+            request,
+            "payment_plans/plan_detail.html",
+            _detail_context(request, plan, add_error=" ".join(error.messages)),
+            status=400,
+        )
+    messages.success(request, f"Plan {plan.pk}: {len(claims)} claim(s) added; the schedule was recalculated.")
+    return redirect("payment_plans:detail", plan.pk)
 
 
 @role_required("collections.edit")

@@ -9,7 +9,7 @@ import yaml
 
 from payment_plans.models import PaymentPlan, PlanPayment, Reminder
 from tests.conftest import login
-from tests.payment_plans.conftest import make_plan
+from tests.payment_plans.conftest import make_plan, self_pay_claim
 
 D = Decimal
 START = (datetime.date.today() + datetime.timedelta(days=10)).isoformat()
@@ -202,3 +202,15 @@ def test_the_schema_describes_the_plan_operations(manager):
     }
     for path, methods in expected.items():
         assert set(schema["paths"][path]) & {"get", "post", "put", "delete"} == methods, path
+
+
+def test_a_new_balance_joins_through_the_api(debtor, practice, collections_user, outsider):
+    plan = make_plan(debtor, term=4)
+    new_claim = self_pay_claim(practice, debtor, "500.00", datetime.date(2026, 3, 20))
+    client = login(collections_user)
+    response = post(client, f"/api/payment-plans/{plan.pk}/add-balance/", {"claims": [new_claim.pk]})
+    assert response.status_code == 200, response.json()
+    assert (response.json()["total_amount"], response.json()["term"]) == ("1500.00", 6)
+    again = post(client, f"/api/payment-plans/{plan.pk}/add-balance/", {"claims": [new_claim.pk]})
+    assert again.status_code == 400
+    assert "another open plan already covers it" in again.json()["error"]["message"]

@@ -8,10 +8,12 @@ from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from payment_plans import tasks
 from payment_plans.models import PaymentPlan, Reminder
 from payment_plans.reminders import services
 from payment_plans.reminders.services import reminder_opt_out, reminders_run, sms_inbound
 from payment_plans.reminders.sms import LocmemSmsBackend
+from rcm.celery import app
 from rcm.services import consent_record
 from tests.payment_plans.conftest import make_plan
 
@@ -235,3 +237,17 @@ def test_the_command_runs_one_practice_and_refuses_an_unknown_one(planned, pract
     assert capsys.readouterr().out.startswith("riverside 2026-04-28: sent 2,")
     with pytest.raises(CommandError, match="No practice has the slug 'nowhere'"):
         call_command("send_reminders", "--practice", "nowhere")
+
+
+def test_the_beat_runs_the_job_hourly_in_the_day_and_queues_one_run_per_active_practice(
+    practice, other_practice, monkeypatch
+):
+    entry = app.conf.beat_schedule["payment-plans-reminders"]
+    assert entry["task"] == "payment_plans.reminders_daily"
+    assert entry["schedule"].hour == set(range(8, 24)) and entry["schedule"].minute == {5}
+    queued = []
+    monkeypatch.setattr(tasks.reminders_practice, "delay", queued.append)
+    other_practice.is_active = False
+    other_practice.save()
+    assert tasks.reminders_daily() == 1
+    assert queued == [practice.pk]
