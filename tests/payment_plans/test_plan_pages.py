@@ -211,9 +211,16 @@ def test_the_plan_list_and_reminder_log_take_a_fixed_number_of_queries(
     with django_assert_num_queries(5):
         page = client.get(reverse("payment_plans:list"))
     assert [p.pk for p in page.context["page"]] == [plan.pk]
-    with django_assert_num_queries(5):
+    # + the patients held for want of a time zone
+    with django_assert_num_queries(6):
         page = client.get(reverse("payment_plans:reminders") + "?status=sent")
     assert len(page.context["page"]) == 3
+    assert page.context["held"] == []
+    debtor.time_zone = ""
+    debtor.save()
+    page = client.get(reverse("payment_plans:reminders"))
+    assert page.context["held"] == [debtor]
+    assert "Reminders held, no time zone on file for" in page.content.decode()
 
 
 def test_a_new_balance_joins_the_plan_from_its_page(debtor, practice, collections_user):
