@@ -12,6 +12,7 @@ urlpatterns = [
     path("reminders/", reminder_views.reminders, name="reminders"),
     path("patients/<int:patient_id>/", views.patient_plans, name="patient"),
     path("patients/<int:patient_id>/new/", views.plan_new, name="new"),
+    path("patients/<int:patient_id>/opt-out/", views.patient_opt_out, name="opt_out"),
     path("<int:pk>/", views.plan_view, name="detail"),
     path("<int:pk>/pay/", views.plan_pay, name="pay"),
     path("<int:pk>/modify/", views.plan_modify_view, name="modify"),

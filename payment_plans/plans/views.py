@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from payment_plans.forms import form_add_errors
-from payment_plans.models import PlanStatus
+from payment_plans.models import PlanStatus, ReminderChannel
 from payment_plans.plans.affordability import affordability_check
 from payment_plans.plans.agreement import plan_agreement_pdf
 from payment_plans.plans.forms import (
@@ -40,10 +40,12 @@ from payment_plans.plans.services import (
     plan_policy_update,
 )
 from payment_plans.reminders.selectors import reminders_for_patient
+from payment_plans.reminders.services import reminder_opt_out
 from rcm.audit import audit_record, audit_view
 from rcm.models import AuditAction, Patient
 from rcm.permissions import role_required
 from rcm.roles import role_can
+from rcm.services import consents_current
 from rcm.tenancy import get_scoped_or_404
 
 PAGE_SIZE = 50
@@ -82,6 +84,7 @@ def patient_plans(request, patient_id: int):
             "plans": plan_list(request.practice, patient=patient),
             "open_claims": list(claims_open_for_plan(patient)),
             "reminders": reminders_for_patient(patient)[:50],
+            "consents": consents_current(patient),
             "can_edit": role_can(request.role, "collections.edit"),
         },
     )
@@ -228,6 +231,23 @@ def plan_cancel_view(request, pk: int):
         _detail_context(request, plan, cancel_form=form),
         status=400,
     )
+
+
+@role_required("collections.edit")
+@require_POST
+def patient_opt_out(request, patient_id: int):
+    """The patient asked to stop texts or emails (by phone, at the desk): honoured at once."""
+    patient = _patient(request, patient_id)
+    channel = request.POST.get("channel", "")
+    if channel not in ReminderChannel.values:
+        messages.error(request, "Choose email or text messages.")
+        return redirect("payment_plans:patient", patient.pk)
+    dropped = reminder_opt_out(patient=patient, channel=channel, method="asked staff", user=request.user)
+    label = ReminderChannel(channel).label.lower()
+    messages.success(
+        request, f"No more reminders by {label}; {dropped} waiting reminder(s) will not be sent."
+    )
+    return redirect("payment_plans:patient", patient.pk)
 
 
 @role_required("collections.edit")

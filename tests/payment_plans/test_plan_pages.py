@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from payment_plans.models import Installment, PaymentPlan, PlanPayment, PlanPolicy, Reminder
 from rcm.models import AuditEvent
 from rcm.roles import Role
+from rcm.services import consent_record, consents_current
 from tests.conftest import login
 from tests.payment_plans.conftest import make_plan, self_pay_claim
 
@@ -234,3 +235,17 @@ def test_a_new_balance_joins_the_plan_from_its_page(debtor, practice, collection
     assert response.status_code == 302
     plan.refresh_from_db()
     assert (plan.total_amount, plan.term, plan.installment_amount) == (D("1500.00"), 6, D("250.00"))
+
+
+def test_the_patient_asks_to_stop_texts_and_it_is_honoured_at_once(debtor, collections_user):
+    consent_record(patient=debtor, channel="sms", granted=True, method="written form")
+    client = login(collections_user)
+    url = reverse("payment_plans:opt_out", args=[debtor.pk])
+    assert (
+        b"Patient asked to stop texts"
+        in client.get(reverse("payment_plans:patient", args=[debtor.pk])).content
+    )
+    response = client.post(url, {"channel": "sms"}, follow=True)
+    assert "No more reminders by text message" in response.content.decode()
+    assert consents_current(debtor)["sms"] is False
+    assert debtor.consent_events.order_by("-id").first().method == "asked staff"
