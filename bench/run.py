@@ -24,10 +24,11 @@ parser.add_argument("--scrub-claims", type=int, default=100_000)
 parser.add_argument("--kpi-backfill-days", type=int, default=400, help="the KPI history computed first")
 parser.add_argument(
     "--only",
-    choices=("all", "kpis", "reminders"),
+    choices=("all", "kpis", "statements", "reminders"),
     default="all",
-    help="kpis: only the KPI benchmarks; reminders: only the daily reminder job",
+    help="kpis / statements / reminders (the daily reminder job): only those benchmarks",
 )
+parser.add_argument("--statements", type=int, default=200, help="statements made per statement-run measure")
 parser.add_argument("--out", default=str(ROOT / "var" / "bench" / "results.json"))
 args = parser.parse_args()
 
@@ -105,14 +106,16 @@ results = {
 }
 # The KPI history first (committed: the dashboard, its drill-downs and the load test read it), then the
 # nightly run with its bare SQL floor.
-if args.only == "reminders":
+if args.only in ("statements", "reminders"):  # the statement run or reminder job alone: no KPI history needed
     args.kpi_backfill_days = 0
 if args.kpi_backfill_days:  # 0: the history is there already (BENCH_KEEP_DB), not recomputed
     results["runs"]["kpi_backfill"] = [
         run("bench_kpis.py", "--mode", "backfill", "--days", str(args.kpi_backfill_days))
     ]
-if args.only != "reminders":
+if args.only not in ("statements", "reminders"):
     results["runs"]["kpi_nightly"] = repeated("bench_kpis.py", "--mode", "nightly")
+if args.only in ("all", "statements"):
+    results["runs"]["statements"] = repeated("bench_statements.py", "--statements", str(args.statements))
 if args.only in ("all", "reminders"):
     results["runs"]["reminders_daily"] = repeated("bench_reminders.py")
 if args.only == "all":
@@ -130,7 +133,7 @@ if args.only == "all":
         )
     results["runs"]["pages"] = [run("bench_pages.py")]
     results["runs"]["ledger_check"] = repeated("bench_ledger_check.py")
-if not args.skip_load:
+if not args.skip_load and args.only not in ("statements", "reminders"):
     # Users working (a 1-3 s pause between pages: the targets' case), then the same users without pauses
     # (the server's capacity). With --only kpis: the KPI pages alone.
     only = ["--only", ",".join(KPI_PAGES)] if args.only == "kpis" else []
@@ -145,5 +148,8 @@ Path(args.out).write_text(json.dumps(results, indent=1, default=str))
 print(f"wrote {args.out}")
 if args.only == "all":
     subprocess.run([PY, str(ROOT / "bench" / "report.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
-subprocess.run([PY, str(ROOT / "bench" / "report_kpis.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
+if args.only not in ("statements", "reminders"):
+    subprocess.run([PY, str(ROOT / "bench" / "report_kpis.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
+if args.only in ("all", "statements"):
+    subprocess.run([PY, str(ROOT / "bench" / "report_statements.py"), args.out], cwd=ROOT, check=True)  # noqa: S603
 del statistics

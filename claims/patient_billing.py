@@ -29,7 +29,7 @@ def claims_to_bill_patient(practice, *, patient_ids=None):
 
 
 def claims_bill_patient(
-    *, practice, patient_ids=None, user=None, reason: str = "Billed to the patient"
+    *, practice, patient_ids=None, user=None, reason: str = "Billed to the patient", at=None
 ) -> int:
     """Move the claims of ``claims_to_bill_patient`` to ``patient_billed``; returns how many moved."""
     claim_ids = [
@@ -39,10 +39,12 @@ def claims_bill_patient(
         )
         if can_transition(status, S.PATIENT_BILLED)
     ]
-    return claim_transition_many(claim_ids=claim_ids, to_status=S.PATIENT_BILLED, user=user, reason=reason)
+    return claim_transition_many(
+        claim_ids=claim_ids, to_status=S.PATIENT_BILLED, user=user, reason=reason, at=at
+    )
 
 
-def claims_settle_patient_paid(*, claim_ids, user=None) -> int:
+def claims_settle_patient_paid(*, claim_ids, user=None, at=None) -> int:
     """Patient-billed claims among ``claim_ids`` with nothing left to pay become ``paid``."""
     settled = list(
         Claim.objects.filter(
@@ -50,5 +52,5 @@ def claims_settle_patient_paid(*, claim_ids, user=None) -> int:
         ).values_list("pk", flat=True)
     )
     return claim_transition_many(
-        claim_ids=settled, to_status=S.PAID, user=user, reason="Patient balance paid"
+        claim_ids=settled, to_status=S.PAID, user=user, reason="Patient balance paid", at=at
     )

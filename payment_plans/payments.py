@@ -30,7 +30,7 @@ from payment_plans.models import (
     PaymentAllocation,
     PaymentMethod,
 )
-from rcm.audit import audit_record
+from rcm.audit import audit_record, current_context
 from rcm.models import AuditAction, Patient
 from rcm.sequences import sequence_next
 
@@ -125,7 +125,9 @@ class _Move:
     amount: Decimal
 
 
-def _post(*, practice, moves: list[_Move], user, reference: str, effective_date, payment=None, refund=None):
+def _post(
+    *, practice, moves: list[_Move], user, reference: str, effective_date, payment=None, refund=None, at=None
+):
     """Post ``moves`` through the ledger (one call per claim) and write their allocations."""
     by_claim: dict[int, list[_Move]] = {}
     for move in moves:
@@ -154,6 +156,7 @@ def _post(*, practice, moves: list[_Move], user, reference: str, effective_date,
             user=user,
             source=TransactionSource.PAYMENT,
             source_reference=reference,
+            posted_at=at,
         )
         for move, row in zip(claim_moves, rows, strict=True):
             allocations.append(
@@ -166,6 +169,7 @@ def _post(*, practice, moves: list[_Move], user, reference: str, effective_date,
                     line=move.line,
                     amount=move.amount,
                     transaction=row,
+                    at=at or timezone.now(),
                 )
             )
     PaymentAllocation.objects.bulk_create(allocations)
@@ -237,6 +241,7 @@ def patient_payment_record(
     user,
     claim=None,
     allocations=None,
+    at=None,
 ) -> PatientPayment:
     """Record money received from ``patient`` and apply it through the ledger.
 
@@ -251,6 +256,7 @@ def patient_payment_record(
       chosen claim's last line, else the patient's most recent line; it is never lost and shows as a
       negative patient balance until used (``patient_credits_apply``) or refunded
       (``patient_credit_refund``). A patient with no claim line at all cannot hold a credit: refused.
+    - ``at``: when it is recorded (default now; the demo data back-dates its payments).
 
     Returns the ``PatientPayment``; ``payment.allocations.all()`` (and the ``applied`` and ``credit``
     attributes set on the returned object) say what was applied where: each allocation has the claim,
@@ -298,6 +304,7 @@ def patient_payment_record(
         reference=reference,
         received_on=received_on,
         recorded_by=user if user is not None and user.is_authenticated else None,
+        recorded_at=at or timezone.now(),
     )
     rows = _post(
         practice=practice,
@@ -306,16 +313,18 @@ def patient_payment_record(
         reference=payment.receipt_number,
         effective_date=received_on,
         payment=payment,
+        at=at,
     )
-    claims_settle_patient_paid(claim_ids={row.claim_id for row in rows}, user=user)
-    audit_record(
-        action=AuditAction.CREATE,
-        practice=practice,
-        object_type="payment_plans.patientpayment",
-        object_id=payment.pk,
-        changes={"amount": amount, "method": method, "patient": patient.pk},
-        user=user,
-    )
+    claims_settle_patient_paid(claim_ids={row.claim_id for row in rows}, user=user, at=at)
+    if current_context().enabled:  # data generators turn the log off
+        audit_record(
+            action=AuditAction.CREATE,
+            practice=practice,
+            object_type="payment_plans.patientpayment",
+            object_id=payment.pk,
+            changes={"amount": amount, "method": method, "patient": patient.pk},
+            user=user,
+        )
     payment.applied = sum((r.amount for r in rows if r.kind == AllocationKind.APPLIED), ZERO)
     payment.credit = left
     return payment
@@ -391,6 +400,7 @@ def patient_credit_refund(
     refunded_on: datetime.date | None = None,
     reason: str = "",
     user,
+    at=None,
 ) -> CreditRefund:
     """Give ``amount`` of the patient's credit back: REFUND transactions on the credit lines (most
     recent first) bring them back toward zero. Refused (nothing saved) when ``amount`` is more than the
@@ -414,6 +424,7 @@ def patient_credit_refund(
         refunded_on=refunded_on,
         reason=reason[:255],
         recorded_by=user if user is not None and user.is_authenticated else None,
+        recorded_at=at or timezone.now(),
     )
     left, rows = amount, []
     for line in lines:
@@ -428,16 +439,18 @@ def patient_credit_refund(
             effective_date=refunded_on,
             payment=_credit_source(line),
             refund=refund,
+            at=at,
         )
         left -= take
-    audit_record(
-        action=AuditAction.CREATE,
-        practice=practice,
-        object_type="payment_plans.creditrefund",
-        object_id=refund.pk,
-        changes={"amount": amount, "patient": patient.pk},
-        user=user,
-    )
+    if current_context().enabled:  # data generators turn the log off
+        audit_record(
+            action=AuditAction.CREATE,
+            practice=practice,
+            object_type="payment_plans.creditrefund",
+            object_id=refund.pk,
+            changes={"amount": amount, "patient": patient.pk},
+            user=user,
+        )
     return refund
 
 

@@ -5,6 +5,7 @@
 #   BENCH_DB (rcm_bench)  PGHOST/PGPORT/PGUSER (127.0.0.1/5432/postgres)  BENCH_REDIS (redis://127.0.0.1:6379/10)
 #   BENCH_KEEP_DB=1 reuses the database as it is (no rebuild).
 #   BENCH_ONLY=kpis runs only the KPI benchmarks (backfill of BENCH_KPI_DAYS (400) days, nightly, KPI pages).
+#   BENCH_ONLY=statements runs only the statement run against WeasyPrint alone (BENCH_STATEMENTS (200) per run).
 #   BENCH_ONLY=reminders runs only the daily reminder job (bench/bench_reminders.py; figures in the JSON).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +35,7 @@ fi
 
 SCRUB=$(( BENCH_CLAIMS < 100000 ? BENCH_CLAIMS : 100000 ))
 $PY bench/run.py --repeat "$BENCH_REPEAT" --load-seconds "$BENCH_LOAD_SECONDS" --scrub-claims "$SCRUB" \
-  --only "${BENCH_ONLY:-all}" --kpi-backfill-days "${BENCH_KPI_DAYS:-400}" --out var/bench/results.json
-if [ "${BENCH_ONLY:-all}" = "all" ]; then $PY bench/explain.py; fi
+  --only "${BENCH_ONLY:-all}" --kpi-backfill-days "${BENCH_KPI_DAYS:-400}" --out var/bench/results.json \
+  --statements "${BENCH_STATEMENTS:-200}"
+[ "${BENCH_ONLY:-all}" != "all" ] || $PY bench/explain.py
 echo "Results: docs/benchmarks.md (raw: var/bench/results.json)"

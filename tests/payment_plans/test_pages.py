@@ -345,3 +345,25 @@ def test_statement_run_page_dry_run_then_send(practice, owing, collections_user,
     response = login(collections_user).post("/collections/statements/", follow=True)
     assert "1 statement(s) sent of 1 due" in response.content.decode()
     assert set(Claim.objects.filter(patient=owing).values_list("status", flat=True)) == {"patient_billed"}
+
+
+@pytest.mark.django_db
+def test_a_plain_note_from_the_page_with_the_promise_fields_left_empty(owing, collections_user):
+    response = login(collections_user).post(
+        account_url(owing, "note"),
+        {
+            "outcome": "note",
+            "text": "Asked for an itemised bill.",
+            "promise_amount": "",
+            "promise_date": "",
+            "follow_up_on": "",
+        },
+    )
+    assert response.status_code == 302
+    note = AccountNote.objects.get()
+    assert (note.outcome, note.text, note.promise_amount, note.promise_date) == (
+        "note",
+        "Asked for an itemised bill.",
+        None,
+        None,
+    )

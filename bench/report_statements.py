@@ -1,0 +1,47 @@
+"""Turns the statement part of bench/run.py's results (JSON) into the statements section of
+docs/benchmarks.md (between the statements markers): PDFs per second per worker through the statement
+run, against WeasyPrint alone on the same documents, and the ratio."""
+
+import json
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- bench:statements:begin -->", "<!-- bench:statements:end -->"
+TARGET_PER_SECOND = 20
+
+results = json.loads(Path(sys.argv[1]).read_text())
+runs, m = results["runs"].get("statements", []), results["machine"]
+items = [item for run in runs for item in run if item.get("name") == "statement run"]
+if not items:
+    sys.exit("No statement run in the results.")
+
+
+def median(field):
+    return statistics.median(item[field] for item in items)
+
+
+rate, floor, ratio = (
+    median("pdfs_per_second"),
+    median("weasyprint_alone_per_second"),
+    median("ratio_to_weasyprint"),
+)
+verdict = "**met**" if rate >= TARGET_PER_SECOND else f"**missed** ({TARGET_PER_SECOND / rate:.1f}× short)"
+lines = [
+    BEGIN,
+    f"Run {results['started']}; {m['cores']} cores ({m['cpu']}); "
+    f"load average before {' '.join(m['load_before'])}.",
+    "",
+    "| what | statements per run | runs | PDFs/s per worker (median) | WeasyPrint alone, same documents "
+    "| ratio | target | verdict |",
+    "|---|---|---|---|---|---|---|---|",
+    f"| statement run (`statement_run`, rolled back) | {items[0]['statements']} | {len(items)} | {rate:.1f} "
+    f"| {floor:.1f} | {ratio:.2f} | ≥ {TARGET_PER_SECOND} PDFs/s | {verdict} |",
+    END,
+]
+text = DOC.read_text()
+start, end = text.index(BEGIN), text.index(END) + len(END)
+DOC.write_text(text[:start] + "\n".join(lines) + text[end:])
+print(f"wrote the statements section of {DOC}")
