@@ -134,6 +134,16 @@ lines.append(
     f"(+ `bench_check`: {sum(values('ledger_check', 'bench_check_problems'))}) "
     f"| – | – |"
 )
+reminders = values("reminders_daily", "seconds")
+med, rng = spread(reminders)
+lines.append(
+    "| daily reminder job (`reminders_run`: missed installments, plan statuses, reminders; rolled back) | "
+    f"{values('reminders_daily', 'open_installments')[0] if reminders else 0:,} open installments, "
+    f"{values('reminders_daily', 'sent')[0] if reminders else 0:,} messages | {med} s | {rng} | "
+    f"{max(values('reminders_daily', 'peak_rss_mb'), default=0):.0f} MB | what is due (queries alone): "
+    f"{spread(values('reminders_daily', 'floor_seconds'))[0]} s | < 60 s for 100,000 open | "
+    f"{verdict(statistics.median(reminders) if reminders else None, 60)} |"
+)
 lines += [
     "",
     "### Selectors and pages (in process, Django test client; median of 15 after a warm-up)",

@@ -24,11 +24,12 @@ parser.add_argument("--scrub-claims", type=int, default=100_000)
 parser.add_argument("--kpi-backfill-days", type=int, default=400, help="the KPI history computed first")
 parser.add_argument(
     "--only",
-    choices=("all", "kpis", "contracts", "denials", "underpayments", "statements"),
+    choices=("all", "kpis", "contracts", "denials", "underpayments", "statements", "reminders"),
     default="all",
     help="kpis: only the KPI benchmarks; contracts: only the fee schedule import; denials: only the denial "
     "benchmarks (queue and analytics pages, the nightly risk run, load); underpayments: the variance "
-    "recompute and the payer scorecard page; statements: the statement run against WeasyPrint alone",
+    "recompute and the payer scorecard page; statements: the statement run against WeasyPrint alone; "
+    "reminders: the daily reminder job",
 )
 parser.add_argument("--statements", type=int, default=200, help="statements made per statement-run measure")
 parser.add_argument("--out", default=str(ROOT / "var" / "bench" / "results.json"))
@@ -134,6 +135,8 @@ if args.only in ("all", "denials"):
     results["runs"]["denial_risk"] = repeated("bench_denials.py", "--mode", "risk")
 if args.only in ("all", "statements"):
     results["runs"]["statements"] = repeated("bench_statements.py", "--statements", str(args.statements))
+if args.only in ("all", "reminders"):
+    results["runs"]["reminders_daily"] = repeated("bench_reminders.py")
 if args.only == "all":
     results["runs"]["scrub"] = repeated("bench_scrub.py", "--claims", str(args.scrub_claims))
     results["runs"]["837p_build"] = repeated("bench_837.py")
@@ -149,7 +152,7 @@ if args.only == "all":
         )
     results["runs"]["pages"] = [run("bench_pages.py")]
     results["runs"]["ledger_check"] = repeated("bench_ledger_check.py")
-if not args.skip_load and args.only not in ("underpayments", "statements", "contracts"):
+if not args.skip_load and args.only not in ("underpayments", "statements", "contracts", "reminders"):
     # Users working (a 1-3 s pause between pages: the targets' case), then the same users without pauses
     # (the server's capacity). With --only kpis: the KPI pages alone.
     only = {"kpis": ["--only", ",".join(KPI_PAGES)], "denials": ["--only", ",".join(DENIAL_PAGES)]}.get(

@@ -60,6 +60,7 @@ from claims.models import (
 from claims.state_machine import TRANSITIONS
 from denials.models import Denial
 from denials.reference import carc_words, root_cause_default
+from devdata.bench_plans import bench_plans_build
 from devdata.demo.payers import RIVERSIDE_PAYERS, payers_create
 from devdata.demo.people import npi_generate
 from devdata.demo.reference import (
@@ -1841,6 +1842,8 @@ def bench_data_build(
                 NumberSequence.objects.update_or_create(
                     practice=practice, name="patient_account", defaults={"last_value": len(patients)}
                 )
+            plans = bench_plans_build(practice=practice, as_of=as_of, rng=rng)
+            sink.counts.update({f"payment_plans.{name}": value for name, value in plans.items()})
             phases[f"practice {practice.slug}"] = round(time.monotonic() - phase, 1)
             log(
                 f"{practice.slug}: {count} claims, {len(patients)} patients "

@@ -523,3 +523,12 @@ class Reminder(PracticeScoped):
 
     def __str__(self) -> str:
         return self.key
+
+    @property
+    def subject(self) -> str:
+        """An email's subject (the body's first paragraph); empty for a text message."""
+        return self.body.partition("\n\n")[0] if self.channel == ReminderChannel.EMAIL else ""
+
+    @property
+    def text(self) -> str:
+        return self.body.partition("\n\n")[2] if self.channel == ReminderChannel.EMAIL else self.body

@@ -10,6 +10,7 @@
 #   load test).
 #   BENCH_ONLY=underpayments runs the backfill, the variance recompute and the payer scorecard page.
 #   BENCH_ONLY=statements runs only the statement run against WeasyPrint alone (BENCH_STATEMENTS (200) per run).
+#   BENCH_ONLY=reminders runs only the daily reminder job (bench/bench_reminders.py; figures in the JSON).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python

@@ -40,6 +40,7 @@ from devdata.demo.people import (
     practice_create,
     providers_create,
 )
+from devdata.demo.plans import demo_plans_create, demo_reminders_play
 from devdata.demo.practices import PRACTICES, PracticeSpec
 from devdata.demo.reference import PROCEDURES
 from kpis.services import kpi_snapshots_compute
@@ -244,6 +245,17 @@ def kpis_step(run: PracticeRun) -> None:
     run.log(f"  {run.spec.slug}: KPI snapshots for {days} days ({time.monotonic() - started:.1f} s)")
 
 
+def payment_plans_step(run: PracticeRun) -> None:
+    """Payment plans for patients who owe (every plan state), their payments, then the daily reminder job
+    played over the last days: reminders in the outbox (``var/mail/``, the SMS file) and the patient log."""
+    started = time.monotonic()
+    user = run.users["collections"] if "collections" in run.spec.members else None
+    rng = demo_random(run.options.seed, run.spec.slug, "plans")
+    run.counts.update(demo_plans_create(practice=run.practice, as_of=run.options.as_of, user=user, rng=rng))
+    run.counts.update(demo_reminders_play(practice=run.practice, as_of=run.options.as_of))
+    run.log(f"  {run.spec.slug}: payment plans and reminders ({time.monotonic() - started:.1f} s)")
+
+
 PRACTICE_STEPS: list[Callable[[PracticeRun], None]] = [
     practice_step,
     payers_step,
@@ -252,6 +264,7 @@ PRACTICE_STEPS: list[Callable[[PracticeRun], None]] = [
     ncci_step,
     claims_step,
     accounts_step,
+    payment_plans_step,
     kpis_step,
 ]
 

@@ -502,7 +502,9 @@ def plan_cancel(*, plan: PaymentPlan, user=None, reason: str) -> PaymentPlan:
 
 
 @transaction.atomic
-def plans_status_refresh(*, practice: Practice, today: datetime.date | None = None) -> dict[str, int]:
+def plans_status_refresh(
+    *, practice: Practice, today: datetime.date | None = None, at: datetime.datetime | None = None
+) -> dict[str, int]:
     """The daily detection: installments unpaid past their due date plus the grace days become missed; a plan
     with a missed installment becomes delinquent, with the policy's number of missed ones defaulted.
     Set-based and idempotent: a second run the same day changes nothing."""
@@ -526,7 +528,7 @@ def plans_status_refresh(*, practice: Practice, today: datetime.date | None = No
         target = PlanStatus.DEFAULTED if count >= policy.missed_before_default else PlanStatus.DELINQUENT
         if target != status:
             moves[target].append(pk)
-    now = timezone.now()
+    now = at or timezone.now()
     history = []
     for target, ids in moves.items():
         if not ids:

@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from payment_plans.forms import form_add_errors
-from payment_plans.models import PlanStatus
+from payment_plans.models import PlanStatus, ReminderChannel
 from payment_plans.plans.affordability import affordability_check
 from payment_plans.plans.agreement import plan_agreement_pdf
 from payment_plans.plans.forms import (
@@ -32,6 +32,7 @@ from payment_plans.plans.selectors import (
 )
 from payment_plans.plans.services import (
     POLICY_FIELDS,
+    plan_add_balance,
     plan_cancel,
     plan_create,
     plan_modify,
@@ -39,10 +40,12 @@ from payment_plans.plans.services import (
     plan_policy_update,
 )
 from payment_plans.reminders.selectors import reminders_for_patient
+from payment_plans.reminders.services import reminder_opt_out
 from rcm.audit import audit_record, audit_view
 from rcm.models import AuditAction, Patient
 from rcm.permissions import role_required
 from rcm.roles import role_can
+from rcm.services import consents_current
 from rcm.tenancy import get_scoped_or_404
 
 PAGE_SIZE = 50
@@ -81,6 +84,7 @@ def patient_plans(request, patient_id: int):
             "plans": plan_list(request.practice, patient=patient),
             "open_claims": list(claims_open_for_plan(patient)),
             "reminders": reminders_for_patient(patient)[:50],
+            "consents": consents_current(patient),
             "can_edit": role_can(request.role, "collections.edit"),
         },
     )
@@ -170,6 +174,8 @@ def _detail_context(request, plan, **forms):
         and plan.status in ("active", "delinquent", "defaulted"),
         "payment_form": forms.get("payment_form") or PlanPaymentForm(),
         "cancel_form": forms.get("cancel_form") or CancelForm(),
+        "joinable": list(claims_open_for_plan(plan.patient)),
+        "add_error": forms.get("add_error", ""),
     }
 
 
@@ -225,6 +231,44 @@ def plan_cancel_view(request, pk: int):
         _detail_context(request, plan, cancel_form=form),
         status=400,
     )
+
+
+@role_required("collections.edit")
+@require_POST
+def patient_opt_out(request, patient_id: int):
+    """The patient asked to stop texts or emails (by phone, at the desk): honoured at once."""
+    patient = _patient(request, patient_id)
+    channel = request.POST.get("channel", "")
+    if channel not in ReminderChannel.values:
+        messages.error(request, "Choose email or text messages.")
+        return redirect("payment_plans:patient", patient.pk)
+    dropped = reminder_opt_out(patient=patient, channel=channel, method="asked staff", user=request.user)
+    label = ReminderChannel(channel).label.lower()
+    messages.success(
+        request, f"No more reminders by {label}; {dropped} waiting reminder(s) will not be sent."
+    )
+    return redirect("payment_plans:patient", patient.pk)
+
+
+@role_required("collections.edit")
+@require_POST
+def plan_add_balance_view(request, pk: int):
+    """The patient's new balances (claims chosen) join the plan, re-amortised at the same installment."""
+    plan = plan_detail(request.practice, pk)
+    wanted = {int(value) for value in request.POST.getlist("claim") if value.isdigit()}
+    claims = [claim for claim in claims_open_for_plan(plan.patient) if claim.pk in wanted]
+    try:
+        plan_add_balance(plan=plan, claims=claims, user=request.user)
+    except ValidationError as error:
+        plan = plan_detail(request.practice, pk)
+        return render(
+            request,
+            "payment_plans/plan_detail.html",
+            _detail_context(request, plan, add_error=" ".join(error.messages)),
+            status=400,
+        )
+    messages.success(request, f"Plan {plan.pk}: {len(claims)} claim(s) added; the schedule was recalculated.")
+    return redirect("payment_plans:detail", plan.pk)
 
 
 @role_required("collections.edit")

@@ -2,8 +2,9 @@
 
 from django.db.models import QuerySet
 
-from payment_plans.models import Reminder, ReminderStatus
+from payment_plans.models import PlanStatus, Reminder, ReminderStatus
 from payment_plans.selectors import SentItem
+from rcm.models import Patient
 from rcm.tenancy import scoped
 
 
@@ -14,6 +15,20 @@ def reminder_log(practice, *, status: str | None = None, kind: str | None = None
     if kind:
         rows = rows.filter(kind=kind)
     return rows.order_by("-created_at", "-id")
+
+
+def patients_without_time_zone(practice, *, limit: int = 50) -> list:
+    """Patients with an open plan and no time zone: the daily job holds their reminders (it cannot tell
+    whether it is 8am-9pm for them); someone must fill the time zone in."""
+    return list(
+        Patient.objects.filter(
+            practice=practice,
+            time_zone="",
+            payment_plans__status__in=(PlanStatus.ACTIVE, PlanStatus.DELINQUENT),
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "id")[:limit]
+    )
 
 
 def reminders_for_patient(patient) -> QuerySet[Reminder]:

@@ -6,8 +6,8 @@ occasions of the day, each on every channel the patient consented to:
 - an installment due within ``UPCOMING_DAYS`` days (``upcoming``);
 - an installment unpaid 1, 7 and 14 days after its due date (``missed_1``, ``missed_7``, ``missed_14``: the
   latest that applies, so a job that did not run for a few days catches up with one message, not three);
-- a patient balance that no plan covers, at most once per the policy's ``statement_reminder_days``
-  (``balance``).
+- a balance the patient was sent a statement for, that no plan covers and no hold stops, at most once per
+  the policy's ``statement_reminder_days`` (``balance``).
 
 The rules: only channels with consent in force (the latest ``ConsentEvent``) and a contact; only between 8am
 and 9pm in the patient's time zone (otherwise the row waits, deferred, for the next window); a patient without
@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from claims.models import Claim
 from payment_plans.models import (
+    AccountHold,
     Installment,
     InstallmentStatus,
     PlanStatus,
@@ -41,6 +42,7 @@ from payment_plans.models import (
     ReminderChannel,
     ReminderKind,
     ReminderStatus,
+    Statement,
 )
 from payment_plans.plans.selectors import policy_for
 from payment_plans.plans.services import plans_status_refresh
@@ -158,8 +160,11 @@ def _occasions(practice: Practice, today: datetime.date) -> list[Occasion]:
         kind=ReminderKind.BALANCE,
         key_date__gt=today - datetime.timedelta(days=policy.statement_reminder_days),
     ).values("patient_id")
+    # A balance the patient was sent a statement for, no plan covers, and no hold (dispute...) stops.
     balances = (
         Claim.objects.filter(practice=practice, patient_balance__gt=0)
+        .filter(patient_id__in=Statement.objects.filter(practice=practice).values("patient_id"))
+        .exclude(patient_id__in=AccountHold.objects.filter(released_at__isnull=True).values("patient_id"))
         .exclude(patient__payment_plans__status__in=(*plan_open, PlanStatus.DEFAULTED))
         .exclude(patient_id__in=recent)
         .values("patient_id")
@@ -333,7 +338,7 @@ def reminders_run(
     today = now.astimezone(_zone(practice.time_zone) or datetime.UTC).date()
     result = RunResult(practice=practice.slug, today=today, dry_run=dry_run)
     with transaction.atomic():
-        result.status_changes = plans_status_refresh(practice=practice, today=today)
+        result.status_changes = plans_status_refresh(practice=practice, today=today, at=now)
         new_rows, retake, moot = _plan_messages(practice, _occasions(practice, today), now, today, result)
         if dry_run:
             result.would_send = sorted(

@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from payment_plans.models import ReminderKind, ReminderStatus
-from payment_plans.reminders.selectors import reminder_log
+from payment_plans.reminders.selectors import patients_without_time_zone, reminder_log
 from rcm.permissions import role_required
 
 PAGE_SIZE = 50
@@ -29,5 +29,6 @@ def reminders(request):
             "kind": kind,
             "statuses": ReminderStatus.choices,
             "kinds": ReminderKind.choices,
+            "held": patients_without_time_zone(request.practice),
         },
     )

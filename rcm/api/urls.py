@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("denials.analytics.api_urls")),  # before the denials router: "analytics" is no denial id
     path("", include("denials.api_urls")),
     path("", include("payment_plans.api_urls")),
+    path("", include("payment_plans.plans.api_urls")),
 ]

@@ -12,8 +12,9 @@ from pypdf import PdfReader
 from payment_plans.models import Installment, PaymentPlan, PlanPayment, PlanPolicy, Reminder
 from rcm.models import AuditEvent
 from rcm.roles import Role
+from rcm.services import consent_record, consents_current
 from tests.conftest import login
-from tests.payment_plans.conftest import make_plan
+from tests.payment_plans.conftest import make_plan, self_pay_claim
 
 D = Decimal
 FUTURE = (datetime.date.today() + datetime.timedelta(days=20)).isoformat()
@@ -91,8 +92,8 @@ def test_the_schedule_page_shows_installments_and_records_a_payment(
     client = login(collections_user)
     url = reverse("payment_plans:detail", args=[plan.pk])
     # session, user, membership + plan, installments, payments, allocations, history, changes, reminders,
-    # the audit event of the view
-    with django_assert_num_queries(11):
+    # the claims that could join, the audit event of the view
+    with django_assert_num_queries(12):
         page = client.get(url)
     assert [(i.sequence, i.amount) for i in page.context["installments"]] == [
         (1, D("333.33")),
@@ -211,6 +212,40 @@ def test_the_plan_list_and_reminder_log_take_a_fixed_number_of_queries(
     with django_assert_num_queries(5):
         page = client.get(reverse("payment_plans:list"))
     assert [p.pk for p in page.context["page"]] == [plan.pk]
-    with django_assert_num_queries(5):
+    # + the patients held for want of a time zone
+    with django_assert_num_queries(6):
         page = client.get(reverse("payment_plans:reminders") + "?status=sent")
     assert len(page.context["page"]) == 3
+    assert page.context["held"] == []
+    debtor.time_zone = ""
+    debtor.save()
+    page = client.get(reverse("payment_plans:reminders"))
+    assert page.context["held"] == [debtor]
+    assert "Reminders held, no time zone on file for" in page.content.decode()
+
+
+def test_a_new_balance_joins_the_plan_from_its_page(debtor, practice, collections_user):
+    plan = make_plan(debtor, term=4)
+    new_claim = self_pay_claim(practice, debtor, "500.00", datetime.date(2026, 3, 20))
+    client = login(collections_user)
+    page = client.get(reverse("payment_plans:detail", args=[plan.pk]))
+    assert [c.pk for c in page.context["joinable"]] == [new_claim.pk]
+    assert client.post(reverse("payment_plans:add_balance", args=[plan.pk]), {}).status_code == 400
+    response = client.post(reverse("payment_plans:add_balance", args=[plan.pk]), {"claim": [new_claim.pk]})
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert (plan.total_amount, plan.term, plan.installment_amount) == (D("1500.00"), 6, D("250.00"))
+
+
+def test_the_patient_asks_to_stop_texts_and_it_is_honoured_at_once(debtor, collections_user):
+    consent_record(patient=debtor, channel="sms", granted=True, method="written form")
+    client = login(collections_user)
+    url = reverse("payment_plans:opt_out", args=[debtor.pk])
+    assert (
+        b"Patient asked to stop texts"
+        in client.get(reverse("payment_plans:patient", args=[debtor.pk])).content
+    )
+    response = client.post(url, {"channel": "sms"}, follow=True)
+    assert "No more reminders by text message" in response.content.decode()
+    assert consents_current(debtor)["sms"] is False
+    assert debtor.consent_events.order_by("-id").first().method == "asked staff"

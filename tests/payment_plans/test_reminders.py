@@ -8,10 +8,13 @@ from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from payment_plans.models import PaymentPlan, Reminder
+from payment_plans import tasks
+from payment_plans.models import AccountHold, PaymentPlan, Reminder
 from payment_plans.reminders import services
 from payment_plans.reminders.services import reminder_opt_out, reminders_run, sms_inbound
 from payment_plans.reminders.sms import LocmemSmsBackend
+from payment_plans.statements import statement_send
+from rcm.celery import app
 from rcm.services import consent_record
 from tests.payment_plans.conftest import make_plan
 
@@ -170,8 +173,14 @@ def test_missed_payment_reminders_at_1_7_and_14_days_and_the_plan_turns_delinque
     assert "was due on 05/01/2026 and we have not received it" in mail.outbox[-1].body
 
 
-def test_a_balance_without_a_plan_is_reminded_once_per_cycle(debtor, practice):
+def test_a_statement_balance_without_a_plan_is_reminded_once_per_cycle_unless_on_hold(debtor, practice):
     consent_record(patient=debtor, channel="email", granted=True, method="portal")
+    assert reminders_run(practice=practice, now=MORNING).sent == 0  # no statement sent yet
+    statement_send(practice=practice, patient=debtor, today=datetime.date(2026, 4, 20))
+    hold = AccountHold.objects.create(practice=practice, patient=debtor, reason="Disputes the bill")
+    assert reminders_run(practice=practice, now=MORNING).sent == 0
+    hold.released_at = MORNING
+    hold.save()
     assert reminders_run(practice=practice, now=MORNING).sent == 1
     assert mail.outbox[0].body.startswith(
         "Hello Ana, this is Riverside Family Medicine. You have a balance of $1000.00."
@@ -235,3 +244,17 @@ def test_the_command_runs_one_practice_and_refuses_an_unknown_one(planned, pract
     assert capsys.readouterr().out.startswith("riverside 2026-04-28: sent 2,")
     with pytest.raises(CommandError, match="No practice has the slug 'nowhere'"):
         call_command("send_reminders", "--practice", "nowhere")
+
+
+def test_the_beat_runs_the_job_hourly_in_the_day_and_queues_one_run_per_active_practice(
+    practice, other_practice, monkeypatch
+):
+    entry = app.conf.beat_schedule["payment-plans-reminders"]
+    assert entry["task"] == "payment_plans.reminders_daily"
+    assert entry["schedule"].hour == set(range(8, 24)) and entry["schedule"].minute == {5}
+    queued = []
+    monkeypatch.setattr(tasks.reminders_practice, "delay", queued.append)
+    other_practice.is_active = False
+    other_practice.save()
+    assert tasks.reminders_daily() == 1
+    assert queued == [practice.pk]

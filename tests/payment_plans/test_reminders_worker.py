@@ -87,7 +87,8 @@ def test_the_task_run_twice_through_a_worker_sends_each_reminder_once(debtor, pr
     try:
         first = reminders_practice.apply_async(args=[practice.pk], queue=queue)
         second = reminders_practice.apply_async(args=[practice.pk], queue=queue)
-        assert (first.get(timeout=120), second.get(timeout=120)) == (2, 0)
+        # Whichever the worker takes first sends both messages; the other finds them sent.
+        assert sorted([first.get(timeout=120), second.get(timeout=120)]) == [0, 2]
         third = reminders_practice.apply_async(args=[practice.pk], queue=queue)
         assert third.get(timeout=120) == 0
     finally:

@@ -1,0 +1,50 @@
+"""The daily reminder job (``reminders_run``: missed-installment detection, plan statuses, reminders) over a
+bench practice's open installments: seconds for the whole job (target: under 60 s for 100,000 open).
+
+Messages go to in-memory backends (the app's own work is measured, not an SMTP server or an SMS gateway) and
+everything is rolled back, so each run sees the same data. Floor: the occasion queries alone (what is due)."""
+
+import argparse
+import datetime
+import os
+
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+os.environ.setdefault("SMS_BACKEND", "payment_plans.reminders.sms.LocmemSmsBackend")
+
+from common import Timer, bench_practice, emit, rolled_back  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from payment_plans.models import OPEN_INSTALLMENT_STATUSES, Installment, PlanStatus  # noqa: E402
+from payment_plans.reminders.services import _occasions, reminders_run  # noqa: E402
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--practice", default="bench-001")
+args = parser.parse_args()
+
+practice = bench_practice(args.practice)
+open_installments = Installment.objects.filter(
+    practice=practice,
+    status__in=OPEN_INSTALLMENT_STATUSES,
+    plan__status__in=(PlanStatus.ACTIVE, PlanStatus.DELINQUENT),
+).count()
+# Mid-afternoon Eastern: inside every US patient's 8am-9pm window.
+now = datetime.datetime.combine(timezone.localdate(), datetime.time(19, 0), tzinfo=datetime.UTC)
+
+with Timer() as floor:
+    occasions = _occasions(practice, now.date())
+
+with Timer() as timer:
+    run = rolled_back(lambda: reminders_run(practice=practice, now=now))
+
+emit(
+    name="reminders_daily",
+    open_installments=open_installments,
+    occasions=len(occasions),
+    sent=run.sent,
+    deferred=run.deferred,
+    capped=run.capped,
+    status_changes=run.status_changes,
+    seconds=timer.seconds,
+    rate=open_installments / timer.seconds,
+    floor_seconds=floor.seconds,
+)
