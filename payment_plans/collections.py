@@ -7,7 +7,6 @@ defaulted (``WORKLIST_PLAN_SOURCES``: callables (practice) -> {patient_id: reaso
 agency, or on hold, are off it.
 """
 
-import csv
 import dataclasses
 import datetime
 import io
@@ -34,7 +33,7 @@ from payment_plans.models import (
 from payment_plans.payments import parse_amount
 from payment_plans.selectors import collections_settings
 from rcm.audit import audit_record, current_context
-from rcm.exports import csv_cell
+from rcm.exports import csv_writer
 from rcm.models import AuditAction, Patient
 
 ZERO = Decimal("0.00")
@@ -423,14 +422,14 @@ def collections_agency_handoff(*, practice, patient_ids, user, agency_name: str,
     if not_ready:
         raise ValidationError({"patients": "Required notices not sent yet — " + "; ".join(not_ready)})
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(AGENCY_COLUMNS)
     now = timezone.now()
     for pid, patient in sorted(patients.items()):
         info = notices[pid]
         writer.writerow(
             [
-                csv_cell(v)
+                v
                 for v in (
                     patient.account_number,
                     patient.last_name,

@@ -20,10 +20,11 @@ def reminders_practice(practice_id: int) -> int:
 def reminders_daily() -> int:
     """Queue the job for every active practice."""
     from rcm.models import Practice
+    from rcm.outbox import task_enqueue
 
     ids = list(Practice.objects.filter(is_active=True).values_list("pk", flat=True))
     for practice_id in ids:
-        reminders_practice.delay(practice_id)
+        task_enqueue(reminders_practice, practice_id)
     return len(ids)
 
 
@@ -43,8 +44,9 @@ def statement_run_practice(practice_id: int) -> int:
 def statement_run_all() -> int:
     """Queue one statement run per active practice."""
     from rcm.models import Practice
+    from rcm.outbox import task_enqueue
 
     ids = list(Practice.objects.filter(is_active=True).values_list("pk", flat=True))
     for practice_id in ids:
-        statement_run_practice.delay(practice_id)
+        task_enqueue(statement_run_practice, practice_id)
     return len(ids)

@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from claims.models import Claim
@@ -37,6 +36,7 @@ from payment_plans.plans.services import (
 )
 from payment_plans.reminders.selectors import reminder_log
 from rcm.api.base import PracticeScopedViewSet
+from rcm.api.parsers import JSONParser
 from rcm.api.serializers import DecimalAsSentField, EnumField, PracticeRelatedField
 from rcm.api.views import PRACTICE_HEADER, error_responses
 from rcm.audit import audit_view

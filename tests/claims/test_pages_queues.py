@@ -258,6 +258,8 @@ def test_navigation_lists_the_work_pages_in_order(biller, manager):
         "Remittances",
         "Denials",
         "Underpayments",
+        "Collections",
+        "Payment plans",
         "KPIs",
         "Denial analytics",
         "Payer scorecard",

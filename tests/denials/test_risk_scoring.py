@@ -133,10 +133,13 @@ def test_history_after_the_day_is_not_used(history):
     assert risk.reason.endswith("the practice's overall rate (0%) applies.")
 
 
-def test_the_nightly_task_queues_one_run_per_active_practice(history, other_practice, settings):
+def test_the_nightly_task_queues_one_run_per_active_practice(
+    history, other_practice, settings, django_capture_on_commit_callbacks
+):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     _claim(history)
-    assert compute_risks_nightly.apply().get() == 2
+    with django_capture_on_commit_callbacks(execute=True):  # queued through the outbox after commit
+        assert compute_risks_nightly.apply().get() == 2
     assert DenialRisk.objects.filter(practice=history.practice).count() == 1
 
 

@@ -15,6 +15,7 @@ from payment_plans.reminders.services import reminder_opt_out, reminders_run, sm
 from payment_plans.reminders.sms import LocmemSmsBackend
 from payment_plans.statements import statement_send
 from rcm.celery import app
+from rcm.models import OutboxTask
 from rcm.services import consent_record
 from tests.payment_plans.conftest import make_plan
 
@@ -252,9 +253,8 @@ def test_the_beat_runs_the_job_hourly_in_the_day_and_queues_one_run_per_active_p
     entry = app.conf.beat_schedule["payment-plans-reminders"]
     assert entry["task"] == "payment_plans.reminders_daily"
     assert entry["schedule"].hour == set(range(8, 24)) and entry["schedule"].minute == {5}
-    queued = []
-    monkeypatch.setattr(tasks.reminders_practice, "delay", queued.append)
     other_practice.is_active = False
     other_practice.save()
     assert tasks.reminders_daily() == 1
-    assert queued == [practice.pk]
+    queued = OutboxTask.objects.filter(task="payment_plans.reminders_practice")
+    assert list(queued.values_list("args", flat=True)) == [[practice.pk]]
