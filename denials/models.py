@@ -74,6 +74,8 @@ class Denial(PracticeScoped):
             models.Index(fields=["practice", "status", "appeal_deadline"], name="denial_status_deadline"),
             models.Index(fields=["practice", "assignee", "status"], name="denial_assignee_status"),
             models.Index(fields=["practice", "category", "status"], name="denial_category_status"),
+            # The KPI dashboard's denial Pareto and its drill-down: the denials recorded in a date range.
+            models.Index(fields=["practice", "created_at"], name="denial_created"),
         ]
 
     def __str__(self) -> str:
