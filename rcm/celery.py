@@ -12,6 +12,13 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+def reminders_schedule():
+    """Hourly at :05 from 8:00 to 23:00; every ``RCM_REMINDERS_BEAT_SECONDS`` seconds when that is set (the
+    process smoke test, scripts/smoke.sh, sees beat send a reminder without waiting for the hour)."""
+    seconds = os.environ.get("RCM_REMINDERS_BEAT_SECONDS", "").strip()
+    return int(seconds) if seconds else crontab(minute=5, hour="8-23")
+
+
 # Periodic work, in one place. Beat (django-celery-beat) copies these into its database schedule.
 app.conf.beat_schedule = {
     # Every minute: tasks recorded in the outbox that the broker never took (it was down when their work
@@ -51,8 +58,10 @@ app.conf.beat_schedule = {
     # Payment plans: missed installments, plan statuses and patient reminders. Daily work, run every hour
     # from 8:00 to 23:00 Eastern so each patient's 8am-9pm window (Maine to Hawaii) is reached; a run
     # sends only what is due and not yet sent (idempotency keys), so the hourly runs add no duplicates.
+    # (RCM_REMINDERS_BEAT_SECONDS, when set, runs it every that many seconds instead: for the process smoke
+    # test, scripts/smoke.sh, never in production.)
     "payment-plans-reminders": {
         "task": "payment_plans.reminders_daily",
-        "schedule": crontab(minute=5, hour="8-23"),
+        "schedule": reminders_schedule(),
     },
 }

@@ -5,7 +5,10 @@ WhiteNoise. Then a user's path through it, and a broker outage that loses nothin
 1. sign in on the page; upload an 835 through the API: it is posted, and the worker validates it;
 2. a web process whose broker is a dead port (beat stopped, so nothing sweeps yet): the upload answers
    at once (201, "validation queued"), the task waits in the outbox;
-3. beat back: its sweep publishes the waiting task and the worker validates the file.
+3. beat back: its sweep publishes the waiting task and the worker validates the file;
+4. all along, beat's reminder run (every few seconds here, RCM_REMINDERS_BEAT_SECONDS) sends a patient on a
+   payment plan the email about an installment due in 3 days, once: one row sent, one message in the email
+   backend's folder.
 
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust) and Redis on 127.0.0.1:6379. Creates and drops
 its own database and role; stops every process it started. Run by scripts/smoke.sh (and .ci/run)."""
@@ -173,6 +176,24 @@ def outbox_waiting(env: dict, file_id: int) -> list:
     return json.loads(manage(env, "shell", "-c", code).strip().splitlines()[-1])
 
 
+def reminders(key: str) -> list:
+    """(channel, status) of the reminder rows under ``key``, read as the owner (no Django process)."""
+    with psycopg.connect(f"{PG}/{DATABASE}") as conn:
+        return conn.execute(
+            "SELECT channel, status FROM payment_plans_reminder WHERE key = %s ORDER BY channel", (key,)
+        ).fetchall()
+
+
+def mails(folder: Path, to: str) -> list[str]:
+    """Messages the file email backend wrote to ``to``."""
+    found = []
+    for path in sorted(folder.glob("*.log")) if folder.is_dir() else []:
+        for message in path.read_text().split("-" * 79):
+            if f"To: {to}" in message:
+                found.append(message)
+    return found
+
+
 def main() -> None:
     # A CI timeout or Ctrl-C still stops the processes and drops the database (the finally below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -195,6 +216,11 @@ def main() -> None:
         "RCM_INLINE_VALIDATION_CHARS": "0",  # every file validated by the worker
         "RCM_OUTBOX_SWEEP_SECONDS": "3",
         "RCM_OUTBOX_SWEEP_AFTER": "0",
+        "RCM_REMINDERS_BEAT_SECONDS": "5",  # beat's reminder run every 5 s instead of hourly
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(work / "var" / "mail"),
+        "SMS_BACKEND": "payment_plans.reminders.sms.FileSmsBackend",
+        "SMS_FILE_PATH": str(work / "var" / "sms" / "outbox.jsonl"),
         "PYTHONPATH": str(ROOT),
         # Collected without compression (the image's build compresses; here it would cost a minute).
         "STATIC_MANIFEST": "false",
@@ -219,7 +245,10 @@ def main() -> None:
             .strip()
             .splitlines()[-1]
         )
-        say(f"data written as {ROLE}: claims {ids['claims']}")
+        say(
+            f"data written as {ROLE}: claims {ids['claims']}; "
+            f"a payment plan whose patient lives in {ids['reminder_time_zone']}"
+        )
 
         celery = [str(BIN / "celery"), "-A", "rcm"]
         start("worker", [*celery, "worker", "--pool=solo", "--loglevel=INFO"], app_env, logs)
@@ -247,6 +276,16 @@ def main() -> None:
             "the worker validated the file",
             lambda: browser.json(f"/api/x12-files/{first['id']}/")["validated_at"] is not None,
         )
+        mail = work / "var" / "mail"
+        wait_for(
+            "beat's reminder run sent the email about the installment due in 3 days",
+            lambda: (
+                reminders(ids["reminder_key"]) == [("email", "sent")] and mails(mail, ids["reminder_email"])
+            ),
+        )
+        (message,) = mails(mail, ids["reminder_email"])
+        assert "Subject: Your payment is due soon" in message, message
+        say("the email backend's folder holds it: Subject: Your payment is due soon")
 
         say("broker outage: a web process whose broker is a dead port; beat stopped")
         stop(beat)
@@ -281,6 +320,11 @@ def main() -> None:
             timeout=60,
         )
         assert outbox_waiting(app_env, second["id"])[0][1] is not None
+        assert (
+            reminders(ids["reminder_key"]) == [("email", "sent")]
+            and len(mails(mail, ids["reminder_email"])) == 1
+        )
+        say("beat's later reminder runs sent nothing twice (one row sent, one message)")
         say(f"web {web.pid} served everything; nothing was lost. Logs: {logs}")
     except BaseException:
         for log in sorted(logs.glob("*.log")):
