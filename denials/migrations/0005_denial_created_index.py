@@ -5,17 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0014_patient_billed'),
-        ('denials', '0004_denial_risk'),
-        ('rcm', '0007_signin_policy_and_hashed_api_tokens'),
+        ("claims", "0014_patient_billed"),
+        ("denials", "0004_denial_risk"),
+        ("rcm", "0007_signin_policy_and_hashed_api_tokens"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='denial',
-            index=models.Index(fields=['practice', 'created_at'], name='denial_created'),
+            model_name="denial",
+            index=models.Index(fields=["practice", "created_at"], name="denial_created"),
         ),
     ]
