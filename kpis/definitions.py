@@ -74,6 +74,15 @@ class KpiDefinition:
 HUNDRED = Decimal("100")
 CENT = Decimal("0.01")
 SETTLED = "ledger entries dated in the period, net of reversals and refunds"
+PLANS_STARTED = (
+    "payment plans created in the period, whatever their status now, except plans cancelled without ever "
+    "having defaulted (set up in error, replaced, or settled another way: neither kept nor broken)"
+)
+PLAN_COHORT = (
+    "by the day the plan was created (the patient's agreement; its first installment may fall later), "
+    "the plan's outcome read as it stands when computed; each plan counts once, on its lowest-numbered "
+    "claim, with that claim's payer, provider and place of service"
+)
 
 DEFINITIONS: list[KpiDefinition] = [
     KpiDefinition(
@@ -336,24 +345,25 @@ DEFINITIONS: list[KpiDefinition] = [
     KpiDefinition(
         slug="payment_plan_completion_rate",
         name="Payment plan completion",
-        formula="plans completed ÷ plans started, by start-month cohort",
-        numerator="—",
-        denominator="—",
-        period_rule="by the month the plan started",
+        formula="plans completed ÷ plans started, by the day each plan was created, as the plans stand now",
+        numerator="plans of the cohort whose status is now completed",
+        denominator=PLANS_STARTED,
+        period_rule=PLAN_COHORT,
         kind=FLOW,
         unit=PERCENT,
-        needs="payment plans (not built yet)",
+        scale=HUNDRED,
     ),
     KpiDefinition(
         slug="payment_plan_default_rate",
         name="Payment plan default",
-        formula="plans defaulted ÷ plans started, by start-month cohort",
-        numerator="—",
-        denominator="—",
-        period_rule="by the month the plan started",
+        formula="plans defaulted ÷ plans started, by the day each plan was created, as the plans stand now",
+        numerator="plans of the cohort whose status is now defaulted, or cancelled after having defaulted "
+        "(a broken plan closed out still counts as a default)",
+        denominator=PLANS_STARTED,
+        period_rule=PLAN_COHORT,
         kind=FLOW,
         unit=PERCENT,
-        needs="payment plans (not built yet)",
+        scale=HUNDRED,
     ),
     KpiDefinition(
         slug="cost_to_collect",

@@ -3,7 +3,8 @@ claims behind a number (drill-down), so a number and its claims can never disagr
 
 A *fact* is one row per claim (or per claim and day) with the day it counts on, its share of the
 numerator and denominator, and the claim's dimensions (payer, provider, place of service). Flow KPIs are
-sums of facts over a range of days (``flow_facts``); stock KPIs come from each claim's ledger balance
+sums of facts over a range of days (``flow_facts``); payment-plan KPIs have one fact per plan, on its
+first claim (``_plan_facts``); stock KPIs come from each claim's ledger balance
 as of a day (``claim_balances``). The words for each KPI are in ``kpis.definitions``.
 """
 
@@ -44,6 +45,7 @@ from claims.models import (
 from claims.state_machine import ADJUDICATED_STATUSES
 from denials.models import Denial
 from kpis.definitions import AGING_BUCKETS
+from payment_plans.models import PaymentPlan, PlanStatus, PlanStatusChange
 
 K, S = TransactionKind, ClaimStatus
 MONEY = DecimalField(max_digits=16, decimal_places=2)
@@ -332,6 +334,46 @@ def _underpayment_recovered(practice, start, end):
     )
 
 
+def _plan_facts(practice, start, end, counted: Q):
+    """One fact per payment plan created on a day of [start, end] (``counted`` says which plans make the
+    numerator). A plan covers several claims: it counts once, on its lowest-numbered claim (``claim_id``),
+    with that claim's dimensions, so the drill-down lists one claim per plan and adds up to the number. A
+    plan cancelled without ever having defaulted is left out; every plan covers at least one claim
+    (``plan_create`` refuses a plan with no balance)."""
+    PlanClaim = PaymentPlan.claims.through
+    first_claim = PlanClaim.objects.filter(paymentplan_id=OuterRef("paymentplan_id")).order_by("claim_id")
+    defaulted_once = PlanStatusChange.objects.filter(
+        plan_id=OuterRef("paymentplan_id"), to_status=PlanStatus.DEFAULTED
+    )
+    return (
+        PlanClaim.objects.filter(
+            paymentplan__practice=practice,
+            **local_days("paymentplan__created_at", start, end),
+            claim_id=Subquery(first_claim.values("claim_id")[:1]),
+        )
+        .annotate(defaulted_once=Exists(defaulted_once))
+        .exclude(paymentplan__status=PlanStatus.CANCELLED, defaulted_once=False)
+        .values(
+            "claim_id",
+            day=TruncDate("paymentplan__created_at"),
+            numerator=Case(When(counted, then=ONE), default=NONE),
+            denominator=ONE,
+            **_dimensions("claim__"),
+        )
+    )
+
+
+def _payment_plan_completion_rate(practice, start, end):
+    return _plan_facts(practice, start, end, Q(paymentplan__status=PlanStatus.COMPLETED))
+
+
+def _payment_plan_default_rate(practice, start, end):
+    defaulted = Q(paymentplan__status=PlanStatus.DEFAULTED) | Q(
+        paymentplan__status=PlanStatus.CANCELLED, defaulted_once=True
+    )
+    return _plan_facts(practice, start, end, defaulted)
+
+
 CLAIM_MEASURES = {
     "clean_claim_rate": _clean_claim_rate,
     "initial_denial_rate": _initial_denial_rate,
@@ -342,6 +384,8 @@ CLAIM_MEASURES = {
     "days_to_pay": _days_to_pay,
     "underpayment_identified": _underpayment_identified,
     "underpayment_recovered": _underpayment_recovered,
+    "payment_plan_completion_rate": _payment_plan_completion_rate,
+    "payment_plan_default_rate": _payment_plan_default_rate,
 }
 
 

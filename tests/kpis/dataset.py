@@ -19,6 +19,14 @@ dates are chosen so that every KPI of March 2026 has a value worked out by hand 
            charge 80; ins paid 80 (03-20); patient paid 20 (03-22): a credit of 20
     C8     self   2026-03-12  03-12    —          —
            charge 50 to the patient; patient paid 25 (03-26)
+
+    payment plans (created, status now)             claims
+    P1  03-21  completed 03-25                      C1
+    P2  03-26  defaulted 03-30                      C8
+    P3  03-29  active                               C2, then C4 (lowest-numbered first: C2)
+    P4  03-27  cancelled 03-28, never defaulted     C3
+    P5  03-10  defaulted 03-20, cancelled 03-24     C7
+    P6  02-15  completed 03-01 (a February plan)    C5
 """
 
 import datetime
@@ -39,6 +47,8 @@ from claims.models import (
 from claims.services import LineInput
 from claims.state_machine import claim_transition
 from denials.models import Denial
+from payment_plans.models import PaymentPlan, PlanStatus
+from payment_plans.plans.state_machine import plan_transition
 from tests.claims.factories import make_claim
 from tests.rcm.factories import CoverageFactory, PatientFactory, PayerFactory, ProviderFactory
 
@@ -199,6 +209,32 @@ class HandWorked(PracticeBuilder):
 
         self.post(self.c8, "2026-03-26", (K.PATIENT_PAYMENT, "25.00"), party=Party.PATIENT)
         self._recover_underpayment()
+
+        P = PlanStatus
+        self.p1 = self.plan("2026-03-21", [self.c1], (P.COMPLETED, "2026-03-25"))
+        self.p2 = self.plan("2026-03-26", [self.c8], (P.DEFAULTED, "2026-03-30"))
+        self.p3 = self.plan("2026-03-29", [self.c4, self.c2])
+        self.p4 = self.plan("2026-03-27", [self.c3], (P.CANCELLED, "2026-03-28"))
+        self.p5 = self.plan("2026-03-10", [self.c7], (P.DEFAULTED, "2026-03-20"), (P.CANCELLED, "2026-03-24"))
+        self.p6 = self.plan("2026-02-15", [self.c5], (P.COMPLETED, "2026-03-01"))
+
+    def plan(self, created, claims, *moves) -> PaymentPlan:
+        """A plan over ``claims`` (made directly: the ledger and every other KPI stay as they are), created at
+        noon on ``created``, then moved through ``moves`` (status, day) as the plan's state machine does."""
+        plan = PaymentPlan.objects.create(
+            practice=self.practice,
+            patient=claims[0].patient,
+            total_amount=Decimal("100.00"),
+            installment_amount=Decimal("50.00"),
+            term=2,
+            start_date=datetime.date.fromisoformat(created) + datetime.timedelta(days=30),
+            created_at=noon(created),
+            status_changed_at=noon(created),
+        )
+        plan.claims.set(claims)
+        for to_status, day in moves:
+            plan_transition(plan=plan, to_status=to_status, at=noon(day), reason="hand-worked")
+        return plan
 
     def _recover_underpayment(self) -> None:
         """An Acme contract allowing 99213 at $75.00 makes C1's line (allowed $70.00) $5.00 short: found by

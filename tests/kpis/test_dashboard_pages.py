@@ -46,7 +46,9 @@ def test_the_dashboard_shows_tiles_targets_notes_and_needs(computed, manager):
     assert '<div class="tile kpi bad">' in page  # clean claim rate 60.0% against 95
     assert "60.0%" in page and "78.7 days" in page and "$1,425.00" in page
     assert page.count("How is this computed?") == 26
-    assert "needs payment plans (not built yet)" in page
+    assert "needs payment plans" not in page
+    others = {item.definition.slug: item.value for item in response.context["others"]}
+    assert (others["payment_plan_completion_rate"], others["payment_plan_default_rate"]) == (25, 50)
     assert "needs the monthly revenue-cycle cost, entered by the manager (not built yet)" in page
     assert 'id="kpi-chart-data"' in page and "/static/vendor/chartjs/chart.umd.min.js" in page
     assert "Values as a table" in page  # the charts' text alternative
@@ -76,6 +78,27 @@ def test_the_drill_down_lists_the_claims_behind_a_number(computed, manager):
     assert sorted(c.pk for c in response.context["page"]) == sorted([computed.c5.pk, computed.c6.pk])
     response = client.get(reverse("kpis:claims"), {"carc": "197", **MARCH})
     assert [c.pk for c in response.context["page"]] == [computed.c2.pk]
+
+
+def test_a_plan_kpis_drill_down_lists_one_claim_per_plan(computed, manager):
+    client = login(manager)
+    response = client.get(reverse("kpis:claims"), {"kpi": "payment_plan_default_rate", **MARCH})
+    assert response.status_code == 200
+    # plans counted in March: P1 (C1), P2 (C8), P3 (C2 and C4: its lowest-numbered claim, C2), P5 (C7)
+    denominator = {claim.pk: claim.counts_for for claim in response.context["page"]}
+    assert denominator == {pk: 1 for pk in (computed.c1.pk, computed.c8.pk, computed.c2.pk, computed.c7.pk)}
+    response = client.get(
+        reverse("kpis:claims"), {"kpi": "payment_plan_default_rate", "part": "numerator", **MARCH}
+    )
+    assert sorted(c.pk for c in response.context["page"]) == sorted([computed.c8.pk, computed.c7.pk])
+    response = client.get(
+        reverse("kpis:claims"), {"kpi": "payment_plan_completion_rate", "part": "numerator", **MARCH}
+    )
+    assert [c.pk for c in response.context["page"]] == [computed.c1.pk]
+    response = client.get(
+        reverse("kpis:claims"), {"kpi": "payment_plan_completion_rate", **MARCH, "format": "csv"}
+    )
+    assert len(list(csv.reader(io.StringIO(response.content.decode())))) == 1 + 4
 
 
 def test_another_practices_claims_and_payers_stay_out(computed, other_practice, outsider, manager):

@@ -53,6 +53,10 @@ EXPECTED_MARCH = {
     "ar_over_120_pct": D("42.1"),
     # charges dated 01-01..03-31: 1130 + C5 500 = 1630; 1425 x 90 / 1630 = 78.68
     "days_in_ar": D("78.7"),
+    # plans created in March: P1 completed, P2 defaulted, P3 active, P5 cancelled after defaulting (a
+    # default); P4 cancelled without defaulting is left out; P6 was created in February -> 1/4 and 2/4
+    "payment_plan_completion_rate": D("25.0"),
+    "payment_plan_default_rate": D("50.0"),
 }
 
 
@@ -76,8 +80,6 @@ def test_kpis_that_need_missing_features_have_no_number(hand_worked, practice):
     values = kpi_values(practice, start=MARCH_START, end=MARCH_END)
     needing = {d.slug: (values[d.slug].value, values[d.slug].band) for d in DEFINITIONS if d.needs}
     assert needing == {
-        "payment_plan_completion_rate": (None, ""),
-        "payment_plan_default_rate": (None, ""),
         "cost_to_collect": (None, ""),
     }
     assert not KpiSnapshot.objects.filter(kpi__in=list(needing)).exists()
@@ -114,6 +116,25 @@ def test_by_payer_each_payer_counts_its_own_claims(hand_worked, practice):
         D("25.00"),
     ]
     assert acme["credit_balances"].value == D("20.00")
+
+
+def test_plan_kpis_count_each_plan_on_its_first_claims_payer_and_cohort_day(hand_worked, practice):
+    kpi_snapshots_compute(practice=practice, start=datetime.date(2026, 2, 1), end=MARCH_END)
+
+    def plans(scope=None, start=MARCH_START, end=MARCH_END):
+        values = kpi_values(practice, start=start, end=end, scope=scope or Scope())
+        completion, default = values["payment_plan_completion_rate"], values["payment_plan_default_rate"]
+        return (completion.numerator, default.numerator, completion.denominator)
+
+    # Acme: P1 on C1 (completed), P3 on C2 (active), P5 on C7 (defaulted, then cancelled); self-pay: P2 on
+    # C8 (defaulted); Beta: only P4 on C3, cancelled without defaulting, left out (P3's C4 is not its first)
+    assert plans(Scope("payer", str(hand_worked.acme.pk))) == (1, 1, 3)
+    assert plans(Scope("payer", "self-pay")) == (0, 1, 1)
+    assert plans(Scope("payer", str(hand_worked.beta.pk))) == (0, 0, 0)
+    # by the day each plan was created: P6 in February (completed on 03-01) is February's; March 10-25
+    # has P1 and P5 only
+    assert plans(start=datetime.date(2026, 2, 1), end=datetime.date(2026, 2, 28)) == (1, 0, 1)
+    assert plans(start=datetime.date(2026, 3, 10), end=datetime.date(2026, 3, 25)) == (1, 1, 2)
 
 
 def test_the_target_band_colours_each_value(hand_worked, practice):
