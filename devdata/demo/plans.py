@@ -4,8 +4,13 @@ Patients who owe after insurance are offered plans over the last months (``plan_
 made); most pay on time, some miss installments, one in five cancels. Then the daily job
 (``reminders_run``) is played for the last ``REMINDER_DAYS`` days, at 3pm Eastern, so the plans turn
 delinquent and defaulted on the days they would have, and the reminders land in the outbox (``var/mail/``
-and the SMS file) and in each patient's log. Plans end up in every state: active, delinquent, defaulted,
-completed and cancelled.
+and the SMS file) and in each patient's log. Over balances that are months old, plans end up in every state:
+active, delinquent, defaulted, completed and cancelled.
+
+Time runs one way: a plan is made no earlier than the day after its balance last moved (insurance, the
+accounts step's payments and statements, see ``_settled_on``), and every write is dated before ``as_of``. In
+``seed_demo``, where the accounts step bills most balances in the last weeks, most plans are therefore young
+(still active, or cancelled).
 """
 
 import datetime
