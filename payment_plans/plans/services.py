@@ -31,7 +31,7 @@ from payment_plans.plans.affordability import PER_MONTH, Affordability
 from payment_plans.plans.schedule import Due, max_installments, schedule_build
 from payment_plans.plans.selectors import OPEN, claims_open_for_plan, policy_for
 from payment_plans.plans.state_machine import TRANSITIONS, plan_transition
-from rcm.audit import audit_record
+from rcm.audit import audit_record, current_context
 from rcm.models import AuditAction, Practice
 
 ZERO = Decimal("0.00")
@@ -132,8 +132,10 @@ def plan_create(
     affordability: Affordability | None = None,
     installments: list[Due] | None = None,
     today: datetime.date | None = None,
+    at: datetime.datetime | None = None,
 ) -> PaymentPlan:
-    """A plan over the patient's open balances (or the ``claims`` given), with its schedule.
+    """A plan over the patient's open balances (or the ``claims`` given), with its schedule; ``at`` is when
+    it is made (default now; the demo back-dates its plans).
 
     Guarantees: the balance is at least the practice's minimum, the term within its maximum, the monthly
     payment at least its minimum, the down payment at least its percentage, and the installments (down
@@ -187,6 +189,7 @@ def plan_create(
         installments=installments,
     )
     _check_terms(policy=policy, schedule=schedule, frequency=frequency, financed=financed)
+    at = at or timezone.now()
     plan = PaymentPlan(
         practice=patient.practice,
         patient=patient,
@@ -199,6 +202,8 @@ def plan_create(
         autopay=autopay,
         payment_method_token=payment_method_token,
         created_by=_by(user),
+        created_at=at,
+        status_changed_at=at,
     )
     if affordability is not None:
         plan.monthly_income = affordability.monthly_income
@@ -218,7 +223,9 @@ def plan_create(
         for i, due in enumerate(schedule, start=1)
     ]
     Installment.objects.bulk_create(rows)
-    PlanStatusChange.objects.create(plan=plan, from_status="", to_status=PlanStatus.ACTIVE, by=_by(user))
+    PlanStatusChange.objects.create(
+        plan=plan, from_status="", to_status=PlanStatus.ACTIVE, by=_by(user), at=at
+    )
     return plan
 
 
@@ -226,7 +233,9 @@ def _lock(plan: PaymentPlan) -> PaymentPlan:
     return PaymentPlan.objects.select_for_update().get(pk=plan.pk)
 
 
-def _post_patient_payment(*, plan: PaymentPlan, amount: Decimal, method, received_on, reference: str, user):
+def _post_patient_payment(
+    *, plan: PaymentPlan, amount: Decimal, method, received_on, reference: str, user, at
+):
     """The money through the patient account's one payment service (``patient_payment_record``: ledger,
     receipt, audit), applied to the plan's claims, oldest service first."""
     claims = list(plan.claims.filter(patient_balance__gt=0).order_by("service_date", "id"))
@@ -252,6 +261,7 @@ def _post_patient_payment(*, plan: PaymentPlan, amount: Decimal, method, receive
         received_on=received_on,
         user=user,
         allocations=allocations,
+        at=at,
     )
 
 
@@ -275,14 +285,14 @@ def _allocate(plan: PaymentPlan, amount: Decimal, payment: PlanPayment, at) -> l
     return allocations
 
 
-def _follow_payments(plan: PaymentPlan, user, reason: str) -> None:
+def _follow_payments(plan: PaymentPlan, user, reason: str, at=None) -> None:
     """After money came in: completed when nothing is left; active again when no installment is missed."""
     open_rows = plan.installments.filter(status__in=OPEN_INSTALLMENT_STATUSES)
     if not open_rows.exists():
-        plan_transition(plan=plan, to_status=PlanStatus.COMPLETED, user=user, reason=reason)
+        plan_transition(plan=plan, to_status=PlanStatus.COMPLETED, user=user, reason=reason, at=at)
     elif plan.status == PlanStatus.DELINQUENT and not open_rows.filter(status=IS.MISSED).exists():
         plan_transition(
-            plan=plan, to_status=PlanStatus.ACTIVE, user=user, reason="Caught up on missed payments"
+            plan=plan, to_status=PlanStatus.ACTIVE, user=user, reason="Caught up on missed payments", at=at
         )
 
 
@@ -295,9 +305,11 @@ def plan_payment_record(
     user=None,
     reference: str = "",
     received_on: datetime.date | None = None,
+    at: datetime.datetime | None = None,
 ) -> PlanPayment:
     """Record a payment on ``plan``: the money goes through the ledger onto the plan's claims, then to the
-    installments oldest due first. Two payments at the same moment are serialised on the plan's row lock."""
+    installments oldest due first. Two payments at the same moment are serialised on the plan's row lock.
+    ``at``: when it is recorded (default now; the demo back-dates its payments)."""
     amount = money(amount)
     plan = _lock(plan)
     if plan.status in (PlanStatus.CANCELLED, PlanStatus.COMPLETED):
@@ -322,9 +334,15 @@ def plan_payment_record(
             }
         )
     received_on = received_on or timezone.localdate()
-    at = timezone.now()
+    at = at or timezone.now()
     receipt = _post_patient_payment(
-        plan=plan, amount=amount, method=method, received_on=received_on, reference=reference, user=_by(user)
+        plan=plan,
+        amount=amount,
+        method=method,
+        received_on=received_on,
+        reference=reference,
+        user=_by(user),
+        at=at,
     )
     payment = PlanPayment.objects.create(
         practice_id=plan.practice_id,
@@ -339,7 +357,7 @@ def plan_payment_record(
         patient_payment=receipt,
     )
     _allocate(plan, amount, payment, at)
-    _follow_payments(plan, _by(user), "Paid in full")
+    _follow_payments(plan, _by(user), "Paid in full", at)
     return payment
 
 
@@ -484,7 +502,9 @@ def plan_add_balance(
 
 
 @transaction.atomic
-def plan_cancel(*, plan: PaymentPlan, user=None, reason: str) -> PaymentPlan:
+def plan_cancel(
+    *, plan: PaymentPlan, user=None, reason: str, at: datetime.datetime | None = None
+) -> PaymentPlan:
     """Cancel the plan: its open installments are cancelled; what the patient owes stays on the account."""
     if not reason.strip():
         raise ValidationError({"reason": "Say why the plan is cancelled."})
@@ -497,7 +517,7 @@ def plan_cancel(*, plan: PaymentPlan, user=None, reason: str) -> PaymentPlan:
     for row in plan.installments.filter(status=IS.PARTIAL):
         row.amount, row.status = row.paid_amount, IS.PAID
         row.save(update_fields=["amount", "status"])
-    plan_transition(plan=plan, to_status=PlanStatus.CANCELLED, user=_by(user), reason=reason)
+    plan_transition(plan=plan, to_status=PlanStatus.CANCELLED, user=_by(user), reason=reason, at=at)
     return plan
 
 
@@ -552,7 +572,7 @@ def plans_status_refresh(
                 for pk in moved
             ]
     PlanStatusChange.objects.bulk_create(history, batch_size=2000)
-    if missed or history:
+    if (missed or history) and current_context().enabled:  # data generators turn the log off
         audit_record(
             action=AuditAction.UPDATE,
             practice=practice,

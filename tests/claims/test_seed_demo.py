@@ -38,6 +38,15 @@ from devdata.demo.people import npi_check_digit, npi_generate
 from devdata.demo.reference import ALL_DIAGNOSES, PROCEDURES
 from kpis.models import KpiSnapshot
 from kpis.selectors import kpi_values
+from payment_plans.models import (
+    Installment,
+    PatientPayment,
+    PaymentPlan,
+    PlanPayment,
+    PlanStatusChange,
+    Reminder,
+    Statement,
+)
 from rcm.demo import DEMO_PASSWORD, DEMO_USERS
 from rcm.models import (
     AuditEvent,
@@ -176,6 +185,8 @@ def test_the_ledger_balances_and_every_claim_started_at_charge_entry(demo):
         if history:
             assert history[0].from_status == "draft"
             assert history[-1].to_status == claim.status
+            # each move starts where the one before it ended (no step back-dates a move before another's)
+            assert [h.from_status for h in history[1:]] == [h.to_status for h in history[:-1]], claim
             assert [h.at for h in history] == sorted(h.at for h in history)
         else:
             assert claim.status == "draft"
@@ -197,6 +208,13 @@ def test_history_spans_fifteen_months_and_ends_before_the_as_of_day(demo):
         (RemittanceException, "created_at"),
         (SubmissionBatch, "created_at"),
         (Denial, "created_at"),
+        (PatientPayment, "recorded_at"),
+        (Statement, "sent_at"),
+        (PaymentPlan, "created_at"),
+        (PlanStatusChange, "at"),
+        (PlanPayment, "recorded_at"),
+        (Installment, "paid_at"),
+        (Reminder, "created_at"),
     ):
         assert model.objects.exists(), model
         assert not model.objects.filter(**{f"{field}__gte": cutoff}).exists(), model
@@ -534,11 +552,14 @@ def test_keystone_drifts_under_contract_on_two_codes_so_the_manager_sees_it(demo
 
 
 def test_patient_accounts_have_payments_credits_statements_and_notes(demo):
-    from payment_plans.models import AccountHold, AccountNote, CreditRefund, PatientPayment, Statement
+    from payment_plans.models import AccountHold, AccountNote, CreditRefund
     from payment_plans.statements import statement_candidates
 
     riverside = Practice.objects.get(slug="riverside")
-    assert PatientPayment.objects.filter(practice=riverside).count() == 19
+    # 19 paid at the front desk by the accounts step, one more on a payment plan (the plans step)
+    assert PatientPayment.objects.filter(practice=riverside, plan_payment__isnull=True).count() == 19
+    assert PatientPayment.objects.filter(practice=riverside, plan_payment__isnull=False).count() == 1
+    assert PlanPayment.objects.filter(practice=riverside).count() == 1
     assert CreditRefund.objects.filter(practice=riverside).count() == 1
     assert Statement.objects.filter(practice=riverside).count() == 14
     assert AccountNote.objects.filter(practice=riverside).count() == 3

@@ -30,7 +30,7 @@ from tests.payment_plans.helpers import insured_claim_with_patient_part, new_pat
 
 ACCOUNT_QUERIES = 20
 WORKLIST_QUERIES = 14
-PATIENT_LIST_QUERIES = 6  # + the audit row of the list read
+PATIENT_LIST_QUERIES = 6  # as in tests/rcm/test_pages_patients.py: the list view writes its audit event
 
 
 def today():

@@ -9,7 +9,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from claims.ledger import ledger_check
-from claims.models import Claim, Transaction
+from claims.models import Claim, ClaimStatusChange, Transaction
+from claims.state_machine import claim_transition
 from payment_plans.models import (
     Installment,
     PaymentPlan,
@@ -27,6 +28,8 @@ from payment_plans.plans.services import (
     plan_policy_update,
     plans_status_refresh,
 )
+from rcm.audit import audit_context
+from rcm.models import AuditEvent
 from tests.payment_plans.conftest import TODAY, make_plan, self_pay_claim
 
 D = Decimal
@@ -299,3 +302,50 @@ def test_missed_installments_make_the_plan_delinquent_then_defaulted_once(debtor
         ("delinquent", "active"),
         ("active", "defaulted"),
     ]
+
+
+def test_a_back_dated_plan_and_its_payoff_carry_the_moments_given(debtor):
+    """The demo back-dates its plans: every row a plan writes (the plan, its history, the payment, the
+    receipt, the ledger, the installments and the claims' move to paid) carries the ``at`` it is given."""
+    made = datetime.datetime(2026, 4, 1, 14, tzinfo=datetime.UTC)
+    paid = datetime.datetime(2026, 5, 1, 16, tzinfo=datetime.UTC)
+    for claim in debtor.claims_owed:
+        claim_transition(claim=claim, to_status="patient_billed", at=made - datetime.timedelta(days=1))
+    plan = make_plan(debtor, at=made)
+    payment = plan_payment_record(
+        plan=plan, amount=D("1000.00"), method="cash", received_on=datetime.date(2026, 5, 1), at=paid
+    )
+    plan.refresh_from_db()
+    assert (plan.created_at, plan.status, plan.status_changed_at) == (made, "completed", paid)
+    assert list(PlanStatusChange.objects.filter(plan=plan).values_list("to_status", "at")) == [
+        ("active", made),
+        ("completed", paid),
+    ]
+    assert (payment.recorded_at, payment.patient_payment.recorded_at) == (paid, paid)
+    assert set(Installment.objects.filter(plan=plan).values_list("paid_at", flat=True)) == {paid}
+    assert set(Transaction.objects.filter(kind="patient_payment").values_list("posted_at", flat=True)) == {
+        paid
+    }
+    settled = ClaimStatusChange.objects.filter(claim__patient=debtor, to_status="paid")
+    assert sorted(settled.values_list("from_status", "at")) == [("patient_billed", paid)] * 2
+
+
+def test_a_back_dated_cancellation_carries_its_moment(debtor):
+    made = datetime.datetime(2026, 4, 1, 14, tzinfo=datetime.UTC)
+    plan = plan_cancel(plan=make_plan(debtor, at=made), reason="Paid elsewhere", at=made)
+    assert list(PlanStatusChange.objects.filter(plan=plan).values_list("to_status", "at")) == [
+        ("active", made),
+        ("cancelled", made),
+    ]
+
+
+def test_the_daily_detection_writes_no_audit_event_when_the_log_is_off(debtor, practice):
+    """Data generators (seed_demo) turn the audit log off: the detection honours it, as every service does."""
+    make_plan(debtor)
+    with audit_context(source="command", enabled=False):
+        assert plans_status_refresh(practice=practice, today=datetime.date(2026, 5, 20))["missed"] == 1
+    assert not AuditEvent.objects.filter(object_type="payment_plans.paymentplan", action="update").exists()
+    with audit_context(source="command"):
+        assert plans_status_refresh(practice=practice, today=datetime.date(2026, 6, 20))["missed"] == 1
+    (event,) = AuditEvent.objects.filter(object_type="payment_plans.paymentplan", action="update")
+    assert event.changes == {"missed_installments": 1, "status_changes": 0, "on": "2026-06-20"}

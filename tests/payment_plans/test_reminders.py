@@ -14,8 +14,9 @@ from payment_plans.reminders import services
 from payment_plans.reminders.services import reminder_opt_out, reminders_run, sms_inbound
 from payment_plans.reminders.sms import LocmemSmsBackend
 from payment_plans.statements import statement_send
+from rcm.audit import audit_context
 from rcm.celery import app
-from rcm.models import OutboxTask
+from rcm.models import AuditEvent, OutboxTask
 from rcm.services import consent_record
 from tests.payment_plans.conftest import make_plan
 
@@ -258,3 +259,17 @@ def test_the_beat_runs_the_job_hourly_in_the_day_and_queues_one_run_per_active_p
     assert tasks.reminders_daily() == 1
     queued = OutboxTask.objects.filter(task="payment_plans.reminders_practice")
     assert list(queued.values_list("args", flat=True)) == [[practice.pk]]
+
+
+def test_the_job_writes_its_audit_event_only_when_the_log_is_on(planned, practice):
+    """Data generators (seed_demo) turn the audit log off: the job sends but writes no event then."""
+    with audit_context(source="command", enabled=False):
+        assert reminders_run(practice=practice, now=MORNING).sent == 2
+    assert not AuditEvent.objects.filter(object_type="payment_plans.reminder").exists()
+    with audit_context(source="command"):
+        reminders_run(practice=practice, now=MORNING + datetime.timedelta(days=1))
+    (event,) = AuditEvent.objects.filter(object_type="payment_plans.reminder")
+    assert (event.source, event.changes) == (
+        "command",
+        {"sent": 0, "failed": 0, "deferred": 0, "on": "2026-04-29"},
+    )
