@@ -43,9 +43,13 @@ schema.app = get_wsgi_application()  # requests go through Django in this proces
 def api_app(practice):
     """The WSGI app, with the database connection kept open across requests (as Django's test client
     keeps it), and a biller's token."""
+    # Both ends of a request, as Django's test client does: at a request's start Django would close the
+    # test's connection (its transaction is not in autocommit), handing it back to the PostgreSQL pool.
+    signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     token = api_token_issue(user=_member(practice, Role.ADMIN, "schemathesis"))
     yield {"Authorization": f"Token {token.key}"}
+    signals.request_started.connect(close_old_connections)
     signals.request_finished.connect(close_old_connections)
 
 
