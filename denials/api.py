@@ -18,7 +18,7 @@ from denials.reference import carc_words, rarc_words
 from rcm.api.base import PracticeScopedViewSet
 from rcm.api.errors import error_response
 from rcm.api.parsers import JSONParser
-from rcm.api.serializers import EnumField
+from rcm.api.serializers import MAX_ID, EnumField
 from rcm.api.views import error_responses
 from rcm.audit import audit_record, audit_view
 from rcm.models import AuditAction
@@ -144,8 +144,10 @@ class StatusChangeSerializer(serializers.Serializer):
 
 
 class AssignSerializer(serializers.Serializer):
-    denial_ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
-    assignee = serializers.IntegerField(allow_null=True)
+    denial_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), allow_empty=False, max_length=1000
+    )
+    assignee = serializers.IntegerField(allow_null=True, min_value=1, max_value=MAX_ID)
 
 
 class ReasonSerializer(serializers.Serializer):

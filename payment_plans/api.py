@@ -16,6 +16,7 @@ from payment_plans.models import PatientPayment, PaymentAllocation, PaymentMetho
 from payment_plans.payments import patient_payment_record
 from payment_plans.selectors import patient_account, patient_payments, patient_statements
 from rcm.api.base import PracticeAPIView
+from rcm.api.serializers import MAX_ID
 from rcm.api.views import PRACTICE_HEADER, error_responses
 from rcm.audit import audit_view
 from rcm.models import Patient
@@ -61,7 +62,9 @@ class PaymentInSerializer(serializers.Serializer):
         required=False, allow_blank=True, max_length=64, help_text="Never a card number."
     )
     received_on = serializers.DateField()
-    claim = serializers.IntegerField(required=False, allow_null=True, help_text="Apply to this claim only.")
+    claim = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_ID, help_text="Apply to this claim only."
+    )
 
 
 class StatementSerializer(serializers.ModelSerializer):

@@ -319,6 +319,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "rcm.api.schema.document_page_errors",
+        "rcm.api.schema.document_practice_errors",
         "rcm.api.schema_hooks.document_authentication_errors",
     ],
     "SERVE_PERMISSIONS": [
