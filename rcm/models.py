@@ -55,7 +55,7 @@ class Practice(Audited, models.Model):
     time_zone = models.CharField(max_length=64, default="America/New_York")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
-    # Sign-in policy (docs/security-signin-admin-audit.md).
+    # Sign-in policy (docs/security.md).
     idle_timeout_minutes = models.PositiveSmallIntegerField(
         default=15,
         validators=[MinValueValidator(1), MaxValueValidator(480)],
