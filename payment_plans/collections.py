@@ -14,11 +14,9 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, DecimalField, Exists, Min, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, DecimalField, Exists, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from claims.models import ClaimStatus
 from payment_plans.models import (
     AccountHold,
     AccountNote,
@@ -31,7 +29,7 @@ from payment_plans.models import (
     StatementKind,
 )
 from payment_plans.payments import parse_amount
-from payment_plans.selectors import collections_settings
+from payment_plans.selectors import collections_settings, patient_owed
 from rcm.audit import audit_record, current_context
 from rcm.exports import csv_writer
 from rcm.models import AuditAction, Patient
@@ -66,14 +64,7 @@ def _owing_patients(practice):
     return (
         Patient.objects.filter(practice=practice)
         .annotate(
-            owed=Coalesce(
-                Sum(
-                    "claims__patient_balance",
-                    filter=Q(claims__patient_balance__gt=0) & ~Q(claims__status=ClaimStatus.VOIDED),
-                ),
-                Value(ZERO),
-                output_field=MONEY,
-            ),
+            owed=patient_owed(),
             oldest=Min("claims__service_date", filter=Q(claims__patient_balance__gt=0)),
         )
         .filter(owed__gt=0)

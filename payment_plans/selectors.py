@@ -11,7 +11,8 @@ import datetime
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import DecimalField, Q, Sum, Value
+from django.db.models.functions import Coalesce
 
 from claims.models import (
     Claim,
@@ -32,6 +33,21 @@ from payment_plans.models import (
 )
 
 ZERO = Decimal("0.00")
+
+
+def patient_owed() -> Coalesce:
+    """What a patient owes, as an annotation on ``Patient``: the patient balances of their claims that are
+    owed (above zero; a credit is not netted against another claim) and not voided."""
+    return Coalesce(
+        Sum(
+            "claims__patient_balance",
+            filter=Q(claims__patient_balance__gt=0) & ~Q(claims__status=ClaimStatus.VOIDED),
+        ),
+        Value(ZERO),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+
+
 K = TransactionKind
 
 # CARCs that mean "not covered" when the payer leaves them to the patient (PR group).

@@ -15,8 +15,7 @@ import uuid
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import DecimalField, Max, Q, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import DecimalField, Max
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -31,7 +30,12 @@ from payment_plans.models import (
     StatementKind,
 )
 from payment_plans.plans.selectors import open_plan_of, plan_remaining
-from payment_plans.selectors import collections_settings, patient_account_totals, patient_claim_accounts
+from payment_plans.selectors import (
+    collections_settings,
+    patient_account_totals,
+    patient_claim_accounts,
+    patient_owed,
+)
 from rcm.audit import audit_record, current_context
 from rcm.models import AuditAction, Patient
 
@@ -191,14 +195,7 @@ def statement_candidates(practice, *, today=None) -> tuple[list[Patient], dict[i
     owed = (
         Patient.objects.filter(practice=practice)
         .annotate(
-            owed=Coalesce(
-                Sum(
-                    "claims__patient_balance",
-                    filter=Q(claims__patient_balance__gt=0) & ~Q(claims__status=ClaimStatus.VOIDED),
-                ),
-                Value(ZERO),
-                output_field=MONEY,
-            ),
+            owed=patient_owed(),
             last_statement=Max("statements__statement_date"),
         )
         .filter(owed__gte=max(settings.minimum_statement_balance, Decimal("0.01")))

@@ -8,11 +8,11 @@ import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Max, Min, Q, Sum
+from django.db.models import Max, Min, Q
 
-from claims.models import ClaimStatus
 from payment_plans.collections import account_hold_set, account_note_add
 from payment_plans.models import StatementKind
+from payment_plans.selectors import patient_owed
 from payment_plans.services import patient_credit_refund, patient_payment_record
 from payment_plans.statements import statement_send
 from rcm.models import Patient
@@ -25,10 +25,7 @@ def _owing(practice):
     return list(
         Patient.objects.filter(practice=practice)
         .annotate(
-            owed=Sum(
-                "claims__patient_balance",
-                filter=Q(claims__patient_balance__gt=0) & ~Q(claims__status=ClaimStatus.VOIDED),
-            ),
+            owed=patient_owed(),
             oldest=Min("claims__service_date", filter=Q(claims__patient_balance__gt=0)),
             last_change=Max("claims__status_changed_at"),
         )
