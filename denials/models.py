@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -27,6 +28,19 @@ class DenialStatus(models.TextChoices):
     UPHELD = "upheld", "Upheld"
     WRITTEN_OFF = "written_off", "Written off"
     VOIDED = "voided", "Voided"
+
+
+# Still to be worked (the work queue). ``denials.state_machine`` derives the same set from its transitions
+# and checks it at import; it is spelled out here for the queue's partial indexes.
+OPEN_STATUS_VALUES = (
+    DenialStatus.APPEALED,
+    DenialStatus.CORRECTED,
+    DenialStatus.IN_REVIEW,
+    DenialStatus.NEW,
+    DenialStatus.PARTLY_OVERTURNED,
+    DenialStatus.UPHELD,
+)
+OPEN = Q(status__in=OPEN_STATUS_VALUES)
 
 
 class Denial(PracticeScoped):
@@ -65,6 +79,12 @@ class Denial(PracticeScoped):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     recovered_amount = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO, db_default=ZERO)
+    # What is still to win back, kept by the database: the queue sorts on it through an index.
+    recoverable = models.GeneratedField(
+        expression=F("amount") - F("recovered_amount"),
+        output_field=models.DecimalField(max_digits=12, decimal_places=2),
+        db_persist=True,
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -76,6 +96,23 @@ class Denial(PracticeScoped):
             models.Index(fields=["practice", "category", "status"], name="denial_category_status"),
             # The KPI dashboard's denial Pareto and its drill-down: the denials recorded in a date range.
             models.Index(fields=["practice", "created_at"], name="denial_created"),
+            # The work queue's two orders over the open denials: a page is the first rows of one of these.
+            models.Index(
+                F("practice"),
+                F("recoverable").desc(),
+                F("appeal_deadline"),  # ascending: nulls last on PostgreSQL, as the queue sorts
+                F("id"),
+                name="denial_open_recoverable",
+                condition=OPEN,
+            ),
+            models.Index(
+                F("practice"),
+                F("appeal_deadline"),  # ascending: nulls last on PostgreSQL, as the queue sorts
+                F("recoverable").desc(),
+                F("id"),
+                name="denial_open_deadline",
+                condition=OPEN,
+            ),
         ]
 
     def __str__(self) -> str:

@@ -4,9 +4,10 @@ and the root-cause rules as the manager edits them. Every read is scoped to the 
 import dataclasses
 import datetime
 
-from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.utils import timezone
 
+from claims.models import RemittanceClaim
 from denials.models import AppealLetter, Denial, DenialNote, DenialStatus, RootCauseRule
 from denials.reference import (
     CARC,
@@ -55,11 +56,7 @@ def denial_queue(practice, filters: QueueFilters | None = None, *, user=None) ->
     """The practice's denials to work (open ones unless ``filters.status`` says otherwise), filtered and
     sorted (recoverable amount, days left to the deadline), with what a row shows loaded."""
     filters = filters or QueueFilters()
-    queryset = scoped(Denial, practice).annotate(
-        recoverable=ExpressionWrapper(
-            F("amount") - F("recovered_amount"), output_field=DecimalField(max_digits=12, decimal_places=2)
-        )
-    )
+    queryset = scoped(Denial, practice)
     if filters.status == "all":
         pass
     elif filters.status in DenialStatus.values:
@@ -82,9 +79,16 @@ def denial_queue(practice, filters: QueueFilters | None = None, *, user=None) ->
         queryset = queryset.filter(assignee=user)
     elif filters.assignee.isdigit():
         queryset = queryset.filter(assignee_id=int(filters.assignee))
-    return queryset.select_related(
-        "claim__payer", "claim__rendering_provider", "claim__patient", "line", "assignee", "remittance_claim"
-    ).order_by(*SORTS[filters.sort])
+    # Four joins, the rest fetched by id: joining the assignee and the remittance claim as well made
+    # PostgreSQL spend 50-80 ms planning each page (8 tables), twenty times what running it takes.
+    return (
+        queryset.select_related("claim__payer", "claim__rendering_provider", "claim__patient", "line")
+        .prefetch_related(
+            "assignee",
+            Prefetch("remittance_claim", queryset=RemittanceClaim.objects.only("id", "remittance_id")),
+        )
+        .order_by(*SORTS[filters.sort])
+    )
 
 
 def days_left(denial: Denial, today: datetime.date | None = None) -> int | None:

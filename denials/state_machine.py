@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from denials.models import Denial, DenialStatus, DenialStatusChange
+from denials.models import OPEN_STATUS_VALUES, Denial, DenialStatus, DenialStatusChange
 
 S = DenialStatus
 _ANY_OUTCOME = {S.OVERTURNED, S.PARTLY_OVERTURNED, S.UPHELD}
@@ -36,6 +36,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 # Still to be worked (the work queue): everything not closed.
 OPEN_STATUSES = frozenset(s for s, targets in TRANSITIONS.items() if targets)
 CLOSED_STATUSES = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+if OPEN_STATUSES != frozenset(OPEN_STATUS_VALUES):  # the queue's indexes are on the open statuses
+    raise RuntimeError("denials.models.OPEN_STATUS_VALUES differs from the open statuses of TRANSITIONS")
 
 
 def can_transition(from_status: str, to_status: str) -> bool:

@@ -44,7 +44,7 @@ def bulk_insert_with_ids(model: type[models.Model], objs) -> list:
         )
         for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
             obj.pk = pk
-        fields = list(meta.concrete_fields)
+        fields = [f for f in meta.concrete_fields if not f.generated]
         columns = ", ".join(quote(f.column) for f in fields)
         with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
             for obj in objs:
@@ -64,7 +64,7 @@ def bulk_insert_rows(model: type[models.Model], rows: list[dict]) -> int:
     meta = model._meta
     named = list(rows[0])
     given = {meta.get_field(name).attname: name for name in named}
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    fields = [f for f in meta.concrete_fields if not f.primary_key and not f.generated]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
 

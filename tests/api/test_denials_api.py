@@ -157,5 +157,5 @@ def test_the_list_query_count_does_not_grow_with_the_rows(billing, denied, bille
         assert client.get("/api/denials/").json()["count"] == 4
 
 
-# memberships (practice) + count + page rows
-API_LIST_QUERIES = 3
+# memberships (practice) + count + page rows + their remittance claims (each denial's ERA)
+API_LIST_QUERIES = 4

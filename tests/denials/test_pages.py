@@ -13,8 +13,9 @@ from denials.models import AppealLetter, Denial, RootCauseRule
 from tests.conftest import login
 from tests.denials.conftest import post_era, two_line_claim
 
-# session, user, memberships (middleware) + count, page rows, rules (what to do), payers, providers, assignees
-QUEUE_PAGE_QUERIES = 3 + 2 + 1 + 3
+# session, user, memberships (middleware) + count, page rows, their remittance claims (and their assignees
+# when any is assigned), rules (what to do), payers, providers, assignees
+QUEUE_PAGE_QUERIES = 3 + 3 + 1 + 3
 
 
 def _text(response) -> str:
