@@ -123,16 +123,13 @@ FLOOR = {
             AND c.first_submitted_at >= %(start_at)s AND c.first_submitted_at < %(end_at)s
         GROUP BY {DIMENSIONS}""",
     "first adjudications by day": f"""
-        WITH firsts AS (
-            SELECT DISTINCT ON (s.claim_id) s.claim_id, s.at, s.to_status FROM claims_claimstatuschange s
-            WHERE s.practice_id = %(practice)s
-                AND s.to_status IN ('paid', 'partially_paid', 'denied', 'forwarded')
-            ORDER BY s.claim_id, s.at, s.id
-        ), facts AS (
-            SELECT f.claim_id, (f.at {LOCAL} AS day, f.to_status,
-                EXISTS (SELECT 1 FROM denials_denial d WHERE d.claim_id = f.claim_id
-                    AND (d.created_at {LOCAL} = (f.at {LOCAL}) AS denial_that_day
-            FROM firsts f WHERE f.at >= %(start_at)s AND f.at < %(end_at)s
+        WITH facts AS (
+            SELECT c.id AS claim_id, (c.first_adjudicated_at {LOCAL} AS day,
+                c.first_adjudication_status AS to_status,
+                EXISTS (SELECT 1 FROM denials_denial d WHERE d.claim_id = c.id
+                    AND (d.created_at {LOCAL} = (c.first_adjudicated_at {LOCAL}) AS denial_that_day
+            FROM claims_claim c WHERE c.practice_id = %(practice)s
+                AND c.first_adjudicated_at >= %(start_at)s AND c.first_adjudicated_at < %(end_at)s
         )
         SELECT day, c.payer_id, COALESCE(c.rendering_provider_id, c.billing_provider_id), c.place_of_service,
             COUNT(*), COUNT(*) FILTER (WHERE f.to_status = 'denied' OR f.denial_that_day),

@@ -7,7 +7,7 @@ writes the history row (who, when, from, to, why).
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -78,6 +78,17 @@ def can_transition(from_status: str, to_status: str) -> bool:
     return to_status in TRANSITIONS.get(from_status, frozenset())
 
 
+def _first_adjudication(to_status: str, at) -> dict:
+    """The update that records a claim's first adjudication, and leaves a later one's alone."""
+    first = Q(first_adjudicated_at__isnull=True)
+    return {
+        "first_adjudicated_at": Coalesce(F("first_adjudicated_at"), Value(at)),
+        "first_adjudication_status": Case(
+            When(first, then=Value(to_status)), default=F("first_adjudication_status")
+        ),
+    }
+
+
 def claim_transition(*, claim: Claim, to_status: str, user=None, reason: str = "", at=None) -> Claim:
     """Move ``claim`` to ``to_status`` or raise ``IllegalTransition`` leaving everything unchanged.
 
@@ -91,6 +102,7 @@ def claim_transition(*, claim: Claim, to_status: str, user=None, reason: str = "
         update["first_submitted_at"] = Coalesce(F("first_submitted_at"), Value(at))
     if to_status in ADJUDICATED_STATUSES:
         update["adjudicated_at"] = at
+        update.update(_first_adjudication(to_status, at))
     with transaction.atomic():
         # Compare-and-set on the status we hold: one UPDATE when nobody moved the claim meanwhile;
         # otherwise read it under lock and judge the move against what is stored.
@@ -118,9 +130,17 @@ def claim_transition(*, claim: Claim, to_status: str, user=None, reason: str = "
             reason=reason[:255],
         )
         claims_changed([claim.practice_id])
+    deferred = claim.get_deferred_fields()
+    first_time = "first_adjudicated_at" not in deferred and claim.first_adjudicated_at is None
     for field, value in update.items():
+        if field in deferred:  # not loaded: nothing to keep in step (and no query to load it)
+            continue
         if field == "first_submitted_at":
             value = claim.first_submitted_at or at
+        elif field == "first_adjudicated_at":
+            value = at if first_time else claim.first_adjudicated_at
+        elif field == "first_adjudication_status":
+            value = to_status if first_time else claim.first_adjudication_status
         setattr(claim, field, value)
     return claim
 
@@ -153,6 +173,7 @@ def claim_transition_many(
             )
         if to_status in ADJUDICATED_STATUSES:
             update["adjudicated_at"] = at
+            update.update(_first_adjudication(to_status, at))
         Claim.objects.filter(pk__in=[r.pk for r in rows]).update(**update)
         bulk_insert_rows(
             ClaimStatusChange,

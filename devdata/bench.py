@@ -192,7 +192,7 @@ class Table:
 
     def __init__(self, model: type[models.Model], columns: tuple[str, ...]):
         self.model, self.columns = model, columns
-        by_column = {f.column: f for f in model._meta.concrete_fields}
+        by_column = {f.column: f for f in model._meta.concrete_fields if not f.generated}
         unknown = set(columns) - set(by_column)
         if unknown:
             raise ValueError(f"{model._meta.db_table} has no columns {sorted(unknown)}")
@@ -425,6 +425,8 @@ CLAIM = Table(
         "first_submitted_at",
         "last_submitted_at",
         "adjudicated_at",
+        "first_adjudicated_at",
+        "first_adjudication_status",
         "scrub_status",
         "scrubbed_at",
         "scrub_findings",
@@ -1000,6 +1002,7 @@ class ClaimPlay:
         self.status = S.DRAFT
         self.history: list[tuple] = []
         self.first_submitted = self.last_submitted = self.adjudicated = None
+        self.first_adjudicated, self.first_adjudication = None, ""
         self.status_changed = None
         self.scrub_status, self.scrubbed_at, self.findings = "", None, "[]"
         self.edited_after_scrub = False
@@ -1040,6 +1043,8 @@ class ClaimPlay:
             self.first_submitted = self.first_submitted or self.now
         if to_status in (S.PAID, S.PARTIALLY_PAID, S.DENIED, S.FORWARDED):
             self.adjudicated = self.now
+            if self.first_adjudicated is None:
+                self.first_adjudicated, self.first_adjudication = self.now, to_status
 
     def post(
         self,
@@ -1724,6 +1729,8 @@ class ClaimPlay:
                 at(self.first_submitted),
                 at(self.last_submitted),
                 at(self.adjudicated),
+                at(self.first_adjudicated),
+                self.first_adjudication,
                 self.scrub_status,
                 at(self.scrubbed_at),
                 self.findings,

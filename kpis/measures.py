@@ -42,7 +42,6 @@ from claims.models import (
     Underpayment,
     UnderpaymentStatus,
 )
-from claims.state_machine import ADJUDICATED_STATUSES
 from denials.models import Denial
 from kpis.definitions import AGING_BUCKETS
 from payment_plans.models import PaymentPlan, PlanStatus, PlanStatusChange
@@ -205,52 +204,47 @@ def _clean_claim_rate(practice, start, end):
 
 
 def _first_adjudications(practice, start, end):
-    """The status change that first adjudicated each claim, when it falls in [start, end]."""
-    first = (
-        ClaimStatusChange.objects.filter(claim=OuterRef("claim_id"), to_status__in=ADJUDICATED_STATUSES)
-        .order_by("at", "id")
-        .values("pk")[:1]
-    )
-    denial_that_day = Denial.objects.filter(claim=OuterRef("claim_id"), created_at__date=OuterRef("day"))
+    """The claims first adjudicated in [start, end] (``Claim.first_adjudicated_at``, kept by the state
+    machine), each with its ``day`` and whether that first adjudication ``denied`` it: denied outright, or a
+    denial recorded the same day (a line denied on a claim partly paid)."""
+    denial_that_day = Denial.objects.filter(claim=OuterRef("pk"), created_at__date=OuterRef("day"))
     return (
-        ClaimStatusChange.objects.filter(
-            practice=practice,
-            to_status__in=ADJUDICATED_STATUSES,
-            **local_days("at", start, end),
-            pk=Subquery(first),
-        )
-        .annotate(day=TruncDate("at"))
+        Claim.objects.filter(practice=practice, **local_days("first_adjudicated_at", start, end))
+        .annotate(day=TruncDate("first_adjudicated_at"))
         .annotate(denial_that_day=Exists(denial_that_day))
-        .annotate(denied=Case(When(Q(to_status=S.DENIED) | Q(denial_that_day=True), then=ONE), default=NONE))
+        .annotate(
+            denied=Case(
+                When(Q(first_adjudication_status=S.DENIED) | Q(denial_that_day=True), then=ONE),
+                default=NONE,
+            )
+        )
     )
 
 
 def _initial_denial_rate(practice, start, end):
     return _first_adjudications(practice, start, end).values(
-        "claim_id", "day", numerator=F("denied"), denominator=ONE, **_dimensions("claim__")
+        "day", claim_id=F("pk"), numerator=F("denied"), denominator=ONE, **_dimensions()
     )
 
 
 def _initial_denial_rate_dollars(practice, start, end):
     return _first_adjudications(practice, start, end).values(
-        "claim_id",
         "day",
-        numerator=Case(
-            When(denied=1, then=F("claim__charge_total")), default=Value(ZERO), output_field=MONEY
-        ),
-        denominator=F("claim__charge_total"),
-        **_dimensions("claim__"),
+        claim_id=F("pk"),
+        numerator=Case(When(denied=1, then=F("charge_total")), default=Value(ZERO), output_field=MONEY),
+        denominator=F("charge_total"),
+        **_dimensions(),
     )
 
 
 def _first_pass_resolution_rate(practice, start, end):
-    resolved = Q(to_status__in=RESOLVED_FIRST_PASS, denial_that_day=False)
+    resolved = Q(first_adjudication_status__in=RESOLVED_FIRST_PASS, denial_that_day=False)
     return _first_adjudications(practice, start, end).values(
-        "claim_id",
         "day",
+        claim_id=F("pk"),
         numerator=Case(When(resolved, then=ONE), default=NONE),
         denominator=ONE,
-        **_dimensions("claim__"),
+        **_dimensions(),
     )
 
 

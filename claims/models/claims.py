@@ -128,6 +128,13 @@ class Claim(Balances, PracticeScoped):
     first_submitted_at = models.DateTimeField(null=True, blank=True)
     last_submitted_at = models.DateTimeField(null=True, blank=True)
     adjudicated_at = models.DateTimeField(null=True, blank=True)
+    # The claim's first adjudication (paid, partly paid, denied or forwarded) and its outcome, set once by
+    # ``claims.state_machine``: what the initial denial and first-pass KPIs count, read without searching
+    # the status history for each claim.
+    first_adjudicated_at = models.DateTimeField(null=True, blank=True)
+    first_adjudication_status = models.CharField(
+        max_length=20, choices=ClaimStatus.choices, blank=True, default="", db_default=""
+    )
     scrub_status = models.CharField(
         max_length=10, choices=ScrubStatus.choices, default=ScrubStatus.NOT_SCRUBBED
     )
@@ -182,6 +189,11 @@ class Claim(Balances, PracticeScoped):
                 ],
             ),
             models.Index(fields=["practice", "service_date"], name="claim_dos"),
+            models.Index(
+                fields=["practice", "first_adjudicated_at"],
+                condition=Q(first_adjudicated_at__isnull=False),
+                name="claim_first_adjudicated",
+            ),
             models.Index(fields=["practice", "payer", "status"], name="claim_payer_status"),
             models.Index(fields=["patient", "service_date"], name="claim_patient_dos"),
             models.Index(fields=["practice", "assigned_to", "status"], name="claim_assignee_status"),

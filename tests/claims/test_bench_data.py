@@ -9,6 +9,7 @@ from django.core.management import call_command
 
 from claims.ledger import ledger_check
 from claims.models import Claim, ClaimLine, ClaimStatus, ClaimStatusChange, Transaction, TransactionKind
+from claims.state_machine import ADJUDICATED_STATUSES
 from devdata.bench import bench_check
 from rcm.models import Coverage, NumberSequence, Patient, Practice
 from rcm.sequences import sequence_next
@@ -40,6 +41,17 @@ def test_bench_data_makes_200_valid_claims():
         moved.values_list("pk", flat=True)
     )
     assert all(c.service_date < datetime.date(2026, 3, 2) for c in Claim.objects.only("service_date"))
+    # each claim's first adjudication is the first adjudicating move of its history
+    firsts = {}
+    for change in ClaimStatusChange.objects.filter(to_status__in=ADJUDICATED_STATUSES).order_by("at", "id"):
+        firsts.setdefault(change.claim_id, (change.at, change.to_status))
+    stored = {
+        pk: (at, status)
+        for pk, at, status in Claim.objects.filter(first_adjudicated_at__isnull=False).values_list(
+            "pk", "first_adjudicated_at", "first_adjudication_status"
+        )
+    }
+    assert firsts and stored == firsts
     # the services' next numbers do not collide with generated ones
     assert NumberSequence.objects.get(practice=practice, name="claim").last_value == 200
     assert NumberSequence.objects.get(practice=practice, name="patient_account").last_value == 50

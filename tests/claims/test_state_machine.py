@@ -158,3 +158,51 @@ def test_closed_statuses_lead_nowhere():
     for status in ("written_off", "voided"):
         assert TRANSITIONS[status] == frozenset()
     assert all(a != b for a, b in itertools.chain(EXPECTED_ALLOWED))
+
+
+@pytest.mark.parametrize("many", [False, True], ids=["one claim", "claim_transition_many"])
+def test_the_first_adjudication_is_recorded_once(practice, biller, many):
+    """Denied, appealed, then paid: the claim keeps its first adjudication (the day and "denied") for the
+    initial denial KPIs, while ``adjudicated_at`` follows the latest."""
+    import datetime
+
+    from django.utils import timezone
+
+    from claims.state_machine import claim_transition_many
+
+    claim = make_claim(practice)
+    days = [timezone.make_aware(datetime.datetime(2026, 5, day, 9, 0)) for day in (1, 12, 20, 30)]
+    moves = [("ready", days[0]), ("submitted", days[0]), ("denied", days[1]), ("appealed", days[2])]
+    for status, at in moves:
+        claim_transition(claim=claim, to_status=status, user=biller, at=at)
+    assert (claim.first_adjudicated_at, claim.first_adjudication_status) == (days[1], "denied")
+    if many:
+        claim_transition_many(claim_ids=[claim.pk], to_status="paid", user=biller, at=days[3])
+    else:
+        claim_transition(claim=claim, to_status="paid", user=biller, at=days[3])
+    claim.refresh_from_db()
+    assert claim.adjudicated_at == days[3]
+    assert (claim.first_adjudicated_at, claim.first_adjudication_status) == (days[1], "denied")
+    untouched = make_claim(practice)
+    assert (untouched.first_adjudicated_at, untouched.first_adjudication_status) == (None, "")
+
+
+def test_claim_transition_many_records_each_claims_first_adjudication(practice, biller):
+    import datetime
+
+    from django.utils import timezone
+
+    from claims.state_machine import claim_transition_many
+
+    first, second = make_claim(practice), make_claim(practice)
+    t1 = timezone.make_aware(datetime.datetime(2026, 6, 1, 9, 0))
+    t2 = timezone.make_aware(datetime.datetime(2026, 6, 9, 9, 0))
+    for claim in (first, second):
+        claim_transition(claim=claim, to_status="ready", user=biller, at=t1)
+        claim_transition(claim=claim, to_status="submitted", user=biller, at=t1)
+    claim_transition(claim=first, to_status="forwarded", user=biller, at=t1)
+    claim_transition_many(claim_ids=[second.pk], to_status="partially_paid", user=biller, at=t2)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.first_adjudicated_at, first.first_adjudication_status) == (t1, "forwarded")
+    assert (second.first_adjudicated_at, second.first_adjudication_status) == (t2, "partially_paid")
