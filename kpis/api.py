@@ -320,7 +320,7 @@ class RevenueCycleCostMonthSerializer(serializers.Serializer):
     )
 
 
-MONTH_VALUE = r"[0-9]{4}-(0[1-9]|1[0-2])"
+MONTH_VALUE = r"20[0-9]{2}-(0[1-9]|1[0-2])"  # a month of this century: YYYY-MM
 
 
 class RevenueCycleCostViewSet(PracticeAPIMixin, viewsets.ViewSet):

@@ -174,7 +174,8 @@ def kpi_series(
     practice, *, slugs: list[str], end: datetime.date, scope: Scope = Scope(), months=TREND_MONTHS
 ):
     """Monthly values of ``slugs`` for the ``months`` months ending with ``end``'s month (the last one to
-    ``end``): flows summed over the month, stocks as of the month's last computed day. Two queries."""
+    ``end``): flows summed over the month, stocks as of the month's last computed day, a monthly KPI as the
+    month's entered cost over its cash (no number without a cost). Two queries, three with a monthly KPI."""
     starts = _month_starts(end, months)
     rows = _snapshots(practice, scope).filter(kpi__in=slugs, day__gte=starts[0], day__lte=end)
     flow_slugs = [s for s in slugs if BY_SLUG[s].kind in (FLOW, MONTHLY)]
