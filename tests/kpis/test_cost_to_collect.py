@@ -1,7 +1,9 @@
 """The cost to collect: the manager's monthly revenue-cycle cost ÷ the month's cash, worked by hand; the costs
 page and its API; what the dashboard, the drill-down, the KPI table and the monthly report show of it."""
 
+import csv
 import datetime
+import io
 from decimal import Decimal
 from unittest import mock
 
@@ -338,3 +340,18 @@ def test_the_api_is_for_managers_and_stays_in_the_practice(practice, other_pract
     mine = [r["cost"] for r in login(outsider).get("/api/kpi-costs/").json()]
     assert mine.count("99.00") == 1
     assert login(outsider).get("/api/kpi-costs/2026-13/").status_code == 404
+
+
+def test_the_drill_down_exports_the_claims_behind_the_cash(months, practice, manager):
+    cost_set(practice, APRIL, "1500.00")
+    response = login(manager).get(
+        reverse("kpis:claims"),
+        {"kpi": "cost_to_collect", "start": "2026-04-10", "end": "2026-04-20", "format": "csv"},
+    )
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][-1] == "Counts for"
+    assert [(row[0], row[-1]) for row in rows[1:]] == [(months.big.patient_control_number, "50000.00")]
+    page = login(manager).get(
+        reverse("kpis:claims"), {"kpi": "cost_to_collect", "start": "2026-04-10", "end": "2026-04-20"}
+    )
+    assert (page.context["page"].paginator.count, page.context["total"]) == (1, D("50000.00"))
