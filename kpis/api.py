@@ -1,6 +1,7 @@
 """The KPIs API: every KPI's value over a date range (with the dashboard's filters), monthly series, and
-the claims behind a number. Values and money are strings with their decimals; a KPI that needs a feature
-not built yet has ``value: null`` and says what it needs."""
+the claims behind a number, and the revenue-cycle cost of each month (the cost to collect's numerator).
+Values and money are strings with their decimals; a KPI that needs a feature not built yet has
+``value: null`` and says what it needs; one that lacks an input for the period says so in ``missing``."""
 
 import datetime
 
@@ -16,10 +17,20 @@ from kpis.forms import DEFAULT_DAYS, MAX_DAYS, scope_from
 from kpis.measures import SELF_PAY
 from kpis.models import Dimension
 from kpis.scorecard import month_end, month_start, payer_scorecard
-from kpis.selectors import TREND_MONTHS, kpi_claims, kpi_series, kpi_values, snapshot_status
+from kpis.selectors import (
+    COST_MONTHS,
+    TREND_MONTHS,
+    kpi_claims,
+    kpi_series,
+    kpi_values,
+    revenue_cycle_costs,
+    snapshot_status,
+)
+from kpis.services import revenue_cycle_cost_set
 from rcm.api.base import PracticeAPIMixin
 from rcm.api.errors import error_response
 from rcm.api.pagination import StandardPagination
+from rcm.api.parsers import JSONParser
 from rcm.api.views import PRACTICE_HEADER, error_responses
 from rcm.models import Payer, Provider
 from rcm.tenancy import scoped
@@ -71,7 +82,8 @@ class KpiValueSerializer(serializers.Serializer):
     name = serializers.CharField(source="definition.name")
     unit = serializers.CharField(source="definition.unit", help_text="percent, days or money")
     kind = serializers.CharField(
-        source="definition.kind", help_text="flow (summed over days) or stock (last day)"
+        source="definition.kind",
+        help_text="flow (summed over days), stock (last day) or monthly (the whole months the range touches)",
     )
     value = _number(
         help_text="null when there is nothing to divide by, or the KPI needs a feature not built yet"
@@ -85,6 +97,9 @@ class KpiValueSerializer(serializers.Serializer):
     target_warn = _number(source="warn")
     needs = serializers.CharField(
         source="definition.needs", help_text="what the KPI needs before it has a number"
+    )
+    missing = serializers.CharField(
+        help_text='why a computed KPI has no number for this range, e.g. "enter the month\'s cost: Mar 2026"'
     )
     formula = serializers.CharField(source="definition.formula")
     numerator_means = serializers.CharField(source="definition.numerator")
@@ -273,3 +288,82 @@ class PayerScorecardView(PracticeAPIMixin, viewsets.ViewSet):
             start = month_start(start - datetime.timedelta(days=1))
         cards = payer_scorecard(request.practice, start=start, end=end)
         return Response(PayerScorecardSerializer(cards, many=True).data)
+
+
+# --- the revenue-cycle cost of each month ----------------------------------------------------------------
+
+
+class RevenueCycleCostInSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, help_text='Dollars and cents, e.g. "1500.00".'
+    )
+    note = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+
+
+class RevenueCycleCostMonthSerializer(serializers.Serializer):
+    month = serializers.DateField(help_text="The month's first day.")
+    cost = serializers.DecimalField(
+        source="cost.amount", max_digits=12, decimal_places=2, allow_null=True, default=None
+    )
+    note = serializers.CharField(source="cost.note", allow_null=True, default=None)
+    entered_by = serializers.CharField(source="cost.entered_by.get_username", allow_null=True, default=None)
+    entered_at = serializers.DateTimeField(source="cost.entered_at", allow_null=True, default=None)
+    cash = serializers.DecimalField(
+        max_digits=16, decimal_places=2, help_text="Payments minus refunds dated in the month (as computed)."
+    )
+    cost_to_collect = serializers.DecimalField(
+        source="percent",
+        max_digits=8,
+        decimal_places=2,
+        allow_null=True,
+        help_text="Cost ÷ cash, in percent; null without a cost or without cash.",
+    )
+
+
+MONTH_VALUE = r"20[0-9]{2}-(0[1-9]|1[0-2])"  # a month of this century: YYYY-MM
+
+
+class RevenueCycleCostViewSet(PracticeAPIMixin, viewsets.ViewSet):
+    """The practice's revenue-cycle cost per calendar month (the manager's ``/kpis/costs/`` page): the last
+    24 months with their cash and cost to collect, and the upsert of one month."""
+
+    required_permission = "kpis.targets"
+    parser_classes = [JSONParser]
+    lookup_field = "month"
+    lookup_value_regex = MONTH_VALUE
+
+    @extend_schema(
+        summary=f"The last {COST_MONTHS} months' revenue-cycle costs, cash and cost to collect",
+        parameters=[PRACTICE_HEADER],
+        responses={200: RevenueCycleCostMonthSerializer(many=True), **error_responses(403)},
+    )
+    def list(self, request):
+        months = revenue_cycle_costs(request.practice, end_month=timezone.localdate())
+        return Response(RevenueCycleCostMonthSerializer(months, many=True).data)
+
+    @extend_schema(
+        summary="Enter or correct one month's revenue-cycle cost",
+        description="The month in the address as YYYY-MM. Creates the month's cost or replaces it (each "
+        "change is audited); a month that has not started, a negative amount or more than 2 decimals is "
+        "refused (400) and nothing is saved.",
+        parameters=[
+            PRACTICE_HEADER,
+            OpenApiParameter("month", str, OpenApiParameter.PATH, pattern=MONTH_VALUE),
+        ],
+        request=RevenueCycleCostInSerializer,
+        responses={200: RevenueCycleCostMonthSerializer, **error_responses(400, 403)},
+    )
+    def update(self, request, month=None):
+        payload = RevenueCycleCostInSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        first = datetime.date.fromisoformat(f"{month}-01")
+        revenue_cycle_cost_set(
+            practice=request.practice,
+            month=first,
+            amount=payload.validated_data["amount"],
+            note=payload.validated_data["note"],
+            user=request.user,
+            today=timezone.localdate(),
+        )
+        [row] = revenue_cycle_costs(request.practice, end_month=first, months=1)
+        return Response(RevenueCycleCostMonthSerializer(row).data)

@@ -10,12 +10,15 @@ Snapshots store a numerator and a denominator per day, so any date range is a su
   over a range is Σ numerators ÷ Σ denominators.
 - ``stock`` KPIs are a state as of the end of the day (open A/R): the value over a range is the one of
   its last day.
+- ``monthly`` KPIs divide a figure the manager enters per calendar month (the revenue-cycle cost) by a
+  flow of the same months: over a range, every calendar month the range touches counts whole, and the
+  snapshots store only the flow (the denominator); the entered figure is read as it stands.
 """
 
 import dataclasses
 from decimal import ROUND_HALF_UP, Decimal
 
-FLOW, STOCK = "flow", "stock"
+FLOW, STOCK, MONTHLY = "flow", "stock", "monthly"
 PERCENT, DAYS, MONEY = "percent", "days", "money"
 HIGHER, LOWER = "higher", "lower"
 
@@ -37,7 +40,7 @@ class KpiDefinition:
     numerator: str
     denominator: str
     period_rule: str
-    kind: str  # FLOW or STOCK
+    kind: str  # FLOW, STOCK or MONTHLY
     unit: str  # PERCENT, DAYS or MONEY
     better: str | None = None  # HIGHER, LOWER, or None for a trend without a target
     good: Decimal | None = None  # the default target: at or past it is good
@@ -77,6 +80,12 @@ SETTLED = "ledger entries dated in the period, net of reversals and refunds"
 PLANS_STARTED = (
     "payment plans created in the period, whatever their status now, except plans cancelled without ever "
     "having defaulted (set up in error, replaced, or settled another way: neither kept nor broken)"
+)
+MONTHS_TOUCHED = (
+    "by calendar month: every month the period touches counts whole (a period from the 16th of one month "
+    "to the 15th of the next covers both months, from their first day to their last); no number until the "
+    "manager has entered the cost of each of those months; whole practice only (a payer or provider has "
+    "no cost of its own)"
 )
 PLAN_COHORT = (
     "by the day the plan was created (the patient's agreement; its first installment may fall later), "
@@ -368,15 +377,18 @@ DEFINITIONS: list[KpiDefinition] = [
     KpiDefinition(
         slug="cost_to_collect",
         name="Cost to collect",
-        formula="revenue-cycle cost of the month ÷ cash collected in the month",
-        numerator="revenue-cycle cost entered by the manager per month",
-        denominator="payments minus refunds",
-        period_rule="by calendar month",
-        kind=FLOW,
+        formula="revenue-cycle cost of the calendar months ÷ cash collected in those months, cash basis: "
+        + SETTLED,
+        numerator="the revenue-cycle cost the manager entered for each month (billing staff, billing "
+        "service, clearinghouse, software)",
+        denominator="insurance and patient payments minus refunds dated in those months (the cash of the "
+        "collection rates)",
+        period_rule=MONTHS_TOUCHED,
+        kind=MONTHLY,
         unit=PERCENT,
         better=LOWER,
         good=Decimal("4"),
-        needs="the monthly revenue-cycle cost, entered by the manager (not built yet)",
+        scale=HUNDRED,
     ),
 ]
 

@@ -105,3 +105,33 @@ class KpiTargetsForm(forms.Form):
     def bands(self) -> dict[str, tuple[Decimal | None, Decimal | None]]:
         data = self.cleaned_data
         return {d.slug: (data[f"{d.slug}-good"], data[f"{d.slug}-warn"]) for d in targeted_definitions()}
+
+
+class RevenueCycleCostForm(forms.Form):
+    """One month's revenue-cycle cost, entered or corrected (the service checks the month has started)."""
+
+    month = forms.DateField(
+        input_formats=["%Y-%m"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+        error_messages={"invalid": "Enter the month as YYYY-MM.", "required": "Choose the month."},
+    )
+    amount = forms.DecimalField(
+        label="Cost ($)",
+        max_digits=12,
+        decimal_places=2,
+        error_messages={
+            "invalid": "Enter the cost as a number of dollars, such as 1500.00.",
+            "required": "Enter the month's cost.",
+            "max_decimal_places": "Enter dollars and cents: at most 2 decimal places.",
+            "max_digits": "That is more than the app can store: check the amount.",
+            "max_whole_digits": "That is more than the app can store: check the amount.",
+        },
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
+    )
+    note = forms.CharField(required=False, max_length=200, label="Note (what it covers)")
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount < 0:
+            raise forms.ValidationError("A cost cannot be negative.")
+        return amount

@@ -172,15 +172,24 @@ def _ledger_rows(practice, start, end, *per) -> list[dict]:
     return rows
 
 
-# (numerator, denominator) of each cash-basis KPI, from one ledger fact.
+def cash(fact: dict) -> Decimal:
+    """The cash collected in a ledger fact: insurance and patient payments minus refunds (each net of its
+    reversals). The one definition of cash: the collection rates, the denial write-off % and the cost to
+    collect all divide by it or into it."""
+    return fact["payments"] - fact["refunds"]
+
+
+# (numerator, denominator) of each cash-basis KPI, from one ledger fact. The cost to collect's numerator
+# is entered per month (``RevenueCycleCost``), not in the ledger: its facts carry only the cash.
 LEDGER_MEASURES = {
-    "net_collection_rate": lambda f: (f["payments"] - f["refunds"], f["charges"] - f["contractual"]),
-    "gross_collection_rate": lambda f: (f["payments"] - f["refunds"], f["charges"]),
+    "net_collection_rate": lambda f: (cash(f), f["charges"] - f["contractual"]),
+    "gross_collection_rate": lambda f: (cash(f), f["charges"]),
     "patient_collection_rate": lambda f: (
         f["patient_payments"] - f["patient_refunds"],
         f["patient_responsibility"],
     ),
-    "denial_write_off_pct": lambda f: (f["denial_write_offs"], f["payments"] - f["refunds"]),
+    "denial_write_off_pct": lambda f: (f["denial_write_offs"], cash(f)),
+    "cost_to_collect": lambda f: (ZERO, cash(f)),
 }
 
 

@@ -188,3 +188,29 @@ class PayerScorecardMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payer_id} {self.month:%Y-%m}"
+
+
+class RevenueCycleCost(PracticeScoped):
+    """What running the practice's revenue cycle cost in one calendar month (billing staff, billing service,
+    clearinghouse, software), entered by a manager: the numerator of the cost to collect. Written only by
+    ``kpis.services.revenue_cycle_cost_set`` (one row per practice and month, corrected in place; every
+    create and change is an audit event)."""
+
+    month = models.DateField(help_text="The month's first day.")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    note = models.CharField(max_length=200, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    entered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["practice", "-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "month"], name="revenue_cycle_cost_once_a_month"),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="revenue_cycle_cost_not_negative"),
+            models.CheckConstraint(condition=models.Q(month__day=1), name="revenue_cycle_cost_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.practice_id} {self.month:%Y-%m}: {self.amount}"

@@ -12,9 +12,10 @@ from django.db.models.functions import TruncMonth
 
 from claims.models import ZERO, Claim
 from denials.models import Denial
-from kpis.definitions import AGING_BUCKETS, BY_SLUG, DEFINITIONS, FLOW, STOCK, KpiDefinition
+from kpis.definitions import AGING_BUCKETS, BY_SLUG, DEFINITIONS, FLOW, MONTHLY, STOCK, KpiDefinition
 from kpis.measures import SELF_PAY, dimension_values, exact, flow_facts, local_days, stock_claims
-from kpis.models import Dimension, KpiClaimBalance, KpiSavedView, KpiSnapshot, KpiTarget
+from kpis.models import Dimension, KpiClaimBalance, KpiSavedView, KpiSnapshot, KpiTarget, RevenueCycleCost
+from kpis.scorecard import month_end, months_between
 from rcm.models import Payer, Provider
 from rcm.tenancy import scoped
 
@@ -46,6 +47,7 @@ class KpiValue:
     band: str = ""
     good: Decimal | None = None
     warn: Decimal | None = None
+    missing: str = ""  # why a computed KPI has no number for this period (a month's cost not entered)
 
     @property
     def change(self) -> Decimal | None:
@@ -58,21 +60,55 @@ def _snapshots(practice, scope: Scope):
     return scoped(KpiSnapshot, practice).filter(dimension=scope.dimension, dimension_value=scope.value)
 
 
+def months_touched(start: datetime.date, end: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The first day of ``start``'s month and the last day of ``end``'s: what a monthly KPI covers."""
+    return start.replace(day=1), month_end(end)
+
+
 def _sums(practice, scope, start, end) -> dict[str, tuple[Decimal, Decimal]]:
-    """Flow KPIs over [start, end] and stock KPIs on the last computed day of it, in one query: the stock
-    rows are those of the latest day with any row, found in a subquery."""
+    """Flow KPIs over [start, end], stock KPIs on the last computed day of it and monthly KPIs over the
+    whole months it touches, in one query (plus one for the last day)."""
     rows = _snapshots(practice, scope)
     last_day = rows.filter(day__gte=start, day__lte=end).aggregate(last=Max("day"))["last"]
     flows = [d.slug for d in DEFINITIONS if d.kind == FLOW and d.computed]
+    monthly = [d.slug for d in DEFINITIONS if d.kind == MONTHLY and d.computed]
+    first, last = months_touched(start, end)
+    in_range = Q(day__gte=start, day__lte=end) & (Q(kpi__in=flows) | Q(day=last_day))
     result = {
         row["kpi"]: (exact(row["n"]), exact(row["d"]))
-        for row in rows.filter(day__gte=start, day__lte=end)
-        .filter(Q(kpi__in=flows) | Q(day=last_day))
+        for row in rows.filter(day__gte=first, day__lte=last)
+        .filter(in_range | Q(kpi__in=monthly))
         .values("kpi")
         .annotate(n=Sum("numerator"), d=Sum("denominator"))
         .order_by()
     }
     return result
+
+
+def month_costs(practice, first: datetime.date, last: datetime.date) -> dict[datetime.date, Decimal]:
+    """The revenue-cycle cost entered for each month of [first, last] (months without one left out)."""
+    return dict(
+        scoped(RevenueCycleCost, practice)
+        .filter(month__gte=first.replace(day=1), month__lte=last)
+        .values_list("month", "amount")
+    )
+
+
+def _with_costs(item: KpiValue, sums, costs, scope, start, end) -> None:
+    """A monthly KPI's numerator from the entered costs of the months [start, end] touches; no number when
+    one of them has none (the words say which) or under a payer or provider's scope."""
+    if scope.dimension != Dimension.PRACTICE:
+        item.missing = "whole practice only"
+        return
+    first, last = months_touched(start, end)
+    months = months_between(first, last)
+    absent = [month for month in months if month not in costs]
+    item.denominator = sums.get(item.definition.slug, (ZERO, ZERO))[1]
+    if absent:
+        item.missing = "enter the month's cost: " + ", ".join(f"{month:%b %Y}" for month in absent)
+        return
+    item.numerator = sum((costs[month] for month in months), ZERO)
+    item.value = item.definition.value(item.numerator, item.denominator)
 
 
 def kpi_targets(practice) -> dict[str, tuple[Decimal, Decimal | None]]:
@@ -88,11 +124,19 @@ def kpi_values(practice, *, start: datetime.date, end: datetime.date, scope: Sco
     current = _sums(practice, scope, start, end)
     previous = _sums(practice, scope, previous_start, previous_end)
     targets = kpi_targets(practice)
+    # The entered monthly costs (the cost to collect's numerator) count for the whole practice only.
+    costs = month_costs(practice, previous_start, month_end(end)) if scope == Scope() else {}
     values = {}
     for definition in DEFINITIONS:
         good, warn = targets.get(definition.slug, (definition.good, definition.warn))
         item = KpiValue(definition=definition, good=good, warn=warn)
-        if definition.computed:
+        if definition.kind == MONTHLY:
+            _with_costs(item, current, costs, scope, start, end)
+            before = KpiValue(definition=definition)
+            _with_costs(before, previous, costs, scope, previous_start, previous_end)
+            item.previous = before.value
+            item.band = definition.band(item.value, good, warn)
+        elif definition.computed:
             item.numerator, item.denominator = current.get(definition.slug, (ZERO, ZERO))
             item.value = definition.value(item.numerator, item.denominator)
             if definition.slug in previous:
@@ -130,10 +174,11 @@ def kpi_series(
     practice, *, slugs: list[str], end: datetime.date, scope: Scope = Scope(), months=TREND_MONTHS
 ):
     """Monthly values of ``slugs`` for the ``months`` months ending with ``end``'s month (the last one to
-    ``end``): flows summed over the month, stocks as of the month's last computed day. Two queries."""
+    ``end``): flows summed over the month, stocks as of the month's last computed day, a monthly KPI as the
+    month's entered cost over its cash (no number without a cost). Two queries, three with a monthly KPI."""
     starts = _month_starts(end, months)
     rows = _snapshots(practice, scope).filter(kpi__in=slugs, day__gte=starts[0], day__lte=end)
-    flow_slugs = [s for s in slugs if BY_SLUG[s].kind == FLOW]
+    flow_slugs = [s for s in slugs if BY_SLUG[s].kind in (FLOW, MONTHLY)]
     stock_slugs = [s for s in slugs if BY_SLUG[s].kind == STOCK]
     sums: dict[tuple[str, datetime.date], tuple] = {}
     for row in (
@@ -157,6 +202,9 @@ def kpi_series(
     computed_months = {
         row["month"] for row in rows.annotate(month=TruncMonth("day")).values("month").order_by().distinct()
     }
+    # A monthly KPI's numerator is entered per month (one more query, only when one is asked for).
+    monthly = any(BY_SLUG[slug].kind == MONTHLY for slug in slugs)
+    costs = month_costs(practice, starts[0], end) if monthly and scope == Scope() else {}
     series = {}
     for slug in slugs:
         definition = BY_SLUG[slug]
@@ -164,13 +212,10 @@ def kpi_series(
         for month in starts:
             numerator, denominator = sums.get((slug, month), (ZERO, ZERO))
             computed = month in computed_months
-            points.append(
-                {
-                    "month": month,
-                    "computed": computed,
-                    "value": definition.value(numerator, denominator) if computed else None,
-                }
-            )
+            if definition.kind == MONTHLY:  # no number for a month whose cost is not entered
+                numerator = costs.get(month)
+            value = None if not computed or numerator is None else definition.value(numerator, denominator)
+            points.append({"month": month, "computed": computed, "value": value})
         series[slug] = points
     return series
 
@@ -370,6 +415,10 @@ def kpi_claims(
         return _from_amounts(
             practice, {claim_id: stock[claim_id] for claim_id in in_scope.values_list("pk", flat=True)}
         )
+    if definition.kind == MONTHLY:
+        # The cash of the whole months behind the number; the entered cost has no claims.
+        start, end = months_touched(start, end)
+        part = "denominator"
     amounts: dict[int, Decimal] = {}
     for fact in flow_facts(practice, slug, start, end):
         if not scope.matches(fact):
@@ -401,3 +450,46 @@ def saved_views(practice, *, user) -> list[KpiSavedView]:
             {"start": view.start.isoformat(), "end": view.end.isoformat(), "scope": view.scope}
         )
     return views
+
+
+COST_MONTHS = 24
+
+
+@dataclasses.dataclass
+class CostMonth:
+    """One month of the cost-to-collect page: the cost entered (None: not yet), the cash collected in the
+    month (as last computed) and the resulting percentage (None without a cost or without cash)."""
+
+    month: datetime.date
+    cost: RevenueCycleCost | None
+    cash: Decimal
+    percent: Decimal | None
+
+
+def revenue_cycle_costs(practice, *, end_month: datetime.date, months: int = COST_MONTHS) -> list[CostMonth]:
+    """The ``months`` months ending with ``end_month``'s, newest first, each with its entered cost, cash
+    and cost to collect. Two queries whatever the number of months."""
+    definition = BY_SLUG["cost_to_collect"]
+    starts = _month_starts(end_month, months)
+    first, last = starts[0], month_end(starts[-1])
+    costs = {
+        cost.month: cost
+        for cost in scoped(RevenueCycleCost, practice)
+        .filter(month__gte=first, month__lte=last)
+        .select_related("entered_by")
+    }
+    cash = {
+        row["month"]: exact(row["cash"])
+        for row in _snapshots(practice, Scope())
+        .filter(kpi=definition.slug, day__gte=first, day__lte=last)
+        .annotate(month=TruncMonth("day"))
+        .values("month")
+        .annotate(cash=Sum("denominator"))
+        .order_by()
+    }
+    rows = []
+    for month in reversed(starts):
+        cost, collected = costs.get(month), cash.get(month, ZERO)
+        percent = definition.value(cost.amount, collected) if cost is not None else None
+        rows.append(CostMonth(month=month, cost=cost, cash=collected, percent=percent))
+    return rows

@@ -9,7 +9,7 @@ import pandas as pd
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Min
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -25,7 +25,15 @@ from kpis.measures import (
     flow_facts,
     ledger_sums,
 )
-from kpis.models import Dimension, KpiClaimBalance, KpiReport, KpiSavedView, KpiSnapshot, KpiTarget
+from kpis.models import (
+    Dimension,
+    KpiClaimBalance,
+    KpiReport,
+    KpiSavedView,
+    KpiSnapshot,
+    KpiTarget,
+    RevenueCycleCost,
+)
 from kpis.report import month_bounds, monthly_report_pdf, report_filename
 from kpis.scorecard import payer_scorecards_compute
 from kpis.tasks import compute_practice
@@ -221,24 +229,8 @@ def _stock_cells(cells, day, dimension, value, row, window) -> None:
         put(slug, row[slug], 0)
 
 
-def kpi_snapshots_compute(
-    *, practice, start: datetime.date, end: datetime.date, computed_at: datetime.datetime | None = None
-) -> int:
-    """Compute every computable KPI of ``practice`` for each day of [start, end] and store the snapshots.
-
-    Guarantees: the practice's snapshot rows of those days are replaced whole, in one transaction (running
-    it twice leaves the same rows, never duplicates; a reader sees the old days or the new ones). Values
-    come from the ledger, the status history, denials and remittances as they are now. Returns the number
-    of rows written."""
-    if end < start:
-        raise ValueError(f"The range ends ({end}) before it starts ({start}).")
-    computed_at = computed_at or timezone.now()
-    cells: dict[Cell, list] = defaultdict(lambda: [ZERO, ZERO])
-    # Per day and dimensions, not per claim: the snapshots only add these up.
-    ledger = ledger_sums(practice, start - datetime.timedelta(days=AR_WINDOW_DAYS - 1), end)
-    _flows(cells, practice, start, end, ledger)
-    balances = _stocks(cells, practice, start, end, ledger)
-    rows = [
+def _snapshot_rows(practice, cells, computed_at) -> list[dict]:
+    return [
         {
             "practice_id": practice.pk,
             "day": day,
@@ -252,6 +244,67 @@ def kpi_snapshots_compute(
         for (day, kpi, dimension, value), (numerator, denominator) in cells.items()
         if numerator or denominator
     ]
+
+
+# Cohort KPIs whose outcome changes long after their day (a plan completes or defaults months after it was
+# created): refreshed on every computed day, not only on the days being computed.
+PLAN_COHORT_KPIS = ("payment_plan_completion_rate", "payment_plan_default_rate")
+
+
+def _plan_cohorts_refresh(*, practice, before: datetime.date, computed_at: datetime.datetime) -> int:
+    """Replace the plan-cohort KPIs' rows of every computed day before ``before`` with the plans as they
+    stand now. All cohorts, not only those whose plans changed: a practice has thousands of plans, so this
+    is two small queries and one write, and a night that failed leaves nothing stale. Days never computed
+    are left alone (no partial days appear). Returns the number of rows written."""
+    first = KpiSnapshot.objects.filter(
+        practice=practice, dimension=Dimension.PRACTICE, dimension_value="", day__lt=before
+    ).aggregate(first=Min("day"))["first"]
+    if first is None:
+        return 0
+    last = before - ONE_DAY
+    cells: dict[Cell, list] = defaultdict(lambda: [ZERO, ZERO])
+    for slug in PLAN_COHORT_KPIS:
+        for fact in flow_facts(practice, slug, first, last):
+            _add(cells, fact["day"], slug, fact, fact["numerator"], fact["denominator"])
+    computed_days = set(
+        KpiSnapshot.objects.filter(
+            practice=practice, dimension=Dimension.PRACTICE, dimension_value="", day__gte=first, day__lte=last
+        )
+        .values_list("day", flat=True)
+        .distinct()
+        .order_by()
+    )
+    cells = {cell: sums for cell, sums in cells.items() if cell[0] in computed_days}
+    stale = KpiSnapshot.objects.filter(
+        practice=practice, kpi__in=PLAN_COHORT_KPIS, day__gte=first, day__lte=last
+    )
+    stale._raw_delete(stale.db)
+    rows = _snapshot_rows(practice, cells, computed_at)
+    bulk_insert_rows(KpiSnapshot, rows)
+    return len(rows)
+
+
+def kpi_snapshots_compute(
+    *, practice, start: datetime.date, end: datetime.date, computed_at: datetime.datetime | None = None
+) -> int:
+    """Compute every computable KPI of ``practice`` for each day of [start, end] and store the snapshots.
+
+    Guarantees: the practice's snapshot rows of those days are replaced whole, in one transaction (running
+    it twice leaves the same rows, never duplicates; a reader sees the old days or the new ones). Values
+    come from the ledger, the status history, denials and remittances as they are now. When the range
+    reaches the practice's latest computed day (the nightly run, a manager's recompute), the payment-plan
+    cohorts of every earlier computed day are refreshed too, in the same transaction: a plan that completes
+    or defaults today changes its cohort's day, however old. Returns the number of rows written for
+    [start, end]."""
+    if end < start:
+        raise ValueError(f"The range ends ({end}) before it starts ({start}).")
+    computed_at = computed_at or timezone.now()
+    cells: dict[Cell, list] = defaultdict(lambda: [ZERO, ZERO])
+    # Per day and dimensions, not per claim: the snapshots only add these up.
+    ledger = ledger_sums(practice, start - datetime.timedelta(days=AR_WINDOW_DAYS - 1), end)
+    _flows(cells, practice, start, end, ledger)
+    balances = _stocks(cells, practice, start, end, ledger)
+    rows = _snapshot_rows(practice, cells, computed_at)
     with transaction.atomic():
         stale = KpiSnapshot.objects.filter(practice=practice, day__gte=start, day__lte=end)
         # One DELETE statement: snapshots are derived data with no audit trail and nothing pointing at
@@ -266,6 +319,8 @@ def kpi_snapshots_compute(
                 # The table is replaced whole each night: fresh statistics keep the drill-down on its index.
                 with connection.cursor() as cursor:
                     cursor.execute(f"ANALYZE {KpiClaimBalance._meta.db_table}")
+            # The latest day is the nightly run's: plan outcomes come months after their cohort's day.
+            _plan_cohorts_refresh(practice=practice, before=start, computed_at=computed_at)
     # The payer scorecard's months (whole months) are kept in step with the snapshots of their days.
     payer_scorecards_compute(practice=practice, start=start, end=end, computed_at=computed_at)
     return len(rows)
@@ -421,3 +476,56 @@ def kpi_targets_set(*, practice, bands: dict[str, tuple[Decimal | None, Decimal 
             target.save(update_fields=["good", "warn"])
             changed.append(slug)
     return changed
+
+
+COST_LIMIT = Decimal("9999999999.99")  # RevenueCycleCost.amount: 12 digits, 2 after the point
+
+
+COST_NOTE_LENGTH = 200
+
+
+def _cost_problems(month: datetime.date, amount, today: datetime.date, note: str) -> dict[str, str]:
+    problems = {}
+    if len(note) > COST_NOTE_LENGTH:
+        problems["note"] = f"Keep the note to {COST_NOTE_LENGTH} characters."
+    if month.replace(day=1) > today.replace(day=1):
+        problems["month"] = f"{month:%B %Y} has not started yet: enter the cost of a month that has."
+    if isinstance(amount, float) or not isinstance(amount, Decimal) or not amount.is_finite():
+        problems["amount"] = "Enter the cost as a number of dollars, such as 1500.00."
+    elif amount < 0:
+        problems["amount"] = "A cost cannot be negative."
+    elif amount != amount.quantize(Decimal("0.01")):
+        problems["amount"] = "Enter dollars and cents: at most 2 decimal places."
+    elif amount > COST_LIMIT:
+        problems["amount"] = "That is more than the app can store: check the amount."
+    return problems
+
+
+@transaction.atomic
+def revenue_cycle_cost_set(
+    *, practice, month: datetime.date, amount: Decimal, note: str = "", user=None, today: datetime.date
+) -> tuple[RevenueCycleCost, bool]:
+    """Enter or correct the practice's revenue-cycle cost of ``month`` (any day of it): the numerator of the
+    cost to collect.
+
+    Guarantees: the month has started (``today``'s month or earlier) and the amount is a Decimal of 0 or
+    more in whole cents, else a ``ValidationError`` keyed by the field says what is wrong and nothing is
+    written. One row per practice and month: a correction updates it (the unique key stops a second one,
+    and a row locked here stops two managers overwriting each other unseen); the row's creation and each
+    change of it are audit events (``RevenueCycleCost`` is audited), and saving the same figures again
+    changes nothing. Returns the month's row and whether this call changed it."""
+    problems = _cost_problems(month, amount, today, note)
+    if problems:
+        raise ValidationError(problems)
+    first = month.replace(day=1)
+    note = " ".join(note.split())
+    cost, created = RevenueCycleCost.objects.select_for_update().get_or_create(
+        practice=practice,
+        month=first,
+        defaults={"amount": amount, "note": note, "entered_by": user, "entered_at": timezone.now()},
+    )
+    if not created and (cost.amount, cost.note) != (amount, note):
+        cost.amount, cost.note, cost.entered_by, cost.entered_at = amount, note, user, timezone.now()
+        cost.save(update_fields=["amount", "note", "entered_by", "entered_at"])
+        return cost, True
+    return cost, created

@@ -34,6 +34,7 @@ urlpatterns = [
     path("claims/", views.claims, name="claims"),
     path("export.xlsx", views.kpi_table_export, name="kpi_table_export"),
     path("targets/", views.targets, name="targets"),
+    path("costs/", views.costs, name="costs"),
     path("views/", views.saved_view_create, name="saved_view_create"),
     path("views/<int:view_id>/delete/", views.saved_view_delete, name="saved_view_delete"),
     path("report/<yyyy:year>-<mm:month>.pdf", views.report, name="report"),

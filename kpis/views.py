@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kpis.definitions import AGING_BUCKETS, BY_SLUG, DEFINITIONS, HEADLINE, STOCK
 from kpis.exports import XLSX_TYPE, xlsx_bytes
-from kpis.forms import KpiFilterForm, KpiTargetsForm
+from kpis.forms import KpiFilterForm, KpiTargetsForm, RevenueCycleCostForm
 from kpis.models import KpiSavedView
 from kpis.report import monthly_report_pdf, previous_month, report_filename
 from kpis.scorecard import COLUMNS as SCORECARD_COLUMNS
@@ -32,6 +32,7 @@ from kpis.selectors import (
     kpi_targets,
     kpi_values,
     payer_comparison,
+    revenue_cycle_costs,
     saved_views,
     snapshot_status,
 )
@@ -40,9 +41,11 @@ from kpis.services import (
     kpi_saved_view_create,
     kpi_saved_view_delete,
     kpi_targets_set,
+    revenue_cycle_cost_set,
 )
 from rcm.audit import audit_record
 from rcm.exports import csv_writer
+from rcm.formats import money_text
 from rcm.models import AuditAction, Payer
 from rcm.paging import CountedPaginator
 from rcm.permissions import role_required
@@ -140,6 +143,41 @@ def targets(request):
             return redirect("kpis:targets")
     status = 400 if form.is_bound else 200
     return render(request, "kpis/targets.html", {"form": form}, status=status)
+
+
+@role_required("kpis.targets")
+@never_cache
+def costs(request):
+    """The revenue-cycle cost of each month (the cost to collect's numerator): the last 24 months with
+    their cash and percentage, and a form to enter or correct a month. Same role as the targets."""
+    today = timezone.localdate()
+    initial = {"month": (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)}
+    form = RevenueCycleCostForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            saved, changed = revenue_cycle_cost_set(
+                practice=request.practice,
+                month=data["month"],
+                amount=data["amount"],
+                note=data["note"],
+                user=request.user,
+                today=today,
+            )
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, problems)
+        else:
+            messages.success(
+                request,
+                f"No change to {saved.month:%B %Y}."
+                if not changed
+                else f"Saved the cost of {saved.month:%B %Y}: {money_text(saved.amount)}.",
+            )
+            return redirect("kpis:costs")
+    status = 400 if form.is_bound else 200
+    months = revenue_cycle_costs(request.practice, end_month=today)
+    return render(request, "kpis/costs.html", {"form": form, "months": months}, status=status)
 
 
 def _report_months(end: datetime.date, count: int = 3) -> list[datetime.date]:
@@ -372,6 +410,12 @@ KPI_TABLE_HEADER = [
 BAND_WORDS = {"ok": "on target", "warn": "near target", "bad": "off target", "": ""}
 
 
+def _status_words(item) -> str:
+    if not item.definition.computed:
+        return f"needs {item.definition.needs}"
+    return item.missing or BAND_WORDS[item.band]
+
+
 @role_required("kpis.view")
 @never_cache
 @require_GET
@@ -398,11 +442,11 @@ def kpi_table_export(request):
             item.value,
             item.previous,
             item.change,
-            item.numerator if item.definition.computed else None,
+            item.numerator if item.definition.computed and not item.missing else None,
             item.denominator if item.definition.computed else None,
             item.good,
             item.warn,
-            BAND_WORDS[item.band] if item.definition.computed else f"needs {item.definition.needs}",
+            _status_words(item),
             item.definition.formula,
         ]
         for item in values.values()

@@ -43,7 +43,8 @@ from devdata.demo.people import (
 from devdata.demo.plans import demo_plans_create, demo_reminders_play
 from devdata.demo.practices import PRACTICES, PracticeSpec
 from devdata.demo.reference import PROCEDURES
-from kpis.services import kpi_snapshots_compute
+from kpis.selectors import revenue_cycle_costs
+from kpis.services import kpi_snapshots_compute, revenue_cycle_cost_set
 from rcm.audit import audit_context, audit_record
 from rcm.models import AuditAction, ChargeMasterEntry, Practice, Provider, User
 from rcm.practice_cache import changes_deferred
@@ -245,6 +246,21 @@ def kpis_step(run: PracticeRun) -> None:
     run.log(f"  {run.spec.slug}: KPI snapshots for {days} days ({time.monotonic() - started:.1f} s)")
 
 
+def costs_step(run: PracticeRun) -> None:
+    """The manager's revenue-cycle cost of each month the demo covers whole (and the month to date), about
+    3% of the month's cash, so the dashboard shows a cost to collect. After the snapshots: it reads their
+    cash."""
+    rng = demo_random(run.options.seed, run.spec.slug, "costs")
+    manager = run.users["manager"] if "manager" in run.spec.members else None
+    for row in revenue_cycle_costs(run.practice, end_month=run.window_end):
+        if row.month < run.window_start or not row.cash:
+            continue
+        cost = money(row.cash * Decimal(rng.randint(250, 350)) / 10000)
+        revenue_cycle_cost_set(
+            practice=run.practice, month=row.month, amount=cost, user=manager, today=run.window_end
+        )
+
+
 def payment_plans_step(run: PracticeRun) -> None:
     """Payment plans for patients who owe (every plan state), their payments, then the daily reminder job
     played over the last days: reminders in the outbox (``var/mail/``, the SMS file) and the patient log."""
@@ -266,6 +282,7 @@ PRACTICE_STEPS: list[Callable[[PracticeRun], None]] = [
     accounts_step,
     payment_plans_step,
     kpis_step,
+    costs_step,
 ]
 
 

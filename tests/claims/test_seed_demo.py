@@ -441,6 +441,9 @@ def test_the_dashboard_has_kpi_snapshots_for_every_day_of_the_demo(demo):
     for slug in ("clean_claim_rate", "initial_denial_rate", "days_in_ar", "net_collection_rate"):
         assert values[slug].value is not None, slug
         assert values[slug].previous is not None, slug
+    # The manager's monthly revenue-cycle cost is entered at 2.5–3.5% of each month's cash.
+    assert Decimal("2.5") <= values["cost_to_collect"].value <= Decimal("3.5")
+    assert values["cost_to_collect"].previous is not None
     client = Client()
     assert client.login(request=HttpRequest(), username="manager", password=DEMO_PASSWORD)
     page = client.get("/kpis/").content.decode()

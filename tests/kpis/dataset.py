@@ -27,6 +27,8 @@ dates are chosen so that every KPI of March 2026 has a value worked out by hand 
     P4  03-27  cancelled 03-28, never defaulted     C3
     P5  03-10  defaulted 03-20, cancelled 03-24     C7
     P6  02-15  completed 03-01 (a February plan)    C5
+
+    revenue-cycle cost entered by the manager: March $12.45 (February none)
 """
 
 import datetime
@@ -47,6 +49,7 @@ from claims.models import (
 from claims.services import LineInput
 from claims.state_machine import claim_transition
 from denials.models import Denial
+from kpis.services import revenue_cycle_cost_set
 from payment_plans.models import PaymentPlan, PlanStatus
 from payment_plans.plans.state_machine import plan_transition
 from tests.claims.factories import make_claim
@@ -217,6 +220,7 @@ class HandWorked(PracticeBuilder):
         self.p4 = self.plan("2026-03-27", [self.c3], (P.CANCELLED, "2026-03-28"))
         self.p5 = self.plan("2026-03-10", [self.c7], (P.DEFAULTED, "2026-03-20"), (P.CANCELLED, "2026-03-24"))
         self.p6 = self.plan("2026-02-15", [self.c5], (P.COMPLETED, "2026-03-01"))
+        revenue_cycle_cost_set(practice=practice, month=MARCH_START, amount=Decimal("12.45"), today=MARCH_END)
 
     def plan(self, created, claims, *moves) -> PaymentPlan:
         """A plan over ``claims`` (made directly: the ledger and every other KPI stay as they are), created at

@@ -31,10 +31,14 @@ def test_it_lists_every_kpi_with_the_hand_worked_values(computed, manager):
         "2026-03-31",
     )
     cost = next(row for row in body["results"] if row["slug"] == "cost_to_collect")
-    assert (cost["value"], cost["needs"]) == (
-        None,
-        "the monthly revenue-cycle cost, entered by the manager (not built yet)",
+    assert (cost["kind"], cost["numerator"], cost["denominator"], cost["needs"], cost["missing"]) == (
+        "monthly",
+        "12.45",
+        "415.00",
+        "",
+        "",
     )
+    assert (cost["previous"], cost["band"]) == (None, "ok")  # February: no cost entered
 
 
 def test_one_kpi_by_payer_and_its_claims(computed, manager):
@@ -77,7 +81,7 @@ def test_bad_filters_and_unknown_kpis_are_refused_in_the_error_format(computed, 
         {"scope": ["No such payer or provider in this practice."]},
     )
     assert client.get("/api/kpis/nope/").status_code == 404
-    assert client.get("/api/kpis/cost_to_collect/claims/").status_code == 404
+    assert client.get("/api/kpis/nope/claims/").status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -57,6 +57,8 @@ EXPECTED_MARCH = {
     # default); P4 cancelled without defaulting is left out; P6 was created in February -> 1/4 and 2/4
     "payment_plan_completion_rate": D("25.0"),
     "payment_plan_default_rate": D("50.0"),
+    # March's entered cost 12.45 / March's cash 415 (the collection rates' payments minus refunds) = 3.0%
+    "cost_to_collect": D("3.0"),
 }
 
 
@@ -75,14 +77,17 @@ def test_it_computes_every_kpi_of_march_as_worked_by_hand(hand_worked, practice)
     assert {slug: values[slug].value for slug in EXPECTED_MARCH} == EXPECTED_MARCH
 
 
-def test_kpis_that_need_missing_features_have_no_number(hand_worked, practice):
-    kpi_snapshots_compute(practice=practice, start=MARCH_START, end=MARCH_END)
-    values = kpi_values(practice, start=MARCH_START, end=MARCH_END)
-    needing = {d.slug: (values[d.slug].value, values[d.slug].band) for d in DEFINITIONS if d.needs}
-    assert needing == {
-        "cost_to_collect": (None, ""),
-    }
-    assert not KpiSnapshot.objects.filter(kpi__in=list(needing)).exists()
+def test_every_kpi_is_computed_and_a_month_without_its_cost_has_no_number(hand_worked, practice):
+    assert [d.slug for d in DEFINITIONS if d.needs] == []
+    kpi_snapshots_compute(practice=practice, start=datetime.date(2026, 2, 1), end=MARCH_END)
+    february = kpi_values(practice, start=datetime.date(2026, 2, 1), end=datetime.date(2026, 2, 28))
+    cost = february["cost_to_collect"]
+    # February's cash: C5 100 + C6 50 (reversed only on 03-02); no cost entered for February
+    assert (cost.value, cost.band, cost.denominator) == (None, "", D("150.00"))
+    assert cost.missing == "enter the month's cost: Feb 2026"
+    # The snapshots hold the cash only: the cost is read as entered.
+    stored = KpiSnapshot.objects.filter(kpi="cost_to_collect", dimension="practice")
+    assert set(stored.values_list("numerator", flat=True)) == {D("0")}
 
 
 def test_a_reversal_crossing_the_month_counts_in_the_month_it_is_dated(hand_worked, practice):

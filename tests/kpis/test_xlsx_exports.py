@@ -67,7 +67,8 @@ def test_the_kpi_table_exports_every_kpi_with_its_numbers_targets_and_formula(co
     assert clean[6:11] == (3, 5, 95, 90, "off target")
     assert clean[11].startswith("claims first submitted in the period")
     assert by_key["ar_total"][3] == 1425
-    assert by_key["cost_to_collect"][10].startswith("needs the monthly revenue-cycle cost")
+    # March's cost 12.45 ÷ cash 415; February (the period before) has no cost entered
+    assert by_key["cost_to_collect"][3:11] == (3, None, None, 12.45, 415, 4, None, "on target")
     event = AuditEvent.objects.get(action="export", object_type="kpis.kpi_table")
     assert event.changes == {"start": "2026-03-01", "end": "2026-03-31", "scope": "", "format": "xlsx"}
 
