@@ -21,6 +21,7 @@ from django.db.models import (
     Min,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     Sum,
     Value,
@@ -216,7 +217,14 @@ def _first_adjudications(practice, start, end):
     """The claims first adjudicated in [start, end] (``Claim.first_adjudicated_at``, kept by the state
     machine), each with its ``day`` and whether that first adjudication ``denied`` it: denied outright, or a
     denial recorded the same day (a line denied on a claim partly paid)."""
-    denial_that_day = Denial.objects.filter(claim=OuterRef("pk"), created_at__date=OuterRef("day"))
+    # The same range on the denials (a denial of that day is in it): PostgreSQL hashes the range's denials
+    # once instead of the practice's every denial.
+    denial_that_day = Denial.objects.filter(
+        practice=practice,
+        **local_days("created_at", start, end),
+        claim=OuterRef("pk"),
+        created_at__date=OuterRef("day"),
+    )
     return (
         Claim.objects.filter(practice=practice, **local_days("first_adjudicated_at", start, end))
         .annotate(day=TruncDate("first_adjudicated_at"))
@@ -403,6 +411,30 @@ def flow_facts(practice, slug: str, start: datetime.date, end: datetime.date) ->
     else:
         for fact in CLAIM_MEASURES[slug](practice, start, end):
             yield {**fact, "numerator": exact(fact["numerator"]), "denominator": exact(fact["denominator"])}
+
+
+def claim_facts_query(practice, slug: str, start: datetime.date, end: datetime.date) -> QuerySet | None:
+    """A claim measure's facts as the query they come from (rows as ``flow_facts`` gives them, before
+    its rounding), so a drill-down can narrow them in SQL; None for measures computed in Python (charge
+    lag, days to pay) and for the ledger's."""
+    measure = CLAIM_MEASURES.get(slug)
+    facts = measure(practice, start, end) if measure else None
+    return facts if isinstance(facts, QuerySet) else None
+
+
+def facts_in_dimension(dimension: str, value: str) -> Q:
+    """The facts (of ``claim_facts_query``) counted in one dimension value: ``dimension_values`` in SQL."""
+    if dimension == "payer":
+        return Q(dim_payer__isnull=True) if value == SELF_PAY else Q(dim_payer=_id_or_none(value))
+    if dimension == "provider":
+        return Q(dim_provider__isnull=True) if value == "" else Q(dim_provider=_id_or_none(value))
+    if dimension == "place_of_service":
+        return Q(dim_pos=value)
+    return Q()
+
+
+def _id_or_none(value: str) -> int:
+    return int(value) if value.isdigit() else 0  # 0 matches no row
 
 
 # --- stock facts: each claim's ledger balance as of a day ------------------------------------------------

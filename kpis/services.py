@@ -246,6 +246,17 @@ def _snapshot_rows(practice, cells, computed_at) -> list[dict]:
     ]
 
 
+def kpi_claim_balances_vacuum() -> bool:
+    """After a computation has committed (PostgreSQL, outside any transaction): vacuum the stored
+    balances, which each night replaces whole, so the drill-down's count and total are read from its
+    index alone (an index-only scan needs the pages marked all-visible). True when it ran."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM (ANALYZE) {KpiClaimBalance._meta.db_table}")
+    return True
+
+
 # Cohort KPIs whose outcome changes long after their day (a plan completes or defaults months after it was
 # created): refreshed on every computed day, not only on the days being computed.
 PLAN_COHORT_KPIS = ("payment_plan_completion_rate", "payment_plan_default_rate")

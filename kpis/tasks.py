@@ -13,13 +13,15 @@ NIGHTLY_DAYS = 7
 
 @shared_task(name="kpis.compute_practice", time_limit=1800, soft_time_limit=1700, acks_late=True)
 def compute_practice(practice_id: int, start: str, end: str) -> int:
-    from kpis.services import kpi_snapshots_compute
+    from kpis.services import kpi_claim_balances_vacuum, kpi_snapshots_compute
     from rcm.models import Practice
 
     practice = Practice.objects.get(pk=practice_id)
-    return kpi_snapshots_compute(
+    rows = kpi_snapshots_compute(
         practice=practice, start=datetime.date.fromisoformat(start), end=datetime.date.fromisoformat(end)
     )
+    kpi_claim_balances_vacuum()
+    return rows
 
 
 @shared_task(name="kpis.compute_nightly", time_limit=120, soft_time_limit=100)

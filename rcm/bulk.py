@@ -10,11 +10,22 @@ import datetime
 import itertools
 
 from django.db import connection, connections, models, transaction
+from django.db.models.expressions import RawSQL
 from psycopg.types.json import Jsonb
 
 COPY_THRESHOLD = 500
 REPEATING_TYPES = (str, int, datetime.date)  # datetime.datetime is a date too
 _temp_names = itertools.count()
+
+
+def ids_in(ids):
+    """What ``field__in`` should take for a long list of ids (thousands: a drill-down's claims): on
+    PostgreSQL one array parameter unnested in SQL, so the planner neither estimates each value (a
+    19,500-id list took 40 ms to plan) nor Python quotes each; the list itself elsewhere."""
+    ids = list(ids)
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+    return ids
 
 
 def _python_value(field: models.Field, value):

@@ -106,6 +106,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "max_size": envint("DATABASE_POOL_MAX", 10),
             "timeout": 10,
         }
+    if not envbool("DATABASE_JIT", False):
+        # JIT compilation pays off for long analytic queries, not for pages: PostgreSQL's cost threshold
+        # made it compile list and drill-down queries, adding 30 ms to a 60 ms query (docs/benchmarks.md).
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
     DATABASES["default"].setdefault("TEST", {})["NAME"] = envstr("DATABASE_TEST_NAME", "") or None
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {

@@ -161,3 +161,39 @@ def test_a_practice_target_replaces_the_default(hand_worked, practice):
     kpi_snapshots_compute(practice=practice, start=MARCH_START, end=MARCH_END)
     values = kpi_values(practice, start=MARCH_START, end=MARCH_END)
     assert (values["clean_claim_rate"].band, values["clean_claim_rate"].good) == ("ok", D("60"))
+
+
+def test_a_claim_measures_drill_down_narrowed_in_sql_lists_what_its_facts_say(hand_worked, practice):
+    """The drill-down of a claim measure filters its facts in SQL (scope, part): the same claims and
+    amounts as reading every fact and matching each in Python, in every scope the data has."""
+    from decimal import Decimal
+
+    from kpis.measures import CLAIM_MEASURES, claim_facts_query, dimension_values, flow_facts
+    from kpis.selectors import kpi_claims
+
+    start, end = datetime.date(2026, 1, 1), MARCH_END
+    scopes, checked = {Scope()}, 0
+    for slug in CLAIM_MEASURES:
+        for fact in flow_facts(practice, slug, start, end):
+            scopes.update(
+                Scope(dimension, value)
+                for dimension, value in dimension_values(
+                    fact["dim_payer"], fact["dim_provider"], fact["dim_pos"]
+                )
+                if dimension != "practice"
+            )
+    scopes.add(Scope("payer", "999999"))  # a payer with no claims: nothing listed
+    for slug in CLAIM_MEASURES:
+        if claim_facts_query(practice, slug, start, end) is None:
+            continue
+        for scope in scopes:
+            for part in ("numerator", "denominator"):
+                expected: dict[int, Decimal] = {}
+                for fact in flow_facts(practice, slug, start, end):
+                    if scope.matches(fact) and fact[part]:
+                        expected[fact["claim_id"]] = expected.get(fact["claim_id"], Decimal(0)) + fact[part]
+                expected = {claim_id: amount for claim_id, amount in expected.items() if amount}
+                drilldown = kpi_claims(practice, slug, start=start, end=end, scope=scope, part=part)
+                assert drilldown.amounts == expected, (slug, scope, part)
+                checked += bool(expected)
+    assert checked >= 20  # the data gives most measures claims in most scopes

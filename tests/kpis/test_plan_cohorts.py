@@ -4,6 +4,8 @@ nightly run (7 days) refreshes every earlier computed cohort too, so an old plan
 import datetime
 from decimal import Decimal
 
+import pytest
+
 from kpis import tasks
 from kpis.models import KpiSnapshot
 from kpis.selectors import kpi_values
@@ -81,3 +83,14 @@ def test_a_backfill_of_old_days_leaves_the_later_cohorts_alone(practice):
     )
     kpi_snapshots_compute(practice=practice, start=MARCH_START, end=datetime.date(2026, 3, 10))
     assert completion(practice).value == D("0.0")  # 03-29 not recomputed: not the latest day's run
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_stored_balances_are_vacuumed_after_a_computation_only_outside_a_transaction():
+    from django.db import connection, transaction
+
+    from kpis.services import kpi_claim_balances_vacuum
+
+    with transaction.atomic():
+        assert kpi_claim_balances_vacuum() is False  # VACUUM cannot run inside a transaction
+    assert kpi_claim_balances_vacuum() is (connection.vendor == "postgresql")

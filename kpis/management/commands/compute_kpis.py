@@ -3,7 +3,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from kpis.services import kpi_snapshots_compute
+from kpis.services import kpi_claim_balances_vacuum, kpi_snapshots_compute
 from rcm.models import Practice
 
 
@@ -33,3 +33,4 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{each.slug}: {rows} snapshot rows for {start.isoformat()} to {end.isoformat()}."
             )
+        kpi_claim_balances_vacuum()
