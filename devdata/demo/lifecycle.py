@@ -69,6 +69,7 @@ from devdata.simulator import (
     cents,
     claim_denial,
     corrected_claim_paid,
+    denial_cause,
     lines_price,
     payer_terms,
     payment_lag_days,
@@ -668,8 +669,7 @@ class PracticeSimulation:
                 carc, story.denied_again = story.reverse_denial, True
             story.reverse_denial = ""
         elif story.backlog:
-            terms = self.terms[cover.book.profile.key]
-            carc = rng.choices(terms.denial_causes, weights=terms.denial_weights)[0]
+            carc = denial_cause(self.terms[cover.book.profile.key], rng)
         else:
             carc, denied = claim_denial(
                 terms=self.terms[cover.book.profile.key],
