@@ -102,13 +102,17 @@ def letter_context(denial: Denial, *, signer: str = "", today: datetime.date | N
     }
 
 
-def letter_draft_text(denial: Denial, template: str, *, signer: str = "") -> str:
+def letter_draft_text(
+    denial: Denial, template: str, *, signer: str = "", today: datetime.date | None = None
+) -> str:
     """The template filled for ``denial``; a template that is missing or broken is a ValidationError
     naming it (nothing is saved by the caller)."""
     if template not in TEMPLATE_LABELS:
         raise ValidationError({"template": f"No letter template {template!r}."}, code="letter_template")
     try:
-        text = render_to_string(f"denials/letters/{template}.txt", letter_context(denial, signer=signer))
+        text = render_to_string(
+            f"denials/letters/{template}.txt", letter_context(denial, signer=signer, today=today)
+        )
     except (TemplateSyntaxError, TemplateDoesNotExist) as error:
         raise ValidationError(
             {
@@ -131,9 +135,12 @@ def letter_draft_text(denial: Denial, template: str, *, signer: str = "") -> str
 
 
 @transaction.atomic
-def letter_create(*, denial: Denial, user=None, template: str = "") -> AppealLetter:
+def letter_create(
+    *, denial: Denial, user=None, template: str = "", at: datetime.datetime | None = None
+) -> AppealLetter:
     """Draft an appeal letter for ``denial`` from its category's template (or ``template``). A denial past
-    its appeal deadline still gets a letter: the letter records it (``after_deadline``) and pages warn."""
+    its appeal deadline still gets a letter: the letter records it (``after_deadline``) and pages warn.
+    ``at``: when it is drafted (default now; the demo back-dates its letters)."""
     if denial.status not in OPEN_STATUSES:
         raise ValidationError(
             f"This denial is {denial.get_status_display().lower()}: there is nothing left to appeal.",
@@ -141,8 +148,9 @@ def letter_create(*, denial: Denial, user=None, template: str = "") -> AppealLet
         )
     template = template or template_for(denial.category)
     signer = user.get_full_name() or user.get_username() if user is not None and user.is_authenticated else ""
-    body = letter_draft_text(denial, template, signer=signer)
-    today = timezone.localdate()
+    at = at or timezone.now()
+    body = letter_draft_text(denial, template, signer=signer, today=timezone.localdate(at))
+    today = timezone.localdate(at)
     return AppealLetter.objects.create(
         practice_id=denial.practice_id,
         denial=denial,
@@ -150,6 +158,7 @@ def letter_create(*, denial: Denial, user=None, template: str = "") -> AppealLet
         template=template,
         body=body,
         after_deadline=bool(denial.appeal_deadline and denial.appeal_deadline < today),
+        created_at=at,
         created_by=user if user is not None and user.is_authenticated else None,
     )
 
@@ -180,24 +189,31 @@ def render_pdf(letter: AppealLetter) -> bytes:
 
 
 @transaction.atomic
-def letter_finalize(*, letter: AppealLetter, user=None) -> AppealLetter:
-    """Make a draft letter final: rendered to PDF and stored with the denial; no more edits."""
+def letter_finalize(*, letter: AppealLetter, user=None, at: datetime.datetime | None = None) -> AppealLetter:
+    """Make a draft letter final: rendered to PDF and stored with the denial; no more edits. ``at``: when
+    (default now)."""
     letter = AppealLetter.objects.select_for_update().select_related("claim").get(pk=letter.pk)
     _refuse_final(letter)
     letter.pdf = render_pdf(letter)
     letter.pdf_name = f"appeal-{letter.claim.patient_control_number}-{letter.pk}.pdf"
-    letter.finalized_at = timezone.now()
+    letter.finalized_at = at or timezone.now()
     letter.save(update_fields=["pdf", "pdf_name", "finalized_at"])
     return letter
 
 
 @transaction.atomic
 def letter_mark_sent(
-    *, letter: AppealLetter, sent_on: datetime.date, channel: str, user=None
+    *,
+    letter: AppealLetter,
+    sent_on: datetime.date,
+    channel: str,
+    user=None,
+    at: datetime.datetime | None = None,
 ) -> AppealLetter:
     """Record that the final letter went to the payer (date, channel): the claim's appeal is filed (claim
     and denials to appealed, with history; "after the deadline" recorded when it is). A draft, a letter
-    already sent, an unknown channel or a date in the future is refused and nothing changes."""
+    already sent, an unknown channel or a date in the future is refused and nothing changes. ``at``: when it
+    is recorded (default now; the demo back-dates its letters)."""
     letter = AppealLetter.objects.select_for_update().select_related("claim").get(pk=letter.pk)
     if not letter.is_final:
         raise ValidationError("Make the letter final (PDF) before marking it sent.", code="letter_draft")
@@ -205,14 +221,18 @@ def letter_mark_sent(
         raise ValidationError(f"This letter was already marked sent on {letter.sent_on:%m/%d/%Y}.")
     if channel not in LetterChannel.values:
         raise ValidationError({"channel": f"Unknown channel {channel!r}: {', '.join(LetterChannel.values)}."})
-    if sent_on is None or sent_on > timezone.localdate():
+    at = at or timezone.now()
+    if sent_on is None or sent_on > timezone.localdate(at):
         raise ValidationError({"sent_on": "The date sent is today or earlier."})
     letter.sent_on, letter.channel = sent_on, channel
     letter.save(update_fields=["sent_on", "channel"])
     claim = letter.claim
     if claim.status in APPEALABLE:
         appeal_file(
-            claim=claim, user=user, note=f"Appeal letter sent by {LetterChannel(channel).label.lower()}"
+            claim=claim,
+            user=user,
+            at=at,
+            note=f"Appeal letter sent by {LetterChannel(channel).label.lower()}",
         )
     elif claim.status != ClaimStatus.APPEALED:
         raise ValidationError(

@@ -147,6 +147,11 @@ def line_denials(
     return "", denied
 
 
+def denial_cause(terms: PayerTerms, rng: random.Random) -> str:
+    """One of the payer's usual causes of a whole-claim denial (its CARC), drawn by their weights."""
+    return rng.choices(terms.denial_causes, weights=terms.denial_weights)[0]
+
+
 def claim_denial(
     *,
     terms: PayerTerms,
@@ -161,7 +166,7 @@ def claim_denial(
     if days_to_submission > terms.timely_filing_days:
         return TIMELY_FILING_CARC, {}
     if rng.random() < terms.denial_rate:
-        return rng.choices(terms.denial_causes, weights=terms.denial_weights)[0], {}
+        return denial_cause(terms, rng), {}
     return line_denials(lines, missing_auth=missing_auth, bundling_rate=terms.bundling_rate, rng=rng)
 
 

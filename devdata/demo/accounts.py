@@ -1,8 +1,8 @@
-"""The demo's patient accounts, after the claims are played: patients paying what they owe after
-insurance (some in full, some in part, a few paying more: a credit, one refunded), statements and final
-notices sent, call notes with promises to pay (some kept, some broken) and a disputed account on hold.
-Everything goes through the payment_plans services; every draw comes from the practice's own
-``demo_random`` stream, so the claims before it do not change."""
+"""The demo's patient accounts, after the claims are played and the payment plans made: patients not on a
+plan paying what they owe after insurance (some in full, some in part, a few paying more: a credit, one
+refunded), statements and final notices sent, call notes with promises to pay (some kept, some broken) and
+a disputed account on hold. Everything goes through the payment_plans services; every draw comes from the
+practice's own ``demo_random`` stream, so the claims before it do not change."""
 
 import datetime
 from decimal import Decimal
@@ -22,8 +22,11 @@ STATEMENTS_MAX = 24  # PDFs are rendered for real: a handful per practice keeps 
 
 
 def _owing(practice):
+    """Patients who owe, but not those on a payment plan: the plans step took them first (each plan covers
+    a balance as it was when the plan was made)."""
     return list(
         Patient.objects.filter(practice=practice)
+        .exclude(payment_plans__isnull=False)
         .annotate(
             owed=patient_owed(),
             oldest=Min("claims__service_date", filter=Q(claims__patient_balance__gt=0)),

@@ -40,7 +40,7 @@ from devdata.demo.people import (
     practice_create,
     providers_create,
 )
-from devdata.demo.plans import demo_plans_create, demo_reminders_play
+from devdata.demo.plans import PlanPayer, demo_plans_create, demo_reminders_play
 from devdata.demo.practices import PRACTICES, PracticeSpec
 from devdata.demo.reference import PROCEDURES
 from kpis.selectors import revenue_cycle_costs
@@ -95,6 +95,7 @@ class PracticeRun:
     patients: list[PatientRecord] = dataclasses.field(default_factory=list)
     encounters: list[Encounter] = dataclasses.field(default_factory=list)
     on_denial: list[Callable[..., None]] = dataclasses.field(default_factory=list)
+    plan_payers: list[PlanPayer] = dataclasses.field(default_factory=list)
     counts: dict[str, int] = dataclasses.field(default_factory=dict)
     summary: dict = dataclasses.field(default_factory=dict)
 
@@ -262,13 +263,32 @@ def costs_step(run: PracticeRun) -> None:
 
 
 def payment_plans_step(run: PracticeRun) -> None:
-    """Payment plans for patients who owe (every plan state), their payments, then the daily reminder job
-    played over the last days: reminders in the outbox (``var/mail/``, the SMS file) and the patient log."""
+    """Payment plans for patients who owe (every plan state), made before the accounts step bills the rest,
+    and their payments up to the reminder days (``devdata.demo.plans``)."""
     started = time.monotonic()
     user = run.users["collections"] if "collections" in run.spec.members else None
     rng = demo_random(run.options.seed, run.spec.slug, "plans")
-    run.counts.update(demo_plans_create(practice=run.practice, as_of=run.options.as_of, user=user, rng=rng))
-    run.counts.update(demo_reminders_play(practice=run.practice, as_of=run.options.as_of))
+    counts, run.plan_payers = demo_plans_create(
+        practice=run.practice, as_of=run.options.as_of, user=user, rng=rng
+    )
+    run.counts.update(counts)
+    run.log(
+        f"  {run.spec.slug}: {counts['payment_plans']} payment plans ({time.monotonic() - started:.1f} s)"
+    )
+
+
+def reminders_step(run: PracticeRun) -> None:
+    """The last days played after the statements: plan payments as they fall due, and the daily reminder
+    job, so plans turn delinquent and defaulted and reminders land in the outbox (``var/mail/``, the SMS
+    file) and the patient log."""
+    started = time.monotonic()
+    user = run.users["collections"] if "collections" in run.spec.members else None
+    rng = demo_random(run.options.seed, run.spec.slug, "reminders")
+    run.counts.update(
+        demo_reminders_play(
+            practice=run.practice, as_of=run.options.as_of, payers=run.plan_payers, user=user, rng=rng
+        )
+    )
     run.log(f"  {run.spec.slug}: payment plans and reminders ({time.monotonic() - started:.1f} s)")
 
 
@@ -279,8 +299,9 @@ PRACTICE_STEPS: list[Callable[[PracticeRun], None]] = [
     encounters_step,
     ncci_step,
     claims_step,
-    accounts_step,
     payment_plans_step,
+    accounts_step,
+    reminders_step,
     kpis_step,
     costs_step,
 ]

@@ -8,10 +8,12 @@ scrubs the claims that are ready
 sends one 835 a week on its own weekday, written by ``claims.demo.era`` and imported with ``x12_import``,
 so the posting engine posts payments, contractual adjustments, patient responsibility, denials,
 remittances and exceptions; secondary balances are billed with ``claims_bill_secondary``; billers work
-denials in batches (correct and resubmit with ``claim_transition_many``; appeal and write off with
-``denials.services``); patients' payments are posted once a week (``ledger_post_many``). What each payer
-decides (denials, allowed amounts, patient shares, lag, appeal outcomes) comes from ``devdata.simulator``,
-which the benchmark data uses too.
+denials in batches (correct and resubmit with ``claim_transition_many``; appeal with a letter drafted, made
+final and marked sent through ``denials.letters`` over the last ``LETTER_MONTHS``; write off with
+``denials.services``), and leave each payer's denial whose appeal deadline falls in the two weeks after the
+cutoff in the queue (the "deadline soon" highlight); patients' payments are posted once a week
+(``ledger_post_many``). What each payer decides (denials, allowed amounts, patient shares, lag, appeal
+outcomes) comes from ``devdata.simulator``, which the benchmark data uses too.
 
 Time: every event has a moment before the cutoff (the start of the ``as of`` day); an event that would
 fall on or after it has not happened yet, and the claim stays where a real one would be today. Every
@@ -50,8 +52,12 @@ from claims.scrubber.engine import claims_scrub
 from claims.services import ClaimDraft, LineInput, claims_bill_secondary, claims_create_many
 from claims.state_machine import claim_transition, claim_transition_many
 from claims.submission.batches import claims_submit
+from denials.letters import letter_create, letter_finalize, letter_mark_sent
+from denials.models import Denial, LetterChannel
 from denials.reference import carc_words
 from denials.services import AppealPayment, appeal_decide, appeal_file, denial_write_off
+from denials.state_machine import OPEN_STATUSES
+from denials.views import DEADLINE_SOON_DAYS
 from devdata.demo.encounters import Encounter
 from devdata.demo.era import AckClaim, AckFile, EraClaim, EraFile, EraService, ack_277ca, era_835
 from devdata.demo.payers import PayerBook
@@ -63,6 +69,7 @@ from devdata.simulator import (
     cents,
     claim_denial,
     corrected_claim_paid,
+    denial_cause,
     lines_price,
     payer_terms,
     payment_lag_days,
@@ -79,11 +86,18 @@ CORRECTIONS = {
     "27": "Eligibility re-verified; corrected the member ID and resubmitted",
     "18": "Not a duplicate (separate visit); resubmitted with a note",
 }
+# Denials the payer got wrong, appealed with what the appeal encloses.
 APPEALS = {
     "50": "office notes and the clinical guideline supporting medical necessity",
     "197": "retro-authorization request with the office notes",
     "97": "documentation of a separately identifiable visit (modifier 25)",
 }
+# The practice has sent its appeals as letters from the app (template, PDF, marked sent) for the last
+# months before the cutoff; earlier appeals were filed by hand. Each PDF takes a tenth of a second to render,
+# so all fifteen months of letters would slow seed_demo by seconds.
+LETTER_MONTHS = 8
+# How the biller sends an appeal letter to each kind of payer.
+LETTER_CHANNELS = {"medicare": LetterChannel.MAIL, "medicaid": LetterChannel.FAX}
 # The remark codes (RARC, LQ*HE) payers send with each denial reason.
 REMARKS = {
     "16": ["MA130"],
@@ -153,6 +167,7 @@ class Story:
     reverse_denial: str = ""  # the CARC of a denial the payer reverses when it pays the corrected claim
     denied_again: bool = False
     appeal_paid: bool = False  # the payer overturned the appeal and pays the claim in its next 835
+    backlog: bool = False  # denied near the cutoff's appeal window: left in the queue, not worked yet
     carc: str = ""
     denied_lines: dict[int, str] = dataclasses.field(default_factory=dict)
     held: dict[int, list[tuple[str, str, Decimal]]] = dataclasses.field(default_factory=dict)
@@ -205,6 +220,8 @@ class PracticeSimulation:
         self.era_weekday = {book.profile.key: index % 5 for index, book in enumerate(books)}
         self.era_minute = {book.profile.key: index for index, book in enumerate(books)}
         self.entered = 0
+        self.backlogged: set[str] = set()  # payers with a denial left open near its appeal deadline
+        self.letters_from = self.at(_months_back(context.cutoff.date(), LETTER_MONTHS), 0)
         self.terms = {
             key: payer_terms(book, drift_from=_months_back(context.cutoff.date(), book.profile.drift_months))
             for key, book in context.books.items()
@@ -561,7 +578,15 @@ class PracticeSimulation:
             interchange_control_number=next(self.era_control),
         )
         stories = []
+        backlog = self._deadline_soon(book, when.date())
         for story, _payload in group:
+            if (
+                backlog
+                and story.claim is not None
+                and not (story.secondary or story.resubmission or story.appeal_paid or story.reverse_denial)
+            ):
+                story.backlog, backlog = True, False
+                self.backlogged.add(payer_key)
             claims = self._adjudicate(story)
             if story.rng.random() < UNMATCHED_RATE and claims[-1].status_code in ("1", "2"):
                 # The payer keyed our claim number wrong: the exceptions queue gets it, the claim waits.
@@ -601,8 +626,18 @@ class PracticeSimulation:
         for story in stories:
             self._after_remittance(story, statuses[story.claim.pk], when)
 
+    def _deadline_soon(self, book: PayerBook, remit_day: datetime.date) -> bool:
+        """Whether a denial in this remittance, the payer's first such, would be due for appeal in fewer than
+        ``DEADLINE_SOON_DAYS`` days after the cutoff (the queue's "soon" highlight): the one denial per payer
+        the demo leaves in the queue."""
+        if book.profile.key in self.backlogged:
+            return False
+        days_left = (remit_day - self.ctx.cutoff.date()).days + book.profile.appeal_limit_days
+        return 1 <= days_left < DEADLINE_SOON_DAYS
+
     def _adjudicate(self, story: Story) -> list[EraClaim]:
-        """The payer's decision on the claim, as 835 claim payments."""
+        """The payer's decision on the claim, as 835 claim payments. A claim chosen for the backlog is
+        denied whole for one of the payer's usual causes."""
         rng, encounter = story.rng, story.encounter
         cover = story.cover
         claims = []
@@ -633,6 +668,8 @@ class PracticeSimulation:
             if not corrected_claim_paid(rng):
                 carc, story.denied_again = story.reverse_denial, True
             story.reverse_denial = ""
+        elif story.backlog:
+            carc = denial_cause(self.terms[cover.book.profile.key], rng)
         else:
             carc, denied = claim_denial(
                 terms=self.terms[cover.book.profile.key],
@@ -802,6 +839,9 @@ class PracticeSimulation:
         """Fix and resubmit what the practice got wrong; appeal what the payer got wrong; write off what
         cannot be recovered. Some denials wait in the queue, unworked."""
         rng, carc, day = story.rng, story.carc, when.date()
+        if story.backlog:
+            self.counts["denials_near_deadline"] += 1
+            return
         if rng.random() < 0.06:
             return
         if carc in CORRECTIONS and not story.denied_again:
@@ -838,12 +878,15 @@ class PracticeSimulation:
         elif action in ("appeal", "appeal_lines"):
             what = "Appeal of denied lines" if action == "appeal_lines" else "First-level appeal"
             for story in stories:
-                appeal_file(
-                    claim=story.claim,
-                    user=biller,
-                    at=when,
-                    note=f"{what} sent with {APPEALS.get(reason, 'the office notes')}",
-                )
+                if when >= self.letters_from:
+                    self._appeal_letter_send(story, when)
+                else:
+                    appeal_file(
+                        claim=story.claim,
+                        user=biller,
+                        at=when,
+                        note=f"{what} sent with {APPEALS.get(reason, 'the office notes')}",
+                    )
             for story in stories:
                 decided = self.business_day(day, story.rng.randint(25, 60))
                 self.work(story, self.at(decided, 9, 30), "appeal_decision", reason)
@@ -852,6 +895,17 @@ class PracticeSimulation:
         elif action == "write_off":
             self._write_off(stories, when, reason)
         self.counts[action] += len(stories)
+
+    def _appeal_letter_send(self, story: Story, when: datetime.datetime) -> None:
+        """The appeal as the biller files it: a letter drafted from the denial's category template (the
+        enclosures it names), made final (PDF) and marked sent, which files the appeal."""
+        biller = self.ctx.biller
+        denial = Denial.objects.filter(claim=story.claim, status__in=OPEN_STATUSES).order_by("pk").first()
+        letter = letter_create(denial=denial, user=biller, at=when)
+        letter = letter_finalize(letter=letter, user=biller, at=when)
+        channel = LETTER_CHANNELS.get(story.cover.book.profile.kind, LetterChannel.PORTAL)
+        letter_mark_sent(letter=letter, sent_on=when.date(), channel=channel, user=biller, at=when)
+        self.counts["appeal_letters"] += 1
 
     def _appeal_decisions(self, stories: list[Story], when: datetime.datetime, carc: str) -> None:
         """The payer's appeal decision letter: overturned appeals are paid (posted from the letter), upheld

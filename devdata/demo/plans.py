@@ -1,46 +1,145 @@
 """The demo's payment plans and reminders, played through the real services.
 
-Patients who owe after insurance are offered plans over the last months (``plan_create`` with the day it was
-made); most pay on time, some miss installments, one in five cancels. Then the daily job
-(``reminders_run``) is played for the last ``REMINDER_DAYS`` days, at 3pm Eastern, so the plans turn
-delinquent and defaulted on the days they would have, and the reminders land in the outbox (``var/mail/``
-and the SMS file) and in each patient's log. Over balances that are months old, plans end up in every state:
-active, delinquent, defaulted, completed and cancelled.
+Patients who owe after insurance are offered plans (``plan_create`` with the day it was made), before the
+accounts step bills the rest; their patients then pay: some everything, most on time so far, some stop
+lately (delinquent), some stop early (defaulted), one in seven cancels and one in seven asks for new terms
+(``plan_modify``). Later, once the accounts step has sent its statements, the daily job (``reminders_run``)
+is played for the last ``REMINDER_DAYS`` days, at 3pm Eastern, so the plans turn delinquent and defaulted on
+the days they would have, and the reminders land in the outbox (``var/mail/`` and the SMS file) and in each
+patient's log. The demo ends with plans in every state: active, delinquent, defaulted, completed, cancelled.
 
-Time runs one way: a plan is made no earlier than the day after its balance last moved (insurance, the
-accounts step's payments and statements, see ``_settled_on``), and every write is dated before ``as_of``. In
-``seed_demo``, where the accounts step bills most balances in the last weeks, most plans are therefore young
-(still active, or cancelled).
+Time runs one way: a plan is made no earlier than the day after its balance last moved (its claims' last
+status change or ledger row, the day received and the day posted, and the patient's last statement),
+and every write is dated before ``as_of``. What a patient does needs time (three missed installments take
+three months), so each behaviour takes the patient whose balance settled last among those that settled
+long enough ago for it (``NEEDS``); the oldest balances are left for the behaviours that need the most time.
 """
 
+import dataclasses
 import datetime
 import random
 import zoneinfo
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Sum
 from django.utils import timezone
 
+from claims.ledger import money
 from claims.models import Claim, ClaimStatusChange, Transaction
-from payment_plans.models import InstallmentStatus, PaymentMethod, Statement
+from payment_plans.models import (
+    InstallmentStatus,
+    PaymentMethod,
+    PaymentPlan,
+    PlanPolicy,
+    PlanStatus,
+    Statement,
+)
 from payment_plans.plans.affordability import affordability_check
-from payment_plans.plans.selectors import claims_open_for_plan, policy_for
-from payment_plans.plans.services import plan_cancel, plan_create, plan_payment_record
+from payment_plans.plans.selectors import policy_for
+from payment_plans.plans.services import plan_cancel, plan_create, plan_modify, plan_payment_record
 from payment_plans.reminders.services import reminders_run
-from rcm.models import Patient, Practice
+from rcm.models import Channel, Patient, Practice
+from rcm.services import consents_current
 
-PLANS = 30
+PLANS = 30  # at most, and at most half the patients who owe (the accounts step bills the others)
 REMINDER_DAYS = 16
-# What each plan's patient does, in turn: pay everything, pay on time so far, stop paying lately (delinquent),
-# stop paying early (defaulted), cancel.
-BEHAVIOURS = ("pays_off", "on_time", "late", "stops", "cancels", "on_time")
+# What each plan's patient does, in turn (each behaviour takes the next patient that suits it): stop paying
+# early (defaulted), pay everything (completed), stop paying lately (delinquent), cancel, change the terms,
+# pay on time so far.
+BEHAVIOURS = ("stops", "pays_off", "late", "cancels", "modifies", "on_time", "on_time")
 
 
-def _candidates(practice: Practice) -> list[int]:
-    """Patients who owe something after insurance, in a stable order."""
-    owed = Claim.objects.filter(practice=practice, patient_balance__gt=0).values_list("patient_id", flat=True)
-    return sorted(set(owed))
+@dataclasses.dataclass(frozen=True)
+class Need:
+    """What a behaviour needs: the plan made at least ``days`` before ``as_of`` (so its installments have
+    fallen due, been paid or missed by then), a balance for ``installments`` at the minimum payment, and
+    with ``reminded`` a patient who takes texts or emails (so the missed-payment reminders go out)."""
+
+    days: int
+    installments: int
+    reminded: bool = False
+
+
+NEEDS = {
+    # 3 monthly installments missed past the grace days before the last reminder run
+    "stops": Need(days=100, installments=3),
+    # the 3rd monthly installment due and paid before as_of
+    "pays_off": Need(days=90, installments=2),
+    # a payment made, then one missed past the grace days
+    "late": Need(days=75, installments=2, reminded=True),
+    # one installment paid before the new terms
+    "modifies": Need(days=60, installments=4),
+    "on_time": Need(days=20, installments=2),
+    "cancels": Need(days=2, installments=2),
+}
+
+
+@dataclasses.dataclass
+class Candidate:
+    patient_id: int
+    balance: Decimal
+    settled: datetime.date
+
+
+def _candidates(practice: Practice, policy: PlanPolicy) -> list[Candidate]:
+    """Patients who owe at least the practice's minimum for a plan after insurance (no plan covers their
+    claims yet), with the day their balance last moved: their owing claims' last status change or ledger row
+    (the day received and the day posted) and their last statement. The most recently settled first (ties
+    by patient)."""
+    owing = Claim.objects.filter(practice=practice, patient_balance__gt=0)
+    balances = {
+        patient_id: money(str(total))  # SQLite sums decimals as floats
+        for patient_id, total in owing.values("patient_id")
+        .annotate(total=Sum("patient_balance"))
+        .values_list("patient_id", "total")
+    }
+    ids = sorted(pk for pk, balance in balances.items() if balance >= policy.minimum_balance)
+    zone = zoneinfo.ZoneInfo(practice.time_zone or "America/New_York")
+    days: dict[int, list[datetime.date]] = {pk: [] for pk in ids}
+    moments = (
+        ClaimStatusChange.objects.filter(claim__in=owing, claim__patient_id__in=ids)
+        .values("claim__patient_id")
+        .annotate(last=Max("at"))
+        .values_list("claim__patient_id", "last"),
+        Statement.objects.filter(practice=practice, patient_id__in=ids)
+        .values("patient_id")
+        .annotate(last=Max("sent_at"))
+        .values_list("patient_id", "last"),
+        Transaction.objects.filter(claim__in=owing, claim__patient_id__in=ids)
+        .values("claim__patient_id")
+        .annotate(last=Max("posted_at"))
+        .values_list("claim__patient_id", "last"),
+    )
+    for rows in moments:
+        for patient_id, moment in rows:
+            days[patient_id].append(timezone.localtime(moment, zone).date())
+    effective = (
+        Transaction.objects.filter(claim__in=owing, claim__patient_id__in=ids)
+        .values("claim__patient_id")
+        .annotate(last=Max("effective_date"))
+        .values_list("claim__patient_id", "last")
+    )
+    for patient_id, day in effective:
+        days[patient_id].append(day)
+    candidates = [Candidate(pk, balances[pk], max(days[pk])) for pk in ids if days[pk]]
+    return sorted(candidates, key=lambda c: (-c.settled.toordinal(), c.patient_id))
+
+
+def _take(candidates: list[Candidate], need: Need, *, as_of: datetime.date, minimum: Decimal):
+    """The first candidate (most recently settled) whose balance settled ``need.days`` before ``as_of``
+    and covers ``need.installments`` minimum payments (and who takes reminders, when the behaviour needs
+    it); it is removed from ``candidates``."""
+    latest = as_of - datetime.timedelta(days=need.days + 1)
+    for index, candidate in enumerate(candidates):
+        if candidate.settled > latest or candidate.balance < minimum * need.installments:
+            continue
+        if need.reminded:
+            consents = consents_current(Patient(pk=candidate.patient_id))
+            if not (consents[Channel.SMS] or consents[Channel.EMAIL]):
+                continue
+        return candidates.pop(index)
+    return None
 
 
 def _moment(practice: Practice, day: datetime.date, hour: int) -> datetime.datetime:
@@ -50,27 +149,25 @@ def _moment(practice: Practice, day: datetime.date, hour: int) -> datetime.datet
     )
 
 
-def _settled_on(practice: Practice, patient: Patient, claims: list[Claim]) -> datetime.date | None:
-    """The last day anything happened to the balance a plan would cover: the claims' last status change or
-    ledger row (insurance paid, the accounts step's patient payments) and the patient's last statement. A plan
-    is offered after it, never over a balance that did not exist yet."""
-    zone = zoneinfo.ZoneInfo(practice.time_zone or "America/New_York")
-    moved = ClaimStatusChange.objects.filter(claim__in=claims).aggregate(last=Max("at"))["last"]
-    billed = Statement.objects.filter(practice=practice, patient=patient).aggregate(last=Max("sent_at"))
-    billed = billed["last"]
-    posted = Transaction.objects.filter(claim__in=claims).aggregate(last=Max("effective_date"))["last"]
-    days = [timezone.localtime(moment, zone).date() for moment in (moved, billed) if moment] + [posted]
-    return max((day for day in days if day), default=None)
+@dataclasses.dataclass(frozen=True)
+class PlanPayer:
+    """A plan made by the demo and how its patient pays: every installment on its due date, up to the
+    ``skip_from``-th one (None: all of them)."""
+
+    plan: PaymentPlan
+    skip_from: int | None = None
 
 
-def _pay_installments(plan, *, until: datetime.date, skip_from: int | None, user, rng: random.Random) -> None:
-    """Pay each installment due by ``until`` on its due date (recorded at noon that day), except from the
-    ``skip_from``-th one on."""
-    for installment in plan.installments.order_by("sequence"):
-        if installment.due_date > until or installment.status == InstallmentStatus.CANCELLED:
-            break
-        if skip_from is not None and installment.sequence >= skip_from:
-            break
+def _pay_installments(payer: PlanPayer, *, since: datetime.date, until: datetime.date, user, rng) -> int:
+    """Pay each installment of the plan due from ``since`` to ``until`` on its due date (recorded at noon
+    that day), but none from the ``skip_from``-th on. Returns how many were paid."""
+    plan, paid = payer.plan, 0
+    due = plan.installments.filter(
+        status__in=(InstallmentStatus.DUE, InstallmentStatus.PARTIAL), due_date__range=(since, until)
+    )
+    if payer.skip_from is not None:
+        due = due.filter(sequence__lt=payer.skip_from)
+    for installment in due.order_by("sequence"):
         plan_payment_record(
             plan=plan,
             amount=installment.amount - installment.paid_amount,
@@ -80,52 +177,93 @@ def _pay_installments(plan, *, until: datetime.date, skip_from: int | None, user
             user=user,
             at=_moment(plan.practice, installment.due_date, 12),
         )
+        paid += 1
+    return paid
+
+
+def _term(behaviour: str, balance: Decimal, suggested: Decimal, policy: PlanPolicy) -> int:
+    """Installments within the policy's maximum term and at least its minimum payment."""
+    most = int(balance // policy.minimum_monthly_payment)
+    if behaviour == "pays_off":
+        return min(3, most)
+    fit = min(policy.maximum_term_months, int(balance // suggested), most)
+    return max(NEEDS[behaviour].installments, fit)
+
+
+def _created_on(behaviour: str, candidate: Candidate, as_of: datetime.date, rng: random.Random):
+    """The day the plan is made: months back for the behaviours that need time, after the balance settled.
+    A plan that falls behind is made so that its second installment fell due two to five weeks before
+    ``as_of``: missed past the grace days, and still in the reminder job's look-back."""
+    if behaviour == "late":
+        days = 14 + 31 + rng.randint(14, 30)
+    else:
+        days = {"stops": 150, "pays_off": 120}.get(behaviour) or rng.randint(NEEDS[behaviour].days, 110)
+    return max(as_of - datetime.timedelta(days=days), candidate.settled + datetime.timedelta(days=1))
+
+
+def _modify(payer: PlanPayer, *, created: datetime.date, policy: PlanPolicy, user, rng) -> None:
+    """The patient pays the first installment, then asks for a smaller payment: the rest is spread over
+    two more installments (as far as the minimum payment allows), due later in the month."""
+    plan = payer.plan
+    first_due = plan.installments.order_by("sequence").values_list("due_date", flat=True).first()
+    day = first_due + datetime.timedelta(days=20)
+    _pay_installments(payer, since=created, until=day, user=user, rng=rng)
+    left = plan.installments.filter(status__in=(InstallmentStatus.DUE, InstallmentStatus.PARTIAL))
+    remaining = sum((row.amount - row.paid_amount for row in left), Decimal(0))
+    term = max(1, min(left.count() + 2, int(remaining // policy.minimum_monthly_payment)))
+    plan_modify(
+        plan=plan,
+        user=user,
+        frequency="monthly",
+        start_date=day + datetime.timedelta(days=20),
+        term=term,
+        reason="Lower payment after a change of job; due after payday",
+        today=day,
+        at=_moment(plan.practice, day, 14),
+    )
 
 
 def demo_plans_create(
     *, practice: Practice, as_of: datetime.date, user, rng: random.Random
-) -> dict[str, int]:
-    """Plans for up to ``PLANS`` patients who owe, made 20 to 150 days before ``as_of`` with payments."""
+) -> tuple[dict[str, int], list[PlanPayer]]:
+    """Plans for up to ``PLANS`` patients who owe (half of them at most), each behaviour in turn given the
+    patient that suits it (``NEEDS``), with their payments up to the reminder days; returns the counts and
+    the plans' payers (``demo_reminders_play`` takes their payments on from there)."""
     policy = policy_for(practice)
-    made = 0
-    for patient_id in _candidates(practice):
-        if made >= PLANS:
-            break
-        patient = Patient.objects.select_related("practice").get(pk=patient_id)
-        claims = list(claims_open_for_plan(patient))
-        balance = sum((claim.patient_balance for claim in claims), Decimal(0))
-        if balance < policy.minimum_balance or balance < Decimal("120"):
+    candidates = _candidates(practice, policy)
+    limit = min(PLANS, max(len(BEHAVIOURS), len(candidates) // 2))
+    payers: list[PlanPayer] = []
+    counts = dict.fromkeys(("payment_plans", *NEEDS), 0)
+    before_reminders = as_of - datetime.timedelta(days=REMINDER_DAYS + 1)
+    turn, idle = 0, 0
+    while counts["payment_plans"] < limit and idle < len(BEHAVIOURS):
+        behaviour = BEHAVIOURS[turn % len(BEHAVIOURS)]
+        turn += 1
+        candidate = _take(candidates, NEEDS[behaviour], as_of=as_of, minimum=policy.minimum_monthly_payment)
+        if candidate is None:
+            idle += 1
             continue
-        behaviour = BEHAVIOURS[made % len(BEHAVIOURS)]
-        created = as_of - datetime.timedelta(
-            days=(150 if behaviour in ("pays_off", "stops") else rng.randint(20, 110))
-        )
-        settled = _settled_on(practice, patient, claims)
-        if settled is not None and created <= settled:
-            created = settled + datetime.timedelta(days=1)
+        idle = 0
+        created = _created_on(behaviour, candidate, as_of, rng)
         check = affordability_check(
             monthly_income=Decimal(rng.randrange(2500, 9000, 50)),
             household_size=rng.randint(1, 5),
             essential_expenses=Decimal(rng.randrange(1200, 3000, 50)),
             minimum_payment=policy.minimum_monthly_payment,
         )
-        term = (
-            3
-            if behaviour == "pays_off"
-            else max(3, min(policy.maximum_term_months, int(balance // check.suggested_payment) or 3))
-        )
-        frequency = "biweekly" if made % 7 == 3 else "monthly"
+        biweekly = behaviour == "on_time" and counts["on_time"] % 2 == 1
         with transaction.atomic():
             plan = plan_create(
-                patient=patient,
+                patient=Patient.objects.select_related("practice").get(pk=candidate.patient_id),
                 user=user,
-                frequency=frequency,
+                frequency="biweekly" if biweekly else "monthly",
                 start_date=created + datetime.timedelta(days=14),
-                term=term,
+                term=_term(behaviour, candidate.balance, check.suggested_payment, policy),
                 affordability=check,
                 today=created,
                 at=_moment(practice, created, 10),
             )
+            payer = PlanPayer(plan)
             if behaviour == "cancels":
                 plan_cancel(
                     plan=plan,
@@ -134,30 +272,35 @@ def demo_plans_create(
                     at=_moment(practice, created, 11),
                 )
             else:
-                cutoff = as_of - datetime.timedelta(days=REMINDER_DAYS + 1)
-                skip = {"late": None, "stops": 1}.get(behaviour)
-                if behaviour == "late":  # paid until the last month, then stopped
-                    last = plan.installments.filter(due_date__lte=as_of).order_by("-sequence").first()
-                    skip = last.sequence if last and last.sequence > 1 else None
-                _pay_installments(
-                    plan,
-                    # Nothing is dated on or after the as-of day: the last day paid is the day before.
-                    until=as_of - datetime.timedelta(days=1) if behaviour == "pays_off" else cutoff,
-                    skip_from=skip,
-                    user=user,
-                    rng=rng,
-                )
-        made += 1
-    return {"payment_plans": made}
+                if behaviour == "stops":
+                    payer = PlanPayer(plan, skip_from=1)
+                elif behaviour == "late":  # paid until the last installment missed past the grace days
+                    missed_by = as_of - datetime.timedelta(days=policy.grace_days + 2)
+                    last = plan.installments.filter(due_date__lte=missed_by).order_by("-sequence").first()
+                    payer = PlanPayer(plan, skip_from=last.sequence)
+                elif behaviour == "modifies":
+                    _modify(payer, created=created, policy=policy, user=user, rng=rng)
+                _pay_installments(payer, since=created, until=before_reminders, user=user, rng=rng)
+                payers.append(payer)
+        counts["payment_plans"] += 1
+        counts[behaviour] += 1
+    return {f"plans_{key}" if key in NEEDS else key: value for key, value in counts.items()}, payers
 
 
-def demo_reminders_play(*, practice: Practice, as_of: datetime.date) -> dict[str, int]:
-    """The daily job on each of the last ``REMINDER_DAYS`` days at 3pm Eastern (8am–9pm in every US zone)."""
-    sent = deferred = 0
+def demo_reminders_play(
+    *, practice: Practice, as_of: datetime.date, payers: list[PlanPayer], user, rng: random.Random
+) -> dict[str, int]:
+    """Each of the last ``REMINDER_DAYS`` days: the plan payments due that day (at noon), then the daily
+    job at 3pm Eastern (8am–9pm in every US zone)."""
+    sent = deferred = paid = 0
     for back in range(REMINDER_DAYS, 0, -1):
         day = as_of - datetime.timedelta(days=back)
+        for payer in payers:
+            payer.plan.refresh_from_db(fields=["status"])
+            if payer.plan.status not in (PlanStatus.COMPLETED, PlanStatus.CANCELLED):
+                paid += _pay_installments(payer, since=day, until=day, user=user, rng=rng)
         now = datetime.datetime.combine(day, datetime.time(20, 0), tzinfo=datetime.UTC)
         result = reminders_run(practice=practice, now=now)
         sent += result.sent
         deferred += result.deferred
-    return {"reminders_sent": sent, "reminders_deferred": deferred}
+    return {"reminders_sent": sent, "reminders_deferred": deferred, "plan_payments_last_days": paid}

@@ -373,8 +373,10 @@ def _reschedule(
     installment_amount: Decimal | None,
     added: Decimal = ZERO,
     today: datetime.date,
+    at: datetime.datetime | None = None,
 ) -> PaymentPlan:
     policy = policy_for(plan.practice)
+    at = at or timezone.now()
     if plan.status not in OPEN:
         raise ValidationError(
             f"Plan {plan.pk} is {plan.get_status_display().lower()}: its terms cannot change."
@@ -416,11 +418,15 @@ def _reschedule(
     plan.total_amount += added
     plan.save(update_fields=["frequency", "start_date", "installment_amount", "term", "total_amount"])
     PlanModification.objects.create(
-        plan=plan, kind=kind, by=_by(user), before=before, after=_snapshot(plan), reason=reason[:255]
+        plan=plan, kind=kind, at=at, by=_by(user), before=before, after=_snapshot(plan), reason=reason[:255]
     )
     if plan.status != PlanStatus.ACTIVE:
         plan_transition(
-            plan=plan, to_status=PlanStatus.ACTIVE, user=_by(user), reason=f"New terms: {reason}"[:255]
+            plan=plan,
+            to_status=PlanStatus.ACTIVE,
+            user=_by(user),
+            reason=f"New terms: {reason}"[:255],
+            at=at,
         )
     return plan
 
@@ -436,9 +442,11 @@ def plan_modify(
     installment_amount: Decimal | None = None,
     reason: str = "",
     today: datetime.date | None = None,
+    at: datetime.datetime | None = None,
 ) -> PaymentPlan:
     """New terms: the remaining balance is re-amortised over the new schedule (open installments closed, new
-    ones added after them), with the before and after kept in the plan's modification history."""
+    ones added after them), with the before and after kept in the plan's modification history.
+    ``today`` and ``at``: the day and moment of the change (default now; the demo back-dates its own)."""
     return _reschedule(
         plan=_lock(plan),
         kind=ModificationKind.MODIFIED,
@@ -449,6 +457,7 @@ def plan_modify(
         term=term,
         installment_amount=installment_amount,
         today=today or timezone.localdate(),
+        at=at,
     )
 
 

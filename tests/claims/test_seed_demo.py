@@ -3,6 +3,7 @@ rolled back at the end; the tests read it. Refusals run on their own."""
 
 import datetime
 import io
+import json
 import zoneinfo
 from collections import Counter
 from decimal import Decimal
@@ -12,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.http import HttpRequest
 from django.test import Client, override_settings
 from django.utils import timezone
@@ -32,7 +33,8 @@ from claims.models import (
     X12File,
 )
 from claims.scrubber.engine import claims_for_scrub, scrub_claims
-from denials.models import Denial
+from denials.models import AppealLetter, Denial
+from denials.views import DEADLINE_SOON_DAYS
 from devdata.demo.builder import demo_random
 from devdata.demo.people import npi_check_digit, npi_generate
 from devdata.demo.reference import ALL_DIAGNOSES, PROCEDURES
@@ -42,7 +44,9 @@ from payment_plans.models import (
     Installment,
     PatientPayment,
     PaymentPlan,
+    PlanModification,
     PlanPayment,
+    PlanStatus,
     PlanStatusChange,
     Reminder,
     Statement,
@@ -66,19 +70,22 @@ from rcm.models import (
 from rcm.validators import icd10_problem, npi_is_valid
 
 SMALL_RUN = ("--claims", "300", "--seed", "7", "--as-of", "2026-06-30")
+AS_OF = datetime.date(2026, 6, 30)
+CUTOFF = datetime.datetime(2026, 6, 30, tzinfo=zoneinfo.ZoneInfo("America/New_York"))
 
 # What seed 7 builds as of 2026-06-30: the same every run, on SQLite and PostgreSQL alike.
 EXPECTED_STATUSES = {
     "riverside": {
-        "draft": 10,
+        "draft": 11,
         "submitted": 4,
         "accepted": 20,
-        "paid": 220,
+        "paid": 218,
         "partially_paid": 3,
-        "denied": 1,
+        # One claim of four payers denied near the end of its appeal window, left in the queue.
+        "denied": 5,
         "written_off": 3,
-        # Statements sent by the accounts step bill what patients still owe (one self-pay draft among them).
-        "patient_billed": 8,
+        # Statements sent by the accounts step bill what patients not on a payment plan still owe.
+        "patient_billed": 5,
     },
     "lakeview": {"draft": 1, "accepted": 4, "paid": 24, "denied": 1},
 }
@@ -348,6 +355,72 @@ def test_denials_have_causes_and_some_are_overturned_by_a_later_835_upheld_or_op
     assert not Denial.objects.filter(status="overturned", recovered_amount__lte=0).exists()
 
 
+def test_appeals_of_the_last_months_are_letters_made_final_and_sent_then_decided_or_written_off(demo):
+    """Issue #12: appeals go out as letters (the category's template, a PDF, sent on a day by a channel);
+    the payer's answer settles the letter; an upheld appeal ends in a write-off. Appeals filed before the
+    practice sent them from the app (``LETTER_MONTHS``: from October 2025 here) were recorded by hand."""
+    letters = list(AppealLetter.objects.select_related("claim", "denial").order_by("sent_on"))
+    letters_from = datetime.datetime(2025, 10, 1, tzinfo=zoneinfo.ZoneInfo("America/New_York"))
+    appealed = ClaimStatusChange.objects.filter(to_status="appealed")
+    # one letter per appeal filed since, and sending it is what filed the appeal, at the moment it was sent
+    assert sorted(appealed.filter(at__gte=letters_from).values_list("claim_id", "at", "reason")) == sorted(
+        (
+            letter.claim_id,
+            letter.finalized_at,
+            f"Appeal letter sent by {letter.get_channel_display().lower()}",
+        )
+        for letter in letters
+    )
+    assert list(appealed.filter(at__lt=letters_from).values_list("reason", flat=True)) == [
+        "Appeal of denied lines sent with documentation of a separately identifiable visit (modifier 25)"
+    ]
+    assert [
+        (letter.template, letter.channel, letter.outcome, letter.denial.reason_code, letter.claim.status)
+        for letter in letters
+    ] == [
+        ("coding_bundling", "portal", "upheld", "97", "written_off"),
+        ("coding_bundling", "portal", "upheld", "97", "paid"),
+    ]
+    for letter in letters:
+        assert bytes(letter.pdf).startswith(b"%PDF") and letter.pdf_name.endswith(".pdf")
+        assert letter.created_at == letter.finalized_at < CUTOFF
+        assert letter.sent_on == timezone.localdate(letter.finalized_at)
+        assert letter.finalized_at < letter.outcome_at < CUTOFF
+        assert not letter.after_deadline and letter.sent_on <= letter.denial.appeal_deadline
+        assert letter.claim.patient_control_number in letter.body
+        day = letter.sent_on
+        assert f"\n{day:%B} {day.day}, {day.year}\n" in letter.body  # dated the day it was written
+    # the upheld appeal written off with the write-off service, after the payer's answer
+    upheld = letters[0]
+    write_off = Transaction.objects.get(claim=upheld.claim, kind=TransactionKind.WRITE_OFF)
+    assert (write_off.source, write_off.group_code, write_off.reason_code) == ("user", "CO", "97")
+    assert upheld.outcome_at < write_off.posted_at < CUTOFF
+    assert upheld.denial.status == "written_off"
+
+
+def test_one_denial_per_payer_waits_in_the_queue_with_its_appeal_deadline_soon(demo):
+    """Issue #12: open denials due for appeal within the queue's "soon" window after the as-of day, each
+    for one of its payer's usual causes, not worked yet."""
+    soon = Denial.objects.filter(
+        appeal_deadline__gt=AS_OF, appeal_deadline__lt=AS_OF + datetime.timedelta(days=DEADLINE_SOON_DAYS)
+    )
+    rows = Counter(
+        (d.claim.payer.payer_id, d.reason_code, d.category, d.status, (d.appeal_deadline - AS_OF).days)
+        for d in soon.select_related("claim__payer")
+    )
+    assert rows == {
+        ("CRS47", "16", "documentation", "new", 1): 2,
+        ("SHP01", "16", "documentation", "new", 6): 3,
+        ("15202", "16", "documentation", "new", 7): 3,
+        ("OHMCD", "27", "eligibility", "new", 13): 4,
+    }
+    assert soon.values("claim_id").distinct().count() == 4
+    # whole claims denied, still denied, with no work on them since
+    claims = Claim.objects.filter(pk__in=soon.values("claim_id"))
+    assert set(claims.values_list("status", flat=True)) == {"denied"}
+    assert not ClaimStatusChange.objects.filter(claim__in=claims, from_status="denied").exists()
+
+
 def test_no_patient_balance_is_negative(demo):
     """The copay taken at check-in is applied once the payer has moved it to the patient, never before;
     the only negative patient balances are the credits of patients who paid more than they owed."""
@@ -381,7 +454,8 @@ def test_one_summary_audit_event_per_practice(demo):
 
 def test_it_prints_progress_a_summary_and_the_logins(demo):
     assert "riverside: 270 / 270 claims" in demo
-    assert "riverside: 19 patient payments (5 with a credit), 14 statements, 3 account notes" in demo
+    assert "riverside: 9 payment plans" in demo
+    assert "riverside: 15 patient payments (4 with a credit), 11 statements, 5 account notes" in demo
     assert "Ledger check: every cached balance matches the ledger." in demo
     assert "Demo logins (password for all: rcm-demo-2026)" in demo
 
@@ -559,13 +633,15 @@ def test_patient_accounts_have_payments_credits_statements_and_notes(demo):
     from payment_plans.statements import statement_candidates
 
     riverside = Practice.objects.get(slug="riverside")
-    # 19 paid at the front desk by the accounts step, one more on a payment plan (the plans step)
-    assert PatientPayment.objects.filter(practice=riverside, plan_payment__isnull=True).count() == 19
-    assert PatientPayment.objects.filter(practice=riverside, plan_payment__isnull=False).count() == 1
-    assert PlanPayment.objects.filter(practice=riverside).count() == 1
+    # 15 paid at the front desk by the accounts step, 12 more on payment plans (the plans step)
+    assert PatientPayment.objects.filter(practice=riverside, plan_payment__isnull=True).count() == 15
+    assert PatientPayment.objects.filter(practice=riverside, plan_payment__isnull=False).count() == 12
+    assert PlanPayment.objects.filter(practice=riverside).count() == 12
     assert CreditRefund.objects.filter(practice=riverside).count() == 1
-    assert Statement.objects.filter(practice=riverside).count() == 14
-    assert AccountNote.objects.filter(practice=riverside).count() == 3
+    assert Statement.objects.filter(practice=riverside).count() == 11
+    # patients on a plan are the plan's business: no statement
+    assert not Statement.objects.filter(patient__payment_plans__isnull=False).exists()
+    assert AccountNote.objects.filter(practice=riverside).count() == 5
     assert AccountHold.objects.filter(practice=riverside, released_at__isnull=True).count() == 1
     assert (
         Statement.objects.filter(sent_at__gte=datetime.datetime(2026, 6, 30, tzinfo=datetime.UTC)).count()
@@ -576,3 +652,84 @@ def test_patient_accounts_have_payments_credits_statements_and_notes(demo):
     billed = Statement.objects.filter(practice=riverside).values("patient").distinct().count()
     assert sum("within the 30-day cycle" in reason for reason in skipped.values()) == billed
     assert ledger_check(practice=riverside) == []
+
+
+def test_payment_plans_end_in_every_state_with_missed_installments_and_new_terms(demo):
+    """Issue #14: plans in every state, payments missed, a plan on new terms; each plan made after the
+    balance it covers last moved, and only its own payments move that balance after it."""
+    riverside = Practice.objects.get(slug="riverside")
+    plans = PaymentPlan.objects.filter(practice=riverside)
+    assert Counter(plans.values_list("status", flat=True)) == {
+        "active": 3,
+        "completed": 2,
+        "defaulted": 2,
+        "delinquent": 1,
+        "cancelled": 1,
+    }
+    assert set(plans.values_list("status", flat=True)) == set(PlanStatus.values)
+    missed = Installment.objects.filter(practice=riverside, status="missed")
+    assert Counter(missed.values_list("plan__status", flat=True)) == {"defaulted": 6, "delinquent": 1}
+    assert Counter(
+        PlanStatusChange.objects.filter(plan__practice=riverside).values_list("from_status", "to_status")
+    ) == {
+        ("", "active"): 9,
+        ("active", "defaulted"): 2,
+        ("active", "delinquent"): 1,
+        ("active", "completed"): 2,
+        ("active", "cancelled"): 1,
+    }
+    modification = PlanModification.objects.get(plan__practice=riverside)
+    assert (modification.kind, modification.plan.status) == ("modified", "active")
+    assert modification.plan.created_at < modification.at < CUTOFF
+    assert len(modification.after["open_installments"]) == len(modification.before["open_installments"]) + 2
+    for plan in plans.prefetch_related("claims"):
+        claims = list(plan.claims.all())
+        assert claims and plan.created_at < CUTOFF
+        receipts = set(plan.payments.values_list("ledger_reference", flat=True))
+        later = Transaction.objects.filter(claim__in=claims, posted_at__gte=plan.created_at)
+        assert set(later.values_list("kind", "source_reference")) <= {
+            (TransactionKind.PATIENT_PAYMENT, receipt) for receipt in receipts
+        }, plan
+        assert ClaimStatusChange.objects.filter(claim__in=claims).aggregate(last=Max("at"))["last"] < (
+            plan.created_at
+        )
+        if plan.status != "cancelled":
+            kept = plan.installments.exclude(status="cancelled")
+            assert sum((i.amount for i in kept), Decimal(0)) == plan.total_amount, plan
+
+
+def test_reminders_for_plans_and_balances_are_sent_logged_and_in_the_sms_file(demo, settings):
+    riverside = Practice.objects.get(slug="riverside")
+    reminders = Reminder.objects.filter(practice=riverside)
+    assert Counter(reminders.values_list("kind", "channel", "status")) == {
+        ("balance", "sms", "sent"): 3,
+        ("balance", "email", "sent"): 1,
+        ("upcoming", "sms", "sent"): 2,
+        ("upcoming", "email", "sent"): 1,
+        ("missed_1", "sms", "sent"): 1,
+        ("missed_1", "email", "sent"): 1,
+        ("missed_7", "sms", "sent"): 1,
+        ("missed_7", "email", "sent"): 1,
+        ("missed_14", "sms", "sent"): 1,
+        ("missed_14", "email", "sent"): 1,
+    }
+    assert not reminders.filter(sent_at__gte=CUTOFF).exists()
+    # the missed-payment reminders went to the patients whose plans fell behind
+    assert set(reminders.filter(kind__startswith="missed").values_list("plan__status", flat=True)) == {
+        "delinquent"
+    }
+    # every text sent is a line of the SMS outbox file
+    sms_file = [json.loads(line) for line in open(settings.SMS_FILE_PATH, encoding="utf-8")]
+    sent = {(line["to"], line["body"]) for line in sms_file}
+    texts = reminders.filter(channel="sms").select_related("patient")
+    assert {(r.patient.phone, r.body) for r in texts} <= sent
+    # ...and each reminder is in the patient's log on the plans page
+    client = Client()
+    assert client.login(request=HttpRequest(), username="collections", password=DEMO_PASSWORD)
+    session = client.session
+    session["practice_id"] = riverside.pk
+    session.save()
+    missed = reminders.get(kind="missed_7", channel="sms")
+    page = client.get(f"/payment-plans/patients/{missed.patient_id}/").content.decode()
+    for label in ("Missed payment (1 day)", "Missed payment (7 days)", "Missed payment (14 days)"):
+        assert page.count(label) == 2, label  # by text and by email

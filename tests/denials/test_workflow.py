@@ -313,6 +313,30 @@ def test_appeal_after_the_deadline_is_allowed_warned_and_recorded(billing, denie
     ]
 
 
+def test_a_letter_given_a_moment_is_drafted_made_final_and_sent_then(denied, biller):
+    """``at`` dates the letter, its PDF and the appeal it files (the demo back-dates its letters); a date
+    sent after that day is refused and changes nothing."""
+    Denial.objects.filter(claim=denied).update(appeal_deadline=datetime.date(2026, 4, 10))
+    denial = Denial.objects.filter(claim=denied).order_by("pk").first()
+    drafted = datetime.datetime(2026, 4, 6, 14, tzinfo=datetime.UTC)
+    letter = letter_create(denial=denial, user=biller, at=drafted)
+    assert (letter.created_at, letter.after_deadline) == (drafted, False)
+    assert "\nApril 6, 2026\n" in letter.body
+    final = drafted + datetime.timedelta(hours=1)
+    letter = letter_finalize(letter=letter, user=biller, at=final)
+    assert letter.finalized_at == final
+    moves = denied.status_history.count()
+    with pytest.raises(ValidationError, match="today or earlier"):
+        letter_mark_sent(
+            letter=letter, sent_on=datetime.date(2026, 4, 7), channel="fax", user=biller, at=final
+        )
+    assert AppealLetter.objects.get(pk=letter.pk).sent_on is None
+    assert (denied.status_history.count(), denial.status_history.count()) == (moves, 0)
+    letter_mark_sent(letter=letter, sent_on=datetime.date(2026, 4, 6), channel="fax", user=biller, at=final)
+    assert denied.status_history.get(to_status="appealed").at == final
+    assert list(denial.status_history.values_list("to_status", "at")) == [("appealed", final)]
+
+
 def test_upheld_outcome_sends_the_claim_back_to_denied(denied, biller):
     denial = Denial.objects.filter(claim=denied).order_by("pk").first()
     letter = letter_finalize(letter=letter_create(denial=denial, user=biller), user=biller)

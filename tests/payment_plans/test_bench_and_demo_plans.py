@@ -5,18 +5,20 @@ import datetime
 import random
 import re
 from collections import Counter
+from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.db.models import Sum
 
+from claims.services import LineInput
 from devdata.demo.plans import demo_plans_create, demo_reminders_play
-from payment_plans.models import Installment, PaymentPlan, PlanStatusChange, Reminder
+from payment_plans.models import Installment, PaymentPlan, PlanModification, PlanStatusChange, Reminder
 from payment_plans.reminders.services import reminders_run
 from rcm.models import ConsentEvent, Practice
 from rcm.services import consent_record
-from tests.payment_plans.conftest import self_pay_claim
+from tests.claims.factories import make_claim
 from tests.rcm.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -61,15 +63,49 @@ def test_the_demo_makes_plans_in_every_state_and_reminders_in_the_outbox(
     for n in range(6):
         patient = PatientFactory(practice=practice)
         consent_record(patient=patient, channel="email", granted=True, method="written form")
-        self_pay_claim(practice, patient, f"{400 + 50 * n}.00", datetime.date(2025, 12, 1))
-    counts = demo_plans_create(practice=practice, as_of=as_of, user=collections_user, rng=random.Random(7))
-    played = demo_reminders_play(practice=practice, as_of=as_of)
-    assert counts == {"payment_plans": 6}
-    assert set(PaymentPlan.objects.values_list("status", flat=True)) == {
-        "active",
-        "delinquent",
-        "defaulted",
-        "completed",
-        "cancelled",
+        # charged the day after the visit: the balance exists from then on (plans are made after it)
+        make_claim(
+            practice,
+            patient=patient,
+            self_pay=True,
+            lines=[
+                LineInput(
+                    procedure_code="99213",
+                    charge=Decimal(f"{400 + 50 * n}.00"),
+                    service_date_from=datetime.date(2025, 12, 1),
+                )
+            ],
+            created_at=datetime.datetime(2025, 12, 2, 12, tzinfo=datetime.UTC),
+        )
+    counts, payers = demo_plans_create(
+        practice=practice, as_of=as_of, user=collections_user, rng=random.Random(7)
+    )
+    played = demo_reminders_play(
+        practice=practice, as_of=as_of, payers=payers, user=collections_user, rng=random.Random(8)
+    )
+    # one patient per behaviour (the one made on new terms pays on time, and so stays active)
+    assert counts == {
+        "payment_plans": 6,
+        "plans_stops": 1,
+        "plans_pays_off": 1,
+        "plans_late": 1,
+        "plans_cancels": 1,
+        "plans_modifies": 1,
+        "plans_on_time": 1,
     }
+    assert len(payers) == 5  # every plan but the cancelled one
+    assert Counter(PaymentPlan.objects.values_list("status", flat=True)) == {
+        "active": 2,
+        "delinquent": 1,
+        "defaulted": 1,
+        "completed": 1,
+        "cancelled": 1,
+    }
+    modified = PlanModification.objects.get()
+    assert (modified.kind, modified.plan.status) == ("modified", "active")
+    # nothing dated on or after the as-of day
+    cutoff = datetime.datetime(2026, 6, 30, tzinfo=datetime.UTC)
+    assert not PlanStatusChange.objects.filter(at__gte=cutoff).exists()
+    assert not Installment.objects.filter(paid_at__gte=cutoff).exists()
     assert played["reminders_sent"] == Reminder.objects.filter(status="sent").count() > 0
+    assert Reminder.objects.filter(kind__startswith="missed", plan__status="delinquent").exists()

@@ -259,6 +259,32 @@ def test_new_terms_re_amortise_the_remaining_balance_with_history(debtor, collec
     )
 
 
+def test_new_terms_for_a_delinquent_plan_are_dated_at_the_moment_given(debtor, practice):
+    """``at`` dates the modification and the move back to active (the demo back-dates its own)."""
+    plan_policy_update(practice=practice, grace_days=5)
+    plan = make_plan(debtor)
+    plans_status_refresh(
+        practice=practice,
+        today=datetime.date(2026, 5, 7),
+        at=datetime.datetime(2026, 5, 7, 12, tzinfo=datetime.UTC),
+    )
+    plan.refresh_from_db()
+    at = datetime.datetime(2026, 5, 8, 14, tzinfo=datetime.UTC)
+    plan_modify(
+        plan=plan,
+        frequency="monthly",
+        start_date=datetime.date(2026, 5, 20),
+        term=4,
+        reason="Due after payday",
+        today=datetime.date(2026, 5, 8),
+        at=at,
+    )
+    assert PlanModification.objects.get(plan=plan).at == at
+    assert PlanStatusChange.objects.get(plan=plan, from_status="delinquent", to_status="active").at == at
+    plan.refresh_from_db()
+    assert (plan.status, plan.status_changed_at) == ("active", at)
+
+
 def test_a_new_balance_joins_the_plan_at_the_same_installment(debtor, practice):
     plan = make_plan(debtor, term=4)  # 4 × $250
     new_claim = self_pay_claim(practice, debtor, "500.00", datetime.date(2026, 3, 20))
