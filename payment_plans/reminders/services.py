@@ -408,12 +408,29 @@ def reminder_opt_out(*, patient: Patient, channel: str, method: str = "STOP repl
     ).update(status=ST.SKIPPED, detail="Consent withdrawn")
 
 
-def sms_inbound(*, practice: Practice, phone: str, body: str) -> int:
-    """A text from a patient: STOP (and its usual synonyms, in English and Spanish) opts every patient of the
-    practice with that number out of texts. Returns the number of patients opted out."""
+def phone_digits(phone: str) -> str:
+    """A US phone number's ten digits, however it is written ("412-555-0100", "+1 (412) 555-0100")."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return digits[-10:] if len(digits) >= 10 else digits
+
+
+def _patients_with_phone(patients, phone: str) -> list[Patient]:
+    """The patients whose number is ``phone`` written any way: narrowed in SQL by its last four digits."""
+    digits = phone_digits(phone)
+    if len(digits) < 4:
+        return []
+    return [p for p in patients.filter(phone__endswith=digits[-4:]) if phone_digits(p.phone) == digits]
+
+
+def sms_inbound(*, practice: Practice | None, phone: str, body: str) -> int:
+    """A text from a patient: STOP (and its usual synonyms, in English and Spanish) opts every patient with
+    that number out of texts, at once: of ``practice``, or of every practice when the number the text was
+    sent to is shared by all (``practice`` None: the provider's webhook). Returns the number of patients
+    opted out."""
     if body.strip().upper() not in STOP_WORDS:
         return 0
-    patients = list(Patient.objects.filter(practice=practice, phone=phone))
+    candidates = Patient.objects.all() if practice is None else Patient.objects.filter(practice=practice)
+    patients = _patients_with_phone(candidates.select_related("practice"), phone)
     for patient in patients:
         reminder_opt_out(patient=patient, channel=Channel.SMS, method="STOP reply")
     return len(patients)
