@@ -57,7 +57,7 @@ from claims.models import (
 )
 from claims.remittances.reason_codes import is_denial
 from claims.state_machine import can_transition, claim_transition_many
-from claims.underpayments.variances import variances_recompute
+from claims.underpayments.variances import tolerance, variances_recompute
 from rcm.bulk import bulk_insert_rows, bulk_insert_with_ids, bulk_update_values
 from rcm.models import Coverage, Payer, Provider
 from rcm.practice_cache import claims_changed
@@ -139,7 +139,6 @@ class _Context:
                 self.posted_transactions[txn.source_reference].append(txn)
         codes = {line.procedure_code for lines in self.lines.values() for line in lines}
         self.prices = PriceBook.load(practice=practice, payer=payer, procedure_codes=codes)
-        self.contracts = self.prices.contracts
         self.expected: dict[int, Decimal | None] = {}
         patient_ids = {c.patient_id for c in self.claims.values()}
         self.secondary: dict[int, list[Coverage]] = defaultdict(list)
@@ -343,16 +342,18 @@ def _expected_allowed(context: _Context, claim: Claim, line: ClaimLine) -> Decim
     return context.expected[line.pk]
 
 
-def _underpayment(context: _Context, expected: Decimal | None, allowed: Decimal | None) -> Decimal:
-    if expected is None or allowed is None or not context.contracts:
+def _underpayment(
+    context: _Context, line: ClaimLine, expected: Decimal | None, allowed: Decimal | None
+) -> Decimal:
+    """The line's shortfall beyond the tolerance of the contract in force on its date of service (the
+    contract that priced it), else zero: the same rule as the variances (``variance_kind``)."""
+    if expected is None or allowed is None:
         return ZERO
-    contract = context.contracts[0]
-    tolerance = max(
-        contract.underpayment_tolerance_amount,
-        (expected * contract.underpayment_tolerance_percent / 100).quantize(CENT),
-    )
+    contract = context.prices.contract_on(line.service_date_from)
+    if contract is None:
+        return ZERO
     short = expected - allowed
-    return short if short > tolerance else ZERO
+    return short if short > tolerance(contract, expected) else ZERO
 
 
 def _plan_reversal(plan: Plan, context: _Context) -> None:
@@ -645,7 +646,7 @@ def _compare_with_contract(
         expected = _expected_allowed(context, claim, line)
         plan.allowed[id(service)] = (allowed, expected)
         if posting.payer_level == 1 and service.paid > 0:
-            plan.underpaid += _underpayment(context, expected, allowed)
+            plan.underpaid += _underpayment(context, line, expected, allowed)
 
 
 def _post_claim_without_lines(
