@@ -8,7 +8,7 @@ table joined in one ``UPDATE ... FROM`` for updates. Small batches keep the ordi
 
 import datetime
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from django.db import connection, connections, models, transaction
 from django.db.models.expressions import RawSQL
@@ -76,14 +76,14 @@ def bulk_insert_rows(model: type[models.Model], rows: list[dict]) -> int:
     return bulk_insert_values(model, names, [tuple(row[name] for name in names) for row in rows])
 
 
-def bulk_insert_values(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence]) -> int:
+def bulk_insert_values(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence]) -> int:
     """Insert rows given as tuples of the values of ``fields`` (field names, in the tuples' order), without
-    primary keys back: streamed with COPY for a large batch on PostgreSQL, one prepared INSERT run for every
-    row (executemany) otherwise. No model objects are built and, on PostgreSQL, no per-value Python call
-    either when every field is named and none is JSON (a bulk recompute writes a million rows); every field
-    not named gets its default."""
-    if not rows:
-        return 0
+    primary keys back; returns how many. A large batch on PostgreSQL is streamed with COPY, taking the
+    rows as ``rows`` yields them, so the work that produces them overlaps the server's (an iterator must
+    have made its own queries by its first row: the connection is busy with the COPY after that); one
+    prepared INSERT run for every row (executemany) otherwise. No model objects are built and no Python
+    call is made per value when every field is named and none is JSON (a bulk recompute writes a million
+    rows); every field not named gets its default."""
     meta = model._meta
     named = [meta.get_field(name) for name in fields]
     defaulted = [
@@ -93,20 +93,27 @@ def bulk_insert_values(model: type[models.Model], fields: Sequence[str], rows: S
     ]
     columns = named + defaulted
     if defaulted:
-        rows = [(*row, *(field.get_default() for field in defaulted)) for row in rows]
+        rows = ((*row, *(field.get_default() for field in defaulted)) for row in rows)
+    rows = iter(rows)
+    head = list(itertools.islice(rows, COPY_THRESHOLD))
+    if not head:
+        return 0
     quote = connection.ops.quote_name
     names = ", ".join(quote(field.column) for field in columns)
-    if _use_copy(rows):
+    if connection.vendor == "postgresql" and len(head) == COPY_THRESHOLD:
         json = [(i, field) for i, field in enumerate(columns) if isinstance(field, models.JSONField)]
+        count = 0
         with connection.cursor() as cursor:
             with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({names}) FROM STDIN") as copy:
-                for row in rows:
+                for row in itertools.chain(head, rows):
                     if json:
                         row = list(row)
                         for i, field in json:
                             row[i] = _python_value(field, row[i])
                     copy.write_row(row)
-        return len(rows)
+                    count += 1
+        return count
+    rows = [*head, *rows]
     placeholders = ", ".join(["%s"] * len(columns))
     sql = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({placeholders})"  # noqa: S608
     # The wrapper itself, not the ``connection`` proxy, which looks the wrapper up again on every attribute

@@ -16,7 +16,7 @@ payment brought up to the contract is recovered on its own.
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
 from operator import attrgetter
@@ -134,9 +134,10 @@ class VarianceRow(NamedTuple):
     computed_at: datetime.datetime
 
 
-def _chunk_rows(claims: Claims, books: _Books, now) -> list[VarianceRow]:
-    """The variance rows of the adjudicated lines of ``claims``: two reads (plain tuples), pricing in
-    memory, only for the claims with an adjudicated line."""
+def _chunk_rows(claims: Claims, books: _Books, now) -> Iterator[VarianceRow]:
+    """The variance rows of the adjudicated lines of ``claims``: three reads (plain tuples), made before
+    this returns, then the rows priced in memory as they are asked for (so as COPY writes them), only for
+    the claims with an adjudicated line."""
     latest = {}
     for payment in (
         adjudicated_lines(claims=claims)
@@ -151,7 +152,7 @@ def _chunk_rows(claims: Claims, books: _Books, now) -> list[VarianceRow]:
     ):
         latest[payment.claim_line_id] = payment  # a later payment of the line replaces an earlier one
     if not latest:
-        return []
+        return iter(())
     # The claims apart from their lines: two index range scans instead of a lookup of the claim per line.
     payers_and_places = {
         claim.pk: claim
@@ -175,12 +176,15 @@ def _chunk_rows(claims: Claims, books: _Books, now) -> list[VarianceRow]:
         )
         .order_by("claim_id", "line_number", "id")
     )
-    rows = []
+    return _priced_rows(latest, payers_and_places, list(claim_lines), books, now)
+
+
+def _priced_rows(latest: dict, claims: dict, claim_lines: list, books: _Books, now) -> Iterator[VarianceRow]:
     for claim_id, group in groupby(claim_lines, key=attrgetter("claim_id")):
         lines = list(group)
         if not any(line.id in latest for line in lines):
             continue  # nothing adjudicated on this claim: nothing to price
-        claim = payers_and_places[claim_id]
+        claim = claims[claim_id]
         book = books.get(claim.practice_id, claim.payer_id)
         facility = is_facility(claim.place_of_service)
         prices = book.price_claim(
@@ -202,39 +206,40 @@ def _chunk_rows(claims: Claims, books: _Books, now) -> list[VarianceRow]:
                 continue
             contract = None if price is None else price.contract
             expected = None if price is None else price.amount
-            rows.append(
-                VarianceRow(
-                    practice_id=claim.practice_id,
-                    claim_id=claim_id,
-                    claim_line_id=line.id,
-                    remittance_line_id=payment.id,
-                    payer_id=claim.payer_id,
-                    procedure_code=line.procedure_code[:5],
-                    service_date=line.service_date_from,
-                    paid_date=payment.paid_on,
-                    units=line.units,
-                    contract_id=None if contract is None else contract.pk,
-                    fee_row_id=None if price is None or price.fee_row is None else price.fee_row.pk,
-                    expected_allowed=expected,
-                    allowed=payment.allowed,
-                    paid=payment.paid,
-                    variance=None if expected is None else expected - payment.allowed,
-                    kind=variance_kind(contract, expected, payment.allowed),
-                    computed_at=now,
-                )
+            yield VarianceRow(
+                practice_id=claim.practice_id,
+                claim_id=claim_id,
+                claim_line_id=line.id,
+                remittance_line_id=payment.id,
+                payer_id=claim.payer_id,
+                procedure_code=line.procedure_code[:5],
+                service_date=line.service_date_from,
+                paid_date=payment.paid_on,
+                units=line.units,
+                contract_id=None if contract is None else contract.pk,
+                fee_row_id=None if price is None or price.fee_row is None else price.fee_row.pk,
+                expected_allowed=expected,
+                allowed=payment.allowed,
+                paid=payment.paid,
+                variance=None if expected is None else expected - payment.allowed,
+                kind=variance_kind(contract, expected, payment.allowed),
+                computed_at=now,
             )
-    return rows
 
 
 def _recompute_claims(claims: Claims, books: _Books, now, user) -> int:
     rows = _chunk_rows(claims, books, now)
     stale = LineVariance.objects.filter(claims.where("claim_id", "practice_id"))
     stale._raw_delete(stale.db)  # derived rows, nothing points at them: one DELETE, no rows fetched first
-    bulk_insert_values(LineVariance, VarianceRow._fields, rows)
     shortfalls: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for row in rows:
-        if row.kind == VarianceKind.UNDERPAID:
-            shortfalls[row.claim_id] += row.variance
+
+    def tallied(rows):
+        for row in rows:
+            if row.kind == VarianceKind.UNDERPAID:
+                shortfalls[row.claim_id] += row.variance
+            yield row
+
+    count = bulk_insert_values(LineVariance, VarianceRow._fields, tallied(rows))
     underpayments_sync(
         claims=claims.where("claim_id", "practice_id"),
         claims_pk=claims.where("pk", "practice_id"),
@@ -242,7 +247,7 @@ def _recompute_claims(claims: Claims, books: _Books, now, user) -> int:
         now=now,
         user=user,
     )
-    return len(rows)
+    return count
 
 
 def variances_recompute(
