@@ -8,6 +8,7 @@ table joined in one ``UPDATE ... FROM`` for updates. Small batches keep the ordi
 
 import datetime
 import itertools
+from collections.abc import Iterable, Sequence
 
 from django.db import connection, connections, models, transaction
 from django.db.models.expressions import RawSQL
@@ -67,31 +68,54 @@ def bulk_insert_with_ids(model: type[models.Model], objs) -> list:
 
 
 def bulk_insert_rows(model: type[models.Model], rows: list[dict]) -> int:
-    """Insert rows given as field-name dicts, without primary keys back: streamed with COPY for a large
-    batch on PostgreSQL, one prepared INSERT run for every row (executemany) otherwise. No model
-    objects are built; every field not named gets its default."""
+    """Insert rows given as field-name dicts (each with the keys of the first), without primary keys back;
+    see ``bulk_insert_values``."""
     if not rows:
         return 0
+    names = list(rows[0])
+    return bulk_insert_values(model, names, [tuple(row[name] for name in names) for row in rows])
+
+
+def bulk_insert_values(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence]) -> int:
+    """Insert rows given as tuples of the values of ``fields`` (field names, in the tuples' order), without
+    primary keys back; returns how many. A large batch on PostgreSQL is streamed with COPY, taking the
+    rows as ``rows`` yields them, so the work that produces them overlaps the server's (an iterator must
+    have made its own queries by its first row: the connection is busy with the COPY after that); one
+    prepared INSERT run for every row (executemany) otherwise. No model objects are built and no Python
+    call is made per value when every field is named and none is JSON (a bulk recompute writes a million
+    rows); every field not named gets its default."""
     meta = model._meta
-    named = list(rows[0])
-    given = {meta.get_field(name).attname: name for name in named}
-    fields = [f for f in meta.concrete_fields if not f.primary_key and not f.generated]
+    named = [meta.get_field(name) for name in fields]
+    defaulted = [
+        field
+        for field in meta.concrete_fields
+        if not field.primary_key and not field.generated and field not in named
+    ]
+    columns = named + defaulted
+    if defaulted:
+        rows = ((*row, *(field.get_default() for field in defaulted)) for row in rows)
+    rows = iter(rows)
+    head = list(itertools.islice(rows, COPY_THRESHOLD))
+    if not head:
+        return 0
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-
-    def value(field, row):
-        if field.attname in given:
-            return row[given[field.attname]]
-        return field.get_default()
-
-    if _use_copy(rows):
+    names = ", ".join(quote(field.column) for field in columns)
+    if connection.vendor == "postgresql" and len(head) == COPY_THRESHOLD:
+        json = [(i, field) for i, field in enumerate(columns) if isinstance(field, models.JSONField)]
+        count = 0
         with connection.cursor() as cursor:
-            with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row([_python_value(field, value(field, row)) for field in fields])
-        return len(rows)
-    placeholders = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+            with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({names}) FROM STDIN") as copy:
+                for row in itertools.chain(head, rows):
+                    if json:
+                        row = list(row)
+                        for i, field in json:
+                            row[i] = _python_value(field, row[i])
+                    copy.write_row(row)
+                    count += 1
+        return count
+    rows = [*head, *rows]
+    placeholders = ", ".join(["%s"] * len(columns))
+    sql = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({placeholders})"  # noqa: S608
     # The wrapper itself, not the ``connection`` proxy, which looks the wrapper up again on every attribute
     # read: with a dozen fields per row that lookup was most of the time of a large batch.
     database = connections[connection.alias]
@@ -99,8 +123,7 @@ def bulk_insert_rows(model: type[models.Model], rows: list[dict]) -> int:
     # decimals: 1.0 and 1.00 are equal keys but are written differently.)
     prepared: dict[tuple, object] = {}
 
-    def prepare(field, row):
-        raw = value(field, row)
+    def prepare(field, raw):
         if not isinstance(raw, REPEATING_TYPES):
             return field.get_db_prep_save(raw, database)
         key = (field.attname, type(raw), raw)
@@ -108,7 +131,7 @@ def bulk_insert_rows(model: type[models.Model], rows: list[dict]) -> int:
             prepared[key] = field.get_db_prep_save(raw, database)
         return prepared[key]
 
-    params = [[prepare(field, row) for field in fields] for row in rows]
+    params = [[prepare(field, raw) for field, raw in zip(columns, row, strict=True)] for row in rows]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
     return len(rows)

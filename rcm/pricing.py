@@ -11,13 +11,16 @@ Unknown stays unknown: with no contract in force, no applicable row or a percent
 percentage, the price is None and callers show it as unknown; they never guess.
 
 Pricing takes plain values, not claims (rcm does not import claims). A ``PriceBook`` reads one practice's
-contracts with one payer and their fee rows in two queries, then prices any number of lines from memory.
+contracts with one payer and their fee rows in two queries, then prices any number of lines from memory: a
+bulk recompute prices a million lines, so the book remembers the contract in force on each day and the price
+of each (contract, code, modifier, setting, units) it has worked out, and a line is a plain named tuple.
 """
 
 import dataclasses
 import datetime
 from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from rcm.models import FeeScheduleRow, Payer, PayerContract, Practice, PricingMethod
 
@@ -36,10 +39,10 @@ def is_facility(place_of_service: str) -> bool:
     return (place_of_service or "").strip() in FACILITY_PLACES_OF_SERVICE
 
 
-@dataclasses.dataclass(frozen=True)
-class LineToPrice:
+class LineToPrice(NamedTuple):
     """A claim line as pricing sees it. ``charge`` is the line's billed charge (all units); only the % of
-    charges method needs it."""
+    charges method needs it. (A named tuple: built for every line of a bulk run, three times cheaper than a
+    frozen dataclass.)"""
 
     procedure_code: str
     service_date: datetime.date
@@ -80,6 +83,10 @@ class PriceBook:
         self.rows: dict[tuple[int, str, str, bool], FeeScheduleRow] = {
             (row.contract_id, row.procedure_code, row.modifier, row.facility): row for row in rows
         }
+        # What the book has worked out, since its contracts and rows never change once read: the contract
+        # in force on a day, and a line's price, whole and reduced, by everything the price depends on.
+        self._contracts_on: dict[datetime.date, PayerContract | None] = {}
+        self._prices: dict[tuple, tuple[Price, Price] | None] = {}
 
     @classmethod
     def load(
@@ -99,7 +106,11 @@ class PriceBook:
         return cls(contracts, rows if contract_ids else [])
 
     def contract_on(self, day: datetime.date) -> PayerContract | None:
-        return contract_in_force(self.contracts, day)
+        try:
+            return self._contracts_on[day]
+        except KeyError:
+            contract = self._contracts_on[day] = contract_in_force(self.contracts, day)
+            return contract
 
     def fee_row(self, contract_id: int | None, line: LineToPrice) -> FeeScheduleRow | None:
         """The contract's row for the line: its first modifier, else no modifier; its facility setting, else
@@ -120,6 +131,26 @@ class PriceBook:
         contract = self.contract_on(line.service_date)
         if contract is None:
             return None
+        method = contract.pricing_method
+        # Equal units or charges (1 and 1.000) give the same rounded amount, so they may share a key.
+        key = (
+            id(contract),  # one of self.contracts, alive as long as the book
+            line.procedure_code,
+            line.modifiers[0] if line.modifiers else "",
+            line.facility,
+            line.units,
+            None if method in (PricingMethod.FEE_SCHEDULE, PricingMethod.PERCENT_OF_BASE) else line.charge,
+        )
+        try:
+            prices = self._prices[key]
+        except KeyError:
+            price = self._price(contract, line)
+            prices = self._prices[key] = None if price is None else (price, _reduced(price))
+        if prices is None:
+            return None
+        return prices[1] if rank > 1 else prices[0]
+
+    def _price(self, contract: PayerContract, line: LineToPrice) -> Price | None:
         method, row = contract.pricing_method, None
         if method == PricingMethod.FEE_SCHEDULE:
             row = self.fee_row(contract.pk, line)
@@ -139,19 +170,20 @@ class PriceBook:
             )
         if amount is None:
             return None
-        price = Price(amount=_money(amount), contract=contract, method=method, fee_row=row)
-        return _reduced(price) if rank > 1 else price
+        return Price(amount=_money(amount), contract=contract, method=method, fee_row=row)
 
     def price_claim(self, lines: Sequence[LineToPrice]) -> list[Price | None]:
         """Each line's price, in the order given, with the multiple-procedure reduction of the claim: the
         line with the highest expected amount keeps it all (the first such line on a tie), the others get
         their contract's reduced percentage when it has one. Unpriced lines take no rank."""
         prices = [self.price(line) for line in lines]
+        if len(prices) < 2:
+            return prices
         ranked = sorted(
             (i for i, price in enumerate(prices) if price is not None), key=lambda i: -prices[i].amount
         )
-        for i in ranked[1:]:
-            prices[i] = _reduced(prices[i])
+        for rank, i in enumerate(ranked[1:], start=2):
+            prices[i] = self.price(lines[i], rank=rank)
         return prices
 
 

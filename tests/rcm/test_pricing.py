@@ -197,3 +197,56 @@ def test_many_lines_are_priced_from_two_queries(practice, payer, medicare, djang
     assert len(prices) == 200
     assert (prices[0].amount, prices[1].amount) == (D("180.00"), D("220.00"))
     assert sum(p.amount for p in prices) == D("50290.00")
+
+
+def test_a_book_asked_again_prices_each_line_as_a_fresh_book_does(practice, payer):
+    """The book remembers the contract of each day and the price of each (contract, code, modifier,
+    setting, units) and, for % of charges, charge: lines that share some of these but not all still get
+    their own price, the same as a new book gives each alone."""
+    fees = contract(
+        payer, effective=datetime.date(2025, 1, 1), multiple_procedure_reduction_percent=D("50.00")
+    )
+    fees.end_date = datetime.date(2025, 12, 31)
+    fees.save()
+    contract(
+        payer,
+        effective=datetime.date(2026, 1, 1),
+        pricing_method=PricingMethod.PERCENT_OF_CHARGES,
+        percent=D("60.00"),
+    )
+    row(fees, "99214", "128.40")
+    row(fees, "99214", "140.00", modifier="25")
+    row(fees, "99214", "120.00", facility=True)
+    in_2025, in_2026 = datetime.date(2025, 6, 2), DOS
+    lines = [
+        LineToPrice(
+            procedure_code="99214",
+            service_date=day,
+            modifiers=modifiers,
+            units=units,
+            charge=charge,
+            facility=facility,
+        )
+        for day in (in_2025, in_2026)
+        for modifiers in ((), ("25",))
+        for units in (D(1), D("1.000"), D(2))
+        for charge in (D("185.00"), D("90.00"))
+        for facility in (False, True)
+    ]
+    book = PriceBook.load(practice=practice, payer=payer)
+    warm = [book.price(line) for line in lines] + [book.price(line, rank=2) for line in lines]
+    fresh = [PriceBook.load(practice=practice, payer=payer).price(line) for line in lines] + [
+        PriceBook.load(practice=practice, payer=payer).price(line, rank=2) for line in lines
+    ]
+    assert warm == fresh
+    amounts = {
+        (line.service_date, line.modifiers, line.units, line.charge, line.facility): p.amount
+        for line, p in zip(lines, warm[: len(lines)], strict=True)
+    }
+    assert amounts[(in_2025, (), D(1), D("185.00"), False)] == D("128.40")
+    assert amounts[(in_2025, ("25",), D(2), D("90.00"), False)] == D("280.00")
+    assert amounts[(in_2025, (), D("1.000"), D("90.00"), True)] == D("120.00")
+    assert amounts[(in_2026, (), D(1), D("185.00"), False)] == D("111.00")
+    assert amounts[(in_2026, ("25",), D(2), D("90.00"), True)] == D("54.00")
+    assert [p.amount for p in warm[len(lines) :]][:2] == [D("64.20"), D("60.00")]  # 2025's reduction, rank 2
+    assert book.price_claim(lines[:2]) == [warm[0], warm[len(lines) + 1]]
