@@ -6,6 +6,7 @@ Messages go to in-memory backends (the app's own work is measured, not an SMTP s
 everything is rolled back, so each run sees the same data. Floor: the occasion queries alone (what is due)."""
 
 import argparse
+import collections
 import datetime
 import os
 
@@ -52,7 +53,7 @@ emit(
     sent=sum(run.sent for run in runs),
     deferred=sum(run.deferred for run in runs),
     capped=sum(run.capped for run in runs),
-    status_changes=sum(run.status_changes for run in runs),
+    status_changes=dict(sum((collections.Counter(r.status_changes) for r in runs), collections.Counter())),
     seconds=timer.seconds,
     rate=open_installments / timer.seconds,
     floor_seconds=floor.seconds,
