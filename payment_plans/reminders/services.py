@@ -49,6 +49,7 @@ from payment_plans.plans.services import plans_status_refresh
 from payment_plans.reminders.messages import compose, language_of
 from payment_plans.reminders.sms import sms_backend
 from rcm.audit import audit_record, current_context
+from rcm.bulk import bulk_update_values
 from rcm.models import AuditAction, Channel, ConsentEvent, Patient, Practice
 from rcm.services import consent_record
 
@@ -374,28 +375,47 @@ def reminders_run(
     return result
 
 
+# Rows claimed and written back per transaction while sending: two commits per batch, not two per message
+# (each commit waits for the disk). A crash mid-batch leaves at most this many rows "sending", none sent
+# twice.
+DELIVERY_BATCH = 200
+
+
 def _deliver(practice: Practice, result: RunResult, now: datetime.datetime) -> None:
-    """Send every queued row of the practice, each claimed queued → sending first (one winner per row).
-    ``sent_at`` is the run's clock, the one the weekly limit is counted on."""
+    """Send every queued row of the practice, each claimed queued → sending first (one winner per row:
+    rows another run holds are skipped, and a row it claimed is no longer queued). ``sent_at`` is the run's
+    clock, the one the weekly limit is counted on."""
     backend = sms_backend()
-    queued = list(
-        Reminder.objects.filter(practice=practice, status=ST.QUEUED)
-        .select_related("patient")
-        .only("pk", "channel", "body", "patient__email", "patient__phone")
-        .order_by("pk")
-    )
+    queued = Reminder.objects.filter(practice=practice, status=ST.QUEUED).order_by("pk")
+    queued = list(queued.values_list("pk", flat=True))
     with get_connection() as connection:
-        for row in queued:
-            if not Reminder.objects.filter(pk=row.pk, status=ST.QUEUED).update(status=ST.SENDING):
-                continue  # another run took it
+        for ids in _chunks(queued, DELIVERY_BATCH):
+            with transaction.atomic():
+                mine = list(
+                    Reminder.objects.select_for_update(skip_locked=True)
+                    .filter(pk__in=ids, status=ST.QUEUED)
+                    .values_list("pk", flat=True)
+                )
+                Reminder.objects.filter(pk__in=mine).update(status=ST.SENDING)
+            rows = (
+                Reminder.objects.filter(pk__in=mine)
+                .select_related("patient")
+                .only("pk", "channel", "body", "patient__email", "patient__phone")
+                .order_by("pk")
+            )
+            done = []
             try:
-                reference = _send(row, connection, backend)
-            except Exception as error:  # noqa: BLE001 - the provider's failure is recorded, the run goes on
-                Reminder.objects.filter(pk=row.pk).update(status=ST.FAILED, detail=type(error).__name__[:255])
-                result.failed += 1
-                continue
-            Reminder.objects.filter(pk=row.pk).update(status=ST.SENT, sent_at=now, detail=reference)
-            result.sent += 1
+                for row in rows:
+                    try:
+                        row.detail, row.status, row.sent_at = _send(row, connection, backend), ST.SENT, now
+                        result.sent += 1
+                    except Exception as error:  # noqa: BLE001 - the provider's failure is recorded, the run goes on
+                        row.detail, row.status, row.sent_at = type(error).__name__[:255], ST.FAILED, None
+                        result.failed += 1
+                    done.append(row)
+            finally:  # a worker stopped mid-batch still records what it sent (the rest stay "sending")
+                with transaction.atomic():
+                    bulk_update_values(Reminder, done, ["status", "sent_at", "detail"])
 
 
 @transaction.atomic
