@@ -5,7 +5,6 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
 from claims.views import home, patients
-from payment_plans.reminders import webhooks as sms_webhooks
 from rcm import views
 from rcm.api.views import ApiDocsView
 
@@ -32,7 +31,7 @@ urlpatterns = [
     path("underpayments/", include("claims.underpayments.urls")),
     path("denials/", include("denials.urls")),
     path("payment-plans/", include("payment_plans.urls")),
-    path("sms/twilio/inbound/", sms_webhooks.twilio_inbound, name="sms_twilio_inbound"),
+    path("sms/", include("payment_plans.sms_urls")),
     path("kpis/", include("kpis.urls")),
     path("payers/", include("rcm.contracts.urls")),
     path("api/", include("rcm.api.urls")),
