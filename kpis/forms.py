@@ -35,7 +35,7 @@ class KpiFilterForm(forms.Form):
             (f"provider:{p.pk}", str(p))
             for p in scoped(Provider, practice)
             .order_by("last_name", "first_name")
-            .only("pk", "first_name", "last_name", "is_organization")
+            .only("pk", "first_name", "last_name", "credentials", "is_organization")
         ]
         self.fields["scope"].choices = [
             ("", "Whole practice"),

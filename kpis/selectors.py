@@ -27,6 +27,7 @@ from kpis.models import Dimension, KpiClaimBalance, KpiSavedView, KpiSnapshot, K
 from kpis.scorecard import month_end, months_between
 from rcm.bulk import ids_in
 from rcm.models import Payer, Provider
+from rcm.practice_cache import KPI_FIGURES, practice_cached
 from rcm.tenancy import scoped
 
 TREND_MONTHS = 12
@@ -401,7 +402,14 @@ def _stored_stock(practice, slug: str, day: datetime.date, scope: Scope) -> Dril
             Dimension.PLACE_OF_SERVICE: "dim_pos",
         }[scope.dimension]
         rows = rows.filter(**{column: scope.value})
-    summary = rows.aggregate(count=Count("claim"), total=Sum("balance"))  # the index alone answers
+    # The index alone answers, but over every open claim of the day: the stored balances change only
+    # with a computation, which renews the practice's KPI figures.
+    summary = practice_cached(
+        practice,
+        f"kpi-stock:{slug}:{day.isoformat()}:{scope.dimension}:{scope.value}",
+        lambda: rows.aggregate(count=Count("claim"), total=Sum("balance")),
+        topic=KPI_FIGURES,
+    )
     # Paged on the stored rows, newest date of service first (the read index's order): only the page's
     # claims are joined.
     claims = rows.select_related("claim", "claim__patient", "claim__payer").order_by(
@@ -439,6 +447,19 @@ def kpi_claims(
         # The cash of the whole months behind the number; the entered cost has no claims.
         start, end = months_touched(start, end)
         part = "denominator"
+    # Read from the claims as they are now, so cached only until the practice's claims change: paging
+    # through the list, or going back to it, does not read the facts again.
+    amounts = practice_cached(
+        practice,
+        f"kpi-claims:{slug}:{part}:{start.isoformat()}:{end.isoformat()}:{scope.dimension}:{scope.value}",
+        lambda: _flow_amounts(practice, slug, start, end, scope, part),
+    )
+    return _from_amounts(practice, amounts)
+
+
+def _flow_amounts(practice, slug, start, end, scope: Scope, part: str) -> dict[int, Decimal]:
+    """What each claim adds to ``part`` of a flow KPI over [start, end] in ``scope`` (claims adding zero
+    left out)."""
     amounts: dict[int, Decimal] = {}
     query = claim_facts_query(practice, slug, start, end)
     if query is not None:
@@ -448,14 +469,14 @@ def kpi_claims(
         for claim_id, share in in_scope.values_list("claim_id", part):
             if share:
                 amounts[claim_id] = amounts.get(claim_id, ZERO) + exact(share)
-        return _from_amounts(practice, {claim_id: amount for claim_id, amount in amounts.items() if amount})
-    for fact in flow_facts(practice, slug, start, end):
-        if not scope.matches(fact):
-            continue
-        share = fact[part]
-        if share:
-            amounts[fact["claim_id"]] = amounts.get(fact["claim_id"], ZERO) + Decimal(share)
-    return _from_amounts(practice, {claim_id: amount for claim_id, amount in amounts.items() if amount})
+    else:
+        for fact in flow_facts(practice, slug, start, end):
+            if not scope.matches(fact):
+                continue
+            share = fact[part]
+            if share:
+                amounts[fact["claim_id"]] = amounts.get(fact["claim_id"], ZERO) + Decimal(share)
+    return {claim_id: amount for claim_id, amount in amounts.items() if amount}
 
 
 def denial_claims(

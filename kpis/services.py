@@ -40,6 +40,7 @@ from kpis.tasks import compute_practice
 from rcm.bulk import bulk_insert_rows
 from rcm.models import Membership
 from rcm.outbox import task_enqueue
+from rcm.practice_cache import KPI_FIGURES, practice_changed
 from rcm.roles import Role
 
 ONE_DAY = datetime.timedelta(days=1)
@@ -334,6 +335,7 @@ def kpi_snapshots_compute(
             _plan_cohorts_refresh(practice=practice, before=start, computed_at=computed_at)
     # The payer scorecard's months (whole months) are kept in step with the snapshots of their days.
     payer_scorecards_compute(practice=practice, start=start, end=end, computed_at=computed_at)
+    practice_changed([practice.pk], KPI_FIGURES)  # the dashboard's cached figures are recomputed
     return len(rows)
 
 
@@ -486,6 +488,8 @@ def kpi_targets_set(*, practice, bands: dict[str, tuple[Decimal | None, Decimal 
             target.good, target.warn = good, warn
             target.save(update_fields=["good", "warn"])
             changed.append(slug)
+    if changed:
+        practice_changed([practice.pk], KPI_FIGURES)  # the bands are drawn in the cached figures
     return changed
 
 
@@ -538,5 +542,7 @@ def revenue_cycle_cost_set(
     if not created and (cost.amount, cost.note) != (amount, note):
         cost.amount, cost.note, cost.entered_by, cost.entered_at = amount, note, user, timezone.now()
         cost.save(update_fields=["amount", "note", "entered_by", "entered_at"])
-        return cost, True
+        created = True
+    if created:
+        practice_changed([practice.pk], KPI_FIGURES)  # the cost to collect is read with the figures
     return cost, created

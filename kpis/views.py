@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -49,6 +50,7 @@ from rcm.formats import money_text
 from rcm.models import AuditAction, Payer
 from rcm.paging import CountedPaginator
 from rcm.permissions import role_required
+from rcm.practice_cache import KPI_FIGURES, practice_cached
 from rcm.tenancy import get_scoped_or_404
 
 PAGE_SIZE = 50
@@ -78,12 +80,11 @@ def _scope_query(scope: Scope) -> str:
     return "" if scope.dimension == "practice" else f"{scope.dimension}:{scope.value}"
 
 
-@role_required("kpis.view")
-@never_cache
-@require_GET
-def dashboard(request):
-    practice = request.practice
-    form, status, start, end, scope = _filters(request)
+def dashboard_figures(practice, *, start, end, scope: Scope, filters: dict) -> dict:
+    """The dashboard's figures from the snapshots (tiles, trends, aging, payer comparison, every KPI, the
+    charts' data), rendered. They change only when a computation lands or a target, cost or payer changes,
+    so they are cached under the practice's ``KPI_FIGURES`` version (renewed by those services) and the
+    snapshots' computation time; the denial Pareto, read live, is not among them."""
     values = kpi_values(practice, start=start, end=end, scope=scope)
     series = kpi_series(practice, slugs=TREND_KPIS, end=end, scope=scope)
     aging = aging_by_payer(practice, end=end)
@@ -93,11 +94,40 @@ def dashboard(request):
             {"slug": slug, "amount": amount, "width": int(amount * 100 / largest) if largest > 0 else 0}
             for (slug, *_rest), amount in zip(AGING_BUCKETS, payer["buckets"], strict=True)
         ]
+    context = {
+        "start": start,
+        "end": end,
+        "filters": filters,
+        "headline": [values[d.slug] for d in HEADLINE],
+        "others": [values[d.slug] for d in DEFINITIONS if not d.headline],
+        "trends": [{"definition": BY_SLUG[slug], "points": series[slug]} for slug in TREND_KPIS],
+        "chart_data": _chart_data(series, aging),
+        "aging": aging,
+        "payers": payer_comparison(practice, start=start, end=end),
+    }
+    return {
+        part: render_to_string(f"kpis/_figures_{part}.html", context) for part in ("top", "aging", "bottom")
+    }
+
+
+@role_required("kpis.view")
+@never_cache
+@require_GET
+def dashboard(request):
+    practice = request.practice
+    form, status, start, end, scope = _filters(request)
     pareto = denial_pareto(practice, start=start, end=end, scope=scope)
     most = max((row["count"] for row in pareto), default=0)
     for row in pareto:
         row["width"] = int(row["count"] * 100 / most) if most else 0
     filters = {"start": start.isoformat(), "end": end.isoformat(), "scope": _scope_query(scope)}
+    computed_at = status["computed_at"].isoformat() if status["computed_at"] else "never"
+    figures = practice_cached(
+        practice,
+        f"kpi-dashboard:{filters['start']}:{filters['end']}:{filters['scope']}:{computed_at}",
+        lambda: dashboard_figures(practice, start=start, end=end, scope=scope, filters=filters),
+        topic=KPI_FIGURES,
+    )
     return render(
         request,
         "kpis/dashboard.html",
@@ -108,13 +138,8 @@ def dashboard(request):
             "end": end,
             "days": (end - start).days + 1,
             "filters": filters,
-            "headline": [values[d.slug] for d in HEADLINE],
-            "others": [values[d.slug] for d in DEFINITIONS if not d.headline],
-            "trends": [{"definition": BY_SLUG[slug], "points": series[slug]} for slug in TREND_KPIS],
-            "chart_data": _chart_data(series, aging),
-            "aging": aging,
+            "figures": figures,
             "pareto": pareto,
-            "payers": payer_comparison(practice, start=start, end=end),
             "report_months": _report_months(end),
             "saved_views": saved_views(practice, user=request.user),
         },

@@ -15,6 +15,7 @@ from django.db import transaction
 
 from rcm.audit import audit_record
 from rcm.models import AuditAction, FeeScheduleRow, Payer, PayerContract, PricingMethod
+from rcm.practice_cache import KPI_FIGURES, practice_changed
 from rcm.validators import validate_procedure_code
 
 PAYER_FIELDS = (
@@ -91,6 +92,7 @@ def payer_create(*, practice, **fields) -> Payer:
     payer = Payer(practice=practice, **fields)
     _payer_check(payer)
     payer.save()
+    practice_changed([practice.pk], KPI_FIGURES)  # cached KPI figures name the payers
     return payer
 
 
@@ -103,6 +105,7 @@ def payer_update(*, payer: Payer, **fields) -> Payer:
         setattr(payer, name, value)
     _payer_check(payer)
     payer.save()
+    practice_changed([payer.practice_id], KPI_FIGURES)  # cached KPI figures name the payers
     return payer
 
 

@@ -2,6 +2,7 @@
 
 import csv
 import io
+from decimal import Decimal
 from unittest import mock
 
 import pytest
@@ -9,7 +10,8 @@ from django.urls import reverse
 
 from claims.models import Claim
 from kpis import tasks
-from kpis.services import kpi_snapshots_compute
+from kpis.services import kpi_snapshots_compute, kpi_targets_set, revenue_cycle_cost_set
+from rcm.contracts.services import payer_update
 from rcm.exports import csv_cell
 from rcm.models import AuditEvent
 from rcm.roles import Role
@@ -60,11 +62,38 @@ def test_the_dashboard_shows_tiles_targets_notes_and_needs(computed, manager):
 def test_the_dashboard_costs_a_fixed_number_of_queries(computed, manager, django_assert_num_queries):
     client = login(manager)
     client.get(reverse("kpis:dashboard"), MARCH)  # warm the session and the practice cache
-    with django_assert_num_queries(26):  # 24 + the user's saved views + the months' entered costs
+    # Figures cached: session, user, membership, snapshot status, the filter's payers and providers, the
+    # denial Pareto (rows and total), the user's saved views.
+    with django_assert_num_queries(9):
         client.get(reverse("kpis:dashboard"), MARCH)
     kpi_snapshots_compute(practice=computed.practice, start=MARCH_START, end=MARCH_END)
-    with django_assert_num_queries(25):  # a payer has no cost of its own: no cost query
+    with django_assert_num_queries(25):  # figures read again: 9 + 16 (the months' entered costs among them)
+        client.get(reverse("kpis:dashboard"), MARCH)
+    with django_assert_num_queries(24):  # a payer has no cost of its own: no cost query
         client.get(reverse("kpis:dashboard"), {**MARCH, "scope": f"payer:{computed.acme.pk}"})
+
+
+def tile_band(page: str, slug: str) -> str:
+    """The band class of a headline tile (``ok``, ``warn``, ``bad`` or empty)."""
+    head, _, _ = page.partition(f"?kpi={slug}&amp;")
+    return head.rsplit('<div class="tile kpi', 1)[1].split('">', 1)[0].strip()
+
+
+def test_the_cached_figures_follow_targets_costs_payers_and_computations(computed, manager):
+    client = login(manager)
+    page = client.get(reverse("kpis:dashboard"), MARCH).content.decode()
+    assert tile_band(page, "clean_claim_rate") == "bad"  # 60.0% against 95
+    assert "12.45" in page and "Acme Health" in page
+    kpi_targets_set(practice=computed.practice, bands={"clean_claim_rate": (Decimal("50"), Decimal("40"))})
+    page = client.get(reverse("kpis:dashboard"), MARCH).content.decode()
+    assert tile_band(page, "clean_claim_rate") == "ok"
+    revenue_cycle_cost_set(
+        practice=computed.practice, month=MARCH_START, amount=Decimal("20.75"), today=MARCH_END
+    )
+    payer_update(payer=computed.acme, name="Acme Health Plans")
+    page = client.get(reverse("kpis:dashboard"), MARCH).content.decode()
+    assert "12.45" not in page and "20.75" in page
+    assert "Acme Health Plans" in page
 
 
 def test_the_drill_down_lists_the_claims_behind_a_number(computed, manager):
