@@ -92,14 +92,23 @@ def underpayments_sync(
         )
         for u in created
     ]
-    changed = []
+    changed, working = [], {u.claim_id: u.shortfall for u in created}
     for claim_id, underpayment in existing.items():
         short = shortfalls.get(claim_id, ZERO)
         if underpayment.status not in WORKING:
             continue
+        found = max(underpayment.found_shortfall, short)
+        if short > 0:
+            working[claim_id] = short
+        if short > 0 and (
+            underpayment.shortfall,
+            underpayment.found_shortfall,
+            underpayment.recovered_amount,
+        ) == (short, found, found - short):
+            continue  # still short by as much: nothing to write
         underpayment.shortfall = short
-        underpayment.found_shortfall = max(underpayment.found_shortfall, short)
-        underpayment.recovered_amount = underpayment.found_shortfall - short
+        underpayment.found_shortfall = found
+        underpayment.recovered_amount = found - short
         if short <= 0:
             history.append(
                 UnderpaymentChange(
@@ -123,12 +132,17 @@ def underpayments_sync(
         ["shortfall", "found_shortfall", "recovered_amount", "status", "resolved_at", "note"],
     )
     UnderpaymentChange.objects.bulk_create(history)
-    working = {u.claim_id: u.shortfall for u in [*created, *changed] if u.status in WORKING}
-    Claim.objects.filter(claims_pk, underpaid_amount__gt=0).exclude(pk__in=list(working)).update(
-        underpaid_amount=ZERO
+    # Each claim's amount written only where it changes: read the claims now marked, compare.
+    marked = dict(
+        Claim.objects.filter(claims_pk, underpaid_amount__gt=0).values_list("pk", "underpaid_amount")
     )
+    cleared = [pk for pk in marked if pk not in working]
+    if cleared:
+        Claim.objects.filter(pk__in=cleared).update(underpaid_amount=ZERO)
     bulk_update_values(
-        Claim, [Claim(pk=pk, underpaid_amount=amount) for pk, amount in working.items()], ["underpaid_amount"]
+        Claim,
+        [Claim(pk=pk, underpaid_amount=amount) for pk, amount in working.items() if marked.get(pk) != amount],
+        ["underpaid_amount"],
     )
 
 

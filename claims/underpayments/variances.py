@@ -19,12 +19,13 @@ recovered on its own.
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
 from operator import attrgetter
 from typing import NamedTuple
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Min, Q
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, TruncDate
@@ -94,7 +95,9 @@ def adjudicated_lines(practice_ids: Iterable[int] | None = None, claims: Claims 
         lines = lines.filter(remittance_claim__remittance__practice_id__in=list(practice_ids))
     if claims is not None:
         lines = lines.filter(
-            claims.where("remittance_claim__claim_id", "remittance_claim__claim__practice_id")
+            # The practice of the remittance (joined already), not of the claim: joining the claims to
+            # filter them by practice read every claim of the practice for each chunk.
+            claims.where("remittance_claim__claim_id", "remittance_claim__remittance__practice_id")
         )
     return lines
 
@@ -136,10 +139,17 @@ class VarianceRow(NamedTuple):
     computed_at: datetime.datetime
 
 
-def _chunk_rows(claims: Claims, books: _Books, now) -> Iterator[VarianceRow]:
-    """The variance rows of the adjudicated lines of ``claims``: three reads (plain tuples), made before
-    this returns, then the rows priced in memory as they are asked for (so as COPY writes them), only for
-    the claims with an adjudicated line."""
+class ChunkReads(NamedTuple):
+    """What pricing a chunk needs, read: each adjudicated line's latest payment by claim line, the claims
+    (payer, place of service) and their lines in claim order."""
+
+    latest: dict
+    claims: dict
+    claim_lines: list
+
+
+def _chunk_reads(claims: Claims) -> ChunkReads:
+    """Three reads (plain tuples) for ``claims``."""
     latest = {}
     for payment in (
         adjudicated_lines(claims=claims)
@@ -154,7 +164,7 @@ def _chunk_rows(claims: Claims, books: _Books, now) -> Iterator[VarianceRow]:
     ):
         latest[payment.claim_line_id] = payment  # a later payment of the line replaces an earlier one
     if not latest:
-        return iter(())
+        return ChunkReads({}, {}, [])
     # The claims apart from their lines: two index range scans instead of a lookup of the claim per line.
     payers_and_places = {
         claim.pk: claim
@@ -178,7 +188,30 @@ def _chunk_rows(claims: Claims, books: _Books, now) -> Iterator[VarianceRow]:
         )
         .order_by("claim_id", "line_number", "id")
     )
-    return _priced_rows(latest, payers_and_places, list(claim_lines), books, now)
+    return ChunkReads(latest, payers_and_places, list(claim_lines))
+
+
+def _reads_ahead(chunks: list[Claims]) -> Iterator[ChunkReads]:
+    """Each chunk's reads, the next one read by a second connection while the caller prices and writes
+    the current one (PostgreSQL works on the reads on the other core). Each chunk is read in one
+    repeatable-read transaction, so its three reads agree with each other."""
+
+    def read(chunk: Claims) -> ChunkReads:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            return _chunk_reads(chunk)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="variance-reads") as pool:
+        try:
+            pending = pool.submit(read, chunks[0])
+            for following in [*chunks[1:], None]:
+                reads = pending.result()
+                if following is not None:
+                    pending = pool.submit(read, following)
+                yield reads
+        finally:
+            pool.submit(connection.close).result()  # the reading thread's own connection
 
 
 def _priced_rows(latest: dict, claims: dict, claim_lines: list, books: _Books, now) -> Iterator[VarianceRow]:
@@ -191,13 +224,13 @@ def _priced_rows(latest: dict, claims: dict, claim_lines: list, books: _Books, n
         facility = is_facility(claim.place_of_service)
         prices = book.price_claim(
             [
-                LineToPrice(
-                    procedure_code=line.procedure_code,
-                    service_date=line.service_date_from,
-                    modifiers=(line.first_modifier,) if line.first_modifier else (),
-                    units=line.units,
-                    charge=line.charge,
-                    facility=facility,
+                LineToPrice(  # positional: built for every line of a bulk run
+                    line.procedure_code,
+                    line.service_date_from,
+                    (line.first_modifier,) if line.first_modifier else (),
+                    line.units,
+                    line.charge,
+                    facility,
                 )
                 for line in lines
             ]
@@ -208,29 +241,30 @@ def _priced_rows(latest: dict, claims: dict, claim_lines: list, books: _Books, n
                 continue
             contract = None if price is None else price.contract
             expected = None if price is None else price.amount
-            yield VarianceRow(
-                practice_id=claim.practice_id,
-                claim_id=claim_id,
-                claim_line_id=line.id,
-                remittance_line_id=payment.id,
-                payer_id=claim.payer_id,
-                procedure_code=line.procedure_code[:5],
-                service_date=line.service_date_from,
-                paid_date=payment.paid_on,
-                units=line.units,
-                contract_id=None if contract is None else contract.pk,
-                fee_row_id=None if price is None or price.fee_row is None else price.fee_row.pk,
-                expected_allowed=expected,
-                allowed=payment.allowed,
-                paid=payment.paid,
-                variance=None if expected is None else expected - payment.allowed,
-                kind=variance_kind(contract, expected, payment.allowed),
-                computed_at=now,
+            yield VarianceRow(  # positional, in the order of its fields
+                claim.practice_id,
+                claim_id,
+                line.id,
+                payment.id,
+                claim.payer_id,
+                line.procedure_code[:5],
+                line.service_date_from,
+                payment.paid_on,
+                line.units,
+                None if contract is None else contract.pk,
+                None if price is None or price.fee_row is None else price.fee_row.pk,
+                expected,
+                payment.allowed,
+                payment.paid,
+                None if expected is None else expected - payment.allowed,
+                variance_kind(contract, expected, payment.allowed),
+                now,
             )
 
 
-def _recompute_claims(claims: Claims, books: _Books, now, user) -> int:
-    rows = _chunk_rows(claims, books, now)
+def _recompute_claims(claims: Claims, books: _Books, now, user, reads: ChunkReads | None = None) -> int:
+    reads = reads or _chunk_reads(claims)
+    rows = _priced_rows(*reads, books, now)  # priced as COPY asks for them
     stale = LineVariance.objects.filter(claims.where("claim_id", "practice_id"))
     stale._raw_delete(stale.db)  # derived rows, nothing points at them: one DELETE, no rows fetched first
     shortfalls: dict[int, Decimal] = defaultdict(lambda: ZERO)
@@ -278,13 +312,15 @@ def variances_recompute(
     )
     if bounds["low"] is None:
         return 0
+    chunks = [
+        Claims(low=start, high=start + CHUNK_CLAIMS, practice_id=None if practice is None else practice.pk)
+        for start in range(bounds["low"], bounds["high"] + 1, CHUNK_CLAIMS)
+    ]
+    # Reading ahead needs a second connection that sees what this one sees: not inside a caller's
+    # transaction (nor on SQLite, one writer, where the reads are quick anyway).
+    ahead = connection.vendor == "postgresql" and not connection.in_atomic_block and len(chunks) > 1
     total = 0
-    start, high = bounds["low"], bounds["high"]
-    while start <= high:
-        chunk = Claims(
-            low=start, high=start + CHUNK_CLAIMS, practice_id=None if practice is None else practice.pk
-        )
+    for chunk, reads in zip(chunks, _reads_ahead(chunks) if ahead else [None] * len(chunks), strict=True):
         with transaction.atomic():
-            total += _recompute_claims(chunk, books, now, user)
-        start += CHUNK_CLAIMS
+            total += _recompute_claims(chunk, books, now, user, reads)
     return total
