@@ -1,5 +1,6 @@
 """The base payer migration: a % of base contract that named one contract of the base payer now names that
-payer (0008 copies ``base_contract.payer``, 0009 drops ``base_contract``), and back again."""
+payer (0008 adds ``base_payer``, 0009 copies ``base_contract.payer`` into it, 0010 drops
+``base_contract``), and back again."""
 
 import datetime
 from decimal import Decimal

@@ -1,12 +1,9 @@
-# The old field goes in its own migration: on PostgreSQL the copy in 0008 leaves deferred foreign-key checks
-# pending until its transaction commits, and a table with pending trigger events cannot be altered.
-
 from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("rcm", "0008_payer_contract_base_payer"),
+        ("rcm", "0009_payer_contract_base_payer_data"),
     ]
 
     operations = [
