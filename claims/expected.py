@@ -9,6 +9,7 @@ import dataclasses
 from decimal import Decimal
 
 from claims.models import Claim, ClaimLine
+from rcm.formats import day_text
 from rcm.models import FeeScheduleRow, PayerContract, PricingMethod
 from rcm.pricing import LineToPrice, PriceBook, is_facility
 
@@ -47,7 +48,16 @@ def _unknown(book: PriceBook, claim: Claim, line: ClaimLine) -> LineExpectation:
     elif contract.pricing_method == PricingMethod.PERCENT_OF_BASE and contract.percent is None:
         why = "the contract has no percentage"
     elif contract.pricing_method == PricingMethod.PERCENT_OF_BASE:
-        why = f"no row for {line.procedure_code} in the base schedule"
+        base = book.base_contract_on(contract.base_payer_id, line.service_date_from)
+        if contract.base_payer is None:
+            why = "the contract names no base payer"
+        elif base is None:
+            why = (
+                f"{contract.base_payer.name}, the base payer, has no fee schedule contract in force on "
+                f"{day_text(line.service_date_from)}"
+            )
+        else:
+            why = f"no row for {line.procedure_code} in the base schedule, {base.name}"
     else:
         why = f"no fee schedule row for {line.procedure_code}"
     return LineExpectation(NO_RATE, f"unknown — {why} ({contract.name})", contract=contract)

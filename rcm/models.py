@@ -409,7 +409,7 @@ class Coverage(PracticeScoped):
 
 class PricingMethod(models.TextChoices):
     FEE_SCHEDULE = "fee_schedule", "Fee schedule"
-    PERCENT_OF_BASE = "percent_of_base", "% of a base contract's fee schedule"
+    PERCENT_OF_BASE = "percent_of_base", "% of a base payer's fee schedule"
     PERCENT_OF_CHARGES = "percent_of_charges", "% of billed charges"
 
 
@@ -429,13 +429,17 @@ class PayerContract(PracticeScoped):
     pricing_method = models.CharField(
         max_length=20, choices=PricingMethod.choices, default=PricingMethod.FEE_SCHEDULE
     )
-    base_contract = models.ForeignKey(
-        "self",
+    base_payer = models.ForeignKey(
+        Payer,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="derived_contracts",
-        help_text="For % of a base schedule: the contract whose fee schedule is the base (e.g. Medicare).",
+        help_text=(
+            "For % of a base schedule: the payer whose fee schedule is the base (e.g. Medicare). A line is "
+            "priced from the base payer's contract in force on its date of service, so a new rate year of "
+            "the base payer prices later lines without changing earlier ones."
+        ),
     )
     percent = models.DecimalField(
         max_digits=6,
@@ -481,8 +485,18 @@ class PayerContract(PracticeScoped):
             errors["end_date"] = "The end date is before the effective date."
         if self.pricing_method != PricingMethod.FEE_SCHEDULE and self.percent is None:
             errors["percent"] = "A percentage method needs the percentage."
-        if self.pricing_method == PricingMethod.PERCENT_OF_BASE and self.base_contract_id is None:
-            errors["base_contract"] = "The % of a base schedule method needs the base contract."
+        if self.pricing_method == PricingMethod.PERCENT_OF_BASE:
+            # Only the base payer is checked: which of its contracts is the base (and whether that one is
+            # priced by a fee schedule) is judged per date of service when pricing.
+            if self.base_payer_id is None:
+                errors["base_payer"] = "The % of a base schedule method needs the base payer."
+            elif self.practice_id and self.base_payer.practice_id != self.practice_id:
+                errors["base_payer"] = "The base payer belongs to another practice."
+            elif self.base_payer_id == self.payer_id:
+                errors["base_payer"] = (
+                    f"The base payer cannot be the contract's own payer ({self.payer.name}): choose the "
+                    "payer whose schedule is the base (e.g. Medicare)."
+                )
         if errors:
             raise ValidationError(errors)
 

@@ -81,8 +81,8 @@ class PayerProfile:
 
 @dataclasses.dataclass
 class PayerBook:
-    """A created payer with its contract, priced in memory (its rows and its base contract's rows), and the
-    expected allowed amount of one unit per procedure code."""
+    """A created payer with its contract, priced in memory (its rows, or its base payer's contract and rows),
+    and the expected allowed amount of one unit per procedure code."""
 
     profile: PayerProfile
     payer: Payer
@@ -262,7 +262,7 @@ def payers_create(
 ) -> dict[str, PayerBook]:
     """Create the practice's payers, one in-network contract each and the fee schedule rows.
 
-    Guarantees: a % of base contract points at the base profile's contract (listed before it) and has no
+    Guarantees: a % of base contract names the base profile's payer (listed before it) and has no
     rows of its own; every other contract has one non-facility row per procedure in ``PROCEDURES``; the
     returned books' expected amounts equal what the contract rows (or base rows x percent) say."""
     books: dict[str, PayerBook] = {}
@@ -289,8 +289,8 @@ def payers_create(
         )
         if profile.pricing == PricingMethod.PERCENT_OF_BASE:
             base = books[profile.base_key]
-            contract.base_contract, contract.percent = base.contract, profile.percent
-        contract.full_clean(exclude=["practice", "payer", "base_contract"])
+            contract.base_payer, contract.percent = base.payer, profile.percent
+        contract.full_clean(exclude=["practice", "payer", "base_payer"])
         contract.save()
         if profile.pricing == PricingMethod.FEE_SCHEDULE:
             own_rows = [
@@ -302,7 +302,8 @@ def payers_create(
             rows.extend(own_rows)
             prices = PriceBook([contract], own_rows)
         else:
-            prices = PriceBook([contract], books[profile.base_key].prices.rows.values())
+            base = books[profile.base_key]
+            prices = PriceBook([contract], base.prices.rows.values(), base_contracts=[base.contract])
         allowed = {}
         for code in PROCEDURES:
             price = prices.price(LineToPrice(procedure_code=code, service_date=contracts_from))

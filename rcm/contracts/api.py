@@ -63,8 +63,12 @@ class ContractSerializer(serializers.ModelSerializer):
 class ContractWriteSerializer(serializers.ModelSerializer):
     pricing_method = EnumField(PricingMethod, required=False)
     prior_auth_codes = serializers.ListField(child=serializers.CharField(), required=False)
-    base_contract = PracticeRelatedField(
-        queryset=PayerContract.objects.all(), required=False, allow_null=True
+    base_payer = PracticeRelatedField(
+        queryset=Payer.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="For % of a base schedule: the base payer (an id); its contract in force on each date of "
+        "service is the base.",
     )
 
     class Meta:

@@ -423,8 +423,7 @@ def _refuse_contract(contract: PayerContract) -> None:
         raise ValidationError(
             f"“{contract.name}” is priced as {contract.get_pricing_method_display()}: it has no fee "
             "schedule of its own. Load the schedule into a contract priced by fee schedule (for % of a base "
-            "schedule: the "
-            "base contract)."
+            "schedule: the base payer's contract in force on the dates it applies to)."
         )
 
 

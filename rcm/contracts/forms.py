@@ -3,7 +3,7 @@
 from django import forms
 
 from rcm.contracts.fee_schedules import MAX_BYTES
-from rcm.contracts.selectors import contract_choices
+from rcm.contracts.selectors import base_payer_choices
 from rcm.models import Payer, PayerContract
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -44,7 +44,7 @@ class ContractForm(forms.ModelForm):
             "appeal_limit_days",
             "prior_auth_codes",
             "pricing_method",
-            "base_contract",
+            "base_payer",
             "percent",
             "multiple_procedure_reduction_percent",
             "underpayment_tolerance_amount",
@@ -56,6 +56,7 @@ class ContractForm(forms.ModelForm):
             "in_network": "In network",
             "timely_filing_days": "Timely filing limit (days)",
             "appeal_limit_days": "Appeal limit (days)",
+            "base_payer": "Base payer",
             "percent": "Percent (%)",
             "multiple_procedure_reduction_percent": "Multiple-procedure reduction (%)",
             "underpayment_tolerance_amount": "Underpayment tolerance ($)",
@@ -68,14 +69,15 @@ class ContractForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 3, "cols": 60}),
         }
 
-    def __init__(self, *args, practice, **kwargs):
+    def __init__(self, *args, practice, payer, **kwargs):
         super().__init__(*args, **kwargs)
-        choices = contract_choices(practice)
         if self.instance.pk:
-            choices = choices.exclude(pk=self.instance.pk)
             self.initial["prior_auth_codes"] = " ".join(self.instance.prior_auth_codes or [])
-        self.fields["base_contract"].queryset = choices
-        self.fields["base_contract"].label_from_instance = lambda c: f"{c.payer.name}: {c.name}"
+        self.fields["base_payer"].queryset = base_payer_choices(practice, exclude_payer_id=payer.pk)
+        self.fields["base_payer"].help_text = (
+            "For % of a base schedule: its contract in force on each date of service is the base "
+            "(e.g. Medicare: each year's schedule prices that year's lines)."
+        )
 
     def _post_clean(self):
         # The services run the model's checks (with the practice and payer set) and the overlap rule.

@@ -4,7 +4,7 @@ import datetime
 
 from django.db.models import Count, QuerySet
 
-from rcm.models import FeeScheduleImport, FeeScheduleRow, Payer, PayerContract
+from rcm.models import FeeScheduleImport, FeeScheduleRow, Payer, PayerContract, PricingMethod
 from rcm.pricing import contract_in_force
 
 
@@ -28,7 +28,7 @@ def payer_contracts(payer: Payer) -> QuerySet[PayerContract]:
     """The payer's contracts, latest first, with their fee row counts."""
     return (
         PayerContract.objects.filter(practice_id=payer.practice_id, payer=payer)
-        .select_related("base_contract")
+        .select_related("base_payer")
         .annotate(row_count=Count("fee_rows"))
         .order_by("-effective_date", "-pk")
     )
@@ -47,8 +47,26 @@ def contract_imports(contract: PayerContract) -> QuerySet[FeeScheduleImport]:
     )
 
 
-def contract_choices(practice) -> QuerySet[PayerContract]:
-    """Contracts that may be a base (priced by their own fee schedule), for the base contract choice."""
-    return PayerContract.objects.filter(practice=practice, pricing_method="fee_schedule").select_related(
-        "payer"
+def base_payer_choices(practice, *, exclude_payer_id: int | None = None) -> QuerySet[Payer]:
+    """The payers a % of base contract may name as its base: the practice's payers but the contract's own.
+    Whether the base payer has a fee schedule contract is judged per date of service when pricing."""
+    payers = Payer.objects.filter(practice=practice).order_by("name", "pk")
+    return payers if exclude_payer_id is None else payers.exclude(pk=exclude_payer_id)
+
+
+def contract_base_warning(contract: PayerContract) -> str:
+    """Why a % of base contract prices nothing, when its base payer has no contract priced by a fee schedule
+    (one query, only for such a contract); empty otherwise. Dates are judged per line when pricing."""
+    if contract.pricing_method != PricingMethod.PERCENT_OF_BASE or contract.base_payer_id is None:
+        return ""
+    has_schedule = PayerContract.objects.filter(
+        practice_id=contract.practice_id,
+        payer_id=contract.base_payer_id,
+        pricing_method=PricingMethod.FEE_SCHEDULE,
+    ).exists()
+    if has_schedule:
+        return ""
+    return (
+        f"{contract.base_payer.name} has no contract priced by a fee schedule: every line of this contract "
+        f"is unknown until {contract.base_payer.name}'s schedule is loaded into a fee schedule contract."
     )

@@ -5,7 +5,9 @@ writes what changed (bulk row copies are written as one audit event).
 One payer has one contract in force on any date: an overlapping contract is refused, because which contract
 prices a line must never be a tie-break. A new rate year is a new contract from its effective date (the old
 one ends the day before, its terms and rows untouched), so claims of earlier dates keep their
-expected amounts."""
+expected amounts. A % of base contract names a base payer, not one of its contracts: the base payer's
+contract in force on each date of service is the base, so the base payer's new rate year needs no edit of
+the contracts based on it."""
 
 import datetime
 import re
@@ -39,7 +41,7 @@ CONTRACT_FIELDS = (
     "appeal_limit_days",
     "prior_auth_codes",
     "pricing_method",
-    "base_contract",
+    "base_payer",
     "percent",
     "multiple_procedure_reduction_percent",
     "underpayment_tolerance_amount",
@@ -139,27 +141,12 @@ def _codes(value) -> list[str]:
 def _contract_check(contract: PayerContract) -> None:
     contract.name = (contract.name or "").strip()
     contract.prior_auth_codes = _codes(contract.prior_auth_codes)
-    contract.full_clean(exclude=["practice", "payer", "base_contract"])
+    contract.full_clean(exclude=["practice", "payer", "base_payer"])
     errors = {}
     if contract.payer.practice_id != contract.practice_id:
         errors["payer"] = "The payer belongs to another practice."
-    base = contract.base_contract
-    if contract.pricing_method == PricingMethod.PERCENT_OF_BASE and base is not None:
-        if base.practice_id != contract.practice_id:
-            errors["base_contract"] = "The base contract belongs to another practice."
-        elif contract.pk is not None and base.pk == contract.pk:
-            errors["base_contract"] = "A contract cannot be its own base."
-        elif base.pricing_method != PricingMethod.FEE_SCHEDULE:
-            errors["base_contract"] = "The base contract must be priced by its own fee schedule."
     if contract.pricing_method != PricingMethod.PERCENT_OF_BASE:
-        contract.base_contract = None
-    if contract.pricing_method != PricingMethod.FEE_SCHEDULE and contract.pk is not None:
-        derived = list(contract.derived_contracts.values_list("name", flat=True)[:3])
-        if derived:
-            errors["pricing_method"] = (
-                f"Other contracts are priced as a % of this one's fee schedule ({', '.join(derived)}): "
-                "it must keep its fee schedule."
-            )
+        contract.base_payer = None  # only a % of base contract has one (the model checks it)
     if contract.percent is not None and contract.percent <= 0:
         errors["percent"] = "The percentage must be more than 0."
     if contract.underpayment_tolerance_amount < 0:

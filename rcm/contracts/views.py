@@ -20,7 +20,13 @@ from rcm.contracts.fee_schedules import (
     fee_schedule_xlsx,
 )
 from rcm.contracts.forms import ContractForm, FeeScheduleUploadForm, PayerForm, RateYearForm
-from rcm.contracts.selectors import contract_fee_rows, contract_imports, payer_contracts, payer_list
+from rcm.contracts.selectors import (
+    contract_base_warning,
+    contract_fee_rows,
+    contract_imports,
+    payer_contracts,
+    payer_list,
+)
 from rcm.exports import XLSX_TYPE
 from rcm.models import AuditAction, FeeScheduleImport, FeeScheduleImportStatus, Payer, PayerContract
 from rcm.permissions import role_required
@@ -114,7 +120,7 @@ def payer_active(request, pk: int):
 @role_required("payers.edit")
 def contract_new(request, pk: int):
     payer = get_scoped_or_404(Payer, request.practice, pk=pk)
-    form = ContractForm(request.POST or None, practice=request.practice)
+    form = ContractForm(request.POST or None, practice=request.practice, payer=payer)
     if request.method == "POST" and form.is_valid():
         try:
             contract = services.contract_create(practice=request.practice, payer=payer, **form.cleaned_data)
@@ -134,7 +140,9 @@ def contract_new(request, pk: int):
 @role_required("payers.edit")
 def contract_edit(request, pk: int):
     contract = get_scoped_or_404(PayerContract.objects.select_related("payer"), request.practice, pk=pk)
-    form = ContractForm(request.POST or None, instance=contract, practice=request.practice)
+    form = ContractForm(
+        request.POST or None, instance=contract, practice=request.practice, payer=contract.payer
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.contract_update(contract=contract, **form.cleaned_data)
@@ -158,6 +166,7 @@ def _contract_page(request, contract, *, rate_year_form=None, upload_form=None, 
         "payers/contract_detail.html",
         {
             "contract": contract,
+            "base_warning": contract_base_warning(contract),
             "rows": rows,
             "imports": list(contract_imports(contract)[:10]),
             "can_edit": role_can(request.role, "payers.edit"),
@@ -170,7 +179,7 @@ def _contract_page(request, contract, *, rate_year_form=None, upload_form=None, 
 
 def _contract(request, pk: int) -> PayerContract:
     return get_scoped_or_404(
-        PayerContract.objects.select_related("payer", "base_contract"), request.practice, pk=pk
+        PayerContract.objects.select_related("payer", "base_payer"), request.practice, pk=pk
     )
 
 

@@ -148,3 +148,36 @@ def test_another_practices_payer_is_refused_like_a_missing_one(manager, other_pr
     assert client.get(f"/api/payers/{payer.pk}/").status_code == 404
     error = _error(client.post("/api/contracts/", {**CONTRACT, "payer": payer.pk}, format="json"), 400)
     assert error["fields"] == {"payer": [f"No payer with id {payer.pk} in this practice."]}
+
+
+def test_a_percent_of_base_contract_names_its_base_payer(manager, practice, other_practice):
+    payer = PayerFactory(practice=practice, name="Acme Health")
+    medicare = PayerFactory(practice=practice, name="Medicare Part B", kind="medicare")
+    theirs = PayerFactory(practice=other_practice, name="Their Medicare")
+    client = api(manager)
+    body = {**CONTRACT, "payer": payer.pk, "pricing_method": "percent_of_base", "percent": "110.00"}
+    created = client.post("/api/contracts/", {**body, "base_payer": medicare.pk}, format="json")
+    assert created.status_code == 201, created.content
+    contract = PayerContract.objects.get()
+    assert (created.json()["base_payer"], created.json()["percent"], contract.base_payer_id) == (
+        medicare.pk,
+        "110.00",
+        medicare.pk,
+    )
+    assert client.get(f"/api/contracts/{contract.pk}/").json()["base_payer"] == medicare.pk
+    body["name"], body["effective_date"] = "2027", "2027-01-01"
+    refusals = [
+        _error(client.post("/api/contracts/", {**body, **base}, format="json"), 400)["fields"]
+        for base in ({"base_payer": theirs.pk}, {"base_payer": payer.pk}, {})
+    ]
+    assert refusals == [
+        {"base_payer": [f"No payer with id {theirs.pk} in this practice."]},
+        {
+            "base_payer": [
+                "The base payer cannot be the contract's own payer (Acme Health): choose the payer whose "
+                "schedule is the base (e.g. Medicare)."
+            ]
+        },
+        {"base_payer": ["The % of a base schedule method needs the base payer."]},
+    ]
+    assert PayerContract.objects.count() == 1

@@ -198,3 +198,18 @@ def test_queue_claims_are_paginated_and_the_queue_is_one_of_the_known_slugs(sche
         "schema"
     ]
     assert queues["type"] == "array"  # every queue at once, not paginated
+
+
+def test_a_contract_names_its_base_payer_by_id(schema):
+    created = _request_schema(schema, "/api/contracts/")
+    assert "base_contract" not in created["properties"]
+    assert {key: created["properties"]["base_payer"][key] for key in ("type", "nullable")} == {
+        "type": "integer",
+        "nullable": True,
+    }
+    assert created["properties"]["base_payer"]["description"] == (
+        "For % of a base schedule: the base payer (an id); its contract in force on each date of service is "
+        "the base."
+    )
+    read = schema["components"]["schemas"]["Contract"]["properties"]
+    assert (read["base_payer"]["type"], "base_contract" in read) == ("integer", False)

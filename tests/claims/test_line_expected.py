@@ -12,6 +12,7 @@ from rcm.models import FeeScheduleRow, PayerContract
 from tests.api import api
 from tests.claims.conftest import DOS
 from tests.conftest import login
+from tests.rcm.factories import PayerFactory
 
 D = Decimal
 
@@ -92,6 +93,33 @@ def test_new_rates_from_a_date_leave_the_earlier_claims_amount_as_it_was(billing
     assert _cells(client.get(f"/claims/{march.pk}/")) == ["130.00"]
     assert _cells(client.get(f"/claims/{june.pk}/")) == ["140.00"]
     assert PayerContract.objects.get(pk=billing.contract.pk).end_date == datetime.date(2026, 5, 31)
+
+
+def test_a_percentage_of_medicare_reads_medicare_s_schedule_of_each_date_or_says_why_not(billing, biller):
+    medicare = PayerFactory(practice=billing.practice, name="Medicare Part B", kind="medicare")
+    medicare_2026 = PayerContract.objects.create(
+        practice=billing.practice, payer=medicare, name="Medicare 2026", effective_date=DOS
+    )
+    medicare_2026_row = _row(billing, "99214", "110.00", contract=medicare_2026)
+    _row(billing, "36415", "3.00", contract=medicare_2026)
+    billing.contract.pricing_method = "percent_of_base"
+    billing.contract.percent, billing.contract.base_payer = D("110.00"), medicare
+    billing.contract.save()
+    march = billing.claim(lines=_lines("99214", "99215"))
+    february = billing.claim(lines=_lines("99214", day=datetime.date(2026, 2, 27)))
+    assert [(e.amount, e.fee_row) for e in claim_lines_expected(march, list(march.lines.all())).values()] == [
+        (D("121.00"), medicare_2026_row),
+        (None, None),
+    ]
+    client = login(biller)
+    assert _cells(client.get(f"/claims/{march.pk}/")) == [
+        "121.00",
+        "unknown — no row for 99215 in the base schedule, Medicare 2026 (Acme PPO 2026)",
+    ]
+    assert _cells(client.get(f"/claims/{february.pk}/")) == [
+        "unknown — Medicare Part B, the base payer, has no fee schedule contract in force on 02/27/2026 "
+        "(Acme PPO 2026)"
+    ]
 
 
 def test_the_claims_api_gives_the_expected_amount_and_its_source_per_line(billing, biller):

@@ -162,9 +162,9 @@ def test_payers_of_each_kind_with_contracts_and_fee_schedules(demo):
     assert medicare.pricing_method == PricingMethod.FEE_SCHEDULE
     assert set(medicare.fee_rows.values_list("procedure_code", flat=True)) == set(PROCEDURES)
     percent = PayerContract.objects.filter(practice=riverside, pricing_method=PricingMethod.PERCENT_OF_BASE)
-    assert sorted(percent.values_list("percent", "base_contract")) == [
-        (Decimal("110.00"), medicare.pk),
-        (Decimal("125.00"), medicare.pk),
+    assert sorted(percent.values_list("percent", "base_payer")) == [
+        (Decimal("110.00"), medicare.payer_id),
+        (Decimal("125.00"), medicare.payer_id),
     ]
     assert not FeeScheduleRow.objects.filter(contract__in=percent).exists()
     keystone = PayerContract.objects.get(practice=riverside, payer__payer_id="KSM22")

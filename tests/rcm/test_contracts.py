@@ -155,8 +155,8 @@ def test_a_contract_keeps_all_its_terms(practice, payer):
         ),
         (
             {"pricing_method": PricingMethod.PERCENT_OF_BASE, "percent": D("110")},
-            "base_contract",
-            "The % of a base schedule method needs the base contract.",
+            "base_payer",
+            "The % of a base schedule method needs the base payer.",
         ),
         (
             {"underpayment_tolerance_amount": D("-1")},
@@ -417,21 +417,152 @@ def test_a_rate_year_outside_the_contract_on_the_page_says_why_and_changes_nothi
     assert PayerContract.objects.count() == 1
 
 
-def test_a_base_contract_keeps_its_fee_schedule_while_others_derive_from_it(practice, payer):
-    base = _contract(practice, payer, name="Medicare 2026")
-    _contract(
+@pytest.fixture
+def medicare(practice):
+    return PayerFactory(practice=practice, name="Medicare Part B", payer_id="15202", kind="medicare")
+
+
+def _percent_of_medicare(practice, payer, medicare, **terms):
+    return _contract(
         practice,
-        PayerFactory(practice=practice),
-        name="110% of Medicare",
+        payer,
         pricing_method=PricingMethod.PERCENT_OF_BASE,
         percent=D("110"),
-        base_contract=base,
+        base_payer=medicare,
+        **terms,
     )
+
+
+def test_a_percent_of_base_contract_names_its_base_payer_and_loses_it_with_another_method(
+    practice, payer, medicare
+):
+    contract = _percent_of_medicare(practice, payer, medicare)
+    contract.refresh_from_db()
+    assert (contract.pricing_method, contract.percent, contract.base_payer) == (
+        PricingMethod.PERCENT_OF_BASE,
+        D("110.00"),
+        medicare,
+    )
+    assert list(medicare.derived_contracts.all()) == [contract]
+    contract_update(contract=contract, pricing_method=PricingMethod.PERCENT_OF_CHARGES, percent=D("60"))
+    contract.refresh_from_db()
+    assert (contract.pricing_method, contract.base_payer) == (PricingMethod.PERCENT_OF_CHARGES, None)
+
+
+def test_a_contract_cannot_be_based_on_its_own_payer(practice, payer):
     with pytest.raises(ValidationError) as refused:
-        contract_update(contract=base, pricing_method=PricingMethod.PERCENT_OF_CHARGES, percent=D("50"))
-    assert refused.value.message_dict["pricing_method"] == [
-        "Other contracts are priced as a % of this one's fee schedule (110% of Medicare): it must keep its "
-        "fee schedule."
+        _percent_of_medicare(practice, payer, payer)
+    assert refused.value.message_dict == {
+        "base_payer": [
+            "The base payer cannot be the contract's own payer (Acme Health): choose the payer whose "
+            "schedule is the base (e.g. Medicare)."
+        ]
+    }
+    assert PayerContract.objects.count() == 0
+
+
+def test_another_practices_payer_cannot_be_the_base(practice, payer, other_practice):
+    theirs = PayerFactory(practice=other_practice, name="Medicare Part B")
+    with pytest.raises(ValidationError) as refused:
+        _percent_of_medicare(practice, payer, theirs)
+    assert refused.value.message_dict == {"base_payer": ["The base payer belongs to another practice."]}
+    assert PayerContract.objects.count() == 0
+
+
+def test_an_edit_to_its_own_payer_as_base_is_refused_and_the_contract_stays(practice, payer, medicare):
+    contract = _percent_of_medicare(practice, payer, medicare)
+    with pytest.raises(ValidationError) as refused:
+        contract_update(contract=contract, base_payer=payer)
+    assert list(refused.value.message_dict) == ["base_payer"]
+    contract.refresh_from_db()
+    assert contract.base_payer == medicare
+
+
+def test_the_base_payer_s_contracts_are_judged_per_date_of_service_not_locked(practice, payer, medicare):
+    """Medicare's contract may change method (a correction): the dates it covers have no base schedule any
+    more, so lines of those dates are unknown; nothing is refused and nothing guessed."""
+    base = _contract(practice, medicare, name="Medicare 2026")
+    _row(base, "99213", "90.00")
+    _percent_of_medicare(practice, payer, medicare, name="110% of Medicare")
+
+    def expected():
+        price = line_expected_allowed(
+            practice=practice, payer=payer, procedure_code="99213", service_date=JAN1
+        )
+        return None if price is None else price.amount
+
+    assert expected() == D("99.00")
+    contract_update(contract=base, pricing_method=PricingMethod.PERCENT_OF_CHARGES, percent=D("50"))
+    assert expected() is None
+
+
+def test_the_contract_page_names_the_base_payer_and_warns_without_its_fee_schedule(
+    practice, manager, payer, medicare, django_assert_num_queries
+):
+    contract = _percent_of_medicare(practice, payer, medicare)
+    client = login(manager)
+    # session, user, memberships + contract, row count, files loaded + the base payer's fee schedules
+    with django_assert_num_queries(7):
+        page = client.get(f"/payers/contracts/{contract.pk}/").content.decode()
+    assert (
+        f'110.00% of <a href="/payers/{medicare.pk}/">Medicare Part B</a> (its contract in force on each '
+        "date of service)"
+    ) in page
+    warning = (
+        "Medicare Part B has no contract priced by a fee schedule: every line of this contract is unknown "
+        "until Medicare Part B&#x27;s schedule is loaded into a fee schedule contract."
+    )
+    assert warning in page
+    _contract(practice, medicare, name="Medicare 2026")
+    assert warning not in client.get(f"/payers/contracts/{contract.pk}/").content.decode()
+    assert "of Medicare Part B" in client.get(f"/payers/{payer.pk}/").content.decode()
+
+
+def test_the_contract_form_offers_the_other_payers_as_base(
+    practice, manager, payer, medicare, other_practice
+):
+    PayerFactory(practice=other_practice, name="Their Medicare")
+    client = login(manager)
+    response = client.get(f"/payers/{payer.pk}/contracts/new/")
+    field = response.context["form"]["base_payer"]
+    assert (field.label, field.help_text) == (
+        "Base payer",
+        "For % of a base schedule: its contract in force on each date of service is the base (e.g. Medicare: "
+        "each year's schedule prices that year's lines).",
+    )
+    assert list(field.field.queryset) == [medicare]
+    response = client.post(
+        f"/payers/{payer.pk}/contracts/new/",
+        {
+            "name": "110% of Medicare",
+            "effective_date": "2026-01-01",
+            "timely_filing_days": "180",
+            "appeal_limit_days": "90",
+            "pricing_method": "percent_of_base",
+            "base_payer": str(medicare.pk),
+            "percent": "110",
+            "underpayment_tolerance_amount": "1.00",
+            "underpayment_tolerance_percent": "0",
+        },
+    )
+    contract = PayerContract.objects.get(payer=payer)
+    assert response["Location"] == f"/payers/contracts/{contract.pk}/"
+    assert (contract.base_payer, contract.percent) == (medicare, D("110.00"))
+    missing = client.post(
+        f"/payers/{payer.pk}/contracts/new/",
+        {
+            "name": "No base",
+            "effective_date": "2027-01-01",
+            "timely_filing_days": "180",
+            "appeal_limit_days": "90",
+            "pricing_method": "percent_of_base",
+            "percent": "110",
+            "underpayment_tolerance_amount": "1.00",
+            "underpayment_tolerance_percent": "0",
+        },
+    )
+    assert missing.status_code == 400
+    assert missing.context["form"].errors["base_payer"] == [
+        "The % of a base schedule method needs the base payer."
     ]
-    base.refresh_from_db()
-    assert base.pricing_method == PricingMethod.FEE_SCHEDULE
+    assert PayerContract.objects.count() == 1

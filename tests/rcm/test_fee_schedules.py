@@ -8,6 +8,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook, load_workbook
 
@@ -316,10 +317,15 @@ def test_a_percentage_contract_has_no_schedule_to_load(practice, contract):
         effective_date=datetime.date(2026, 1, 1),
         pricing_method="percent_of_base",
         percent=D("110"),
-        base_contract=contract,
+        base_payer=contract.payer,
     )
-    with pytest.raises(Exception, match="has no fee schedule of its own"):
+    with pytest.raises(ValidationError) as refused:
         fee_schedule_preview(contract=derived, file_name="fees.csv", content=GOOD)
+    assert refused.value.messages == [
+        "“110% of Acme” is priced as % of a base payer's fee schedule: it has no fee schedule of its own. "
+        "Load the schedule into a contract priced by fee schedule (for % of a base schedule: the base "
+        "payer's contract in force on the dates it applies to)."
+    ]
     assert FeeScheduleImport.objects.count() == 0
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from rcm.contracts.services import contract_new_rate_year
 from rcm.models import FeeScheduleRow, PayerContract, PricingMethod
 from rcm.pricing import LineToPrice, Price, PriceBook, contract_in_force, is_facility, line_expected_allowed
 from tests.rcm.factories import PayerFactory
@@ -87,7 +88,7 @@ def test_a_percentage_of_a_base_schedule_is_rounded_once_for_all_units(practice,
     office_visit = row(base, "99214", "110.00")
     row(base, "36415", "33.33")
     acme = contract(
-        payer, pricing_method=PricingMethod.PERCENT_OF_BASE, base_contract=base, percent=D("125.00")
+        payer, pricing_method=PricingMethod.PERCENT_OF_BASE, base_payer=medicare, percent=D("125.00")
     )
     assert price(practice, payer, "99214") == Price(
         amount=D("137.50"), contract=acme, method=PricingMethod.PERCENT_OF_BASE, fee_row=office_visit
@@ -101,8 +102,106 @@ def test_a_percentage_of_a_base_schedule_is_rounded_once_for_all_units(practice,
 def test_a_percentage_of_a_base_schedule_without_the_base_row_is_unknown(practice, payer, medicare):
     base = contract(medicare)
     row(base, "99214", "110.00")
-    contract(payer, pricing_method=PricingMethod.PERCENT_OF_BASE, base_contract=base, percent=D("125.00"))
+    contract(payer, pricing_method=PricingMethod.PERCENT_OF_BASE, base_payer=medicare, percent=D("125.00"))
     assert price(practice, payer, "20610") is None
+
+
+def test_a_percentage_of_medicare_prices_each_year_from_medicare_s_contract_of_that_year(
+    practice, payer, medicare, django_assert_num_queries
+):
+    """110% of Medicare: a 2026 line from Medicare's 2026 schedule, a 2027 line from the 2027 schedule
+    loaded as Medicare's new rate year, and the 2026 line's price the same before and after it was loaded."""
+    medicare_2026 = contract(medicare, effective=datetime.date(2026, 1, 1))
+    visit_2026 = row(medicare_2026, "99214", "110.00")
+    acme = contract(
+        payer,
+        effective=datetime.date(2026, 1, 1),
+        pricing_method=PricingMethod.PERCENT_OF_BASE,
+        base_payer=medicare,
+        percent=D("110.00"),
+    )
+    in_2026, in_2027 = datetime.date(2026, 11, 30), datetime.date(2027, 2, 1)
+    before = price(practice, payer, "99214", service_date=in_2026)
+    assert before == Price(
+        amount=D("121.00"), contract=acme, method=PricingMethod.PERCENT_OF_BASE, fee_row=visit_2026
+    )
+    assert price(practice, payer, "99214", service_date=in_2027).fee_row == visit_2026  # 2026 is open-ended
+
+    medicare_2027 = contract_new_rate_year(contract=medicare_2026, effective_date=datetime.date(2027, 1, 1))
+    visit_2027 = medicare_2027.fee_rows.get(procedure_code="99214")
+    visit_2027.allowed_amount = D("115.50")
+    visit_2027.save()
+
+    after = price(practice, payer, "99214", service_date=in_2026)
+    assert after == before
+    assert price(practice, payer, "99214", service_date=in_2027) == Price(
+        amount=D("127.05"), contract=acme, method=PricingMethod.PERCENT_OF_BASE, fee_row=visit_2027
+    )
+    # One book asked for both years (as a bulk recompute asks): each line from its own year's schedule,
+    # though the contract, code and units are the same; still two queries.
+    lines = [
+        LineToPrice(procedure_code="99214", service_date=day, units=D(2))
+        for day in (in_2026, in_2027, in_2026, datetime.date(2027, 12, 31), datetime.date(2025, 12, 31))
+    ]
+    with django_assert_num_queries(2):
+        book = PriceBook.load(practice=practice, payer=payer, procedure_codes=["99214"])
+        prices = [book.price(line) for line in lines]
+    assert [p and (p.amount, p.fee_row) for p in prices] == [
+        (D("242.00"), visit_2026),
+        (D("254.10"), visit_2027),
+        (D("242.00"), visit_2026),
+        (D("254.10"), visit_2027),
+        None,  # before Acme's contract
+    ]
+    assert book.base_contract_on(medicare.pk, in_2027) == medicare_2027
+
+
+def test_a_percentage_of_base_is_unknown_without_a_base_fee_schedule_in_force_on_the_date(
+    practice, payer, medicare
+):
+    medicare_2026 = contract(medicare, effective=datetime.date(2026, 1, 1))
+    medicare_2026.end_date = datetime.date(2026, 12, 31)
+    medicare_2026.save()
+    row(medicare_2026, "99214", "110.00")
+    contract(
+        payer,
+        effective=datetime.date(2025, 1, 1),
+        pricing_method=PricingMethod.PERCENT_OF_BASE,
+        base_payer=medicare,
+        percent=D("110.00"),
+    )
+    assert price(practice, payer, "99214", service_date=datetime.date(2025, 12, 31)) is None
+    assert price(practice, payer, "99214", service_date=datetime.date(2026, 12, 31)).amount == D("121.00")
+    assert price(practice, payer, "99214", service_date=datetime.date(2027, 1, 1)) is None
+    # Medicare's contract in force in 2027 is not priced by a fee schedule: no base for 2027, even with rows.
+    medicare_2027 = contract(
+        medicare,
+        effective=datetime.date(2027, 1, 1),
+        pricing_method=PricingMethod.PERCENT_OF_CHARGES,
+        percent=D("40.00"),
+    )
+    row(medicare_2027, "99214", "115.50")
+    assert price(practice, payer, "99214", service_date=datetime.date(2027, 1, 1), charge=D("200")) is None
+    assert price(practice, payer, "99214", service_date=datetime.date(2026, 6, 1)).amount == D("121.00")
+
+
+def test_only_the_base_payer_s_fee_schedules_overlapping_the_contract_are_read(practice, payer, medicare):
+    old = contract(medicare, effective=datetime.date(2020, 1, 1))
+    old.end_date = datetime.date(2020, 12, 31)
+    old.save()
+    row(old, "99214", "90.00")
+    current = contract(medicare, effective=datetime.date(2026, 1, 1))
+    visit = row(current, "99214", "110.00")
+    contract(
+        payer,
+        effective=datetime.date(2026, 1, 1),
+        pricing_method=PricingMethod.PERCENT_OF_BASE,
+        base_payer=medicare,
+        percent=D("110.00"),
+    )
+    contract(PayerFactory(practice=practice), effective=datetime.date(2026, 1, 1))  # no one's base
+    book = PriceBook.load(practice=practice, payer=payer)
+    assert (book.base_contracts, list(book.rows.values())) == ({medicare.pk: [current]}, [visit])
 
 
 def test_a_percentage_of_charges_rounds_half_up(practice, payer):
@@ -179,7 +278,7 @@ def test_many_lines_are_priced_from_two_queries(practice, payer, medicare, djang
         payer,
         effective=datetime.date(2026, 1, 1),
         pricing_method=PricingMethod.PERCENT_OF_BASE,
-        base_contract=base,
+        base_payer=medicare,
         percent=D("110.00"),
     )
     codes = [f"{99200 + n}" for n in range(50)]
