@@ -191,6 +191,10 @@ def _chunk_reads(claims: Claims) -> ChunkReads:
     return ChunkReads(latest, payers_and_places, list(claim_lines))
 
 
+def _close_connection() -> None:
+    connection.close()  # ``connection`` is the calling thread's
+
+
 def _reads_ahead(chunks: list[Claims]) -> Iterator[ChunkReads]:
     """Each chunk's reads, the next one read by a second connection while the caller prices and writes
     the current one (PostgreSQL works on the reads on the other core). Each chunk is read in one
@@ -211,7 +215,7 @@ def _reads_ahead(chunks: list[Claims]) -> Iterator[ChunkReads]:
                     pending = pool.submit(read, following)
                 yield reads
         finally:
-            pool.submit(connection.close).result()  # the reading thread's own connection
+            pool.submit(_close_connection).result()  # the reading thread's own connection
 
 
 def _priced_rows(latest: dict, claims: dict, claim_lines: list, books: _Books, now) -> Iterator[VarianceRow]:

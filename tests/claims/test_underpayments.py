@@ -9,10 +9,12 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import connection
 from pypdf import PdfReader
 
 from claims.models import LineVariance, Underpayment, UnderpaymentChange, UnderpaymentStatus
 from claims.services import LineInput
+from claims.underpayments import variances
 from claims.underpayments.letters import underpayment_letter_pdf
 from claims.underpayments.selectors import drift_findings, underpayment_detail
 from claims.underpayments.services import (
@@ -421,3 +423,60 @@ def test_the_recompute_prices_a_line_by_its_first_modifier(priced):
     variances_recompute(practice=priced.practice)  # the bulk path reads the modifier as text
     variance = LineVariance.objects.get(claim=claim, procedure_code="99214")
     assert (variance.expected_allowed, variance.variance) == (D("140.00"), D("20.00"))
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="reads ahead on a second connection (PostgreSQL)"
+)
+@pytest.mark.django_db(transaction=True)
+def test_the_bulk_recompute_reading_ahead_writes_what_the_one_connection_path_writes(priced, monkeypatch):
+    # Claims of several chunks, short, exact and over: the chunk after the current one is read by another
+    # connection (outside any transaction of the caller), and the rows are the same as read in turn.
+    claims = [submitted(priced) for _ in range(5)]
+    post(
+        priced,
+        era(
+            claims=[
+                _payment(claims[0], paid_99214="90"),
+                _payment(claims[1]),
+                _payment(claims[2], paid_99214="120"),
+                _payment(claims[3], paid_99214="100", pr="30"),
+                _payment(claims[4], paid_99214="95"),
+            ]
+        ),
+    )
+    monkeypatch.setattr(variances, "CHUNK_CLAIMS", 2)
+    ahead = []
+    real = variances._reads_ahead
+    monkeypatch.setattr(variances, "_reads_ahead", lambda chunks: ahead.append(len(chunks)) or real(chunks))
+
+    def state():
+        rows = sorted(
+            LineVariance.objects.values_list(
+                "claim_id", "procedure_code", "expected_allowed", "allowed", "variance", "kind"
+            )
+        )
+        owed = sorted(Underpayment.objects.values_list("claim_id", "status", "shortfall"))
+        return rows, owed
+
+    LineVariance.objects.all().delete()
+    assert variances_recompute(practice=priced.practice) == 10
+    read_ahead = state()
+    assert ahead and ahead[0] >= 3  # several chunks, read ahead
+    monkeypatch.setattr(variances, "_reads_ahead", lambda chunks: [variances._chunk_reads(c) for c in chunks])
+    LineVariance.objects.all().delete()
+    assert variances_recompute(practice=priced.practice) == 10
+    assert state() == read_ahead
+    rows, owed = read_ahead
+    assert [row[-1] for row in rows if row[1] == "99214"] == [
+        "underpaid",
+        "underpaid",
+        "overpaid",
+        "within",
+        "underpaid",
+    ]
+    assert [(claim_id, shortfall) for claim_id, _status, shortfall in owed] == [
+        (claims[0].pk, D("20.00")),
+        (claims[1].pk, D("10.00")),
+        (claims[4].pk, D("15.00")),
+    ]
