@@ -17,15 +17,16 @@ recovered on its own.
 """
 
 import datetime
+import multiprocessing
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
 from operator import attrgetter
 from typing import NamedTuple
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Max, Min, Q
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, TruncDate
@@ -107,6 +108,7 @@ class _Books:
 
     def __init__(self):
         self.books: dict[tuple[int, int | None], PriceBook] = {}
+        self.limits: dict[tuple[int, Decimal], Decimal] = {}  # tolerance by (contract, expected amount)
 
     def get(self, practice_id: int, payer_id: int | None) -> PriceBook:
         key = (practice_id, payer_id)
@@ -136,7 +138,7 @@ class VarianceRow(NamedTuple):
     paid: Decimal
     variance: Decimal | None
     kind: str
-    computed_at: datetime.datetime
+    computed_at: str  # ISO 8601 with its offset
 
 
 class ChunkReads(NamedTuple):
@@ -218,7 +220,27 @@ def _reads_ahead(chunks: list[Claims]) -> Iterator[ChunkReads]:
             pool.submit(_close_connection).result()  # the reading thread's own connection
 
 
+def _kind(limits: dict, contract: PayerContract | None, expected: Decimal | None, allowed: Decimal) -> str:
+    """``variance_kind`` with each (contract, expected amount)'s tolerance worked out once per run (a bulk
+    run meets a few thousand expected amounts across a million lines)."""
+    if contract is None or expected is None:
+        return VarianceKind.UNKNOWN
+    key = (contract.id, expected)
+    limit = limits.get(key)
+    if limit is None:
+        limit = limits[key] = tolerance(contract, expected)
+    if expected - allowed > limit:
+        return VarianceKind.UNDERPAID
+    if allowed - expected > limit:
+        return VarianceKind.OVERPAID
+    return VarianceKind.WITHIN
+
+
 def _priced_rows(latest: dict, claims: dict, claim_lines: list, books: _Books, now) -> Iterator[VarianceRow]:
+    limits = books.limits
+    # The same moment on every row, written as text once: COPY formatted an aware datetime per row (2 s a
+    # million); PostgreSQL and Django's own path both read the ISO form with its offset.
+    stamp = now.isoformat()
     for claim_id, group in groupby(claim_lines, key=attrgetter("claim_id")):
         lines = list(group)
         if not any(line.id in latest for line in lines):
@@ -255,14 +277,14 @@ def _priced_rows(latest: dict, claims: dict, claim_lines: list, books: _Books, n
                 line.service_date_from,
                 payment.paid_on,
                 line.units,
-                None if contract is None else contract.pk,
-                None if price is None or price.fee_row is None else price.fee_row.pk,
+                None if contract is None else contract.id,  # ``id``, not ``pk``: a property call per row
+                None if price is None or price.fee_row is None else price.fee_row.id,
                 expected,
                 payment.allowed,
                 payment.paid,
                 None if expected is None else expected - payment.allowed,
-                variance_kind(contract, expected, payment.allowed),
-                now,
+                _kind(limits, contract, expected, payment.allowed),
+                stamp,
             )
 
 
@@ -296,6 +318,7 @@ def variances_recompute(
     claim_ids: Iterable[int] | None = None,
     now: datetime.datetime | None = None,
     user=None,
+    workers: int = 1,
 ) -> int:
     """Recompute the variances of every adjudicated line: of ``claim_ids`` when given (ERA posting passes
     the claims it posted), else of ``practice``, else of every practice. Returns the number of lines.
@@ -303,12 +326,13 @@ def variances_recompute(
     Guarantees: afterwards each adjudicated line has exactly one ``LineVariance`` (lines no longer
     adjudicated, e.g. after a reversal, have none), each claim short beyond tolerance has an underpayment
     with its current shortfall, and each claim's ``underpaid_amount`` is what its open or appealed
-    underpayment is short. Runs in one transaction per chunk of claims (all of ``claim_ids`` in one)."""
+    underpayment is short. Runs in one transaction per chunk of claims (all of ``claim_ids`` in one).
+    With ``workers`` above 1 (PostgreSQL, outside a transaction, in a process allowed children: the
+    ``compute_variances`` command), the chunks are shared among that many processes."""
     now = now or timezone.now()
-    books = _Books()
     if claim_ids is not None:
         with transaction.atomic():
-            return _recompute_claims(Claims(ids=claim_ids), books, now, user)
+            return _recompute_claims(Claims(ids=claim_ids), _Books(), now, user)
     # Every adjudicated line and every stale variance belongs to one of the practice's claims: the range of
     # their ids bounds the run (an index lookup, where the adjudicated lines' own bounds took seconds).
     bounds = (Claim.objects.all() if practice is None else Claim.objects.filter(practice=practice)).aggregate(
@@ -320,11 +344,44 @@ def variances_recompute(
         Claims(low=start, high=start + CHUNK_CLAIMS, practice_id=None if practice is None else practice.pk)
         for start in range(bounds["low"], bounds["high"] + 1, CHUNK_CLAIMS)
     ]
-    # Reading ahead needs a second connection that sees what this one sees: not inside a caller's
-    # transaction (nor on SQLite, one writer, where the reads are quick anyway).
-    ahead = connection.vendor == "postgresql" and not connection.in_atomic_block and len(chunks) > 1
+    # Other connections see what this one sees only outside a caller's transaction (and SQLite has one
+    # writer): then the chunks can be read ahead, and shared among processes.
+    concurrent = connection.vendor == "postgresql" and not connection.in_atomic_block and len(chunks) > 1
+    workers = min(workers, len(chunks))
+    if concurrent and workers > 1 and not multiprocessing.current_process().daemon:
+        return _recompute_in_processes(chunks, now, user, workers)
+    return _recompute_chunks(chunks, now, user, read_ahead=concurrent)
+
+
+def _recompute_chunks(chunks: list[Claims], now, user, *, read_ahead: bool) -> int:
+    books = _Books()
     total = 0
-    for chunk, reads in zip(chunks, _reads_ahead(chunks) if ahead else [None] * len(chunks), strict=True):
+    reads = _reads_ahead(chunks) if read_ahead and len(chunks) > 1 else [None] * len(chunks)
+    for chunk, read in zip(chunks, reads, strict=True):
         with transaction.atomic():
-            total += _recompute_claims(chunk, books, now, user, reads)
+            total += _recompute_claims(chunk, books, now, user, read)
     return total
+
+
+def _recompute_in_processes(chunks: list[Claims], now, user, workers: int) -> int:
+    """The chunks dealt out in turn to ``workers`` forked processes, each with its own connections and
+    price books, each chunk in its own transaction as in one process (chunks are disjoint ranges of claims,
+    so the processes never write the same rows). Python prices on one core per process while PostgreSQL
+    writes on the others."""
+    # A forked process must open its own connections: none of the parent's (nor of its pool) may be shared.
+    connections.close_all()
+    for alias in connections:
+        if hasattr(connections[alias], "close_pool"):
+            connections[alias].close_pool()
+    shares = [chunks[i::workers] for i in range(workers)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        counts = pool.map(_recompute_share, shares, [now] * workers, [user] * workers)
+        return sum(counts)
+
+
+def _recompute_share(chunks: list[Claims], now, user) -> int:
+    try:
+        return _recompute_chunks(chunks, now, user, read_ahead=True)
+    finally:
+        connections.close_all()

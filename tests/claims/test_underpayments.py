@@ -429,7 +429,7 @@ def test_the_recompute_prices_a_line_by_its_first_modifier(priced):
     connection.vendor != "postgresql", reason="reads ahead on a second connection (PostgreSQL)"
 )
 @pytest.mark.django_db(transaction=True)
-def test_the_bulk_recompute_reading_ahead_writes_what_the_one_connection_path_writes(priced, monkeypatch):
+def test_the_recompute_reading_ahead_or_in_two_processes_writes_what_one_connection_writes(priced, monkeypatch):
     # Claims of several chunks, short, exact and over: the chunk after the current one is read by another
     # connection (outside any transaction of the caller), and the rows are the same as read in turn.
     claims = [submitted(priced) for _ in range(5)]
@@ -463,6 +463,10 @@ def test_the_bulk_recompute_reading_ahead_writes_what_the_one_connection_path_wr
     assert variances_recompute(practice=priced.practice) == 10
     read_ahead = state()
     assert ahead and ahead[0] >= 3  # several chunks, read ahead
+    # Shared among two forked processes (each reading ahead in turn): the same rows.
+    LineVariance.objects.all().delete()
+    assert variances_recompute(practice=priced.practice, workers=2) == 10
+    assert state() == read_ahead
     monkeypatch.setattr(variances, "_reads_ahead", lambda chunks: [variances._chunk_reads(c) for c in chunks])
     LineVariance.objects.all().delete()
     assert variances_recompute(practice=priced.practice) == 10

@@ -15,15 +15,24 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--practice", help="practice slug (default: all practices)")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=2,
+            help="processes sharing the chunks of claims on PostgreSQL (default 2: Python prices on one core "
+            "while the other writes; 1 for a single process)",
+        )
 
-    def handle(self, *args, practice=None, **options):
+    def handle(self, *args, practice=None, workers=2, **options):
         scope = None
         if practice:
             scope = Practice.objects.filter(slug=practice).first()
             if scope is None:
                 raise CommandError(f"No practice with slug {practice!r}.")
         started = time.perf_counter()
-        count = variances_recompute(practice=scope)
+        if workers < 1:
+            raise CommandError("--workers must be 1 or more.")
+        count = variances_recompute(practice=scope, workers=workers)
         self.stdout.write(
             f"Variances of {count} adjudicated lines recomputed in {time.perf_counter() - started:.1f} s."
         )
