@@ -429,7 +429,7 @@ def test_the_recompute_prices_a_line_by_its_first_modifier(priced):
     connection.vendor != "postgresql", reason="reads ahead on a second connection (PostgreSQL)"
 )
 @pytest.mark.django_db(transaction=True)
-def test_the_recompute_reading_ahead_or_in_two_processes_writes_what_one_connection_writes(priced, monkeypatch):
+def test_the_recompute_read_ahead_or_in_two_processes_writes_what_one_connection_writes(priced, monkeypatch):
     # Claims of several chunks, short, exact and over: the chunk after the current one is read by another
     # connection (outside any transaction of the caller), and the rows are the same as read in turn.
     claims = [submitted(priced) for _ in range(5)]
