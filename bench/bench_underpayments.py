@@ -64,7 +64,7 @@ if args.mode == "variances":
     lines = adjudicated_lines(practice_ids=[practice.pk]).count()
 
     def recompute():
-        count = variances_recompute(practice=practice)
+        count = variances_recompute(practice=practice, workers=2)  # as ``compute_variances`` runs it
         return count, Underpayment.objects.filter(practice=practice).count()
 
     # Committed, as the nightly run is (its commits and the chunk read ahead by a second connection, which

@@ -42,7 +42,7 @@ if variances:
     median, span = spread(seconds)
     per_million = statistics.median(seconds) * 1_000_000 / max(first["adjudicated_lines"], 1)
     lines.append(
-        f"| variances recomputed (`variances_recompute`, committed) | {first['practice']}: "
+        f"| variances recomputed (`variances_recompute`, 2 processes, committed) | {first['practice']}: "
         f"{first['adjudicated_lines']:,} adjudicated lines, {first['underpayments']:,} underpayments | "
         f"{median} s | {span} s | bare SQL join {statistics.median(floors):.2f} s / "
         f"{statistics.median(seconds) / statistics.median(floors):.1f}× | 1,000,000 lines < 60 s "
