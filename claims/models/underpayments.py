@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from claims.models.claims import ZERO, Claim, ClaimLine
 from claims.models.remittances import RemittanceLine
-from rcm.models import FeeScheduleRow, Payer, PayerContract, Practice, PracticeScoped
+from rcm.models import FeeScheduleRow, Payer, PayerContract, Practice, PracticeScoped, PricingMethod
 
 
 class VarianceKind(models.TextChoices):
@@ -93,6 +93,22 @@ class LineVariance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.procedure_code} {self.kind} {self.variance}"
+
+    @property
+    def basis(self) -> str:
+        """Where the expected amount came from, as the evidence shows it: the contract's own fee row, the
+        base payer's row (its contract of that date) and the percentage, or the percentage of charges. Reads
+        ``contract`` and ``fee_row__contract__payer``: select them with the rows."""
+        contract, row = self.contract, self.fee_row
+        if contract is None:
+            return "no contract in force"
+        if row is None:
+            if contract.pricing_method == PricingMethod.PERCENT_OF_CHARGES:
+                return f"{contract.percent}% of charges"
+            return contract.get_pricing_method_display()
+        if row.contract_id != contract.id:  # % of a base schedule: the base payer's contract of that date
+            return f"{contract.percent}% of {row.contract.payer.name} ({row.contract.name}): row {row}"
+        return f"row {row}"
 
 
 class UnderpaymentStatus(models.TextChoices):

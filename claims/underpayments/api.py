@@ -50,6 +50,11 @@ class LineVarianceSerializer(serializers.ModelSerializer):
     cas = serializers.ListField(
         child=serializers.CharField(), default=list, help_text='The line\'s CAS codes, e.g. "CO-45 12.00".'
     )
+    basis = serializers.CharField(
+        read_only=True,
+        help_text='Where the expected amount came from, e.g. "row 99214 non-facility $130.00" or '
+        '"110.00% of Medicare (Medicare 2027): row 99214 non-facility $110.00".',
+    )
 
     class Meta:
         model = LineVariance
@@ -64,6 +69,7 @@ class LineVarianceSerializer(serializers.ModelSerializer):
             "contract",
             "contract_name",
             "fee_row",
+            "basis",
             "expected_allowed",
             "allowed",
             "paid",

@@ -67,7 +67,7 @@ def evidence_lines(claim_ids, *, kinds=(VarianceKind.UNDERPAID,)) -> dict[int, l
     remittance line's CAS codes as "CO-45 12.00"). Two queries."""
     lines = list(
         LineVariance.objects.filter(claim_id__in=list(claim_ids), kind__in=kinds)
-        .select_related("contract", "fee_row", "claim_line")
+        .select_related("contract", "fee_row__contract__payer", "claim_line")
         .order_by("claim_id", "claim_line__line_number")
     )
     cas = _cas_codes(line.remittance_line_id for line in lines)
@@ -107,7 +107,7 @@ def overpaid_lines(practice) -> QuerySet[LineVariance]:
     return (
         scoped(LineVariance, practice)
         .filter(kind=VarianceKind.OVERPAID)
-        .select_related("claim", "payer", "contract", "fee_row")
+        .select_related("claim", "payer", "contract", "fee_row__contract__payer")
         .order_by("variance", "id")
     )
 

@@ -88,7 +88,7 @@ def test_the_manager_finds_appeals_and_brings_the_numbers_to_the_payer(app, page
     expect(evidence).to_have_count(10)
     first = evidence.first
     expect(first.locator("table.evidence tbody tr td")).to_have_text(
-        ["99214", "Acme PPO 2026", "99214 non-facility $130.00", "$130.00", "$120.00", "$100.00",
+        ["99214", "Acme PPO 2026", "row 99214 non-facility $130.00", "$130.00", "$120.00", "$100.00",
          "CO-45 65.00, PR-2 20.00", "$10.00"]
     )  # fmt: skip
     visit(page, "underpayments-01-open-with-evidence")

@@ -23,7 +23,7 @@ from claims.underpayments.services import (
     underpayment_mark_recovered,
 )
 from claims.underpayments.variances import variances_recompute
-from rcm.models import FeeScheduleRow
+from rcm.models import FeeScheduleRow, PayerContract, PricingMethod
 from tests.claims.conftest import DOS
 from tests.claims.era_builder import era
 from tests.claims.test_era_posting import post, submitted
@@ -484,3 +484,29 @@ def test_the_recompute_read_ahead_or_in_two_processes_writes_what_one_connection
         (claims[1].pk, D("10.00")),
         (claims[4].pk, D("15.00")),
     ]
+
+
+def test_the_evidence_names_the_base_payers_schedule_a_percent_of_base_line_came_from(billing, manager):
+    # Acme pays 130% of Medicare; Medicare's schedule of the date of service allows 99214 at $100.00.
+    schedule = PayerContract.objects.create(
+        practice=billing.practice,
+        payer=billing.medicare,
+        name="Medicare 2025",
+        effective_date=datetime.date(2025, 1, 1),
+    )
+    for code, amount in (("99214", "100.00"), ("36415", "13.85")):
+        FeeScheduleRow.objects.create(
+            practice=billing.practice, contract=schedule, procedure_code=code, allowed_amount=D(amount)
+        )
+    PayerContract.objects.filter(pk=billing.contract.pk).update(
+        pricing_method=PricingMethod.PERCENT_OF_BASE, base_payer=billing.medicare, percent=D("130.00")
+    )
+    claim = submitted(billing)
+    post(billing, era(claims=[_payment(claim)]))  # 99214 allowed 120.00 against 130.00
+    underpayment = underpayment_detail(billing.practice, Underpayment.objects.get(claim=claim).pk)
+    short = [line for line in underpayment.evidence if line.kind == "underpaid"]
+    assert [(line.procedure_code, line.expected_allowed, line.basis) for line in short] == [
+        ("99214", D("130.00"), "130.00% of Medicare Part B (Medicare 2025): row 99214 non-facility $100.00")
+    ]
+    page = login(manager).get(f"/underpayments/{underpayment.pk}/").content.decode()
+    assert "130.00% of Medicare Part B (Medicare 2025): row 99214 non-facility $100.00" in page
