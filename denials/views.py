@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from claims.models import Claim, ClaimStatus
-from claims.queues.selectors import queue_assignees
+from claims.queues.selectors import DEADLINE_SOON_DAYS, queue_assignees
 from denials import letters as letter_services
 from denials import selectors, services
 from denials.models import AppealLetter, AppealOutcome, Denial, DenialStatus, LetterChannel
@@ -30,7 +30,6 @@ from rcm.roles import role_can
 from rcm.tenancy import get_scoped_or_404, scoped
 
 PAGE_SIZE = 50
-DEADLINE_SOON_DAYS = 14
 EXPORT_HEADER = [
     "Denial",
     "PCN",

@@ -18,12 +18,19 @@ from payment_plans.collections import (
     follow_ups_due,
     specialist_counts,
 )
-from payment_plans.selectors import collections_settings
-from payment_plans.statements import statement_run
+from payment_plans.selectors import (
+    collections_settings,
+    statement_run_statements,
+    statement_runs_with_progress,
+)
+from payment_plans.statements import statement_run, statement_run_queue
 from rcm.permissions import role_required
 from rcm.roles import role_can
+from rcm.tenancy import get_scoped_or_404
 
 WORKLIST_LIMIT = 200
+DUE_SHOWN = 200  # rows of the due list and of a run's statements (the counts say how many in all)
+RUNS_SHOWN = 10
 
 
 @role_required("collections.view")
@@ -88,20 +95,48 @@ def agency_export(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def statements(request):
-    """The statement run: who is due (a dry run) and, on POST by an editor, send them."""
+    """The statement run: who is due today (a dry run), the runs so far with their progress, and, on POST
+    by an editor, a run started in the background (its page shows it going)."""
     if request.method == "POST":
         if not role_can(request.role, "collections.edit"):
             return HttpResponse("Your role cannot send statements.", status=403)
-        result = statement_run(practice=request.practice, user=request.user)
-        messages.success(request, result.summary)
-        return redirect("collections:statements")
+        try:
+            record = statement_run_queue(practice=request.practice, user=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("collections:statements")
+        return redirect("collections:statement_run", pk=record.pk)
     result = statement_run(practice=request.practice, dry_run=True)
+    runs = list(statement_runs_with_progress(request.practice)[:RUNS_SHOWN])
     return render(
         request,
         "payment_plans/statement_run.html",
         {
             "result": result,
+            "due_shown": result.selected[:DUE_SHOWN],
+            "runs": runs,
+            "going": next((run for run in runs if run.finished_at is None), None),
             "can_edit": role_can(request.role, "collections.edit"),
             "settings": collections_settings(request.practice),
+        },
+    )
+
+
+@role_required("collections.view")
+@never_cache
+@require_GET
+def statement_run_detail(request, pk):
+    """One run: its progress while its chunks render (the page refreshes itself until it is done), what it
+    sent, did not send and failed, and the statements it sent."""
+    record = get_scoped_or_404(statement_runs_with_progress(request.practice), request.practice, pk=pk)
+    sent = statement_run_statements(record)
+    return render(
+        request,
+        "payment_plans/statement_run_detail.html",
+        {
+            "record": record,
+            "statements": sent[:DUE_SHOWN],
+            "done": record.finished_at is not None,
+            "percent": round(100 * record.chunks_done / record.chunk_count) if record.chunk_count else 100,
         },
     )

@@ -185,6 +185,65 @@ class Statement(AppendOnlyModel):
         return f"Statement {self.statement_date} {self.balance}"
 
 
+class StatementRunSource(models.TextChoices):
+    PAGE = "page", "Statement run page"
+    BEAT = "beat", "Nightly run"
+    COMMAND = "command", "Command line"
+
+
+class StatementRun(PracticeScoped):
+    """One statement run of a practice: who was due a statement when it started (``selected``), who was
+    left out and why (``held``), and its chunks, each a Celery task of its own so that several workers share
+    a long run. What was sent, not sent and failed is the sum of the chunks; the run is done when no chunk
+    is pending. ``run`` is the name the statements it sent carry (``Statement.run``)."""
+
+    run = models.CharField(max_length=40, unique=True)
+    statement_date = models.DateField()
+    source = models.CharField(max_length=10, choices=StatementRunSource.choices)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    selected = models.PositiveIntegerField(
+        default=0, help_text="Patients due a statement when the run started."
+    )
+    held = models.PositiveIntegerField(
+        default=0, help_text="Patients left out: on hold, on a current plan or within the cycle."
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["practice", "-started_at"], name="statementrun_practice")]
+
+    def __str__(self) -> str:
+        return self.run
+
+
+class StatementRunChunk(models.Model):
+    """A slice of a run's patients (ids only) rendered by one task. ``done_at`` is set once, with the
+    counts, in the transaction that finishes it: a chunk delivered twice is done once."""
+
+    statement_run = models.ForeignKey(StatementRun, on_delete=models.CASCADE, related_name="chunks")
+    number = models.PositiveIntegerField()
+    patient_ids = models.JSONField()
+    sent = models.PositiveIntegerField(default=0)
+    not_sent = models.PositiveIntegerField(
+        default=0, help_text="Sent already today, or nothing owed any more when its turn came."
+    )
+    failed = models.PositiveIntegerField(default=0)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["statement_run", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["statement_run", "number"], name="statementrunchunk_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement_run_id} part {self.number}"
+
+
 class AccountHoldKind(models.TextChoices):
     DISPUTE = "dispute", "Dispute"
     OTHER = "other", "Other"

@@ -11,7 +11,7 @@ import datetime
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import DecimalField, Q, Sum, Value
+from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
 from claims.models import (
@@ -30,6 +30,7 @@ from payment_plans.models import (
     CreditRefund,
     PatientPayment,
     Statement,
+    StatementRun,
 )
 
 ZERO = Decimal("0.00")
@@ -232,3 +233,30 @@ def patient_account(patient) -> dict:
         "notes": list(patient_notes(patient)[:50]),
         "holds": list(patient_open_holds(patient)),
     }
+
+
+def statement_runs_with_progress(practice):
+    """The practice's statement runs, newest first, each with what its chunks did so far: ``sent``,
+    ``not_sent``, ``failed``, ``chunk_count`` and ``chunks_done`` (one query for any number of runs)."""
+    return (
+        StatementRun.objects.filter(practice=practice)
+        .select_related("started_by")
+        .annotate(
+            sent=Coalesce(Sum("chunks__sent"), 0),
+            not_sent=Coalesce(Sum("chunks__not_sent"), 0),
+            failed=Coalesce(Sum("chunks__failed"), 0),
+            chunk_count=Count("chunks"),
+            chunks_done=Count("chunks", filter=Q(chunks__done_at__isnull=False)),
+        )
+        .order_by("-started_at", "-id")
+    )
+
+
+def statement_run_statements(record):
+    """The statements a run sent, in the order it sent them (the PDFs left out)."""
+    return (
+        Statement.objects.filter(practice=record.practice, run=record.run)
+        .select_related("patient")
+        .defer("pdf")
+        .order_by("sent_at", "id")
+    )

@@ -14,6 +14,7 @@ import logging
 import uuid
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import DecimalField, Max
 from django.template.loader import render_to_string
@@ -28,6 +29,9 @@ from payment_plans.models import (
     PlanStatus,
     Statement,
     StatementKind,
+    StatementRun,
+    StatementRunChunk,
+    StatementRunSource,
 )
 from payment_plans.plans.selectors import open_plan_of, plan_remaining
 from payment_plans.selectors import (
@@ -38,8 +42,13 @@ from payment_plans.selectors import (
 )
 from rcm.audit import audit_record, current_context
 from rcm.models import AuditAction, Patient
+from rcm.outbox import task_enqueue
 
 ZERO = Decimal("0.00")
+logger = logging.getLogger(__name__)
+# Patients per chunk of a run: one Celery task each (about 20-30 s of rendering on one worker).
+RUN_CHUNK_SIZE = 100
+RUN_STALE_AFTER = datetime.timedelta(hours=24)
 # WeasyPrint logs every rendering step at INFO: seven lines per statement, nothing anyone reads.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -127,15 +136,26 @@ def statement_key(practice_id: int, patient_id: int, day: datetime.date, kind: s
 
 
 def statement_send(
-    *, practice, patient, user=None, today=None, kind: str = StatementKind.STATEMENT, run: str = "", at=None
+    *,
+    practice,
+    patient,
+    user=None,
+    today=None,
+    kind: str = StatementKind.STATEMENT,
+    run: str = "",
+    at=None,
+    only_if_owed: bool = False,
 ) -> Statement | None:
     """Render and record one statement for ``patient``; the patient's settled claims move to the
-    patient-billed path. Returns None when one with the same key was already sent (nothing twice)."""
+    patient-billed path. Returns None when one with the same key was already sent (nothing twice), or,
+    with ``only_if_owed`` (a run), when the patient owes nothing any more."""
     today = today or timezone.localdate()
     key = statement_key(practice.pk, patient.pk, today, kind)
     if Statement.objects.filter(key=key).exists():
         return None
     context = statement_context(patient, today=today, kind=kind)
+    if only_if_owed and context["totals"]["owed"] <= 0:
+        return None  # paid since the run picked the patient
     pdf = html_to_pdf(statement_html(context))  # outside the transaction: rendering is the slow part
     try:
         with transaction.atomic():
@@ -170,22 +190,6 @@ def statement_send(
     return statement
 
 
-@dataclasses.dataclass
-class StatementRunResult:
-    run: str
-    dry_run: bool
-    selected: list  # patients to bill (with .owed)
-    skipped: dict  # patient id -> reason
-    sent: int = 0
-
-    @property
-    def summary(self) -> str:
-        held = f"{len(self.skipped)} held or within the statement cycle."
-        if self.dry_run:
-            return f"Dry run: {len(self.selected)} statement(s) would be sent; {held}"
-        return f"{self.sent} statement(s) sent of {len(self.selected)} due; {held}"
-
-
 def statement_candidates(practice, *, today=None) -> tuple[list[Patient], dict[int, str]]:
     """Patients with a balance of at least the practice's minimum, and the reasons others are left out
     (a statement within the cycle, an open hold, a hook's hold). Three queries plus the hooks'."""
@@ -218,24 +222,196 @@ def statement_candidates(practice, *, today=None) -> tuple[list[Patient], dict[i
     return [p for p in patients if p.pk not in skipped], skipped
 
 
+@dataclasses.dataclass
+class StatementRunResult:
+    run: str
+    dry_run: bool
+    selected: list  # patients to bill (with .owed)
+    skipped: dict  # patient id -> reason
+    sent: int = 0
+    not_sent: int = 0
+    failed: int = 0
+    record: StatementRun | None = None
+
+    @property
+    def summary(self) -> str:
+        held = f"{len(self.skipped)} held or within the statement cycle."
+        if self.dry_run:
+            return f"Dry run: {len(self.selected)} statement(s) would be sent; {held}"
+        words = [f"{self.sent} statement(s) sent of {len(self.selected)} due; {held}"]
+        if self.not_sent:
+            words.append(f"{self.not_sent} not sent (sent already, or nothing owed any more).")
+        if self.failed:
+            words.append(f"{self.failed} failed (the log names each patient id).")
+        return " ".join(words)
+
+
+def statement_run_in_progress(practice) -> StatementRun | None:
+    """The practice's run that still has chunks to render (started within a day: a run whose worker
+    died long ago does not block the next one; its statements' keys still keep anything from going twice)."""
+    return (
+        StatementRun.objects.filter(
+            practice=practice,
+            finished_at__isnull=True,
+            started_at__gte=timezone.now() - RUN_STALE_AFTER,
+        )
+        .order_by("-started_at")
+        .first()
+    )
+
+
+def _run_record(
+    *, practice, today, selected, skipped, user, source, chunk_size
+) -> tuple[StatementRun, list[int]]:
+    """Write the run and its chunks (the patients' ids, in the run's order); a run with nobody due is
+    finished at once. Returns the run and its chunks' ids."""
+    now = timezone.now()
+    record = StatementRun.objects.create(
+        practice=practice,
+        run=f"run-{today:%Y%m%d}-{uuid.uuid4().hex[:8]}",
+        statement_date=today,
+        source=source,
+        started_by=user if user is not None and user.is_authenticated else None,
+        started_at=now,
+        selected=len(selected),
+        held=len(skipped),
+        finished_at=None if selected else now,
+    )
+    ids = [patient.pk for patient in selected]
+    StatementRunChunk.objects.bulk_create(
+        StatementRunChunk(statement_run=record, number=n, patient_ids=ids[start : start + chunk_size])
+        for n, start in enumerate(range(0, len(ids), chunk_size), start=1)
+    )
+    return record, list(record.chunks.order_by("number").values_list("pk", flat=True))
+
+
+def statement_run_chunk(chunk_id: int) -> StatementRunChunk:
+    """Render and record the statements of one chunk (``statement_send`` each: one transaction per
+    patient, so one failure does not undo the others), then mark the chunk done with its counts, and the
+    run finished when it was the last. A chunk delivered twice does its work once: a done chunk returns at
+    once, and a statement already recorded is not sent again."""
+    chunk = StatementRunChunk.objects.select_related(
+        "statement_run__practice", "statement_run__started_by"
+    ).get(pk=chunk_id)
+    if chunk.done_at is not None:
+        return chunk
+    record = chunk.statement_run
+    order = {pk: n for n, pk in enumerate(chunk.patient_ids)}
+    patients = sorted(
+        Patient.objects.filter(practice=record.practice, pk__in=chunk.patient_ids).select_related("practice"),
+        key=lambda patient: order[patient.pk],
+    )
+    sent = not_sent = failed = 0
+    for patient in patients:
+        try:
+            statement = statement_send(
+                practice=record.practice,
+                patient=patient,
+                user=record.started_by,
+                today=record.statement_date,
+                run=record.run,
+                only_if_owed=True,
+            )
+        except Exception:  # one patient's bad data must not stop the practice's run: counted and logged
+            logger.exception(
+                "Statement run %s: the statement of patient id %s failed", record.run, patient.pk
+            )
+            failed += 1
+            continue
+        if statement is None:
+            not_sent += 1
+        else:
+            sent += 1
+    now = timezone.now()
+    with transaction.atomic():
+        StatementRun.objects.select_for_update().filter(pk=record.pk).first()  # one chunk finishes at a time
+        done = StatementRunChunk.objects.filter(pk=chunk.pk, done_at__isnull=True).update(
+            sent=sent, not_sent=not_sent, failed=failed, done_at=now
+        )
+        if done and not StatementRunChunk.objects.filter(statement_run=record, done_at__isnull=True).exists():
+            StatementRun.objects.filter(pk=record.pk, finished_at__isnull=True).update(finished_at=now)
+    chunk.refresh_from_db()
+    return chunk
+
+
 def statement_run(
-    *, practice, today=None, dry_run: bool = False, user=None, limit: int | None = None
+    *,
+    practice,
+    today=None,
+    dry_run: bool = False,
+    user=None,
+    limit: int | None = None,
+    source: str = StatementRunSource.COMMAND,
+    chunk_size: int = RUN_CHUNK_SIZE,
+    progress=None,
 ) -> StatementRunResult:
-    """The statement run of ``practice`` for ``today``: picks (``statement_candidates``) and, unless
-    ``dry_run``, sends each statement (``statement_send``, one transaction per patient so one failure
-    does not undo the others). Safe to run twice: the second run sends nothing."""
+    """The statement run of ``practice`` for ``today``, here and now (the command): picks
+    (``statement_candidates``), records the run, and unless ``dry_run`` renders its chunks one after the
+    other (``statement_run_chunk``), calling ``progress(chunk)`` after each. Safe to run twice: the second
+    run sends nothing."""
     today = today or timezone.localdate()
     selected, skipped = statement_candidates(practice, today=today)
     if limit is not None:
         selected = selected[:limit]
-    run = f"run-{today:%Y%m%d}-{uuid.uuid4().hex[:8]}"
-    result = StatementRunResult(run=run, dry_run=dry_run, selected=selected, skipped=skipped)
+    result = StatementRunResult(run="", dry_run=dry_run, selected=selected, skipped=skipped)
     if dry_run:
         return result
-    for patient in selected:
-        if statement_send(practice=practice, patient=patient, user=user, today=today, run=result.run):
-            result.sent += 1
+    with transaction.atomic():
+        record, chunk_ids = _run_record(
+            practice=practice,
+            today=today,
+            selected=selected,
+            skipped=skipped,
+            user=user,
+            source=source,
+            chunk_size=chunk_size,
+        )
+    result.run, result.record = record.run, record
+    for chunk_id in chunk_ids:
+        chunk = statement_run_chunk(chunk_id)
+        result.sent += chunk.sent
+        result.not_sent += chunk.not_sent
+        result.failed += chunk.failed
+        if progress is not None:
+            progress(chunk)
     return result
+
+
+def statement_run_queue(
+    *,
+    practice,
+    today=None,
+    user=None,
+    source: str = StatementRunSource.PAGE,
+    chunk_size: int = RUN_CHUNK_SIZE,
+) -> StatementRun:
+    """Start the statement run of ``practice`` in the background (the page and the nightly task): records
+    the run and queues one Celery task per chunk through the outbox, in one transaction, so that the
+    workers share a long run and the page shows its progress. Refused while another run of the practice
+    is still going."""
+    from payment_plans.tasks import statement_run_chunk_task  # tasks import this module
+
+    today = today or timezone.localdate()
+    going = statement_run_in_progress(practice)
+    if going is not None:
+        raise ValidationError(
+            f"A statement run started at {timezone.localtime(going.started_at):%H:%M} is still going: "
+            "wait for it to finish."
+        )
+    selected, skipped = statement_candidates(practice, today=today)
+    with transaction.atomic():
+        record, chunk_ids = _run_record(
+            practice=practice,
+            today=today,
+            selected=selected,
+            skipped=skipped,
+            user=user,
+            source=source,
+            chunk_size=chunk_size,
+        )
+        for chunk_id in chunk_ids:
+            task_enqueue(statement_run_chunk_task, chunk_id)
+    return record
 
 
 def statement_due_claims(patient):

@@ -28,16 +28,36 @@ def reminders_daily() -> int:
     return len(ids)
 
 
-@shared_task(
-    name="payment_plans.statement_run_practice", time_limit=3600, soft_time_limit=3500, acks_late=True
-)
+@shared_task(name="payment_plans.statement_run_practice", time_limit=600, soft_time_limit=540, acks_late=True)
 def statement_run_practice(practice_id: int) -> int:
-    from payment_plans.statements import statement_run
+    """Start the practice's run: pick who is due and queue one task per chunk of them (returns how many
+    chunks), so that every worker takes a share of a long run. While a run is still going, nothing."""
+    from django.core.exceptions import ValidationError
+
+    from payment_plans.models import StatementRunSource
+    from payment_plans.statements import statement_run_queue
     from rcm.audit import audit_context
     from rcm.models import Practice
 
     with audit_context(source="task"):
-        return statement_run(practice=Practice.objects.get(pk=practice_id)).sent
+        try:
+            record = statement_run_queue(
+                practice=Practice.objects.get(pk=practice_id), source=StatementRunSource.BEAT
+            )
+        except ValidationError:
+            return 0  # the practice's run is still going (started from the page, or last night's)
+        return record.chunks.count()
+
+
+@shared_task(name="payment_plans.statement_run_chunk", time_limit=1800, soft_time_limit=1700, acks_late=True)
+def statement_run_chunk_task(chunk_id: int) -> int:
+    """Render and record one chunk of a statement run; returns the statements sent. Delivered twice, it
+    sends nothing twice (``statement_run_chunk``)."""
+    from payment_plans.statements import statement_run_chunk
+    from rcm.audit import audit_context
+
+    with audit_context(source="task"):
+        return statement_run_chunk(chunk_id).sent
 
 
 @shared_task(name="payment_plans.statement_run_all", time_limit=120, soft_time_limit=100)

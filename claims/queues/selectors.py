@@ -39,6 +39,8 @@ from rcm.roles import PERMISSIONS
 S = ClaimStatus
 UNSUBMITTED = [S.DRAFT, S.READY, S.REJECTED, S.CORRECTED]
 DEADLINE_WINDOW_DAYS = 30
+# A deadline this close is highlighted ("soon") on the work queues and the denial queue.
+DEADLINE_SOON_DAYS = 14
 
 
 @dataclasses.dataclass(frozen=True)

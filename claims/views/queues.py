@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from claims.queues.columns import queue_columns
 from claims.queues.selectors import (
+    DEADLINE_SOON_DAYS,
     QUEUE_BY_SLUG,
     QUEUES,
     SORTS,
@@ -34,7 +35,6 @@ from rcm.permissions import role_required
 
 CENT = Decimal("0.01")
 PAGE_SIZE = 50
-DEADLINE_SOON_DAYS = 14
 WHO_FILTERS = {"all": "All", "mine": "Mine", "unassigned": "Unassigned"}
 SORT_LABELS = {"priority": "Priority", "balance": "Balance", "age": "Age", "deadline": "Deadline"}
 

@@ -48,6 +48,7 @@ from claims.models import (
     TransactionKind,
     TransactionSource,
 )
+from claims.queues.selectors import DEADLINE_SOON_DAYS
 from claims.scrubber.engine import claims_scrub
 from claims.services import ClaimDraft, LineInput, claims_bill_secondary, claims_create_many
 from claims.state_machine import claim_transition, claim_transition_many
@@ -57,7 +58,6 @@ from denials.models import Denial, LetterChannel
 from denials.reference import carc_words
 from denials.services import AppealPayment, appeal_decide, appeal_file, denial_write_off
 from denials.state_machine import OPEN_STATUSES
-from denials.views import DEADLINE_SOON_DAYS
 from devdata.demo.encounters import Encounter
 from devdata.demo.era import AckClaim, AckFile, EraClaim, EraFile, EraService, ack_277ca, era_835
 from devdata.demo.payers import PayerBook

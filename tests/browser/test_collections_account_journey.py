@@ -1,7 +1,8 @@
 """The collections specialist's day on patient accounts in a real browser: the worklist, "take next" to
 the oldest overdue account, what the patient owes and why, a payment larger than the balance (the rest
 kept as credit), a card number refused in the reference, a call note with a promise to pay, and a
-statement sent. axe-core checks every page on the way."""
+statement sent; then the statement run started from its page, its progress followed while a worker renders
+it. axe-core checks every page on the way."""
 
 import datetime
 
@@ -9,7 +10,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from payment_plans.models import PatientPayment, Statement
+from payment_plans.models import PatientPayment, Statement, StatementRun
+from payment_plans.statements import statement_run_chunk
 from tests.browser.harness import axe_check, screenshot, sign_in
 from tests.payment_plans.helpers import insured_claim_with_patient_part, new_patient, self_pay_claim
 
@@ -84,3 +86,19 @@ def test_the_collections_specialists_accounts(app, page, accounts, collections_u
     expect(page.locator(".messages")).to_contain_text("The statement was recorded as sent.")
     assert Statement.objects.filter(patient=accounts).count() == 1
     visit(page, "collections-05-statement-sent")
+
+    # The statement run: who is due, started in the background, its progress followed on its page.
+    page.goto(f"{app.url}/collections/statements/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Statement run")
+    expect(page.locator("table.grid").first).to_contain_text("A0000778")
+    visit(page, "collections-06-statement-run-due")
+    page.get_by_role("button", name="Send 1 statement").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Statement run of")
+    expect(page.get_by_role("status")).to_contain_text("0 of 1 parts done")
+    visit(page, "collections-07-statement-run-going")
+    run = StatementRun.objects.get()
+    statement_run_chunk(run.chunks.get().pk)  # a worker renders the run's one part
+    expect(page.get_by_role("status")).to_contain_text("100% · 1 sent · 0 not sent · 0 failed")  # polled
+    expect(page.locator("table.grid")).to_contain_text("A0000778")
+    assert Statement.objects.get(run=run.run).patient.account_number == "A0000778"
+    visit(page, "collections-08-statement-run-done")

@@ -32,9 +32,9 @@ from claims.models import (
     TransactionKind,
     X12File,
 )
+from claims.queues.selectors import DEADLINE_SOON_DAYS
 from claims.scrubber.engine import claims_for_scrub, scrub_claims
 from denials.models import AppealLetter, Denial
-from denials.views import DEADLINE_SOON_DAYS
 from devdata.demo.builder import demo_random
 from devdata.demo.people import npi_check_digit, npi_generate
 from devdata.demo.reference import ALL_DIAGNOSES, PROCEDURES

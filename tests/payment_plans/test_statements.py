@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from claims.models import Claim, ClaimStatus
 from payment_plans.collections import account_hold_set
-from payment_plans.models import CollectionsSettings, Statement, StatementKind
+from payment_plans.models import CollectionsSettings, Statement, StatementKind, StatementRun
 from payment_plans.services import patient_payment_record
 from payment_plans.statements import (
     STATEMENT_HOLD_SOURCES,
@@ -134,20 +134,25 @@ def test_command_dry_run_sends_nothing_and_real_run_sends(practice, owing):
     assert Statement.objects.count() == 0
     out = io.StringIO()
     call_command("statement_run", "--practice", practice.slug, stdout=out)
-    assert (
-        out.getvalue().strip()
-        == "riverside: 1 statement(s) sent of 1 due; 0 held or within the statement cycle."
-    )
+    assert out.getvalue().splitlines() == [
+        "riverside: part 1: 1 sent, 0 not sent, 0 failed",
+        "riverside: 1 statement(s) sent of 1 due; 0 held or within the statement cycle.",
+    ]
     assert Statement.objects.count() == 1
 
 
 @pytest.mark.django_db
-def test_task_runs_the_service(practice, owing):
+def test_task_runs_the_service(practice, owing, settings, django_capture_on_commit_callbacks):
     from payment_plans.tasks import statement_run_practice
 
-    assert statement_run_practice.apply(args=[practice.pk]).get() == 1
-    assert statement_run_practice.apply(args=[practice.pk]).get() == 0  # twice: nothing twice
-    assert Statement.objects.get().kind == StatementKind.STATEMENT
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    with django_capture_on_commit_callbacks(execute=True):  # the chunk's task is queued after commit
+        assert statement_run_practice.apply(args=[practice.pk]).get() == 1  # one chunk queued
+    with django_capture_on_commit_callbacks(execute=True):
+        assert statement_run_practice.apply(args=[practice.pk]).get() == 0  # twice: nothing twice
+    statement = Statement.objects.get()
+    assert statement.kind == StatementKind.STATEMENT
+    assert StatementRun.objects.filter(run=statement.run, source="beat", finished_at__isnull=False).exists()
 
 
 @pytest.mark.django_db

@@ -25,5 +25,14 @@ class Command(BaseCommand):
                 raise CommandError(f"No practice with slug {practice!r}.")
         with audit_context(source="command"):
             for each in practices:
-                result = statement_run(practice=each, dry_run=dry_run)
+                result = statement_run(practice=each, dry_run=dry_run, progress=self._progress(each))
                 self.stdout.write(f"{each.slug}: {result.summary}")
+
+    def _progress(self, practice):
+        def progress(chunk):
+            self.stdout.write(
+                f"{practice.slug}: part {chunk.number}: {chunk.sent} sent, {chunk.not_sent} not sent, "
+                f"{chunk.failed} failed"
+            )
+
+        return progress

@@ -1,0 +1,159 @@
+"""Statement runs in parts: the run is recorded with its chunks (patient ids only), each chunk a task of its
+own so that several workers share a long run; a chunk delivered twice does its work once; a patient who
+paid since the run picked them is not billed; one patient's failure is counted and the others go on; the
+page starts a run in the background and shows its progress; one run at a time per practice."""
+
+import datetime
+import logging
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from payment_plans import statements
+from payment_plans.models import Statement, StatementRun, StatementRunChunk
+from payment_plans.services import patient_payment_record
+from payment_plans.statements import statement_run, statement_run_chunk, statement_run_queue
+from tests.conftest import login
+from tests.payment_plans.helpers import new_patient, self_pay_claim
+
+TODAY = datetime.date(2026, 4, 1)
+
+
+@pytest.fixture
+def three_owing(practice):
+    patients = []
+    for n, (last, amount) in enumerate([("Adams", "40.00"), ("Baker", "75.00"), ("Cruz", "120.00")]):
+        patient = new_patient(practice, first_name="Pat", last_name=last)
+        self_pay_claim(practice, patient, amount, day=datetime.date(2026, 3, 2 + n))
+        patients.append(patient)
+    return patients
+
+
+@pytest.mark.django_db
+def test_the_run_is_recorded_in_chunks_with_their_counts(practice, three_owing, collections_user):
+    parts = []
+    result = statement_run(
+        practice=practice, today=TODAY, user=collections_user, chunk_size=2, progress=parts.append
+    )
+    record = StatementRun.objects.get()
+    assert (result.sent, result.record, record.run) == (3, record, result.run)
+    assert (record.selected, record.held, record.source, record.started_by) == (
+        3,
+        0,
+        "command",
+        collections_user,
+    )
+    assert record.finished_at is not None
+    chunks = list(record.chunks.order_by("number"))
+    assert [(c.number, c.patient_ids, c.sent, c.not_sent, c.failed) for c in chunks] == [
+        (1, [three_owing[0].pk, three_owing[1].pk], 2, 0, 0),
+        (2, [three_owing[2].pk], 1, 0, 0),
+    ]
+    assert [p.number for p in parts] == [1, 2]
+    assert set(Statement.objects.values_list("run", flat=True)) == {record.run}
+
+
+@pytest.mark.django_db
+def test_nobody_due_is_a_finished_run_without_chunks(practice):
+    result = statement_run(practice=practice, today=TODAY)
+    record = StatementRun.objects.get()
+    assert (result.sent, record.selected, record.chunks.count()) == (0, 0, 0)
+    assert record.finished_at is not None
+
+
+@pytest.mark.django_db
+def test_a_chunk_delivered_twice_sends_nothing_twice(practice, three_owing):
+    record = statement_run_queue(practice=practice, today=TODAY)  # queued: no worker in this test
+    chunk_id = record.chunks.get().pk
+    first = statement_run_chunk(chunk_id)
+    done_at = first.done_at
+    assert (first.sent, first.not_sent, Statement.objects.count()) == (3, 0, 3)
+    StatementRunChunk.objects.filter(pk=chunk_id).update(
+        done_at=None
+    )  # as if the worker died before marking it
+    again = statement_run_chunk(chunk_id)
+    assert (again.sent, again.not_sent, Statement.objects.count()) == (0, 3, 3)
+    assert statement_run_chunk(chunk_id).done_at == again.done_at != done_at  # a done chunk returns at once
+    record.refresh_from_db()
+    assert record.finished_at is not None
+
+
+@pytest.mark.django_db
+def test_paid_since_picked_is_not_sent_and_a_failure_does_not_stop_the_others(
+    practice, three_owing, collections_user, monkeypatch, caplog
+):
+    record = statement_run_queue(practice=practice, today=TODAY)
+    adams, baker, cruz = three_owing
+    patient_payment_record(
+        practice=practice,
+        patient=adams,
+        amount=Decimal("40.00"),
+        method="cash",
+        received_on=TODAY,
+        user=collections_user,
+    )
+    real_send = statements.statement_send
+
+    def send(*, patient, **kwargs):
+        if patient.pk == baker.pk:
+            raise RuntimeError("broken address")
+        return real_send(patient=patient, **kwargs)
+
+    monkeypatch.setattr("payment_plans.statements.statement_send", send)
+    with caplog.at_level(logging.ERROR, logger="payment_plans.statements"):
+        chunk = statement_run_chunk(record.chunks.get().pk)
+    assert (chunk.sent, chunk.not_sent, chunk.failed) == (1, 1, 1)
+    assert list(Statement.objects.values_list("patient", flat=True)) == [cruz.pk]
+    assert f"patient id {baker.pk} failed" in caplog.text and "Baker" not in caplog.text  # no PHI in the log
+
+
+@pytest.mark.django_db
+def test_one_run_at_a_time_and_a_stale_run_does_not_block(practice, three_owing):
+    going = statement_run_queue(practice=practice, today=TODAY)
+    with pytest.raises(ValidationError, match="is still going: wait for it to finish"):
+        statement_run_queue(practice=practice, today=TODAY)
+    StatementRun.objects.filter(pk=going.pk).update(started_at=timezone.now() - datetime.timedelta(hours=25))
+    assert statement_run_queue(practice=practice, today=TODAY).pk != going.pk
+
+
+@pytest.mark.django_db
+def test_the_page_starts_a_run_in_the_background_and_shows_its_progress(
+    practice, three_owing, collections_user, settings, django_capture_on_commit_callbacks
+):
+    client = login(collections_user)
+    queued = client.post("/collections/statements/")  # no worker: the run waits, the page says so
+    record = StatementRun.objects.get()
+    assert queued.status_code == 302 and queued["Location"] == f"/collections/statements/runs/{record.pk}/"
+    page = client.get(queued["Location"]).content.decode()
+    assert "Rendering statements" in page and 'hx-trigger="every 2s"' in page and "0 of 1 parts done" in page
+    listing = client.get("/collections/statements/").content.decode()
+    assert "A run is going: see its progress" in listing and "Send 3 statements" not in listing
+    refused = client.post("/collections/statements/", follow=True).content.decode()
+    assert "is still going: wait for it to finish" in refused and StatementRun.objects.count() == 1
+
+    statement_run_chunk(record.chunks.get().pk)  # the worker's turn
+    page = client.get(f"/collections/statements/runs/{record.pk}/").content.decode()
+    assert "Done" in page and "hx-trigger" not in page and "100% · 3 sent · 0 not sent · 0 failed" in page
+    assert page.count("/account/statements/") == 3  # each statement's PDF
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # with a worker at hand, the chunk runs once the run commits
+    self_pay_claim(practice, new_patient(practice, last_name="Diaz"), "60.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post("/collections/statements/")
+    assert "100% · 1 sent · 0 not sent · 0 failed" in client.get(started["Location"]).content.decode()
+
+
+@pytest.mark.django_db
+def test_run_pages_are_scoped_roles_enforced_and_queries_fixed(
+    practice, three_owing, manager, outsider, django_assert_num_queries
+):
+    record = statement_run_queue(practice=practice, today=TODAY)
+    statement_run_chunk(record.chunks.get().pk)
+    assert login(outsider).get(f"/collections/statements/runs/{record.pk}/").status_code == 404
+    assert login(manager).post("/collections/statements/").status_code == 403
+    client = login(manager)
+    client.get(f"/collections/statements/runs/{record.pk}/")
+    with django_assert_num_queries(6):  # session, user, membership, the run, its statements, nav
+        assert client.get(f"/collections/statements/runs/{record.pk}/").status_code == 200
