@@ -1,13 +1,22 @@
-"""Statement run throughput: PDFs per second per worker through ``statement_run`` (pick, read each
-account, render, record, move claims to patient-billed), against WeasyPrint alone turning the same
-statements' HTML into PDF (the floor); reports the ratio. Rolled back: every run sees the same data.
+"""Statement run throughput: PDFs per second per worker, against WeasyPrint alone turning the same
+statements' HTML into PDF (the floor), and the ratio.
+
+A run is picked once (``statement_candidates``: every patient of the practice with a balance, timed on its
+own) and then rendered in chunks, each a Celery task (``statement_run_chunk``: read each account, render,
+record, move the claims to patient-billed). One worker's rate is the chunks' statements over their time;
+the same statements shared by two workers (two processes, as two Celery workers would take two chunks)
+give the rate of a run on this machine. Rolled back: every measure sees the same data.
 
 Usage: python bench/bench_statements.py [--practice bench-001] [--statements 200]
 """
 
 import argparse
+import multiprocessing
+import os
+import time
 
 from common import Timer, bench_practice, emit, rolled_back
+from django.db import connections
 from django.utils import timezone
 
 parser = argparse.ArgumentParser()
@@ -15,43 +24,92 @@ parser.add_argument("--practice", default="bench-001")
 parser.add_argument("--statements", type=int, default=200, help="how many statements each measure makes")
 args = parser.parse_args()
 
+from payment_plans.models import StatementRunSource  # noqa: E402
 from payment_plans.statements import (  # noqa: E402
+    RUN_CHUNK_SIZE,
+    _run_record,
     html_to_pdf,
     statement_candidates,
     statement_context,
     statement_html,
-    statement_run,
+    statement_run_chunk,
 )
 
 practice = bench_practice(args.practice)
 today = timezone.localdate()
-patients = statement_candidates(practice, today=today)[0][: args.statements]
+with Timer() as picking:
+    due, held = statement_candidates(practice, today=today)
+patients = due[: args.statements]
 if not patients:
     raise SystemExit(f"No patient of {practice.slug} owes a balance: nothing to bench.")
-html_to_pdf("<p>warm-up</p>")  # fonts and Pango loaded once, outside both measures
+html_to_pdf("<p>warm-up</p>")  # fonts and Pango loaded once, outside the measures
 
 documents = [statement_html(statement_context(patient, today=today)) for patient in patients]
 with Timer() as floor:
     sizes = [len(html_to_pdf(html)) for html in documents]
 floor_rate = len(documents) / floor.seconds
 
-result = {}
 
-
-def run():
+def render(share) -> dict:
+    """Record a run of ``share`` and render its chunks as one worker would (the picking is not in it)."""
+    record, chunk_ids = _run_record(
+        practice=practice,
+        today=today,
+        selected=share,
+        skipped={},
+        user=None,
+        source=StatementRunSource.BEAT,
+        chunk_size=RUN_CHUNK_SIZE,
+    )
     with Timer() as timer:
-        result["run"] = statement_run(practice=practice, today=today, limit=len(patients))
-    result["seconds"] = timer.seconds
+        sent = sum(statement_run_chunk(chunk_id).sent for chunk_id in chunk_ids)
+    return {"sent": sent, "seconds": timer.seconds}
 
 
-rolled_back(run)
-run_rate = result["run"].sent / result["seconds"]
+one = rolled_back(lambda: render(patients))
+one_rate = one["sent"] / one["seconds"]
+
+
+def worker(share, out) -> None:
+    try:
+        out.send(rolled_back(lambda: render(share)))
+    finally:
+        connections.close_all()
+
+
+# Two workers, each its own process and connection (none of the parent's may be shared after a fork).
+connections.close_all()
+for alias in connections:
+    if hasattr(connections[alias], "close_pool"):
+        connections[alias].close_pool()
+context = multiprocessing.get_context("fork")
+pipes, processes = [], []
+started = time.perf_counter()
+for share in (patients[0::2], patients[1::2]):
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=worker, args=(share, send))
+    process.start()
+    pipes.append(receive)
+    processes.append(process)
+both = [pipe.recv() for pipe in pipes]
+for process in processes:
+    process.join()
+wall = time.perf_counter() - started
+two_sent = sum(item["sent"] for item in both)
+
 emit(
     name="statement run",
-    statements=result["run"].sent,
-    seconds=round(result["seconds"], 3),
-    pdfs_per_second=round(run_rate, 1),
+    statements=one["sent"],
+    seconds=round(one["seconds"], 3),
+    pdfs_per_second=round(one_rate, 1),
     weasyprint_alone_per_second=round(floor_rate, 1),
-    ratio_to_weasyprint=round(run_rate / floor_rate, 3),
+    ratio_to_weasyprint=round(one_rate / floor_rate, 3),
+    picking_seconds=round(picking.seconds, 2),
+    due=len(due),
+    held=len(held),
+    two_workers_statements=two_sent,
+    two_workers_seconds=round(wall, 3),
+    two_workers_per_second=round(two_sent / wall, 1),
     mean_pdf_kb=round(sum(sizes) / len(sizes) / 1024, 1),
+    cpus=os.cpu_count(),
 )

@@ -117,9 +117,15 @@ class ClaimAccount:
 
 def patient_claim_accounts(patient, *, only_owed: bool = False) -> list[ClaimAccount]:
     """Each claim of the patient with a patient part, line by line: why the patient owes (deductible,
-    coinsurance, copay, non-covered, self-pay), what they paid, and the balance. Two queries."""
+    coinsurance, copay, non-covered, self-pay), what they paid, and the balance. Three queries."""
+    return claim_accounts_of([patient], only_owed=only_owed)[patient.pk]
+
+
+def claim_accounts_of(patients, *, only_owed: bool = False) -> dict[int, list[ClaimAccount]]:
+    """``patient_claim_accounts`` of many patients (a statement run's chunk) in the same three queries."""
+    accounts: dict[int, list[ClaimAccount]] = {patient.pk: [] for patient in patients}
     claims = (
-        Claim.objects.filter(patient=patient)
+        Claim.objects.filter(patient_id__in=list(accounts))
         .exclude(status=ClaimStatus.VOIDED)
         .filter(~Q(patient_balance=0) | ~Q(patient_paid=0) | Q(coverage__isnull=True))
         .select_related("payer")
@@ -131,7 +137,16 @@ def patient_claim_accounts(patient, *, only_owed: bool = False) -> list[ClaimAcc
     claims = list(claims)
     reasons: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     adjusted: dict[int, Decimal] = defaultdict(Decimal)
-    txns = Transaction.objects.filter(claim__in=claims).select_related("reverses")
+    # Only the rows that make or unmake a patient's part (a reversal undoes one of them or another row,
+    # which the loop ignores); the insurer's payments and adjustments are not read.
+    txns = (
+        Transaction.objects.filter(claim__in=claims)
+        .filter(
+            Q(kind__in=[K.REVERSAL, K.TRANSFER_TO_PATIENT])
+            | Q(party=Party.PATIENT, kind__in=[K.CHARGE, K.OTHER_ADJUSTMENT, K.WRITE_OFF])
+        )
+        .select_related("reverses")
+    )
     for txn in txns:
         sign, original = 1, txn
         if txn.kind == K.REVERSAL:
@@ -142,7 +157,6 @@ def patient_claim_accounts(patient, *, only_owed: bool = False) -> list[ClaimAcc
             reasons[txn.line_id][_reason_key(original)] += sign * txn.amount
         elif original.party == Party.PATIENT and original.kind in (K.OTHER_ADJUSTMENT, K.WRITE_OFF):
             adjusted[txn.line_id] += sign * txn.amount
-    result = []
     for claim in claims:
         lines = [
             LineAccount(
@@ -155,24 +169,30 @@ def patient_claim_accounts(patient, *, only_owed: bool = False) -> list[ClaimAcc
             for line in claim.lines.all()
             if not line.removed or line.patient_balance
         ]
-        result.append(ClaimAccount(claim=claim, lines=lines))
-    return result
+        accounts[claim.patient_id].append(ClaimAccount(claim=claim, lines=lines))
+    return accounts
 
 
 def patient_account_totals(patient) -> dict[str, Decimal]:
     """Owed (positive patient balances), credit (negative ones, as a positive amount), and the net."""
-    owed = credit = ZERO
-    for balance in (
-        ClaimLine.objects.filter(claim__patient=patient)
+    return account_totals_of([patient])[patient.pk]
+
+
+def account_totals_of(patients) -> dict[int, dict[str, Decimal]]:
+    """``patient_account_totals`` of many patients in one query."""
+    owed = {patient.pk: ZERO for patient in patients}
+    credit = dict(owed)
+    for patient_id, balance in (
+        ClaimLine.objects.filter(claim__patient_id__in=list(owed))
         .exclude(claim__status=ClaimStatus.VOIDED)
         .exclude(patient_balance=0)
-        .values_list("patient_balance", flat=True)
+        .values_list("claim__patient_id", "patient_balance")
     ):
         if balance > 0:
-            owed += balance
+            owed[patient_id] += balance
         else:
-            credit -= balance
-    return {"owed": owed, "credit": credit, "net": owed - credit}
+            credit[patient_id] -= balance
+    return {pk: {"owed": owed[pk], "credit": credit[pk], "net": owed[pk] - credit[pk]} for pk in owed}
 
 
 def patient_payments(patient):

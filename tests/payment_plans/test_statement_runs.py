@@ -9,14 +9,23 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from payment_plans import statements
 from payment_plans.models import Statement, StatementRun, StatementRunChunk
 from payment_plans.services import patient_payment_record
-from payment_plans.statements import statement_run, statement_run_chunk, statement_run_queue
+from payment_plans.statements import (
+    statement_context,
+    statement_contexts,
+    statement_html,
+    statement_run,
+    statement_run_chunk,
+    statement_run_queue,
+)
 from tests.conftest import login
-from tests.payment_plans.helpers import new_patient, self_pay_claim
+from tests.payment_plans.helpers import insured_claim_with_patient_part, new_patient, self_pay_claim
 
 TODAY = datetime.date(2026, 4, 1)
 
@@ -157,3 +166,22 @@ def test_run_pages_are_scoped_roles_enforced_and_queries_fixed(
     client.get(f"/collections/statements/runs/{record.pk}/")
     with django_assert_num_queries(6):  # session, user, membership, the run, its statements, nav
         assert client.get(f"/collections/statements/runs/{record.pk}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_chunk_reads_its_accounts_together_and_says_what_one_at_a_time_would(practice, three_owing):
+    insured = new_patient(practice, first_name="Ines", last_name="Ortiz")
+    insured_claim_with_patient_part(
+        practice, insured, charge="200.00", paid="120.00", deductible="50.00", copay="0.00"
+    )
+    patients = [insured, *three_owing]
+    with CaptureQueriesContext(connection) as one:
+        alone = statement_context(insured, today=TODAY)
+    with CaptureQueriesContext(connection) as four:
+        together = statement_contexts(patients, today=TODAY)
+    assert "Deductible" in statement_html(together[insured.pk])
+    for patient in patients:
+        assert statement_html(together[patient.pk]) == statement_html(statement_context(patient, today=TODAY))
+    assert statement_html(alone) == statement_html(together[insured.pk])
+    # settings, claims, lines, ledger rows and totals once; the plan block one query per patient
+    assert len(four.captured_queries) == len(one.captured_queries) + 3
