@@ -51,8 +51,8 @@ def statement_run_practice(practice_id: int) -> int:
 
 @shared_task(name="payment_plans.statement_run_chunk", time_limit=1800, soft_time_limit=1700, acks_late=True)
 def statement_run_chunk_task(chunk_id: int) -> int:
-    """Render and record one chunk of a statement run; returns the statements sent. Delivered twice, it
-    sends nothing twice (``statement_run_chunk``)."""
+    """Render and record one chunk of a statement run; returns the statements the chunk sent. Delivered
+    twice, it sends nothing twice (``statement_run_chunk``)."""
     from payment_plans.statements import statement_run_chunk
     from rcm.audit import audit_context
 
