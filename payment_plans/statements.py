@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import DecimalField, Max
+from django.db.models import DecimalField, OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -83,9 +83,10 @@ def _plan_current_holds(practice, patient_ids) -> dict[int, str]:
     """Patients on a plan in good standing (active) get reminders for their installments, not statements."""
     return {
         pid: "on a current payment plan"
-        for pid in PaymentPlan.objects.filter(
-            practice=practice, patient_id__in=list(patient_ids), status=PlanStatus.ACTIVE
-        ).values_list("patient_id", flat=True)
+        for pid in PaymentPlan.objects.filter(practice=practice, status=PlanStatus.ACTIVE).values_list(
+            "patient_id", flat=True
+        )
+        if pid in patient_ids
     }
 
 
@@ -204,23 +205,40 @@ def statement_send(
     return statement
 
 
-def statement_candidates(practice, *, today=None) -> tuple[list[Patient], dict[int, str]]:
+@dataclasses.dataclass(frozen=True, slots=True)
+class DuePatient:
+    """A patient due a statement, as the run's page lists them (no more is read for tens of thousands)."""
+
+    pk: int
+    account_number: str
+    first_name: str
+    last_name: str
+    owed: Decimal
+    last_statement: datetime.date | None
+
+
+def statement_candidates(practice, *, today=None) -> tuple[list[DuePatient], dict[int, str]]:
     """Patients with a balance of at least the practice's minimum, and the reasons others are left out
     (a statement within the cycle, an open hold, a hook's hold). Three queries plus the hooks'."""
     today = today or timezone.localdate()
     settings = collections_settings(practice)
     cycle_start = today - datetime.timedelta(days=settings.statement_cycle_days - 1)
+    # The last statement as a subquery: joined beside the claims, each claim would count once per statement.
+    last_statement = (
+        Statement.objects.filter(practice=practice, patient=OuterRef("pk"))
+        .order_by("-statement_date")
+        .values("statement_date")[:1]
+    )
     owed = (
         Patient.objects.filter(practice=practice)
-        .annotate(
-            owed=patient_owed(),
-            last_statement=Max("statements__statement_date"),
-        )
+        .annotate(owed=patient_owed())
         .filter(owed__gte=max(settings.minimum_statement_balance, Decimal("0.01")))
+        .annotate(last_statement=Subquery(last_statement))
         .order_by("last_name", "first_name", "id")
+        .values_list("id", "account_number", "first_name", "last_name", "owed", "last_statement")
     )
-    patients = list(owed)
-    ids = [p.pk for p in patients]
+    patients = [DuePatient(*row) for row in owed]
+    ids = {p.pk for p in patients}
     skipped: dict[int, str] = {}
     for patient in patients:
         if patient.last_statement and patient.last_statement >= cycle_start:
@@ -228,11 +246,14 @@ def statement_candidates(practice, *, today=None) -> tuple[list[Patient], dict[i
                 f"statement sent {patient.last_statement:%m/%d/%Y}, "
                 f"within the {settings.statement_cycle_days}-day cycle"
             )
-    for hold in AccountHold.objects.filter(patient_id__in=ids, released_at__isnull=True):
-        skipped.setdefault(hold.patient_id, f"on hold: {hold.get_kind_display().lower()}")
+    # The practice's open holds and current plans are few: read them all rather than send every id.
+    for hold in AccountHold.objects.filter(practice=practice, released_at__isnull=True):
+        if hold.patient_id in ids:
+            skipped.setdefault(hold.patient_id, f"on hold: {hold.get_kind_display().lower()}")
     for source in [_plan_current_holds, *STATEMENT_HOLD_SOURCES]:
         for patient_id, reason in source(practice, ids).items():
-            skipped.setdefault(patient_id, reason)
+            if patient_id in ids:
+                skipped.setdefault(patient_id, reason)
     return [p for p in patients if p.pk not in skipped], skipped
 
 
@@ -240,7 +261,7 @@ def statement_candidates(practice, *, today=None) -> tuple[list[Patient], dict[i
 class StatementRunResult:
     run: str
     dry_run: bool
-    selected: list  # patients to bill (with .owed)
+    selected: list[DuePatient]  # patients to bill
     skipped: dict  # patient id -> reason
     sent: int = 0
     not_sent: int = 0

@@ -159,3 +159,15 @@ def test_task_runs_the_service(practice, owing, settings, django_capture_on_comm
 def test_final_notice_says_so(practice, owing):
     notice = statement_send(practice=practice, patient=owing, today=TODAY, kind=StatementKind.FINAL_NOTICE)
     assert "This is a final notice" in pdf_text(notice.pdf)
+
+
+@pytest.mark.django_db
+def test_what_a_patient_owes_is_counted_once_however_many_statements_were_sent(practice, owing):
+    for days in (0, 30, 60):
+        statement_send(practice=practice, patient=owing, today=TODAY + datetime.timedelta(days=days))
+    (patient,), skipped = statement_candidates(practice, today=TODAY + datetime.timedelta(days=90))
+    assert (patient.owed, patient.last_statement, skipped) == (
+        Decimal("125.00"),
+        TODAY + datetime.timedelta(days=60),
+        {},
+    )
