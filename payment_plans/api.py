@@ -1,5 +1,6 @@
 """The patient account API: the account (what is owed and why, credits, payments, statements, what was
-sent), patient payments (list, record), statements (list, PDF) and the collections worklist.
+sent), patient payments (list, record), statements (list, PDF), statement runs (start one, follow its
+progress) and the collections worklist.
 
 Every view is scoped to the request's practice (another practice's patient is a 404), reads of an account
 are written to the audit log, and writes go through the same services as the pages."""
@@ -12,15 +13,30 @@ from rest_framework.response import Response
 
 from claims.models import Claim, ClaimStatus
 from payment_plans.collections import SORTS, collections_worklist
-from payment_plans.models import PatientPayment, PaymentAllocation, PaymentMethod, Statement
+from payment_plans.models import (
+    PatientPayment,
+    PaymentAllocation,
+    PaymentMethod,
+    Statement,
+    StatementRun,
+    StatementRunSource,
+)
 from payment_plans.payments import patient_payment_record
-from payment_plans.selectors import patient_account, patient_payments, patient_statements
+from payment_plans.selectors import (
+    patient_account,
+    patient_payments,
+    patient_statements,
+    statement_runs_with_progress,
+)
+from payment_plans.statements import statement_run_queue
 from rcm.api.base import PracticeAPIView
 from rcm.api.serializers import MAX_ID
 from rcm.api.views import PRACTICE_HEADER, error_responses
 from rcm.audit import audit_view
 from rcm.models import Patient
 from rcm.tenancy import get_scoped_or_404
+
+RUNS_LISTED = 50
 
 
 def _money(**kwargs):
@@ -226,6 +242,80 @@ class StatementPdfView(PracticeAPIView):
             f'attachment; filename="statement-{statement.statement_date:%Y-%m-%d}.pdf"'
         )
         return response
+
+
+class StatementRunSerializer(serializers.ModelSerializer):
+    started_by = serializers.CharField(source="started_by.username", read_only=True, default=None)
+    sent = serializers.IntegerField(read_only=True)
+    not_sent = serializers.IntegerField(read_only=True)
+    failed = serializers.IntegerField(read_only=True)
+    chunk_count = serializers.IntegerField(read_only=True)
+    chunks_done = serializers.IntegerField(read_only=True)
+    done = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StatementRun
+        fields = [
+            "id",
+            "run",
+            "statement_date",
+            "source",
+            "started_by",
+            "started_at",
+            "finished_at",
+            "done",
+            "selected",
+            "held",
+            "sent",
+            "not_sent",
+            "failed",
+            "chunk_count",
+            "chunks_done",
+        ]
+
+    def get_done(self, record) -> bool:
+        return record.finished_at is not None
+
+
+class StatementRunsView(PracticeAPIView):
+    required_permission = {"*": "collections.view", "POST": "collections.edit"}
+
+    @extend_schema(
+        responses={200: StatementRunSerializer(many=True), **error_responses(403)},
+        parameters=[PRACTICE_HEADER],
+    )
+    def get(self, request):
+        """The practice's last statement runs, newest first, with their progress."""
+        runs = statement_runs_with_progress(request.practice)[:RUNS_LISTED]
+        return Response(StatementRunSerializer(runs, many=True).data)
+
+    @extend_schema(
+        request=None,
+        responses={201: StatementRunSerializer, **error_responses(400, 403)},
+        parameters=[PRACTICE_HEADER],
+    )
+    def post(self, request):
+        """Start today's statement run in the background (refused while one is still going); follow it at
+        ``/api/statement-runs/{id}/``."""
+        record = statement_run_queue(
+            practice=request.practice, user=request.user, source=StatementRunSource.API
+        )
+        record = statement_runs_with_progress(request.practice).get(pk=record.pk)
+        return Response(StatementRunSerializer(record).data, status=status.HTTP_201_CREATED)
+
+
+class StatementRunView(PracticeAPIView):
+    required_permission = "collections.view"
+
+    @extend_schema(
+        responses={200: StatementRunSerializer, **error_responses(403, 404)}, parameters=[PRACTICE_HEADER]
+    )
+    def get(self, request, run_id: int):
+        """One statement run and its progress: sent, not sent, failed, parts done."""
+        record = get_scoped_or_404(
+            statement_runs_with_progress(request.practice), request.practice, pk=run_id
+        )
+        return Response(StatementRunSerializer(record).data)
 
 
 class WorklistView(PracticeAPIView):

@@ -15,5 +15,7 @@ urlpatterns = [
         api.StatementPdfView.as_view(),
         name="api-patient-statement-pdf",
     ),
+    path("statement-runs/", api.StatementRunsView.as_view(), name="api-statement-runs"),
+    path("statement-runs/<int:run_id>/", api.StatementRunView.as_view(), name="api-statement-run"),
     path("collections/worklist/", api.WorklistView.as_view(), name="api-collections-worklist"),
 ]

@@ -189,6 +189,7 @@ class StatementRunSource(models.TextChoices):
     PAGE = "page", "Statement run page"
     BEAT = "beat", "Nightly run"
     COMMAND = "command", "Command line"
+    API = "api", "API"
 
 
 class StatementRun(PracticeScoped):

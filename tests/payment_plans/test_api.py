@@ -6,8 +6,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from payment_plans.models import PatientPayment
-from payment_plans.statements import statement_send
+from payment_plans.models import PatientPayment, StatementRun
+from payment_plans.statements import statement_run_chunk, statement_send
 from rcm.models import AuditEvent
 from tests.api import api
 from tests.payment_plans.helpers import insured_claim_with_patient_part, new_patient, self_pay_claim
@@ -112,3 +112,37 @@ def test_worklist_and_scoping(owing, collections_user, outsider, persona):
         format="json",
     )
     assert response.status_code == 403 and PatientPayment.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_statement_runs_started_and_followed_through_the_api(
+    practice, owing, collections_user, manager, outsider
+):
+    client = api(collections_user)
+    assert api(manager).post("/api/statement-runs/").status_code == 403  # a manager looks, does not send
+    started = client.post("/api/statement-runs/")
+    assert started.status_code == 201
+    body = started.json()
+    assert {k: body[k] for k in ("source", "started_by", "done", "selected", "sent", "chunk_count")} == {
+        "source": "api",
+        "started_by": collections_user.username,
+        "done": False,
+        "selected": 1,
+        "sent": 0,
+        "chunk_count": 1,
+    }
+    refused = client.post("/api/statement-runs/")
+    assert refused.status_code == 400 and "is still going" in str(refused.json())
+
+    statement_run_chunk(StatementRun.objects.get(pk=body["id"]).chunks.get().pk)  # a worker's turn
+    run = api(manager).get(f"/api/statement-runs/{body['id']}/").json()
+    assert (run["done"], run["sent"], run["not_sent"], run["failed"], run["chunks_done"]) == (
+        True,
+        1,
+        0,
+        0,
+        1,
+    )
+    assert [r["id"] for r in client.get("/api/statement-runs/").json()] == [body["id"]]
+    assert api(outsider).get(f"/api/statement-runs/{body['id']}/").status_code == 404
+    assert api(outsider).get("/api/statement-runs/").json() == []
