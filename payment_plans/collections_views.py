@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -24,6 +25,9 @@ from payment_plans.selectors import (
     statement_runs_with_progress,
 )
 from payment_plans.statements import statement_run, statement_run_queue
+from rcm.audit import audit_record
+from rcm.exports import csv_writer
+from rcm.models import AuditAction
 from rcm.permissions import role_required
 from rcm.roles import role_can
 from rcm.tenancy import get_scoped_or_404
@@ -130,6 +134,8 @@ def statement_run_detail(request, pk):
     sent, did not send and failed, and the statements it sent."""
     record = get_scoped_or_404(statement_runs_with_progress(request.practice), request.practice, pk=pk)
     sent = statement_run_statements(record)
+    if request.GET.get("format") == "csv":
+        return _run_csv(request, record, sent)
     return render(
         request,
         "payment_plans/statement_run_detail.html",
@@ -140,3 +146,59 @@ def statement_run_detail(request, pk):
             "percent": round(100 * record.chunks_done / record.chunk_count) if record.chunk_count else 100,
         },
     )
+
+
+RUN_CSV_HEADER = [
+    "Account #",
+    "Last name",
+    "First name",
+    "Address",
+    "Address 2",
+    "City",
+    "State",
+    "ZIP",
+    "Kind",
+    "Statement date",
+    "Owes",
+    "Credit",
+    "Claims",
+    "Sent at",
+]
+
+
+def _run_csv(request, record, sent) -> HttpResponse:
+    """The statements a run sent with the patients' mailing addresses (for the print and mail vendor);
+    the export is written to the audit log."""
+    audit_record(
+        action=AuditAction.EXPORT,
+        practice=request.practice,
+        object_type="payment_plans.statementrun",
+        object_id=record.pk,
+        changes={"statements": record.sent},
+    )
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="statements-{record.run}.csv"'
+    response["Cache-Control"] = "no-store"
+    writer = csv_writer(response)
+    writer.writerow(RUN_CSV_HEADER)
+    for statement in sent.iterator(chunk_size=2000):
+        patient = statement.patient
+        writer.writerow(
+            [
+                patient.account_number,
+                patient.last_name,
+                patient.first_name,
+                patient.address_line1,
+                patient.address_line2,
+                patient.city,
+                patient.state,
+                patient.postal_code,
+                statement.get_kind_display(),
+                statement.statement_date.isoformat(),
+                statement.balance,
+                statement.credit,
+                statement.claim_count,
+                timezone.localtime(statement.sent_at).strftime("%Y-%m-%d %H:%M"),
+            ]
+        )
+    return response

@@ -3,7 +3,9 @@ own so that several workers share a long run; a chunk delivered twice does its w
 paid since the run picked them is not billed; one patient's failure is counted and the others go on; the
 page starts a run in the background and shows its progress; one run at a time per practice."""
 
+import csv
 import datetime
+import io
 import logging
 from decimal import Decimal
 
@@ -24,6 +26,7 @@ from payment_plans.statements import (
     statement_run_chunk,
     statement_run_queue,
 )
+from rcm.models import AuditEvent, Patient
 from tests.conftest import login
 from tests.payment_plans.helpers import insured_claim_with_patient_part, new_patient, self_pay_claim
 
@@ -185,3 +188,25 @@ def test_a_chunk_reads_its_accounts_together_and_says_what_one_at_a_time_would(p
     assert statement_html(alone) == statement_html(together[insured.pk])
     # settings, claims, lines, ledger rows and totals once; the plan block one query per patient
     assert len(four.captured_queries) == len(one.captured_queries) + 3
+
+
+@pytest.mark.django_db
+def test_a_runs_statements_export_as_a_mailing_list_and_the_export_is_audited(
+    practice, three_owing, collections_user
+):
+    adams = three_owing[0]
+    Patient.objects.filter(pk=adams.pk).update(
+        address_line1="=HYPERLINK(1)", city="Springfield", state="IL", postal_code="62701"
+    )
+    record = statement_run_queue(practice=practice, today=TODAY)
+    statement_run_chunk(record.chunks.get().pk)
+    response = login(collections_user).get(f"/collections/statements/runs/{record.pk}/?format=csv")
+    assert response["Content-Type"] == "text/csv" and "no-store" in response["Cache-Control"]
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][:4] == ["Account #", "Last name", "First name", "Address"]
+    assert [row[1] for row in rows[1:]] == ["Adams", "Baker", "Cruz"]
+    first = rows[1]
+    assert first[3] == "'=HYPERLINK(1)"  # a formula is neutralised
+    assert first[5:11] == ["Springfield", "IL", "62701", "Statement", TODAY.isoformat(), "40.00"]
+    event = AuditEvent.objects.get(action="export", object_type="payment_plans.statementrun")
+    assert (event.object_id, event.user) == (str(record.pk), collections_user)
