@@ -54,15 +54,7 @@ floor_rate = len(documents) / floor.seconds
 
 def render(share) -> dict:
     """Record a run of ``share`` and render its chunks as one worker would (the picking is not in it)."""
-    record, chunk_ids = _run_record(
-        practice=practice,
-        today=today,
-        selected=share,
-        skipped={},
-        user=None,
-        source=StatementRunSource.BEAT,
-        chunk_size=RUN_CHUNK_SIZE,
-    )
+    record, chunk_ids = _run_record(practice, today, share, {}, None, StatementRunSource.BEAT, RUN_CHUNK_SIZE)
     with Timer() as timer:
         sent = sum(statement_run_chunk(chunk_id).sent for chunk_id in chunk_ids)
     return {"sent": sent, "seconds": timer.seconds}

@@ -296,7 +296,7 @@ def statement_run_in_progress(practice) -> StatementRun | None:
 
 
 def _run_record(
-    *, practice, today, selected, skipped, user, source, chunk_size
+    practice, today, selected, skipped, user, source, chunk_size
 ) -> tuple[StatementRun, list[int]]:
     """Write the run and its chunks (the patients' ids, in the run's order); a run with nobody due is
     finished at once. Returns the run and its chunks' ids."""
@@ -377,7 +377,6 @@ def statement_run(
     today=None,
     dry_run: bool = False,
     user=None,
-    limit: int | None = None,
     source: str = StatementRunSource.COMMAND,
     chunk_size: int = RUN_CHUNK_SIZE,
     progress=None,
@@ -388,21 +387,11 @@ def statement_run(
     run sends nothing."""
     today = today or timezone.localdate()
     selected, skipped = statement_candidates(practice, today=today)
-    if limit is not None:
-        selected = selected[:limit]
     result = StatementRunResult(run="", dry_run=dry_run, selected=selected, skipped=skipped)
     if dry_run:
         return result
     with transaction.atomic():
-        record, chunk_ids = _run_record(
-            practice=practice,
-            today=today,
-            selected=selected,
-            skipped=skipped,
-            user=user,
-            source=source,
-            chunk_size=chunk_size,
-        )
+        record, chunk_ids = _run_record(practice, today, selected, skipped, user, source, chunk_size)
     result.run, result.record = record.run, record
     for chunk_id in chunk_ids:
         chunk = statement_run_chunk(chunk_id)
@@ -437,15 +426,7 @@ def statement_run_queue(
         )
     selected, skipped = statement_candidates(practice, today=today)
     with transaction.atomic():
-        record, chunk_ids = _run_record(
-            practice=practice,
-            today=today,
-            selected=selected,
-            skipped=skipped,
-            user=user,
-            source=source,
-            chunk_size=chunk_size,
-        )
+        record, chunk_ids = _run_record(practice, today, selected, skipped, user, source, chunk_size)
         for chunk_id in chunk_ids:
             task_enqueue(statement_run_chunk_task, chunk_id)
     return record
