@@ -24,7 +24,7 @@ from payment_plans.selectors import (
     statement_run_statements,
     statement_runs_with_progress,
 )
-from payment_plans.statements import statement_run, statement_run_queue
+from payment_plans.statements import statement_run, statement_run_in_progress, statement_run_queue
 from rcm.audit import audit_record
 from rcm.exports import csv_writer
 from rcm.models import AuditAction
@@ -119,7 +119,7 @@ def statements(request):
             "result": result,
             "due_shown": result.selected[:DUE_SHOWN],
             "runs": runs,
-            "going": next((run for run in runs if run.finished_at is None), None),
+            "going": statement_run_in_progress(request.practice),
             "can_edit": role_can(request.role, "collections.edit"),
             "settings": collections_settings(request.practice),
         },

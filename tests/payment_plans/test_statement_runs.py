@@ -210,3 +210,13 @@ def test_a_runs_statements_export_as_a_mailing_list_and_the_export_is_audited(
     assert first[5:11] == ["Springfield", "IL", "62701", "Statement", TODAY.isoformat(), "40.00"]
     event = AuditEvent.objects.get(action="export", object_type="payment_plans.statementrun")
     assert (event.object_id, event.user) == (str(record.pk), collections_user)
+
+
+@pytest.mark.django_db
+def test_a_stale_run_does_not_hide_the_send_button(practice, three_owing, collections_user):
+    going = statement_run_queue(practice=practice, today=TODAY)
+    client = login(collections_user)
+    assert "A run is going" in client.get("/collections/statements/").content.decode()
+    StatementRun.objects.filter(pk=going.pk).update(started_at=timezone.now() - datetime.timedelta(hours=25))
+    page = client.get("/collections/statements/").content.decode()
+    assert "A run is going" not in page and "Send 3 statements" in page
