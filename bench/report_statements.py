@@ -42,6 +42,9 @@ lines = [
     f"| one worker: the run's chunks (`statement_run_chunk`, rolled back) | {first['statements']} "
     f"| {len(items)} "
     f"| {rate:.1f} | {floor:.1f} | {ratio:.2f} | ≥ {TARGET_PER_SECOND} PDFs/s per worker | {verdict} |",
+    f"| WeasyPrint as it comes, same documents (each: its stylesheet parsed, fonts set up, the full HTML "
+    f"defaults, the collector at its default) | {first['statements']} | {len(items)} "
+    f"| {median('weasyprint_as_it_comes_per_second'):.1f} | – | – | – | – |",
     f"| two workers sharing the chunks (two processes) | {first['two_workers_statements']} | {len(items)} "
     f"| {two:.1f} | – | – | – | {two / rate:.2f}× one worker |",
     f"| picking the run (`statement_candidates`, once per run) "

@@ -16,6 +16,7 @@ from denials.models import AppealLetter, AppealOutcome, Denial, LetterChannel
 from denials.reference import carc_words, rarc_words
 from denials.services import APPEALABLE, UPHELD, appeal_decide, appeal_file
 from denials.state_machine import OPEN_STATUSES
+from rcm.pdf import html_to_pdf
 
 # Root-cause category → letter template (a file in templates/denials/letters/).
 LETTER_TEMPLATES: dict[str, str] = {
@@ -181,11 +182,9 @@ def letter_update(*, letter: AppealLetter, body: str, user=None) -> AppealLetter
 
 
 def render_pdf(letter: AppealLetter) -> bytes:
-    from weasyprint import HTML  # heavy import (Pango, fonts): loaded only when a letter is rendered
-
     paragraphs = [block.split("\n") for block in letter.body.strip().split("\n\n")]
     html = render_to_string("denials/letter_pdf.html", {"letter": letter, "paragraphs": paragraphs})
-    return HTML(string=html).write_pdf()
+    return html_to_pdf(html)
 
 
 @transaction.atomic

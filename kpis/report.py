@@ -10,6 +10,7 @@ from django.utils import timezone
 from kpis.charts import bar_chart_svg
 from kpis.definitions import AGING_BUCKETS, BY_SLUG, DEFINITIONS, HEADLINE
 from kpis.selectors import aging_by_payer, denial_pareto, kpi_series, kpi_values, payer_comparison
+from rcm.pdf import html_to_pdf
 
 REPORT_TRENDS = ["initial_denial_rate", "clean_claim_rate", "net_collection_rate", "days_in_ar"]
 
@@ -70,10 +71,8 @@ def monthly_report(practice, *, month: datetime.date) -> dict:
 
 def monthly_report_pdf(practice, *, month: datetime.date) -> bytes:
     """The report as PDF bytes (WeasyPrint; no JavaScript, no fetches: charts and styles are inline)."""
-    from weasyprint import HTML  # heavy import (Pango, fonts): loaded only when a report is made
-
     html = render_to_string("kpis/report.html", monthly_report(practice, month=month))
-    return HTML(string=html).write_pdf()
+    return html_to_pdf(html)
 
 
 def report_filename(month: datetime.date) -> str:

@@ -29,6 +29,7 @@ from kpis.measures import exact, flow_facts, ledger_sums, local_days
 from kpis.models import PayerScorecardMonth
 from rcm.bulk import bulk_insert_rows
 from rcm.models import Payer
+from rcm.pdf import html_to_pdf
 from rcm.tenancy import scoped
 
 TOP_CARCS = 3
@@ -310,6 +311,5 @@ def export_rows(cards: list[Scorecard]) -> tuple[list[str], list[list]]:
 
 def payer_scorecard_pdf(context: dict) -> bytes:
     from django.template.loader import render_to_string
-    from weasyprint import HTML  # heavy import: loaded only when a PDF is made
 
-    return HTML(string=render_to_string("kpis/scorecard_pdf.html", context)).write_pdf()
+    return html_to_pdf(render_to_string("kpis/scorecard_pdf.html", context))

@@ -33,16 +33,17 @@ from payment_plans.models import (
     StatementRunChunk,
     StatementRunSource,
 )
-from payment_plans.plans.selectors import open_plan_of, plan_remaining
+from payment_plans.plans.selectors import OPEN, plan_remaining
 from payment_plans.selectors import (
     account_totals_of,
     claim_accounts_of,
     collections_settings,
     patient_owed,
 )
-from rcm.audit import audit_record, current_context
+from rcm.audit import audit_records_bulk
 from rcm.models import AuditAction, Patient
 from rcm.outbox import task_enqueue
+from rcm.pdf import html_to_pdf
 
 ZERO = Decimal("0.00")
 logger = logging.getLogger(__name__)
@@ -60,17 +61,25 @@ STATEMENT_HOLD_SOURCES: list = []
 STATEMENT_PLAN_SOURCES: list = []
 
 
-def plan_block(patient) -> dict | None:
-    """The patient's open payment plan as a statement shows it (None when there is none): status, what
-    is left on it, and the next installment (what is still unpaid of it, and when it is due)."""
-    plan = open_plan_of(patient)
+def plan_blocks_of(patients) -> dict[int, dict | None]:
+    """Each patient's open payment plan as a statement shows it (None when there is none): status, what
+    is left on it, and the next installment (what is still unpaid of it, and when it is due). Two
+    queries whatever the number of patients: the plans, and their installments."""
+    plans: dict[int, PaymentPlan] = {}
+    for plan in (
+        PaymentPlan.objects.filter(patient__in=[p.pk for p in patients], status__in=OPEN)
+        .order_by("patient_id", "-created_at")
+        .prefetch_related("installments")
+    ):
+        plans.setdefault(plan.patient_id, plan)  # the newest open plan, as ``open_plan_of``
+    return {patient.pk: _plan_block(plans.get(patient.pk)) for patient in patients}
+
+
+def _plan_block(plan) -> dict | None:
     if plan is None:
         return None
-    upcoming = (
-        plan.installments.filter(status__in=OPEN_INSTALLMENT_STATUSES)
-        .order_by("due_date", "sequence")
-        .first()
-    )
+    open_ones = [i for i in plan.installments.all() if i.status in OPEN_INSTALLMENT_STATUSES]
+    upcoming = min(open_ones, key=lambda i: (i.due_date, i.sequence), default=None)
     return {
         "status": plan.get_status_display().lower(),
         "balance": plan_remaining(plan),
@@ -98,17 +107,18 @@ def statement_context(patient, *, today: datetime.date, kind: str = StatementKin
 
 def statement_contexts(patients, *, today: datetime.date, kind: str = StatementKind.STATEMENT) -> dict:
     """``statement_context`` of several patients of one practice (a run's chunk): the accounts read in
-    the same few queries whatever their number; the plan block one patient at a time."""
+    the same few queries whatever their number (and the installments of those on a plan)."""
     if not patients:
         return {}
     practice = patients[0].practice
     settings = collections_settings(practice)
     accounts = claim_accounts_of(patients)
     totals = account_totals_of(patients)
+    plans = plan_blocks_of(patients)
     contexts = {}
     for patient in patients:
         claims = [account for account in accounts[patient.pk] if account.claim.patient_balance != 0]
-        plan = plan_block(patient)
+        plan = plans[patient.pk]
         for source in STATEMENT_PLAN_SOURCES:
             plan = plan or source(patient)
         contexts[patient.pk] = {
@@ -134,14 +144,16 @@ def statement_html(context: dict) -> str:
     return render_to_string("payment_plans/statement_pdf.html", context)
 
 
-def html_to_pdf(html: str) -> bytes:
-    from weasyprint import HTML  # heavy import (Pango, fonts): loaded only when a statement is made
+STATEMENT_CSS = "payment_plans/statement_pdf.css"
 
-    return HTML(string=html).write_pdf()
+
+def statement_html_to_pdf(html: str) -> bytes:
+    """A statement's PDF: its stylesheet parsed once per process and the lean defaults (``rcm.pdf``)."""
+    return html_to_pdf(html, css=STATEMENT_CSS, lean=True)
 
 
 def statement_pdf(patient, *, today: datetime.date, kind: str = StatementKind.STATEMENT) -> bytes:
-    return html_to_pdf(statement_html(statement_context(patient, today=today, kind=kind)))
+    return statement_html_to_pdf(statement_html(statement_context(patient, today=today, kind=kind)))
 
 
 def statement_key(practice_id: int, patient_id: int, day: datetime.date, kind: str) -> str:
@@ -155,54 +167,75 @@ def statement_send(
     user=None,
     today=None,
     kind: str = StatementKind.STATEMENT,
-    run: str = "",
     at=None,
-    only_if_owed: bool = False,
-    context: dict | None = None,
 ) -> Statement | None:
-    """Render and record one statement for ``patient``; the patient's settled claims move to the
-    patient-billed path. Returns None when one with the same key was already sent (nothing twice), or,
-    with ``only_if_owed`` (a run), when the patient owes nothing any more."""
+    """Render and record one statement for ``patient`` (the account page's button, the demo); the
+    patient's settled claims move to the patient-billed path. Returns None when one with the same key
+    was already sent: nothing twice."""
     today = today or timezone.localdate()
     key = statement_key(practice.pk, patient.pk, today, kind)
     if Statement.objects.filter(key=key).exists():
         return None
-    if context is None:  # a run reads its chunk's accounts together (``statement_contexts``)
-        context = statement_context(patient, today=today, kind=kind)
-    if only_if_owed and context["totals"]["owed"] <= 0:
-        return None  # paid since the run picked the patient
-    pdf = html_to_pdf(statement_html(context))  # outside the transaction: rendering is the slow part
+    context = statement_context(patient, today=today, kind=kind)
+    # Outside the transaction: rendering is the slow part.
+    statement = _statement_row(
+        practice, patient, context, statement_html_to_pdf(statement_html(context)), key=key, user=user, at=at
+    )
     try:
-        with transaction.atomic():
-            statement = Statement.objects.create(
-                practice=practice,
-                patient=patient,
-                kind=kind,
-                key=key,
-                statement_date=today,
-                balance=context["totals"]["owed"],
-                credit=context["totals"]["credit"],
-                claim_count=len(context["claims"]),
-                pdf=pdf,
-                sent_by=user if user is not None and user.is_authenticated else None,
-                run=run,
-                sent_at=at or timezone.now(),
-            )
-            claims_bill_patient(
-                practice=practice, patient_ids=[patient.pk], user=user, reason="Statement sent", at=at
-            )
-            if current_context().enabled:  # data generators turn the log off
-                audit_record(
-                    action=AuditAction.CREATE,
-                    practice=practice,
-                    object_type="payment_plans.statement",
-                    object_id=statement.pk,
-                    changes={"patient": patient.pk, "balance": statement.balance, "kind": kind},
-                    user=user,
-                )
+        _statements_record(practice, [statement], user=user, at=at)
     except IntegrityError:
         return None  # the same statement was recorded meanwhile by another run
     return statement
+
+
+def _statement_row(practice, patient, context: dict, pdf: bytes, *, key: str, user, run: str = "", at=None):
+    """The (unsaved) record of a rendered statement: what it said and the PDF as sent."""
+    return Statement(
+        practice=practice,
+        patient=patient,
+        kind=context["kind"],
+        key=key,
+        statement_date=context["today"],
+        balance=context["totals"]["owed"],
+        credit=context["totals"]["credit"],
+        claim_count=len(context["claims"]),
+        pdf=pdf,
+        sent_by=user if user is not None and user.is_authenticated else None,
+        run=run,
+        sent_at=at or timezone.now(),
+    )
+
+
+def _statements_record(practice, statements: list[Statement], *, user, at=None) -> None:
+    """Record rendered statements in one transaction: their rows, their patients' settled claims moved to
+    patient-billed, one audit event each. Raises ``IntegrityError`` (and records none) when one of them was
+    recorded meanwhile (its key)."""
+    with transaction.atomic():
+        Statement.objects.bulk_create(statements)
+        claims_bill_patient(
+            practice=practice,
+            patient_ids=[statement.patient_id for statement in statements],
+            user=user,
+            reason="Statement sent",
+            at=at,
+        )
+        audit_records_bulk(
+            [
+                {
+                    "action": AuditAction.CREATE,
+                    "practice_id": practice.pk,
+                    "object_type": "payment_plans.statement",
+                    "object_id": statement.pk,
+                    "changes": {
+                        "patient": statement.patient_id,
+                        "balance": str(statement.balance),
+                        "kind": statement.kind,
+                    },
+                }
+                for statement in statements
+            ],
+            user=user,
+        )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -336,29 +369,50 @@ def statement_run_chunk(chunk_id: int) -> StatementRunChunk:
         Patient.objects.filter(practice=record.practice, pk__in=chunk.patient_ids).select_related("practice"),
         key=lambda patient: order[patient.pk],
     )
+    practice, day, kind = record.practice, record.statement_date, StatementKind.STATEMENT
+    keys = {patient.pk: statement_key(practice.pk, patient.pk, day, kind) for patient in patients}
+    recorded = set(Statement.objects.filter(key__in=keys.values()).values_list("key", flat=True))
+    contexts = statement_contexts(patients, today=day)
     sent = not_sent = failed = 0
-    contexts = statement_contexts(patients, today=record.statement_date)
+    rendered = []  # (patient, context, pdf)
     for patient in patients:
+        context = contexts[patient.pk]
+        if keys[patient.pk] in recorded or context["totals"]["owed"] <= 0:
+            not_sent += 1  # sent already (a chunk delivered twice), or paid since the run picked the patient
+            continue
         try:
-            statement = statement_send(
-                practice=record.practice,
-                patient=patient,
-                user=record.started_by,
-                today=record.statement_date,
-                run=record.run,
-                only_if_owed=True,
-                context=contexts[patient.pk],
-            )
+            rendered.append((patient, context, statement_html_to_pdf(statement_html(context))))
         except Exception:  # one patient's bad data must not stop the practice's run: counted and logged
             logger.exception(
                 "Statement run %s: the statement of patient id %s failed", record.run, patient.pk
             )
             failed += 1
-            continue
-        if statement is None:
-            not_sent += 1
-        else:
-            sent += 1
+
+    def rows(items):
+        user = record.started_by
+        return [
+            _statement_row(practice, p, c, pdf, key=keys[p.pk], user=user, run=record.run)
+            for p, c, pdf in items
+        ]
+
+    # The chunk's statements recorded together; if the batch is refused (one recorded meanwhile by another
+    # run, one patient's claims that cannot move), each on its own, so one does not undo the others.
+    try:
+        _statements_record(practice, rows(rendered), user=record.started_by)
+        sent += len(rendered)
+    except Exception:
+        for item in rendered:
+            try:
+                _statements_record(practice, rows([item]), user=record.started_by)
+            except IntegrityError:
+                not_sent += 1  # the same statement was recorded meanwhile by another run
+            except Exception:
+                logger.exception(
+                    "Statement run %s: the statement of patient id %s failed", record.run, item[0].pk
+                )
+                failed += 1
+            else:
+                sent += 1
     now = timezone.now()
     with transaction.atomic():
         StatementRun.objects.select_for_update().filter(pk=record.pk).first()  # one chunk finishes at a time

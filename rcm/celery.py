@@ -1,9 +1,11 @@
 """The Celery application. Tasks are autodiscovered from every installed app's ``tasks`` module."""
 
+import gc
 import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import worker_process_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rcm.settings")
 
@@ -65,3 +67,13 @@ app.conf.beat_schedule = {
         "schedule": reminders_schedule(),
     },
 }
+
+
+@worker_process_init.connect  # each process of a prefork worker, once started
+@worker_ready.connect  # a solo or threaded worker (scripts/run.sh), in its one process
+def freeze_worker_heap(**_kwargs) -> None:
+    """What a worker holds once started (Django, the app's modules and tables) lives as long as it does:
+    moved out of the garbage collector's sweeps (``gc.freeze``). Work that makes many objects, a statement
+    run above all (WeasyPrint), otherwise has the collector go through all of it again and again
+    (docs/benchmarks.md, "Patient statements"); a prefork worker's pages also stay shared with its parent."""
+    gc.freeze()

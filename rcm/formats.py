@@ -30,6 +30,15 @@ def day_text(day: datetime.date | None) -> str:
     return f"{day:%m/%d/%Y}"
 
 
+def zip_text(value) -> str:
+    """A ZIP code as it is printed: ``432151234`` -> ``43215-1234``; five digits, ZIP+4 with its hyphen,
+    or anything else, as they are."""
+    text = (value or "").strip()
+    if len(text) == 9 and text.isdigit():
+        return f"{text[:5]}-{text[5:]}"
+    return text
+
+
 def count_text(count: int, singular: str, plural: str | None = None) -> str:
     """``count_text(1, "claim")`` -> ``1 claim``; ``count_text(1200, "claim")`` -> ``1,200 claims``."""
     word = singular if count == 1 else (plural or f"{singular}s")

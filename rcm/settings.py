@@ -347,6 +347,9 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # django-axes logs every sign-in at INFO; the audit log already records them.
         "axes": {"level": "WARNING"},
+        # WeasyPrint reports each step of each PDF at INFO (thousands of lines in a statement run); its
+        # warnings (a style it cannot apply, a missing font) still show.
+        "weasyprint": {"level": "WARNING"},
         # A 403 or 404 is an answer, not a failure: one line, no traceback (5xx keep theirs).
         "django.request": {"filters": ["refusals_on_one_line"]},
     },

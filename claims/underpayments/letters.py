@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from claims.models import Underpayment
+from rcm.pdf import html_to_pdf
 
 
 def underpayment_letter_context(underpayment: Underpayment) -> dict:
@@ -26,10 +27,8 @@ def underpayment_letter_context(underpayment: Underpayment) -> dict:
 
 
 def underpayment_letter_pdf(underpayment: Underpayment) -> bytes:
-    from weasyprint import HTML  # heavy import (Pango, fonts): loaded only when a letter is made
-
     html = render_to_string("claims/underpayment_letter.html", underpayment_letter_context(underpayment))
-    return HTML(string=html).write_pdf()
+    return html_to_pdf(html)
 
 
 def letter_filename(underpayment: Underpayment) -> str:

@@ -4,11 +4,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from payment_plans.plans.selectors import plan_remaining, policy_for
+from rcm.pdf import html_to_pdf
 
 
 def plan_agreement_pdf(plan) -> bytes:
-    from weasyprint import HTML  # heavy import (Pango, fonts): loaded only when an agreement is made
-
     html = render_to_string(
         "payment_plans/plan_agreement_pdf.html",
         {
@@ -22,4 +21,4 @@ def plan_agreement_pdf(plan) -> bytes:
             "today": timezone.localdate(),
         },
     )
-    return HTML(string=html).write_pdf()
+    return html_to_pdf(html)

@@ -6,7 +6,7 @@ from decimal import Decimal
 from django import template
 from django.utils import timezone
 
-from rcm.formats import money_text
+from rcm.formats import money_text, zip_text
 
 register = template.Library()
 
@@ -15,6 +15,12 @@ register = template.Library()
 def money(value) -> str:
     """``Decimal("1234.5")`` -> ``$1,234.50``; negative -> ``-$12.00``; empty for None (``rcm.formats``)."""
     return money_text(value)
+
+
+@register.filter
+def zip_code(value) -> str:
+    """``432151234`` -> ``43215-1234`` (``rcm.formats.zip_text``)."""
+    return zip_text(value)
 
 
 @register.filter

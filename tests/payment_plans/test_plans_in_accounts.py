@@ -11,7 +11,7 @@ from payment_plans.collections import collections_worklist
 from payment_plans.plans.state_machine import plan_transition
 from payment_plans.statements import statement_candidates, statement_send
 from tests.payment_plans.conftest import TODAY, make_plan
-from tests.payment_plans.test_statements import pdf_text
+from tests.pdfs import pdf_text
 
 LATER = TODAY + datetime.timedelta(days=90)  # the balances are then over 60 days old
 

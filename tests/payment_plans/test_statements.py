@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from pypdf import PdfReader
 
 from claims.models import Claim, ClaimStatus
 from payment_plans.collections import account_hold_set
@@ -21,14 +20,9 @@ from payment_plans.statements import (
     statement_send,
 )
 from tests.payment_plans.helpers import insured_claim_with_patient_part, new_patient, self_pay_claim
+from tests.pdfs import pdf_text
 
 TODAY = datetime.date(2026, 4, 1)
-
-
-def pdf_text(data: bytes) -> str:
-    return " ".join(
-        " ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(bytes(data))).pages
-    )
 
 
 @pytest.fixture
