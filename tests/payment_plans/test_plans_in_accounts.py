@@ -50,3 +50,16 @@ def test_the_statement_shows_the_plan_and_its_next_installment(practice, debtor)
     assert "Your plan is active. Plan balance $1,000.00; next installment $333.33 due 05/01/2026." in text
     assert "No payment plan" not in text
     assert Decimal("1000.00") == sum(i.amount for i in debtor.payment_plans.get().installments.all())
+
+
+@pytest.mark.django_db
+def test_the_statement_says_when_the_installment_is_overdue(practice, debtor):
+    plan = make_plan(debtor)  # $1,000.00 over 3 monthly installments from 05/01/2026
+    plan_transition(plan=plan, to_status="delinquent", reason="test")
+    text = pdf_text(statement_send(practice=practice, patient=debtor, today=datetime.date(2026, 5, 20)).pdf)
+    assert "Overdue installment: $333.33 due 05/01/2026" in text
+    assert (
+        "Your plan is delinquent. Plan balance $1,000.00; an installment of $333.33 was due 05/01/2026 "
+        "and is overdue: please pay it now." in text
+    )
+    assert "Next installment" not in text
