@@ -5,8 +5,9 @@ WeasyPrint is the stack's PDF writer: print CSS from the same Django templates a
 no network. A statement run makes thousands of PDFs in one worker process, so what a document costs is
 kept to its own layout (docs/benchmarks.md, "Patient statements"):
 
-- one ``FontConfiguration`` per process: fontconfig and Pango are set up once, not for every document;
-- a document's stylesheet (``css=``, a template) is parsed once per process, not once per document;
+- one ``FontConfiguration`` per process (per thread where a server runs threads): fontconfig and Pango
+  are set up once, not for every document;
+- a document's stylesheet (``css=``, a template) is parsed once, not once per document;
 - the cyclic garbage collector is relaxed while a document is made: WeasyPrint creates hundreds of
   thousands of short-lived objects, and at Python's default threshold (a collection every 700) the
   collector went through the worker's whole heap many times per statement, a fifth of its time;
@@ -80,18 +81,27 @@ def relaxed_gc():
                 gc.set_threshold(*_gc_threshold)
 
 
-@cache
+_per_thread = threading.local()  # Pango's font map is not shared between threads: one set per thread
+
+
 def _font_config():
-    from weasyprint.text.fonts import FontConfiguration  # heavy import (Pango, fonts): on first use only
+    if not hasattr(_per_thread, "font_config"):
+        from weasyprint.text.fonts import FontConfiguration  # heavy import (Pango, fonts): on first use only
 
-    return FontConfiguration()
+        _per_thread.font_config = FontConfiguration()
+        _per_thread.stylesheets = {}
+    return _per_thread.font_config
 
 
-@cache
 def _stylesheet(template_name: str):
-    from weasyprint import CSS
+    """The stylesheet template parsed once per thread (a change to it shows after a restart)."""
+    font_config = _font_config()
+    if template_name not in _per_thread.stylesheets:
+        from weasyprint import CSS
 
-    return CSS(string=get_template(template_name).template.source, font_config=_font_config())
+        source = get_template(template_name).template.source
+        _per_thread.stylesheets[template_name] = CSS(string=source, font_config=font_config)
+    return _per_thread.stylesheets[template_name]
 
 
 @cache
@@ -108,7 +118,7 @@ def _lean_document_class():
 
 
 def html_to_pdf(html: str, *, css: str | None = None, lean: bool = False) -> bytes:
-    """The PDF of ``html``; ``css`` names a stylesheet template applied to it (parsed once per process),
+    """The PDF of ``html``; ``css`` names a stylesheet template applied to it (parsed once per thread),
     ``lean`` uses ``LEAN_UA_CSS`` for the user-agent defaults."""
     from weasyprint import HTML
 

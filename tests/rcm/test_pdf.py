@@ -44,10 +44,15 @@ def test_a_lean_document_reads_as_the_full_one():
     )
 
 
-def test_a_stylesheet_is_parsed_once_per_process_and_the_fonts_set_up_once():
+def test_a_stylesheet_is_parsed_once_and_the_fonts_set_up_once_per_thread():
     first = pdf._stylesheet("payment_plans/statement_pdf.css")
     assert pdf._stylesheet("payment_plans/statement_pdf.css") is first
     assert pdf._font_config() is pdf._font_config()
+    other = []  # Pango's font map is not shared between threads: another thread sets up its own
+    thread = threading.Thread(target=lambda: other.append(pdf._font_config()))
+    thread.start()
+    thread.join()
+    assert other[0] is not pdf._font_config()
 
 
 def test_the_collector_is_relaxed_while_a_document_is_made_and_put_back_after():
