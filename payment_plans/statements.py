@@ -148,7 +148,7 @@ STATEMENT_CSS = "payment_plans/statement_pdf.css"
 
 
 def statement_html_to_pdf(html: str) -> bytes:
-    """A statement's PDF: its stylesheet parsed once per process and the lean defaults (``rcm.pdf``)."""
+    """A statement's PDF: its stylesheet parsed once, and the lean HTML defaults (``rcm.pdf``)."""
     return html_to_pdf(html, css=STATEMENT_CSS, lean=True)
 
 
@@ -354,10 +354,10 @@ def _run_record(
 
 
 def statement_run_chunk(chunk_id: int) -> StatementRunChunk:
-    """Render and record the statements of one chunk (``statement_send`` each: one transaction per
-    patient, so one failure does not undo the others), then mark the chunk done with its counts, and the
-    run finished when it was the last. A chunk delivered twice does its work once: a done chunk returns at
-    once, and a statement already recorded is not sent again."""
+    """Render the statements of one chunk (its accounts read together), record them in one transaction
+    (each in its own when that one is refused, so one failure does not undo the others), then mark the
+    chunk done with its counts, and the run finished when it was the last. A chunk delivered twice does its
+    work once: a done chunk returns at once, and a statement already recorded is not sent again."""
     chunk = StatementRunChunk.objects.select_related(
         "statement_run__practice", "statement_run__started_by"
     ).get(pk=chunk_id)
