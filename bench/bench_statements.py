@@ -3,9 +3,10 @@ statements' HTML into PDF (the floor), and the ratio.
 
 A run is picked once (``statement_candidates``: every patient of the practice with a balance, timed on its
 own) and then rendered in chunks, each a Celery task (``statement_run_chunk``: read each account, render,
-record, move the claims to patient-billed). One worker's rate is the chunks' statements over their time;
-the same statements shared by two workers (two processes, as two Celery workers would take two chunks)
-give the rate of a run on this machine. Rolled back: every measure sees the same data.
+record, move the claims to patient-billed). One worker process's rate is the chunks' statements over their
+time; the same statements shared by two processes (as the two processes of a worker deployed with
+``--concurrency=2``, or two workers, take chunks side by side) give a deployed worker's rate on this
+machine. Rolled back: every measure sees the same data.
 
 Usage: python bench/bench_statements.py [--practice bench-001] [--statements 200]
 """
