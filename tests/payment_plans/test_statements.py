@@ -165,3 +165,24 @@ def test_what_a_patient_owes_is_counted_once_however_many_statements_were_sent(p
         TODAY + datetime.timedelta(days=60),
         {},
     )
+
+
+@pytest.mark.django_db
+def test_a_long_statement_numbers_its_pages_and_totals_once_at_the_end(practice):
+    patient = new_patient(practice, first_name="Lena", last_name="Long", account_number="A7700")
+    for n in range(20):  # 20 visits of 4 lines: more than a page
+        self_pay_claim(
+            practice,
+            patient,
+            "100.00",
+            "20.00",
+            "15.00",
+            "10.00",
+            day=TODAY - datetime.timedelta(days=60 + n),
+        )
+    text = pdf_text(statement_send(practice=practice, patient=patient, today=TODAY).pdf)
+    pages = text.count("Account A7700 Page ")
+    assert pages >= 2 and f"Page {pages} of {pages}" in text and "Page 1 of" in text
+    assert text.count("Totals") == 1  # not repeated at the foot of each page
+    assert text.index("Totals") > text.index("Visit and service", text.index("Page 1 of"))  # after page 1
+    assert "Totals $2,900.00 $0.00 $0.00 $0.00 $2,900.00" in text
