@@ -71,7 +71,7 @@ def plan_blocks_of(patients) -> dict[int, dict | None]:
         .order_by("patient_id", "-created_at")
         .prefetch_related("installments")
     ):
-        plans.setdefault(plan.patient_id, plan)  # the newest open plan, as ``open_plan_of``
+        plans.setdefault(plan.patient_id, plan)  # the patient's newest open plan
     return {patient.pk: _plan_block(plans.get(patient.pk)) for patient in patients}
 
 

@@ -53,7 +53,3 @@ def claims_open_for_plan(patient) -> QuerySet[Claim]:
         .exclude(payment_plans__status__in=OPEN)
         .order_by("service_date", "id")
     )
-
-
-def open_plan_of(patient) -> PaymentPlan | None:
-    return PaymentPlan.objects.filter(patient=patient, status__in=OPEN).order_by("-created_at").first()
