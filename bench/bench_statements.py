@@ -38,6 +38,7 @@ from payment_plans.statements import (  # noqa: E402
 )
 from rcm.celery import freeze_worker_heap  # noqa: E402
 from rcm.models import Patient  # noqa: E402
+from rcm.pdf import stylesheet_source  # noqa: E402
 
 practice = bench_practice(args.practice)
 today = timezone.localdate()
@@ -52,10 +53,9 @@ documents = [statement_html(statement_context(by_id[p.pk], today=today)) for p i
 
 # WeasyPrint as it comes: each document on its own (its stylesheet parsed, fonts set up, the full HTML
 # defaults, the collector at its default), before the worker's start-up below.
-from django.template.loader import get_template  # noqa: E402
 from weasyprint import CSS, HTML  # noqa: E402
 
-css_text = get_template(STATEMENT_CSS).template.source
+css_text = stylesheet_source(STATEMENT_CSS)
 with Timer() as plain:
     for html in documents:
         HTML(string=html).write_pdf(stylesheets=[CSS(string=css_text)])

@@ -93,13 +93,18 @@ def _font_config():
     return _per_thread.font_config
 
 
+def stylesheet_source(template_name: str) -> str:
+    """The text of a stylesheet kept with the templates (found the way a template is)."""
+    return get_template(template_name).template.source
+
+
 def _stylesheet(template_name: str):
     """The stylesheet template parsed once per thread (a change to it shows after a restart)."""
     font_config = _font_config()
     if template_name not in _per_thread.stylesheets:
         from weasyprint import CSS
 
-        source = get_template(template_name).template.source
+        source = stylesheet_source(template_name)
         _per_thread.stylesheets[template_name] = CSS(string=source, font_config=font_config)
     return _per_thread.stylesheets[template_name]
 
